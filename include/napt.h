@@ -1,0 +1,161 @@
+/* napt.h - the translation engine's instance API.
+ *
+ * Every call takes an instance, so the daemon, napt-replay, the benchmark, the fuzzers and
+ * the unit tests each make their own. The engine does no I/O and no syscalls: the caller
+ * passes the clock in (milliseconds, any origin, monotonic) and hands packets in and out.
+ * All tables are allocated by napt_create() and sized by max-sessions; nothing is allocated
+ * per packet.
+ */
+#ifndef NAPT_H
+#define NAPT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "napt_config.h"
+
+struct napt;
+
+enum napt_verdict {
+	NAPT_FORWARD = 0, /* translated in place: write it out */
+	NAPT_DROP,	  /* dropped; the reason is in napt_result.reason */
+	NAPT_HELD,	  /* a fragment kept until its first fragment arrives */
+};
+
+enum napt_dir {
+	NAPT_DIR_NONE = 0,
+	NAPT_DIR_OUT, /* inside -> outside: source rewritten */
+	NAPT_DIR_IN,  /* outside -> inside: destination rewritten */
+	NAPT_DIR_HAIRPIN, /* inside -> external address -> inside: both rewritten */
+};
+
+/* Why a packet was dropped. Keep napt_drop_reason_name() in step. */
+enum napt_drop_reason {
+	NAPT_DROP_NONE = 0,
+	NAPT_DROP_TRUNCATED,	   /* shorter than the IPv4 header or its total length */
+	NAPT_DROP_BAD_VERSION,	   /* not IPv4 */
+	NAPT_DROP_BAD_IHL,	   /* header length < 20 or past the packet */
+	NAPT_DROP_BAD_TOTAL_LEN,   /* total length < header length */
+	NAPT_DROP_BAD_IP_CSUM,	   /* IPv4 header checksum wrong */
+	NAPT_DROP_BAD_L4,	   /* TCP/UDP/ICMP header truncated or inconsistent */
+	NAPT_DROP_BAD_ICMP_CSUM,   /* RFC 5508 REQ-3: ICMP checksum wrong */
+	NAPT_DROP_BAD_ICMP_QUOTE,  /* ICMP error whose quoted packet is unusable */
+	NAPT_DROP_UNSUPPORTED,	   /* protocol or ICMP type the NAT does not translate */
+	NAPT_DROP_NOT_NAT,	   /* neither outbound nor inbound for this NAT */
+	NAPT_DROP_SPOOFED,	   /* source is one of our external addresses */
+	NAPT_DROP_NO_MAPPING,	   /* unsolicited inbound: no mapping, forward or DMZ */
+	NAPT_DROP_FILTERED,	   /* a mapping exists but the filtering behaviour refuses */
+	NAPT_DROP_NO_SESSION_ICMP, /* ICMP error about a flow we do not know */
+	NAPT_DROP_TABLE_FULL,	   /* max-sessions reached */
+	NAPT_DROP_PORTS_EXHAUSTED, /* no free external port in the range */
+	NAPT_DROP_FRAG_NO_FIRST,   /* non-first fragment whose first never came */
+	NAPT_DROP_FRAG_FULL,	   /* fragment state or buffers exhausted */
+	NAPT_DROP_FIRST_FRAG_SHORT, /* first fragment too short to hold the ports (RFC 1858) */
+	NAPT_DROP_REASONS
+};
+
+struct napt_result {
+	enum napt_verdict verdict;
+	enum napt_drop_reason reason;
+	enum napt_dir dir;
+};
+
+/* A packet handed to the engine: data points at the IPv4 header. The engine rewrites it
+ * in place and never changes its length. */
+struct napt_packet {
+	uint8_t *data;
+	size_t len;
+	/* The TCP/UDP checksum field holds only the pseudo-header sum, to be completed by the
+	 * device (virtio_net_hdr VIRTIO_NET_HDR_F_NEEDS_CSUM): only address changes are folded
+	 * into it, uncomplemented; port changes are not, since the device sums the ports. */
+	bool csum_partial;
+};
+
+enum napt_proto_index { NAPT_P_TCP = 0, NAPT_P_UDP, NAPT_P_ICMP, NAPT_PROTOS };
+
+struct napt_counters {
+	uint64_t translated[NAPT_PROTOS][2]; /* [proto][0 = out, 1 = in] */
+	uint64_t hairpinned;
+	uint64_t dropped[NAPT_DROP_REASONS];
+	uint64_t sessions_created;
+	uint64_t sessions_expired; /* by timeout */
+	uint64_t sessions_removed; /* by flush, rule removal or reconfiguration */
+	uint64_t sessions_current;
+	uint64_t mappings_current;
+	uint64_t fragments_held;
+	uint64_t icmp_errors_translated;
+};
+
+/* Create an instance from a validated config; seed drives port randomisation (RFC 6056).
+ * Returns NULL with the reason in err (for example: out of memory for max-sessions). */
+struct napt *napt_create(const struct napt_config *cfg, uint64_t seed, char *err, size_t errlen);
+void napt_destroy(struct napt *n);
+
+/* Apply a new config to a running instance: timeouts, behaviours, port range, forwards,
+ * DMZ. Sessions survive, except those that came in through a forward or DMZ that is gone
+ * and those on an external address that is gone. inside/external/max-sessions changes
+ * that cannot apply in place are refused with the reason. */
+int napt_reconfigure(struct napt *n, const struct napt_config *cfg, uint64_t now_ms, char *err,
+		     size_t errlen);
+
+/* Translate one packet in place. */
+struct napt_result napt_translate(struct napt *n, struct napt_packet *pkt, uint64_t now_ms);
+
+/* After a first fragment is translated, fragments of the same datagram that arrived before
+ * it are released: copies them one by one into buf (translated) and returns the length, or
+ * 0 when none is left. */
+size_t napt_next_released(struct napt *n, uint8_t *buf, size_t cap);
+
+/* Remove what has expired at now_ms. napt_translate() also reaps a few entries per call;
+ * the daemon calls this from a periodic timer so an idle gateway still ages its table. */
+void napt_expire(struct napt *n, uint64_t now_ms);
+
+/* Run-time rule changes (the CLI). Removing a forward or the DMZ ends the sessions that
+ * came in through it. */
+int napt_forward_add(struct napt *n, const struct napt_forward *fwd, char *err, size_t errlen);
+/* protos is NAPT_FWD_TCP/UDP (or both); ext_port is any port of the rule's range. Returns
+ * 0, or -1 when no rule holds that port. */
+int napt_forward_del(struct napt *n, uint8_t protos, uint16_t ext_port);
+void napt_dmz_set(struct napt *n, uint32_t addr);
+void napt_dmz_clear(struct napt *n);
+int napt_timeout_set(struct napt *n, enum napt_timeout_class c, uint32_t seconds);
+void napt_flush(struct napt *n);
+/* The config as the engine now applies it (run-time changes included). */
+const struct napt_config *napt_get_config(const struct napt *n);
+
+/* Read-only views for "show" commands. Addresses network order, ports host order. */
+enum napt_origin { NAPT_ORIGIN_OUTBOUND = 0, NAPT_ORIGIN_FORWARD, NAPT_ORIGIN_DMZ };
+
+struct napt_session_info {
+	uint8_t proto; /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP */
+	uint32_t in_addr, ext_addr, rem_addr;
+	uint16_t in_port, ext_port, rem_port; /* ICMP: the echo identifiers */
+	const char *state;		     /* "established", "syn-sent", ... ; "-" for UDP/ICMP */
+	enum napt_origin origin;
+	uint32_t idle_ms;
+	uint32_t expires_in_ms;
+};
+
+struct napt_mapping_info {
+	uint8_t proto;
+	uint32_t in_addr, ext_addr;
+	uint16_t in_port, ext_port;
+	enum napt_origin origin;
+	uint32_t sessions;
+};
+
+/* Call fn for each entry; stop early when fn returns non-zero. */
+typedef int (*napt_session_fn)(const struct napt_session_info *s, void *ctx);
+typedef int (*napt_mapping_fn)(const struct napt_mapping_info *m, void *ctx);
+void napt_foreach_session(const struct napt *n, uint64_t now_ms, napt_session_fn fn, void *ctx);
+void napt_foreach_mapping(const struct napt *n, napt_mapping_fn fn, void *ctx);
+
+const struct napt_counters *napt_get_counters(const struct napt *n);
+/* Bytes the tables take (for memory per session). */
+size_t napt_memory_bytes(const struct napt *n);
+
+const char *napt_drop_reason_name(enum napt_drop_reason r); /* "bad-ip-checksum", ... */
+const char *napt_dir_name(enum napt_dir d);
+
+#endif

@@ -1,0 +1,120 @@
+/* napt_config.h - the settings of one NAT instance and the parser of the config file.
+ *
+ * One plain "keyword value" file, one setting per line, '#' starts a comment. The engine
+ * uses the NAT keys; naptd also reads the daemon keys (tun, interfaces, control socket...).
+ * Addresses are kept in network byte order (as in struct in_addr), ports in host order.
+ */
+#ifndef NAPT_CONFIG_H
+#define NAPT_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define NAPT_MAX_INSIDE	   16
+#define NAPT_MAX_EXTERNAL  16
+#define NAPT_MAX_FORWARDS  1024
+#define NAPT_IFNAME_LEN	   16	/* IFNAMSIZ */
+#define NAPT_PATH_LEN	   256
+/* Timeouts are kept in milliseconds in 32 bits with wrap-around arithmetic, so they must
+ * stay well below 2^31 ms (24.8 days). */
+#define NAPT_MAX_TIMEOUT_S 2000000u
+
+/* RFC 4787 section 4.1 (mapping) and section 5 (filtering) behaviours. */
+enum napt_behaviour {
+	NAPT_ENDPOINT_INDEPENDENT = 0,
+	NAPT_ADDRESS_DEPENDENT,
+	NAPT_ADDRESS_AND_PORT_DEPENDENT,
+};
+
+enum napt_timeout_class {
+	NAPT_TIMEOUT_UDP = 0,
+	NAPT_TIMEOUT_TCP_ESTABLISHED,
+	NAPT_TIMEOUT_TCP_TRANSITORY,
+	NAPT_TIMEOUT_ICMP,
+	NAPT_TIMEOUT_CLASSES
+};
+
+/* Protocol set of a forward rule. */
+#define NAPT_FWD_TCP 0x1
+#define NAPT_FWD_UDP 0x2
+
+struct napt_prefix {
+	uint32_t addr; /* network order, already masked */
+	uint32_t mask; /* network order */
+	uint8_t len;
+};
+
+/* A static DNAT rule: external ports ext_lo..ext_hi (on every external address) go to
+ * in_addr, ports in_lo..in_lo+(ext_hi-ext_lo). */
+struct napt_forward {
+	uint8_t protos; /* NAPT_FWD_TCP | NAPT_FWD_UDP */
+	uint16_t ext_lo, ext_hi;
+	uint32_t in_addr; /* network order */
+	uint16_t in_lo;
+};
+
+/* Settings only naptd reads; napt-replay and the engine ignore them. */
+struct napt_daemon_settings {
+	char tun[NAPT_IFNAME_LEN];
+	char lan_interface[NAPT_IFNAME_LEN];
+	char wan_interface[NAPT_IFNAME_LEN];
+	char control[NAPT_PATH_LEN];
+	char state[NAPT_PATH_LEN];
+	bool manage_routes;
+	unsigned mtu;
+};
+
+struct napt_config {
+	struct napt_prefix inside[NAPT_MAX_INSIDE];
+	unsigned n_inside;
+	uint32_t external[NAPT_MAX_EXTERNAL]; /* network order */
+	unsigned n_external;
+	uint16_t port_lo, port_hi;
+	enum napt_behaviour mapping;
+	enum napt_behaviour filtering;
+	bool port_preservation;
+	uint32_t timeout_s[NAPT_TIMEOUT_CLASSES];
+	struct napt_forward forwards[NAPT_MAX_FORWARDS];
+	unsigned n_forwards;
+	bool has_dmz;
+	uint32_t dmz; /* network order */
+	uint32_t max_sessions;
+	struct napt_daemon_settings daemon;
+};
+
+/* Fill cfg with the defaults: port-range 1024-65535, EIM, APDF, port preservation on,
+ * timeouts udp 300 / tcp-established 7440 / tcp-transitory 240 / icmp 60, max-sessions
+ * 1048576, tun napt0, control /run/naptd.sock, manage-routes yes, mtu 1500. */
+void napt_config_defaults(struct napt_config *cfg);
+
+/* Apply one line of config text (comments and blank lines are accepted and ignored).
+ * Returns 0, or -1 with the reason written to err (without file:line). */
+int napt_config_parse_line(struct napt_config *cfg, const char *line, char *err, size_t errlen);
+
+/* Checks that need the whole file: at least one inside prefix and one external address,
+ * external addresses outside every inside prefix (RFC 4787 REQ-7), forwards and DMZ inside,
+ * forwards not overlapping. Returns 0, or -1 with the reason in err. */
+int napt_config_validate(const struct napt_config *cfg, char *err, size_t errlen);
+
+/* Parse a whole text buffer (the contents of a file): defaults, every line, then validate.
+ * On error err reads "NAME:LINE: reason" (NAME is the file name given for messages). */
+int napt_config_parse_text(struct napt_config *cfg, const char *text, const char *name, char *err,
+			   size_t errlen);
+
+/* Parse "tcp|udp|both EXT[-EXT] ADDR:PORT[-PORT]" (the arguments of a forward line and of
+ * "naptctl forward add"). Returns 0 or -1 with the reason in err. */
+int napt_forward_parse(struct napt_forward *fwd, const char *text, char *err, size_t errlen);
+
+/* Write fwd as it would appear after "forward " in a config file. */
+int napt_forward_format(const struct napt_forward *fwd, char *buf, size_t len);
+
+/* Whether two forwards claim a common (protocol, external port). */
+bool napt_forward_overlaps(const struct napt_forward *a, const struct napt_forward *b);
+
+const char *napt_behaviour_name(enum napt_behaviour b);
+const char *napt_timeout_class_name(enum napt_timeout_class c);
+/* Returns the class for a config name ("udp", "tcp-established", ...) or -1. */
+int napt_timeout_class_parse(const char *name);
+
+#endif
