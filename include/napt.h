@@ -30,7 +30,11 @@ enum napt_dir {
 	NAPT_DIR_HAIRPIN, /* inside -> external address -> inside: both rewritten */
 };
 
-/* Why a packet was dropped. Keep napt_drop_reason_name() in step. */
+/* Why a packet was dropped. napt_drop_reason_name() gives the names used in counters and
+ * docs/behaviour.md: truncated, bad-version, bad-ihl, bad-total-length, bad-ip-checksum,
+ * bad-l4, bad-icmp-checksum, bad-icmp-quote, unsupported, not-nat, spoofed, no-mapping,
+ * filtered, no-session-icmp, tcp-no-session, table-full, ports-exhausted, fragment-no-first,
+ * fragment-full, first-fragment-short. */
 enum napt_drop_reason {
 	NAPT_DROP_NONE = 0,
 	NAPT_DROP_TRUNCATED,	   /* shorter than the IPv4 header or its total length */
@@ -47,6 +51,7 @@ enum napt_drop_reason {
 	NAPT_DROP_NO_MAPPING,	   /* unsolicited inbound: no mapping, forward or DMZ */
 	NAPT_DROP_FILTERED,	   /* a mapping exists but the filtering behaviour refuses */
 	NAPT_DROP_NO_SESSION_ICMP, /* ICMP error about a flow we do not know */
+	NAPT_DROP_TCP_NO_SESSION,  /* TCP segment other than SYN with no session */
 	NAPT_DROP_TABLE_FULL,	   /* max-sessions reached */
 	NAPT_DROP_PORTS_EXHAUSTED, /* no free external port in the range */
 	NAPT_DROP_FRAG_NO_FIRST,   /* non-first fragment whose first never came */

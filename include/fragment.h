@@ -1,0 +1,74 @@
+/* fragment.h - following IP fragments through the NAT (RFC 4787 REQ-14).
+ *
+ * Only the first fragment carries the ports, so its translation is remembered under
+ * (source, destination, protocol, IP ID) and applied to the later fragments. A later
+ * fragment that comes first is held in a small fixed pool until its first fragment is
+ * translated. All state is bounded and expires after FRAG_TIMEOUT_MS.
+ */
+#ifndef FRAGMENT_H
+#define FRAGMENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define FRAG_ENTRIES	1024
+#define FRAG_HELD	64
+#define FRAG_HELD_MAX	1600
+#define FRAG_TIMEOUT_MS 10000u
+
+struct frag_key {
+	uint32_t src, dst; /* network order, as the datagram arrived */
+	uint16_t id;
+	uint8_t proto;
+};
+
+/* How later fragments of a datagram are rewritten. */
+struct frag_rewrite {
+	uint32_t src, dst; /* network order */
+};
+
+struct frag_entry {
+	struct frag_key key;
+	struct frag_rewrite rw;
+	uint32_t born_ms;
+	uint32_t next; /* hash chain, index + 1 */
+	bool live;
+};
+
+struct frag_held {
+	struct frag_key key;
+	uint32_t born_ms;
+	uint16_t len;
+	bool live;
+	uint8_t data[FRAG_HELD_MAX];
+};
+
+/* Entries are used in a ring, oldest first: all have the same lifetime, so the oldest is
+ * the only one that can be expired when the ring is full. */
+struct frag_table {
+	struct frag_entry entries[FRAG_ENTRIES];
+	uint32_t buckets[FRAG_ENTRIES]; /* index + 1 */
+	uint32_t ring_next;
+	struct frag_held held[FRAG_HELD];
+	uint32_t held_seq; /* arrival counter for release order */
+	uint32_t held_order[FRAG_HELD];
+	unsigned n_held;
+};
+
+void frag_table_init(struct frag_table *ft);
+/* Remember a first fragment's translation. False when the table is full of live entries. */
+bool frag_remember(struct frag_table *ft, const struct frag_key *k, const struct frag_rewrite *rw,
+		   uint32_t now);
+bool frag_lookup(const struct frag_table *ft, const struct frag_key *k, uint32_t now,
+		 struct frag_rewrite *rw);
+/* Hold a later fragment that came before its first; false when there is no room. */
+bool frag_hold(struct frag_table *ft, const struct frag_key *k, const uint8_t *data, size_t len,
+	       uint32_t now);
+/* The oldest held fragment of datagram k: copies it into buf and frees its slot; returns its
+ * length, 0 when none (or when cap is too small: then it stays held). */
+size_t frag_take_held(struct frag_table *ft, const struct frag_key *k, uint8_t *buf, size_t cap);
+/* Drop held fragments older than the timeout; returns how many were dropped. */
+unsigned frag_expire(struct frag_table *ft, uint32_t now);
+
+#endif

@@ -1,0 +1,29 @@
+/* napt_instance.h - the engine instance, for the engine's own files (napt.h is the API). */
+#ifndef NAPT_INSTANCE_H
+#define NAPT_INSTANCE_H
+
+#include "forward_rules.h"
+#include "fragment.h"
+#include "napt.h"
+#include "nat_table.h"
+#include "prng.h"
+
+/* Expired sessions reaped per packet: enough to keep pace with any creation rate (a packet
+ * creates at most two sessions), small enough to bound the cost of one packet. */
+#define REAP_PER_PACKET 4
+
+struct napt {
+	struct napt_config cfg;
+	struct nat_table *table;
+	struct forward_rules fwd;
+	struct frag_table frag;
+	struct prng rng;
+	struct napt_counters counters;
+	/* Held fragments to release after the first fragment just translated. */
+	bool releasing;
+	struct frag_key release_key;
+	struct frag_rewrite release_rw;
+	enum napt_dir release_dir;
+};
+
+#endif

@@ -1,0 +1,101 @@
+/* nat_table.h - the translation table: mappings, sessions, their hash indexes and expiry.
+ *
+ * Everything is allocated once, sized by max-sessions; entries are addressed by 32-bit
+ * index (0 means none) so links cost 4 bytes. Each session sits in two hash chains (looked
+ * up from the inside and from the outside) and in one LRU list per timeout class: every
+ * entry of a class has the same timeout, so the least recently used entry is also the
+ * first to expire, and expiry reads only the cold ends of the lists (no scans).
+ */
+#ifndef NAT_TABLE_H
+#define NAT_TABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "napt.h"
+#include "port_alloc.h"
+
+/* A lookup key: protocol, local endpoint (inside or external), remote endpoint. */
+struct nat_key {
+	uint32_t addr, rem_addr; /* network order */
+	uint16_t port, rem_port; /* host order */
+	uint8_t proto;
+};
+
+#define MAPF_IN_INDEXED 0x01 /* found by inside endpoint (outbound mappings) */
+#define MAPF_POOL_PORT	0x02 /* holds its port in the port pool */
+
+struct nat_mapping {
+	uint32_t in_addr, ext_addr, rem_addr; /* rem_addr: key part under ADM/APDM */
+	uint16_t in_port, ext_port, rem_port;
+	uint8_t proto, origin, flags, ext_index;
+	uint32_t next_in, next_out; /* hash chains */
+	uint32_t sessions;	    /* head of this mapping's session list */
+	uint32_t n_sessions;
+};
+
+struct nat_session {
+	uint32_t in_addr, ext_addr, rem_addr;
+	uint16_t in_port, ext_port, rem_port;
+	uint8_t proto;
+	uint8_t tcp_seen; /* TCPF_* bits (tcp_state.h) */
+	uint8_t tclass;	  /* enum napt_timeout_class */
+	uint8_t origin;	  /* enum napt_origin */
+	uint32_t last_ms; /* clock at the last packet, wrapping */
+	uint32_t lru_prev, lru_next;
+	uint32_t next_in, next_out;   /* hash chains */
+	uint32_t mapping;	      /* owner */
+	uint32_t sib_prev, sib_next;  /* the owner's session list */
+};
+
+struct nat_table;
+
+struct nat_table *nat_table_create(uint32_t max_sessions, uint64_t seed,
+				   struct napt_counters *counters);
+void nat_table_destroy(struct nat_table *t);
+size_t nat_table_bytes(const struct nat_table *t);
+struct port_pool *nat_table_ports(struct nat_table *t);
+
+void nat_table_set_timeout(struct nat_table *t, enum napt_timeout_class c, uint32_t ms);
+uint32_t nat_table_timeout(const struct nat_table *t, enum napt_timeout_class c);
+
+struct nat_session *nat_session_at(const struct nat_table *t, uint32_t idx);
+struct nat_mapping *nat_mapping_at(const struct nat_table *t, uint32_t idx);
+
+/* Lookups. An entry found expired at `now` is removed and not returned. */
+uint32_t nat_session_find_in(struct nat_table *t, const struct nat_key *k, uint32_t now);
+uint32_t nat_session_find_out(struct nat_table *t, const struct nat_key *k, uint32_t now);
+uint32_t nat_mapping_find_in(struct nat_table *t, const struct nat_key *k);
+uint32_t nat_mapping_find_out(struct nat_table *t, const struct nat_key *k);
+
+/* New entries; 0 when the table is full. A mapping with MAPF_POOL_PORT takes its port in
+ * the pool; one with MAPF_IN_INDEXED is keyed by `in_key` (rem fields as the mapping
+ * behaviour requires). A mapping without sessions is removed when its last session goes,
+ * so create a session for it at once. */
+uint32_t nat_mapping_new(struct nat_table *t, const struct nat_mapping *m,
+			 const struct nat_key *in_key);
+uint32_t nat_session_new(struct nat_table *t, uint32_t mapping, uint32_t rem_addr,
+			 uint16_t rem_port, enum napt_timeout_class c, uint32_t now);
+
+/* A packet matched the session: it is fresh again, in class c. */
+void nat_session_touch(struct nat_table *t, uint32_t idx, enum napt_timeout_class c, uint32_t now);
+
+/* Remove a session (and its mapping when it was the last one). */
+void nat_session_remove(struct nat_table *t, uint32_t idx, bool expired);
+void nat_mapping_remove(struct nat_table *t, uint32_t idx);
+
+/* Remove expired sessions, oldest first, at most `budget` of them; returns how many. */
+unsigned nat_table_expire(struct nat_table *t, uint32_t now, unsigned budget);
+bool nat_session_expired(const struct nat_table *t, const struct nat_session *s, uint32_t now);
+
+/* Walk every live mapping; fn returns non-zero to stop. fn may remove the mapping. */
+typedef int (*nat_mapping_visit)(struct nat_table *t, uint32_t idx, void *ctx);
+void nat_table_each_mapping(struct nat_table *t, nat_mapping_visit fn, void *ctx);
+/* The sessions of each timeout class, oldest first. */
+typedef int (*nat_session_visit)(const struct nat_table *t, uint32_t idx, void *ctx);
+void nat_table_each_session(const struct nat_table *t, nat_session_visit fn, void *ctx);
+
+void nat_table_flush(struct nat_table *t);
+
+#endif

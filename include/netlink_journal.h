@@ -1,0 +1,37 @@
+/* netlink_journal.h - add routes, rules and neighbour entries, and remember each one, so
+ * naptd removes exactly what it added, newest first, and nothing else. */
+#ifndef NETLINK_JOURNAL_H
+#define NETLINK_JOURNAL_H
+
+#include <stddef.h>
+
+struct nl_sock;
+struct rtnl_route;
+struct rtnl_rule;
+struct rtnl_neigh;
+struct netlink_journal;
+
+/* Opens its own rtnetlink socket. NULL with the reason in err. */
+struct netlink_journal *netlink_journal_open(char *err, size_t errlen);
+struct nl_sock *netlink_journal_sock(struct netlink_journal *j);
+
+/* Add with NLM_F_CREATE | NLM_F_EXCL (an entry that already exists is an error, so we never
+ * claim one the administrator made) and record it. what names it in messages. Each returns
+ * 0, or -1 with the reason in err. */
+int netlink_journal_add_route(struct netlink_journal *j, struct rtnl_route *r, const char *what,
+			      char *err, size_t errlen);
+int netlink_journal_add_rule(struct netlink_journal *j, struct rtnl_rule *r, const char *what,
+			     char *err, size_t errlen);
+int netlink_journal_add_neigh(struct netlink_journal *j, struct rtnl_neigh *n, const char *what,
+			      char *err, size_t errlen);
+
+/* How many entries are recorded: a mark for netlink_journal_undo_to(). */
+size_t netlink_journal_mark(const struct netlink_journal *j);
+
+/* Remove the entries recorded after mark, newest first; failures are logged. */
+void netlink_journal_undo_to(struct netlink_journal *j, size_t mark);
+
+/* Undo everything and free. */
+void netlink_journal_close(struct netlink_journal *j);
+
+#endif

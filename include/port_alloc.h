@@ -1,0 +1,32 @@
+/* port_alloc.h - which external ports are in use, and the choice of a new one. */
+#ifndef PORT_ALLOC_H
+#define PORT_ALLOC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "napt.h"
+
+#define PORT_BITMAP_WORDS (65536 / 64)
+
+/* One bit per (protocol, external address, port): set while a mapping holds the port. */
+struct port_pool {
+	uint64_t used[NAPT_PROTOS][NAPT_MAX_EXTERNAL][PORT_BITMAP_WORDS];
+};
+
+static inline bool port_bit(const uint64_t *bitmap, uint16_t port)
+{
+	return bitmap[port / 64] >> (port % 64) & 1;
+}
+
+void port_pool_take(struct port_pool *pp, int proto, unsigned ext, uint16_t port);
+void port_pool_release(struct port_pool *pp, int proto, unsigned ext, uint16_t port);
+
+/* Choose a free port in lo..hi on (proto, ext): `preferred` when it is in range and free
+ * (port preservation; pass 0 for none), else RFC 6056 algorithm 1: a random start, then
+ * upwards to the next free port, wrapping. `reserved` (may be NULL) marks ports claimed by
+ * forwards. Returns the port, or -1 when every port of the range is taken. */
+int port_pool_pick(const struct port_pool *pp, int proto, unsigned ext, uint16_t lo, uint16_t hi,
+		   uint16_t preferred, uint64_t random, const uint64_t *reserved);
+
+#endif

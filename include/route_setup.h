@@ -1,0 +1,40 @@
+/* route_setup.h - the routing that steers NAT traffic through the TUN device (manage-routes
+ * yes): external addresses routed into it, policy rules for the inside prefixes, proxy
+ * neighbour entries on the WAN interface, loose rp_filter on the TUN, ip_forward on.
+ * Everything added is recorded and removed, newest first, by route_setup_close().
+ * docs/routing.md lists each entry and the equivalent ip commands. */
+#ifndef ROUTE_SETUP_H
+#define ROUTE_SETUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "napt_config.h"
+#include "tun_device.h"
+
+/* The table whose default route is the TUN, and the rule priorities: inside -> inside
+ * first (main table), then everything else from inside (ROUTE_TABLE). */
+#define ROUTE_TABLE	  4242
+#define ROUTE_PREF_INSIDE 4241
+#define ROUTE_PREF_OUT	  4242
+
+struct route_setup;
+
+/* Add everything for cfg (inside prefixes, external addresses, daemon.wan_interface).
+ * NULL with the reason in err, with whatever was added removed again. */
+struct route_setup *route_setup_open(const struct napt_config *cfg, const struct tun_device *tun,
+				     char *err, size_t errlen);
+
+/* Whether a and b differ in what the routing depends on (inside prefixes, external
+ * addresses). */
+bool route_setup_differs(const struct napt_config *a, const struct napt_config *b);
+
+/* Replace the address entries with those of cfg. On failure the previous ones are put back
+ * and err says why. */
+int route_setup_update(struct route_setup *rs, const struct napt_config *cfg, char *err,
+		       size_t errlen);
+
+/* Remove everything route_setup_open() and route_setup_update() added, restore sysctls. */
+void route_setup_close(struct route_setup *rs);
+
+#endif

@@ -1,0 +1,34 @@
+/* runtime_state.h - what the administrator changed at run time (naptctl), kept on disk.
+ *
+ * Forwards added and the DMZ set or cleared through the control socket live in the state
+ * file, in config syntax ("forward ...", "dmz ADDR", "dmz none"), written atomically
+ * (temporary file, fsync, rename, fsync of the directory) before the command answers ok, so
+ * no change is lost on restart, crash or kill -9. The config file itself is never rewritten.
+ */
+#ifndef RUNTIME_STATE_H
+#define RUNTIME_STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "napt_config.h"
+
+enum runtime_dmz { RUNTIME_DMZ_FROM_CONFIG = 0, RUNTIME_DMZ_SET, RUNTIME_DMZ_CLEARED };
+
+struct runtime_state {
+	struct napt_forward forwards[NAPT_MAX_FORWARDS]; /* added at run time */
+	unsigned n_forwards;
+	enum runtime_dmz dmz_mode;
+	uint32_t dmz; /* network order, with RUNTIME_DMZ_SET */
+};
+
+/* A missing file is an empty state (returns 0). Errors name path:line and why. */
+int runtime_state_load(const char *path, struct runtime_state *st, char *err, size_t errlen);
+/* Atomic replace; returns 0 or -1 with the reason (errno text) in err. */
+int runtime_state_save(const char *path, const struct runtime_state *st, char *err, size_t errlen);
+/* cfg (from the config file) + st -> the config the engine runs. A run-time forward that
+ * overlaps a config forward is refused with the reason. */
+int runtime_state_apply(const struct runtime_state *st, struct napt_config *cfg, char *err,
+			size_t errlen);
+
+#endif

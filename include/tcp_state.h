@@ -1,0 +1,37 @@
+/* tcp_state.h - the TCP state a NAT follows for each session (RFC 5382, RFC 7857 2.1). */
+#ifndef TCP_STATE_H
+#define TCP_STATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "napt_config.h"
+
+/* What has been seen on a session, one bit each: the state is derived from them. */
+#define TCPF_SYN_OUT 0x01
+#define TCPF_SYN_IN  0x02
+#define TCPF_FIN_OUT 0x04
+#define TCPF_FIN_IN  0x08
+#define TCPF_RST     0x10
+
+enum tcp_state {
+	TCP_SYN_SENT = 0,
+	TCP_SYN_RECEIVED,
+	TCP_ESTABLISHED,
+	TCP_FIN_WAIT,
+	TCP_TIME_WAIT,
+	TCP_CLOSED,
+};
+
+enum tcp_state tcp_state_of(uint8_t seen);
+const char *tcp_state_name(enum tcp_state st);
+
+/* RFC 5382 REQ-5: established connections get the long timeout; set-up, closing and
+ * closed ones the transitory one. */
+enum napt_timeout_class tcp_timeout_class(uint8_t seen);
+
+/* Fold one segment's flags (the TCP header's flag byte) into `seen`. A SYN without ACK on
+ * a closing or closed session starts it again: clients reuse ports within seconds. */
+uint8_t tcp_state_update(uint8_t seen, uint8_t tcp_flags, bool outbound);
+
+#endif

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# run.sh - the quick start. On a fresh Debian 12 machine, as root:
+#   ./run.sh demo    build if needed, then show the gateway at work in network namespaces
+#   ./run.sh test    install what is missing, build, run every test (normal + sanitizer build)
+#   ./run.sh build   install what is missing and build into ./build
+set -euo pipefail
+top=$(cd "$(dirname "$0")" && pwd)
+cd "$top"
+
+# Debian packages: build, unit tests, fixture generation and checks, namespace tests.
+DEPS="autoconf automake pkg-config make gcc libnl-3-dev libnl-route-3-dev libpcap-dev check
+      python3-scapy tshark iproute2 curl iputils-ping traceroute iperf3 nftables ethtool
+      socat procps libcap-ng-dev"
+
+install_deps() {
+	local missing=()
+	for p in $DEPS; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+			missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	echo "run.sh: installing ${missing[*]}"
+	[ "$(id -u)" = 0 ] || { echo "run.sh: need root to apt-get install" >&2; exit 1; }
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# build DIR [configure options...]: out-of-tree build, so the normal and the sanitizer
+# builds live side by side.
+build() {
+	local dir=$1; shift
+	[ -x configure ] || autoreconf -fi >/dev/null
+	mkdir -p "$dir"
+	if [ ! -f "$dir/Makefile" ]; then
+		(cd "$dir" && ../configure -q "$@")
+	fi
+	make -C "$dir" -s -j"$(nproc)"
+}
+
+check() {
+	local dir=$1
+	if ! make -C "$dir" -s -j"$(nproc)" check; then
+		find "$dir/tests" -name '*.log' -newer "$dir/Makefile" -exec grep -l -E '^(FAIL|ERROR)' {} + \
+			2>/dev/null | while read -r f; do echo "==== $f"; tail -n 60 "$f"; done
+		return 1
+	fi
+}
+
+case "${1:-}" in
+build)
+	install_deps
+	build build
+	;;
+demo)
+	install_deps
+	build build
+	exec tests/netns/demo.sh "$top/build"
+	;;
+test)
+	install_deps
+	build build
+	check build
+	build build-asan --enable-sanitizers
+	check build-asan
+	echo "run.sh: all tests passed (normal and sanitizer builds)"
+	;;
+*)
+	echo "usage: $0 demo|test|build" >&2
+	exit 2
+	;;
+esac

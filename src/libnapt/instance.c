@@ -1,0 +1,344 @@
+/* instance.c - making, changing and reading an engine instance (everything but packets). */
+#include "napt_instance.h"
+
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tcp_state.h"
+
+static void apply_timeouts(struct napt *n)
+{
+	for (int c = 0; c < NAPT_TIMEOUT_CLASSES; c++)
+		nat_table_set_timeout(n->table, (enum napt_timeout_class)c,
+				      n->cfg.timeout_s[c] * 1000u);
+}
+
+struct napt *napt_create(const struct napt_config *cfg, uint64_t seed, char *err, size_t errlen)
+{
+	struct napt *n;
+
+	if (napt_config_validate(cfg, err, errlen) < 0)
+		return NULL;
+	n = calloc(1, sizeof(*n));
+	if (!n) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	n->cfg = *cfg;
+	n->cfg.n_forwards = 0;
+	prng_seed(&n->rng, seed);
+	n->table = nat_table_create(cfg->max_sessions, prng_next(&n->rng), &n->counters);
+	if (!n->table) {
+		snprintf(err, errlen, "out of memory for max-sessions %u", cfg->max_sessions);
+		free(n);
+		return NULL;
+	}
+	apply_timeouts(n);
+	forward_rules_clear(&n->fwd);
+	frag_table_init(&n->frag);
+	for (unsigned i = 0; i < cfg->n_forwards; i++) {
+		if (napt_forward_add(n, &cfg->forwards[i], err, errlen) < 0) {
+			napt_destroy(n);
+			return NULL;
+		}
+	}
+	return n;
+}
+
+void napt_destroy(struct napt *n)
+{
+	if (!n)
+		return;
+	nat_table_destroy(n->table);
+	free(n);
+}
+
+/* ---- ending sessions that a rule change closes ---- */
+
+struct mapping_filter {
+	uint8_t origin;
+	uint8_t protos; /* NAPT_FWD_* bits; 0 = any */
+	uint16_t port_lo, port_hi;
+	bool any_origin_but_forward;
+};
+
+static bool proto_in(uint8_t proto, uint8_t protos)
+{
+	return !protos || (proto == IPPROTO_TCP && (protos & NAPT_FWD_TCP)) ||
+	       (proto == IPPROTO_UDP && (protos & NAPT_FWD_UDP));
+}
+
+static int remove_if_matches(struct nat_table *t, uint32_t idx, void *ctx)
+{
+	const struct mapping_filter *f = ctx;
+	const struct nat_mapping *m = nat_mapping_at(t, idx);
+
+	if (f->any_origin_but_forward ? m->origin == NAPT_ORIGIN_FORWARD : m->origin != f->origin)
+		return 0;
+	if (!proto_in(m->proto, f->protos) || m->ext_port < f->port_lo || m->ext_port > f->port_hi)
+		return 0;
+	nat_mapping_remove(t, idx);
+	return 0;
+}
+
+static void remove_mappings(struct napt *n, struct mapping_filter f)
+{
+	if (!n->counters.mappings_current)
+		return;
+	nat_table_each_mapping(n->table, remove_if_matches, &f);
+}
+
+/* ---- rules ---- */
+
+int napt_forward_add(struct napt *n, const struct napt_forward *fwd, char *err, size_t errlen)
+{
+	if (forward_rules_add(&n->fwd, fwd, err, errlen) < 0)
+		return -1;
+	n->cfg.forwards[n->cfg.n_forwards++] = *fwd;
+	/* A forward wins over dynamic and DMZ mappings holding its ports (rfc-checklist F.53). */
+	remove_mappings(n, (struct mapping_filter){.protos = fwd->protos,
+						   .port_lo = fwd->ext_lo,
+						   .port_hi = fwd->ext_hi,
+						   .any_origin_but_forward = true});
+	return 0;
+}
+
+int napt_forward_del(struct napt *n, uint8_t protos, uint16_t ext_port)
+{
+	struct napt_forward gone;
+	struct napt_config *c = &n->cfg;
+
+	if (forward_rules_del(&n->fwd, protos, ext_port, &gone) < 0)
+		return -1;
+	for (unsigned i = 0; i < c->n_forwards; i++) {
+		if (!memcmp(&c->forwards[i], &gone, sizeof(gone))) {
+			memmove(&c->forwards[i], &c->forwards[i + 1],
+				(c->n_forwards - i - 1) * sizeof(gone));
+			c->n_forwards--;
+			break;
+		}
+	}
+	/* The door closes for connections already open through it too. */
+	remove_mappings(n, (struct mapping_filter){.origin = NAPT_ORIGIN_FORWARD,
+						   .protos = gone.protos,
+						   .port_lo = gone.ext_lo,
+						   .port_hi = gone.ext_hi});
+	return 0;
+}
+
+static void end_dmz_sessions(struct napt *n)
+{
+	remove_mappings(n, (struct mapping_filter){.origin = NAPT_ORIGIN_DMZ, .port_hi = 65535});
+}
+
+void napt_dmz_set(struct napt *n, uint32_t addr)
+{
+	if (n->cfg.has_dmz && n->cfg.dmz != addr)
+		end_dmz_sessions(n);
+	n->cfg.has_dmz = true;
+	n->cfg.dmz = addr;
+}
+
+void napt_dmz_clear(struct napt *n)
+{
+	if (n->cfg.has_dmz)
+		end_dmz_sessions(n);
+	n->cfg.has_dmz = false;
+	n->cfg.dmz = 0;
+}
+
+int napt_timeout_set(struct napt *n, enum napt_timeout_class c, uint32_t seconds)
+{
+	if ((unsigned)c >= NAPT_TIMEOUT_CLASSES || !seconds || seconds > NAPT_MAX_TIMEOUT_S)
+		return -1;
+	n->cfg.timeout_s[c] = seconds;
+	nat_table_set_timeout(n->table, c, seconds * 1000u);
+	return 0;
+}
+
+void napt_flush(struct napt *n)
+{
+	nat_table_flush(n->table);
+	frag_table_init(&n->frag);
+	n->releasing = false;
+}
+
+/* What napt_reconfigure() cannot change in place. */
+static int check_fixed(const struct napt_config *old, const struct napt_config *new, char *err,
+		       size_t errlen)
+{
+	const char *what = NULL;
+
+	if (old->max_sessions != new->max_sessions)
+		what = "max-sessions";
+	else if (old->n_external != new->n_external ||
+		 memcmp(old->external, new->external, old->n_external * sizeof(uint32_t)))
+		what = "external addresses";
+	else if (old->n_inside != new->n_inside ||
+		 memcmp(old->inside, new->inside, old->n_inside * sizeof(old->inside[0])))
+		what = "inside prefixes";
+	if (!what)
+		return 0;
+	snprintf(err, errlen, "changing %s needs a restart", what);
+	return -1;
+}
+
+static bool has_forward(const struct napt_config *c, const struct napt_forward *f)
+{
+	for (unsigned i = 0; i < c->n_forwards; i++)
+		if (!memcmp(&c->forwards[i], f, sizeof(*f)))
+			return true;
+	return false;
+}
+
+int napt_reconfigure(struct napt *n, const struct napt_config *cfg, uint64_t now_ms, char *err,
+		     size_t errlen)
+{
+	struct napt_config old = n->cfg;
+
+	if (napt_config_validate(cfg, err, errlen) < 0 || check_fixed(&old, cfg, err, errlen) < 0)
+		return -1;
+	for (unsigned i = 0; i < old.n_forwards; i++)
+		if (!has_forward(cfg, &old.forwards[i]))
+			napt_forward_del(n, old.forwards[i].protos, old.forwards[i].ext_lo);
+	for (unsigned i = 0; i < cfg->n_forwards; i++) {
+		/* Validation ruled out overlaps, so adding cannot fail. */
+		if (!has_forward(&n->cfg, &cfg->forwards[i]) &&
+		    napt_forward_add(n, &cfg->forwards[i], err, errlen) < 0)
+			return -1;
+	}
+	if (cfg->has_dmz)
+		napt_dmz_set(n, cfg->dmz);
+	else
+		napt_dmz_clear(n);
+	n->cfg.port_lo = cfg->port_lo;
+	n->cfg.port_hi = cfg->port_hi;
+	n->cfg.mapping = cfg->mapping;
+	n->cfg.filtering = cfg->filtering;
+	n->cfg.port_preservation = cfg->port_preservation;
+	memcpy(n->cfg.timeout_s, cfg->timeout_s, sizeof(cfg->timeout_s));
+	n->cfg.daemon = cfg->daemon;
+	apply_timeouts(n);
+	/* Sessions whose class timeout got shorter go now, not at their next packet. */
+	napt_expire(n, now_ms);
+	return 0;
+}
+
+const struct napt_config *napt_get_config(const struct napt *n)
+{
+	return &n->cfg;
+}
+
+/* ---- views ---- */
+
+struct session_walk {
+	uint32_t now;
+	napt_session_fn fn;
+	void *ctx;
+};
+
+static int visit_session(const struct nat_table *t, uint32_t idx, void *ctx)
+{
+	const struct session_walk *w = ctx;
+	const struct nat_session *s = nat_session_at(t, idx);
+	uint32_t idle = w->now - s->last_ms;
+	uint32_t timeout = nat_table_timeout(t, (enum napt_timeout_class)s->tclass);
+	struct napt_session_info info = {
+		.proto = s->proto,
+		.in_addr = s->in_addr,
+		.ext_addr = s->ext_addr,
+		.rem_addr = s->rem_addr,
+		.in_port = s->in_port,
+		.ext_port = s->ext_port,
+		.rem_port = s->rem_port,
+		.state = s->proto == IPPROTO_TCP ? tcp_state_name(tcp_state_of(s->tcp_seen)) : "-",
+		.origin = (enum napt_origin)s->origin,
+		.idle_ms = idle,
+		.expires_in_ms = idle < timeout ? timeout - idle : 0,
+	};
+
+	return w->fn(&info, w->ctx);
+}
+
+void napt_foreach_session(const struct napt *n, uint64_t now_ms, napt_session_fn fn, void *ctx)
+{
+	struct session_walk w = {(uint32_t)now_ms, fn, ctx};
+
+	nat_table_each_session(n->table, visit_session, &w);
+}
+
+struct mapping_walk {
+	napt_mapping_fn fn;
+	void *ctx;
+};
+
+static int visit_mapping(struct nat_table *t, uint32_t idx, void *ctx)
+{
+	const struct mapping_walk *w = ctx;
+	const struct nat_mapping *m = nat_mapping_at(t, idx);
+	struct napt_mapping_info info = {
+		.proto = m->proto,
+		.in_addr = m->in_addr,
+		.ext_addr = m->ext_addr,
+		.in_port = m->in_port,
+		.ext_port = m->ext_port,
+		.origin = (enum napt_origin)m->origin,
+		.sessions = m->n_sessions,
+	};
+
+	return w->fn(&info, w->ctx);
+}
+
+void napt_foreach_mapping(const struct napt *n, napt_mapping_fn fn, void *ctx)
+{
+	struct mapping_walk w = {fn, ctx};
+
+	nat_table_each_mapping(n->table, visit_mapping, &w);
+}
+
+const struct napt_counters *napt_get_counters(const struct napt *n)
+{
+	return &n->counters;
+}
+
+size_t napt_memory_bytes(const struct napt *n)
+{
+	return sizeof(*n) + nat_table_bytes(n->table);
+}
+
+const char *napt_drop_reason_name(enum napt_drop_reason r)
+{
+	static const char *const names[NAPT_DROP_REASONS] = {
+		[NAPT_DROP_NONE] = "none",
+		[NAPT_DROP_TRUNCATED] = "truncated",
+		[NAPT_DROP_BAD_VERSION] = "bad-version",
+		[NAPT_DROP_BAD_IHL] = "bad-ihl",
+		[NAPT_DROP_BAD_TOTAL_LEN] = "bad-total-length",
+		[NAPT_DROP_BAD_IP_CSUM] = "bad-ip-checksum",
+		[NAPT_DROP_BAD_L4] = "bad-l4",
+		[NAPT_DROP_BAD_ICMP_CSUM] = "bad-icmp-checksum",
+		[NAPT_DROP_BAD_ICMP_QUOTE] = "bad-icmp-quote",
+		[NAPT_DROP_UNSUPPORTED] = "unsupported",
+		[NAPT_DROP_NOT_NAT] = "not-nat",
+		[NAPT_DROP_SPOOFED] = "spoofed",
+		[NAPT_DROP_NO_MAPPING] = "no-mapping",
+		[NAPT_DROP_FILTERED] = "filtered",
+		[NAPT_DROP_NO_SESSION_ICMP] = "no-session-icmp",
+		[NAPT_DROP_TCP_NO_SESSION] = "tcp-no-session",
+		[NAPT_DROP_TABLE_FULL] = "table-full",
+		[NAPT_DROP_PORTS_EXHAUSTED] = "ports-exhausted",
+		[NAPT_DROP_FRAG_NO_FIRST] = "fragment-no-first",
+		[NAPT_DROP_FRAG_FULL] = "fragment-full",
+		[NAPT_DROP_FIRST_FRAG_SHORT] = "first-fragment-short",
+	};
+	return (unsigned)r < NAPT_DROP_REASONS ? names[r] : "?";
+}
+
+const char *napt_dir_name(enum napt_dir d)
+{
+	static const char *const names[] = {"none", "out", "in", "hairpin"};
+
+	return (unsigned)d < 4 ? names[d] : "?";
+}

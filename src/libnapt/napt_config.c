@@ -1,0 +1,771 @@
+/* napt_config.c - the config file parser: "keyword value..." lines into struct napt_config.
+ *
+ * Pure: no I/O and no syscalls (inet_pton/inet_ntop are plain libc), so the engine library,
+ * the daemon, napt-replay and the unit tests all share it. Every error says what was wrong
+ * and, where one exists, the rule it breaks.
+ */
+#include "napt_config.h"
+
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#define MAX_LINE   1024
+#define MAX_TOKENS 8
+#define MAX_SESSIONS_LIMIT 16777216u
+
+/* One config line split on blanks, the comment removed. */
+struct config_tokens {
+	char buf[MAX_LINE];
+	char *tok[MAX_TOKENS];
+	unsigned n;
+};
+
+static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+static const char *const behaviour_names[] = {
+	[NAPT_ENDPOINT_INDEPENDENT] = "endpoint-independent",
+	[NAPT_ADDRESS_DEPENDENT] = "address-dependent",
+	[NAPT_ADDRESS_AND_PORT_DEPENDENT] = "address-and-port-dependent",
+};
+
+static const char *const timeout_names[NAPT_TIMEOUT_CLASSES] = {
+	[NAPT_TIMEOUT_UDP] = "udp",
+	[NAPT_TIMEOUT_TCP_ESTABLISHED] = "tcp-established",
+	[NAPT_TIMEOUT_TCP_TRANSITORY] = "tcp-transitory",
+	[NAPT_TIMEOUT_ICMP] = "icmp",
+};
+
+const char *napt_behaviour_name(enum napt_behaviour b)
+{
+	if ((unsigned)b >= sizeof(behaviour_names) / sizeof(behaviour_names[0]))
+		return "?";
+	return behaviour_names[b];
+}
+
+const char *napt_timeout_class_name(enum napt_timeout_class c)
+{
+	if ((unsigned)c >= NAPT_TIMEOUT_CLASSES)
+		return "?";
+	return timeout_names[c];
+}
+
+int napt_timeout_class_parse(const char *name)
+{
+	for (int c = 0; c < NAPT_TIMEOUT_CLASSES; c++)
+		if (strcmp(name, timeout_names[c]) == 0)
+			return c;
+	return -1;
+}
+
+void napt_config_defaults(struct napt_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->port_lo = 1024;
+	cfg->port_hi = 65535;
+	cfg->mapping = NAPT_ENDPOINT_INDEPENDENT;
+	cfg->filtering = NAPT_ADDRESS_AND_PORT_DEPENDENT;
+	cfg->port_preservation = true;
+	/* RFC 4787 REQ-5, RFC 5382 REQ-5, RFC 7857 2.3, RFC 5508 REQ-2. */
+	cfg->timeout_s[NAPT_TIMEOUT_UDP] = 300;
+	cfg->timeout_s[NAPT_TIMEOUT_TCP_ESTABLISHED] = 7440;
+	cfg->timeout_s[NAPT_TIMEOUT_TCP_TRANSITORY] = 240;
+	cfg->timeout_s[NAPT_TIMEOUT_ICMP] = 60;
+	cfg->max_sessions = 1048576;
+	strcpy(cfg->daemon.tun, "napt0");
+	strcpy(cfg->daemon.control, "/run/naptd.sock");
+	cfg->daemon.manage_routes = true;
+	cfg->daemon.mtu = 1500;
+}
+
+/* ---- values ---------------------------------------------------------------------------- */
+
+/* Strict decimal: digits only, no sign, no blanks, no trailing garbage. */
+static int parse_u32(const char *s, uint32_t *out)
+{
+	uint64_t v = 0;
+
+	if (*s == '\0')
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (uint64_t)(*s - '0');
+		if (v > UINT32_MAX)
+			return -1;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int parse_number(const char *what, const char *s, uint32_t lo, uint32_t hi, uint32_t *out,
+			char *err, size_t errlen)
+{
+	if (parse_u32(s, out) < 0)
+		return fail(err, errlen, "'%s' needs a number, not '%s'", what, s);
+	if (*out < lo || *out > hi)
+		return fail(err, errlen, "'%s' value %s is out of range %u..%u", what, s, lo, hi);
+	return 0;
+}
+
+static int parse_port(const char *s, uint16_t *out, char *err, size_t errlen)
+{
+	uint32_t v;
+
+	if (parse_u32(s, &v) < 0)
+		return fail(err, errlen, "bad port '%s'", s);
+	if (v == 0)
+		return fail(err, errlen, "port 0 is not allowed");
+	if (v > 65535)
+		return fail(err, errlen, "port %s is out of range 1..65535", s);
+	*out = (uint16_t)v;
+	return 0;
+}
+
+/* "LO-HI" or a single port "P" (then LO = HI = P). */
+static int parse_port_range(const char *s, uint16_t *lo, uint16_t *hi, char *err, size_t errlen)
+{
+	char buf[32];
+	char *dash;
+
+	if (strlen(s) >= sizeof(buf))
+		return fail(err, errlen, "bad port range '%s'", s);
+	strcpy(buf, s);
+	dash = strchr(buf, '-');
+	if (!dash)
+		return parse_port(buf, lo, err, errlen) < 0 ? -1 : (*hi = *lo, 0);
+	*dash = '\0';
+	if (parse_port(buf, lo, err, errlen) < 0 || parse_port(dash + 1, hi, err, errlen) < 0)
+		return -1;
+	if (*lo > *hi)
+		return fail(err, errlen, "port range %s is reversed", s);
+	return 0;
+}
+
+static int parse_addr(const char *s, uint32_t *out)
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, s, &a) != 1)
+		return -1;
+	*out = a.s_addr;
+	return 0;
+}
+
+static const char *addr_text(uint32_t addr, char *buf)
+{
+	struct in_addr a = {.s_addr = addr};
+
+	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
+}
+
+static uint32_t prefix_mask(unsigned len)
+{
+	return len == 0 ? 0 : htonl(0xffffffffu << (32 - len));
+}
+
+static int parse_prefix(const char *s, struct napt_prefix *p, char *err, size_t errlen)
+{
+	char buf[64], net[INET_ADDRSTRLEN];
+	char *slash;
+	uint32_t len, addr;
+
+	if (strlen(s) >= sizeof(buf) || !(slash = strchr(strcpy(buf, s), '/')))
+		return fail(err, errlen, "'inside' needs a prefix like 192.168.1.0/24");
+	*slash = '\0';
+	if (parse_addr(buf, &addr) < 0)
+		return fail(err, errlen, "bad address '%s' in prefix %s", buf, s);
+	if (parse_u32(slash + 1, &len) < 0)
+		return fail(err, errlen, "bad prefix length '%s'", slash + 1);
+	if (len > 32)
+		return fail(err, errlen, "bad prefix length %u", len);
+	p->len = (uint8_t)len;
+	p->mask = prefix_mask(len);
+	p->addr = addr & p->mask;
+	if (p->addr != addr)
+		return fail(err, errlen, "inside prefix %s has host bits set (the network is %s/%u)",
+			    s, addr_text(p->addr, net), len);
+	return 0;
+}
+
+static int parse_yes_no(const char *what, const char *s, bool *out, char *err, size_t errlen)
+{
+	if (strcmp(s, "yes") == 0)
+		*out = true;
+	else if (strcmp(s, "no") == 0)
+		*out = false;
+	else
+		return fail(err, errlen, "'%s' takes yes or no, not '%s'", what, s);
+	return 0;
+}
+
+static int parse_behaviour(const char *what, const char *s, enum napt_behaviour *out, char *err,
+			   size_t errlen)
+{
+	for (unsigned b = 0; b < sizeof(behaviour_names) / sizeof(behaviour_names[0]); b++) {
+		if (strcmp(s, behaviour_names[b]) == 0) {
+			*out = (enum napt_behaviour)b;
+			return 0;
+		}
+	}
+	return fail(err, errlen,
+		    "'%s' takes endpoint-independent, address-dependent or "
+		    "address-and-port-dependent, not '%s'",
+		    what, s);
+}
+
+static int copy_name(const char *what, const char *s, char *dst, size_t cap, char *err,
+		     size_t errlen)
+{
+	if (strlen(s) >= cap)
+		return fail(err, errlen, "'%s' value '%s' is longer than %zu characters", what, s,
+			    cap - 1);
+	strcpy(dst, s);
+	return 0;
+}
+
+/* ---- forwards -------------------------------------------------------------------------- */
+
+static const char *forward_proto_name(uint8_t protos)
+{
+	if (protos == (NAPT_FWD_TCP | NAPT_FWD_UDP))
+		return "both";
+	return protos == NAPT_FWD_TCP ? "tcp" : "udp";
+}
+
+static int parse_forward_proto(const char *s, uint8_t *protos, char *err, size_t errlen)
+{
+	if (strcmp(s, "tcp") == 0)
+		*protos = NAPT_FWD_TCP;
+	else if (strcmp(s, "udp") == 0)
+		*protos = NAPT_FWD_UDP;
+	else if (strcmp(s, "both") == 0)
+		*protos = NAPT_FWD_TCP | NAPT_FWD_UDP;
+	else
+		return fail(err, errlen, "forward: protocol '%s' is not tcp, udp or both", s);
+	return 0;
+}
+
+/* "ADDR:PORT[-PORT]" of the inside end; the external range [ext_lo, ext_hi] sets its
+ * length: a single inside port starts a range as long as the external one. */
+static int parse_forward_target(const char *s, struct napt_forward *fwd, char *err, size_t errlen)
+{
+	char buf[64];
+	char *colon;
+	uint16_t lo, hi;
+	unsigned n_ext = (unsigned)fwd->ext_hi - fwd->ext_lo + 1;
+
+	if (strlen(s) >= sizeof(buf) || !(colon = strchr(strcpy(buf, s), ':')))
+		return fail(err, errlen, "forward: inside end '%s' is not ADDR:PORT", s);
+	*colon = '\0';
+	if (parse_addr(buf, &fwd->in_addr) < 0)
+		return fail(err, errlen, "forward: bad inside address '%s'", buf);
+	if (parse_port_range(colon + 1, &lo, &hi, err, errlen) < 0)
+		return -1;
+	if (lo != hi && (unsigned)hi - lo + 1 != n_ext)
+		return fail(err, errlen,
+			    "forward: external range %u-%u (%u ports) and inside range %u-%u (%u "
+			    "ports) differ in length",
+			    fwd->ext_lo, fwd->ext_hi, n_ext, lo, hi, (unsigned)hi - lo + 1);
+	if ((unsigned)lo + n_ext - 1 > 65535)
+		return fail(err, errlen, "forward: inside range from port %u runs past 65535", lo);
+	fwd->in_lo = lo;
+	return 0;
+}
+
+/* v: protocol, external port(s), inside end. */
+static int forward_from_words(struct napt_forward *fwd, char **v, char *err, size_t errlen)
+{
+	memset(fwd, 0, sizeof(*fwd));
+	if (parse_forward_proto(v[0], &fwd->protos, err, errlen) < 0 ||
+	    parse_port_range(v[1], &fwd->ext_lo, &fwd->ext_hi, err, errlen) < 0)
+		return -1;
+	return parse_forward_target(v[2], fwd, err, errlen);
+}
+
+/* "tcp 8000-8100": the part of a forward that decides overlaps. */
+static void forward_key_text(const struct napt_forward *fwd, char *buf, size_t len)
+{
+	if (fwd->ext_lo == fwd->ext_hi)
+		snprintf(buf, len, "%s %u", forward_proto_name(fwd->protos), fwd->ext_lo);
+	else
+		snprintf(buf, len, "%s %u-%u", forward_proto_name(fwd->protos), fwd->ext_lo,
+			 fwd->ext_hi);
+}
+
+int napt_forward_format(const struct napt_forward *fwd, char *buf, size_t len)
+{
+	char key[32], addr[INET_ADDRSTRLEN];
+	int n;
+
+	forward_key_text(fwd, key, sizeof(key));
+	addr_text(fwd->in_addr, addr);
+	if (fwd->ext_lo == fwd->ext_hi)
+		n = snprintf(buf, len, "%s %s:%u", key, addr, fwd->in_lo);
+	else
+		n = snprintf(buf, len, "%s %s:%u-%u", key, addr, fwd->in_lo,
+			     fwd->in_lo + (fwd->ext_hi - fwd->ext_lo));
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+bool napt_forward_overlaps(const struct napt_forward *a, const struct napt_forward *b)
+{
+	return (a->protos & b->protos) && a->ext_lo <= b->ext_hi && b->ext_lo <= a->ext_hi;
+}
+
+/* ---- lines ----------------------------------------------------------------------------- */
+
+#define FORWARD_USAGE "'tcp|udp|both EXT[-EXT] ADDR:PORT[-PORT]'"
+
+static int split_tokens(const char *line, struct config_tokens *t, char *err, size_t errlen)
+{
+	char *p, *save = NULL;
+
+	if (strlen(line) >= sizeof(t->buf))
+		return fail(err, errlen, "line longer than %d characters", MAX_LINE - 1);
+	strcpy(t->buf, line);
+	p = strchr(t->buf, '#');
+	if (p)
+		*p = '\0';
+	t->n = 0;
+	for (p = strtok_r(t->buf, " \t\r\n", &save); p; p = strtok_r(NULL, " \t\r\n", &save)) {
+		if (t->n == MAX_TOKENS)
+			return fail(err, errlen, "too many words on one line");
+		t->tok[t->n++] = p;
+	}
+	return 0;
+}
+
+int napt_forward_parse(struct napt_forward *fwd, const char *text, char *err, size_t errlen)
+{
+	struct config_tokens t;
+
+	if (split_tokens(text, &t, err, errlen) < 0)
+		return -1;
+	if (t.n < 3)
+		return fail(err, errlen, "forward needs " FORWARD_USAGE);
+	if (t.n > 3)
+		return fail(err, errlen, "trailing garbage '%s' after 'forward'", t.tok[3]);
+	return forward_from_words(fwd, t.tok, err, errlen);
+}
+
+/* A keyword, how many values it takes, and what to do with them. */
+struct config_keyword {
+	const char *name;
+	unsigned n_values;
+	const char *usage; /* shown when the count is wrong */
+	int (*apply)(struct napt_config *cfg, char **v, char *err, size_t errlen);
+};
+
+static int kw_inside(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	struct napt_prefix p;
+
+	if (parse_prefix(v[0], &p, err, errlen) < 0)
+		return -1;
+	if (cfg->n_inside == NAPT_MAX_INSIDE)
+		return fail(err, errlen, "too many 'inside' prefixes (at most %d)", NAPT_MAX_INSIDE);
+	cfg->inside[cfg->n_inside++] = p;
+	return 0;
+}
+
+static int kw_external(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	uint32_t a;
+
+	if (parse_addr(v[0], &a) < 0)
+		return fail(err, errlen, "'external' needs an IPv4 address, not '%s'", v[0]);
+	if (a == 0 || a == INADDR_BROADCAST)
+		return fail(err, errlen, "external address %s cannot be used", v[0]);
+	for (unsigned i = 0; i < cfg->n_external; i++)
+		if (cfg->external[i] == a)
+			return fail(err, errlen, "external address %s is listed twice", v[0]);
+	if (cfg->n_external == NAPT_MAX_EXTERNAL)
+		return fail(err, errlen, "too many 'external' addresses (at most %d)",
+			    NAPT_MAX_EXTERNAL);
+	cfg->external[cfg->n_external++] = a;
+	return 0;
+}
+
+static int kw_port_range(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	if (!strchr(v[0], '-'))
+		return fail(err, errlen, "'port-range' needs LOW-HIGH, like 1024-65535");
+	return parse_port_range(v[0], &cfg->port_lo, &cfg->port_hi, err, errlen);
+}
+
+static int kw_mapping(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	return parse_behaviour("mapping", v[0], &cfg->mapping, err, errlen);
+}
+
+static int kw_filtering(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	return parse_behaviour("filtering", v[0], &cfg->filtering, err, errlen);
+}
+
+static int kw_port_preservation(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	return parse_yes_no("port-preservation", v[0], &cfg->port_preservation, err, errlen);
+}
+
+static int kw_timeout(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	int c = napt_timeout_class_parse(v[0]);
+
+	if (c < 0)
+		return fail(err, errlen,
+			    "unknown timeout class '%s' (udp, tcp-established, tcp-transitory, "
+			    "icmp)",
+			    v[0]);
+	return parse_number("timeout", v[1], 1, NAPT_MAX_TIMEOUT_S, &cfg->timeout_s[c], err,
+			    errlen);
+}
+
+static int kw_forward(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	if (cfg->n_forwards == NAPT_MAX_FORWARDS)
+		return fail(err, errlen, "too many forwards (at most %d)", NAPT_MAX_FORWARDS);
+	if (forward_from_words(&cfg->forwards[cfg->n_forwards], v, err, errlen) < 0)
+		return -1;
+	cfg->n_forwards++;
+	return 0;
+}
+
+static int kw_dmz(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	/* "dmz none" lets the daemon's state file undo a DMZ set in the config file. */
+	if (strcmp(v[0], "none") == 0) {
+		cfg->has_dmz = false;
+		cfg->dmz = 0;
+		return 0;
+	}
+	if (parse_addr(v[0], &cfg->dmz) < 0)
+		return fail(err, errlen, "'dmz' needs an IPv4 address or none, not '%s'", v[0]);
+	cfg->has_dmz = true;
+	return 0;
+}
+
+static int kw_max_sessions(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	return parse_number("max-sessions", v[0], 1, MAX_SESSIONS_LIMIT, &cfg->max_sessions, err,
+			    errlen);
+}
+
+static int kw_tun(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	return copy_name("tun", v[0], cfg->daemon.tun, sizeof(cfg->daemon.tun), err, errlen);
+}
+
+static int kw_lan(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	return copy_name("lan-interface", v[0], cfg->daemon.lan_interface,
+			 sizeof(cfg->daemon.lan_interface), err, errlen);
+}
+
+static int kw_wan(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	return copy_name("wan-interface", v[0], cfg->daemon.wan_interface,
+			 sizeof(cfg->daemon.wan_interface), err, errlen);
+}
+
+static int kw_control(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	return copy_name("control", v[0], cfg->daemon.control, sizeof(cfg->daemon.control), err,
+			 errlen);
+}
+
+static int kw_state(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	return copy_name("state", v[0], cfg->daemon.state, sizeof(cfg->daemon.state), err, errlen);
+}
+
+static int kw_manage_routes(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	return parse_yes_no("manage-routes", v[0], &cfg->daemon.manage_routes, err, errlen);
+}
+
+static int kw_mtu(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	/* 68: the smallest MTU every IPv4 link must carry (RFC 791). */
+	return parse_number("mtu", v[0], 68, 65535, &cfg->daemon.mtu, err, errlen);
+}
+
+static const struct config_keyword keywords[] = {
+	{"inside", 1, "a prefix like 192.168.1.0/24", kw_inside},
+	{"external", 1, "an IPv4 address", kw_external},
+	{"port-range", 1, "LOW-HIGH, like 1024-65535", kw_port_range},
+	{"mapping", 1, "a behaviour", kw_mapping},
+	{"filtering", 1, "a behaviour", kw_filtering},
+	{"port-preservation", 1, "yes or no", kw_port_preservation},
+	{"timeout", 2, "a class and seconds, like 'timeout udp 300'", kw_timeout},
+	{"forward", 3, FORWARD_USAGE, kw_forward},
+	{"dmz", 1, "an IPv4 address or none", kw_dmz},
+	{"max-sessions", 1, "a number", kw_max_sessions},
+	{"tun", 1, "an interface name", kw_tun},
+	{"lan-interface", 1, "an interface name", kw_lan},
+	{"wan-interface", 1, "an interface name", kw_wan},
+	{"control", 1, "a socket path", kw_control},
+	{"state", 1, "a file path", kw_state},
+	{"manage-routes", 1, "yes or no", kw_manage_routes},
+	{"mtu", 1, "a number", kw_mtu},
+};
+
+int napt_config_parse_line(struct napt_config *cfg, const char *line, char *err, size_t errlen)
+{
+	struct config_tokens t;
+	const struct config_keyword *kw = NULL;
+
+	if (split_tokens(line, &t, err, errlen) < 0)
+		return -1;
+	if (t.n == 0)
+		return 0;
+	for (size_t i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
+		if (strcmp(t.tok[0], keywords[i].name) == 0)
+			kw = &keywords[i];
+	if (!kw)
+		return fail(err, errlen, "unknown keyword '%s'", t.tok[0]);
+	if (t.n - 1 < kw->n_values)
+		return fail(err, errlen, "'%s' needs %s", kw->name, kw->usage);
+	if (t.n - 1 > kw->n_values)
+		return fail(err, errlen, "trailing garbage '%s' after '%s'", t.tok[kw->n_values + 1],
+			    kw->name);
+	return kw->apply(cfg, &t.tok[1], err, errlen);
+}
+
+/* ---- whole-file checks ----------------------------------------------------------------- */
+
+/* Which entries a validation error is about, so parse_text can name their lines. */
+enum config_item { ITEM_NONE = 0, ITEM_INSIDE, ITEM_EXTERNAL, ITEM_FORWARD, ITEM_DMZ };
+
+struct config_fault {
+	enum config_item item[2];
+	unsigned index[2];
+};
+
+static void blame(struct config_fault *f, enum config_item a, unsigned ia, enum config_item b,
+		  unsigned ib)
+{
+	if (!f)
+		return;
+	f->item[0] = a;
+	f->index[0] = ia;
+	f->item[1] = b;
+	f->index[1] = ib;
+}
+
+static int inside_index(const struct napt_config *cfg, uint32_t addr)
+{
+	for (unsigned i = 0; i < cfg->n_inside; i++)
+		if ((addr & cfg->inside[i].mask) == cfg->inside[i].addr)
+			return (int)i;
+	return -1;
+}
+
+static int prefix_text(const struct napt_prefix *p, char *buf, size_t len)
+{
+	char a[INET_ADDRSTRLEN];
+
+	return snprintf(buf, len, "%s/%u", addr_text(p->addr, a), p->len);
+}
+
+/* RFC 4787 REQ-7: the inside and external address spaces must not overlap, or the NAT
+ * cannot tell inbound from outbound. */
+static int check_external(const struct napt_config *cfg, struct config_fault *f, char *err,
+			  size_t errlen)
+{
+	char a[INET_ADDRSTRLEN], p[INET_ADDRSTRLEN + 4];
+
+	for (unsigned e = 0; e < cfg->n_external; e++) {
+		int i = inside_index(cfg, cfg->external[e]);
+
+		if (i < 0)
+			continue;
+		blame(f, ITEM_EXTERNAL, e, ITEM_INSIDE, (unsigned)i);
+		prefix_text(&cfg->inside[i], p, sizeof(p));
+		return fail(err, errlen, "external address %s lies inside %s (RFC 4787 REQ-7)",
+			    addr_text(cfg->external[e], a), p);
+	}
+	return 0;
+}
+
+static int check_forwards(const struct napt_config *cfg, struct config_fault *f, char *err,
+			  size_t errlen)
+{
+	char a[INET_ADDRSTRLEN], k1[32], k2[32];
+
+	for (unsigned i = 0; i < cfg->n_forwards; i++) {
+		const struct napt_forward *fwd = &cfg->forwards[i];
+
+		if (inside_index(cfg, fwd->in_addr) < 0) {
+			blame(f, ITEM_FORWARD, i, ITEM_NONE, 0);
+			forward_key_text(fwd, k1, sizeof(k1));
+			return fail(err, errlen,
+				    "forward %s goes to %s, which is in no 'inside' prefix", k1,
+				    addr_text(fwd->in_addr, a));
+		}
+		for (unsigned j = 0; j < i; j++) {
+			if (!napt_forward_overlaps(fwd, &cfg->forwards[j]))
+				continue;
+			blame(f, ITEM_FORWARD, i, ITEM_FORWARD, j);
+			forward_key_text(fwd, k1, sizeof(k1));
+			forward_key_text(&cfg->forwards[j], k2, sizeof(k2));
+			return fail(err, errlen, "forward %s overlaps forward %s", k1, k2);
+		}
+	}
+	return 0;
+}
+
+static int validate(const struct napt_config *cfg, struct config_fault *f, char *err,
+		    size_t errlen)
+{
+	char a[INET_ADDRSTRLEN];
+
+	blame(f, ITEM_NONE, 0, ITEM_NONE, 0);
+	if (cfg->n_inside == 0)
+		return fail(err, errlen, "no 'inside' prefix: at least one is needed");
+	if (cfg->n_external == 0)
+		return fail(err, errlen, "no 'external' address: at least one is needed");
+	if (check_external(cfg, f, err, errlen) < 0 || check_forwards(cfg, f, err, errlen) < 0)
+		return -1;
+	if (cfg->has_dmz && inside_index(cfg, cfg->dmz) < 0) {
+		blame(f, ITEM_DMZ, 0, ITEM_NONE, 0);
+		return fail(err, errlen, "dmz host %s is in no 'inside' prefix",
+			    addr_text(cfg->dmz, a));
+	}
+	return 0;
+}
+
+int napt_config_validate(const struct napt_config *cfg, char *err, size_t errlen)
+{
+	return validate(cfg, NULL, err, errlen);
+}
+
+/* ---- whole text ------------------------------------------------------------------------ */
+
+/* The line each list entry came from, for messages about whole-file checks. */
+struct config_lines {
+	unsigned inside[NAPT_MAX_INSIDE];
+	unsigned external[NAPT_MAX_EXTERNAL];
+	unsigned forwards[NAPT_MAX_FORWARDS];
+	unsigned dmz;
+};
+
+/* What a line may add to the lists, taken before it is applied. */
+struct config_counts {
+	unsigned n_inside, n_external, n_forwards;
+	bool has_dmz;
+	uint32_t dmz;
+};
+
+static struct config_counts counts_of(const struct napt_config *cfg)
+{
+	return (struct config_counts){cfg->n_inside, cfg->n_external, cfg->n_forwards,
+				      cfg->has_dmz, cfg->dmz};
+}
+
+static void note_lines(const struct config_counts *before, const struct napt_config *cfg,
+		       struct config_lines *lines, unsigned lineno)
+{
+	if (cfg->n_inside != before->n_inside)
+		lines->inside[cfg->n_inside - 1] = lineno;
+	if (cfg->n_external != before->n_external)
+		lines->external[cfg->n_external - 1] = lineno;
+	if (cfg->n_forwards != before->n_forwards)
+		lines->forwards[cfg->n_forwards - 1] = lineno;
+	if (cfg->has_dmz != before->has_dmz || cfg->dmz != before->dmz)
+		lines->dmz = lineno;
+}
+
+static unsigned item_line(const struct config_lines *lines, enum config_item item, unsigned i)
+{
+	switch (item) {
+	case ITEM_INSIDE:
+		return lines->inside[i];
+	case ITEM_EXTERNAL:
+		return lines->external[i];
+	case ITEM_FORWARD:
+		return lines->forwards[i];
+	case ITEM_DMZ:
+		return lines->dmz;
+	default:
+		return 0;
+	}
+}
+
+static unsigned fault_line(const struct config_lines *lines, const struct config_fault *f)
+{
+	unsigned a = item_line(lines, f->item[0], f->index[0]);
+	unsigned b = item_line(lines, f->item[1], f->index[1]);
+
+	return a > b ? a : b;
+}
+
+/* Copies the next line of text into buf; returns a pointer past it, or NULL at the end. */
+static const char *next_line(const char *text, char *buf, size_t cap, bool *too_long)
+{
+	size_t n = strcspn(text, "\n");
+
+	if (*text == '\0')
+		return NULL;
+	*too_long = n >= cap;
+	if (!*too_long) {
+		memcpy(buf, text, n);
+		buf[n] = '\0';
+	}
+	return text[n] == '\n' ? text + n + 1 : text + n;
+}
+
+static int parse_lines(struct napt_config *cfg, const char *text, const char *name,
+		       struct config_lines *lines, char *err, size_t errlen)
+{
+	struct config_counts before;
+	char line[MAX_LINE], why[256];
+	unsigned lineno = 0;
+	bool too_long;
+
+	while ((text = next_line(text, line, sizeof(line), &too_long)) != NULL) {
+		lineno++;
+		if (too_long)
+			return fail(err, errlen, "%s:%u: line longer than %d characters", name,
+				    lineno, MAX_LINE - 1);
+		before = counts_of(cfg);
+		if (napt_config_parse_line(cfg, line, why, sizeof(why)) < 0)
+			return fail(err, errlen, "%s:%u: %s", name, lineno, why);
+		note_lines(&before, cfg, lines, lineno);
+	}
+	return 0;
+}
+
+int napt_config_parse_text(struct napt_config *cfg, const char *text, const char *name, char *err,
+			   size_t errlen)
+{
+	struct config_lines lines;
+	struct config_fault f;
+	char why[256];
+	unsigned lineno;
+
+	napt_config_defaults(cfg);
+	memset(&lines, 0, sizeof(lines));
+	if (parse_lines(cfg, text, name, &lines, err, errlen) < 0)
+		return -1;
+	if (validate(cfg, &f, why, sizeof(why)) == 0)
+		return 0;
+	lineno = fault_line(&lines, &f);
+	if (lineno == 0)
+		return fail(err, errlen, "%s: %s", name, why);
+	return fail(err, errlen, "%s:%u: %s", name, lineno, why);
+}

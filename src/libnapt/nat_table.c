@@ -1,0 +1,458 @@
+/* nat_table.c - mappings and sessions in fixed arrays, hash chains and LRU expiry. */
+#include "nat_table.h"
+
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct lru_list {
+	uint32_t head, tail; /* head: least recently used */
+};
+
+struct nat_table {
+	uint32_t max;			/* entries per array, slot 0 unused */
+	uint32_t mask;			/* buckets - 1 */
+	uint64_t seed;			/* hash key: chains cannot be aimed at from outside */
+	struct nat_session *sessions;
+	struct nat_mapping *mappings;
+	uint32_t *sess_in, *sess_out;	/* bucket heads */
+	uint32_t *map_in, *map_out;
+	uint32_t free_sessions, free_mappings; /* free lists, linked through lru_next/next_in */
+	struct lru_list lru[NAPT_TIMEOUT_CLASSES];
+	uint32_t timeout_ms[NAPT_TIMEOUT_CLASSES];
+	struct port_pool ports;
+	struct napt_counters *counters;
+};
+
+static int proto_index(uint8_t proto)
+{
+	return proto == IPPROTO_TCP ? NAPT_P_TCP : proto == IPPROTO_UDP ? NAPT_P_UDP : NAPT_P_ICMP;
+}
+
+static uint32_t key_hash(const struct nat_table *t, const struct nat_key *k)
+{
+	uint64_t h = t->seed;
+
+	h ^= ((uint64_t)k->addr << 32 | k->rem_addr) * 0x9e3779b97f4a7c15ull;
+	h = (h ^ (h >> 29)) * 0xbf58476d1ce4e5b9ull;
+	h ^= ((uint64_t)k->port << 32 | (uint64_t)k->rem_port << 16 | k->proto) *
+	     0x94d049bb133111ebull;
+	h ^= h >> 32;
+	return (uint32_t)h & t->mask;
+}
+
+static void *alloc_zeroed(size_t n, size_t size)
+{
+	return calloc(n, size);
+}
+
+struct nat_table *nat_table_create(uint32_t max_sessions, uint64_t seed,
+				   struct napt_counters *counters)
+{
+	struct nat_table *t = alloc_zeroed(1, sizeof(*t));
+	uint32_t buckets = 1;
+
+	if (!t)
+		return NULL;
+	while (buckets < max_sessions)
+		buckets <<= 1;
+	t->max = max_sessions + 1;
+	t->mask = buckets - 1;
+	t->seed = seed;
+	t->counters = counters;
+	t->sessions = alloc_zeroed(t->max, sizeof(*t->sessions));
+	t->mappings = alloc_zeroed(t->max, sizeof(*t->mappings));
+	t->sess_in = alloc_zeroed(buckets, sizeof(uint32_t));
+	t->sess_out = alloc_zeroed(buckets, sizeof(uint32_t));
+	t->map_in = alloc_zeroed(buckets, sizeof(uint32_t));
+	t->map_out = alloc_zeroed(buckets, sizeof(uint32_t));
+	if (!t->sessions || !t->mappings || !t->sess_in || !t->sess_out || !t->map_in ||
+	    !t->map_out) {
+		nat_table_destroy(t);
+		return NULL;
+	}
+	nat_table_flush(t);
+	return t;
+}
+
+void nat_table_destroy(struct nat_table *t)
+{
+	if (!t)
+		return;
+	free(t->sessions);
+	free(t->mappings);
+	free(t->sess_in);
+	free(t->sess_out);
+	free(t->map_in);
+	free(t->map_out);
+	free(t);
+}
+
+size_t nat_table_bytes(const struct nat_table *t)
+{
+	return sizeof(*t) + (size_t)t->max * (sizeof(struct nat_session) + sizeof(struct nat_mapping)) +
+	       4 * sizeof(uint32_t) * ((size_t)t->mask + 1);
+}
+
+struct port_pool *nat_table_ports(struct nat_table *t)
+{
+	return &t->ports;
+}
+
+void nat_table_set_timeout(struct nat_table *t, enum napt_timeout_class c, uint32_t ms)
+{
+	t->timeout_ms[c] = ms;
+}
+
+uint32_t nat_table_timeout(const struct nat_table *t, enum napt_timeout_class c)
+{
+	return t->timeout_ms[c];
+}
+
+struct nat_session *nat_session_at(const struct nat_table *t, uint32_t idx)
+{
+	return &t->sessions[idx];
+}
+
+struct nat_mapping *nat_mapping_at(const struct nat_table *t, uint32_t idx)
+{
+	return &t->mappings[idx];
+}
+
+/* Everything goes back to the free lists: used at start and by "flush sessions". */
+void nat_table_flush(struct nat_table *t)
+{
+	size_t buckets = (size_t)t->mask + 1;
+
+	memset(t->sess_in, 0, buckets * sizeof(uint32_t));
+	memset(t->sess_out, 0, buckets * sizeof(uint32_t));
+	memset(t->map_in, 0, buckets * sizeof(uint32_t));
+	memset(t->map_out, 0, buckets * sizeof(uint32_t));
+	memset(t->lru, 0, sizeof(t->lru));
+	memset(&t->ports, 0, sizeof(t->ports));
+	t->free_sessions = t->free_mappings = 0;
+	for (uint32_t i = t->max - 1; i >= 1; i--) {
+		t->sessions[i] = (struct nat_session){.lru_next = t->free_sessions};
+		t->free_sessions = i;
+		t->mappings[i] = (struct nat_mapping){.next_in = t->free_mappings};
+		t->free_mappings = i;
+	}
+	t->counters->sessions_removed += t->counters->sessions_current;
+	t->counters->sessions_current = 0;
+	t->counters->mappings_current = 0;
+}
+
+/* ---- hash chains ---- */
+
+static bool session_matches_in(const struct nat_session *s, const struct nat_key *k)
+{
+	return s->in_addr == k->addr && s->rem_addr == k->rem_addr && s->in_port == k->port &&
+	       s->rem_port == k->rem_port && s->proto == k->proto;
+}
+
+static bool session_matches_out(const struct nat_session *s, const struct nat_key *k)
+{
+	return s->ext_addr == k->addr && s->rem_addr == k->rem_addr && s->ext_port == k->port &&
+	       s->rem_port == k->rem_port && s->proto == k->proto;
+}
+
+static struct nat_key session_in_key(const struct nat_session *s)
+{
+	return (struct nat_key){s->in_addr, s->rem_addr, s->in_port, s->rem_port, s->proto};
+}
+
+static struct nat_key session_out_key(const struct nat_session *s)
+{
+	return (struct nat_key){s->ext_addr, s->rem_addr, s->ext_port, s->rem_port, s->proto};
+}
+
+static struct nat_key mapping_in_key(const struct nat_mapping *m)
+{
+	return (struct nat_key){m->in_addr, m->rem_addr, m->in_port, m->rem_port, m->proto};
+}
+
+static struct nat_key mapping_out_key(const struct nat_mapping *m)
+{
+	return (struct nat_key){m->ext_addr, 0, m->ext_port, 0, m->proto};
+}
+
+/* Unlink idx from the chain at *head whose links live at byte offset `link` of each entry:
+ * one function serves the four chains. */
+static void chain_unlink(uint32_t *head, void *base, size_t size, size_t link, uint32_t idx)
+{
+	uint32_t *p = head;
+
+	while (*p && *p != idx)
+		p = (uint32_t *)((char *)base + (size_t)*p * size + link);
+	if (*p)
+		*p = *(uint32_t *)((char *)base + (size_t)idx * size + link);
+}
+
+bool nat_session_expired(const struct nat_table *t, const struct nat_session *s, uint32_t now)
+{
+	return (uint32_t)(now - s->last_ms) > t->timeout_ms[s->tclass];
+}
+
+uint32_t nat_session_find_in(struct nat_table *t, const struct nat_key *k, uint32_t now)
+{
+	uint32_t i = t->sess_in[key_hash(t, k)];
+
+	while (i && !session_matches_in(&t->sessions[i], k))
+		i = t->sessions[i].next_in;
+	if (i && nat_session_expired(t, &t->sessions[i], now)) {
+		nat_session_remove(t, i, true);
+		return 0;
+	}
+	return i;
+}
+
+uint32_t nat_session_find_out(struct nat_table *t, const struct nat_key *k, uint32_t now)
+{
+	uint32_t i = t->sess_out[key_hash(t, k)];
+
+	while (i && !session_matches_out(&t->sessions[i], k))
+		i = t->sessions[i].next_out;
+	if (i && nat_session_expired(t, &t->sessions[i], now)) {
+		nat_session_remove(t, i, true);
+		return 0;
+	}
+	return i;
+}
+
+uint32_t nat_mapping_find_in(struct nat_table *t, const struct nat_key *k)
+{
+	uint32_t i = t->map_in[key_hash(t, k)];
+
+	while (i) {
+		const struct nat_mapping *m = &t->mappings[i];
+
+		if (m->in_addr == k->addr && m->rem_addr == k->rem_addr && m->in_port == k->port &&
+		    m->rem_port == k->rem_port && m->proto == k->proto)
+			return i;
+		i = m->next_in;
+	}
+	return 0;
+}
+
+uint32_t nat_mapping_find_out(struct nat_table *t, const struct nat_key *k)
+{
+	uint32_t i = t->map_out[key_hash(t, k)];
+
+	while (i) {
+		const struct nat_mapping *m = &t->mappings[i];
+
+		if (m->ext_addr == k->addr && m->ext_port == k->port && m->proto == k->proto)
+			return i;
+		i = m->next_out;
+	}
+	return 0;
+}
+
+/* ---- LRU lists ---- */
+
+static void lru_unlink(struct nat_table *t, uint32_t idx)
+{
+	struct nat_session *s = &t->sessions[idx];
+	struct lru_list *l = &t->lru[s->tclass];
+
+	if (s->lru_prev)
+		t->sessions[s->lru_prev].lru_next = s->lru_next;
+	else
+		l->head = s->lru_next;
+	if (s->lru_next)
+		t->sessions[s->lru_next].lru_prev = s->lru_prev;
+	else
+		l->tail = s->lru_prev;
+	s->lru_prev = s->lru_next = 0;
+}
+
+static void lru_append(struct nat_table *t, uint32_t idx)
+{
+	struct nat_session *s = &t->sessions[idx];
+	struct lru_list *l = &t->lru[s->tclass];
+
+	s->lru_prev = l->tail;
+	s->lru_next = 0;
+	if (l->tail)
+		t->sessions[l->tail].lru_next = idx;
+	else
+		l->head = idx;
+	l->tail = idx;
+}
+
+/* ---- creation and removal ---- */
+
+uint32_t nat_mapping_new(struct nat_table *t, const struct nat_mapping *m,
+			 const struct nat_key *in_key)
+{
+	uint32_t idx = t->free_mappings;
+	struct nat_mapping *e;
+	struct nat_key out = mapping_out_key(m);
+	uint32_t h;
+
+	if (!idx)
+		return 0;
+	e = &t->mappings[idx];
+	t->free_mappings = e->next_in;
+	*e = *m;
+	e->sessions = 0;
+	e->n_sessions = 0;
+	if (e->flags & MAPF_IN_INDEXED) {
+		e->rem_addr = in_key->rem_addr;
+		e->rem_port = in_key->rem_port;
+		h = key_hash(t, in_key);
+		e->next_in = t->map_in[h];
+		t->map_in[h] = idx;
+	}
+	h = key_hash(t, &out);
+	e->next_out = t->map_out[h];
+	t->map_out[h] = idx;
+	if (e->flags & MAPF_POOL_PORT)
+		port_pool_take(&t->ports, proto_index(e->proto), e->ext_index, e->ext_port);
+	t->counters->mappings_current++;
+	return idx;
+}
+
+void nat_mapping_remove(struct nat_table *t, uint32_t idx)
+{
+	struct nat_mapping *m = &t->mappings[idx];
+	struct nat_key k;
+
+	/* Removing the last session removes the mapping: stop once it is gone. */
+	while (m->n_sessions > 1)
+		nat_session_remove(t, m->sessions, false);
+	if (m->n_sessions) {
+		nat_session_remove(t, m->sessions, false);
+		return;
+	}
+	if (m->flags & MAPF_IN_INDEXED) {
+		k = mapping_in_key(m);
+		chain_unlink(&t->map_in[key_hash(t, &k)], t->mappings, sizeof(*m),
+			     offsetof(struct nat_mapping, next_in), idx);
+	}
+	k = mapping_out_key(m);
+	chain_unlink(&t->map_out[key_hash(t, &k)], t->mappings, sizeof(*m),
+		     offsetof(struct nat_mapping, next_out), idx);
+	if (m->flags & MAPF_POOL_PORT)
+		port_pool_release(&t->ports, proto_index(m->proto), m->ext_index, m->ext_port);
+	*m = (struct nat_mapping){.next_in = t->free_mappings};
+	t->free_mappings = idx;
+	t->counters->mappings_current--;
+}
+
+uint32_t nat_session_new(struct nat_table *t, uint32_t mapping, uint32_t rem_addr,
+			 uint16_t rem_port, enum napt_timeout_class c, uint32_t now)
+{
+	uint32_t idx = t->free_sessions;
+	struct nat_mapping *m = &t->mappings[mapping];
+	struct nat_session *s;
+	struct nat_key k;
+	uint32_t h;
+
+	if (!idx)
+		return 0;
+	s = &t->sessions[idx];
+	t->free_sessions = s->lru_next;
+	*s = (struct nat_session){
+		.in_addr = m->in_addr,
+		.ext_addr = m->ext_addr,
+		.rem_addr = rem_addr,
+		.in_port = m->in_port,
+		.ext_port = m->ext_port,
+		.rem_port = rem_port,
+		.proto = m->proto,
+		.tclass = (uint8_t)c,
+		.origin = m->origin,
+		.last_ms = now,
+		.mapping = mapping,
+		.sib_next = m->sessions,
+	};
+	if (m->sessions)
+		t->sessions[m->sessions].sib_prev = idx;
+	m->sessions = idx;
+	m->n_sessions++;
+	k = session_in_key(s);
+	h = key_hash(t, &k);
+	s->next_in = t->sess_in[h];
+	t->sess_in[h] = idx;
+	k = session_out_key(s);
+	h = key_hash(t, &k);
+	s->next_out = t->sess_out[h];
+	t->sess_out[h] = idx;
+	lru_append(t, idx);
+	t->counters->sessions_created++;
+	t->counters->sessions_current++;
+	return idx;
+}
+
+void nat_session_touch(struct nat_table *t, uint32_t idx, enum napt_timeout_class c, uint32_t now)
+{
+	struct nat_session *s = &t->sessions[idx];
+
+	s->last_ms = now;
+	if (t->lru[s->tclass].tail == idx && s->tclass == c)
+		return;
+	lru_unlink(t, idx);
+	s->tclass = (uint8_t)c;
+	lru_append(t, idx);
+}
+
+void nat_session_remove(struct nat_table *t, uint32_t idx, bool expired)
+{
+	struct nat_session *s = &t->sessions[idx];
+	uint32_t mapping = s->mapping;
+	struct nat_mapping *m = &t->mappings[mapping];
+	struct nat_key k = session_in_key(s);
+
+	chain_unlink(&t->sess_in[key_hash(t, &k)], t->sessions, sizeof(*s),
+		     offsetof(struct nat_session, next_in), idx);
+	k = session_out_key(s);
+	chain_unlink(&t->sess_out[key_hash(t, &k)], t->sessions, sizeof(*s),
+		     offsetof(struct nat_session, next_out), idx);
+	lru_unlink(t, idx);
+	if (s->sib_prev)
+		t->sessions[s->sib_prev].sib_next = s->sib_next;
+	else
+		m->sessions = s->sib_next;
+	if (s->sib_next)
+		t->sessions[s->sib_next].sib_prev = s->sib_prev;
+	m->n_sessions--;
+	*s = (struct nat_session){.lru_next = t->free_sessions};
+	t->free_sessions = idx;
+	t->counters->sessions_current--;
+	if (expired)
+		t->counters->sessions_expired++;
+	else
+		t->counters->sessions_removed++;
+	if (!m->n_sessions)
+		nat_mapping_remove(t, mapping);
+}
+
+unsigned nat_table_expire(struct nat_table *t, uint32_t now, unsigned budget)
+{
+	unsigned done = 0;
+
+	for (int c = 0; c < NAPT_TIMEOUT_CLASSES; c++) {
+		while (done < budget && t->lru[c].head &&
+		       nat_session_expired(t, &t->sessions[t->lru[c].head], now)) {
+			nat_session_remove(t, t->lru[c].head, true);
+			done++;
+		}
+	}
+	return done;
+}
+
+void nat_table_each_mapping(struct nat_table *t, nat_mapping_visit fn, void *ctx)
+{
+	for (uint32_t i = 1; i < t->max; i++)
+		if (t->mappings[i].proto && fn(t, i, ctx))
+			return;
+}
+
+void nat_table_each_session(const struct nat_table *t, nat_session_visit fn, void *ctx)
+{
+	for (int c = 0; c < NAPT_TIMEOUT_CLASSES; c++)
+		for (uint32_t i = t->lru[c].head; i; i = t->sessions[i].lru_next)
+			if (fn(t, i, ctx))
+				return;
+}

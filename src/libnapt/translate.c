@@ -1,0 +1,586 @@
+/* translate.c - the engine's entry point: one packet in, a verdict out.
+ *
+ * The rules implemented here are written out in docs/behaviour.md; the section numbers
+ * in comments below refer to it.
+ */
+#include "napt_instance.h"
+
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checksum.h"
+#include "ipv4_packet.h"
+#include "tcp_state.h"
+
+/* ---- small helpers ---- */
+
+static int proto_index(uint8_t proto)
+{
+	return proto == IPPROTO_TCP ? NAPT_P_TCP : proto == IPPROTO_UDP ? NAPT_P_UDP : NAPT_P_ICMP;
+}
+
+static uint8_t forward_bit(uint8_t proto)
+{
+	return proto == IPPROTO_TCP ? NAPT_FWD_TCP : NAPT_FWD_UDP;
+}
+
+static int external_index(const struct napt *n, uint32_t addr)
+{
+	for (unsigned i = 0; i < n->cfg.n_external; i++)
+		if (n->cfg.external[i] == addr)
+			return (int)i;
+	return -1;
+}
+
+static bool is_inside(const struct napt *n, uint32_t addr)
+{
+	for (unsigned i = 0; i < n->cfg.n_inside; i++)
+		if ((addr & n->cfg.inside[i].mask) == n->cfg.inside[i].addr)
+			return true;
+	return false;
+}
+
+static enum napt_timeout_class session_class(uint8_t proto, uint8_t tcp_seen)
+{
+	if (proto == IPPROTO_TCP)
+		return tcp_timeout_class(tcp_seen);
+	return proto == IPPROTO_UDP ? NAPT_TIMEOUT_UDP : NAPT_TIMEOUT_ICMP;
+}
+
+static bool is_bare_syn(const struct ipv4_view *v)
+{
+	return v->proto == IPPROTO_TCP && (v->tcp_flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN;
+}
+
+static struct napt_result drop(struct napt *n, enum napt_drop_reason r, enum napt_dir d)
+{
+	n->counters.dropped[r]++;
+	return (struct napt_result){NAPT_DROP, r, d};
+}
+
+/* ---- rewriting (section 8) ---- */
+
+/* Offset of the transport checksum, or 0 for none. */
+static size_t l4_csum_offset(uint8_t proto)
+{
+	return proto == IPPROTO_TCP ? TCP_OFF_CSUM : proto == IPPROTO_UDP ? UDP_OFF_CSUM : 0;
+}
+
+/* Write a new address into the IP header (source or destination) and fold the change into
+ * the header checksum and, for TCP and UDP, the pseudo-header part of their checksum. The
+ * transport checksum is touched only when its field is in the buffer (quotes may be cut). */
+static void rewrite_addr(struct ipv4_view *v, bool source, uint32_t addr, bool partial)
+{
+	uint8_t *field = v->ip + (source ? IP_OFF_SRC : IP_OFF_DST);
+	size_t off = l4_csum_offset(v->proto);
+	uint32_t old;
+	uint16_t ipc, c;
+
+	memcpy(&old, field, 4);
+	if (old == addr)
+		return;
+	memcpy(&ipc, v->ip + IP_OFF_CSUM, 2);
+	ipc = csum_update32(ipc, old, addr);
+	memcpy(v->ip + IP_OFF_CSUM, &ipc, 2);
+	memcpy(field, &addr, 4);
+	if (source)
+		v->src = addr;
+	else
+		v->dst = addr;
+	if (!v->l4 || !off || v->l4_len < off + 2)
+		return;
+	memcpy(&c, v->l4 + off, 2);
+	if (partial) {
+		c = csum_partial_update32(c, old, addr);
+	} else if (v->proto == IPPROTO_UDP && c == 0) {
+		return; /* no checksum stays no checksum (RFC 768) */
+	} else {
+		c = csum_update32(c, old, addr);
+		if (v->proto == IPPROTO_UDP && c == 0)
+			c = 0xffff; /* a computed zero is sent as all ones (RFC 768) */
+	}
+	memcpy(v->l4 + off, &c, 2);
+}
+
+/* Write a new port (ICMP echo: identifier) and update the transport checksum. */
+static void rewrite_port(struct ipv4_view *v, bool source, uint16_t port, bool partial)
+{
+	size_t port_off = v->proto == IPPROTO_ICMP ? ICMP_OFF_ID
+			  : source		   ? L4_OFF_SPORT
+						   : L4_OFF_DPORT;
+	size_t off = v->proto == IPPROTO_ICMP ? ICMP_OFF_CSUM : l4_csum_offset(v->proto);
+	uint16_t old, new, c;
+
+	memcpy(&old, v->l4 + port_off, 2);
+	put16(v->l4 + port_off, port);
+	memcpy(&new, v->l4 + port_off, 2);
+	if (v->proto == IPPROTO_ICMP)
+		v->sport = v->dport = port;
+	else if (source)
+		v->sport = port;
+	else
+		v->dport = port;
+	/* A partial checksum leaves the ports to the device; quotes may lack the field. */
+	if (old == new || partial || v->l4_len < off + 2)
+		return;
+	memcpy(&c, v->l4 + off, 2);
+	if (v->proto == IPPROTO_UDP && c == 0)
+		return;
+	c = csum_update16(c, old, new);
+	if (v->proto == IPPROTO_UDP && c == 0)
+		c = 0xffff;
+	memcpy(v->l4 + off, &c, 2);
+}
+
+/* ICMP errors are rewritten inside their quote, so their checksum is summed anew over the
+ * whole message (RFC 5508 REQ-4). */
+static void icmp_recompute(struct ipv4_view *v)
+{
+	uint16_t c;
+
+	memset(v->l4 + ICMP_OFF_CSUM, 0, 2);
+	c = csum_buffer(v->l4, v->l4_len);
+	memcpy(v->l4 + ICMP_OFF_CSUM, &c, 2);
+}
+
+/* ---- keys ---- */
+
+/* The flow as seen from the inside: (inside endpoint, remote endpoint). ICMP echo has no
+ * remote port. `local_is_src` says which side of the packet is ours. */
+static struct nat_key flow_key(const struct ipv4_view *v, bool local_is_src)
+{
+	struct nat_key k = {.proto = v->proto};
+
+	k.addr = local_is_src ? v->src : v->dst;
+	k.rem_addr = local_is_src ? v->dst : v->src;
+	k.port = local_is_src ? v->sport : v->dport;
+	k.rem_port = v->proto == IPPROTO_ICMP ? 0 : (local_is_src ? v->dport : v->sport);
+	return k;
+}
+
+/* RFC 4787 4.1: the mapping key holds as much of the remote endpoint as the mapping
+ * behaviour depends on. */
+static struct nat_key mapping_key(const struct napt *n, const struct nat_key *flow)
+{
+	struct nat_key k = *flow;
+
+	if (n->cfg.mapping == NAPT_ENDPOINT_INDEPENDENT)
+		k.rem_addr = 0;
+	if (n->cfg.mapping != NAPT_ADDRESS_AND_PORT_DEPENDENT)
+		k.rem_port = 0;
+	return k;
+}
+
+/* ---- outbound (sections 3, 6) ---- */
+
+/* Paired pooling (RFC 4787 REQ-2): an inside host starts at its own external address and
+ * moves on only when that address has no free port. */
+static uint32_t new_outbound_mapping(struct napt *n, const struct nat_key *flow,
+				     enum napt_drop_reason *why)
+{
+	const struct napt_config *c = &n->cfg;
+	struct nat_key mkey = mapping_key(n, flow);
+	unsigned first = ntohl(flow->addr) % c->n_external;
+	const uint64_t *reserved =
+		flow->proto == IPPROTO_ICMP ? NULL : forward_rules_claimed(&n->fwd, forward_bit(flow->proto));
+	uint16_t preferred = c->port_preservation ? flow->port : 0;
+	uint64_t rnd = prng_next(&n->rng);
+
+	for (unsigned i = 0; i < c->n_external; i++) {
+		unsigned ext = (first + i) % c->n_external;
+		int port = port_pool_pick(nat_table_ports(n->table), proto_index(flow->proto), ext,
+					  c->port_lo, c->port_hi, preferred, rnd, reserved);
+		struct nat_mapping m = {
+			.in_addr = flow->addr,
+			.in_port = flow->port,
+			.ext_addr = c->external[ext],
+			.proto = flow->proto,
+			.origin = NAPT_ORIGIN_OUTBOUND,
+			.flags = MAPF_IN_INDEXED | MAPF_POOL_PORT,
+			.ext_index = (uint8_t)ext,
+		};
+		uint32_t idx;
+
+		if (port < 0)
+			continue;
+		m.ext_port = (uint16_t)port;
+		idx = nat_mapping_new(n->table, &m, &mkey);
+		if (!idx)
+			*why = NAPT_DROP_TABLE_FULL;
+		return idx;
+	}
+	*why = NAPT_DROP_PORTS_EXHAUSTED;
+	return 0;
+}
+
+/* A session of `mapping` towards the remote endpoint; a mapping left without a session
+ * (the table is full) is taken back. */
+static uint32_t new_session(struct napt *n, uint32_t mapping, const struct nat_key *flow,
+			    uint32_t now, enum napt_drop_reason *why)
+{
+	uint32_t s = nat_session_new(n->table, mapping, flow->rem_addr, flow->rem_port,
+				     session_class(flow->proto, 0), now);
+
+	if (!s) {
+		*why = NAPT_DROP_TABLE_FULL;
+		if (!nat_mapping_at(n->table, mapping)->n_sessions)
+			nat_mapping_remove(n->table, mapping);
+	}
+	return s;
+}
+
+static enum napt_drop_reason outbound_session(struct napt *n, const struct ipv4_view *v,
+					      uint32_t now, uint32_t *sidx)
+{
+	struct nat_key flow = flow_key(v, true);
+	struct nat_key mkey;
+	enum napt_drop_reason why = NAPT_DROP_NONE;
+	uint32_t m;
+
+	*sidx = nat_session_find_in(n->table, &flow, now);
+	if (*sidx)
+		return NAPT_DROP_NONE;
+	if (v->proto == IPPROTO_TCP && !is_bare_syn(v))
+		return NAPT_DROP_TCP_NO_SESSION;
+	if (v->proto == IPPROTO_ICMP && v->icmp_type != ICMP_ECHO)
+		return NAPT_DROP_NO_MAPPING;
+	mkey = mapping_key(n, &flow);
+	m = nat_mapping_find_in(n->table, &mkey);
+	if (!m)
+		m = new_outbound_mapping(n, &flow, &why);
+	if (m)
+		*sidx = new_session(n, m, &flow, now, &why);
+	return why;
+}
+
+static void track_tcp(struct napt *n, uint32_t sidx, const struct ipv4_view *v, bool outbound,
+		      uint32_t now)
+{
+	struct nat_session *s = nat_session_at(n->table, sidx);
+
+	if (v->proto == IPPROTO_TCP && v->l4)
+		s->tcp_seen = tcp_state_update(s->tcp_seen, v->tcp_flags, outbound);
+	nat_session_touch(n->table, sidx, session_class(s->proto, s->tcp_seen), now);
+}
+
+/* ---- inbound (section 4) ---- */
+
+/* RFC 4787 section 5: may a packet from rem_addr open a session on this mapping? */
+static bool filter_admits(const struct napt *n, const struct nat_mapping *m, uint32_t rem_addr)
+{
+	if (m->origin != NAPT_ORIGIN_OUTBOUND)
+		return true; /* forwards and the DMZ are open doors by definition */
+	switch (n->cfg.filtering) {
+	case NAPT_ENDPOINT_INDEPENDENT:
+		return true;
+	case NAPT_ADDRESS_DEPENDENT:
+		for (uint32_t i = m->sessions; i; i = nat_session_at(n->table, i)->sib_next)
+			if (nat_session_at(n->table, i)->rem_addr == rem_addr)
+				return true;
+		return false;
+	default:
+		return false; /* APDF: only an existing session admits, found before */
+	}
+}
+
+/* A mapping for an unsolicited packet that a forward or the DMZ takes in. */
+static uint32_t new_inbound_mapping(struct napt *n, const struct nat_key *out, unsigned ext,
+				    enum napt_drop_reason *why)
+{
+	const struct napt_forward *f = NULL;
+	struct nat_mapping m = {
+		.ext_addr = out->addr,
+		.ext_port = out->port,
+		.proto = out->proto,
+		.ext_index = (uint8_t)ext,
+	};
+	uint32_t idx;
+
+	if (out->proto != IPPROTO_ICMP)
+		f = forward_rules_lookup(&n->fwd, forward_bit(out->proto), out->port);
+	if (f) {
+		m.in_addr = f->in_addr;
+		m.in_port = (uint16_t)(f->in_lo + (out->port - f->ext_lo));
+		m.origin = NAPT_ORIGIN_FORWARD;
+	} else if (n->cfg.has_dmz) {
+		m.in_addr = n->cfg.dmz;
+		m.in_port = out->port;
+		m.origin = NAPT_ORIGIN_DMZ;
+		m.flags = MAPF_POOL_PORT; /* dynamic mappings must not take this port now */
+	} else {
+		*why = NAPT_DROP_NO_MAPPING;
+		return 0;
+	}
+	idx = nat_mapping_new(n->table, &m, NULL);
+	if (!idx)
+		*why = NAPT_DROP_TABLE_FULL;
+	return idx;
+}
+
+static enum napt_drop_reason inbound_session(struct napt *n, const struct ipv4_view *v,
+					     unsigned ext, uint32_t now, uint32_t *sidx)
+{
+	struct nat_key flow = flow_key(v, false);
+	struct nat_key mkey = {.addr = flow.addr, .port = flow.port, .proto = flow.proto};
+	enum napt_drop_reason why = NAPT_DROP_NONE;
+	uint32_t m;
+
+	*sidx = nat_session_find_out(n->table, &flow, now);
+	if (*sidx)
+		return NAPT_DROP_NONE;
+	if (v->proto == IPPROTO_ICMP && v->icmp_type != ICMP_ECHO)
+		return NAPT_DROP_NO_MAPPING; /* echo replies match sessions only */
+	m = nat_mapping_find_out(n->table, &mkey);
+	if (m && !filter_admits(n, nat_mapping_at(n->table, m), flow.rem_addr))
+		return NAPT_DROP_FILTERED;
+	if (!m) {
+		/* Decide first whether anything would take it: no state for the unsolicited. */
+		if (v->proto != IPPROTO_ICMP &&
+		    !forward_rules_lookup(&n->fwd, forward_bit(v->proto), flow.port) &&
+		    !n->cfg.has_dmz)
+			return NAPT_DROP_NO_MAPPING;
+		if (v->proto == IPPROTO_ICMP && !n->cfg.has_dmz)
+			return NAPT_DROP_NO_MAPPING;
+	}
+	if (v->proto == IPPROTO_TCP && !is_bare_syn(v))
+		return NAPT_DROP_TCP_NO_SESSION;
+	if (!m)
+		m = new_inbound_mapping(n, &flow, ext, &why);
+	if (m)
+		*sidx = new_session(n, m, &flow, now, &why);
+	return why;
+}
+
+/* ---- ICMP errors (section 7) ---- */
+
+/* The quoted packet of an ICMP error, parsed. */
+static enum napt_drop_reason icmp_quote(const struct ipv4_view *v, struct ipv4_view *q)
+{
+	if (v->l4_len < ICMP_HDR)
+		return NAPT_DROP_BAD_ICMP_QUOTE;
+	return ipv4_parse_quote(v->l4 + ICMP_HDR, v->l4_len - ICMP_HDR, q);
+}
+
+/* An error about a flow we translated. The quote travels the opposite way to the error,
+ * so for an outbound error the quote's destination is ours, and for an inbound error its
+ * source. Errors neither refresh nor end the session (RFC 5508 REQ-6). */
+static struct napt_result translate_icmp_error(struct napt *n, struct ipv4_view *v, bool outbound,
+					       uint32_t now)
+{
+	enum napt_dir dir = outbound ? NAPT_DIR_OUT : NAPT_DIR_IN;
+	struct ipv4_view q;
+	struct nat_key k;
+	const struct nat_session *s;
+	uint32_t sidx;
+
+	if (icmp_quote(v, &q) != NAPT_DROP_NONE)
+		return drop(n, NAPT_DROP_BAD_ICMP_QUOTE, dir);
+	k = flow_key(&q, !outbound);
+	sidx = outbound ? nat_session_find_in(n->table, &k, now)
+			: nat_session_find_out(n->table, &k, now);
+	if (!sidx)
+		return drop(n, NAPT_DROP_NO_SESSION_ICMP, dir);
+	s = nat_session_at(n->table, sidx);
+	if (outbound) {
+		rewrite_addr(&q, false, s->ext_addr, false);
+		rewrite_port(&q, false, s->ext_port, false);
+		rewrite_addr(v, true, s->ext_addr, false);
+	} else {
+		rewrite_addr(&q, true, s->in_addr, false);
+		rewrite_port(&q, true, s->in_port, false);
+		rewrite_addr(v, false, s->in_addr, false);
+	}
+	icmp_recompute(v);
+	n->counters.icmp_errors_translated++;
+	n->counters.translated[NAPT_P_ICMP][outbound ? 0 : 1]++;
+	return (struct napt_result){NAPT_FORWARD, NAPT_DROP_NONE, dir};
+}
+
+/* ---- one direction ---- */
+
+static struct napt_result translate_out(struct napt *n, struct napt_packet *pkt,
+					struct ipv4_view *v, uint32_t now)
+{
+	enum napt_drop_reason why;
+	const struct nat_session *s;
+	uint32_t sidx;
+
+	if (v->proto == IPPROTO_ICMP && icmp_is_error(v->icmp_type))
+		return translate_icmp_error(n, v, true, now);
+	why = outbound_session(n, v, now, &sidx);
+	if (why != NAPT_DROP_NONE)
+		return drop(n, why, NAPT_DIR_OUT);
+	track_tcp(n, sidx, v, true, now);
+	s = nat_session_at(n->table, sidx);
+	rewrite_addr(v, true, s->ext_addr, pkt->csum_partial);
+	rewrite_port(v, true, s->ext_port, pkt->csum_partial);
+	n->counters.translated[proto_index(v->proto)][0]++;
+	return (struct napt_result){NAPT_FORWARD, NAPT_DROP_NONE, NAPT_DIR_OUT};
+}
+
+static struct napt_result translate_in(struct napt *n, struct napt_packet *pkt,
+				       struct ipv4_view *v, unsigned ext, uint32_t now)
+{
+	enum napt_drop_reason why;
+	const struct nat_session *s;
+	uint32_t sidx;
+
+	if (v->proto == IPPROTO_ICMP && icmp_is_error(v->icmp_type))
+		return translate_icmp_error(n, v, false, now);
+	why = inbound_session(n, v, ext, now, &sidx);
+	if (why != NAPT_DROP_NONE)
+		return drop(n, why, NAPT_DIR_IN);
+	track_tcp(n, sidx, v, false, now);
+	s = nat_session_at(n->table, sidx);
+	rewrite_addr(v, false, s->in_addr, pkt->csum_partial);
+	rewrite_port(v, false, s->in_port, pkt->csum_partial);
+	n->counters.translated[proto_index(v->proto)][1]++;
+	return (struct napt_result){NAPT_FORWARD, NAPT_DROP_NONE, NAPT_DIR_IN};
+}
+
+/* Section 9: out, then in, as if the packet had left and come back. */
+static struct napt_result translate_hairpin(struct napt *n, struct napt_packet *pkt,
+					    struct ipv4_view *v, unsigned ext, uint32_t now)
+{
+	struct napt_result r = translate_out(n, pkt, v, now);
+
+	if (r.verdict != NAPT_FORWARD)
+		return r;
+	r = translate_in(n, pkt, v, ext, now);
+	if (r.verdict != NAPT_FORWARD)
+		return r;
+	n->counters.hairpinned++;
+	r.dir = NAPT_DIR_HAIRPIN;
+	return r;
+}
+
+/* ---- fragments (section 10) ---- */
+
+static struct frag_key fragment_key(const struct ipv4_view *v)
+{
+	return (struct frag_key){v->src, v->dst, v->ip_id, v->proto};
+}
+
+static void apply_frag_rewrite(struct ipv4_view *v, const struct frag_rewrite *rw)
+{
+	rewrite_addr(v, true, rw->src, false);
+	rewrite_addr(v, false, rw->dst, false);
+}
+
+static struct napt_result later_fragment(struct napt *n, struct napt_packet *pkt,
+					 struct ipv4_view *v, enum napt_dir dir, uint32_t now)
+{
+	struct frag_key k = fragment_key(v);
+	struct frag_rewrite rw;
+
+	if (frag_lookup(&n->frag, &k, now, &rw)) {
+		apply_frag_rewrite(v, &rw);
+		n->counters.translated[proto_index(v->proto)][dir == NAPT_DIR_IN]++;
+		return (struct napt_result){NAPT_FORWARD, NAPT_DROP_NONE, dir};
+	}
+	if (!frag_hold(&n->frag, &k, pkt->data, v->tot_len, now))
+		return drop(n, NAPT_DROP_FRAG_FULL, dir);
+	n->counters.fragments_held++;
+	return (struct napt_result){NAPT_HELD, NAPT_DROP_NONE, dir};
+}
+
+/* After a first fragment: remember its rewrite for the rest and release those held. */
+static void first_fragment_done(struct napt *n, const struct frag_key *k,
+				const struct ipv4_view *v, enum napt_dir dir, uint32_t now)
+{
+	struct frag_rewrite rw = {v->src, v->dst};
+
+	if (!frag_remember(&n->frag, k, &rw, now))
+		n->counters.dropped[NAPT_DROP_FRAG_FULL]++; /* later fragments will be held */
+	n->releasing = true;
+	n->release_key = *k;
+	n->release_rw = rw;
+	n->release_dir = dir;
+}
+
+size_t napt_next_released(struct napt *n, uint8_t *buf, size_t cap)
+{
+	struct ipv4_view v;
+	size_t len;
+
+	while (n->releasing) {
+		len = frag_take_held(&n->frag, &n->release_key, buf, cap);
+		if (!len) {
+			n->releasing = false;
+			break;
+		}
+		if (ipv4_parse(buf, len, &v) != NAPT_DROP_NONE)
+			continue; /* validated when held; cannot happen */
+		apply_frag_rewrite(&v, &n->release_rw);
+		n->counters.translated[proto_index(v.proto)][n->release_dir == NAPT_DIR_IN]++;
+		return len;
+	}
+	return 0;
+}
+
+/* ---- the entry point ---- */
+
+static enum napt_dir classify(const struct napt *n, const struct ipv4_view *v, int *ext,
+			      enum napt_drop_reason *why)
+{
+	if (external_index(n, v->src) >= 0) {
+		*why = NAPT_DROP_SPOOFED;
+		return NAPT_DIR_NONE;
+	}
+	*ext = external_index(n, v->dst);
+	if (*ext >= 0)
+		return is_inside(n, v->src) ? NAPT_DIR_HAIRPIN : NAPT_DIR_IN;
+	if (is_inside(n, v->src) && !is_inside(n, v->dst))
+		return NAPT_DIR_OUT;
+	*why = NAPT_DROP_NOT_NAT;
+	return NAPT_DIR_NONE;
+}
+
+static void reap(struct napt *n, uint32_t now)
+{
+	nat_table_expire(n->table, now, REAP_PER_PACKET);
+	if (n->frag.n_held)
+		n->counters.dropped[NAPT_DROP_FRAG_NO_FIRST] += frag_expire(&n->frag, now);
+}
+
+struct napt_result napt_translate(struct napt *n, struct napt_packet *pkt, uint64_t now_ms)
+{
+	uint32_t now = (uint32_t)now_ms;
+	struct ipv4_view v;
+	enum napt_drop_reason why = NAPT_DROP_NONE;
+	enum napt_dir dir;
+	struct frag_key first_key;
+	struct napt_result r;
+	int ext = -1;
+
+	n->releasing = false;
+	reap(n, now);
+	why = ipv4_parse(pkt->data, pkt->len, &v);
+	if (why != NAPT_DROP_NONE)
+		return drop(n, why, NAPT_DIR_NONE);
+	dir = classify(n, &v, &ext, &why);
+	if (dir == NAPT_DIR_NONE)
+		return drop(n, why, dir);
+	if (v.frag_offset)
+		return later_fragment(n, pkt, &v, dir, now);
+	first_key = fragment_key(&v);
+	if (dir == NAPT_DIR_OUT)
+		r = translate_out(n, pkt, &v, now);
+	else if (dir == NAPT_DIR_IN)
+		r = translate_in(n, pkt, &v, (unsigned)ext, now);
+	else
+		r = translate_hairpin(n, pkt, &v, (unsigned)ext, now);
+	if (r.verdict == NAPT_FORWARD && v.more_frags)
+		first_fragment_done(n, &first_key, &v, r.dir, now);
+	return r;
+}
+
+void napt_expire(struct napt *n, uint64_t now_ms)
+{
+	uint32_t now = (uint32_t)now_ms;
+
+	nat_table_expire(n->table, now, UINT32_MAX);
+	n->counters.dropped[NAPT_DROP_FRAG_NO_FIRST] += frag_expire(&n->frag, now);
+}

@@ -1,0 +1,976 @@
+/* control_commands.c - parse one control request, run it, write the answer.
+ *
+ * Rule changes follow one order so that an "ok" is never a lie and a crash never loses an
+ * answered change: check that the new run-time state would be accepted at the next start,
+ * save it to the state file, then change the engine; if the engine refuses, the old state is
+ * saved back. Removing a forward or the DMZ ends the sessions that came in through it (the
+ * engine does that), so the door also closes for connections already open.
+ */
+#include "control_commands.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "control_protocol.h"
+
+#define MAX_WORDS 8
+#define ERR_LEN	  512
+#define ADDR_LEN  INET_ADDRSTRLEN
+#define EP_LEN	  (INET_ADDRSTRLEN + 6) /* "a.b.c.d:port" */
+#define FWD_LEN	  96
+
+/* One request being run. */
+struct command_ctx {
+	struct naptd *d;
+	struct control_answer *a;
+	bool json;
+	int argc; /* words after the command's own words */
+	char **argv;
+	char err[ERR_LEN];
+};
+
+typedef int (*command_fn)(struct command_ctx *c);
+
+struct command {
+	const char *name; /* its words, e.g. "show sessions" */
+	int min_args, max_args;
+	command_fn run;
+	const char *usage; /* arguments, for help and errors */
+	const char *help;
+};
+
+/* ---- the answer buffer ---- */
+
+void control_answer_init(struct control_answer *a)
+{
+	memset(a, 0, sizeof(*a));
+}
+
+void control_answer_free(struct control_answer *a)
+{
+	free(a->text);
+	control_answer_init(a);
+}
+
+static bool answer_reserve(struct control_answer *a, size_t more)
+{
+	if (a->len + more < a->cap)
+		return true;
+	size_t cap = a->cap ? a->cap : 4096;
+	while (cap <= a->len + more)
+		cap *= 2;
+	char *t = realloc(a->text, cap);
+	if (!t) {
+		a->out_of_memory = true;
+		return false;
+	}
+	a->text = t;
+	a->cap = cap;
+	return true;
+}
+
+void control_answer_printf(struct control_answer *a, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(a->text ? a->text + a->len : NULL, a->text ? a->cap - a->len : 0, fmt,
+			  ap);
+	va_end(ap);
+	if (n < 0 || a->out_of_memory)
+		return;
+	if (a->len + (size_t)n >= a->cap) {
+		if (!answer_reserve(a, (size_t)n + 1))
+			return;
+		va_start(ap, fmt);
+		vsnprintf(a->text + a->len, a->cap - a->len, fmt, ap);
+		va_end(ap);
+	}
+	a->len += (size_t)n;
+}
+
+/* A JSON string: quotes and escapes what RFC 8259 section 7 requires. */
+static void json_string(struct control_answer *a, const char *s)
+{
+	control_answer_printf(a, "\"");
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\')
+			control_answer_printf(a, "\\%c", ch);
+		else if (ch < 0x20)
+			control_answer_printf(a, "\\u%04x", ch);
+		else
+			control_answer_printf(a, "%c", ch);
+	}
+	control_answer_printf(a, "\"");
+}
+
+/* ---- small formatters and parsers ---- */
+
+static const char *fmt_addr(uint32_t addr, char buf[ADDR_LEN])
+{
+	return inet_ntop(AF_INET, &addr, buf, ADDR_LEN);
+}
+
+static const char *fmt_endpoint(uint32_t addr, uint16_t port, char buf[EP_LEN])
+{
+	char a[ADDR_LEN];
+	snprintf(buf, EP_LEN, "%s:%u", fmt_addr(addr, a), port);
+	return buf;
+}
+
+static const char *proto_name(uint8_t proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+		return "tcp";
+	case IPPROTO_UDP:
+		return "udp";
+	case IPPROTO_ICMP:
+		return "icmp";
+	default:
+		return "?";
+	}
+}
+
+static const char *origin_name(enum napt_origin o)
+{
+	static const char *const names[] = {"outbound", "forward", "dmz"};
+	return (unsigned)o < sizeof(names) / sizeof(names[0]) ? names[o] : "?";
+}
+
+/* Strict decimal: all digits, 1..max. */
+static int parse_number(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+	if (*s < '0' || *s > '9')
+		return -1;
+	unsigned long v = strtoul(s, &end, 10);
+	if (*end != '\0' || v == 0 || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_addr(struct command_ctx *c, const char *s, uint32_t *addr)
+{
+	struct in_addr in;
+	if (inet_pton(AF_INET, s, &in) != 1) {
+		snprintf(c->err, sizeof(c->err), "bad IPv4 address '%s'", s);
+		return -1;
+	}
+	*addr = in.s_addr;
+	return 0;
+}
+
+/* A non-show command's answer: one line, or {"message": ...}. */
+static void reply_message(struct command_ctx *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void reply_message(struct command_ctx *c, const char *fmt, ...)
+{
+	char msg[ERR_LEN];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (!c->json) {
+		control_answer_printf(c->a, "%s\n", msg);
+		return;
+	}
+	control_answer_printf(c->a, "{\"message\": ");
+	json_string(c->a, msg);
+	control_answer_printf(c->a, "}\n");
+}
+
+/* ---- show sessions ---- */
+
+struct session_filter {
+	struct command_ctx *c;
+	uint8_t proto; /* 0: all */
+	bool by_inside;
+	uint32_t inside;
+	unsigned long count;
+};
+
+static int show_session(const struct napt_session_info *s, void *ctx)
+{
+	struct session_filter *f = ctx;
+	struct control_answer *a = f->c->a;
+	char in[EP_LEN], ext[EP_LEN], rem[EP_LEN], addr[ADDR_LEN];
+	if ((f->proto && s->proto != f->proto) || (f->by_inside && s->in_addr != f->inside))
+		return 0;
+	if (!f->c->json) {
+		control_answer_printf(a, "%-5s %-21s %-21s %-21s %-12s %-8s %8u %8u\n",
+				      proto_name(s->proto), fmt_endpoint(s->in_addr, s->in_port, in),
+				      fmt_endpoint(s->ext_addr, s->ext_port, ext),
+				      fmt_endpoint(s->rem_addr, s->rem_port, rem), s->state,
+				      origin_name(s->origin), s->idle_ms / 1000,
+				      s->expires_in_ms / 1000);
+	} else {
+		control_answer_printf(a, "%s\n  {\"proto\": \"%s\", \"inside_addr\": \"%s\"",
+				      f->count ? "," : "", proto_name(s->proto),
+				      fmt_addr(s->in_addr, addr));
+		control_answer_printf(a, ", \"inside_port\": %u, \"external_addr\": \"%s\"",
+				      s->in_port, fmt_addr(s->ext_addr, addr));
+		control_answer_printf(a, ", \"external_port\": %u, \"remote_addr\": \"%s\"",
+				      s->ext_port, fmt_addr(s->rem_addr, addr));
+		control_answer_printf(a, ", \"remote_port\": %u, \"state\": ", s->rem_port);
+		json_string(a, s->state);
+		control_answer_printf(a, ", \"origin\": \"%s\", \"idle_ms\": %u, \"expires_in_ms\": %u}",
+				      origin_name(s->origin), s->idle_ms, s->expires_in_ms);
+	}
+	f->count++;
+	return a->out_of_memory; /* stop early: the answer is lost anyway */
+}
+
+static int parse_session_filter(struct command_ctx *c, struct session_filter *f)
+{
+	for (int i = 0; i < c->argc; i++) {
+		const char *w = c->argv[i];
+		if (strcmp(w, "tcp") == 0 || strcmp(w, "udp") == 0 || strcmp(w, "icmp") == 0) {
+			f->proto = w[0] == 't' ? IPPROTO_TCP
+				   : w[0] == 'u' ? IPPROTO_UDP
+						 : IPPROTO_ICMP;
+		} else if (strcmp(w, "inside") == 0 && i + 1 < c->argc) {
+			if (parse_addr(c, c->argv[++i], &f->inside) < 0)
+				return -1;
+			f->by_inside = true;
+		} else {
+			snprintf(c->err, sizeof(c->err), "unexpected '%s' (usage: show sessions "
+							 "[tcp|udp|icmp] [inside ADDR])",
+				 w);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int cmd_show_sessions(struct command_ctx *c)
+{
+	struct session_filter f = {.c = c};
+	if (parse_session_filter(c, &f) < 0)
+		return -1;
+	if (c->json)
+		control_answer_printf(c->a, "{\"sessions\": [");
+	else
+		control_answer_printf(c->a, "%-5s %-21s %-21s %-21s %-12s %-8s %8s %8s\n", "PROTO",
+				      "INSIDE", "EXTERNAL", "REMOTE", "STATE", "ORIGIN", "IDLE-S",
+				      "EXPIRE-S");
+	napt_foreach_session(c->d->nat, naptd_now_ms(), show_session, &f);
+	if (c->json)
+		control_answer_printf(c->a, "\n], \"count\": %lu}\n", f.count);
+	else
+		control_answer_printf(c->a, "%lu sessions\n", f.count);
+	return 0;
+}
+
+/* ---- show mappings ---- */
+
+struct mapping_list {
+	struct command_ctx *c;
+	unsigned long count;
+};
+
+static int show_mapping(const struct napt_mapping_info *m, void *ctx)
+{
+	struct mapping_list *l = ctx;
+	struct control_answer *a = l->c->a;
+	char in[EP_LEN], ext[EP_LEN], addr[ADDR_LEN];
+	if (!l->c->json) {
+		control_answer_printf(a, "%-5s %-21s %-21s %-8s %8u\n", proto_name(m->proto),
+				      fmt_endpoint(m->in_addr, m->in_port, in),
+				      fmt_endpoint(m->ext_addr, m->ext_port, ext),
+				      origin_name(m->origin), m->sessions);
+	} else {
+		control_answer_printf(a, "%s\n  {\"proto\": \"%s\", \"inside_addr\": \"%s\"",
+				      l->count ? "," : "", proto_name(m->proto),
+				      fmt_addr(m->in_addr, addr));
+		control_answer_printf(a, ", \"inside_port\": %u, \"external_addr\": \"%s\"",
+				      m->in_port, fmt_addr(m->ext_addr, addr));
+		control_answer_printf(a,
+				      ", \"external_port\": %u, \"origin\": \"%s\", "
+				      "\"sessions\": %u}",
+				      m->ext_port, origin_name(m->origin), m->sessions);
+	}
+	l->count++;
+	return a->out_of_memory;
+}
+
+static int cmd_show_mappings(struct command_ctx *c)
+{
+	struct mapping_list l = {.c = c};
+	if (c->json)
+		control_answer_printf(c->a, "{\"mappings\": [");
+	else
+		control_answer_printf(c->a, "%-5s %-21s %-21s %-8s %8s\n", "PROTO", "INSIDE",
+				      "EXTERNAL", "ORIGIN", "SESSIONS");
+	napt_foreach_mapping(c->d->nat, show_mapping, &l);
+	if (c->json)
+		control_answer_printf(c->a, "\n], \"count\": %lu}\n", l.count);
+	else
+		control_answer_printf(c->a, "%lu mappings\n", l.count);
+	return 0;
+}
+
+/* ---- show forwards ---- */
+
+static bool same_forward(const struct napt_forward *x, const struct napt_forward *y)
+{
+	return x->protos == y->protos && x->ext_lo == y->ext_lo && x->ext_hi == y->ext_hi &&
+	       x->in_addr == y->in_addr && x->in_lo == y->in_lo;
+}
+
+/* "runtime" for a forward added through naptctl, "config" for one of the config file. */
+static const char *forward_origin(const struct naptd *d, const struct napt_forward *f)
+{
+	for (unsigned i = 0; i < d->runtime.n_forwards; i++) {
+		if (same_forward(&d->runtime.forwards[i], f))
+			return "runtime";
+	}
+	return "config";
+}
+
+static void show_forward(struct command_ctx *c, const struct napt_forward *f, bool first)
+{
+	char text[FWD_LEN], proto[8] = "", ext[16] = "", in[40] = "";
+	napt_forward_format(f, text, sizeof(text));
+	/* The config syntax "PROTO EXT[-EXT] ADDR:PORT[-PORT]" split into the table's columns. */
+	sscanf(text, "%7s %15s %39s", proto, ext, in);
+	if (!c->json) {
+		control_answer_printf(c->a, "%-5s %-11s %-27s %s\n", proto, ext, in,
+				      forward_origin(c->d, f));
+		return;
+	}
+	control_answer_printf(c->a,
+			      "%s\n  {\"proto\": \"%s\", \"external_ports\": \"%s\", "
+			      "\"inside\": \"%s\", \"origin\": \"%s\", \"rule\": \"%s\"}",
+			      first ? "" : ",", proto, ext, in, forward_origin(c->d, f), text);
+}
+
+static int cmd_show_forwards(struct command_ctx *c)
+{
+	const struct napt_config *cfg = napt_get_config(c->d->nat);
+	if (c->json)
+		control_answer_printf(c->a, "{\"forwards\": [");
+	else
+		control_answer_printf(c->a, "%-5s %-11s %-27s %s\n", "PROTO", "EXTERNAL", "INSIDE",
+				      "ORIGIN");
+	for (unsigned i = 0; i < cfg->n_forwards; i++)
+		show_forward(c, &cfg->forwards[i], i == 0);
+	if (c->json)
+		control_answer_printf(c->a, "\n], \"count\": %u}\n", cfg->n_forwards);
+	else
+		control_answer_printf(c->a, "%u forwards\n", cfg->n_forwards);
+	return 0;
+}
+
+/* ---- show stats ---- */
+
+/* One counter: a table row, or a JSON member. */
+static void stat_line(struct command_ctx *c, const char *name, uint64_t v, bool *first)
+{
+	if (c->json)
+		control_answer_printf(c->a, "%s\n  \"%s\": %llu", *first ? "" : ",", name,
+				      (unsigned long long)v);
+	else
+		control_answer_printf(c->a, "%-32s %20llu\n", name, (unsigned long long)v);
+	*first = false;
+}
+
+static void stats_translated(struct command_ctx *c, const struct napt_counters *k, bool *first)
+{
+	static const char *const protos[NAPT_PROTOS] = {"tcp", "udp", "icmp"};
+	char name[64];
+	for (int p = 0; p < NAPT_PROTOS; p++) {
+		snprintf(name, sizeof(name), "translated-%s-out", protos[p]);
+		stat_line(c, name, k->translated[p][0], first);
+		snprintf(name, sizeof(name), "translated-%s-in", protos[p]);
+		stat_line(c, name, k->translated[p][1], first);
+	}
+}
+
+static int cmd_show_stats(struct command_ctx *c)
+{
+	const struct napt_counters *k = napt_get_counters(c->d->nat);
+	bool first = true;
+	char name[64];
+	if (c->json)
+		control_answer_printf(c->a, "{");
+	else
+		control_answer_printf(c->a, "%-32s %20s\n", "COUNTER", "VALUE");
+	stats_translated(c, k, &first);
+	stat_line(c, "hairpinned", k->hairpinned, &first);
+	stat_line(c, "icmp-errors-translated", k->icmp_errors_translated, &first);
+	stat_line(c, "sessions-created", k->sessions_created, &first);
+	stat_line(c, "sessions-expired", k->sessions_expired, &first);
+	stat_line(c, "sessions-removed", k->sessions_removed, &first);
+	stat_line(c, "sessions-current", k->sessions_current, &first);
+	stat_line(c, "mappings-current", k->mappings_current, &first);
+	stat_line(c, "fragments-held", k->fragments_held, &first);
+	stat_line(c, "memory-bytes", napt_memory_bytes(c->d->nat), &first);
+	stat_line(c, "uptime-s", (naptd_now_ms() - c->d->started_ms) / 1000, &first);
+	for (int r = NAPT_DROP_NONE + 1; r < NAPT_DROP_REASONS; r++) {
+		snprintf(name, sizeof(name), "dropped-%s", napt_drop_reason_name(r));
+		stat_line(c, name, k->dropped[r], &first);
+	}
+	if (c->json)
+		control_answer_printf(c->a, "\n}\n");
+	return 0;
+}
+
+/* ---- show config ---- */
+
+/* One setting: a config line "key value", or a JSON member "key": "value". */
+static void config_line(struct command_ctx *c, const char *key, const char *value, bool *first)
+{
+	if (!c->json) {
+		control_answer_printf(c->a, "%s %s\n", key, value);
+	} else {
+		control_answer_printf(c->a, "%s\n  \"%s\": ", *first ? "" : ",", key);
+		json_string(c->a, value);
+	}
+	*first = false;
+}
+
+/* A repeatable setting: one line each, or a JSON array. */
+static void config_list_begin(struct command_ctx *c, const char *key, bool *first)
+{
+	if (c->json)
+		control_answer_printf(c->a, "%s\n  \"%s\": [", *first ? "" : ",", key);
+	*first = false;
+}
+
+static void config_list_item(struct command_ctx *c, const char *key, const char *value, int i)
+{
+	if (!c->json) {
+		control_answer_printf(c->a, "%s %s\n", key, value);
+		return;
+	}
+	control_answer_printf(c->a, "%s", i ? ", " : "");
+	json_string(c->a, value);
+}
+
+static void config_list_end(struct command_ctx *c)
+{
+	if (c->json)
+		control_answer_printf(c->a, "]");
+}
+
+static void config_addresses(struct command_ctx *c, const struct napt_config *cfg, bool *first)
+{
+	char a[ADDR_LEN], v[ADDR_LEN + 4];
+	config_list_begin(c, "inside", first);
+	for (unsigned i = 0; i < cfg->n_inside; i++) {
+		snprintf(v, sizeof(v), "%s/%u", fmt_addr(cfg->inside[i].addr, a),
+			 cfg->inside[i].len);
+		config_list_item(c, "inside", v, (int)i);
+	}
+	config_list_end(c);
+	config_list_begin(c, "external", first);
+	for (unsigned i = 0; i < cfg->n_external; i++)
+		config_list_item(c, "external", fmt_addr(cfg->external[i], a), (int)i);
+	config_list_end(c);
+}
+
+static void config_behaviour(struct command_ctx *c, const struct napt_config *cfg, bool *first)
+{
+	char v[64];
+	snprintf(v, sizeof(v), "%u-%u", cfg->port_lo, cfg->port_hi);
+	config_line(c, "port-range", v, first);
+	config_line(c, "mapping", napt_behaviour_name(cfg->mapping), first);
+	config_line(c, "filtering", napt_behaviour_name(cfg->filtering), first);
+	config_line(c, "port-preservation", cfg->port_preservation ? "yes" : "no", first);
+	config_list_begin(c, "timeout", first);
+	for (int t = 0; t < NAPT_TIMEOUT_CLASSES; t++) {
+		snprintf(v, sizeof(v), "%s %u", napt_timeout_class_name(t), cfg->timeout_s[t]);
+		config_list_item(c, "timeout", v, t);
+	}
+	config_list_end(c);
+	snprintf(v, sizeof(v), "%u", cfg->max_sessions);
+	config_line(c, "max-sessions", v, first);
+}
+
+static void config_rules(struct command_ctx *c, const struct napt_config *cfg, bool *first)
+{
+	char v[FWD_LEN + 16], a[ADDR_LEN];
+	config_list_begin(c, "forward", first);
+	for (unsigned i = 0; i < cfg->n_forwards; i++) {
+		napt_forward_format(&cfg->forwards[i], v, FWD_LEN);
+		/* Say where each rule comes from; a comment keeps the line valid config. */
+		if (!c->json && strcmp(forward_origin(c->d, &cfg->forwards[i]), "runtime") == 0)
+			strcat(v, "  # run-time");
+		config_list_item(c, "forward", v, (int)i);
+	}
+	config_list_end(c);
+	config_line(c, "dmz", cfg->has_dmz ? fmt_addr(cfg->dmz, a) : "none", first);
+}
+
+static void config_daemon(struct command_ctx *c, const struct napt_daemon_settings *s,
+			  bool *first)
+{
+	char v[32];
+	const char *keys[] = {"tun", "lan-interface", "wan-interface", "control", "state"};
+	const char *values[] = {s->tun, s->lan_interface, s->wan_interface, s->control, s->state};
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (values[i][0])
+			config_line(c, keys[i], values[i], first);
+	}
+	config_line(c, "manage-routes", s->manage_routes ? "yes" : "no", first);
+	snprintf(v, sizeof(v), "%u", s->mtu);
+	config_line(c, "mtu", v, first);
+}
+
+static int cmd_show_config(struct command_ctx *c)
+{
+	const struct napt_config *cfg = napt_get_config(c->d->nat);
+	bool first = true;
+	if (c->json)
+		control_answer_printf(c->a, "{");
+	else
+		control_answer_printf(c->a, "# running config of naptd (%s)\n",
+				      c->d->config_path ? c->d->config_path : "-");
+	config_addresses(c, cfg, &first);
+	config_behaviour(c, cfg, &first);
+	config_rules(c, cfg, &first);
+	/* The engine ignores the daemon's own settings: the file's are the ones in force. */
+	config_daemon(c, &c->d->file_cfg.daemon, &first);
+	if (c->json)
+		control_answer_printf(c->a, "\n}\n");
+	return 0;
+}
+
+/* ---- rule changes ---- */
+
+/* Would the next start accept this run-time state on top of the config file? */
+static int check_restartable(struct command_ctx *c)
+{
+	struct napt_config *cfg = malloc(sizeof(*cfg));
+	if (!cfg) {
+		snprintf(c->err, sizeof(c->err), "out of memory");
+		return -1;
+	}
+	*cfg = c->d->file_cfg;
+	int rc = runtime_state_apply(&c->d->runtime, cfg, c->err, sizeof(c->err));
+	free(cfg);
+	return rc;
+}
+
+static int save_state(struct command_ctx *c)
+{
+	const char *path = c->d->file_cfg.daemon.state;
+	char why[ERR_LEN - 64];
+	if (!path[0]) {
+		snprintf(c->err, sizeof(c->err),
+			 "no state file: set 'state PATH' in the config file so that run-time "
+			 "changes survive a restart");
+		return -1;
+	}
+	if (runtime_state_save(path, &c->d->runtime, why, sizeof(why)) < 0) {
+		snprintf(c->err, sizeof(c->err), "cannot save the state file: %s", why);
+		return -1;
+	}
+	return 0;
+}
+
+/* Check, then save the already changed c->d->runtime; on failure put back *old. */
+static int commit_state(struct command_ctx *c, const struct runtime_state *old)
+{
+	if (check_restartable(c) == 0 && save_state(c) == 0)
+		return 0;
+	c->d->runtime = *old;
+	return -1;
+}
+
+/* The engine refused a change already saved: save the old state back. */
+static int engine_refused(struct command_ctx *c, const struct runtime_state *old, const char *why)
+{
+	char restore[ERR_LEN];
+	c->d->runtime = *old;
+	if (save_state(c) < 0) {
+		snprintf(restore, sizeof(restore), "%s", c->err);
+		snprintf(c->err, sizeof(c->err), "%.200s; restoring the state file failed: %.200s",
+			 why, restore);
+	} else {
+		snprintf(c->err, sizeof(c->err), "%s", why);
+	}
+	return -1;
+}
+
+/* Snapshot of the run-time state, for rolling back; the caller frees it. */
+static struct runtime_state *state_snapshot(struct command_ctx *c)
+{
+	struct runtime_state *old = malloc(sizeof(*old));
+	if (!old)
+		snprintf(c->err, sizeof(c->err), "out of memory");
+	else
+		*old = c->d->runtime;
+	return old;
+}
+
+static int forward_add(struct command_ctx *c, const struct napt_forward *fwd,
+		       const struct runtime_state *old)
+{
+	struct runtime_state *st = &c->d->runtime;
+	char why[ERR_LEN];
+	if (st->n_forwards >= NAPT_MAX_FORWARDS) {
+		snprintf(c->err, sizeof(c->err), "already %d run-time forwards", NAPT_MAX_FORWARDS);
+		return -1;
+	}
+	st->forwards[st->n_forwards++] = *fwd;
+	if (commit_state(c, old) < 0)
+		return -1;
+	if (napt_forward_add(c->d->nat, fwd, why, sizeof(why)) < 0)
+		return engine_refused(c, old, why);
+	return 0;
+}
+
+static int cmd_forward_add(struct command_ctx *c)
+{
+	char text[CONTROL_REQUEST_MAX] = "", canon[FWD_LEN];
+	struct napt_forward fwd;
+	for (int i = 0; i < c->argc; i++) {
+		strcat(text, i ? " " : "");
+		strcat(text, c->argv[i]);
+	}
+	if (napt_forward_parse(&fwd, text, c->err, sizeof(c->err)) < 0)
+		return -1;
+	struct runtime_state *old = state_snapshot(c);
+	if (!old)
+		return -1;
+	int rc = forward_add(c, &fwd, old);
+	free(old);
+	if (rc < 0)
+		return -1;
+	napt_forward_format(&fwd, canon, sizeof(canon));
+	reply_message(c, "forward %s added", canon);
+	return 0;
+}
+
+static int parse_protos(struct command_ctx *c, const char *s, uint8_t *protos)
+{
+	if (strcmp(s, "tcp") == 0)
+		*protos = NAPT_FWD_TCP;
+	else if (strcmp(s, "udp") == 0)
+		*protos = NAPT_FWD_UDP;
+	else if (strcmp(s, "both") == 0)
+		*protos = NAPT_FWD_TCP | NAPT_FWD_UDP;
+	else {
+		snprintf(c->err, sizeof(c->err), "bad protocol '%s' (tcp, udp or both)", s);
+		return -1;
+	}
+	return 0;
+}
+
+/* Index of the forward of list[0..n) that holds (protos, port), or -1. */
+static int find_forward(const struct napt_forward *list, unsigned n, uint8_t protos, unsigned port)
+{
+	for (unsigned i = 0; i < n; i++) {
+		if ((list[i].protos & protos) && list[i].ext_lo <= port && port <= list[i].ext_hi)
+			return (int)i;
+	}
+	return -1;
+}
+
+/* The run-time forward that "forward del" names, or -1 with the reason. */
+static int forward_to_delete(struct command_ctx *c, uint8_t protos, unsigned long port)
+{
+	const struct runtime_state *st = &c->d->runtime;
+	const struct napt_config *file = &c->d->file_cfg;
+	char text[FWD_LEN];
+	int i = find_forward(st->forwards, st->n_forwards, protos, port);
+	if (i < 0) {
+		if (find_forward(file->forwards, file->n_forwards, protos, port) >= 0)
+			snprintf(c->err, sizeof(c->err),
+				 "forward %s %lu comes from the config file; edit it and reload",
+				 c->argv[0], port);
+		else
+			snprintf(c->err, sizeof(c->err), "no forward for %s port %lu", c->argv[0],
+				 port);
+		return -1;
+	}
+	if (st->forwards[i].protos != protos) {
+		/* Removing half a rule would leave the state file and the engine to disagree. */
+		napt_forward_format(&st->forwards[i], text, sizeof(text));
+		snprintf(c->err, sizeof(c->err), "port %lu belongs to forward %s: name its protocol",
+			 port, text);
+		return -1;
+	}
+	return i;
+}
+
+static int cmd_forward_del(struct command_ctx *c)
+{
+	struct runtime_state *st = &c->d->runtime;
+	unsigned long port;
+	uint8_t protos;
+	char text[FWD_LEN];
+	if (parse_protos(c, c->argv[0], &protos) < 0)
+		return -1;
+	if (parse_number(c->argv[1], 65535, &port) < 0) {
+		snprintf(c->err, sizeof(c->err), "bad port '%s'", c->argv[1]);
+		return -1;
+	}
+	int i = forward_to_delete(c, protos, port);
+	if (i < 0)
+		return -1;
+	struct napt_forward gone = st->forwards[i];
+	memmove(&st->forwards[i], &st->forwards[i + 1],
+		(st->n_forwards - (unsigned)i - 1) * sizeof(st->forwards[0]));
+	st->n_forwards--;
+	if (save_state(c) < 0) {
+		memmove(&st->forwards[i + 1], &st->forwards[i],
+			(st->n_forwards - (unsigned)i) * sizeof(st->forwards[0]));
+		st->forwards[i] = gone;
+		st->n_forwards++;
+		return -1;
+	}
+	/* Ends the sessions that came in through the rule: the door closes for open flows. */
+	napt_forward_del(c->d->nat, gone.protos, gone.ext_lo);
+	napt_forward_format(&gone, text, sizeof(text));
+	reply_message(c, "forward %s removed", text);
+	return 0;
+}
+
+static int cmd_dmz_set(struct command_ctx *c)
+{
+	uint32_t addr;
+	char a[ADDR_LEN];
+	if (parse_addr(c, c->argv[0], &addr) < 0)
+		return -1;
+	struct runtime_state *old = state_snapshot(c);
+	if (!old)
+		return -1;
+	c->d->runtime.dmz_mode = RUNTIME_DMZ_SET;
+	c->d->runtime.dmz = addr;
+	int rc = commit_state(c, old);
+	free(old);
+	if (rc < 0)
+		return -1;
+	napt_dmz_set(c->d->nat, addr);
+	reply_message(c, "dmz %s", fmt_addr(addr, a));
+	return 0;
+}
+
+static int cmd_dmz_clear(struct command_ctx *c)
+{
+	struct runtime_state *st = &c->d->runtime;
+	enum runtime_dmz mode = st->dmz_mode;
+	uint32_t addr = st->dmz;
+	st->dmz_mode = RUNTIME_DMZ_CLEARED;
+	st->dmz = 0;
+	if (save_state(c) < 0) {
+		st->dmz_mode = mode;
+		st->dmz = addr;
+		return -1;
+	}
+	/* Ends the sessions the DMZ host received. */
+	napt_dmz_clear(c->d->nat);
+	reply_message(c, "dmz cleared");
+	return 0;
+}
+
+static int cmd_timeout_set(struct command_ctx *c)
+{
+	int cls = napt_timeout_class_parse(c->argv[0]);
+	unsigned long s;
+	if (cls < 0) {
+		snprintf(c->err, sizeof(c->err),
+			 "bad timeout class '%s' (udp, tcp-established, tcp-transitory, icmp)",
+			 c->argv[0]);
+		return -1;
+	}
+	if (parse_number(c->argv[1], NAPT_MAX_TIMEOUT_S, &s) < 0) {
+		snprintf(c->err, sizeof(c->err), "bad timeout '%s' (1 to %u seconds)", c->argv[1],
+			 NAPT_MAX_TIMEOUT_S);
+		return -1;
+	}
+	if (napt_timeout_set(c->d->nat, (enum napt_timeout_class)cls, (uint32_t)s) < 0) {
+		snprintf(c->err, sizeof(c->err), "the engine refused timeout %s %lu", c->argv[0],
+			 s);
+		return -1;
+	}
+	reply_message(c, "timeout %s %lu (until the next reload or restart)",
+		      napt_timeout_class_name(cls), s);
+	return 0;
+}
+
+static int cmd_flush_sessions(struct command_ctx *c)
+{
+	uint64_t before = napt_get_counters(c->d->nat)->sessions_current;
+	napt_flush(c->d->nat);
+	reply_message(c, "%llu sessions flushed", (unsigned long long)before);
+	return 0;
+}
+
+static int cmd_reload(struct command_ctx *c)
+{
+	if (naptd_reload(c->d, c->err, sizeof(c->err)) < 0)
+		return -1;
+	reply_message(c, "config reloaded from %s", c->d->config_path ? c->d->config_path : "-");
+	return 0;
+}
+
+static int cmd_help(struct command_ctx *c);
+
+static const struct command commands[] = {
+	{"show sessions", 0, 3, cmd_show_sessions, "[tcp|udp|icmp] [inside ADDR]",
+	 "the session table, optionally filtered"},
+	{"show mappings", 0, 0, cmd_show_mappings, "", "the mappings (inside to external)"},
+	{"show forwards", 0, 0, cmd_show_forwards, "", "port forwards, from config or run time"},
+	{"show stats", 0, 0, cmd_show_stats, "", "every counter, drops by reason"},
+	{"show config", 0, 0, cmd_show_config, "", "the running config in config-file syntax"},
+	{"forward add", 3, 3, cmd_forward_add, "tcp|udp|both EXT[-EXT] ADDR:PORT[-PORT]",
+	 "add a port forward (kept in the state file)"},
+	{"forward del", 2, 2, cmd_forward_del, "tcp|udp|both EXTPORT",
+	 "remove a run-time forward and the sessions it let in"},
+	{"dmz set", 1, 1, cmd_dmz_set, "ADDR", "send unsolicited inbound traffic to ADDR (kept)"},
+	{"dmz clear", 0, 0, cmd_dmz_clear, "", "no DMZ host (kept)"},
+	{"timeout set", 2, 2, cmd_timeout_set, "CLASS SECONDS",
+	 "change a timeout until the next reload (not kept)"},
+	{"flush sessions", 0, 0, cmd_flush_sessions, "", "remove every session, keep the rules"},
+	{"reload", 0, 0, cmd_reload, "", "re-read the config file (like SIGHUP)"},
+	{"help", 0, 0, cmd_help, "", "this list"},
+};
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static int cmd_help(struct command_ctx *c)
+{
+	char usage[128];
+	if (c->json)
+		control_answer_printf(c->a, "{\"commands\": [");
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		snprintf(usage, sizeof(usage), "%s%s%s", commands[i].name,
+			 commands[i].usage[0] ? " " : "", commands[i].usage);
+		if (!c->json) {
+			control_answer_printf(c->a, "%-56s %s\n", usage, commands[i].help);
+			continue;
+		}
+		control_answer_printf(c->a, "%s\n  {\"usage\": \"%s\", \"help\": \"%s\"}",
+				      i ? "," : "", usage, commands[i].help);
+	}
+	if (c->json)
+		control_answer_printf(c->a, "\n]}\n");
+	return 0;
+}
+
+/* ---- the request ---- */
+
+/* Split line in place into words separated by spaces. Returns the count, or -1 if more
+ * than max. */
+static int split_words(char *line, char **words, int max)
+{
+	int n = 0;
+	for (char *tok = strtok(line, " "); tok; tok = strtok(NULL, " ")) {
+		if (n == max)
+			return -1;
+		words[n++] = tok;
+	}
+	return n;
+}
+
+/* Does the command's name equal the first words of the request? */
+static int command_words(const struct command *cmd, char **words, int n)
+{
+	char name[32];
+	char *w[3];
+	snprintf(name, sizeof(name), "%s", cmd->name);
+	int k = split_words(name, w, 3);
+	if (k > n)
+		return -1;
+	for (int i = 0; i < k; i++) {
+		if (strcmp(w[i], words[i]) != 0)
+			return -1;
+	}
+	return k;
+}
+
+static int run_words(struct command_ctx *c, char **words, int n)
+{
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		int k = command_words(&commands[i], words, n);
+		if (k < 0)
+			continue;
+		c->argv = words + k;
+		c->argc = n - k;
+		if (c->argc < commands[i].min_args || c->argc > commands[i].max_args) {
+			snprintf(c->err, sizeof(c->err), "usage: %s %s", commands[i].name,
+				 commands[i].usage);
+			return -1;
+		}
+		return commands[i].run(c);
+	}
+	snprintf(c->err, sizeof(c->err), "unknown command '%.64s%s%.64s' (try: help)", words[0],
+		 n > 1 ? " " : "", n > 1 ? words[1] : "");
+	return -1;
+}
+
+/* Length and bytes: one line of printable ASCII (a trailing CR from telnet-like clients is
+ * dropped). Returns the usable length, or -1 with the reason. */
+static long check_request(struct command_ctx *c, const char *req, size_t len)
+{
+	if (len > 0 && req[len - 1] == '\r')
+		len--;
+	if (len >= CONTROL_REQUEST_MAX) {
+		snprintf(c->err, sizeof(c->err), "request longer than %d bytes",
+			 CONTROL_REQUEST_MAX - 1);
+		return -1;
+	}
+	for (size_t i = 0; i < len; i++) {
+		if (req[i] < 0x20 || req[i] > 0x7e) {
+			snprintf(c->err, sizeof(c->err),
+				 "request holds a byte that is not printable ASCII "
+				 "(0x%02x at offset %zu)",
+				 (unsigned char)req[i], i);
+			return -1;
+		}
+	}
+	return (long)len;
+}
+
+static int run_request(struct command_ctx *c, const char *req, size_t len)
+{
+	char line[CONTROL_REQUEST_MAX];
+	char *words[MAX_WORDS];
+	long n = check_request(c, req, len);
+	if (n < 0)
+		return -1;
+	memcpy(line, req, (size_t)n);
+	line[n] = '\0';
+	char *text = line;
+	if (strncmp(text, CONTROL_JSON_PREFIX, strlen(CONTROL_JSON_PREFIX)) == 0) {
+		c->json = true;
+		text += strlen(CONTROL_JSON_PREFIX);
+	}
+	int nw = split_words(text, words, MAX_WORDS);
+	if (nw < 0) {
+		snprintf(c->err, sizeof(c->err), "more than %d words", MAX_WORDS);
+		return -1;
+	}
+	if (nw == 0) {
+		snprintf(c->err, sizeof(c->err), "empty request (try: help)");
+		return -1;
+	}
+	return run_words(c, words, nw);
+}
+
+int control_command_run(struct naptd *d, const char *req, size_t len, struct control_answer *a)
+{
+	struct command_ctx c = {.d = d, .a = a};
+	a->len = 0;
+	a->out_of_memory = false;
+	control_answer_printf(a, "%s\n", CONTROL_ANSWER_OK);
+	int rc = run_request(&c, req, len);
+	if (rc == 0 && a->out_of_memory) {
+		snprintf(c.err, sizeof(c.err), "out of memory for the answer");
+		rc = -1;
+	}
+	if (rc < 0) {
+		a->len = 0;
+		a->out_of_memory = false;
+		control_answer_printf(a, "%s%s\n", CONTROL_ANSWER_ERROR, c.err);
+	}
+	return a->out_of_memory ? -1 : rc;
+}

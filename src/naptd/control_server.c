@@ -1,0 +1,356 @@
+/* control_server.c - the control socket: accept, read one request line, answer, close.
+ *
+ * Every client is non-blocking and served a piece at a time from the daemon's loop, so a slow,
+ * silent or vanished client never stalls packet forwarding: its request has CONTROL_CLIENT_
+ * TIMEOUT_MS to arrive, its answer is written as the socket drains (a session table can be
+ * tens of megabytes) with the deadline renewed on each progress, and at most
+ * CONTROL_MAX_CLIENTS are served at once.
+ */
+#include "control_server.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "control_commands.h"
+#include "control_protocol.h"
+#include "daemon_log.h"
+
+/* epoll tags beside the client slots 0..CONTROL_MAX_CLIENTS-1 */
+#define TAG_LISTEN	 CONTROL_MAX_CLIENTS
+#define TAG_TIMER	 (CONTROL_MAX_CLIENTS + 1)
+#define EVENTS_PER_CALL	 32
+#define ACCEPTS_PER_CALL 16
+
+struct control_client {
+	int fd; /* -1: free slot */
+	char req[CONTROL_REQUEST_MAX];
+	size_t req_len;
+	bool answering; /* the request was run; answer.text[sent..len) is left to write */
+	struct control_answer answer;
+	size_t sent;
+	uint64_t deadline_ms;
+};
+
+struct control_server {
+	struct naptd *d;
+	int epfd;
+	int listen_fd;
+	int timer_fd;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct control_client clients[CONTROL_MAX_CLIENTS];
+};
+
+static int watch(struct control_server *cs, int op, int fd, uint32_t events, uint64_t tag)
+{
+	struct epoll_event ev = {.events = events, .data.u64 = tag};
+	return epoll_ctl(cs->epfd, op, fd, &ev);
+}
+
+static void client_close(struct control_server *cs, struct control_client *cl)
+{
+	epoll_ctl(cs->epfd, EPOLL_CTL_DEL, cl->fd, NULL);
+	close(cl->fd);
+	control_answer_free(&cl->answer);
+	cl->fd = -1;
+}
+
+/* Write what the socket takes now; close once all is sent or the client is gone. */
+static void client_write(struct control_server *cs, struct control_client *cl)
+{
+	static const char no_memory[] = CONTROL_ANSWER_ERROR "out of memory\n";
+	const char *text = cl->answer.len ? cl->answer.text : no_memory;
+	size_t len = cl->answer.len ? cl->answer.len : sizeof(no_memory) - 1;
+	while (cl->sent < len) {
+		ssize_t w = send(cl->fd, text + cl->sent, len - cl->sent,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN)
+			return;
+		if (w < 0)
+			break;
+		cl->sent += (size_t)w;
+		cl->deadline_ms = naptd_now_ms() + CONTROL_CLIENT_TIMEOUT_MS;
+	}
+	client_close(cs, cl);
+}
+
+/* Rule changes go to the log, so the administrator can trace who changed what. */
+static void log_change(const struct control_client *cl, size_t len)
+{
+	static const char *const quiet[] = {"show ", "json show ", "help", "json help"};
+	for (size_t i = 0; i < sizeof(quiet) / sizeof(quiet[0]); i++) {
+		if (strncmp(cl->req, quiet[i], strlen(quiet[i])) == 0)
+			return;
+	}
+	const char *nl = memchr(cl->answer.text, '\n', cl->answer.len);
+	int alen = nl ? (int)(nl - cl->answer.text) : 0;
+	daemon_log(LOG_NOTICE, "control: %.*s: %.*s", (int)(len > 200 ? 200 : len), cl->req, alen,
+		   cl->answer.text);
+}
+
+static void client_answer(struct control_server *cs, struct control_client *cl, size_t len)
+{
+	control_command_run(cs->d, cl->req, len, &cl->answer);
+	if (cl->answer.len)
+		log_change(cl, len);
+	cl->answering = true;
+	cl->sent = 0;
+	cl->deadline_ms = naptd_now_ms() + CONTROL_CLIENT_TIMEOUT_MS;
+	if (watch(cs, EPOLL_CTL_MOD, cl->fd, EPOLLOUT, (uint64_t)(cl - cs->clients)) < 0) {
+		client_close(cs, cl);
+		return;
+	}
+	client_write(cs, cl);
+}
+
+/* Read until the request's "\n", its end of file, or CONTROL_REQUEST_MAX bytes (which the
+ * command layer then refuses as too long). */
+static void client_read(struct control_server *cs, struct control_client *cl)
+{
+	for (;;) {
+		ssize_t r = recv(cl->fd, cl->req + cl->req_len, sizeof(cl->req) - cl->req_len,
+				 MSG_DONTWAIT);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && errno == EAGAIN)
+			return;
+		if (r < 0 || (r == 0 && cl->req_len == 0)) {
+			/* Gone, or a mere connect-and-close (another naptd probing the socket). */
+			client_close(cs, cl);
+			return;
+		}
+		if (r == 0) {
+			/* Half-closed without "\n": what came is the request. */
+			client_answer(cs, cl, cl->req_len);
+			return;
+		}
+		const char *nl = memchr(cl->req + cl->req_len, '\n', (size_t)r);
+		cl->req_len += (size_t)r;
+		if (nl) {
+			client_answer(cs, cl, (size_t)(nl - cl->req));
+			return;
+		}
+		if (cl->req_len == sizeof(cl->req)) {
+			client_answer(cs, cl, cl->req_len);
+			return;
+		}
+	}
+}
+
+/* More clients than slots: say so, best effort, and hang up. */
+static void refuse(int fd)
+{
+	static const char busy[] = CONTROL_ANSWER_ERROR "too many clients; try again\n";
+	if (send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		daemon_log(LOG_WARNING, "control: refusing a client: %s", strerror(errno));
+	close(fd);
+}
+
+static struct control_client *free_slot(struct control_server *cs)
+{
+	for (int i = 0; i < CONTROL_MAX_CLIENTS; i++) {
+		if (cs->clients[i].fd < 0)
+			return &cs->clients[i];
+	}
+	return NULL;
+}
+
+static void accept_clients(struct control_server *cs)
+{
+	for (int i = 0; i < ACCEPTS_PER_CALL; i++) {
+		int fd = accept4(cs->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				daemon_log(LOG_WARNING, "control: accept: %s", strerror(errno));
+			return;
+		}
+		struct control_client *cl = free_slot(cs);
+		if (!cl) {
+			refuse(fd);
+			continue;
+		}
+		cl->fd = fd;
+		cl->req_len = 0;
+		cl->answering = false;
+		control_answer_init(&cl->answer);
+		cl->deadline_ms = naptd_now_ms() + CONTROL_CLIENT_TIMEOUT_MS;
+		if (watch(cs, EPOLL_CTL_ADD, fd, EPOLLIN, (uint64_t)(cl - cs->clients)) < 0) {
+			close(fd);
+			cl->fd = -1;
+		}
+	}
+}
+
+static void expire_clients(struct control_server *cs)
+{
+	uint64_t now = naptd_now_ms();
+	for (int i = 0; i < CONTROL_MAX_CLIENTS; i++) {
+		struct control_client *cl = &cs->clients[i];
+		if (cl->fd >= 0 && now >= cl->deadline_ms)
+			client_close(cs, cl);
+	}
+}
+
+void control_server_dispatch(struct control_server *cs)
+{
+	struct epoll_event ev[EVENTS_PER_CALL];
+	int n = epoll_wait(cs->epfd, ev, EVENTS_PER_CALL, 0);
+	for (int i = 0; i < n; i++) {
+		uint64_t tag = ev[i].data.u64;
+		if (tag == TAG_LISTEN) {
+			accept_clients(cs);
+		} else if (tag == TAG_TIMER) {
+			uint64_t ticks;
+			if (read(cs->timer_fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+				daemon_log(LOG_WARNING, "control: timer: %s", strerror(errno));
+		} else {
+			struct control_client *cl = &cs->clients[tag];
+			/* An earlier event of this batch may have closed it. */
+			if (cl->fd < 0)
+				continue;
+			if (cl->answering)
+				client_write(cs, cl);
+			else
+				client_read(cs, cl);
+		}
+	}
+	expire_clients(cs);
+}
+
+int control_server_fd(const struct control_server *cs)
+{
+	return cs->epfd;
+}
+
+/* A socket file left by a naptd that died is removed; one that answers belongs to a live
+ * daemon and is left alone. */
+static int remove_stale(const struct sockaddr_un *sa, char *err, size_t errlen)
+{
+	struct stat st;
+	if (lstat(sa->sun_path, &st) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "%s: %s", sa->sun_path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen, "%s exists and is not a socket", sa->sun_path);
+		return -1;
+	}
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	int rc = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
+	int e = errno;
+	close(fd);
+	if (rc == 0 || e == EAGAIN) {
+		snprintf(err, errlen, "%s: another process answers on it (naptd already running?)",
+			 sa->sun_path);
+		return -1;
+	}
+	if (e != ECONNREFUSED || unlink(sa->sun_path) < 0) {
+		snprintf(err, errlen, "stale socket %s: %s", sa->sun_path,
+			 strerror(e != ECONNREFUSED ? e : errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Bind with mode 0600 from the start: a umask, not a chmod after the fact, so there is no
+ * moment when others could connect. */
+static int listen_on(struct control_server *cs, const struct sockaddr_un *sa, char *err,
+		     size_t errlen)
+{
+	cs->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (cs->listen_fd < 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	mode_t old = umask(0177);
+	int rc = bind(cs->listen_fd, (const struct sockaddr *)sa, sizeof(*sa));
+	int e = errno;
+	umask(old);
+	if (rc < 0) {
+		snprintf(err, errlen, "bind %s: %s", sa->sun_path, strerror(e));
+		return -1;
+	}
+	snprintf(cs->path, sizeof(cs->path), "%s", sa->sun_path);
+	if (listen(cs->listen_fd, SOMAXCONN) < 0) {
+		snprintf(err, errlen, "listen %s: %s", sa->sun_path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* The inner epoll and the 1-s timer that enforces client deadlines. */
+static int make_poller(struct control_server *cs, char *err, size_t errlen)
+{
+	struct itimerspec every_second = {.it_interval = {1, 0}, .it_value = {1, 0}};
+	cs->epfd = epoll_create1(EPOLL_CLOEXEC);
+	cs->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (cs->epfd < 0 || cs->timer_fd < 0 ||
+	    timerfd_settime(cs->timer_fd, 0, &every_second, NULL) < 0 ||
+	    watch(cs, EPOLL_CTL_ADD, cs->listen_fd, EPOLLIN, TAG_LISTEN) < 0 ||
+	    watch(cs, EPOLL_CTL_ADD, cs->timer_fd, EPOLLIN, TAG_TIMER) < 0) {
+		snprintf(err, errlen, "control socket poller: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+struct control_server *control_server_open(struct naptd *d, const char *path, char *err,
+					   size_t errlen)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen, "control socket path too long (at most %zu bytes): %s",
+			 sizeof(sa.sun_path) - 1, path);
+		return NULL;
+	}
+	strcpy(sa.sun_path, path);
+	struct control_server *cs = calloc(1, sizeof(*cs));
+	if (!cs) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	cs->d = d;
+	cs->epfd = cs->listen_fd = cs->timer_fd = -1;
+	for (int i = 0; i < CONTROL_MAX_CLIENTS; i++)
+		cs->clients[i].fd = -1;
+	if (remove_stale(&sa, err, errlen) < 0 || listen_on(cs, &sa, err, errlen) < 0 ||
+	    make_poller(cs, err, errlen) < 0) {
+		control_server_close(cs);
+		return NULL;
+	}
+	return cs;
+}
+
+void control_server_close(struct control_server *cs)
+{
+	if (!cs)
+		return;
+	for (int i = 0; i < CONTROL_MAX_CLIENTS; i++) {
+		if (cs->clients[i].fd >= 0)
+			client_close(cs, &cs->clients[i]);
+	}
+	if (cs->path[0])
+		unlink(cs->path);
+	if (cs->listen_fd >= 0)
+		close(cs->listen_fd);
+	if (cs->timer_fd >= 0)
+		close(cs->timer_fd);
+	if (cs->epfd >= 0)
+		close(cs->epfd);
+	free(cs);
+}

@@ -1,0 +1,182 @@
+/* main.c - naptd: set up the gateway (engine, TUN, routing, control socket), run the event
+ * loop, and take down exactly what was set up, in reverse order. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "config_file.h"
+#include "control_server.h"
+#include "daemon_log.h"
+#include "daemonize.h"
+#include "event_loop.h"
+#include "naptd.h"
+#include "route_setup.h"
+
+#define DEFAULT_PIDFILE "/run/naptd.pid"
+
+struct naptd_options {
+	const char *config;
+	const char *pidfile; /* NULL: none (only with -f and no -p) */
+	bool foreground;
+};
+
+/* Large (two configs with their forward tables): static rather than on the stack. */
+static struct naptd daemon_state = {.tun = {.fd = -1}};
+
+uint64_t naptd_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: naptd -c CONFIG [-f] [-p PIDFILE]\n"
+		     "  -c CONFIG   config file (see naptd(8))\n"
+		     "  -f          stay in the foreground, log to stderr\n"
+		     "  -p PIDFILE  pidfile (default " DEFAULT_PIDFILE "; with -f only if given)\n");
+}
+
+static int parse_options(int argc, char **argv, struct naptd_options *o)
+{
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	while ((c = getopt(argc, argv, "c:fp:h")) != -1) {
+		switch (c) {
+		case 'c':
+			o->config = optarg;
+			break;
+		case 'f':
+			o->foreground = true;
+			break;
+		case 'p':
+			o->pidfile = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (!o->config || optind != argc) {
+		usage(stderr);
+		return -1;
+	}
+	if (!o->foreground && !o->pidfile)
+		o->pidfile = DEFAULT_PIDFILE;
+	return 0;
+}
+
+/* The config file plus the run-time state file: what the engine starts with. */
+static int load_config(struct naptd *d, struct napt_config *run, char *err, size_t errlen)
+{
+	if (config_file_load(d->config_path, &d->file_cfg, err, errlen) != 0)
+		return -1;
+	/* An empty state path: run-time changes are not kept. */
+	const char *state = d->file_cfg.daemon.state;
+	if (state[0] && runtime_state_load(state, &d->runtime, err, errlen) != 0)
+		return -1;
+	*run = d->file_cfg;
+	return runtime_state_apply(&d->runtime, run, err, errlen);
+}
+
+static int start_engine(struct naptd *d, char *err, size_t errlen)
+{
+	struct napt_config *run = malloc(sizeof(*run));
+	uint64_t seed;
+	int rc = -1;
+
+	if (!run) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (load_config(d, run, err, errlen) != 0) {
+		free(run);
+		return -1;
+	}
+	/* RFC 6056: the port randomisation needs a seed an outsider cannot guess. */
+	if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
+		snprintf(err, errlen, "getrandom: cannot seed the port allocator");
+	else if ((d->nat = napt_create(run, seed, err, errlen)) != NULL)
+		rc = 0;
+	free(run);
+	return rc;
+}
+
+static int set_up(struct naptd *d, char *err, size_t errlen)
+{
+	const struct napt_daemon_settings *ds = &d->file_cfg.daemon;
+
+	if (start_engine(d, err, errlen) != 0 ||
+	    tun_device_open(&d->tun, ds->tun, ds->mtu, err, errlen) != 0)
+		return -1;
+	if (ds->manage_routes && !(d->routes = route_setup_open(&d->file_cfg, &d->tun, err, errlen)))
+		return -1;
+	d->control = control_server_open(d, ds->control, err, errlen);
+	return d->control ? 0 : -1;
+}
+
+static void take_down(struct naptd *d)
+{
+	control_server_close(d->control);
+	d->control = NULL;
+	route_setup_close(d->routes);
+	d->routes = NULL;
+	tun_device_close(&d->tun);
+	napt_destroy(d->nat);
+	d->nat = NULL;
+}
+
+/* Detached: fork first (the parent waits for the result), so the TUN and the sockets
+ * belong to the process that runs. */
+static int run(struct naptd *d, const struct naptd_options *o, char *err, size_t errlen)
+{
+	int rc;
+
+	if ((!o->foreground && daemonize_start(err, errlen) != 0) || set_up(d, err, errlen) != 0 ||
+	    (o->pidfile && pidfile_write(o->pidfile, err, errlen) != 0)) {
+		/* Detached, the waiting parent prints it on the administrator's stderr. */
+		if (!daemonize_ready(err))
+			daemon_log(LOG_ERR, "%s", err);
+		return -1;
+	}
+	daemonize_ready(NULL);
+	daemon_log_init(o->foreground);
+	if (!d->routes)
+		daemon_log(LOG_NOTICE, "manage-routes no: routing is left to the administrator");
+	rc = event_loop_run(d, err, errlen);
+	if (rc != 0)
+		daemon_log(LOG_ERR, "%s", err);
+	if (o->pidfile)
+		pidfile_remove(o->pidfile);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct naptd_options opt;
+	struct naptd *d = &daemon_state;
+	char err[512];
+	int rc;
+
+	if (parse_options(argc, argv, &opt) != 0)
+		return 1;
+	d->config_path = opt.config;
+	d->foreground = opt.foreground;
+	d->started_ms = naptd_now_ms();
+	if (event_loop_block_signals(err, sizeof(err)) != 0) {
+		fprintf(stderr, "naptd: %s\n", err);
+		return 1;
+	}
+	rc = run(d, &opt, err, sizeof(err));
+	take_down(d);
+	return rc == 0 ? 0 : 1;
+}

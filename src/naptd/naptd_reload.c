@@ -1,0 +1,82 @@
+/* naptd_reload.c - SIGHUP and "naptctl reload": re-read the config, keep what cannot change
+ * while running, apply the rest to the engine and the routing, or change nothing. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config_file.h"
+#include "daemon_log.h"
+#include "naptd.h"
+#include "route_setup.h"
+
+static void warn_if_changed(const char *key, const char *running, const char *next)
+{
+	if (strcmp(running, next) != 0)
+		daemon_log(LOG_WARNING, "reload: %s changed to \"%s\": needs a restart, keeping \"%s\"",
+			   key, next, running);
+}
+
+/* The TUN, the sockets and the routing set-up mode are made once at start; the new file's
+ * values for them wait for the next restart. */
+static void keep_daemon_settings(const struct napt_daemon_settings *running,
+				 struct napt_config *next)
+{
+	const struct napt_daemon_settings *n = &next->daemon;
+	char now[16], then[16];
+
+	warn_if_changed("tun", running->tun, n->tun);
+	warn_if_changed("lan-interface", running->lan_interface, n->lan_interface);
+	warn_if_changed("wan-interface", running->wan_interface, n->wan_interface);
+	warn_if_changed("control", running->control, n->control);
+	warn_if_changed("state", running->state, n->state);
+	warn_if_changed("manage-routes", running->manage_routes ? "yes" : "no",
+			n->manage_routes ? "yes" : "no");
+	snprintf(now, sizeof(now), "%u", running->mtu);
+	snprintf(then, sizeof(then), "%u", n->mtu);
+	warn_if_changed("mtu", now, then);
+	next->daemon = *running;
+}
+
+/* Engine first (it refuses what cannot apply in place), then the routing; if the routing
+ * fails the engine goes back to prev. */
+static int apply(struct naptd *d, const struct napt_config *run, struct napt_config *prev,
+		 char *err, size_t errlen)
+{
+	uint64_t now = naptd_now_ms();
+	char why[256];
+
+	*prev = *napt_get_config(d->nat);
+	if (napt_reconfigure(d->nat, run, now, err, errlen) != 0)
+		return -1;
+	if (!d->routes || !route_setup_differs(prev, run) ||
+	    route_setup_update(d->routes, run, err, errlen) == 0)
+		return 0;
+	if (napt_reconfigure(d->nat, prev, now, why, sizeof(why)) != 0)
+		daemon_log(LOG_ERR, "reload: cannot restore the previous config: %s", why);
+	return -1;
+}
+
+int naptd_reload(struct naptd *d, char *err, size_t errlen)
+{
+	/* Three configs of about 12 KB each (the forward table): on the heap. */
+	struct napt_config *file = malloc(sizeof(*file));
+	struct napt_config *run = malloc(sizeof(*run));
+	struct napt_config *prev = malloc(sizeof(*prev));
+	int rc = -1;
+
+	if (!file || !run || !prev)
+		snprintf(err, errlen, "reload: out of memory");
+	else if (config_file_load(d->config_path, file, err, errlen) == 0) {
+		keep_daemon_settings(&d->file_cfg.daemon, file);
+		*run = *file;
+		if (runtime_state_apply(&d->runtime, run, err, errlen) == 0 &&
+		    apply(d, run, prev, err, errlen) == 0) {
+			d->file_cfg = *file;
+			rc = 0;
+		}
+	}
+	free(file);
+	free(run);
+	free(prev);
+	return rc;
+}

@@ -1,0 +1,329 @@
+/* route_setup.c - which routes, rules and neighbour entries naptd adds, and in what order. */
+#include <arpa/inet.h>
+#include <linux/fib_rules.h>
+#include <linux/neighbour.h>
+#include <net/if.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/neighbour.h>
+#include <netlink/route/route.h>
+#include <netlink/route/rule.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon_log.h"
+#include "netlink_journal.h"
+#include "route_setup.h"
+#include "sysctl_setting.h"
+
+/* What the address-dependent entries were made from, kept to restore them when an update
+ * fails. */
+struct route_addresses {
+	struct napt_prefix inside[NAPT_MAX_INSIDE];
+	unsigned n_inside;
+	uint32_t external[NAPT_MAX_EXTERNAL];
+	unsigned n_external;
+};
+
+struct route_setup {
+	struct netlink_journal *journal;
+	struct tun_device tun;
+	int wan_ifindex; /* 0: no wan-interface, no proxy neighbour entries */
+	size_t addr_mark; /* journal entries from here on depend on the addresses */
+	struct route_addresses addrs;
+	struct sysctl_setting ip_forward, rp_filter;
+};
+
+/* addr in network order. NULL when out of memory. */
+static struct nl_addr *ipv4_addr(uint32_t addr, unsigned prefixlen)
+{
+	struct nl_addr *a = nl_addr_build(AF_INET, &addr, sizeof(addr));
+
+	if (a)
+		nl_addr_set_prefixlen(a, (int)prefixlen);
+	return a;
+}
+
+static const char *ipv4_str(uint32_t addr, char *buf)
+{
+	return inet_ntop(AF_INET, &addr, buf, INET_ADDRSTRLEN);
+}
+
+/* dst/prefixlen dev TUN in table. */
+static int add_tun_route(struct route_setup *rs, uint32_t dst, unsigned prefixlen,
+			 uint32_t table, char *err, size_t errlen)
+{
+	struct rtnl_route *r = rtnl_route_alloc();
+	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
+	struct nl_addr *a = ipv4_addr(dst, prefixlen);
+	char what[96], ip[INET_ADDRSTRLEN];
+	int rc = -1;
+
+	snprintf(what, sizeof(what), "route %s/%u dev %s table %u", ipv4_str(dst, ip), prefixlen,
+		 rs->tun.name, table);
+	if (r && nh && a) {
+		rtnl_route_set_family(r, AF_INET);
+		rtnl_route_set_table(r, table);
+		rtnl_route_set_dst(r, a);
+		rtnl_route_nh_set_ifindex(nh, rs->tun.ifindex);
+		rtnl_route_add_nexthop(r, nh);
+		nh = NULL; /* the route owns it now */
+		rc = netlink_journal_add_route(rs->journal, r, what, err, errlen);
+	} else {
+		snprintf(err, errlen, "%s: out of memory", what);
+	}
+	rtnl_route_nh_free(nh);
+	nl_addr_put(a);
+	rtnl_route_put(r);
+	return rc;
+}
+
+/* from src [to dst] lookup table pref pref; dst NULL for any destination. */
+static int add_rule(struct route_setup *rs, const struct napt_prefix *src,
+		    const struct napt_prefix *dst, uint32_t table, uint32_t pref, char *err,
+		    size_t errlen)
+{
+	struct rtnl_rule *r = rtnl_rule_alloc();
+	struct nl_addr *s = ipv4_addr(src->addr, src->len);
+	struct nl_addr *d = dst ? ipv4_addr(dst->addr, dst->len) : NULL;
+	char what[128], sip[INET_ADDRSTRLEN], dip[INET_ADDRSTRLEN] = "all";
+	int rc = -1;
+
+	if (dst)
+		snprintf(dip, sizeof(dip), "%s/%u", ipv4_str(dst->addr, sip), dst->len);
+	snprintf(what, sizeof(what), "rule from %s/%u to %s lookup %u pref %u",
+		 ipv4_str(src->addr, sip), src->len, dip, table, pref);
+	if (r && s && (d || !dst)) {
+		rtnl_rule_set_family(r, AF_INET);
+		rtnl_rule_set_prio(r, pref);
+		rtnl_rule_set_src(r, s);
+		if (d)
+			rtnl_rule_set_dst(r, d);
+		rtnl_rule_set_table(r, table);
+		rtnl_rule_set_action(r, FR_ACT_TO_TBL);
+		rc = netlink_journal_add_rule(rs->journal, r, what, err, errlen);
+	} else {
+		snprintf(err, errlen, "%s: out of memory", what);
+	}
+	nl_addr_put(s);
+	nl_addr_put(d);
+	rtnl_rule_put(r);
+	return rc;
+}
+
+/* A proxy entry (NTF_PROXY) makes the kernel answer ARP for addr on the WAN interface as
+ * long as addr routes elsewhere (into the TUN), without turning proxy_arp on for all. */
+static int add_proxy_neigh(struct route_setup *rs, uint32_t addr, char *err, size_t errlen)
+{
+	struct rtnl_neigh *n = rtnl_neigh_alloc();
+	struct nl_addr *a = ipv4_addr(addr, 32);
+	char what[96], ip[INET_ADDRSTRLEN], ifname[IF_NAMESIZE] = "?";
+	int rc = -1;
+
+	if_indextoname((unsigned)rs->wan_ifindex, ifname);
+	snprintf(what, sizeof(what), "proxy neighbour %s dev %s", ipv4_str(addr, ip), ifname);
+	if (n && a) {
+		rtnl_neigh_set_family(n, AF_INET);
+		rtnl_neigh_set_ifindex(n, rs->wan_ifindex);
+		rtnl_neigh_set_dst(n, a);
+		rtnl_neigh_set_flags(n, NTF_PROXY);
+		rtnl_neigh_set_state(n, NUD_PERMANENT);
+		rc = netlink_journal_add_neigh(rs->journal, n, what, err, errlen);
+	} else {
+		snprintf(err, errlen, "%s: out of memory", what);
+	}
+	nl_addr_put(a);
+	rtnl_neigh_put(n);
+	return rc;
+}
+
+struct subnet_search {
+	int ifindex;
+	uint32_t addr; /* network order */
+	bool found;
+};
+
+static void match_subnet(struct nl_object *obj, void *arg)
+{
+	struct rtnl_addr *ra = (struct rtnl_addr *)obj;
+	struct subnet_search *q = arg;
+	struct nl_addr *local = rtnl_addr_get_local(ra);
+	uint32_t mine, mask;
+	unsigned len;
+
+	if (rtnl_addr_get_ifindex(ra) != q->ifindex || rtnl_addr_get_family(ra) != AF_INET ||
+	    !local)
+		return;
+	len = rtnl_addr_get_prefixlen(ra);
+	memcpy(&mine, nl_addr_get_binary_addr(local), sizeof(mine));
+	mask = len ? htonl(~0u << (32 - len)) : 0;
+	if (((mine ^ q->addr) & mask) == 0)
+		q->found = true;
+}
+
+/* Whether addr lies in a subnet of an IPv4 address of the WAN interface. */
+static int in_wan_subnet(struct route_setup *rs, uint32_t addr, bool *found, char *err,
+			 size_t errlen)
+{
+	struct subnet_search q = {.ifindex = rs->wan_ifindex, .addr = addr};
+	struct nl_cache *cache;
+	int rc = rtnl_addr_alloc_cache(netlink_journal_sock(rs->journal), &cache);
+
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot list addresses: %s", nl_geterror(rc));
+		return -1;
+	}
+	nl_cache_foreach(cache, match_subnet, &q);
+	nl_cache_free(cache);
+	*found = q.found;
+	return 0;
+}
+
+static int add_external(struct route_setup *rs, uint32_t ext, char *err, size_t errlen)
+{
+	bool proxy = false;
+
+	if (add_tun_route(rs, ext, 32, RT_TABLE_MAIN, err, errlen) != 0)
+		return -1;
+	if (rs->wan_ifindex == 0)
+		return 0;
+	if (in_wan_subnet(rs, ext, &proxy, err, errlen) != 0)
+		return -1;
+	return proxy ? add_proxy_neigh(rs, ext, err, errlen) : 0;
+}
+
+/* Inside -> inside rules go in before the rules into the TUN, so LAN-to-LAN traffic never
+ * passes through it, not even for a moment. */
+static int add_inside(struct route_setup *rs, const struct route_addresses *a, char *err,
+		      size_t errlen)
+{
+	for (unsigned i = 0; i < a->n_inside; i++)
+		for (unsigned k = 0; k < a->n_inside; k++)
+			if (add_rule(rs, &a->inside[i], &a->inside[k], RT_TABLE_MAIN,
+				     ROUTE_PREF_INSIDE, err, errlen) != 0)
+				return -1;
+	for (unsigned i = 0; i < a->n_inside; i++)
+		if (add_rule(rs, &a->inside[i], NULL, ROUTE_TABLE, ROUTE_PREF_OUT, err, errlen) !=
+		    0)
+			return -1;
+	return 0;
+}
+
+static int add_addresses(struct route_setup *rs, const struct route_addresses *a, char *err,
+			 size_t errlen)
+{
+	for (unsigned i = 0; i < a->n_external; i++)
+		if (add_external(rs, a->external[i], err, errlen) != 0)
+			return -1;
+	return add_inside(rs, a, err, errlen);
+}
+
+static void addresses_of(const struct napt_config *cfg, struct route_addresses *a)
+{
+	memset(a, 0, sizeof(*a));
+	memcpy(a->inside, cfg->inside, cfg->n_inside * sizeof(cfg->inside[0]));
+	a->n_inside = cfg->n_inside;
+	memcpy(a->external, cfg->external, cfg->n_external * sizeof(cfg->external[0]));
+	a->n_external = cfg->n_external;
+}
+
+bool route_setup_differs(const struct napt_config *a, const struct napt_config *b)
+{
+	struct route_addresses ra, rb;
+
+	addresses_of(a, &ra);
+	addresses_of(b, &rb);
+	return memcmp(&ra, &rb, sizeof(ra)) != 0;
+}
+
+/* Loose reverse-path filtering on the TUN: translated inbound packets come out of it with
+ * a WAN source, which strict mode (RFC 3704 feasible path) would drop. The kernel uses
+ * max(all, TUN), so 2 is loose whatever "all" holds (0 would be strict when all=1). */
+static int set_sysctls(struct route_setup *rs, char *err, size_t errlen)
+{
+	char path[128];
+
+	if (sysctl_change(&rs->ip_forward, "/proc/sys/net/ipv4/ip_forward", "1", err, errlen) !=
+	    0)
+		return -1;
+	if (rs->ip_forward.changed)
+		daemon_log(LOG_NOTICE, "ip_forward was 0: set to 1 until naptd exits");
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/rp_filter", rs->tun.name);
+	return sysctl_change(&rs->rp_filter, path, "2", err, errlen);
+}
+
+static int route_setup_start(struct route_setup *rs, const struct napt_config *cfg, char *err,
+			     size_t errlen)
+{
+	const char *wan = cfg->daemon.wan_interface;
+
+	if (wan[0] && (rs->wan_ifindex = (int)if_nametoindex(wan)) == 0) {
+		snprintf(err, errlen, "wan-interface %s: no such interface", wan);
+		return -1;
+	}
+	if (!wan[0])
+		daemon_log(LOG_WARNING, "no wan-interface: no proxy neighbour entries");
+	rs->journal = netlink_journal_open(err, errlen);
+	if (!rs->journal || set_sysctls(rs, err, errlen) != 0)
+		return -1;
+	if (add_tun_route(rs, 0, 0, ROUTE_TABLE, err, errlen) != 0)
+		return -1;
+	rs->addr_mark = netlink_journal_mark(rs->journal);
+	addresses_of(cfg, &rs->addrs);
+	return add_addresses(rs, &rs->addrs, err, errlen);
+}
+
+struct route_setup *route_setup_open(const struct napt_config *cfg, const struct tun_device *tun,
+				     char *err, size_t errlen)
+{
+	struct route_setup *rs = calloc(1, sizeof(*rs));
+
+	if (!rs) {
+		snprintf(err, errlen, "routing: out of memory");
+		return NULL;
+	}
+	rs->tun = *tun;
+	if (route_setup_start(rs, cfg, err, errlen) != 0) {
+		route_setup_close(rs);
+		return NULL;
+	}
+	return rs;
+}
+
+int route_setup_update(struct route_setup *rs, const struct napt_config *cfg, char *err,
+		       size_t errlen)
+{
+	struct route_addresses next;
+	char why[256];
+
+	addresses_of(cfg, &next);
+	netlink_journal_undo_to(rs->journal, rs->addr_mark);
+	if (add_addresses(rs, &next, err, errlen) == 0) {
+		rs->addrs = next;
+		return 0;
+	}
+	netlink_journal_undo_to(rs->journal, rs->addr_mark);
+	if (add_addresses(rs, &rs->addrs, why, sizeof(why)) != 0)
+		daemon_log(LOG_ERR, "cannot restore the previous routing: %s", why);
+	return -1;
+}
+
+static void restore_sysctl(struct sysctl_setting *s)
+{
+	char err[256];
+
+	if (sysctl_restore(s, err, sizeof(err)) != 0)
+		daemon_log(LOG_WARNING, "%s", err);
+}
+
+void route_setup_close(struct route_setup *rs)
+{
+	if (!rs)
+		return;
+	netlink_journal_close(rs->journal);
+	restore_sysctl(&rs->rp_filter);
+	restore_sysctl(&rs->ip_forward);
+	if (rs->ip_forward.old[0] == '0')
+		daemon_log(LOG_NOTICE, "ip_forward set back to 0");
+	free(rs);
+}

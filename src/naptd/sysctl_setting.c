@@ -1,0 +1,69 @@
+/* sysctl_setting.c - read, change and restore /proc/sys values (rp_filter, ip_forward). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sysctl_setting.h"
+
+int sysctl_read(const char *path, char *buf, size_t len, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	n = read(fd, buf, len - 1);
+	if (n < 0)
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+static int sysctl_write(const char *path, const char *value, char *err, size_t errlen)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	size_t len = strlen(value);
+	ssize_t n;
+
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	n = write(fd, value, len);
+	if (n != (ssize_t)len)
+		snprintf(err, errlen, "%s: cannot write %s: %s", path, value,
+			 n < 0 ? strerror(errno) : "short write");
+	close(fd);
+	return n == (ssize_t)len ? 0 : -1;
+}
+
+int sysctl_change(struct sysctl_setting *s, const char *path, const char *value, char *err,
+		  size_t errlen)
+{
+	snprintf(s->path, sizeof(s->path), "%s", path);
+	s->changed = false;
+	if (sysctl_read(path, s->old, sizeof(s->old), err, errlen) != 0)
+		return -1;
+	if (strcmp(s->old, value) == 0)
+		return 0;
+	if (sysctl_write(path, value, err, errlen) != 0)
+		return -1;
+	s->changed = true;
+	return 0;
+}
+
+int sysctl_restore(struct sysctl_setting *s, char *err, size_t errlen)
+{
+	if (!s->changed)
+		return 0;
+	s->changed = false;
+	return sysctl_write(s->path, s->old, err, errlen);
+}

@@ -1,0 +1,232 @@
+/* napt-replay - run a pcap of IPv4 packets through the engine and write what comes out.
+ *
+ * The pcap timestamps are the engine's clock, so a capture replays the same way every time:
+ * this is what the fixtures in pcaps/ are checked with.
+ *
+ *   napt-replay [-v] [-s SEED] -c CONFIG IN.pcap OUT.pcap
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config_file.h"
+#include "napt.h"
+
+#define MAX_PACKET  65536
+#define ETH_HDR_LEN 14
+
+/* LINKTYPE_IPV4 (228): raw IPv4, which some libpcap versions do not name DLT_IPV4. */
+#define LINKTYPE_IPV4_VALUE 228
+
+struct replay_options {
+	const char *config;
+	const char *in_path;
+	const char *out_path;
+	uint64_t seed;
+	bool verbose;
+};
+
+/* The open pcaps of one run and where the IPv4 header starts in an input record. */
+struct replay_io {
+	pcap_t *in;
+	pcap_t *out_handle;
+	pcap_dumper_t *out;
+	size_t link_hdr;
+};
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: napt-replay [-v] [-s SEED] -c CONFIG IN.pcap OUT.pcap\n");
+	exit(1);
+}
+
+static struct replay_options parse_args(int argc, char **argv)
+{
+	struct replay_options o = {.seed = 1};
+	char *end;
+	int c;
+
+	while ((c = getopt(argc, argv, "c:s:v")) != -1) {
+		switch (c) {
+		case 'c':
+			o.config = optarg;
+			break;
+		case 's':
+			o.seed = strtoull(optarg, &end, 0);
+			if (*optarg == '\0' || *end != '\0')
+				usage();
+			break;
+		case 'v':
+			o.verbose = true;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (!o.config || argc - optind != 2)
+		usage();
+	o.in_path = argv[optind];
+	o.out_path = argv[optind + 1];
+	return o;
+}
+
+/* Bytes before the IPv4 header for the input's link type, or -1 when unsupported. */
+static int link_header_len(int dlt)
+{
+	switch (dlt) {
+	case DLT_RAW:
+	case LINKTYPE_IPV4_VALUE:
+		return 0;
+	case DLT_EN10MB:
+		return ETH_HDR_LEN;
+	default:
+		return -1;
+	}
+}
+
+static int open_io(const struct replay_options *o, struct replay_io *io)
+{
+	char errbuf[PCAP_ERRBUF_SIZE];
+	int hdr;
+
+	io->in = pcap_open_offline(o->in_path, errbuf);
+	if (!io->in) {
+		fprintf(stderr, "napt-replay: %s\n", errbuf);
+		return -1;
+	}
+	hdr = link_header_len(pcap_datalink(io->in));
+	if (hdr < 0) {
+		fprintf(stderr, "napt-replay: %s: link type %d is not raw IPv4 or Ethernet\n",
+			o->in_path, pcap_datalink(io->in));
+		return -1;
+	}
+	io->link_hdr = (size_t)hdr;
+	io->out_handle = pcap_open_dead(DLT_RAW, MAX_PACKET);
+	io->out = io->out_handle ? pcap_dump_open(io->out_handle, o->out_path) : NULL;
+	if (!io->out) {
+		fprintf(stderr, "napt-replay: %s: %s\n", o->out_path,
+			io->out_handle ? pcap_geterr(io->out_handle) : "cannot open");
+		return -1;
+	}
+	return 0;
+}
+
+static void close_io(struct replay_io *io)
+{
+	if (io->out)
+		pcap_dump_close(io->out);
+	if (io->out_handle)
+		pcap_close(io->out_handle);
+	if (io->in)
+		pcap_close(io->in);
+}
+
+static void write_packet(struct replay_io *io, const struct timeval *ts, const uint8_t *data,
+			 size_t len)
+{
+	struct pcap_pkthdr h = {.ts = *ts, .caplen = (bpf_u_int32)len, .len = (bpf_u_int32)len};
+
+	pcap_dump((u_char *)io->out, &h, data);
+}
+
+static const char *verdict_name(enum napt_verdict v)
+{
+	switch (v) {
+	case NAPT_FORWARD:
+		return "forward";
+	case NAPT_DROP:
+		return "drop";
+	case NAPT_HELD:
+		return "held";
+	}
+	return "?";
+}
+
+/* One input record: translate, write it if forwarded, then the fragments it released. */
+static void replay_one(struct napt *nat, struct replay_io *io, const struct pcap_pkthdr *h,
+		       const u_char *bytes, unsigned long index, bool verbose)
+{
+	static uint8_t buf[MAX_PACKET];
+	uint64_t now_ms = (uint64_t)h->ts.tv_sec * 1000 + (uint64_t)h->ts.tv_usec / 1000;
+	size_t len = h->caplen > io->link_hdr ? h->caplen - io->link_hdr : 0;
+	struct napt_packet pkt = {.data = buf, .len = len, .csum_partial = false};
+	struct napt_result r;
+
+	memcpy(buf, bytes + io->link_hdr, len);
+	r = napt_translate(nat, &pkt, now_ms);
+	if (verbose)
+		printf("%lu %s %s %s\n", index, verdict_name(r.verdict), napt_dir_name(r.dir),
+		       r.verdict == NAPT_DROP ? napt_drop_reason_name(r.reason) : "-");
+	if (r.verdict == NAPT_FORWARD)
+		write_packet(io, &h->ts, buf, pkt.len);
+	while ((len = napt_next_released(nat, buf, sizeof(buf))) > 0)
+		write_packet(io, &h->ts, buf, len);
+}
+
+static void print_counters(const struct napt_counters *c)
+{
+	static const char *const proto[NAPT_PROTOS] = {"tcp", "udp", "icmp"};
+
+	for (int p = 0; p < NAPT_PROTOS; p++) {
+		printf("translated %s out %" PRIu64 "\n", proto[p], c->translated[p][0]);
+		printf("translated %s in %" PRIu64 "\n", proto[p], c->translated[p][1]);
+	}
+	printf("hairpinned %" PRIu64 "\n", c->hairpinned);
+	for (int r = NAPT_DROP_NONE + 1; r < NAPT_DROP_REASONS; r++)
+		printf("dropped %s %" PRIu64 "\n", napt_drop_reason_name((enum napt_drop_reason)r),
+		       c->dropped[r]);
+	printf("sessions created %" PRIu64 "\n", c->sessions_created);
+	printf("sessions expired %" PRIu64 "\n", c->sessions_expired);
+	printf("sessions removed %" PRIu64 "\n", c->sessions_removed);
+	printf("sessions current %" PRIu64 "\n", c->sessions_current);
+	printf("mappings current %" PRIu64 "\n", c->mappings_current);
+	printf("fragments held %" PRIu64 "\n", c->fragments_held);
+	printf("icmp-errors translated %" PRIu64 "\n", c->icmp_errors_translated);
+}
+
+static int replay(struct napt *nat, struct replay_io *io, bool verbose)
+{
+	struct pcap_pkthdr *h;
+	const u_char *bytes;
+	unsigned long index = 0;
+	int rc;
+
+	while ((rc = pcap_next_ex(io->in, &h, &bytes)) == 1)
+		replay_one(nat, io, h, bytes, ++index, verbose);
+	if (rc != PCAP_ERROR_BREAK) {
+		fprintf(stderr, "napt-replay: reading packet %lu: %s\n", index + 1,
+			pcap_geterr(io->in));
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct replay_options o = parse_args(argc, argv);
+	static struct napt_config cfg;
+	struct replay_io io = {0};
+	struct napt *nat = NULL;
+	char err[512];
+	int rc = 1;
+
+	if (config_file_load(o.config, &cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "napt-replay: %s\n", err);
+		return 1;
+	}
+	nat = napt_create(&cfg, o.seed, err, sizeof(err));
+	if (!nat) {
+		fprintf(stderr, "napt-replay: %s\n", err);
+		return 1;
+	}
+	if (open_io(&o, &io) == 0 && replay(nat, &io, o.verbose) == 0) {
+		print_counters(napt_get_counters(nat));
+		rc = 0;
+	}
+	close_io(&io);
+	napt_destroy(nat);
+	return rc;
+}
