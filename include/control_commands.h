@@ -25,7 +25,7 @@ void control_answer_init(struct control_answer *a);
 void control_answer_free(struct control_answer *a);
 /* printf into the answer, growing it as needed. */
 void control_answer_printf(struct control_answer *a, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* Run one request: req holds len bytes without the final "\n" (it may hold anything a client
  * sent, NULs included). Fills a (emptied first) and returns 0 for an "ok" answer, -1 for an

@@ -12,7 +12,7 @@
 /* Longest request, the final "\n" included. */
 #define CONTROL_REQUEST_MAX 1024
 /* Prefix that asks for a JSON body instead of a table. */
-#define CONTROL_JSON_PREFIX "json "
+#define CONTROL_JSON_PREFIX  "json "
 #define CONTROL_ANSWER_OK    "ok"
 #define CONTROL_ANSWER_ERROR "error: "
 /* A client that neither finishes its request nor reads its answer for this long is dropped. */

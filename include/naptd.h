@@ -15,16 +15,16 @@ struct route_setup;
 struct control_server;
 
 struct naptd {
-	struct napt *nat;	       /* the engine */
-	const char *config_path;       /* -c */
-	struct napt_config file_cfg;   /* as read from config_path; daemon keys as in force */
-	struct runtime_state runtime;  /* run-time changes, mirrored in the state file */
-	bool foreground;	       /* -f: log to stderr */
-	uint64_t started_ms;	       /* naptd_now_ms() at start */
-	struct tun_device tun;	       /* fd -1 when closed */
-	struct route_setup *routes;    /* NULL with manage-routes no */
+	struct napt *nat;             /* the engine */
+	const char *config_path;      /* -c */
+	struct napt_config file_cfg;  /* as read from config_path; daemon keys as in force */
+	struct runtime_state runtime; /* run-time changes, mirrored in the state file */
+	bool foreground;              /* -f: log to stderr */
+	uint64_t started_ms;          /* naptd_now_ms() at start */
+	struct tun_device tun;        /* fd -1 when closed */
+	struct route_setup *routes;   /* NULL with manage-routes no */
 	struct control_server *control;
-	uint64_t tun_write_errors;     /* translated packets the TUN refused (EAGAIN, ENOBUFS) */
+	uint64_t tun_write_errors; /* translated packets the TUN refused (EAGAIN, ENOBUFS) */
 };
 
 /* CLOCK_MONOTONIC in milliseconds: the engine's clock. */

@@ -14,9 +14,9 @@
 
 /* The table whose default route is the TUN, and the rule priorities: inside -> inside
  * first (main table), then everything else from inside (ROUTE_TABLE). */
-#define ROUTE_TABLE	  4242
+#define ROUTE_TABLE       4242
 #define ROUTE_PREF_INSIDE 4241
-#define ROUTE_PREF_OUT	  4242
+#define ROUTE_PREF_OUT    4242
 
 struct route_setup;
 

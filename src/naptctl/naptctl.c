@@ -18,8 +18,8 @@
 
 #include "control_protocol.h"
 
-#define EXIT_ERROR	 1
-#define EXIT_NO_CONNECT	 2
+#define EXIT_ERROR      1
+#define EXIT_NO_CONNECT 2
 /* naptd answers at once, but a table of a million sessions takes a while to build. */
 #define ANSWER_TIMEOUT_S 60
 

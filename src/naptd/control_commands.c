@@ -18,10 +18,10 @@
 #include "control_protocol.h"
 
 #define MAX_WORDS 8
-#define ERR_LEN	  512
+#define ERR_LEN   512
 #define ADDR_LEN  INET_ADDRSTRLEN
-#define EP_LEN	  (INET_ADDRSTRLEN + 6) /* "a.b.c.d:port" */
-#define FWD_LEN	  96
+#define EP_LEN    (INET_ADDRSTRLEN + 6) /* "a.b.c.d:port" */
+#define FWD_LEN   96
 
 /* One request being run. */
 struct command_ctx {
@@ -30,6 +30,7 @@ struct command_ctx {
 	bool json;
 	int argc; /* words after the command's own words */
 	char **argv;
+	bool not_kept; /* a rule changed, but the config names no state file */
 	char err[ERR_LEN];
 };
 
@@ -77,8 +78,8 @@ void control_answer_printf(struct control_answer *a, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(a->text ? a->text + a->len : NULL, a->text ? a->cap - a->len : 0, fmt,
-			  ap);
+	int n =
+	    vsnprintf(a->text ? a->text + a->len : NULL, a->text ? a->cap - a->len : 0, fmt, ap);
 	va_end(ap);
 	if (n < 0 || a->out_of_memory)
 		return;
@@ -168,7 +169,7 @@ static int parse_addr(struct command_ctx *c, const char *s, uint32_t *addr)
 
 /* A non-show command's answer: one line, or {"message": ...}. */
 static void reply_message(struct command_ctx *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 static void reply_message(struct command_ctx *c, const char *fmt, ...)
 {
 	char msg[ERR_LEN];
@@ -185,6 +186,12 @@ static void reply_message(struct command_ctx *c, const char *fmt, ...)
 	control_answer_printf(c->a, "}\n");
 }
 
+/* Said after a rule change that will not survive a restart. */
+static const char *kept_note(const struct command_ctx *c)
+{
+	return c->not_kept ? " (not kept across a restart: the config sets no state file)" : "";
+}
+
 /* ---- show sessions ---- */
 
 struct session_filter {
@@ -195,35 +202,51 @@ struct session_filter {
 	unsigned long count;
 };
 
+/* The columns a session and a mapping share: protocol, inside and external endpoint. */
+static void row_endpoints(struct command_ctx *c, bool first, uint8_t proto, uint32_t in_addr,
+			  uint16_t in_port, uint32_t ext_addr, uint16_t ext_port)
+{
+	char in[EP_LEN], ext[EP_LEN];
+	if (!c->json) {
+		control_answer_printf(c->a, "%-5s %-21s %-21s ", proto_name(proto),
+				      fmt_endpoint(in_addr, in_port, in),
+				      fmt_endpoint(ext_addr, ext_port, ext));
+		return;
+	}
+	control_answer_printf(c->a,
+			      "%s\n  {\"proto\": \"%s\", \"inside_addr\": \"%s\", "
+			      "\"inside_port\": %u, ",
+			      first ? "" : ",", proto_name(proto), fmt_addr(in_addr, in), in_port);
+	control_answer_printf(c->a, "\"external_addr\": \"%s\", \"external_port\": %u, ",
+			      fmt_addr(ext_addr, ext), ext_port);
+}
+
+static void session_rest(struct command_ctx *c, const struct napt_session_info *s)
+{
+	char rem[EP_LEN];
+	if (!c->json) {
+		control_answer_printf(
+		    c->a, "%-21s %-12s %-8s %8u %8u\n", fmt_endpoint(s->rem_addr, s->rem_port, rem),
+		    s->state, origin_name(s->origin), s->idle_ms / 1000, s->expires_in_ms / 1000);
+		return;
+	}
+	control_answer_printf(c->a, "\"remote_addr\": \"%s\", \"remote_port\": %u, \"state\": ",
+			      fmt_addr(s->rem_addr, rem), s->rem_port);
+	json_string(c->a, s->state);
+	control_answer_printf(c->a, ", \"origin\": \"%s\", \"idle_ms\": %u, \"expires_in_ms\": %u}",
+			      origin_name(s->origin), s->idle_ms, s->expires_in_ms);
+}
+
 static int show_session(const struct napt_session_info *s, void *ctx)
 {
 	struct session_filter *f = ctx;
-	struct control_answer *a = f->c->a;
-	char in[EP_LEN], ext[EP_LEN], rem[EP_LEN], addr[ADDR_LEN];
 	if ((f->proto && s->proto != f->proto) || (f->by_inside && s->in_addr != f->inside))
 		return 0;
-	if (!f->c->json) {
-		control_answer_printf(a, "%-5s %-21s %-21s %-21s %-12s %-8s %8u %8u\n",
-				      proto_name(s->proto), fmt_endpoint(s->in_addr, s->in_port, in),
-				      fmt_endpoint(s->ext_addr, s->ext_port, ext),
-				      fmt_endpoint(s->rem_addr, s->rem_port, rem), s->state,
-				      origin_name(s->origin), s->idle_ms / 1000,
-				      s->expires_in_ms / 1000);
-	} else {
-		control_answer_printf(a, "%s\n  {\"proto\": \"%s\", \"inside_addr\": \"%s\"",
-				      f->count ? "," : "", proto_name(s->proto),
-				      fmt_addr(s->in_addr, addr));
-		control_answer_printf(a, ", \"inside_port\": %u, \"external_addr\": \"%s\"",
-				      s->in_port, fmt_addr(s->ext_addr, addr));
-		control_answer_printf(a, ", \"external_port\": %u, \"remote_addr\": \"%s\"",
-				      s->ext_port, fmt_addr(s->rem_addr, addr));
-		control_answer_printf(a, ", \"remote_port\": %u, \"state\": ", s->rem_port);
-		json_string(a, s->state);
-		control_answer_printf(a, ", \"origin\": \"%s\", \"idle_ms\": %u, \"expires_in_ms\": %u}",
-				      origin_name(s->origin), s->idle_ms, s->expires_in_ms);
-	}
+	row_endpoints(f->c, f->count == 0, s->proto, s->in_addr, s->in_port, s->ext_addr,
+		      s->ext_port);
+	session_rest(f->c, s);
 	f->count++;
-	return a->out_of_memory; /* stop early: the answer is lost anyway */
+	return f->c->a->out_of_memory; /* stop early: the answer is lost anyway */
 }
 
 static int parse_session_filter(struct command_ctx *c, struct session_filter *f)
@@ -231,7 +254,7 @@ static int parse_session_filter(struct command_ctx *c, struct session_filter *f)
 	for (int i = 0; i < c->argc; i++) {
 		const char *w = c->argv[i];
 		if (strcmp(w, "tcp") == 0 || strcmp(w, "udp") == 0 || strcmp(w, "icmp") == 0) {
-			f->proto = w[0] == 't' ? IPPROTO_TCP
+			f->proto = w[0] == 't'   ? IPPROTO_TCP
 				   : w[0] == 'u' ? IPPROTO_UDP
 						 : IPPROTO_ICMP;
 		} else if (strcmp(w, "inside") == 0 && i + 1 < c->argc) {
@@ -239,8 +262,9 @@ static int parse_session_filter(struct command_ctx *c, struct session_filter *f)
 				return -1;
 			f->by_inside = true;
 		} else {
-			snprintf(c->err, sizeof(c->err), "unexpected '%s' (usage: show sessions "
-							 "[tcp|udp|icmp] [inside ADDR])",
+			snprintf(c->err, sizeof(c->err),
+				 "unexpected '%s' (usage: show sessions "
+				 "[tcp|udp|icmp] [inside ADDR])",
 				 w);
 			return -1;
 		}
@@ -277,26 +301,15 @@ struct mapping_list {
 static int show_mapping(const struct napt_mapping_info *m, void *ctx)
 {
 	struct mapping_list *l = ctx;
-	struct control_answer *a = l->c->a;
-	char in[EP_LEN], ext[EP_LEN], addr[ADDR_LEN];
-	if (!l->c->json) {
-		control_answer_printf(a, "%-5s %-21s %-21s %-8s %8u\n", proto_name(m->proto),
-				      fmt_endpoint(m->in_addr, m->in_port, in),
-				      fmt_endpoint(m->ext_addr, m->ext_port, ext),
+	row_endpoints(l->c, l->count == 0, m->proto, m->in_addr, m->in_port, m->ext_addr,
+		      m->ext_port);
+	if (l->c->json)
+		control_answer_printf(l->c->a, "\"origin\": \"%s\", \"sessions\": %u}",
 				      origin_name(m->origin), m->sessions);
-	} else {
-		control_answer_printf(a, "%s\n  {\"proto\": \"%s\", \"inside_addr\": \"%s\"",
-				      l->count ? "," : "", proto_name(m->proto),
-				      fmt_addr(m->in_addr, addr));
-		control_answer_printf(a, ", \"inside_port\": %u, \"external_addr\": \"%s\"",
-				      m->in_port, fmt_addr(m->ext_addr, addr));
-		control_answer_printf(a,
-				      ", \"external_port\": %u, \"origin\": \"%s\", "
-				      "\"sessions\": %u}",
-				      m->ext_port, origin_name(m->origin), m->sessions);
-	}
+	else
+		control_answer_printf(l->c->a, "%-8s %8u\n", origin_name(m->origin), m->sessions);
 	l->count++;
-	return a->out_of_memory;
+	return l->c->a->out_of_memory;
 }
 
 static int cmd_show_mappings(struct command_ctx *c)
@@ -508,8 +521,7 @@ static void config_rules(struct command_ctx *c, const struct napt_config *cfg, b
 	config_line(c, "dmz", cfg->has_dmz ? fmt_addr(cfg->dmz, a) : "none", first);
 }
 
-static void config_daemon(struct command_ctx *c, const struct napt_daemon_settings *s,
-			  bool *first)
+static void config_daemon(struct command_ctx *c, const struct napt_daemon_settings *s, bool *first)
 {
 	char v[32];
 	const char *keys[] = {"tun", "lan-interface", "wan-interface", "control", "state"};
@@ -563,10 +575,9 @@ static int save_state(struct command_ctx *c)
 	const char *path = c->d->file_cfg.daemon.state;
 	char why[ERR_LEN - 64];
 	if (!path[0]) {
-		snprintf(c->err, sizeof(c->err),
-			 "no state file: set 'state PATH' in the config file so that run-time "
-			 "changes survive a restart");
-		return -1;
+		/* The administrator chose not to keep run-time changes; the answer says so. */
+		c->not_kept = true;
+		return 0;
 	}
 	if (runtime_state_save(path, &c->d->runtime, why, sizeof(why)) < 0) {
 		snprintf(c->err, sizeof(c->err), "cannot save the state file: %s", why);
@@ -587,9 +598,9 @@ static int commit_state(struct command_ctx *c, const struct runtime_state *old)
 /* The engine refused a change already saved: save the old state back. */
 static int engine_refused(struct command_ctx *c, const struct runtime_state *old, const char *why)
 {
-	char restore[ERR_LEN];
 	c->d->runtime = *old;
 	if (save_state(c) < 0) {
+		char restore[ERR_LEN];
 		snprintf(restore, sizeof(restore), "%s", c->err);
 		snprintf(c->err, sizeof(c->err), "%.200s; restoring the state file failed: %.200s",
 			 why, restore);
@@ -645,7 +656,7 @@ static int cmd_forward_add(struct command_ctx *c)
 	if (rc < 0)
 		return -1;
 	napt_forward_format(&fwd, canon, sizeof(canon));
-	reply_message(c, "forward %s added", canon);
+	reply_message(c, "forward %s added%s", canon, kept_note(c));
 	return 0;
 }
 
@@ -679,7 +690,6 @@ static int forward_to_delete(struct command_ctx *c, uint8_t protos, unsigned lon
 {
 	const struct runtime_state *st = &c->d->runtime;
 	const struct napt_config *file = &c->d->file_cfg;
-	char text[FWD_LEN];
 	int i = find_forward(st->forwards, st->n_forwards, protos, port);
 	if (i < 0) {
 		if (find_forward(file->forwards, file->n_forwards, protos, port) >= 0)
@@ -693,9 +703,10 @@ static int forward_to_delete(struct command_ctx *c, uint8_t protos, unsigned lon
 	}
 	if (st->forwards[i].protos != protos) {
 		/* Removing half a rule would leave the state file and the engine to disagree. */
+		char text[FWD_LEN];
 		napt_forward_format(&st->forwards[i], text, sizeof(text));
-		snprintf(c->err, sizeof(c->err), "port %lu belongs to forward %s: name its protocol",
-			 port, text);
+		snprintf(c->err, sizeof(c->err),
+			 "port %lu belongs to forward %s: name its protocol", port, text);
 		return -1;
 	}
 	return i;
@@ -706,7 +717,6 @@ static int cmd_forward_del(struct command_ctx *c)
 	struct runtime_state *st = &c->d->runtime;
 	unsigned long port;
 	uint8_t protos;
-	char text[FWD_LEN];
 	if (parse_protos(c, c->argv[0], &protos) < 0)
 		return -1;
 	if (parse_number(c->argv[1], 65535, &port) < 0) {
@@ -729,8 +739,9 @@ static int cmd_forward_del(struct command_ctx *c)
 	}
 	/* Ends the sessions that came in through the rule: the door closes for open flows. */
 	napt_forward_del(c->d->nat, gone.protos, gone.ext_lo);
+	char text[FWD_LEN];
 	napt_forward_format(&gone, text, sizeof(text));
-	reply_message(c, "forward %s removed", text);
+	reply_message(c, "forward %s removed%s", text, kept_note(c));
 	return 0;
 }
 
@@ -750,7 +761,7 @@ static int cmd_dmz_set(struct command_ctx *c)
 	if (rc < 0)
 		return -1;
 	napt_dmz_set(c->d->nat, addr);
-	reply_message(c, "dmz %s", fmt_addr(addr, a));
+	reply_message(c, "dmz %s%s", fmt_addr(addr, a), kept_note(c));
 	return 0;
 }
 
@@ -768,7 +779,7 @@ static int cmd_dmz_clear(struct command_ctx *c)
 	}
 	/* Ends the sessions the DMZ host received. */
 	napt_dmz_clear(c->d->nat);
-	reply_message(c, "dmz cleared");
+	reply_message(c, "dmz cleared%s", kept_note(c));
 	return 0;
 }
 
@@ -816,23 +827,23 @@ static int cmd_reload(struct command_ctx *c)
 static int cmd_help(struct command_ctx *c);
 
 static const struct command commands[] = {
-	{"show sessions", 0, 3, cmd_show_sessions, "[tcp|udp|icmp] [inside ADDR]",
-	 "the session table, optionally filtered"},
-	{"show mappings", 0, 0, cmd_show_mappings, "", "the mappings (inside to external)"},
-	{"show forwards", 0, 0, cmd_show_forwards, "", "port forwards, from config or run time"},
-	{"show stats", 0, 0, cmd_show_stats, "", "every counter, drops by reason"},
-	{"show config", 0, 0, cmd_show_config, "", "the running config in config-file syntax"},
-	{"forward add", 3, 3, cmd_forward_add, "tcp|udp|both EXT[-EXT] ADDR:PORT[-PORT]",
-	 "add a port forward (kept in the state file)"},
-	{"forward del", 2, 2, cmd_forward_del, "tcp|udp|both EXTPORT",
-	 "remove a run-time forward and the sessions it let in"},
-	{"dmz set", 1, 1, cmd_dmz_set, "ADDR", "send unsolicited inbound traffic to ADDR (kept)"},
-	{"dmz clear", 0, 0, cmd_dmz_clear, "", "no DMZ host (kept)"},
-	{"timeout set", 2, 2, cmd_timeout_set, "CLASS SECONDS",
-	 "change a timeout until the next reload (not kept)"},
-	{"flush sessions", 0, 0, cmd_flush_sessions, "", "remove every session, keep the rules"},
-	{"reload", 0, 0, cmd_reload, "", "re-read the config file (like SIGHUP)"},
-	{"help", 0, 0, cmd_help, "", "this list"},
+    {"show sessions", 0, 3, cmd_show_sessions, "[tcp|udp|icmp] [inside ADDR]",
+     "the session table, optionally filtered"},
+    {"show mappings", 0, 0, cmd_show_mappings, "", "the mappings (inside to external)"},
+    {"show forwards", 0, 0, cmd_show_forwards, "", "port forwards, from config or run time"},
+    {"show stats", 0, 0, cmd_show_stats, "", "every counter, drops by reason"},
+    {"show config", 0, 0, cmd_show_config, "", "the running config in config-file syntax"},
+    {"forward add", 3, 3, cmd_forward_add, "tcp|udp|both EXT[-EXT] ADDR:PORT[-PORT]",
+     "add a port forward (kept in the state file)"},
+    {"forward del", 2, 2, cmd_forward_del, "tcp|udp|both EXTPORT",
+     "remove a run-time forward and the sessions it let in"},
+    {"dmz set", 1, 1, cmd_dmz_set, "ADDR", "send unsolicited inbound traffic to ADDR (kept)"},
+    {"dmz clear", 0, 0, cmd_dmz_clear, "", "no DMZ host (kept)"},
+    {"timeout set", 2, 2, cmd_timeout_set, "CLASS SECONDS",
+     "change a timeout until the next reload (not kept)"},
+    {"flush sessions", 0, 0, cmd_flush_sessions, "", "remove every session, keep the rules"},
+    {"reload", 0, 0, cmd_reload, "", "re-read the config file (like SIGHUP)"},
+    {"help", 0, 0, cmd_help, "", "this list"},
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -24,9 +24,9 @@
 #include "daemon_log.h"
 
 /* epoll tags beside the client slots 0..CONTROL_MAX_CLIENTS-1 */
-#define TAG_LISTEN	 CONTROL_MAX_CLIENTS
-#define TAG_TIMER	 (CONTROL_MAX_CLIENTS + 1)
-#define EVENTS_PER_CALL	 32
+#define TAG_LISTEN       CONTROL_MAX_CLIENTS
+#define TAG_TIMER        (CONTROL_MAX_CLIENTS + 1)
+#define EVENTS_PER_CALL  32
 #define ACCEPTS_PER_CALL 16
 
 struct control_client {
@@ -69,8 +69,8 @@ static void client_write(struct control_server *cs, struct control_client *cl)
 	const char *text = cl->answer.len ? cl->answer.text : no_memory;
 	size_t len = cl->answer.len ? cl->answer.len : sizeof(no_memory) - 1;
 	while (cl->sent < len) {
-		ssize_t w = send(cl->fd, text + cl->sent, len - cl->sent,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t w =
+		    send(cl->fd, text + cl->sent, len - cl->sent, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0 && errno == EAGAIN)

@@ -155,8 +155,8 @@ static void loop_close(struct event_loop *ev)
 		close(ev->epfd);
 }
 
-static int dispatch(struct naptd *d, struct event_loop *ev, const struct epoll_event *e,
-		    char *err, size_t errlen)
+static int dispatch(struct naptd *d, struct event_loop *ev, const struct epoll_event *e, char *err,
+		    size_t errlen)
 {
 	switch ((enum event_source)e->data.u32) {
 	case EV_TUN:

@@ -36,10 +36,11 @@ uint64_t naptd_now_ms(void)
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: naptd -c CONFIG [-f] [-p PIDFILE]\n"
-		     "  -c CONFIG   config file (see naptd(8))\n"
-		     "  -f          stay in the foreground, log to stderr\n"
-		     "  -p PIDFILE  pidfile (default " DEFAULT_PIDFILE "; with -f only if given)\n");
+	fprintf(out,
+		"usage: naptd -c CONFIG [-f] [-p PIDFILE]\n"
+		"  -c CONFIG   config file (see naptd(8))\n"
+		"  -f          stay in the foreground, log to stderr\n"
+		"  -p PIDFILE  pidfile (default " DEFAULT_PIDFILE "; with -f only if given)\n");
 }
 
 static int parse_options(int argc, char **argv, struct naptd_options *o)
@@ -118,7 +119,8 @@ static int set_up(struct naptd *d, char *err, size_t errlen)
 	if (start_engine(d, err, errlen) != 0 ||
 	    tun_device_open(&d->tun, ds->tun, ds->mtu, err, errlen) != 0)
 		return -1;
-	if (ds->manage_routes && !(d->routes = route_setup_open(&d->file_cfg, &d->tun, err, errlen)))
+	if (ds->manage_routes &&
+	    !(d->routes = route_setup_open(&d->file_cfg, &d->tun, err, errlen)))
 		return -1;
 	d->control = control_server_open(d, ds->control, err, errlen);
 	return d->control ? 0 : -1;
@@ -137,7 +139,7 @@ static void take_down(struct naptd *d)
 
 /* Detached: fork first (the parent waits for the result), so the TUN and the sockets
  * belong to the process that runs. */
-static int run(struct naptd *d, const struct naptd_options *o, char *err, size_t errlen)
+static int run_daemon(struct naptd *d, const struct naptd_options *o, char *err, size_t errlen)
 {
 	int rc;
 
@@ -176,7 +178,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "naptd: %s\n", err);
 		return 1;
 	}
-	rc = run(d, &opt, err, sizeof(err));
+	rc = run_daemon(d, &opt, err, sizeof(err));
 	take_down(d);
 	return rc == 0 ? 0 : 1;
 }

@@ -12,8 +12,9 @@
 static void warn_if_changed(const char *key, const char *running, const char *next)
 {
 	if (strcmp(running, next) != 0)
-		daemon_log(LOG_WARNING, "reload: %s changed to \"%s\": needs a restart, keeping \"%s\"",
-			   key, next, running);
+		daemon_log(LOG_WARNING,
+			   "reload: %s changed to \"%s\": needs a restart, keeping \"%s\"", key,
+			   next, running);
 }
 
 /* The TUN, the sockets and the routing set-up mode are made once at start; the new file's

@@ -28,7 +28,7 @@ struct route_addresses {
 struct route_setup {
 	struct netlink_journal *journal;
 	struct tun_device tun;
-	int wan_ifindex; /* 0: no wan-interface, no proxy neighbour entries */
+	int wan_ifindex;  /* 0: no wan-interface, no proxy neighbour entries */
 	size_t addr_mark; /* journal entries from here on depend on the addresses */
 	struct route_addresses addrs;
 	struct sysctl_setting ip_forward, rp_filter;
@@ -50,8 +50,8 @@ static const char *ipv4_str(uint32_t addr, char *buf)
 }
 
 /* dst/prefixlen dev TUN in table. */
-static int add_tun_route(struct route_setup *rs, uint32_t dst, unsigned prefixlen,
-			 uint32_t table, char *err, size_t errlen)
+static int add_tun_route(struct route_setup *rs, uint32_t dst, unsigned prefixlen, uint32_t table,
+			 char *err, size_t errlen)
 {
 	struct rtnl_route *r = rtnl_route_alloc();
 	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
@@ -243,8 +243,7 @@ static int set_sysctls(struct route_setup *rs, char *err, size_t errlen)
 {
 	char path[128];
 
-	if (sysctl_change(&rs->ip_forward, "/proc/sys/net/ipv4/ip_forward", "1", err, errlen) !=
-	    0)
+	if (sysctl_change(&rs->ip_forward, "/proc/sys/net/ipv4/ip_forward", "1", err, errlen) != 0)
 		return -1;
 	if (rs->ip_forward.changed)
 		daemon_log(LOG_NOTICE, "ip_forward was 0: set to 1 until naptd exits");
@@ -322,8 +321,8 @@ void route_setup_close(struct route_setup *rs)
 		return;
 	netlink_journal_close(rs->journal);
 	restore_sysctl(&rs->rp_filter);
+	if (rs->ip_forward.changed)
+		daemon_log(LOG_NOTICE, "ip_forward set back to %s", rs->ip_forward.old);
 	restore_sysctl(&rs->ip_forward);
-	if (rs->ip_forward.old[0] == '0')
-		daemon_log(LOG_NOTICE, "ip_forward set back to 0");
 	free(rs);
 }

@@ -39,9 +39,9 @@ static int tun_link_up(struct tun_device *tun, unsigned mtu, char *err, size_t e
 {
 	struct nl_sock *sk = nl_socket_alloc();
 	struct rtnl_link *link = NULL, *change = rtnl_link_alloc();
-	int rc = -NLE_NOMEM;
+	int rc = sk && change ? nl_connect(sk, NETLINK_ROUTE) : -NLE_NOMEM;
 
-	if (sk && change && (rc = nl_connect(sk, NETLINK_ROUTE)) == 0)
+	if (rc == 0)
 		rc = rtnl_link_get_kernel(sk, 0, tun->name, &link);
 	if (rc == 0) {
 		tun->ifindex = rtnl_link_get_ifindex(link);

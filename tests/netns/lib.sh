@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# lib.sh - network namespaces for naptd tests. Source it from a test script.
+#
+#   lan  eth0 192.168.77.2/24, default via 192.168.77.1
+#   rtr  lan0 192.168.77.1/24, wan0 198.51.100.1/24, ip_forward=1, runs naptd
+#        (external 198.51.100.10: inside the WAN subnet, so the proxy neighbour entry matters)
+#   wan  eth0 198.51.100.2/24, no route to 192.168.77.0/24: only NAT brings replies back
+#
+# Names carry a per-run suffix; topo_up installs a trap that removes everything.
+# Binaries: $BUILD_DIR/naptd and $BUILD_DIR/naptctl, BUILD_DIR defaulting to the directory
+# make check runs in (the build directory).
+
+BUILD_DIR=${BUILD_DIR:-$PWD}
+NAPTD=$BUILD_DIR/naptd
+# shellcheck disable=SC2034 # used by the tests that source this file
+NAPTCTL=$BUILD_DIR/naptctl
+PY=/usr/bin/python3 # Debian's: python3 on PATH may lack Debian's modules
+
+LAN_IP=192.168.77.2
+RTR_LAN_IP=192.168.77.1
+RTR_WAN_IP=198.51.100.1
+WAN_IP=198.51.100.2
+EXT_IP=198.51.100.10
+INSIDE=192.168.77.0/24
+
+NAPTD_PID=
+TOPO_PIDS=()
+
+# skip (exit 77) unless root with the tools the tests need.
+topo_require() {
+	[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
+	local t
+	for t in ip "$PY" "$@"; do
+		command -v "$t" >/dev/null || { echo "SKIP: $t missing"; exit 77; }
+	done
+	[ -x "$NAPTD" ] || { echo "FAIL: $NAPTD not built (set BUILD_DIR)"; exit 1; }
+}
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+in_lan() { ip netns exec "$NS_LAN" "$@"; }
+in_rtr() { ip netns exec "$NS_RTR" "$@"; }
+in_wan() { ip netns exec "$NS_WAN" "$@"; }
+
+# New namespaces copy the host's rp_filter: turn it off (common rules, design notes).
+ns_new() {
+	ip netns add "$1"
+	ip -n "$1" link set lo up
+	ip netns exec "$1" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
+}
+
+# Segmentation offloads off: the TUN hands over MTU-sized packets, so compare like with like.
+no_offload() {
+	if command -v ethtool >/dev/null; then
+		ip netns exec "$1" ethtool -K "$2" tso off gso off gro off >/dev/null 2>&1 || true
+	fi
+}
+
+topo_up() {
+	local id=$$$RANDOM
+	NS_LAN=napt-lan-$id NS_RTR=napt-rtr-$id NS_WAN=napt-wan-$id
+	TOPO_DIR=$(mktemp -d /tmp/napt-netns.XXXXXX)
+	trap topo_down EXIT
+	ns_new "$NS_LAN"
+	ns_new "$NS_RTR"
+	ns_new "$NS_WAN"
+	# Created inside the namespaces: nothing ever appears in the host's namespace.
+	ip -n "$NS_RTR" link add lan0 type veth peer name eth0 netns "$NS_LAN"
+	ip -n "$NS_RTR" link add wan0 type veth peer name eth0 netns "$NS_WAN"
+	ip -n "$NS_LAN" addr add "$LAN_IP/24" dev eth0
+	ip -n "$NS_RTR" addr add "$RTR_LAN_IP/24" dev lan0
+	ip -n "$NS_RTR" addr add "$RTR_WAN_IP/24" dev wan0
+	ip -n "$NS_WAN" addr add "$WAN_IP/24" dev eth0
+	local ns
+	for ns in "$NS_LAN:eth0" "$NS_RTR:lan0" "$NS_RTR:wan0" "$NS_WAN:eth0"; do
+		ip -n "${ns%%:*}" link set "${ns#*:}" up
+		no_offload "${ns%%:*}" "${ns#*:}"
+	done
+	ip -n "$NS_LAN" route add default via "$RTR_LAN_IP"
+	in_rtr sysctl -qw net.ipv4.ip_forward=1
+}
+
+# bg NS LOG CMD...: run CMD in namespace NS in the background, output to LOG; killed by
+# topo_down.
+bg() {
+	local ns=$1 log=$2
+	shift 2
+	ip netns exec "$ns" "$@" >"$log" 2>&1 &
+	TOPO_PIDS+=($!)
+}
+
+# kill_wait PID SECONDS: SIGTERM, wait up to SECONDS, then SIGKILL. Returns PID's status.
+kill_wait() {
+	local pid=$1 i
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for ((i = 0; i < $2 * 10; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid"
+}
+
+topo_down() {
+	local pid ns
+	[ -n "$NAPTD_PID" ] && stop_naptd >/dev/null 2>&1
+	for pid in "${TOPO_PIDS[@]}"; do
+		kill_wait "$pid" 2 >/dev/null 2>&1
+	done
+	TOPO_PIDS=()
+	for ns in "$NS_LAN" "$NS_RTR" "$NS_WAN"; do
+		[ -n "$ns" ] && ip netns del "$ns" 2>/dev/null
+	done
+	[ -n "$TOPO_DIR" ] && rm -rf "$TOPO_DIR"
+	TOPO_DIR=
+}
+
+# naptd_config [EXTRA LINE...]: print a config for the topology (write it to a file).
+naptd_config() {
+	cat <<-CONF
+		inside $INSIDE
+		external $EXT_IP
+		tun napt0
+		lan-interface lan0
+		wan-interface wan0
+		control $TOPO_DIR/naptd.sock
+		state $TOPO_DIR/naptd.state
+		max-sessions 65536
+	CONF
+	local line
+	for line in "$@"; do
+		echo "$line"
+	done
+}
+
+# start_naptd CONFIG: naptd -f in rtr, log in $TOPO_DIR/naptd.log. Returns once it has
+# logged "ready" (TUN up, routing and control socket in place), 1 if it exits or takes
+# longer than 10 s.
+start_naptd() {
+	NAPTD_LOG=$TOPO_DIR/naptd.log
+	ip netns exec "$NS_RTR" "$NAPTD" -f -c "$1" >"$NAPTD_LOG" 2>&1 &
+	NAPTD_PID=$!
+	local i
+	for ((i = 0; i < 100; i++)); do
+		if ip -n "$NS_RTR" link show napt0 >/dev/null 2>&1 && grep -q ready "$NAPTD_LOG"; then
+			return 0
+		fi
+		kill -0 "$NAPTD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "naptd did not start:" >&2
+	cat "$NAPTD_LOG" >&2
+	stop_naptd
+	return 1
+}
+
+# stop_naptd: SIGTERM, wait up to 5 s (then SIGKILL). Returns naptd's exit status.
+stop_naptd() {
+	local pid=$NAPTD_PID
+	NAPTD_PID=
+	[ -n "$pid" ] || return 0
+	kill_wait "$pid" 5
+}
+
+# routing_snapshot: what naptd may change in rtr, to compare before and after.
+routing_snapshot() {
+	ip -n "$NS_RTR" rule
+	ip -n "$NS_RTR" route show table all
+	ip -n "$NS_RTR" neigh show proxy
+	in_rtr sysctl -n net.ipv4.ip_forward
+}

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# test_basic.sh - naptd on a real TUN: curl and ping from the LAN reach a WAN host that has
+# no route back to the LAN, the server sees the external address, and after SIGTERM the
+# router's rules, routes and proxy neighbour entries are exactly as before.
+set -u
+. "$(dirname "$0")/lib.sh"
+
+topo_require curl ping
+topo_up
+
+naptd_config >"$TOPO_DIR/naptd.conf"
+before=$(routing_snapshot)
+
+bg "$NS_WAN" "$TOPO_DIR/http.log" "$PY" -m http.server --bind "$WAN_IP" 8080 \
+	--directory "$TOPO_DIR"
+echo hello-through-nat >"$TOPO_DIR/hello.txt"
+
+start_naptd "$TOPO_DIR/naptd.conf" || fail "naptd did not start"
+
+# Wait (bounded) for the HTTP server to listen.
+for ((i = 0; i < 50; i++)); do
+	in_wan ss -ltn | grep -q "$WAN_IP:8080" && break
+	sleep 0.1
+done
+
+body=$(in_lan curl -sS --max-time 10 "http://$WAN_IP:8080/hello.txt") ||
+	fail "curl from the LAN to $WAN_IP failed"
+[ "$body" = hello-through-nat ] || fail "curl got '$body'"
+grep -q "^$EXT_IP .*GET /hello.txt" "$TOPO_DIR/http.log" ||
+	fail "the server did not see $EXT_IP as client: $(cat "$TOPO_DIR/http.log")"
+echo "ok: curl crossed the NAT, the server saw $EXT_IP"
+
+in_lan ping -c 3 -i 0.2 -W 2 -w 10 "$WAN_IP" >"$TOPO_DIR/ping.log" ||
+	fail "ping $WAN_IP from the LAN failed: $(cat "$TOPO_DIR/ping.log")"
+grep -q " 0% packet loss" "$TOPO_DIR/ping.log" || fail "ping lost packets"
+echo "ok: ping from the LAN to $WAN_IP"
+
+stop_naptd || fail "naptd exited with status $? after SIGTERM"
+after=$(routing_snapshot)
+if [ "$before" != "$after" ]; then
+	diff <(echo "$before") <(echo "$after") >&2
+	fail "routing not restored after naptd exited"
+fi
+echo "ok: rules, routes, proxy neighbours and ip_forward as before naptd started"
+exit 0

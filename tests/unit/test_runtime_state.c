@@ -1,0 +1,296 @@
+/* test_runtime_state.c - the state file: round trip, atomic replacement, errors named
+ * path:line, and merging into the config file's settings. */
+#include <arpa/inet.h>
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "runtime_state.h"
+
+static char dir[64];
+static char path[128];
+static char tmp_path[160];
+static char err[512];
+static struct runtime_state st, back;
+
+static uint32_t ip(const char *s)
+{
+	struct in_addr a;
+	ck_assert_int_eq(inet_pton(AF_INET, s, &a), 1);
+	return a.s_addr;
+}
+
+static void setup(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/test_runtime_state.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/state", dir);
+	snprintf(tmp_path, sizeof(tmp_path), "%s.tmp", path);
+	memset(&st, 0, sizeof(st));
+	memset(&back, 0xa5, sizeof(back));
+	err[0] = '\0';
+}
+
+static void teardown(void)
+{
+	char cmd[160];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+static void write_file(const char *p, const char *text)
+{
+	FILE *f = fopen(p, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* The whole file, for comparing before and after a failed save. */
+static char *read_file(const char *p)
+{
+	static char buf[4096];
+	FILE *f = fopen(p, "r");
+	ck_assert_ptr_nonnull(f);
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static void add_forward(struct runtime_state *s, uint8_t protos, uint16_t lo, uint16_t hi,
+			const char *addr, uint16_t in_lo)
+{
+	struct napt_forward *f = &s->forwards[s->n_forwards++];
+	f->protos = protos;
+	f->ext_lo = lo;
+	f->ext_hi = hi;
+	f->in_addr = ip(addr);
+	f->in_lo = in_lo;
+}
+
+static void assert_same_forwards(const struct runtime_state *a, const struct runtime_state *b)
+{
+	ck_assert_uint_eq(a->n_forwards, b->n_forwards);
+	for (unsigned i = 0; i < a->n_forwards; i++) {
+		ck_assert_uint_eq(a->forwards[i].protos, b->forwards[i].protos);
+		ck_assert_uint_eq(a->forwards[i].ext_lo, b->forwards[i].ext_lo);
+		ck_assert_uint_eq(a->forwards[i].ext_hi, b->forwards[i].ext_hi);
+		ck_assert_uint_eq(a->forwards[i].in_addr, b->forwards[i].in_addr);
+		ck_assert_uint_eq(a->forwards[i].in_lo, b->forwards[i].in_lo);
+	}
+}
+
+START_TEST(missing_file_is_empty)
+{
+	ck_assert_int_eq(runtime_state_load(path, &back, err, sizeof(err)), 0);
+	ck_assert_uint_eq(back.n_forwards, 0);
+	ck_assert_int_eq(back.dmz_mode, RUNTIME_DMZ_FROM_CONFIG);
+}
+END_TEST
+
+START_TEST(round_trip_forwards_and_dmz)
+{
+	add_forward(&st, NAPT_FWD_TCP, 8080, 8080, "192.168.1.10", 80);
+	add_forward(&st, NAPT_FWD_UDP, 5000, 5010, "192.168.1.20", 6000);
+	add_forward(&st, NAPT_FWD_TCP | NAPT_FWD_UDP, 7000, 7000, "192.168.1.30", 7000);
+	st.dmz_mode = RUNTIME_DMZ_SET;
+	st.dmz = ip("192.168.1.50");
+	ck_assert_msg(runtime_state_save(path, &st, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(runtime_state_load(path, &back, err, sizeof(err)) == 0, "%s", err);
+	assert_same_forwards(&st, &back);
+	ck_assert_int_eq(back.dmz_mode, RUNTIME_DMZ_SET);
+	ck_assert_uint_eq(back.dmz, ip("192.168.1.50"));
+	/* Config syntax (runtime_state.h), readable by an administrator. */
+	const char *text = read_file(path);
+	ck_assert_ptr_nonnull(strstr(text, "\nforward tcp 8080 192.168.1.10:80\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\nforward udp 5000-5010 192.168.1.20:6000-6010\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\ndmz 192.168.1.50\n"));
+	struct stat sb;
+	ck_assert_int_eq(stat(path, &sb), 0);
+	ck_assert_uint_eq(sb.st_mode & 0777, 0600);
+}
+END_TEST
+
+START_TEST(round_trip_dmz_cleared_and_untouched)
+{
+	st.dmz_mode = RUNTIME_DMZ_CLEARED;
+	ck_assert_int_eq(runtime_state_save(path, &st, err, sizeof(err)), 0);
+	ck_assert_ptr_nonnull(strstr(read_file(path), "\ndmz none\n"));
+	ck_assert_int_eq(runtime_state_load(path, &back, err, sizeof(err)), 0);
+	ck_assert_int_eq(back.dmz_mode, RUNTIME_DMZ_CLEARED);
+	st.dmz_mode = RUNTIME_DMZ_FROM_CONFIG;
+	ck_assert_int_eq(runtime_state_save(path, &st, err, sizeof(err)), 0);
+	ck_assert_ptr_null(strstr(read_file(path), "dmz"));
+	ck_assert_int_eq(runtime_state_load(path, &back, err, sizeof(err)), 0);
+	ck_assert_int_eq(back.dmz_mode, RUNTIME_DMZ_FROM_CONFIG);
+	ck_assert_uint_eq(back.n_forwards, 0);
+}
+END_TEST
+
+START_TEST(save_leaves_no_temporary)
+{
+	add_forward(&st, NAPT_FWD_TCP, 8080, 8080, "192.168.1.10", 80);
+	ck_assert_int_eq(runtime_state_save(path, &st, err, sizeof(err)), 0);
+	ck_assert_int_eq(access(tmp_path, F_OK), -1);
+	st.n_forwards = 0;
+	ck_assert_int_eq(runtime_state_save(path, &st, err, sizeof(err)), 0);
+	ck_assert_int_eq(access(tmp_path, F_OK), -1);
+	ck_assert_int_eq(runtime_state_load(path, &back, err, sizeof(err)), 0);
+	ck_assert_uint_eq(back.n_forwards, 0);
+}
+END_TEST
+
+/* A crash after the temporary was written but before the rename: the state file is the old
+ * one, the half-written temporary is ignored and replaced by the next save. */
+START_TEST(crash_before_rename_keeps_old_file)
+{
+	add_forward(&st, NAPT_FWD_TCP, 8080, 8080, "192.168.1.10", 80);
+	ck_assert_int_eq(runtime_state_save(path, &st, err, sizeof(err)), 0);
+	write_file(tmp_path, "forward tcp 9000 192.168.1.99:9\nforward garbage, cut sh");
+	ck_assert_int_eq(runtime_state_load(path, &back, err, sizeof(err)), 0);
+	assert_same_forwards(&st, &back);
+	add_forward(&st, NAPT_FWD_UDP, 53, 53, "192.168.1.11", 53);
+	ck_assert_int_eq(runtime_state_save(path, &st, err, sizeof(err)), 0);
+	ck_assert_int_eq(access(tmp_path, F_OK), -1);
+	ck_assert_int_eq(runtime_state_load(path, &back, err, sizeof(err)), 0);
+	assert_same_forwards(&st, &back);
+}
+END_TEST
+
+/* The temporary cannot be written: the old file stays as it was. */
+START_TEST(failed_write_keeps_old_file)
+{
+	add_forward(&st, NAPT_FWD_TCP, 8080, 8080, "192.168.1.10", 80);
+	ck_assert_int_eq(runtime_state_save(path, &st, err, sizeof(err)), 0);
+	char before[4096];
+	snprintf(before, sizeof(before), "%s", read_file(path));
+	ck_assert_int_eq(mkdir(tmp_path, 0700), 0);
+	add_forward(&st, NAPT_FWD_UDP, 53, 53, "192.168.1.11", 53);
+	ck_assert_int_eq(runtime_state_save(path, &st, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, tmp_path));
+	ck_assert_str_eq(read_file(path), before);
+}
+END_TEST
+
+/* The rename fails: the error is reported and no temporary is left behind. */
+START_TEST(failed_rename_removes_temporary)
+{
+	char inner[200];
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+	snprintf(inner, sizeof(inner), "%s/keep", path);
+	write_file(inner, "x");
+	ck_assert_int_eq(runtime_state_save(path, &st, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "renaming"));
+	ck_assert_int_eq(access(tmp_path, F_OK), -1);
+	ck_assert_int_eq(access(inner, F_OK), 0);
+}
+END_TEST
+
+static void load_fails(const char *text, unsigned line, const char *why)
+{
+	char want[300];
+	write_file(path, text);
+	ck_assert_int_eq(runtime_state_load(path, &back, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s:%u: ", path, line);
+	ck_assert_msg(strncmp(err, want, strlen(want)) == 0, "got '%s'", err);
+	ck_assert_msg(strstr(err, why) != NULL, "got '%s'", err);
+	/* A refused file leaves nothing half-loaded. */
+	ck_assert_uint_eq(back.n_forwards, 0);
+}
+
+START_TEST(bad_lines_named_path_line)
+{
+	load_fails("# c\nforward tcp 8080 192.168.1.10:80\nbogus 1\n", 3, "bogus");
+	load_fails("dmz 1.2.3\n", 1, "1.2.3");
+	load_fails("\n\nforward tcp 80\n", 3, "");
+	load_fails("forward tcp 8080 192.168.1.10:80\nforward both 8000-8100 192.168.1.11:1\n", 2,
+		   "overlaps");
+}
+END_TEST
+
+START_TEST(comments_and_blank_lines)
+{
+	write_file(path, "# header\n\n  forward tcp 8080 192.168.1.10:80   # note\n"
+			 "dmz 192.168.1.50\n");
+	ck_assert_msg(runtime_state_load(path, &back, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(back.n_forwards, 1);
+	ck_assert_uint_eq(back.forwards[0].ext_lo, 8080);
+	ck_assert_uint_eq(back.forwards[0].in_addr, ip("192.168.1.10"));
+	ck_assert_int_eq(back.dmz_mode, RUNTIME_DMZ_SET);
+}
+END_TEST
+
+static struct napt_config cfg;
+
+static void parse_cfg(const char *text)
+{
+	ck_assert_msg(napt_config_parse_text(&cfg, text, "t.conf", err, sizeof(err)) == 0, "%s",
+		      err);
+}
+
+START_TEST(apply_merges_over_config)
+{
+	parse_cfg("inside 192.168.1.0/24\nexternal 203.0.113.10\n"
+		  "forward tcp 8080 192.168.1.10:80\ndmz 192.168.1.50\n");
+	add_forward(&st, NAPT_FWD_UDP, 8080, 8080, "192.168.1.20", 53);
+	st.dmz_mode = RUNTIME_DMZ_CLEARED;
+	ck_assert_msg(runtime_state_apply(&st, &cfg, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(cfg.n_forwards, 2);
+	ck_assert_uint_eq(cfg.forwards[1].protos, NAPT_FWD_UDP);
+	ck_assert(!cfg.has_dmz);
+	st.dmz_mode = RUNTIME_DMZ_SET;
+	st.dmz = ip("192.168.1.60");
+	st.n_forwards = 0;
+	ck_assert_int_eq(runtime_state_apply(&st, &cfg, err, sizeof(err)), 0);
+	ck_assert(cfg.has_dmz);
+	ck_assert_uint_eq(cfg.dmz, ip("192.168.1.60"));
+}
+END_TEST
+
+START_TEST(apply_refuses_overlap_with_config)
+{
+	parse_cfg("inside 192.168.1.0/24\nexternal 203.0.113.10\n"
+		  "forward both 8000-8100 192.168.1.10:8000\n");
+	add_forward(&st, NAPT_FWD_TCP, 8080, 8080, "192.168.1.20", 80);
+	ck_assert_int_eq(runtime_state_apply(&st, &cfg, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "config file") != NULL, "got '%s'", err);
+}
+END_TEST
+
+START_TEST(apply_refuses_dmz_outside)
+{
+	parse_cfg("inside 192.168.1.0/24\nexternal 203.0.113.10\n");
+	st.dmz_mode = RUNTIME_DMZ_SET;
+	st.dmz = ip("10.9.9.9");
+	ck_assert_int_eq(runtime_state_apply(&st, &cfg, err, sizeof(err)), -1);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("runtime_state");
+	TCase *tc = tcase_create("state file");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, missing_file_is_empty);
+	tcase_add_test(tc, round_trip_forwards_and_dmz);
+	tcase_add_test(tc, round_trip_dmz_cleared_and_untouched);
+	tcase_add_test(tc, save_leaves_no_temporary);
+	tcase_add_test(tc, crash_before_rename_keeps_old_file);
+	tcase_add_test(tc, failed_write_keeps_old_file);
+	tcase_add_test(tc, failed_rename_removes_temporary);
+	tcase_add_test(tc, bad_lines_named_path_line);
+	tcase_add_test(tc, comments_and_blank_lines);
+	tcase_add_test(tc, apply_merges_over_config);
+	tcase_add_test(tc, apply_refuses_overlap_with_config);
+	tcase_add_test(tc, apply_refuses_dmz_outside);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
