@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# run-fuzz.sh SRCDIR SECONDS [TARGET...] - build the libFuzzer targets with clang under
+# ASan + UBSan and run each for SECONDS, seeded from the replay fixtures. A crash (or an
+# oracle abort) fails the run and leaves the input as crash-* in the work directory.
+set -euo pipefail
+src=$(cd "$1" && pwd); secs=$2; shift 2
+targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=(fuzz_packet fuzz_config)
+work=${FUZZ_WORK:-$PWD/fuzz-work}
+mkdir -p "$work"
+engine=$(ls "$src"/src/libnapt/*.c)
+flags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+       -I"$src/include" -D_GNU_SOURCE)
+
+seed_corpus() { # records of the packet target: ctl 0x00, 2-byte length, packet
+	/usr/bin/python3 - "$src/pcaps" "$1" <<'PY'
+import os, struct, sys
+root, out = sys.argv[1], sys.argv[2]
+n = 0
+for case in sorted(os.listdir(root)):
+    path = os.path.join(root, case, "in.pcap")
+    if not os.path.isfile(path):
+        continue
+    data = open(path, "rb").read()
+    rec, off = b"", 24
+    while off + 16 <= len(data):
+        incl = struct.unpack("<I", data[off + 8:off + 12])[0]
+        pkt = data[off + 16:off + 16 + incl]
+        rec += bytes([0x01]) + struct.pack(">H", len(pkt)) + pkt
+        off += 16 + incl
+    open(os.path.join(out, case), "wb").write(rec)
+    n += 1
+print(f"seeded {n} inputs from {root}")
+PY
+}
+
+for t in "${targets[@]}"; do
+	bin="$work/$t"
+	extra=()
+	[ "$t" = fuzz_control ] && extra=("$src"/src/naptd/control_commands.c "$src"/src/naptd/runtime_state.c)
+	clang "${flags[@]}" -o "$bin" "$src/tests/fuzz/$t.c" $engine "${extra[@]}"
+	corpus="$work/corpus-$t"
+	mkdir -p "$corpus"
+	case $t in
+	fuzz_packet) seed_corpus "$corpus" ;;
+	fuzz_config) for c in "$src"/pcaps/*/config; do
+			[ -e "$c" ] && cp "$c" "$corpus/$(basename "$(dirname "$c")")"
+		done ;;
+	esac
+	echo "== $t: ${secs}s"
+	(cd "$work" && "$bin" -max_total_time="$secs" -print_final_stats=1 "$corpus" 2>&1 |
+		grep -E 'stat::number_of_executed_units|stat::peak_rss|ERROR|SUMMARY|Done' ) ||
+		{ echo "$t: FAILED (see $work)"; exit 1; }
+	ls "$work"/crash-* "$work"/leak-* "$work"/timeout-* 2>/dev/null && { echo "$t: found a failing input"; exit 1; }
+done
+echo "fuzz: all targets ran clean"

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# lib_extra.sh - more of the namespace topology, on top of lib.sh (source this one instead):
+#
+#   lan2  eth0 192.168.77.3/24, default via 192.168.77.1; in rtr its veth is lan1 with a
+#         /32 route, so rtr's lan0 keeps the 192.168.77.0/24 subnet route
+#   far   eth0 203.0.113.2/24, default via 203.0.113.1: a host one router further out; wan
+#         becomes that router (ip_forward=1), so ICMP time-exceeded from a real outside
+#         router can be tested
+#
+# topo_up_extra is lib.sh's topo_up with a trap that also removes these namespaces.
+# Helpers: ctl (naptctl on the test's socket), stat_value, wait_listen, wait_until.
+
+# shellcheck source=tests/netns/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+LAN2_IP=192.168.77.3
+WAN_FAR_IP=203.0.113.1
+FAR_IP=203.0.113.2
+FAR_NET=203.0.113.0/24
+
+NS_LAN2=
+NS_FAR=
+
+in_lan2() { ip netns exec "$NS_LAN2" "$@"; }
+in_far() { ip netns exec "$NS_FAR" "$@"; }
+
+extra_down() {
+	local ns
+	for ns in "$NS_LAN2" "$NS_FAR"; do
+		[ -n "$ns" ] && ip netns del "$ns" 2>/dev/null
+	done
+	NS_LAN2= NS_FAR=
+}
+
+# topo_up, then a trap that runs topo_down (it stops naptd and the background programs,
+# wherever they run) and removes the namespaces made here.
+topo_up_extra() {
+	topo_up
+	trap 'topo_down; extra_down' EXIT
+}
+
+# lan2_up: a second LAN host, 192.168.77.3, on its own veth to rtr.
+lan2_up() {
+	NS_LAN2=${NS_LAN/-lan-/-lan2-}
+	ns_new "$NS_LAN2"
+	ip -n "$NS_RTR" link add lan1 type veth peer name eth0 netns "$NS_LAN2"
+	ip -n "$NS_LAN2" addr add "$LAN2_IP/24" dev eth0
+	ip -n "$NS_RTR" link set lan1 up
+	ip -n "$NS_LAN2" link set eth0 up
+	no_offload "$NS_RTR" lan1
+	no_offload "$NS_LAN2" eth0
+	# rtr answers ARP for its own 192.168.77.1 on lan1 too (arp_ignore 0), so lan2 needs
+	# nothing more than the default route.
+	ip -n "$NS_RTR" route add "$LAN2_IP/32" dev lan1
+	ip -n "$NS_LAN2" route add default via "$RTR_LAN_IP"
+}
+
+# far_up: a host behind wan, which routes between 198.51.100.0/24 and 203.0.113.0/24.
+far_up() {
+	NS_FAR=${NS_WAN/-wan-/-far-}
+	ns_new "$NS_FAR"
+	ip -n "$NS_WAN" link add far0 type veth peer name eth0 netns "$NS_FAR"
+	ip -n "$NS_WAN" addr add "$WAN_FAR_IP/24" dev far0
+	ip -n "$NS_FAR" addr add "$FAR_IP/24" dev eth0
+	ip -n "$NS_WAN" link set far0 up
+	ip -n "$NS_FAR" link set eth0 up
+	no_offload "$NS_WAN" far0
+	no_offload "$NS_FAR" eth0
+	in_wan sysctl -qw net.ipv4.ip_forward=1
+	ip -n "$NS_FAR" route add default via "$WAN_FAR_IP"
+	# Translated packets leave rtr by its main table: tell it where 203.0.113.0/24 is.
+	ip -n "$NS_RTR" route add "$FAR_NET" via "$WAN_IP"
+}
+
+# ctl ARGS...: naptctl in rtr on the socket naptd_config names.
+ctl() {
+	in_rtr "$NAPTCTL" -s "$TOPO_DIR/naptd.sock" "$@"
+}
+
+# stat_value NAME: a counter of `naptctl show stats` (the table: NAME VALUE), empty if absent.
+stat_value() {
+	ctl show stats | awk -v n="$1" '$1 == n { print $2 }'
+}
+
+# wait_until SECONDS CMD...: run CMD every 0.1 s until it succeeds; 1 after SECONDS.
+wait_until() {
+	local limit=$1 i
+	shift
+	for ((i = 0; i < limit * 10; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# listening NS tcp|udp ADDR:PORT: whether a socket listens there (ss in NS).
+listening() {
+	local flag=-ltn
+	[ "$2" = udp ] && flag=-lun
+	ip netns exec "$1" ss "$flag" | awk '{ print $4 }' | grep -qxF "$3"
+}
+
+# wait_listen NS tcp|udp ADDR:PORT: wait up to 5 s for a listener.
+wait_listen() {
+	wait_until 5 listening "$@" || fail "nothing listens on $2 $3 in $1"
+}

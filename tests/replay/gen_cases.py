@@ -1,0 +1,927 @@
+#!/usr/bin/python3
+"""gen_cases.py - the replay fixtures of pcaps/, described case by case.
+
+Each case is a config, the packets that go into the gateway (with their times) and the
+packets expected out, written by hand from docs/behaviour.md: the translated addresses and
+ports are spelled out here, never taken from the engine. scapy computes the checksums of the
+expected packets, except where a case keeps one on purpose (UDP checksum 0, a wrong TCP
+checksum, which must stay wrong by the same amount: RFC 1624 arithmetic below).
+
+    gen_cases.py OUTDIR [CASE...]     write OUTDIR/<NN-name>/{config,in.pcap,expected.pcap,
+                                      README[,checks]} and, with no CASE, OUTDIR/README.md
+"""
+import os
+import struct
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import replay_pcap  # noqa: E402
+
+from scapy.all import ICMP, IP, TCP, UDP, IPOption_Router_Alert, Raw  # noqa: E402
+
+I1, I2, I3, D = "192.168.1.10", "192.168.1.20", "192.168.1.21", "192.168.1.50"
+E, E2 = "203.0.113.10", "203.0.113.11"
+R1, R2 = "198.51.100.7", "198.51.100.8"
+BASE = "inside 192.168.1.0/24\nexternal 203.0.113.10\n"
+ONE_PORT = BASE + "port-range 50000-50000\n"  # every new mapping gets port 50000
+
+T0 = 10.0  # seconds; the clock of every case starts here
+
+
+# ---- packets --------------------------------------------------------------------------
+
+
+def udp(src, sport, dst, dport, data=b"napt-udp", ipid=0x100, ttl=64, **ip):
+    return IP(src=src, dst=dst, id=ipid, ttl=ttl, **ip) / UDP(sport=sport, dport=dport) / Raw(data)
+
+
+def tcp(src, sport, dst, dport, flags, seq=1000, ack=0, data=b"", ipid=0x200, ttl=64):
+    p = IP(src=src, dst=dst, id=ipid, ttl=ttl) / TCP(
+        sport=sport, dport=dport, flags=flags, seq=seq, ack=ack, window=65535)
+    return p / Raw(data) if data else p
+
+
+def echo(src, dst, ident, seq=1, reply=False, ipid=0x300, data=b"napt-ping"):
+    return IP(src=src, dst=dst, id=ipid) / ICMP(type=0 if reply else 8, id=ident, seq=seq) / Raw(data)
+
+
+def icmp_error(src, dst, icmp_type, code, quote, ipid=0x400, **fields):
+    """An ICMP error whose body is the quoted packet's first bytes (quote: bytes)."""
+    return IP(src=src, dst=dst, id=ipid) / ICMP(type=icmp_type, code=code, **fields) / Raw(quote)
+
+
+def fragments(pkt, cuts):
+    """Splits pkt after its IP header at the payload offsets in cuts (multiples of 8)."""
+    raw = bytes(pkt)
+    ihl = (raw[0] & 15) * 4
+    hdr, payload = IP(raw[:ihl]), raw[ihl:]
+    bounds = [0] + list(cuts) + [len(payload)]
+    out = []
+    for a, b in zip(bounds, bounds[1:]):
+        more = b != len(payload)
+        out.append(IP(src=hdr.src, dst=hdr.dst, id=hdr.id, ttl=hdr.ttl, proto=hdr.proto,
+                      flags="MF" if more else 0, frag=a // 8) / Raw(payload[a:b]))
+    return out
+
+
+def with_ip_checksum(pkt, chksum):
+    p = IP(bytes(pkt))
+    p.chksum = chksum
+    return bytes(p)
+
+
+def ip_checksum_of(pkt):
+    return IP(bytes(pkt)).chksum
+
+
+def ones_sum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s > 0xFFFF:
+        s = (s & 0xFFFF) + (s >> 16)
+    return s
+
+
+def words(*fields):
+    """16-bit words of dotted addresses and ports, for RFC 1624 updates."""
+    out = []
+    for f in fields:
+        if isinstance(f, str):
+            a = bytes(map(int, f.split(".")))
+            out += [a[0] << 8 | a[1], a[2] << 8 | a[3]]
+        else:
+            out.append(f)
+    return out
+
+
+def rfc1624_update(hc, old, new):
+    """RFC 1624 eqn 3: HC' = ~(~HC + ~m + m'), summed over every changed word."""
+    s = (~hc & 0xFFFF) + sum(~m & 0xFFFF for m in old) + sum(new)
+    while s > 0xFFFF:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+# ---- cases ----------------------------------------------------------------------------
+
+
+class Case:
+    def __init__(self, name, what, rule, config):
+        self.name, self.what, self.rule, self.config = name, what, rule, config
+        self.inputs, self.outputs = [], []
+        self.counters = []      # lines napt-replay must print
+        self.bad_checksums = []  # expected frames that keep a wrong checksum on purpose
+
+    def send(self, t, pkt, *expected):
+        """pkt goes in at t seconds; expected (in order) come out at the same time."""
+        us = int(round(t * 1000000))
+        self.inputs.append((us, bytes(pkt)))
+        self.outputs += [(us, bytes(p)) for p in expected]
+
+    def expect(self, *lines):
+        self.counters += lines
+
+
+CASES = []
+
+
+def case(fn):
+    CASES.append(fn)
+    return fn
+
+
+def handshake(c, t, inside, iport, ext, eport, remote, rport):
+    """SYN out, SYN-ACK in, ACK out: the session is established."""
+    c.send(t, tcp(inside, iport, remote, rport, "S"), tcp(ext, eport, remote, rport, "S"))
+    c.send(t + 0.1, tcp(remote, rport, ext, eport, "SA", seq=5000, ack=1001),
+           tcp(remote, rport, inside, iport, "SA", seq=5000, ack=1001))
+    c.send(t + 0.2, tcp(inside, iport, remote, rport, "A", seq=1001, ack=5001),
+           tcp(ext, eport, remote, rport, "A", seq=1001, ack=5001))
+
+
+@case
+def udp_out_reply():
+    c = Case("udp-out-reply", "An inside host sends a UDP datagram to a remote host: the source "
+             "address becomes the external address and, the port being free and in range, the "
+             "port is kept. The reply comes back to the inside host.",
+             "behaviour.md 3 (port preservation), 4 step 1", BASE)
+    c.send(T0, udp(I1, 5000, R1, 53), udp(E, 5000, R1, 53))
+    c.send(T0 + 1, udp(R1, 53, E, 5000, b"answer"), udp(R1, 53, I1, 5000, b"answer"))
+    c.expect("translated udp out 1", "translated udp in 1", "sessions created 1")
+    return c
+
+
+@case
+def udp_port_changed():
+    c = Case("udp-port-changed", "With port-range 50000-50000 the inside port 5000 lies outside "
+             "the range, so the mapping takes the only port of the range: both the address and "
+             "the port change (and the UDP checksum with them); the reply is restored.",
+             "behaviour.md 3 (external port), 8; RFC 4787 REQ-1", ONE_PORT)
+    c.send(T0, udp(I1, 5000, R1, 53), udp(E, 50000, R1, 53))
+    c.send(T0 + 1, udp(R1, 53, E, 50000), udp(R1, 53, I1, 5000))
+    return c
+
+
+@case
+def tcp_out_reply():
+    c = Case("tcp-out-reply", "A TCP connection opened from inside: SYN, SYN-ACK, ACK and data "
+             "both ways, with the port translated to 50000.",
+             "behaviour.md 3, 6; RFC 5382 REQ-1", ONE_PORT)
+    handshake(c, T0, I1, 40000, E, 50000, R1, 80)
+    c.send(T0 + 1, tcp(I1, 40000, R1, 80, "PA", seq=1001, ack=5001, data=b"GET /"),
+           tcp(E, 50000, R1, 80, "PA", seq=1001, ack=5001, data=b"GET /"))
+    c.send(T0 + 2, tcp(R1, 80, E, 50000, "PA", seq=5001, ack=1006, data=b"200 OK"),
+           tcp(R1, 80, I1, 40000, "PA", seq=5001, ack=1006, data=b"200 OK"))
+    c.expect("translated tcp out 3", "translated tcp in 2", "sessions created 1")
+    return c
+
+
+@case
+def icmp_echo():
+    c = Case("icmp-echo", "Echo requests from one inside host to two remote hosts with the same "
+             "identifier leave with the same (preserved) identifier; both replies return.",
+             "behaviour.md 3 (ICMP identifier); RFC 5508 REQ-1, REQ-1a", BASE)
+    c.send(T0, echo(I1, R1, 0x1234), echo(E, R1, 0x1234))
+    c.send(T0 + 0.1, echo(I1, R2, 0x1234), echo(E, R2, 0x1234))
+    c.send(T0 + 0.2, echo(R1, E, 0x1234, reply=True), echo(R1, I1, 0x1234, reply=True))
+    c.send(T0 + 0.3, echo(R2, E, 0x1234, reply=True), echo(R2, I1, 0x1234, reply=True))
+    c.expect("translated icmp out 2", "translated icmp in 2")
+    return c
+
+
+@case
+def eim():
+    c = Case("eim", "Endpoint-independent mapping: one inside endpoint talking to R1 and R2 (and "
+             "another port of R1) uses one external port, 50000, for all.",
+             "behaviour.md 3; RFC 4787 REQ-1", ONE_PORT)
+    c.send(T0, udp(I1, 5000, R1, 53), udp(E, 50000, R1, 53))
+    c.send(T0 + 1, udp(I1, 5000, R2, 53), udp(E, 50000, R2, 53))
+    c.send(T0 + 2, udp(I1, 5000, R1, 54), udp(E, 50000, R1, 54))
+    c.send(T0 + 3, udp(R2, 53, E, 50000), udp(R2, 53, I1, 5000))
+    c.expect("mappings current 1", "sessions created 3")
+    return c
+
+
+@case
+def adm():
+    c = Case("adm", "Address-dependent mapping: a second remote address needs a new mapping "
+             "(port 5000 being taken, it gets 5001, the only other port of the range); another "
+             "port of the first remote address reuses the first mapping.",
+             "behaviour.md 3; RFC 4787 4.1", BASE + "mapping address-dependent\n"
+             "port-range 5000-5001\n")
+    c.send(T0, udp(I1, 5000, R1, 53), udp(E, 5000, R1, 53))
+    c.send(T0 + 1, udp(I1, 5000, R2, 53), udp(E, 5001, R2, 53))
+    c.send(T0 + 2, udp(I1, 5000, R1, 54), udp(E, 5000, R1, 54))
+    c.send(T0 + 3, udp(R2, 53, E, 5001), udp(R2, 53, I1, 5000))
+    c.send(T0 + 4, udp(R1, 54, E, 5000), udp(R1, 54, I1, 5000))
+    c.expect("mappings current 2")
+    return c
+
+
+@case
+def apdm():
+    c = Case("apdm", "Address-and-port-dependent mapping: another port of the same remote host "
+             "needs a new mapping (5001); a third remote endpoint finds no free port left and "
+             "is dropped.", "behaviour.md 3; RFC 4787 4.1, REQ-3",
+             BASE + "mapping address-and-port-dependent\nport-range 5000-5001\n")
+    c.send(T0, udp(I1, 5000, R1, 53), udp(E, 5000, R1, 53))
+    c.send(T0 + 1, udp(I1, 5000, R1, 54), udp(E, 5001, R1, 54))
+    c.send(T0 + 2, udp(I1, 5000, R2, 53))
+    c.send(T0 + 3, udp(R1, 54, E, 5001), udp(R1, 54, I1, 5000))
+    c.expect("dropped ports-exhausted 1", "mappings current 2")
+    return c
+
+
+def filtering_case(name, mode, admits, rule):
+    c = Case(name, "After I1:5000 -> R1:7, inbound packets from R1:7, R1:8 and R2:7 to the "
+             "mapping under %s filtering: %s." % (mode, ", ".join(
+                 "%s %s" % (src, "admitted" if ok else "refused (filtered)")
+                 for src, ok in zip(("R1:7", "R1:8", "R2:7"), admits))),
+             rule, BASE + "filtering %s\n" % mode)
+    c.send(T0, udp(I1, 5000, R1, 7), udp(E, 5000, R1, 7))
+    for i, ((src, sport), ok) in enumerate(zip(((R1, 7), (R1, 8), (R2, 7)), admits)):
+        c.send(T0 + 1 + i, udp(src, sport, E, 5000, b"in"),
+               *([udp(src, sport, I1, 5000, b"in")] if ok else []))
+    c.expect("dropped filtered %d" % admits.count(False))
+    return c
+
+
+@case
+def eif():
+    return filtering_case("eif", "endpoint-independent", [True, True, True],
+                          "behaviour.md 4 step 2; RFC 4787 REQ-8, rfc-checklist A.10")
+
+
+@case
+def adf():
+    return filtering_case("adf", "address-dependent", [True, True, False],
+                          "behaviour.md 4 step 2; RFC 4787 5, rfc-checklist A.10")
+
+
+@case
+def apdf():
+    return filtering_case("apdf", "address-and-port-dependent", [True, False, False],
+                          "behaviour.md 4 step 2; RFC 4787 5, rfc-checklist A.10")
+
+
+@case
+def udp_timeout():
+    c = Case("udp-timeout", "UDP session timeout 300 s: a reply arriving exactly 300 s after the "
+             "last packet still matches (and refreshes); one 301 s after that is dropped, the "
+             "session and its mapping being gone.", "behaviour.md 5; RFC 4787 REQ-5", BASE)
+    c.send(T0, udp(I1, 5000, R1, 53), udp(E, 5000, R1, 53))
+    c.send(T0 + 300, udp(R1, 53, E, 5000), udp(R1, 53, I1, 5000))
+    c.send(T0 + 601, udp(R1, 53, E, 5000))
+    c.expect("dropped no-mapping 1")
+    return c
+
+
+@case
+def tcp_established_timeout():
+    c = Case("tcp-established-timeout", "An established TCP session idle exactly 7440 s still "
+             "passes (far beyond the transitory timeout); idle 7441 s after that it is gone.",
+             "behaviour.md 5, 6; RFC 5382 REQ-5", BASE)
+    handshake(c, T0, I1, 40000, E, 40000, R1, 80)
+    last = T0 + 0.2
+    c.send(last + 7440, tcp(R1, 80, E, 40000, "A", seq=5001, ack=1001),
+           tcp(R1, 80, I1, 40000, "A", seq=5001, ack=1001))
+    c.send(last + 7440 + 7441, tcp(R1, 80, E, 40000, "A", seq=5001, ack=1001))
+    return c
+
+
+@case
+def tcp_transitory_timeout():
+    c = Case("tcp-transitory-timeout", "Two connections in syn-sent (tcp-transitory 240 s): the "
+             "SYN-ACK of the first comes exactly 240 s after its SYN and passes; the SYN-ACK of "
+             "the second comes 241 s after its SYN and is dropped.",
+             "behaviour.md 5, 6; RFC 5382 REQ-5, RFC 7857 2.2", BASE)
+    c.send(T0, tcp(I1, 40000, R1, 80, "S"), tcp(E, 40000, R1, 80, "S"))
+    c.send(T0, tcp(I1, 40001, R1, 80, "S"), tcp(E, 40001, R1, 80, "S"))
+    c.send(T0 + 240, tcp(R1, 80, E, 40000, "SA", seq=5000, ack=1001),
+           tcp(R1, 80, I1, 40000, "SA", seq=5000, ack=1001))
+    c.send(T0 + 241, tcp(R1, 80, E, 40001, "SA", seq=5000, ack=1001))
+    return c
+
+
+@case
+def tcp_fin_time_wait():
+    c = Case("tcp-fin-time-wait", "Handshake, FIN out, FIN in, last ACK out: the session is in "
+             "time-wait (tcp-transitory 240 s). A retransmitted FIN exactly 240 s later passes; "
+             "one 241 s after that is dropped.",
+             "behaviour.md 5, 6; RFC 5382 5, RFC 7857 2.2", BASE)
+    handshake(c, T0, I1, 40000, E, 40000, R1, 80)
+    c.send(T0 + 1, tcp(I1, 40000, R1, 80, "FA", seq=1001, ack=5001),
+           tcp(E, 40000, R1, 80, "FA", seq=1001, ack=5001))
+    c.send(T0 + 1.1, tcp(R1, 80, E, 40000, "FA", seq=5001, ack=1002),
+           tcp(R1, 80, I1, 40000, "FA", seq=5001, ack=1002))
+    c.send(T0 + 1.2, tcp(I1, 40000, R1, 80, "A", seq=1002, ack=5002),
+           tcp(E, 40000, R1, 80, "A", seq=1002, ack=5002))
+    c.send(T0 + 241.2, tcp(R1, 80, E, 40000, "FA", seq=5001, ack=1002),
+           tcp(R1, 80, I1, 40000, "FA", seq=5001, ack=1002))
+    c.send(T0 + 482.2, tcp(R1, 80, E, 40000, "FA", seq=5001, ack=1002))
+    return c
+
+
+@case
+def tcp_rst():
+    c = Case("tcp-rst", "An inbound RST on an established connection is translated and puts the "
+             "session in closed, under the transitory timeout: a segment 240 s later passes, one "
+             "241 s after that (still far below 7440 s) is dropped.",
+             "behaviour.md 5, 6; RFC 7857 2.3", BASE)
+    handshake(c, T0, I1, 40000, E, 40000, R1, 80)
+    c.send(T0 + 1, tcp(R1, 80, E, 40000, "R", seq=5001),
+           tcp(R1, 80, I1, 40000, "R", seq=5001))
+    c.send(T0 + 241, tcp(R1, 80, E, 40000, "R", seq=5001),
+           tcp(R1, 80, I1, 40000, "R", seq=5001))
+    c.send(T0 + 482, tcp(R1, 80, E, 40000, "R", seq=5001))
+    return c
+
+
+@case
+def tcp_simultaneous_open():
+    c = Case("tcp-simultaneous-open", "Simultaneous open: SYN out, SYN in, SYN-ACK out, SYN-ACK "
+             "in are all translated, and the session is established: a segment 300 s later "
+             "(beyond the transitory timeout) still passes.",
+             "behaviour.md 6; RFC 5382 REQ-2", BASE)
+    c.send(T0, tcp(I1, 40000, R1, 5555, "S"), tcp(E, 40000, R1, 5555, "S"))
+    c.send(T0 + 0.1, tcp(R1, 5555, E, 40000, "S", seq=5000),
+           tcp(R1, 5555, I1, 40000, "S", seq=5000))
+    c.send(T0 + 0.2, tcp(I1, 40000, R1, 5555, "SA", seq=1000, ack=5001),
+           tcp(E, 40000, R1, 5555, "SA", seq=1000, ack=5001))
+    c.send(T0 + 0.3, tcp(R1, 5555, E, 40000, "SA", seq=5000, ack=1001),
+           tcp(R1, 5555, I1, 40000, "SA", seq=5000, ack=1001))
+    c.send(T0 + 300.3, tcp(R1, 5555, E, 40000, "A", seq=5001, ack=1001),
+           tcp(R1, 5555, I1, 40000, "A", seq=5001, ack=1001))
+    return c
+
+
+@case
+def tcp_syn_reuses_time_wait():
+    c = Case("tcp-syn-reuses-time-wait", "A connection closes (time-wait); 5 s later the client "
+             "reuses its port for a new SYN to the same server: the session starts again, the "
+             "handshake passes and, established, survives 300 s of idleness.",
+             "behaviour.md 6; RFC 7857 2", BASE)
+    handshake(c, T0, I1, 40000, E, 40000, R1, 80)
+    c.send(T0 + 1, tcp(I1, 40000, R1, 80, "FA", seq=1001, ack=5001),
+           tcp(E, 40000, R1, 80, "FA", seq=1001, ack=5001))
+    c.send(T0 + 1.1, tcp(R1, 80, E, 40000, "FA", seq=5001, ack=1002),
+           tcp(R1, 80, I1, 40000, "FA", seq=5001, ack=1002))
+    c.send(T0 + 1.2, tcp(I1, 40000, R1, 80, "A", seq=1002, ack=5002),
+           tcp(E, 40000, R1, 80, "A", seq=1002, ack=5002))
+    c.send(T0 + 6.2, tcp(I1, 40000, R1, 80, "S", seq=9000), tcp(E, 40000, R1, 80, "S", seq=9000))
+    c.send(T0 + 6.3, tcp(R1, 80, E, 40000, "SA", seq=7000, ack=9001),
+           tcp(R1, 80, I1, 40000, "SA", seq=7000, ack=9001))
+    c.send(T0 + 6.4, tcp(I1, 40000, R1, 80, "A", seq=9001, ack=7001),
+           tcp(E, 40000, R1, 80, "A", seq=9001, ack=7001))
+    c.send(T0 + 306.4, tcp(R1, 80, E, 40000, "A", seq=7001, ack=9001),
+           tcp(R1, 80, I1, 40000, "A", seq=7001, ack=9001))
+    return c
+
+
+@case
+def tcp_no_session():
+    c = Case("tcp-no-session", "Outbound TCP segments other than a SYN (an ACK, a data segment, "
+             "a SYN-ACK) without a session are dropped and create no state.",
+             "behaviour.md 3 (TCP)", BASE)
+    c.send(T0, tcp(I1, 40000, R1, 80, "A", seq=1001, ack=5001))
+    c.send(T0 + 1, tcp(I1, 40000, R1, 80, "PA", seq=1001, ack=5001, data=b"x"))
+    c.send(T0 + 2, tcp(I1, 40000, R1, 80, "SA", seq=1000, ack=5001))
+    c.expect("dropped tcp-no-session 3", "sessions created 0")
+    return c
+
+
+@case
+def icmp_two_hosts_same_id():
+    c = Case("icmp-two-hosts-same-id", "Two inside hosts ping with identifier 40000: the first "
+             "keeps it, the second gets 40001, the only other value of port-range 40000-40001. "
+             "Replies go to the right host with the identifier restored.",
+             "behaviour.md 3; RFC 5508 REQ-1", BASE + "port-range 40000-40001\n")
+    c.send(T0, echo(I1, R1, 40000), echo(E, R1, 40000))
+    c.send(T0 + 1, echo(I2, R1, 40000), echo(E, R1, 40001))
+    c.send(T0 + 2, echo(R1, E, 40001, reply=True), echo(R1, I2, 40000, reply=True))
+    c.send(T0 + 3, echo(R1, E, 40000, reply=True), echo(R1, I1, 40000, reply=True))
+    return c
+
+
+@case
+def icmp_timeout():
+    c = Case("icmp-timeout", "ICMP echo session timeout 60 s: a reply exactly 60 s after the "
+             "request passes; one 61 s after that is dropped.",
+             "behaviour.md 5; RFC 5508 REQ-2", BASE)
+    c.send(T0, echo(I1, R1, 0x1234), echo(E, R1, 0x1234))
+    c.send(T0 + 60, echo(R1, E, 0x1234, reply=True), echo(R1, I1, 0x1234, reply=True))
+    c.send(T0 + 121, echo(R1, E, 0x1234, reply=True, seq=2))
+    return c
+
+
+@case
+def icmp_error_port_unreachable():
+    sent = udp(E, 50000, R1, 53, ttl=63)
+    c = Case("icmp-error-port-unreachable", "A port unreachable from R1 quotes the whole UDP "
+             "datagram E:50000 -> R1:53: it goes to the inside host with the quoted source "
+             "restored (quoted IP and UDP checksums updated, ICMP checksum recomputed). The "
+             "mapping still works afterwards.",
+             "behaviour.md 7; RFC 5508 REQ-4, RFC 4787 REQ-12", ONE_PORT)
+    c.send(T0, udp(I1, 5000, R1, 53), udp(E, 50000, R1, 53))
+    c.send(T0 + 1, icmp_error(R1, E, 3, 3, bytes(sent)),
+           icmp_error(R1, I1, 3, 3, bytes(udp(I1, 5000, R1, 53, ttl=63))))
+    c.send(T0 + 2, udp(R1, 53, E, 50000), udp(R1, 53, I1, 5000))
+    c.expect("icmp-errors translated 1")
+    return c
+
+
+@case
+def icmp_error_frag_needed():
+    c = Case("icmp-error-frag-needed", "A fragmentation-needed (3/4, MTU 1400) about a TCP "
+             "connection quotes only the IP header and 8 bytes (ports and sequence number, no "
+             "TCP checksum): it reaches the inside host with the quote translated back.",
+             "behaviour.md 7; RFC 5382 REQ-9, RFC 5508 4.2.1", ONE_PORT)
+    handshake(c, T0, I1, 40000, E, 50000, R1, 80)
+    big = dict(seq=1001, ack=5001, data=b"x" * 1460)
+    quote = bytes(tcp(E, 50000, R1, 80, "PA", ttl=63, **big))[:28]
+    c.send(T0 + 1, tcp(I1, 40000, R1, 80, "PA", **big), tcp(E, 50000, R1, 80, "PA", **big))
+    c.send(T0 + 1.1, icmp_error(R2, E, 3, 4, quote, nexthopmtu=1400),
+           icmp_error(R2, I1, 3, 4, bytes(tcp(I1, 40000, R1, 80, "PA", ttl=63, **big))[:28],
+                      nexthopmtu=1400))
+    return c
+
+
+@case
+def icmp_error_time_exceeded():
+    c = Case("icmp-error-time-exceeded", "A time exceeded (11/0) from a router quotes the IP "
+             "header and 28 bytes of a TCP segment, the TCP checksum included: the quoted "
+             "address, port and TCP checksum are restored.",
+             "behaviour.md 7; RFC 5508 REQ-4, rfc-checklist F.52", ONE_PORT)
+    seg = dict(seq=1001, ack=5001, data=b"12345678")
+    handshake(c, T0, I1, 40000, E, 50000, R1, 80)
+    c.send(T0 + 1, tcp(I1, 40000, R1, 80, "PA", **seg), tcp(E, 50000, R1, 80, "PA", **seg))
+    c.send(T0 + 1.1, icmp_error(R2, E, 11, 0, bytes(tcp(E, 50000, R1, 80, "PA", ttl=1, **seg))),
+           icmp_error(R2, I1, 11, 0, bytes(tcp(I1, 40000, R1, 80, "PA", ttl=1, **seg))))
+    return c
+
+
+@case
+def ip_options_quoted():
+    ra = dict(options=[IPOption_Router_Alert()])
+    c = Case("ip-options-quoted", "An outbound UDP datagram with an IP option (router alert) "
+             "keeps it; the port unreachable quoting it (a 24-byte quoted IP header) is "
+             "translated back, the transport header found after the options.",
+             "behaviour.md 2, 7; RFC 5508 REQ-3", ONE_PORT)
+    c.send(T0, udp(I1, 5000, R1, 53, **ra), udp(E, 50000, R1, 53, **ra))
+    c.send(T0 + 1, icmp_error(R1, E, 3, 3, bytes(udp(E, 50000, R1, 53, ttl=63, **ra))),
+           icmp_error(R1, I1, 3, 3, bytes(udp(I1, 5000, R1, 53, ttl=63, **ra))))
+    return c
+
+
+@case
+def icmp_error_about_echo():
+    c = Case("icmp-error-about-echo", "A host unreachable quoting an echo request from the "
+             "external identifier 50000: the quoted identifier and echo checksum are restored.",
+             "behaviour.md 7; RFC 5508 REQ-4", ONE_PORT)
+    c.send(T0, echo(I1, R1, 0x1234), echo(E, R1, 50000))
+    c.send(T0 + 1, icmp_error(R2, E, 3, 1, bytes(echo(E, R1, 50000))),
+           icmp_error(R2, I1, 3, 1, bytes(echo(I1, R1, 0x1234))))
+    return c
+
+
+@case
+def icmp_error_unknown_flow():
+    c = Case("icmp-error-unknown-flow", "An ICMP error quoting a flow with no session is dropped.",
+             "behaviour.md 7; RFC 5508 REQ-4", BASE)
+    c.send(T0, icmp_error(R1, E, 3, 3, bytes(udp(E, 6000, R1, 53, ttl=63))))
+    c.expect("dropped no-session-icmp 1")
+    return c
+
+
+@case
+def icmp_error_outbound():
+    c = Case("icmp-error-outbound", "A forward sends R1:3333 -> E:6000 to I1:7000; I1 answers "
+             "with a port unreachable, which leaves from E with the quoted destination E:6000.",
+             "behaviour.md 7; RFC 5508 REQ-5",
+             BASE + "forward udp 6000 192.168.1.10:7000\n")
+    c.send(T0, udp(R1, 3333, E, 6000), udp(R1, 3333, I1, 7000))
+    c.send(T0 + 1, icmp_error(I1, R1, 3, 3, bytes(udp(R1, 3333, I1, 7000, ttl=63))),
+           icmp_error(E, R1, 3, 3, bytes(udp(R1, 3333, E, 6000, ttl=63))))
+    return c
+
+
+def forward_case(name, what, rule, fwd, ext_port, in_addr, in_port):
+    c = Case(name, what, rule, BASE + "forward " + fwd + "\n")
+    c.send(T0, tcp(R1, 3333, E, ext_port, "S", seq=5000), tcp(R1, 3333, in_addr, in_port, "S",
+                                                             seq=5000))
+    c.send(T0 + 0.1, tcp(in_addr, in_port, R1, 3333, "SA", ack=5001),
+           tcp(E, ext_port, R1, 3333, "SA", ack=5001))
+    return c
+
+
+@case
+def forward_same_port():
+    return forward_case("forward-same-port", "A TCP forward of port 8080 to 192.168.1.10:8080: "
+                        "the SYN from outside is sent to the inside host, its SYN-ACK leaves "
+                        "from E:8080.", "behaviour.md 4 step 3", "tcp 8080 192.168.1.10:8080",
+                        8080, I1, 8080)
+
+
+@case
+def forward_other_port():
+    return forward_case("forward-other-port", "A TCP forward of port 8080 to 192.168.1.10:80: "
+                        "the destination port changes inbound, the source port back outbound.",
+                        "behaviour.md 4 step 3", "tcp 8080 192.168.1.10:80", 8080, I1, 80)
+
+
+@case
+def forward_range():
+    c = Case("forward-range", "A UDP forward of 5000-5010 to 192.168.1.20:6000-6010: port 5003 "
+             "goes to 6003, the reply leaves from 5003; port 5011 is outside the rule and is "
+             "dropped.", "behaviour.md 4 steps 3, 5",
+             BASE + "forward udp 5000-5010 192.168.1.20:6000-6010\n")
+    c.send(T0, udp(R1, 3333, E, 5003), udp(R1, 3333, I2, 6003))
+    c.send(T0 + 1, udp(I2, 6003, R1, 3333), udp(E, 5003, R1, 3333))
+    c.send(T0 + 2, udp(R1, 3333, E, 5011))
+    c.expect("dropped no-mapping 1")
+    return c
+
+
+@case
+def forward_both():
+    c = Case("forward-both", "A forward for both protocols: UDP and TCP to port 5353 reach "
+             "192.168.1.10:53.", "behaviour.md 4 step 3",
+             BASE + "forward both 5353 192.168.1.10:53\n")
+    c.send(T0, udp(R1, 3333, E, 5353), udp(R1, 3333, I1, 53))
+    c.send(T0 + 1, tcp(R1, 3334, E, 5353, "S"), tcp(R1, 3334, I1, 53, "S"))
+    c.send(T0 + 2, udp(I1, 53, R1, 3333), udp(E, 5353, R1, 3333))
+    return c
+
+
+@case
+def forward_over_dmz():
+    c = Case("forward-over-dmz", "With a DMZ host and a forward, the forwarded port goes to the "
+             "forward's host and any other port to the DMZ host.",
+             "behaviour.md 4 steps 3, 4; rfc-checklist F.53",
+             BASE + "dmz 192.168.1.50\nforward tcp 8080 192.168.1.10:80\n")
+    c.send(T0, tcp(R1, 3333, E, 8080, "S"), tcp(R1, 3333, I1, 80, "S"))
+    c.send(T0 + 1, tcp(R1, 3334, E, 9090, "S"), tcp(R1, 3334, D, 9090, "S"))
+    return c
+
+
+@case
+def dmz():
+    c = Case("dmz", "A DMZ host receives unsolicited TCP, UDP and echo requests (port and "
+             "identifier unchanged), and its replies leave from the external address.",
+             "behaviour.md 4 step 4", BASE + "dmz 192.168.1.50\n")
+    c.send(T0, tcp(R1, 3333, E, 22, "S", seq=5000), tcp(R1, 3333, D, 22, "S", seq=5000))
+    c.send(T0 + 0.1, tcp(D, 22, R1, 3333, "SA", ack=5001), tcp(E, 22, R1, 3333, "SA", ack=5001))
+    c.send(T0 + 1, udp(R1, 4444, E, 5060), udp(R1, 4444, D, 5060))
+    c.send(T0 + 1.1, udp(D, 5060, R1, 4444), udp(E, 5060, R1, 4444))
+    c.send(T0 + 2, echo(R1, E, 77), echo(R1, D, 77))
+    c.send(T0 + 2.1, echo(D, R1, 77, reply=True), echo(E, R1, 77, reply=True))
+    return c
+
+
+@case
+def no_dmz():
+    c = Case("no-dmz", "Without forward or DMZ, unsolicited TCP, UDP and echo requests are "
+             "dropped and no state is created.", "behaviour.md 4 step 5", BASE)
+    c.send(T0, tcp(R1, 3333, E, 22, "S"))
+    c.send(T0 + 1, udp(R1, 4444, E, 5060))
+    c.send(T0 + 2, echo(R1, E, 77))
+    c.expect("dropped no-mapping 3", "sessions created 0")
+    return c
+
+
+@case
+def hairpin_forward():
+    c = Case("hairpin-forward", "I2 connects to E:8080, forwarded to I1:80: I1 sees the SYN from "
+             "I2's mapping E:40000, and I2 sees the SYN-ACK from E:8080.",
+             "behaviour.md 9; RFC 5382 REQ-8, RFC 4787 REQ-9",
+             BASE + "forward tcp 8080 192.168.1.10:80\n")
+    c.send(T0, tcp(I2, 40000, E, 8080, "S"), tcp(E, 40000, I1, 80, "S"))
+    c.send(T0 + 0.1, tcp(I1, 80, E, 40000, "SA", seq=5000, ack=1001),
+           tcp(E, 8080, I2, 40000, "SA", seq=5000, ack=1001))
+    c.expect("hairpinned 2")
+    return c
+
+
+@case
+def hairpin_eif():
+    c = Case("hairpin-eif", "With endpoint-independent filtering, I1 has mapping E:5000; I2 "
+             "sends to E:5000 and I1 sees it from E:6000 (I2's mapping); I1's answer reaches "
+             "I2 from E:5000.", "behaviour.md 9; RFC 4787 REQ-9",
+             BASE + "filtering endpoint-independent\n")
+    c.send(T0, udp(I1, 5000, R1, 53), udp(E, 5000, R1, 53))
+    c.send(T0 + 1, udp(I2, 6000, E, 5000), udp(E, 6000, I1, 5000))
+    c.send(T0 + 2, udp(I1, 5000, E, 6000), udp(E, 5000, I2, 6000))
+    c.expect("hairpinned 2")
+    return c
+
+
+def udp_datagram(src, sport, dst, dport):
+    return udp(src, sport, dst, dport, data=bytes(range(40)), ipid=0x777)
+
+
+@case
+def fragments_in_order():
+    c = Case("fragments-in-order", "A UDP datagram in two fragments, in order: the first gets "
+             "the new port and the checksum of the whole datagram updated; the second only the "
+             "source address.", "behaviour.md 10; RFC 4787 REQ-14", ONE_PORT)
+    inside = fragments(udp_datagram(I1, 5000, R1, 53), [24])
+    outside = fragments(udp_datagram(E, 50000, R1, 53), [24])
+    c.send(T0, inside[0], outside[0])
+    c.send(T0 + 0.01, inside[1], outside[1])
+    return c
+
+
+@case
+def fragments_out_of_order():
+    c = Case("fragments-out-of-order", "The later fragment arrives first and is held; when the "
+             "first arrives it goes out, followed by the released later fragment, translated.",
+             "behaviour.md 10; RFC 4787 REQ-14a", ONE_PORT)
+    inside = fragments(udp_datagram(I1, 5000, R1, 53), [24])
+    outside = fragments(udp_datagram(E, 50000, R1, 53), [24])
+    c.send(T0, inside[1])
+    c.send(T0 + 0.01, inside[0], outside[0], outside[1])
+    return c
+
+
+@case
+def fragment_no_first():
+    c = Case("fragment-no-first", "A later fragment whose first never comes is held, then "
+             "dropped once 10 s have passed; a packet 11 s later advances the clock.",
+             "behaviour.md 10; RFC 4787 REQ-14a", BASE)
+    c.send(T0, fragments(udp_datagram(I1, 5000, R1, 53), [24])[1])
+    c.send(T0 + 11, udp(I1, 5001, R1, 53), udp(E, 5001, R1, 53))
+    c.expect("dropped fragment-no-first 1")
+    return c
+
+
+@case
+def first_fragment_short():
+    c = Case("first-fragment-short", "A first fragment holding only 8 bytes of a TCP header "
+             "(ports and sequence number) is dropped.", "behaviour.md 10; RFC 1858", BASE)
+    c.send(T0, fragments(tcp(I1, 40000, R1, 80, "S", data=b"x" * 16), [8])[0])
+    c.expect("dropped first-fragment-short 1")
+    return c
+
+
+@case
+def port_collision():
+    c = Case("port-collision", "Two inside hosts use source port 5000 to the same server: the "
+             "first keeps 5000, the second gets 5001 (the only other port of the range); replies "
+             "reach the right host.", "behaviour.md 3; RFC 4787 REQ-3",
+             BASE + "port-range 5000-5001\n")
+    c.send(T0, udp(I1, 5000, R1, 53), udp(E, 5000, R1, 53))
+    c.send(T0 + 1, udp(I2, 5000, R1, 53), udp(E, 5001, R1, 53))
+    c.send(T0 + 2, udp(R1, 53, E, 5001), udp(R1, 53, I2, 5000))
+    c.send(T0 + 3, udp(R1, 53, E, 5000), udp(R1, 53, I1, 5000))
+    return c
+
+
+@case
+def ports_exhausted():
+    c = Case("ports-exhausted", "port-range 5000-5001 holds two mappings; a third inside "
+             "endpoint is dropped, and the existing mappings keep working.",
+             "behaviour.md 3; RFC 4787 REQ-3", BASE + "port-range 5000-5001\n")
+    c.send(T0, udp(I1, 5000, R1, 53), udp(E, 5000, R1, 53))
+    c.send(T0 + 1, udp(I1, 5001, R1, 53), udp(E, 5001, R1, 53))
+    c.send(T0 + 2, udp(I1, 5002, R1, 53))
+    c.send(T0 + 3, udp(R1, 53, E, 5001), udp(R1, 53, I1, 5001))
+    c.expect("dropped ports-exhausted 1")
+    return c
+
+
+@case
+def paired_pooling():
+    c = Case("paired-pooling", "Pool of two external addresses: 192.168.1.10 (even) always gets "
+             "203.0.113.10 for UDP, TCP and ICMP; 192.168.1.21 (odd) gets 203.0.113.11.",
+             "behaviour.md 3 (external address); RFC 4787 REQ-2",
+             "inside 192.168.1.0/24\nexternal 203.0.113.10\nexternal 203.0.113.11\n")
+    c.send(T0, udp(I1, 5000, R1, 53), udp(E, 5000, R1, 53))
+    c.send(T0 + 1, tcp(I1, 40000, R2, 80, "S"), tcp(E, 40000, R2, 80, "S"))
+    c.send(T0 + 2, echo(I1, R1, 0x1234), echo(E, R1, 0x1234))
+    c.send(T0 + 3, udp(I3, 5000, R1, 53), udp(E2, 5000, R1, 53))
+    c.send(T0 + 4, udp(R1, 53, E2, 5000), udp(R1, 53, I3, 5000))
+    return c
+
+
+def malformed_case(name, what, reason, *bad):
+    c = Case(name, what + " It is dropped (%s); a good packet after it passes." % reason,
+             "behaviour.md 2", BASE)
+    for i, pkt in enumerate(bad):
+        c.send(T0 + i, pkt)
+    c.send(T0 + len(bad), udp(I1, 5000, R1, 53), udp(E, 5000, R1, 53))
+    c.expect("dropped %s %d" % (reason, len(bad)), "sessions created 1")
+    return c
+
+
+@case
+def malformed_truncated():
+    return malformed_case("malformed-truncated", "A 12-byte packet, shorter than an IPv4 header.",
+                          "truncated", bytes(udp(I1, 5000, R1, 53))[:12])
+
+
+@case
+def malformed_total_length_past_end():
+    return malformed_case("malformed-total-length-past-end", "A packet whose total length (100) "
+                          "runs past its 36 bytes.", "truncated",
+                          IP(src=I1, dst=R1, len=100, id=0x100) / UDP(sport=5000, dport=53) /
+                          Raw(b"napt-udp"))
+
+
+@case
+def malformed_bad_version():
+    good = bytearray(bytes(udp(I1, 5000, R1, 53)))
+    good[0] = 0x65
+    return malformed_case("malformed-bad-version", "A packet with version 6 in an IPv4 header.",
+                          "bad-version", bytes(good))
+
+
+@case
+def malformed_bad_ihl():
+    return malformed_case("malformed-bad-ihl", "A header length of 4 words (16 bytes).",
+                          "bad-ihl", bytes(IP(src=I1, dst=R1, ihl=4, id=0x100) / UDP() /
+                                           Raw(b"x")))
+
+
+@case
+def malformed_bad_total_length():
+    return malformed_case("malformed-bad-total-length", "A total length of 16, shorter than the "
+                          "header.", "bad-total-length",
+                          bytes(IP(src=I1, dst=R1, len=16, id=0x100) / UDP(sport=5000, dport=53)))
+
+
+@case
+def malformed_bad_ip_checksum():
+    pkt = udp(I1, 5000, R1, 53)
+    return malformed_case("malformed-bad-ip-checksum", "An IP header checksum off by one.",
+                          "bad-ip-checksum", with_ip_checksum(pkt, ip_checksum_of(pkt) ^ 1))
+
+
+@case
+def malformed_bad_icmp_checksum():
+    pkt = echo(I1, R1, 0x1234)
+    pkt[ICMP].chksum = ICMP(bytes(pkt[ICMP])).chksum ^ 0x0100
+    return malformed_case("malformed-bad-icmp-checksum", "An echo request with a wrong ICMP "
+                          "checksum.", "bad-icmp-checksum", pkt)
+
+
+@case
+def malformed_tcp_truncated():
+    return malformed_case("malformed-tcp-truncated", "A TCP segment of 12 bytes, shorter than a "
+                          "TCP header.", "bad-l4",
+                          IP(src=I1, dst=R1, proto=6, id=0x100) /
+                          Raw(bytes(TCP(sport=40000, dport=80, flags="S"))[:12]))
+
+
+@case
+def malformed_udp_length():
+    return malformed_case("malformed-udp-length", "UDP length fields of 100 (past the IP "
+                          "payload) and of 4 (less than the header).", "bad-l4",
+                          IP(src=I1, dst=R1, id=0x100) / UDP(sport=5000, dport=53, len=100) /
+                          Raw(b"napt-udp"),
+                          IP(src=I1, dst=R1, id=0x101) / UDP(sport=5000, dport=53, len=4) /
+                          Raw(b"napt-udp"))
+
+
+@case
+def unsupported_protocol():
+    return malformed_case("unsupported-protocol", "A GRE packet (protocol 47) and an ICMP "
+                          "timestamp request (type 13).", "unsupported",
+                          IP(src=I1, dst=R1, proto=47, id=0x100) / Raw(b"\0\0\x08\0" + b"x" * 20),
+                          IP(src=I1, dst=R1, id=0x101) / ICMP(type=13) / Raw(b"\0" * 12))
+
+
+@case
+def not_nat():
+    return malformed_case("not-nat", "A packet from an address in no inside prefix, and one "
+                          "between two inside hosts.", "not-nat",
+                          udp("10.9.9.9", 5000, R1, 53), udp(I1, 5000, I2, 53))
+
+
+@case
+def spoofed():
+    return malformed_case("spoofed", "A packet whose source is the external address.", "spoofed",
+                          udp(E, 5000, R1, 53))
+
+
+@case
+def udp_checksum_zero():
+    c = Case("udp-checksum-zero", "UDP datagrams without checksum (0) keep 0 both ways while "
+             "address and port change.", "behaviour.md 8; RFC 768, rfc-checklist F.50", ONE_PORT)
+    out = udp(I1, 5000, R1, 53)
+    out[UDP].chksum = 0
+    exp = udp(E, 50000, R1, 53)
+    exp[UDP].chksum = 0
+    reply, exp_reply = udp(R1, 53, E, 50000), udp(R1, 53, I1, 5000)
+    reply[UDP].chksum = exp_reply[UDP].chksum = 0
+    c.send(T0, out, exp)
+    c.send(T0 + 1, reply, exp_reply)
+    return c
+
+
+@case
+def tcp_wrong_checksum_kept():
+    good = TCP(bytes(tcp(I1, 40000, R1, 80, "S"))[20:]).chksum
+    wrong = (good + 0x1111) & 0xFFFF
+    want = rfc1624_update(wrong, words(I1, 40000), words(E, 50000))
+    # The same arithmetic on the right checksum must give what scapy computes: a check of
+    # the helper itself.
+    assert rfc1624_update(good, words(I1, 40000), words(E, 50000)) == \
+        TCP(bytes(tcp(E, 50000, R1, 80, "S"))[20:]).chksum
+    pkt, exp = tcp(I1, 40000, R1, 80, "S"), tcp(E, 50000, R1, 80, "S")
+    pkt[TCP].chksum, exp[TCP].chksum = wrong, want
+    c = Case("tcp-wrong-checksum-kept", "A SYN with a wrong TCP checksum: TCP checksums are not "
+             "checked but updated incrementally, so it leaves exactly as wrong (0x%04x becomes "
+             "0x%04x by RFC 1624 eqn 3)." % (wrong, want), "behaviour.md 2, 8; RFC 1624",
+             ONE_PORT)
+    c.send(T0, pkt, exp)
+    c.bad_checksums.append(1)
+    return c
+
+
+@case
+def udp_checksum_wraps_to_ffff():
+    # Choose the last payload word so that the translated datagram sums to 0xFFFF: its
+    # checksum computes to 0x0000 and must be sent as 0xFFFF.
+    base = bytes(udp(E, 5000, R1, 53, data=b"wrap\0\0"))
+    pseudo = base[12:20] + struct.pack("!BBH", 0, 17, len(base) - 20)
+    udp0 = base[20:26] + b"\0\0" + base[28:]
+    word = 0xFFFF - ones_sum(pseudo + udp0)
+    data = b"wrap" + struct.pack("!H", word)
+    exp = udp(E, 5000, R1, 53, data=data)
+    assert UDP(bytes(exp)[20:]).chksum == 0xFFFF
+    c = Case("udp-checksum-wraps-to-ffff", "A UDP datagram whose translated checksum computes to "
+             "0x0000 is sent with 0xFFFF (0 would mean no checksum).",
+             "behaviour.md 8; RFC 768, rfc-checklist F.49-50", BASE)
+    c.send(T0, udp(I1, 5000, R1, 53, data=data), exp)
+    return c
+
+
+@case
+def table_full():
+    c = Case("table-full", "max-sessions 2: a third flow is dropped and the two existing ones "
+             "are not evicted.", "behaviour.md 3 (max-sessions)", BASE + "max-sessions 2\n")
+    c.send(T0, udp(I1, 5000, R1, 53), udp(E, 5000, R1, 53))
+    c.send(T0 + 1, udp(I1, 5001, R1, 53), udp(E, 5001, R1, 53))
+    c.send(T0 + 2, udp(I1, 5002, R1, 53))
+    c.send(T0 + 3, udp(R1, 53, E, 5000), udp(R1, 53, I1, 5000))
+    c.expect("dropped table-full 1")
+    return c
+
+
+# ---- output ---------------------------------------------------------------------------
+
+
+def build_all():
+    cases = [fn() for fn in CASES]
+    for i, c in enumerate(cases):
+        c.dirname = "%02d-%s" % (i + 1, c.name)
+    return cases
+
+
+def write_case(c, outdir):
+    d = os.path.join(outdir, c.dirname)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "config"), "w") as f:
+        f.write(c.config)
+    replay_pcap.write(os.path.join(d, "in.pcap"), c.inputs)
+    replay_pcap.write(os.path.join(d, "expected.pcap"), c.outputs)
+    with open(os.path.join(d, "README"), "w") as f:
+        f.write("%s\n\nRule: %s.\n" % (c.what, c.rule))
+    lines = ["counter %s" % x for x in c.counters]
+    lines += ["bad-checksum-frame %d" % n for n in c.bad_checksums]
+    path = os.path.join(d, "checks")
+    if lines:
+        with open(path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+
+
+def write_index(cases, outdir):
+    with open(os.path.join(outdir, "README.md"), "w") as f:
+        f.write("# Replay fixtures\n\nGenerated by `tests/replay/gen_cases.py` from the rules "
+                "in docs/behaviour.md; each case is checked by `tests/replay/run_case.sh` "
+                "(napt-replay output compared byte for byte with expected.pcap). Files per "
+                "case: config, in.pcap, expected.pcap, README, and checks (counters "
+                "napt-replay must print, expected frames that keep a wrong checksum on "
+                "purpose).\n\n| case | what it shows | rule / RFC item |\n| --- | --- | --- |\n")
+        for c in cases:
+            f.write("| %s | %s | %s |\n" % (c.dirname, c.what, c.rule))
+
+
+def main(argv):
+    if len(argv) < 2:
+        sys.exit("usage: gen_cases.py OUTDIR [CASE...]")
+    outdir, wanted = argv[1], set(argv[2:])
+    cases = build_all()
+    unknown = wanted - {c.dirname for c in cases} - {c.name for c in cases}
+    if unknown:
+        sys.exit("gen_cases.py: no case %s" % ", ".join(sorted(unknown)))
+    for c in cases:
+        if not wanted or c.dirname in wanted or c.name in wanted:
+            write_case(c, outdir)
+    if not wanted:
+        write_index(cases, outdir)
+
+
+if __name__ == "__main__":
+    main(sys.argv)
