@@ -85,6 +85,12 @@ void nat_session_touch(struct nat_table *t, uint32_t idx, enum napt_timeout_clas
 void nat_session_remove(struct nat_table *t, uint32_t idx, bool expired);
 void nat_mapping_remove(struct nat_table *t, uint32_t idx);
 
+/* Whether a mapping still has a live session. Expired sessions met on the way are removed,
+ * and the mapping with them when none is left (then it returns false): a mapping whose
+ * sessions have all timed out must not admit or translate anything, even before the
+ * reaper reaches it. Newest sessions are at the head, so this stops early. */
+bool nat_mapping_live(struct nat_table *t, uint32_t idx, uint32_t now);
+
 /* Remove expired sessions, oldest first, at most `budget` of them; returns how many. */
 unsigned nat_table_expire(struct nat_table *t, uint32_t now, unsigned budget);
 bool nat_session_expired(const struct nat_table *t, const struct nat_session *s, uint32_t now);

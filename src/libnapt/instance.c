@@ -92,6 +92,23 @@ static void remove_mappings(struct napt *n, struct mapping_filter f)
 
 /* ---- rules ---- */
 
+/* Field by field: the structs have padding that parsers need not clear. */
+static bool forward_equal(const struct napt_forward *a, const struct napt_forward *b)
+{
+	return a->protos == b->protos && a->ext_lo == b->ext_lo && a->ext_hi == b->ext_hi &&
+	       a->in_addr == b->in_addr && a->in_lo == b->in_lo;
+}
+
+static bool prefixes_equal(const struct napt_config *a, const struct napt_config *b)
+{
+	if (a->n_inside != b->n_inside)
+		return false;
+	for (unsigned i = 0; i < a->n_inside; i++)
+		if (a->inside[i].addr != b->inside[i].addr || a->inside[i].len != b->inside[i].len)
+			return false;
+	return true;
+}
+
 int napt_forward_add(struct napt *n, const struct napt_forward *fwd, char *err, size_t errlen)
 {
 	if (forward_rules_add(&n->fwd, fwd, err, errlen) < 0)
@@ -113,7 +130,7 @@ int napt_forward_del(struct napt *n, uint8_t protos, uint16_t ext_port)
 	if (forward_rules_del(&n->fwd, protos, ext_port, &gone) < 0)
 		return -1;
 	for (unsigned i = 0; i < c->n_forwards; i++) {
-		if (!memcmp(&c->forwards[i], &gone, sizeof(gone))) {
+		if (forward_equal(&c->forwards[i], &gone)) {
 			memmove(&c->forwards[i], &c->forwards[i + 1],
 				(c->n_forwards - i - 1) * sizeof(gone));
 			c->n_forwards--;
@@ -176,8 +193,7 @@ static int check_fixed(const struct napt_config *old, const struct napt_config *
 	else if (old->n_external != new->n_external ||
 		 memcmp(old->external, new->external, old->n_external * sizeof(uint32_t)))
 		what = "external addresses";
-	else if (old->n_inside != new->n_inside ||
-		 memcmp(old->inside, new->inside, old->n_inside * sizeof(old->inside[0])))
+	else if (!prefixes_equal(old, new))
 		what = "inside prefixes";
 	if (!what)
 		return 0;
@@ -188,7 +204,7 @@ static int check_fixed(const struct napt_config *old, const struct napt_config *
 static bool has_forward(const struct napt_config *c, const struct napt_forward *f)
 {
 	for (unsigned i = 0; i < c->n_forwards; i++)
-		if (!memcmp(&c->forwards[i], f, sizeof(*f)))
+		if (forward_equal(&c->forwards[i], f))
 			return true;
 	return false;
 }

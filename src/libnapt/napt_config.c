@@ -11,8 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#define MAX_LINE   1024
-#define MAX_TOKENS 8
+#define MAX_LINE           1024
+#define MAX_TOKENS         8
 #define MAX_SESSIONS_LIMIT 16777216u
 
 /* One config line split on blanks, the comment removed. */
@@ -22,13 +22,14 @@ struct config_tokens {
 	unsigned n;
 };
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
-	va_list ap;
-
 	if (err && errlen) {
+		va_list ap;
+
 		va_start(ap, fmt);
 		vsnprintf(err, errlen, fmt, ap);
 		va_end(ap);
@@ -37,16 +38,16 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 }
 
 static const char *const behaviour_names[] = {
-	[NAPT_ENDPOINT_INDEPENDENT] = "endpoint-independent",
-	[NAPT_ADDRESS_DEPENDENT] = "address-dependent",
-	[NAPT_ADDRESS_AND_PORT_DEPENDENT] = "address-and-port-dependent",
+    [NAPT_ENDPOINT_INDEPENDENT] = "endpoint-independent",
+    [NAPT_ADDRESS_DEPENDENT] = "address-dependent",
+    [NAPT_ADDRESS_AND_PORT_DEPENDENT] = "address-and-port-dependent",
 };
 
 static const char *const timeout_names[NAPT_TIMEOUT_CLASSES] = {
-	[NAPT_TIMEOUT_UDP] = "udp",
-	[NAPT_TIMEOUT_TCP_ESTABLISHED] = "tcp-established",
-	[NAPT_TIMEOUT_TCP_TRANSITORY] = "tcp-transitory",
-	[NAPT_TIMEOUT_ICMP] = "icmp",
+    [NAPT_TIMEOUT_UDP] = "udp",
+    [NAPT_TIMEOUT_TCP_ESTABLISHED] = "tcp-established",
+    [NAPT_TIMEOUT_TCP_TRANSITORY] = "tcp-transitory",
+    [NAPT_TIMEOUT_ICMP] = "icmp",
 };
 
 const char *napt_behaviour_name(enum napt_behaviour b)
@@ -179,7 +180,7 @@ static uint32_t prefix_mask(unsigned len)
 
 static int parse_prefix(const char *s, struct napt_prefix *p, char *err, size_t errlen)
 {
-	char buf[64], net[INET_ADDRSTRLEN];
+	char buf[64];
 	char *slash;
 	uint32_t len, addr;
 
@@ -195,9 +196,13 @@ static int parse_prefix(const char *s, struct napt_prefix *p, char *err, size_t 
 	p->len = (uint8_t)len;
 	p->mask = prefix_mask(len);
 	p->addr = addr & p->mask;
-	if (p->addr != addr)
-		return fail(err, errlen, "inside prefix %s has host bits set (the network is %s/%u)",
-			    s, addr_text(p->addr, net), len);
+	if (p->addr != addr) {
+		char net[INET_ADDRSTRLEN];
+
+		return fail(err, errlen,
+			    "inside prefix %s has host bits set (the network is %s/%u)", s,
+			    addr_text(p->addr, net), len);
+	}
 	return 0;
 }
 
@@ -317,7 +322,7 @@ int napt_forward_format(const struct napt_forward *fwd, char *buf, size_t len)
 		n = snprintf(buf, len, "%s %s:%u", key, addr, fwd->in_lo);
 	else
 		n = snprintf(buf, len, "%s %s:%u-%u", key, addr, fwd->in_lo,
-			     fwd->in_lo + (fwd->ext_hi - fwd->ext_lo));
+			     (unsigned)fwd->in_lo + fwd->ext_hi - fwd->ext_lo);
 	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
@@ -377,7 +382,8 @@ static int kw_inside(struct napt_config *cfg, char **v, char *err, size_t errlen
 	if (parse_prefix(v[0], &p, err, errlen) < 0)
 		return -1;
 	if (cfg->n_inside == NAPT_MAX_INSIDE)
-		return fail(err, errlen, "too many 'inside' prefixes (at most %d)", NAPT_MAX_INSIDE);
+		return fail(err, errlen, "too many 'inside' prefixes (at most %d)",
+			    NAPT_MAX_INSIDE);
 	cfg->inside[cfg->n_inside++] = p;
 	return 0;
 }
@@ -505,23 +511,23 @@ static int kw_mtu(struct napt_config *cfg, char **v, char *err, size_t errlen)
 }
 
 static const struct config_keyword keywords[] = {
-	{"inside", 1, "a prefix like 192.168.1.0/24", kw_inside},
-	{"external", 1, "an IPv4 address", kw_external},
-	{"port-range", 1, "LOW-HIGH, like 1024-65535", kw_port_range},
-	{"mapping", 1, "a behaviour", kw_mapping},
-	{"filtering", 1, "a behaviour", kw_filtering},
-	{"port-preservation", 1, "yes or no", kw_port_preservation},
-	{"timeout", 2, "a class and seconds, like 'timeout udp 300'", kw_timeout},
-	{"forward", 3, FORWARD_USAGE, kw_forward},
-	{"dmz", 1, "an IPv4 address or none", kw_dmz},
-	{"max-sessions", 1, "a number", kw_max_sessions},
-	{"tun", 1, "an interface name", kw_tun},
-	{"lan-interface", 1, "an interface name", kw_lan},
-	{"wan-interface", 1, "an interface name", kw_wan},
-	{"control", 1, "a socket path", kw_control},
-	{"state", 1, "a file path", kw_state},
-	{"manage-routes", 1, "yes or no", kw_manage_routes},
-	{"mtu", 1, "a number", kw_mtu},
+    {"inside", 1, "a prefix like 192.168.1.0/24", kw_inside},
+    {"external", 1, "an IPv4 address", kw_external},
+    {"port-range", 1, "LOW-HIGH, like 1024-65535", kw_port_range},
+    {"mapping", 1, "a behaviour", kw_mapping},
+    {"filtering", 1, "a behaviour", kw_filtering},
+    {"port-preservation", 1, "yes or no", kw_port_preservation},
+    {"timeout", 2, "a class and seconds, like 'timeout udp 300'", kw_timeout},
+    {"forward", 3, FORWARD_USAGE, kw_forward},
+    {"dmz", 1, "an IPv4 address or none", kw_dmz},
+    {"max-sessions", 1, "a number", kw_max_sessions},
+    {"tun", 1, "an interface name", kw_tun},
+    {"lan-interface", 1, "an interface name", kw_lan},
+    {"wan-interface", 1, "an interface name", kw_wan},
+    {"control", 1, "a socket path", kw_control},
+    {"state", 1, "a file path", kw_state},
+    {"manage-routes", 1, "yes or no", kw_manage_routes},
+    {"mtu", 1, "a number", kw_mtu},
 };
 
 int napt_config_parse_line(struct napt_config *cfg, const char *line, char *err, size_t errlen)
@@ -541,8 +547,8 @@ int napt_config_parse_line(struct napt_config *cfg, const char *line, char *err,
 	if (t.n - 1 < kw->n_values)
 		return fail(err, errlen, "'%s' needs %s", kw->name, kw->usage);
 	if (t.n - 1 > kw->n_values)
-		return fail(err, errlen, "trailing garbage '%s' after '%s'", t.tok[kw->n_values + 1],
-			    kw->name);
+		return fail(err, errlen, "trailing garbage '%s' after '%s'",
+			    t.tok[kw->n_values + 1], kw->name);
 	return kw->apply(cfg, &t.tok[1], err, errlen);
 }
 
@@ -629,11 +635,8 @@ static int check_forwards(const struct napt_config *cfg, struct config_fault *f,
 	return 0;
 }
 
-static int validate(const struct napt_config *cfg, struct config_fault *f, char *err,
-		    size_t errlen)
+static int validate(const struct napt_config *cfg, struct config_fault *f, char *err, size_t errlen)
 {
-	char a[INET_ADDRSTRLEN];
-
 	blame(f, ITEM_NONE, 0, ITEM_NONE, 0);
 	if (cfg->n_inside == 0)
 		return fail(err, errlen, "no 'inside' prefix: at least one is needed");
@@ -642,6 +645,8 @@ static int validate(const struct napt_config *cfg, struct config_fault *f, char 
 	if (check_external(cfg, f, err, errlen) < 0 || check_forwards(cfg, f, err, errlen) < 0)
 		return -1;
 	if (cfg->has_dmz && inside_index(cfg, cfg->dmz) < 0) {
+		char a[INET_ADDRSTRLEN];
+
 		blame(f, ITEM_DMZ, 0, ITEM_NONE, 0);
 		return fail(err, errlen, "dmz host %s is in no 'inside' prefix",
 			    addr_text(cfg->dmz, a));
@@ -673,8 +678,8 @@ struct config_counts {
 
 static struct config_counts counts_of(const struct napt_config *cfg)
 {
-	return (struct config_counts){cfg->n_inside, cfg->n_external, cfg->n_forwards,
-				      cfg->has_dmz, cfg->dmz};
+	return (struct config_counts){cfg->n_inside, cfg->n_external, cfg->n_forwards, cfg->has_dmz,
+				      cfg->dmz};
 }
 
 static void note_lines(const struct config_counts *before, const struct napt_config *cfg,

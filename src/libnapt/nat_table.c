@@ -428,6 +428,24 @@ void nat_session_remove(struct nat_table *t, uint32_t idx, bool expired)
 		nat_mapping_remove(t, mapping);
 }
 
+bool nat_mapping_live(struct nat_table *t, uint32_t idx, uint32_t now)
+{
+	uint32_t i = t->mappings[idx].sessions;
+
+	while (i) {
+		uint32_t next = t->sessions[i].sib_next;
+		bool last = t->mappings[idx].n_sessions == 1;
+
+		if (!nat_session_expired(t, &t->sessions[i], now))
+			return true;
+		nat_session_remove(t, i, true);
+		if (last)
+			return false;
+		i = next;
+	}
+	return false;
+}
+
 unsigned nat_table_expire(struct nat_table *t, uint32_t now, unsigned budget)
 {
 	unsigned done = 0;

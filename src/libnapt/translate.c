@@ -248,6 +248,8 @@ static enum napt_drop_reason outbound_session(struct napt *n, const struct ipv4_
 		return NAPT_DROP_NO_MAPPING;
 	mkey = mapping_key(n, &flow);
 	m = nat_mapping_find_in(n->table, &mkey);
+	if (m && !nat_mapping_live(n->table, m, now))
+		m = 0;
 	if (!m)
 		m = new_outbound_mapping(n, &flow, &why);
 	if (m)
@@ -268,7 +270,8 @@ static void track_tcp(struct napt *n, uint32_t sidx, const struct ipv4_view *v, 
 /* ---- inbound (section 4) ---- */
 
 /* RFC 4787 section 5: may a packet from rem_addr open a session on this mapping? */
-static bool filter_admits(const struct napt *n, const struct nat_mapping *m, uint32_t rem_addr)
+static bool filter_admits(const struct napt *n, const struct nat_mapping *m, uint32_t rem_addr,
+			  uint32_t now)
 {
 	if (m->origin != NAPT_ORIGIN_OUTBOUND)
 		return true; /* forwards and the DMZ are open doors by definition */
@@ -276,9 +279,12 @@ static bool filter_admits(const struct napt *n, const struct nat_mapping *m, uin
 	case NAPT_ENDPOINT_INDEPENDENT:
 		return true;
 	case NAPT_ADDRESS_DEPENDENT:
-		for (uint32_t i = m->sessions; i; i = nat_session_at(n->table, i)->sib_next)
-			if (nat_session_at(n->table, i)->rem_addr == rem_addr)
+		for (uint32_t i = m->sessions; i; i = nat_session_at(n->table, i)->sib_next) {
+			const struct nat_session *s = nat_session_at(n->table, i);
+
+			if (s->rem_addr == rem_addr && !nat_session_expired(n->table, s, now))
 				return true;
+		}
 		return false;
 	default:
 		return false; /* APDF: only an existing session admits, found before */
@@ -333,7 +339,9 @@ static enum napt_drop_reason inbound_session(struct napt *n, const struct ipv4_v
 	if (v->proto == IPPROTO_ICMP && v->icmp_type != ICMP_ECHO)
 		return NAPT_DROP_NO_MAPPING; /* echo replies match sessions only */
 	m = nat_mapping_find_out(n->table, &mkey);
-	if (m && !filter_admits(n, nat_mapping_at(n->table, m), flow.rem_addr))
+	if (m && !nat_mapping_live(n->table, m, now))
+		m = 0;
+	if (m && !filter_admits(n, nat_mapping_at(n->table, m), flow.rem_addr, now))
 		return NAPT_DROP_FILTERED;
 	if (!m) {
 		/* Decide first whether anything would take it: no state for the unsolicited. */

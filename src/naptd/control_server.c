@@ -83,18 +83,24 @@ static void client_write(struct control_server *cs, struct control_client *cl)
 	client_close(cs, cl);
 }
 
-/* Rule changes go to the log, so the administrator can trace who changed what. */
+/* Rule changes go to the log, so the administrator can trace who changed what; a request is
+ * logged with its non-printable bytes as '?', cut at a NUL or at 200 characters. */
 static void log_change(const struct control_client *cl, size_t len)
 {
 	static const char *const quiet[] = {"show ", "json show ", "help", "json help"};
+	char req[201];
 	for (size_t i = 0; i < sizeof(quiet) / sizeof(quiet[0]); i++) {
-		if (strncmp(cl->req, quiet[i], strlen(quiet[i])) == 0)
+		if (len >= strlen(quiet[i]) && memcmp(cl->req, quiet[i], strlen(quiet[i])) == 0)
 			return;
+	}
+	snprintf(req, sizeof(req), "%.*s", (int)len, cl->req);
+	for (char *p = req; *p; p++) {
+		if (*p < 0x20 || *p > 0x7e)
+			*p = '?';
 	}
 	const char *nl = memchr(cl->answer.text, '\n', cl->answer.len);
 	int alen = nl ? (int)(nl - cl->answer.text) : 0;
-	daemon_log(LOG_NOTICE, "control: %.*s: %.*s", (int)(len > 200 ? 200 : len), cl->req, alen,
-		   cl->answer.text);
+	daemon_log(LOG_NOTICE, "control: %s: %.*s", req, alen, cl->answer.text);
 }
 
 static void client_answer(struct control_server *cs, struct control_client *cl, size_t len)

@@ -11,6 +11,7 @@ naptctl never would: binary, over-long, unfinished requests, and many clients at
   control_client.py SOCKET many N TEXT      N connections opened first, then TEXT sent on
                                             each, print how many answers start with "ok"
   control_client.py SOCKET flood N          N silent connections, print how many were refused
+  control_client.py SOCKET slow TEXT        send TEXT, wait 2 s before reading, print the answer
 """
 import socket
 import sys
@@ -86,6 +87,11 @@ def main():
             except BlockingIOError:
                 pass
         print(refused)
+    elif mode == "slow":
+        s = connect(path)
+        s.sendall(sys.argv[3].encode() + b"\n")
+        time.sleep(2)  # the answer outgrows the socket buffer: naptd must wait for room
+        sys.stdout.write(answer(s).decode())
     else:
         sys.exit("unknown mode " + mode)
 

@@ -10,7 +10,7 @@
 # topo_up_extra is lib.sh's topo_up with a trap that also removes these namespaces.
 # Helpers: ctl (naptctl on the test's socket), stat_value, wait_listen, wait_until.
 
-# shellcheck source=tests/netns/lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 LAN2_IP=192.168.77.3
@@ -29,7 +29,7 @@ extra_down() {
 	for ns in "$NS_LAN2" "$NS_FAR"; do
 		[ -n "$ns" ] && ip netns del "$ns" 2>/dev/null
 	done
-	NS_LAN2= NS_FAR=
+	NS_LAN2='' NS_FAR=''
 }
 
 # topo_up, then a trap that runs topo_down (it stops naptd and the background programs,
@@ -70,6 +70,22 @@ far_up() {
 	ip -n "$NS_FAR" route add default via "$WAN_FAR_IP"
 	# Translated packets leave rtr by its main table: tell it where 203.0.113.0/24 is.
 	ip -n "$NS_RTR" route add "$FAR_NET" via "$WAN_IP"
+}
+
+# http_serve NS ADDR PORT DIR LOG: a static HTTP server in the background; LOG gets one
+# line per request, the client's address first. Not `python3 -m http.server`: it looks up
+# the name of its address (getfqdn) before it listens, and in a namespace whose default
+# route leads into the NAT that DNS query waits for its timeout.
+http_serve() {
+	bg "$1" "$5" "$PY" -c '
+import functools, http.server, socketserver, sys
+class Server(socketserver.ThreadingTCPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[3])
+Server((sys.argv[1], int(sys.argv[2])), handler).serve_forever()
+' "$2" "$3" "$4"
+	wait_listen "$1" tcp "$2:$3"
 }
 
 # ctl ARGS...: naptctl in rtr on the socket naptd_config names.

@@ -8,6 +8,7 @@
 #    refused politely; 20 clients at once are all answered;
 #  - SIGHUP and "naptctl reload" with a broken config keep the old config and the daemon.
 set -u
+# shellcheck source=tests/netns/lib.sh
 . "$(dirname "$0")/lib.sh"
 CLIENT="$PY $(cd "$(dirname "$0")" && pwd)/control_client.py"
 
@@ -52,6 +53,7 @@ check_forwards_work() {
 
 topo_up
 SOCK=$TOPO_DIR/naptd.sock
+# shellcheck disable=SC2119 # the config needs no extra lines
 naptd_config >"$TOPO_DIR/naptd.conf"
 echo hello-from-lan >"$TOPO_DIR/hello.txt"
 
@@ -126,7 +128,7 @@ echo "ok: forwards kept across kill -9"
 # --- bad requests while traffic flows ---
 in_lan ping -c 40 -i 0.1 -W 2 "$WAN_IP" >"$TOPO_DIR/ping.log" 2>&1 &
 ping_pid=$!
-hex() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n'; }
+hex() { printf '%s' "$1" | od -An -v -tx1 | tr -d ' \n'; }
 long=$(head -c 5000 /dev/zero | tr '\0' a)
 for req in "$(hex $'bogus command\n')" "$(hex $'\n')" "$(hex $'show\x01stats\n')" \
 	"00ff10fe0a" "$(hex "$long")" "$(hex $'show sessions sctp\n')" \
@@ -137,10 +139,14 @@ done
 [ "$($CLIENT "$SOCK" halfclose "show stats")" = ok ] || fail "request ended by EOF not answered"
 $CLIENT "$SOCK" hangup "show sta" || fail "hang-up client failed"
 t=$($CLIENT "$SOCK" silent) || fail "silent client failed"
-[ "$t" -ge 4 ] && [ "$t" -le 8 ] || fail "a silent client was dropped after $t s, not about 5"
+if [ "$t" -lt 4 ] || [ "$t" -gt 8 ]; then
+	fail "a silent client was dropped after $t s, not about 5"
+fi
 out=$(ctl bogus 2>&1)
-[ $? = 1 ] && [ "$out" = "naptctl: unknown command 'bogus' (try: help)" ] ||
-	fail "naptctl bogus: '$out'"
+rc=$?
+if [ $rc != 1 ] || [ "$out" != "naptctl: unknown command 'bogus' (try: help)" ]; then
+	fail "naptctl bogus: exit $rc, '$out'"
+fi
 wait "$ping_pid" || fail "ping failed during bad requests: $(cat "$TOPO_DIR/ping.log")"
 grep -q " 0% packet loss" "$TOPO_DIR/ping.log" || fail "ping lost packets: $(tail -2 "$TOPO_DIR/ping.log")"
 kill -0 "$NAPTD_PID" || fail "naptd died"
@@ -162,6 +168,20 @@ r=$($CLIENT "$SOCK" flood 70) || fail "flood client failed"
 [ "$r" = 6 ] || fail "$r of 70 silent clients refused, expected 70 - 64 = 6"
 ctl show stats >/dev/null || fail "no answer after the flood"
 echo "ok: 20 clients at once all answered; clients beyond 64 refused politely"
+
+# --- an answer larger than the socket buffer, to a slow reader ---
+in_lan "$PY" -c '
+import socket, sys
+for port in range(20000, 23000):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((sys.argv[1], port))
+    s.sendto(b"x", (sys.argv[2], 9))
+    s.close()' "$LAN_IP" "$WAN_IP" || fail "could not send 3000 datagrams"
+$CLIENT "$SOCK" slow "show sessions udp inside $LAN_IP" >"$TOPO_DIR/big.txt" ||
+	fail "slow reader failed"
+n=$(grep -Ec "^udp +$LAN_IP:2[0-2][0-9]{3} .* $WAN_IP:9 " "$TOPO_DIR/big.txt")
+[ "$n" = 3000 ] || fail "slow reader got $n of 3000 sessions ($(wc -c <"$TOPO_DIR/big.txt") bytes)"
+echo "ok: a $(wc -c <"$TOPO_DIR/big.txt")-byte answer reached a slow reader whole"
 
 # --- a broken config is refused, the old one stays ---
 before=$(ctl show config) || fail "show config failed"

@@ -788,7 +788,7 @@ def unsupported_protocol():
     return malformed_case("unsupported-protocol", "A GRE packet (protocol 47) and an ICMP "
                           "timestamp request (type 13).", "unsupported",
                           IP(src=I1, dst=R1, proto=47, id=0x100) / Raw(b"\0\0\x08\0" + b"x" * 20),
-                          IP(src=I1, dst=R1, id=0x101) / ICMP(type=13) / Raw(b"\0" * 12))
+                          IP(src=I1, dst=R1, id=0x101) / ICMP(type=13, ts_ori=0, ts_rx=0, ts_tx=0))
 
 
 @case

@@ -47,7 +47,9 @@ static size_t ihl_of(const uint8_t *ip)
 
 static size_t l4_csum_field(uint8_t proto)
 {
-	return proto == IPPROTO_TCP ? TCP_OFF_CSUM : proto == IPPROTO_UDP ? UDP_OFF_CSUM : ICMP_OFF_CSUM;
+	return proto == IPPROTO_TCP   ? TCP_OFF_CSUM
+	       : proto == IPPROTO_UDP ? UDP_OFF_CSUM
+				      : ICMP_OFF_CSUM;
 }
 
 /* The checksum of p[0..len) with the (even-offset) checksum field taken as zero. */
@@ -124,9 +126,8 @@ static void put_l4_header(uint8_t *l4, const struct pb_spec *s, size_t len)
 	case IPPROTO_TCP:
 		put16(l4, s->sport);
 		put16(l4 + 2, s->dport);
-		put16(l4 + 4, 0x1234);
-		put16(l4 + 6, s->sport); /* sequence and ack numbers: arbitrary but fixed */
-		put16(l4 + 10, s->dport);
+		put16(l4 + 4, 0x1234); /* sequence and ack numbers: arbitrary but fixed */
+		put16(l4 + 10, 0x5678);
 		l4[12] = (TCP_MIN_HDR / 4) << 4;
 		l4[13] = s->tcp_flags;
 		put16(l4 + 14, 65535);
@@ -156,7 +157,8 @@ size_t pb_build(uint8_t *buf, const struct pb_spec *s)
 {
 	size_t ihl = IPV4_MIN_HDR + s->opt_len;
 	size_t n = l4_len(s);
-	size_t hdr = n - (s->proto == IPPROTO_ICMP && icmp_is_error(s->icmp_type) ? 0 : s->payload_len);
+	size_t hdr =
+	    n - (s->proto == IPPROTO_ICMP && icmp_is_error(s->icmp_type) ? 0 : s->payload_len);
 
 	if (ihl + n > PB_MAX || s->opt_len % 4 || s->opt_len > 40)
 		abort();
@@ -218,7 +220,7 @@ const char *pb_checksums_wrong(const uint8_t *ip, size_t len)
 	if (ip[9] != IPPROTO_TCP && ip[9] != IPPROTO_UDP && ip[9] != IPPROTO_ICMP)
 		return NULL;
 	if (!l4_csum_ok(ip))
-		return ip[9] == IPPROTO_TCP ? "tcp checksum"
+		return ip[9] == IPPROTO_TCP   ? "tcp checksum"
 		       : ip[9] == IPPROTO_UDP ? "udp checksum"
 					      : "icmp checksum";
 	if (ip[9] == IPPROTO_ICMP && icmp_is_error(l4[0]))
@@ -231,13 +233,13 @@ const char *pb_checksums_wrong(const uint8_t *ip, size_t len)
 static size_t valid_udp(uint8_t *buf, uint8_t opt_len)
 {
 	struct pb_spec s = {
-		.proto = IPPROTO_UDP,
-		.src = pb_addr(PB_INSIDE_HOST),
-		.dst = pb_addr(PB_REMOTE_HOST),
-		.sport = 5000,
-		.dport = 53,
-		.payload_len = 20,
-		.opt_len = opt_len,
+	    .proto = IPPROTO_UDP,
+	    .src = pb_addr(PB_INSIDE_HOST),
+	    .dst = pb_addr(PB_REMOTE_HOST),
+	    .sport = 5000,
+	    .dport = 53,
+	    .payload_len = 20,
+	    .opt_len = opt_len,
 	};
 
 	return pb_build(buf, &s);
@@ -246,15 +248,15 @@ static size_t valid_udp(uint8_t *buf, uint8_t opt_len)
 static size_t build_proto(uint8_t *buf, uint8_t proto, uint16_t payload_len, uint16_t frag)
 {
 	struct pb_spec s = {
-		.proto = proto,
-		.src = pb_addr(PB_INSIDE_HOST),
-		.dst = pb_addr(PB_REMOTE_HOST),
-		.sport = 5000,
-		.dport = 80,
-		.tcp_flags = TCP_SYN,
-		.icmp_type = ICMP_ECHO,
-		.payload_len = payload_len,
-		.frag = frag,
+	    .proto = proto,
+	    .src = pb_addr(PB_INSIDE_HOST),
+	    .dst = pb_addr(PB_REMOTE_HOST),
+	    .sport = 5000,
+	    .dport = 80,
+	    .tcp_flags = TCP_SYN,
+	    .icmp_type = ICMP_ECHO,
+	    .payload_len = payload_len,
+	    .frag = frag,
 	};
 
 	return pb_build(buf, &s);
@@ -409,25 +411,25 @@ static size_t m_tcp_first_fragment_short(uint8_t *buf)
 }
 
 const struct pb_malformed pb_malformed_cases[] = {
-	{"19 bytes", NAPT_DROP_TRUNCATED, m_19_bytes},
-	{"shorter than total length", NAPT_DROP_TRUNCATED, m_short_of_total},
-	{"version 6", NAPT_DROP_BAD_VERSION, m_version6},
-	{"ihl 4", NAPT_DROP_BAD_IHL, m_ihl4},
-	{"ihl past the packet", NAPT_DROP_BAD_IHL, m_ihl_past_packet},
-	{"total length below ihl", NAPT_DROP_BAD_TOTAL_LEN, m_total_below_ihl},
-	{"ip checksum", NAPT_DROP_BAD_IP_CSUM, m_ip_csum},
-	{"ip checksum over options", NAPT_DROP_BAD_IP_CSUM, m_ip_csum_options},
-	{"tcp 19 bytes", NAPT_DROP_BAD_L4, m_tcp_19_bytes},
-	{"tcp data offset 4", NAPT_DROP_BAD_L4, m_tcp_offset4},
-	{"tcp data offset past the packet", NAPT_DROP_BAD_L4, m_tcp_offset_past},
-	{"udp length 7", NAPT_DROP_BAD_L4, m_udp_length7},
-	{"udp length past the payload", NAPT_DROP_BAD_L4, m_udp_length_past},
-	{"icmp 7 bytes", NAPT_DROP_BAD_L4, m_icmp_7_bytes},
-	{"icmp checksum", NAPT_DROP_BAD_ICMP_CSUM, m_icmp_csum},
-	{"protocol 47", NAPT_DROP_UNSUPPORTED, m_gre},
-	{"icmp timestamp", NAPT_DROP_UNSUPPORTED, m_icmp_timestamp},
-	{"udp first fragment of 4 bytes", NAPT_DROP_FIRST_FRAG_SHORT, m_udp_first_fragment_short},
-	{"tcp first fragment of 12 bytes", NAPT_DROP_FIRST_FRAG_SHORT, m_tcp_first_fragment_short},
+    {"19 bytes", NAPT_DROP_TRUNCATED, m_19_bytes},
+    {"shorter than total length", NAPT_DROP_TRUNCATED, m_short_of_total},
+    {"version 6", NAPT_DROP_BAD_VERSION, m_version6},
+    {"ihl 4", NAPT_DROP_BAD_IHL, m_ihl4},
+    {"ihl past the packet", NAPT_DROP_BAD_IHL, m_ihl_past_packet},
+    {"total length below ihl", NAPT_DROP_BAD_TOTAL_LEN, m_total_below_ihl},
+    {"ip checksum", NAPT_DROP_BAD_IP_CSUM, m_ip_csum},
+    {"ip checksum over options", NAPT_DROP_BAD_IP_CSUM, m_ip_csum_options},
+    {"tcp 19 bytes", NAPT_DROP_BAD_L4, m_tcp_19_bytes},
+    {"tcp data offset 4", NAPT_DROP_BAD_L4, m_tcp_offset4},
+    {"tcp data offset past the packet", NAPT_DROP_BAD_L4, m_tcp_offset_past},
+    {"udp length 7", NAPT_DROP_BAD_L4, m_udp_length7},
+    {"udp length past the payload", NAPT_DROP_BAD_L4, m_udp_length_past},
+    {"icmp 7 bytes", NAPT_DROP_BAD_L4, m_icmp_7_bytes},
+    {"icmp checksum", NAPT_DROP_BAD_ICMP_CSUM, m_icmp_csum},
+    {"protocol 47", NAPT_DROP_UNSUPPORTED, m_gre},
+    {"icmp timestamp", NAPT_DROP_UNSUPPORTED, m_icmp_timestamp},
+    {"udp first fragment of 4 bytes", NAPT_DROP_FIRST_FRAG_SHORT, m_udp_first_fragment_short},
+    {"tcp first fragment of 12 bytes", NAPT_DROP_FIRST_FRAG_SHORT, m_tcp_first_fragment_short},
 };
 
 const unsigned pb_malformed_count = sizeof(pb_malformed_cases) / sizeof(pb_malformed_cases[0]);

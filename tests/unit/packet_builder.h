@@ -18,22 +18,22 @@
 
 /* What to build. Addresses network order, ports host order. */
 struct pb_spec {
-	uint8_t proto;		/* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP or any other */
+	uint8_t proto; /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP or any other */
 	uint32_t src, dst;
-	uint16_t sport, dport;	/* ICMP echo: sport is the identifier */
+	uint16_t sport, dport; /* ICMP echo: sport is the identifier */
 	uint8_t tcp_flags;
-	uint8_t icmp_type;	/* echo (8, 0) or error (3, 11, 12) */
+	uint8_t icmp_type; /* echo (8, 0) or error (3, 11, 12) */
 	uint8_t icmp_code;
-	uint16_t mtu;		/* ICMP 3/4: next-hop MTU (RFC 1191) */
-	const uint8_t *quote;	/* ICMP error: the quoted packet */
+	uint16_t mtu;         /* ICMP 3/4: next-hop MTU (RFC 1191) */
+	const uint8_t *quote; /* ICMP error: the quoted packet */
 	size_t quote_len;
-	uint8_t opt_len;	/* bytes of IP options: a multiple of 4, at most 40 */
-	uint16_t payload_len;	/* TCP/UDP/echo data bytes: seed, seed+1, ... */
+	uint8_t opt_len;      /* bytes of IP options: a multiple of 4, at most 40 */
+	uint16_t payload_len; /* TCP/UDP/echo data bytes: seed, seed+1, ... */
 	uint8_t payload_seed;
 	uint16_t ip_id;
-	uint16_t frag;		/* flags and offset field (host order): 0x2000 MF */
-	uint8_t ttl;		/* 0 means 64 */
-	bool udp_no_csum;	/* UDP checksum 0: none (RFC 768) */
+	uint16_t frag;    /* flags and offset field (host order): 0x2000 MF */
+	uint8_t ttl;      /* 0 means 64 */
+	bool udp_no_csum; /* UDP checksum 0: none (RFC 768) */
 };
 
 /* Writes the packet into buf (PB_MAX bytes) and returns its length. */

@@ -153,9 +153,9 @@ END_TEST
 START_TEST(forward_format_round_trip)
 {
 	static const char *const texts[] = {
-		"tcp 8080 192.168.1.10:80",
-		"udp 5000-5010 192.168.1.20:6000-6010",
-		"both 1 10.0.0.1:65535",
+	    "tcp 8080 192.168.1.10:80",
+	    "udp 5000-5010 192.168.1.20:6000-6010",
+	    "both 1 10.0.0.1:65535",
 	};
 	struct napt_forward f;
 	char buf[64];
@@ -207,9 +207,9 @@ END_TEST
 START_TEST(timeout_class_names)
 {
 	for (int c = 0; c < NAPT_TIMEOUT_CLASSES; c++)
-		ck_assert_int_eq(napt_timeout_class_parse(
-					 napt_timeout_class_name((enum napt_timeout_class)c)),
-				 c);
+		ck_assert_int_eq(
+		    napt_timeout_class_parse(napt_timeout_class_name((enum napt_timeout_class)c)),
+		    c);
 	ck_assert_int_eq(napt_timeout_class_parse("tcp"), -1);
 	ck_assert_str_eq(napt_behaviour_name(NAPT_ADDRESS_DEPENDENT), "address-dependent");
 	ck_assert_str_eq(napt_behaviour_name(NAPT_ADDRESS_AND_PORT_DEPENDENT),
@@ -273,7 +273,8 @@ END_TEST
 
 START_TEST(whole_file_errors)
 {
-	parse_fails("external 203.0.113.10\n", "t.conf: no 'inside' prefix: at least one is needed");
+	parse_fails("external 203.0.113.10\n",
+		    "t.conf: no 'inside' prefix: at least one is needed");
 	parse_fails("inside 192.168.1.0/24\n",
 		    "t.conf: no 'external' address: at least one is needed");
 	parse_fails("inside 192.168.0.0/16\n\nexternal 192.168.1.1\n",

@@ -1,0 +1,348 @@
+#!/usr/bin/env bash
+# bench-e2e.sh [on|off] -- naptd side by side with the kernel's NAT, on real devices.
+#
+# Builds one topology in network namespaces of its own three times: plain routing (the
+# ceiling), the kernel's nftables masquerade (plus a dnat rule for the forward), then naptd.
+#
+#   lan  eth0 192.168.77.2/24                      (iperf3 client and server, wrk)
+#   rtr  lan0 192.168.77.1/24, wan0 198.51.100.1/24 (kernel NAT, or naptd external .10)
+#   wan  eth0 198.51.100.2/24                      (iperf3 client and server, nginx)
+#
+# Each is measured with: iperf3 TCP LAN->WAN, iperf3 TCP WAN->LAN through a forward of port
+# 5201, iperf3 UDP with 64-byte payloads (packets/s received, loss), new TCP connections
+# per second (wrk with "Connection: close" against nginx), each DURATION seconds (default
+# 10), and the CPU: the whole machine's (from /proc/stat, % of one core) and naptd's (from
+# /proc/PID/stat). Argument: veth offloads on (default) or off (ethtool -K tso/gso/gro off).
+# Prints one table (figure x routing / kernel / naptd, ratio naptd/kernel) and one machine
+# line per figure: "e2e offload=on mode=naptd case=tcp-out value=9.41 unit=gbit/s cpu=..."
+#
+# Needs root, iperf3, nftables, ethtool, curl, wrk, nginx (nginx-light); naptd from
+# $BUILD_DIR (default: the current directory). Exits 0 when every figure was measured.
+set -euo pipefail
+
+OFFLOAD=${1:-on}
+DURATION=${DURATION:-10}
+BUILD_DIR=${BUILD_DIR:-$PWD}
+NAPTD=$BUILD_DIR/naptd
+PY=/usr/bin/python3 # Debian's, whatever python3 is first on PATH
+
+LAN_IP=192.168.77.2
+RTR_LAN_IP=192.168.77.1
+RTR_WAN_IP=198.51.100.1
+WAN_IP=198.51.100.2
+EXT_IP=198.51.100.10 # naptd's external address, in the WAN subnet (proxy neighbour)
+INSIDE=192.168.77.0/24
+PORT=5201
+
+case $OFFLOAD in on | off) ;; *) echo "usage: $0 [on|off]" >&2; exit 2 ;; esac
+[ "$(id -u)" = 0 ] || { echo "bench-e2e.sh: needs root" >&2; exit 2; }
+for t in ip iperf3 nft ethtool curl wrk nginx "$PY"; do
+	command -v "$t" >/dev/null || { echo "bench-e2e.sh: $t missing (run.sh deps)" >&2; exit 2; }
+done
+
+id=$$$RANDOM
+NS_LAN=be-lan-$id NS_RTR=be-rtr-$id NS_WAN=be-wan-$id
+WORK=$(mktemp -d /tmp/napt-bench-e2e.XXXXXX)
+PIDS=()
+NAPTD_PID=
+
+# stop PID: SIGTERM, 5 s, then SIGKILL. Only processes this script started.
+stop() {
+	local pid=$1 i
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for ((i = 0; i < 50; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+topo_down() {
+	local pid ns
+	[ -n "$NAPTD_PID" ] && stop "$NAPTD_PID"
+	NAPTD_PID=
+	for pid in "${PIDS[@]}"; do
+		stop "$pid"
+	done
+	PIDS=()
+	for ns in "$NS_LAN" "$NS_RTR" "$NS_WAN"; do
+		ip netns del "$ns" 2>/dev/null || true
+	done
+}
+
+cleanup() {
+	topo_down
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+in_lan() { ip netns exec "$NS_LAN" "$@"; }
+in_rtr() { ip netns exec "$NS_RTR" "$@"; }
+in_wan() { ip netns exec "$NS_WAN" "$@"; }
+
+# bg NS LOG CMD...: CMD in namespace NS in the background, stopped by topo_down.
+bg() {
+	local ns=$1 log=$2
+	shift 2
+	ip netns exec "$ns" "$@" >"$log" 2>&1 &
+	PIDS+=($!)
+}
+
+ns_new() {
+	ip netns add "$1"
+	ip -n "$1" link set lo up
+	# New namespaces copy the host's rp_filter (design notes).
+	ip netns exec "$1" sysctl -qw net.ipv4.conf.all.rp_filter=0 \
+		net.ipv4.conf.default.rp_filter=0
+}
+
+# The same topology for every mode, created inside the namespaces only.
+topo_up() {
+	local dev
+	ns_new "$NS_LAN"
+	ns_new "$NS_RTR"
+	ns_new "$NS_WAN"
+	ip -n "$NS_RTR" link add lan0 type veth peer name eth0 netns "$NS_LAN"
+	ip -n "$NS_RTR" link add wan0 type veth peer name eth0 netns "$NS_WAN"
+	ip -n "$NS_LAN" addr add "$LAN_IP/24" dev eth0
+	ip -n "$NS_RTR" addr add "$RTR_LAN_IP/24" dev lan0
+	ip -n "$NS_RTR" addr add "$RTR_WAN_IP/24" dev wan0
+	ip -n "$NS_WAN" addr add "$WAN_IP/24" dev eth0
+	for dev in "$NS_LAN eth0" "$NS_RTR lan0" "$NS_RTR wan0" "$NS_WAN eth0"; do
+		set -- $dev
+		ip -n "$1" link set "$2" up
+		if [ "$OFFLOAD" = off ]; then
+			ip netns exec "$1" ethtool -K "$2" tso off gso off gro off >/dev/null 2>&1 || true
+		fi
+	done
+	ip -n "$NS_LAN" route add default via "$RTR_LAN_IP"
+	in_rtr sysctl -qw net.ipv4.ip_forward=1
+}
+
+# wait_listen NS ADDR PORT: bounded wait until a TCP socket listens there.
+wait_listen() {
+	local i
+	for ((i = 0; i < 50; i++)); do
+		ip netns exec "$1" ss -Hltn "src $2:$3" | grep -q . && return 0
+		sleep 0.1
+	done
+	echo "bench-e2e.sh: nothing listens on $2:$3" >&2
+	return 1
+}
+
+nginx_up() {
+	mkdir -p "$WORK/nginx"
+	cat >"$WORK/nginx.conf" <<-CONF
+		worker_processes 1;
+		pid $WORK/nginx/nginx.pid;
+		error_log $WORK/nginx/error.log;
+		events { worker_connections 4096; }
+		http {
+			access_log off;
+			client_body_temp_path $WORK/nginx;
+			server {
+				listen $WAN_IP:80 reuseport backlog=4096;
+				location / { return 200 "\$remote_addr\n"; }
+			}
+		}
+	CONF
+	bg "$NS_WAN" "$WORK/nginx.log" nginx -c "$WORK/nginx.conf" -g 'daemon off;'
+	wait_listen "$NS_WAN" "$WAN_IP" 80
+}
+
+# ---- CPU accounting ----
+CLK_TCK=$(getconf CLK_TCK)
+cpu_host() { awk '/^cpu / { print $2+$3+$4+$7+$8, $5+$6 }' /proc/stat; } # busy idle
+cpu_proc() { [ -n "$1" ] && awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+cpu_begin() {
+	read -r H_BUSY H_IDLE < <(cpu_host)
+	P_TICKS=$(cpu_proc "$NAPTD_PID")
+	T_BEGIN=$(date +%s.%N)
+}
+# cpu_end: sets HOST_CPU (whole machine, % of one core) and PROC_CPU (naptd, % of one core).
+cpu_end() {
+	local busy idle ticks t
+	read -r busy idle < <(cpu_host)
+	ticks=$(cpu_proc "$NAPTD_PID")
+	t=$(date +%s.%N)
+	HOST_CPU=$(awk -v b=$((busy - H_BUSY)) -v i=$((idle - H_IDLE)) -v n="$(nproc)" \
+		'BEGIN { printf "%.0f", (b + i) ? 100 * n * b / (b + i) : 0 }')
+	PROC_CPU=$(awk -v d=$((ticks - P_TICKS)) -v hz="$CLK_TCK" -v s="$(echo "$t - $T_BEGIN" | bc)" \
+		'BEGIN { printf "%.0f", 100 * d / hz / s }')
+	[ -n "$NAPTD_PID" ] || PROC_CPU=-
+}
+
+# ---- the four figures ----
+json() { "$PY" -c "import json,sys; e=json.load(sys.stdin)['end']; $1"; }
+
+# iperf_tcp SERVER_NS SERVER_ADDR CLIENT_NS TARGET: Gbit/s received.
+iperf_tcp() {
+	bg "$1" "$WORK/iperf-s.log" iperf3 -s -1 -B "$2" -p $PORT
+	wait_listen "$1" "$2" $PORT
+	ip netns exec "$3" timeout $((DURATION + 20)) iperf3 -c "$4" -p $PORT -t "$DURATION" -J |
+		json 'print("%.2f" % (e["sum_received"]["bits_per_second"] / 1e9))'
+}
+
+# iperf_udp TARGET: "kpps loss%" received at the WAN host from 64-byte datagrams.
+iperf_udp() {
+	bg "$NS_WAN" "$WORK/iperf-s.log" iperf3 -s -1 -B "$WAN_IP" -p $PORT
+	wait_listen "$NS_WAN" "$WAN_IP" $PORT
+	in_lan timeout $((DURATION + 20)) iperf3 -c "$1" -p $PORT -u -b 0 -l 64 -t "$DURATION" -J |
+		json 's=e["sum"]; print("%.1f %.1f" % ((s["packets"]-s["lost_packets"])/s["seconds"]/1e3, s["lost_percent"]))'
+}
+
+# conn_rate: new TCP connections per second, wrk from the LAN, one request per connection.
+conn_rate() {
+	in_lan timeout $((DURATION + 20)) wrk -t1 -c32 -d"${DURATION}s" -H 'Connection: close' \
+		"http://$WAN_IP/" >"$WORK/wrk.log" 2>&1
+	grep -q 'Socket errors' "$WORK/wrk.log" && grep 'Socket errors' "$WORK/wrk.log" >&2
+	awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$WORK/wrk.log"
+}
+
+declare -A RESULT HOSTCPU PROCCPU
+CASES=(tcp-out tcp-in udp64-kpps udp64-loss conn)
+
+# record MODE CASE VALUE: keep a figure with the CPU of its run and print its machine line.
+record() {
+	RESULT[$1,$2]=$3
+	HOSTCPU[$1,$2]=$HOST_CPU
+	PROCCPU[$1,$2]=$PROC_CPU
+	echo "e2e offload=$OFFLOAD mode=$1 case=$2 value=$3 host_cpu=$HOST_CPU naptd_cpu=$PROC_CPU"
+}
+
+# measure MODE OUT_TARGET IN_TARGET: the four figures; IN_TARGET is where a WAN client
+# reaches the LAN's iperf3 server (the LAN address itself, or an address forwarded to it).
+measure() {
+	local mode=$1 v
+	cpu_begin
+	v=$(iperf_tcp "$NS_WAN" "$WAN_IP" "$NS_LAN" "$WAN_IP" || echo fail)
+	cpu_end
+	record "$mode" tcp-out "$v"
+	cpu_begin
+	v=$(iperf_tcp "$NS_LAN" "$LAN_IP" "$NS_WAN" "$2" || echo fail)
+	cpu_end
+	record "$mode" tcp-in "$v"
+	cpu_begin
+	v=$(iperf_udp "$WAN_IP" || echo "fail fail")
+	cpu_end
+	record "$mode" udp64-kpps "${v% *}"
+	record "$mode" udp64-loss "${v#* }"
+	cpu_begin
+	v=$(conn_rate || echo fail)
+	cpu_end
+	record "$mode" conn "${v:-fail}"
+}
+
+# check_source WANT: the address nginx on the WAN host sees for a LAN client (proves which
+# path the packets took).
+check_source() {
+	local seen
+	seen=$(in_lan curl -sS --max-time 5 "http://$WAN_IP/" 2>&1 || true)
+	if [ "$seen" != "$1" ]; then
+		echo "bench-e2e.sh: WAN host saw '$seen', expected $1" >&2
+		return 1
+	fi
+}
+
+# ---- the three modes ----
+mode_routing() {
+	ip -n "$NS_WAN" route add "$INSIDE" via "$RTR_WAN_IP"
+	nginx_up
+	check_source "$LAN_IP"
+	measure routing "$LAN_IP"
+}
+
+mode_kernel() {
+	in_rtr nft -f - <<-NFT
+		table ip bench_nat {
+			chain pre {
+				type nat hook prerouting priority dstnat;
+				iifname "wan0" tcp dport $PORT dnat to $LAN_IP:$PORT
+			}
+			chain post {
+				type nat hook postrouting priority srcnat;
+				oifname "wan0" ip saddr $INSIDE masquerade
+			}
+		}
+	NFT
+	nginx_up
+	check_source "$RTR_WAN_IP"
+	measure kernel "$RTR_WAN_IP"
+}
+
+naptd_up() {
+	cat >"$WORK/naptd.conf" <<-CONF
+		inside $INSIDE
+		external $EXT_IP
+		tun napt0
+		lan-interface lan0
+		wan-interface wan0
+		control $WORK/naptd.sock
+		state $WORK/naptd.state
+		max-sessions 1048576
+		forward tcp $PORT $LAN_IP:$PORT
+	CONF
+	in_rtr "$NAPTD" -f -c "$WORK/naptd.conf" >"$WORK/naptd.log" 2>&1 &
+	NAPTD_PID=$!
+	local i
+	for ((i = 0; i < 100; i++)); do
+		ip -n "$NS_RTR" link show napt0 >/dev/null 2>&1 && grep -q ready "$WORK/naptd.log" &&
+			return 0
+		kill -0 "$NAPTD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "bench-e2e.sh: naptd did not start:" >&2
+	cat "$WORK/naptd.log" >&2
+	return 1
+}
+
+mode_naptd() {
+	[ -x "$NAPTD" ] || { echo "bench-e2e.sh: $NAPTD not built (set BUILD_DIR)" >&2; return 1; }
+	naptd_up
+	nginx_up
+	check_source "$EXT_IP"
+	measure naptd "$EXT_IP"
+}
+
+# ---- the table ----
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 == a && b + 0 == b && b > 0) printf "%.2f", a / b; else printf "-" }'
+}
+
+print_table() {
+	local c label
+	local -A LABEL=([tcp-out]="TCP LAN->WAN Gbit/s" [tcp-in]="TCP WAN->LAN fwd Gbit/s"
+		[udp64-kpps]="UDP 64 B received kpps" [udp64-loss]="UDP 64 B loss %"
+		[conn]="new TCP conn/s (wrk)")
+	echo
+	echo "napt bench-e2e: veth offloads $OFFLOAD, ${DURATION} s per figure, $(nproc) CPUs, $(uname -r)"
+	printf '%-26s %10s %10s %10s %13s %11s\n' figure routing kernel naptd naptd/kernel "naptd CPU%"
+	for c in "${CASES[@]}"; do
+		label=${LABEL[$c]}
+		printf '%-26s %10s %10s %10s %13s %11s\n' "$label" "${RESULT[routing,$c]:--}" \
+			"${RESULT[kernel,$c]:--}" "${RESULT[naptd,$c]:--}" \
+			"$(ratio "${RESULT[naptd,$c]:-}" "${RESULT[kernel,$c]:-}")" "${PROCCPU[naptd,$c]:--}"
+	done
+	echo "whole-machine CPU during each figure (% of one core, $(nproc) cores = $(($(nproc) * 100)) %):"
+	for c in tcp-out tcp-in udp64-kpps conn; do
+		printf '%-26s %10s %10s %10s\n' "${LABEL[$c]}" "${HOSTCPU[routing,$c]:--}" \
+			"${HOSTCPU[kernel,$c]:--}" "${HOSTCPU[naptd,$c]:--}"
+	done
+}
+
+status=0
+for mode in routing kernel naptd; do
+	topo_up
+	if ! "mode_$mode"; then
+		echo "bench-e2e.sh: mode $mode failed" >&2
+		status=1
+	fi
+	topo_down
+done
+print_table
+for key in "${!RESULT[@]}"; do
+	case ${RESULT[$key]} in *fail*) status=1 ;; esac
+done
+exit $status

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# run_case.sh CASE - check one replay fixture of pcaps/.
+#
+# CASE is the case directory or any file in it (automake passes pcaps/NN-name/in.pcap).
+#  1. the generator, re-run into a temporary directory, reproduces the committed files
+#     byte for byte (the description and the pcaps cannot drift apart);
+#  2. tshark, independently of scapy, finds every checksum of expected.pcap right, except
+#     the frames the case lists as keeping a wrong one on purpose;
+#  3. napt-replay's output equals expected.pcap packet for packet, byte for byte;
+#  4. napt-replay prints every counter line the case's checks file lists.
+# Environment: NAPT_REPLAY (the binary; default ./napt-replay of the build directory).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+case_dir=$1
+[ -d "$case_dir" ] || case_dir=$(dirname "$case_dir")
+case_dir=$(cd "$case_dir" && pwd)
+name=$(basename "$case_dir")
+replay=${NAPT_REPLAY:-./napt-replay}
+py=/usr/bin/python3
+
+for tool in "$py" tshark "$replay"; do
+	command -v "$tool" >/dev/null || { echo "$name: $tool not found"; exit 77; }
+done
+"$py" -c 'import scapy' 2>/dev/null || { echo "$name: python3-scapy missing"; exit 77; }
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL $name: $*"; exit 1; }
+
+# 1. Regenerate and compare.
+"$py" "$here/gen_cases.py" "$tmp/gen" "$name" >/dev/null
+for f in config in.pcap expected.pcap README checks; do
+	if [ -e "$case_dir/$f" ] || [ -e "$tmp/gen/$name/$f" ]; then
+		cmp -s "$case_dir/$f" "$tmp/gen/$name/$f" ||
+			fail "$f differs from what tests/replay/gen_cases.py generates now"
+	fi
+done
+
+# 2. Checksums of the expected packets, by tshark. Status 0 is "Bad" (1 good,
+# 2 unverified, 3 not present): checked on purpose against a corrupted packet.
+allowed=
+[ ! -f "$case_dir/checks" ] ||
+	allowed=$(sed -n 's/^bad-checksum-frame //p' "$case_dir/checks" | sort -n | xargs)
+bad=$(tshark -r "$case_dir/expected.pcap" -o ip.check_checksum:TRUE -o tcp.check_checksum:TRUE \
+	-o udp.check_checksum:TRUE \
+	-Y 'ip.checksum.status==0 or tcp.checksum.status==0 or udp.checksum.status==0 or icmp.checksum.status==0' \
+	-T fields -e frame.number 2>/dev/null | sort -n | xargs)
+[ "$bad" = "$allowed" ] ||
+	fail "tshark finds bad checksums in expected.pcap frames '$bad' (allowed: '$allowed')"
+
+# 3. Replay and compare.
+"$replay" -v -c "$case_dir/config" "$case_dir/in.pcap" "$tmp/out.pcap" >"$tmp/replay.txt" ||
+	fail "napt-replay failed"
+echo "napt-replay -v output:"
+sed 's/^/  /' "$tmp/replay.txt"
+"$py" "$here/compare_pcaps.py" "$case_dir/expected.pcap" "$tmp/out.pcap" ||
+	fail "output differs from expected.pcap"
+
+# 4. Counters.
+if [ -f "$case_dir/checks" ]; then
+	while read -r kind line; do
+		[ "$kind" = counter ] || continue
+		grep -qxF "$line" "$tmp/replay.txt" || fail "napt-replay did not print '$line'"
+	done <"$case_dir/checks"
+fi
+echo "PASS $name"

@@ -1,0 +1,322 @@
+/* test_nat_table.c - mappings and sessions: hash lookups from both sides, chains under
+ * collisions, LRU expiry order, removal, a full table and flush. */
+#include <check.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "nat_table.h"
+
+/* The table compares addresses and never reads them: any values do. */
+#define EXT_ADDR 0x010071cbu
+#define REMOTE   0x076433c6u
+#define UDP_MS   100
+#define MAX      64
+
+static struct napt_counters ctr;
+static struct nat_table *t;
+
+static void make_table(uint32_t max)
+{
+	memset(&ctr, 0, sizeof(ctr));
+	t = nat_table_create(max, 42, &ctr);
+	ck_assert_ptr_nonnull(t);
+	nat_table_set_timeout(t, NAPT_TIMEOUT_UDP, UDP_MS);
+	nat_table_set_timeout(t, NAPT_TIMEOUT_ICMP, 500);
+	nat_table_set_timeout(t, NAPT_TIMEOUT_TCP_ESTABLISHED, 5000);
+	nat_table_set_timeout(t, NAPT_TIMEOUT_TCP_TRANSITORY, 2000);
+}
+
+static void setup(void)
+{
+	make_table(MAX);
+}
+
+static void teardown(void)
+{
+	nat_table_destroy(t);
+}
+
+static uint32_t inside(uint32_t i)
+{
+	return htonl(0x0a000000u | i); /* 10.0.0.0/8 */
+}
+
+/* A UDP mapping of inside host i (port 5000 + i % 1000) on external port 1024 + i,
+ * keyed endpoint-independently (RFC 4787 REQ-1), without sessions yet. */
+static uint32_t add_mapping(uint32_t i)
+{
+	struct nat_mapping m = {
+	    .in_addr = inside(i),
+	    .in_port = (uint16_t)(5000 + i % 1000),
+	    .ext_addr = EXT_ADDR,
+	    .ext_port = (uint16_t)(1024 + i),
+	    .proto = IPPROTO_UDP,
+	    .flags = MAPF_IN_INDEXED | MAPF_POOL_PORT,
+	};
+	struct nat_key k = {m.in_addr, 0, m.in_port, 0, m.proto};
+
+	return nat_mapping_new(t, &m, &k);
+}
+
+static uint32_t add_flow(uint32_t i, uint32_t now)
+{
+	uint32_t m = add_mapping(i);
+
+	ck_assert_uint_ne(m, 0);
+	return nat_session_new(t, m, REMOTE, 53, NAPT_TIMEOUT_UDP, now);
+}
+
+static struct nat_key in_key(uint32_t i)
+{
+	return (struct nat_key){inside(i), REMOTE, (uint16_t)(5000 + i % 1000), 53, IPPROTO_UDP};
+}
+
+static struct nat_key out_key(uint32_t i)
+{
+	return (struct nat_key){EXT_ADDR, REMOTE, (uint16_t)(1024 + i), 53, IPPROTO_UDP};
+}
+
+static uint32_t find_in(uint32_t i, uint32_t now)
+{
+	struct nat_key k = in_key(i);
+
+	return nat_session_find_in(t, &k, now);
+}
+
+static uint32_t find_out(uint32_t i, uint32_t now)
+{
+	struct nat_key k = out_key(i);
+
+	return nat_session_find_out(t, &k, now);
+}
+
+static bool port_held(uint32_t i)
+{
+	return port_bit(nat_table_ports(t)->used[NAPT_P_UDP][0], (uint16_t)(1024 + i));
+}
+
+static bool live(uint32_t sidx)
+{
+	return nat_session_at(t, sidx)->proto != 0;
+}
+
+START_TEST(insert_find_remove)
+{
+	uint32_t s = add_flow(7, 0);
+	const struct nat_session *e = nat_session_at(t, s);
+	struct nat_key mk = {inside(7), 0, 5007, 0, IPPROTO_UDP};
+	struct nat_key mo = {EXT_ADDR, 0, 1031, 0, IPPROTO_UDP};
+
+	ck_assert_uint_ne(s, 0);
+	ck_assert_uint_eq(find_in(7, 0), s);
+	ck_assert_uint_eq(find_out(7, 0), s);
+	ck_assert_uint_eq(e->in_port, 5007);
+	ck_assert_uint_eq(e->ext_port, 1031);
+	ck_assert_uint_eq(e->rem_addr, REMOTE);
+	ck_assert_uint_eq(nat_mapping_find_in(t, &mk), e->mapping);
+	ck_assert_uint_eq(nat_mapping_find_out(t, &mo), e->mapping);
+	ck_assert(port_held(7));
+	ck_assert_uint_eq(ctr.sessions_current, 1);
+	ck_assert_uint_eq(ctr.mappings_current, 1);
+	/* Another remote port is another session. */
+	mk = in_key(7);
+	mk.rem_port = 54;
+	ck_assert_uint_eq(nat_session_find_in(t, &mk, 0), 0);
+	nat_session_remove(t, s, false);
+	ck_assert_uint_eq(find_in(7, 0), 0);
+	ck_assert_uint_eq(find_out(7, 0), 0);
+	mk = (struct nat_key){inside(7), 0, 5007, 0, IPPROTO_UDP};
+	ck_assert_uint_eq(nat_mapping_find_in(t, &mk), 0);
+	ck_assert_uint_eq(nat_mapping_find_out(t, &mo), 0);
+	ck_assert(!port_held(7));
+	ck_assert_uint_eq(ctr.sessions_current, 0);
+	ck_assert_uint_eq(ctr.mappings_current, 0);
+	ck_assert_uint_eq(ctr.sessions_removed, 1);
+	ck_assert_uint_eq(ctr.sessions_expired, 0);
+}
+END_TEST
+
+START_TEST(chains_under_collisions)
+{
+	/* As many entries as buckets: many chains hold several entries, and removals from
+	 * the heads, middles and tails of chains must leave the rest reachable. */
+	enum { N = 4096 };
+	static uint32_t idx[N];
+
+	teardown();
+	make_table(N);
+	for (uint32_t i = 0; i < N; i++)
+		idx[i] = add_flow(i, 0);
+	for (uint32_t i = 0; i < N; i++) {
+		ck_assert_uint_eq(find_in(i, 0), idx[i]);
+		ck_assert_uint_eq(find_out(i, 0), idx[i]);
+	}
+	for (uint32_t i = 0; i < N; i += 3)
+		nat_session_remove(t, idx[i], false);
+	for (uint32_t i = 0; i < N; i++) {
+		ck_assert_uint_eq(find_in(i, 0), i % 3 ? idx[i] : 0);
+		ck_assert_uint_eq(find_out(i, 0), i % 3 ? idx[i] : 0);
+	}
+	for (uint32_t i = 0; i < N; i += 3)
+		idx[i] = add_flow(i, 0);
+	for (uint32_t i = 0; i < N; i++)
+		ck_assert_uint_eq(find_out(i, 0), idx[i]);
+	ck_assert_uint_eq(ctr.sessions_current, N);
+}
+END_TEST
+
+static uint32_t order[MAX];
+static unsigned n_order;
+
+static int record(const struct nat_table *tab, uint32_t idx, void *ctx)
+{
+	(void)tab;
+	(void)ctx;
+	order[n_order++] = idx;
+	return 0;
+}
+
+START_TEST(lru_expiry_oldest_first)
+{
+	uint32_t s[10];
+
+	for (uint32_t i = 0; i < 10; i++)
+		s[i] = add_flow(i, i);
+	nat_session_touch(t, s[0], NAPT_TIMEOUT_UDP, 50);
+	/* At 105 ms sessions 1..4 are idle longer than 100 ms; 5 exactly 100 ms (kept). */
+	ck_assert_uint_eq(nat_table_expire(t, 105, 2), 2);
+	ck_assert(!live(s[1]) && !live(s[2]) && live(s[3]));
+	ck_assert_uint_eq(nat_table_expire(t, 105, 100), 2);
+	ck_assert(!live(s[3]) && !live(s[4]) && live(s[5]) && live(s[0]));
+	ck_assert_uint_eq(ctr.sessions_expired, 4);
+	ck_assert_uint_eq(ctr.mappings_current, 6);
+	ck_assert(!port_held(1));
+	n_order = 0;
+	nat_table_each_session(t, record, NULL);
+	ck_assert_uint_eq(n_order, 6);
+	for (unsigned i = 0; i < 5; i++)
+		ck_assert_uint_eq(order[i], s[5 + i]);
+	ck_assert_uint_eq(order[5], s[0]);
+}
+END_TEST
+
+START_TEST(expired_entries_not_returned)
+{
+	uint32_t s = add_flow(3, 1000);
+
+	ck_assert_uint_eq(find_in(3, 1000 + UDP_MS), s); /* exactly the timeout: still there */
+	ck_assert(!nat_session_expired(t, nat_session_at(t, s), 1000 + UDP_MS));
+	ck_assert(nat_session_expired(t, nat_session_at(t, s), 1000 + UDP_MS + 1));
+	ck_assert_uint_eq(find_out(3, 1000 + UDP_MS + 1), 0);
+	ck_assert_uint_eq(ctr.sessions_expired, 1);
+	ck_assert_uint_eq(ctr.mappings_current, 0);
+	ck_assert_uint_eq(find_in(3, 1000), 0); /* removed, not merely hidden */
+	/* The clock wraps in 32 bits. */
+	s = add_flow(4, 0xfffffff0u);
+	ck_assert_uint_eq(find_in(4, 0x50), s);
+}
+END_TEST
+
+START_TEST(touch_changes_class)
+{
+	uint32_t s = add_flow(1, 0);
+
+	nat_session_touch(t, s, NAPT_TIMEOUT_ICMP, 10);
+	ck_assert_uint_eq(nat_session_at(t, s)->tclass, NAPT_TIMEOUT_ICMP);
+	ck_assert_uint_eq(nat_table_expire(t, 10 + 500, 10), 0);
+	ck_assert_uint_eq(find_in(1, 10 + 500), s);
+	ck_assert_uint_eq(nat_table_expire(t, 10 + 501, 10), 1);
+}
+END_TEST
+
+START_TEST(mapping_goes_with_its_last_session)
+{
+	uint32_t m = add_mapping(9);
+	uint32_t s1 = nat_session_new(t, m, REMOTE, 53, NAPT_TIMEOUT_UDP, 0);
+	uint32_t s2 = nat_session_new(t, m, REMOTE + 1, 53, NAPT_TIMEOUT_UDP, 0);
+	struct nat_key mo = {EXT_ADDR, 0, 1033, 0, IPPROTO_UDP};
+
+	ck_assert_uint_eq(nat_mapping_at(t, m)->n_sessions, 2);
+	nat_session_remove(t, s1, false);
+	ck_assert_uint_eq(nat_mapping_find_out(t, &mo), m);
+	ck_assert_uint_eq(nat_mapping_at(t, m)->n_sessions, 1);
+	ck_assert(port_held(9));
+	nat_session_remove(t, s2, true);
+	ck_assert_uint_eq(nat_mapping_find_out(t, &mo), 0);
+	ck_assert(!port_held(9));
+	ck_assert_uint_eq(ctr.mappings_current, 0);
+	/* Removing a mapping removes all its sessions. */
+	m = add_mapping(9);
+	for (uint32_t r = 0; r < 5; r++)
+		ck_assert_uint_ne(nat_session_new(t, m, REMOTE + r, 53, NAPT_TIMEOUT_UDP, 0), 0);
+	nat_mapping_remove(t, m);
+	ck_assert_uint_eq(ctr.sessions_current, 0);
+	ck_assert_uint_eq(ctr.mappings_current, 0);
+	ck_assert_uint_eq(find_in(9, 0), 0);
+}
+END_TEST
+
+START_TEST(full_table_returns_0)
+{
+	uint32_t s[8], m;
+
+	teardown();
+	make_table(8);
+	for (uint32_t i = 0; i < 8; i++)
+		s[i] = add_flow(i, 0);
+	ck_assert_uint_eq(add_mapping(8), 0);
+	m = nat_session_at(t, s[0])->mapping;
+	ck_assert_uint_eq(nat_session_new(t, m, REMOTE + 1, 53, NAPT_TIMEOUT_UDP, 0), 0);
+	ck_assert_uint_eq(ctr.sessions_current, 8);
+	nat_session_remove(t, s[3], false);
+	ck_assert_uint_ne(add_flow(8, 0), 0);
+	for (uint32_t i = 0; i < 8; i++)
+		ck_assert_uint_eq(find_out(i, 0) != 0, i != 3);
+}
+END_TEST
+
+START_TEST(flush_empties)
+{
+	for (uint32_t i = 0; i < 10; i++)
+		add_flow(i, 0);
+	nat_table_flush(t);
+	ck_assert_uint_eq(ctr.sessions_current, 0);
+	ck_assert_uint_eq(ctr.mappings_current, 0);
+	ck_assert_uint_eq(ctr.sessions_removed, 10);
+	n_order = 0;
+	nat_table_each_session(t, record, NULL);
+	ck_assert_uint_eq(n_order, 0);
+	for (uint32_t i = 0; i < 10; i++) {
+		ck_assert_uint_eq(find_in(i, 0), 0);
+		ck_assert(!port_held(i));
+	}
+	for (uint32_t i = 0; i < MAX; i++)
+		ck_assert_uint_ne(add_flow(i, 0), 0);
+	ck_assert_uint_eq(add_mapping(MAX), 0);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("nat_table");
+	TCase *tc = tcase_create("table");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, insert_find_remove);
+	tcase_add_test(tc, chains_under_collisions);
+	tcase_add_test(tc, lru_expiry_oldest_first);
+	tcase_add_test(tc, expired_entries_not_returned);
+	tcase_add_test(tc, touch_changes_class);
+	tcase_add_test(tc, mapping_goes_with_its_last_session);
+	tcase_add_test(tc, full_table_returns_0);
+	tcase_add_test(tc, flush_empties);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

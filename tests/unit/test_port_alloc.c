@@ -1,0 +1,129 @@
+/* test_port_alloc.c - the port bitmaps and the choice of RFC 6056 algorithm 1 with port
+ * preservation (docs/behaviour.md section 3). */
+#include <check.h>
+#include <string.h>
+
+#include "port_alloc.h"
+
+static struct port_pool pool;
+static uint64_t reserved[PORT_BITMAP_WORDS];
+
+static void setup(void)
+{
+	memset(&pool, 0, sizeof(pool));
+	memset(reserved, 0, sizeof(reserved));
+}
+
+static void reserve(uint16_t port)
+{
+	reserved[port / 64] |= 1ull << (port % 64);
+}
+
+START_TEST(take_and_release_one_bit)
+{
+	port_pool_take(&pool, NAPT_P_UDP, 3, 5000);
+	ck_assert(port_bit(pool.used[NAPT_P_UDP][3], 5000));
+	/* Protocols and external addresses have separate bitmaps. */
+	ck_assert(!port_bit(pool.used[NAPT_P_TCP][3], 5000));
+	ck_assert(!port_bit(pool.used[NAPT_P_UDP][2], 5000));
+	ck_assert(!port_bit(pool.used[NAPT_P_UDP][3], 5001));
+	port_pool_release(&pool, NAPT_P_UDP, 3, 5000);
+	ck_assert(!port_bit(pool.used[NAPT_P_UDP][3], 5000));
+}
+END_TEST
+
+START_TEST(preferred_port_kept_when_free)
+{
+	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_TCP, 0, 1024, 65535, 40000, 7, NULL), 40000);
+	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_TCP, 0, 1024, 65535, 65535, 7, NULL), 65535);
+	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_TCP, 0, 1024, 65535, 1024, 7, NULL), 1024);
+}
+END_TEST
+
+START_TEST(preferred_port_out_of_range_or_taken)
+{
+	/* Random start lo + random % n, then the next free port upwards. */
+	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_TCP, 0, 1024, 2047, 80, 5, NULL), 1029);
+	port_pool_take(&pool, NAPT_P_TCP, 0, 40000);
+	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_TCP, 0, 30000, 49999, 40000, 0, NULL), 30000);
+	reserve(1500);
+	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_TCP, 0, 1024, 2047, 1500, 0, reserved), 1024);
+	/* 0 is "no preference", even with 0 inside the range. */
+	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_TCP, 0, 0, 99, 0, 42, NULL), 42);
+}
+END_TEST
+
+START_TEST(next_free_upwards_skips_used_and_reserved)
+{
+	for (uint16_t p = 2000; p < 2200; p++)
+		port_pool_take(&pool, NAPT_P_UDP, 1, p);
+	reserve(2200);
+	reserve(2201);
+	/* start = 1024 + 976 = 2000: 2000..2199 used, 2200..2201 claimed by a forward. */
+	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_UDP, 1, 1024, 65535, 0, 976, reserved), 2202);
+	/* Another address's bitmap is free there. */
+	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_UDP, 2, 1024, 65535, 0, 976, reserved), 2000);
+}
+END_TEST
+
+START_TEST(wraps_to_the_bottom_of_the_range)
+{
+	for (uint32_t p = 60000; p <= 65535; p++)
+		port_pool_take(&pool, NAPT_P_TCP, 0, (uint16_t)p);
+	port_pool_take(&pool, NAPT_P_TCP, 0, 1024);
+	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_TCP, 0, 1024, 65535, 0, 60000 - 1024, NULL),
+			 1025);
+}
+END_TEST
+
+START_TEST(range_edges_and_exhaustion)
+{
+	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_ICMP, 0, 7000, 7000, 0, 12345, NULL), 7000);
+	port_pool_take(&pool, NAPT_P_ICMP, 0, 7000);
+	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_ICMP, 0, 7000, 7000, 7000, 1, NULL), -1);
+	for (uint16_t p = 100; p <= 163; p++)
+		port_pool_take(&pool, NAPT_P_TCP, 0, p);
+	reserve(164);
+	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_TCP, 0, 100, 164, 120, 9, reserved), -1);
+	/* The port just past hi is free but outside the range. */
+	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_TCP, 0, 100, 163, 0, 63, NULL), -1);
+}
+END_TEST
+
+START_TEST(every_port_of_a_range_is_reached)
+{
+	/* Picking and taking n times fills the whole range exactly once. */
+	for (uint32_t i = 0; i < 300; i++) {
+		int p = port_pool_pick(&pool, NAPT_P_UDP, 0, 5000, 5299, 0, i * 7919u, NULL);
+
+		ck_assert_int_ge(p, 5000);
+		ck_assert_int_le(p, 5299);
+		ck_assert(!port_bit(pool.used[NAPT_P_UDP][0], (uint16_t)p));
+		port_pool_take(&pool, NAPT_P_UDP, 0, (uint16_t)p);
+	}
+	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_UDP, 0, 5000, 5299, 0, 1, NULL), -1);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("port_alloc");
+	TCase *tc = tcase_create("pick");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, take_and_release_one_bit);
+	tcase_add_test(tc, preferred_port_kept_when_free);
+	tcase_add_test(tc, preferred_port_out_of_range_or_taken);
+	tcase_add_test(tc, next_free_upwards_skips_used_and_reserved);
+	tcase_add_test(tc, wraps_to_the_bottom_of_the_range);
+	tcase_add_test(tc, range_edges_and_exhaustion);
+	tcase_add_test(tc, every_port_of_a_range_is_reached);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
