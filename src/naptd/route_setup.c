@@ -72,7 +72,8 @@ static int add_tun_route(struct route_setup *rs, uint32_t dst, unsigned prefixle
 	} else {
 		snprintf(err, errlen, "%s: out of memory", what);
 	}
-	rtnl_route_nh_free(nh);
+	if (nh) /* rtnl_route_nh_free() does not take NULL */
+		rtnl_route_nh_free(nh);
 	nl_addr_put(a);
 	rtnl_route_put(r);
 	return rc;

@@ -67,6 +67,11 @@ topo_down() {
 	done
 	PIDS=()
 	for ns in "$NS_LAN" "$NS_RTR" "$NS_WAN"; do
+		# Whatever this script started there and is still running (a one-off iperf3
+		# server whose client failed): a process would keep the namespace alive.
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do
+			stop "$pid"
+		done
 		ip netns del "$ns" 2>/dev/null || true
 	done
 }
@@ -149,7 +154,7 @@ nginx_up() {
 		}
 	CONF
 	bg "$NS_WAN" "$WORK/nginx.log" nginx -c "$WORK/nginx.conf" -g 'daemon off;'
-	wait_listen "$NS_WAN" "$WAN_IP" 80
+	wait_listen "$NS_WAN" "$WAN_IP" 80 || { cat "$WORK/nginx.log" >&2; return 1; }
 }
 
 # ---- CPU accounting ----
@@ -169,26 +174,29 @@ cpu_end() {
 	t=$(date +%s.%N)
 	HOST_CPU=$(awk -v b=$((busy - H_BUSY)) -v i=$((idle - H_IDLE)) -v n="$(nproc)" \
 		'BEGIN { printf "%.0f", (b + i) ? 100 * n * b / (b + i) : 0 }')
-	PROC_CPU=$(awk -v d=$((ticks - P_TICKS)) -v hz="$CLK_TCK" -v s="$(echo "$t - $T_BEGIN" | bc)" \
-		'BEGIN { printf "%.0f", 100 * d / hz / s }')
+	PROC_CPU=$(awk -v d=$((ticks - P_TICKS)) -v hz="$CLK_TCK" -v t0="$T_BEGIN" -v t1="$t" \
+		'BEGIN { printf "%.0f", 100 * d / hz / (t1 - t0) }')
 	[ -n "$NAPTD_PID" ] || PROC_CPU=-
 }
 
 # ---- the four figures ----
 json() { "$PY" -c "import json,sys; e=json.load(sys.stdin)['end']; $1"; }
 
-# iperf_tcp SERVER_NS SERVER_ADDR CLIENT_NS TARGET: Gbit/s received.
-iperf_tcp() {
+# iperf_server NS ADDR: a one-off iperf3 server (started here, not in a $(...) subshell,
+# so that topo_down knows its PID).
+iperf_server() {
 	bg "$1" "$WORK/iperf-s.log" iperf3 -s -1 -B "$2" -p $PORT
 	wait_listen "$1" "$2" $PORT
-	ip netns exec "$3" timeout $((DURATION + 20)) iperf3 -c "$4" -p $PORT -t "$DURATION" -J |
+}
+
+# iperf_tcp CLIENT_NS TARGET: Gbit/s received.
+iperf_tcp() {
+	ip netns exec "$1" timeout $((DURATION + 20)) iperf3 -c "$2" -p $PORT -t "$DURATION" -J |
 		json 'print("%.2f" % (e["sum_received"]["bits_per_second"] / 1e9))'
 }
 
 # iperf_udp TARGET: "kpps loss%" received at the WAN host from 64-byte datagrams.
 iperf_udp() {
-	bg "$NS_WAN" "$WORK/iperf-s.log" iperf3 -s -1 -B "$WAN_IP" -p $PORT
-	wait_listen "$NS_WAN" "$WAN_IP" $PORT
 	in_lan timeout $((DURATION + 20)) iperf3 -c "$1" -p $PORT -u -b 0 -l 64 -t "$DURATION" -J |
 		json 's=e["sum"]; print("%.1f %.1f" % ((s["packets"]-s["lost_packets"])/s["seconds"]/1e3, s["lost_percent"]))'
 }
@@ -212,18 +220,22 @@ record() {
 	echo "e2e offload=$OFFLOAD mode=$1 case=$2 value=$3 host_cpu=$HOST_CPU naptd_cpu=$PROC_CPU"
 }
 
-# measure MODE OUT_TARGET IN_TARGET: the four figures; IN_TARGET is where a WAN client
-# reaches the LAN's iperf3 server (the LAN address itself, or an address forwarded to it).
+# measure MODE IN_TARGET: the four figures; IN_TARGET is where a WAN client reaches the
+# LAN's iperf3 server (the LAN address itself, or an address forwarded to it). Functions
+# called in an "if" run without errexit: every step that matters returns on failure.
 measure() {
 	local mode=$1 v
+	iperf_server "$NS_WAN" "$WAN_IP" || return 1
 	cpu_begin
-	v=$(iperf_tcp "$NS_WAN" "$WAN_IP" "$NS_LAN" "$WAN_IP" || echo fail)
+	v=$(iperf_tcp "$NS_LAN" "$WAN_IP" || echo fail)
 	cpu_end
 	record "$mode" tcp-out "$v"
+	iperf_server "$NS_LAN" "$LAN_IP" || return 1
 	cpu_begin
-	v=$(iperf_tcp "$NS_LAN" "$LAN_IP" "$NS_WAN" "$2" || echo fail)
+	v=$(iperf_tcp "$NS_WAN" "$2" || echo fail)
 	cpu_end
 	record "$mode" tcp-in "$v"
+	iperf_server "$NS_WAN" "$WAN_IP" || return 1
 	cpu_begin
 	v=$(iperf_udp "$WAN_IP" || echo "fail fail")
 	cpu_end
@@ -248,14 +260,14 @@ check_source() {
 
 # ---- the three modes ----
 mode_routing() {
-	ip -n "$NS_WAN" route add "$INSIDE" via "$RTR_WAN_IP"
-	nginx_up
-	check_source "$LAN_IP"
+	ip -n "$NS_WAN" route add "$INSIDE" via "$RTR_WAN_IP" || return 1
+	nginx_up || return 1
+	check_source "$LAN_IP" || return 1
 	measure routing "$LAN_IP"
 }
 
 mode_kernel() {
-	in_rtr nft -f - <<-NFT
+	in_rtr nft -f - <<-NFT || return 1
 		table ip bench_nat {
 			chain pre {
 				type nat hook prerouting priority dstnat;
@@ -267,8 +279,8 @@ mode_kernel() {
 			}
 		}
 	NFT
-	nginx_up
-	check_source "$RTR_WAN_IP"
+	nginx_up || return 1
+	check_source "$RTR_WAN_IP" || return 1
 	measure kernel "$RTR_WAN_IP"
 }
 
@@ -284,7 +296,7 @@ naptd_up() {
 		max-sessions 1048576
 		forward tcp $PORT $LAN_IP:$PORT
 	CONF
-	in_rtr "$NAPTD" -f -c "$WORK/naptd.conf" >"$WORK/naptd.log" 2>&1 &
+	ip netns exec "$NS_RTR" "$NAPTD" -f -c "$WORK/naptd.conf" >"$WORK/naptd.log" 2>&1 &
 	NAPTD_PID=$!
 	local i
 	for ((i = 0; i < 100; i++)); do
@@ -300,9 +312,9 @@ naptd_up() {
 
 mode_naptd() {
 	[ -x "$NAPTD" ] || { echo "bench-e2e.sh: $NAPTD not built (set BUILD_DIR)" >&2; return 1; }
-	naptd_up
-	nginx_up
-	check_source "$EXT_IP"
+	naptd_up || return 1
+	nginx_up || return 1
+	check_source "$EXT_IP" || return 1
 	measure naptd "$EXT_IP"
 }
 
@@ -333,7 +345,7 @@ print_table() {
 }
 
 status=0
-for mode in routing kernel naptd; do
+for mode in ${MODES:-routing kernel naptd}; do
 	topo_up
 	if ! "mode_$mode"; then
 		echo "bench-e2e.sh: mode $mode failed" >&2

@@ -11,7 +11,7 @@
 #   BUILD_DIR  the build directory holding napt-bench (default: ./build-* next to the source)
 #   defaults: 10k sessions, 100k packets per direction.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
+
 SESSIONS=${1:-10k}
 PACKETS=${2:-100k}
 BUILD_DIR=${BUILD_DIR:-$PWD}

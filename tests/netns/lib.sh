@@ -45,11 +45,13 @@ in_lan() { ip netns exec "$NS_LAN" "$@"; }
 in_rtr() { ip netns exec "$NS_RTR" "$@"; }
 in_wan() { ip netns exec "$NS_WAN" "$@"; }
 
-# New namespaces copy the host's rp_filter: turn it off (common rules, design notes).
+# New namespaces copy the host's rp_filter: turn it off (common rules, design notes). IPv6
+# off: NAT44 only, and link-local routes appearing late would make routing snapshots differ.
 ns_new() {
 	ip netns add "$1"
+	ip netns exec "$1" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
+		net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
 	ip -n "$1" link set lo up
-	ip netns exec "$1" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
 }
 
 # Segmentation offloads off: the TUN hands over MTU-sized packets, so compare like with like.

@@ -6,6 +6,7 @@
 #include "checksum.h"
 #include "packet_builder.h"
 #include "prng.h"
+#include "unit_run.h"
 
 /* A 16-bit word as it lies in memory, from its two bytes in wire order. */
 static uint16_t stored(uint8_t hi, uint8_t lo)
@@ -180,8 +181,6 @@ int main(void)
 {
 	Suite *s = suite_create("checksum");
 	TCase *tc = tcase_create("rfc1071_rfc1624");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, rfc1071_example);
 	tcase_add_test(tc, odd_length_pads_with_zero);
@@ -193,9 +192,5 @@ int main(void)
 	tcase_add_test(tc, update_of_unchanged_word_keeps_checksum);
 	tcase_add_test(tc, partial_update_is_uncomplemented_pseudo_sum);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return unit_run(s);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "napt_config.h"
+#include "unit_run.h"
 
 #define BASE "inside 192.168.1.0/24\nexternal 203.0.113.10\n"
 
@@ -351,8 +352,6 @@ int main(void)
 {
 	Suite *s = suite_create("config");
 	TCase *tc = tcase_create("parse");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, defaults);
 	tcase_add_test(tc, inside_and_external_lists);
@@ -371,9 +370,5 @@ int main(void)
 	tcase_add_test(tc, comments_blanks_and_crlf);
 	tcase_add_test(tc, validate_alone);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return unit_run(s);
 }

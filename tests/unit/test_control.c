@@ -10,6 +10,7 @@
 
 #include "control_commands.h"
 #include "control_protocol.h"
+#include "unit_run.h"
 
 #define CONFIG_TEXT                                                                                \
 	"inside 192.168.1.0/24\n"                                                                  \
@@ -451,9 +452,5 @@ int main(void)
 	tcase_add_test(tc, binary_refused);
 	tcase_add_test(tc, length_limit);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "forward_rules.h"
+#include "unit_run.h"
 
 static struct forward_rules fr;
 static char err[256];
@@ -137,8 +138,6 @@ int main(void)
 {
 	Suite *s = suite_create("forward_rules");
 	TCase *tc = tcase_create("rules");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, range_lookup);
@@ -148,9 +147,5 @@ int main(void)
 	tcase_add_test(tc, delete_keeps_the_other_rules);
 	tcase_add_test(tc, table_limit);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return unit_run(s);
 }

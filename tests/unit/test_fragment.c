@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "fragment.h"
+#include "unit_run.h"
 
 static struct frag_table ft;
 
@@ -148,8 +149,6 @@ int main(void)
 {
 	Suite *s = suite_create("fragment");
 	TCase *tc = tcase_create("fragments");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, remember_and_lookup);
@@ -159,9 +158,5 @@ int main(void)
 	tcase_add_test(tc, held_pool_limits);
 	tcase_add_test(tc, held_expire_after_ten_seconds);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return unit_run(s);
 }

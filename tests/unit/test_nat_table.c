@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "nat_table.h"
+#include "unit_run.h"
 
 /* The table compares addresses and never reads them: any values do. */
 #define EXT_ADDR 0x010071cbu
@@ -301,8 +302,6 @@ int main(void)
 {
 	Suite *s = suite_create("nat_table");
 	TCase *tc = tcase_create("table");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, insert_find_remove);
@@ -314,9 +313,5 @@ int main(void)
 	tcase_add_test(tc, full_table_returns_0);
 	tcase_add_test(tc, flush_empties);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return unit_run(s);
 }

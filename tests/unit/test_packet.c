@@ -6,6 +6,7 @@
 
 #include "ipv4_packet.h"
 #include "packet_builder.h"
+#include "unit_run.h"
 
 static uint8_t buf[PB_MAX];
 static struct ipv4_view v;
@@ -213,8 +214,6 @@ int main(void)
 {
 	Suite *s = suite_create("packet");
 	TCase *tc = tcase_create("parse");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, udp_with_options);
 	tcase_add_test(tc, tcp_flags_and_ports);
@@ -228,9 +227,5 @@ int main(void)
 	tcase_add_test(tc, quote_of_echo);
 	tcase_add_test(tc, quote_refused);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return unit_run(s);
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "port_alloc.h"
+#include "unit_run.h"
 
 static struct port_pool pool;
 static uint64_t reserved[PORT_BITMAP_WORDS];
@@ -109,8 +110,6 @@ int main(void)
 {
 	Suite *s = suite_create("port_alloc");
 	TCase *tc = tcase_create("pick");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, take_and_release_one_bit);
@@ -121,9 +120,5 @@ int main(void)
 	tcase_add_test(tc, range_edges_and_exhaustion);
 	tcase_add_test(tc, every_port_of_a_range_is_reached);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return unit_run(s);
 }

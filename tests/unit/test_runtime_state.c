@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "runtime_state.h"
+#include "unit_run.h"
 
 static char dir[64];
 static char path[128];
@@ -288,9 +289,5 @@ int main(void)
 	tcase_add_test(tc, apply_refuses_overlap_with_config);
 	tcase_add_test(tc, apply_refuses_dmz_outside);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

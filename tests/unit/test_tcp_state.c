@@ -4,6 +4,7 @@
 
 #include "ipv4_packet.h"
 #include "tcp_state.h"
+#include "unit_run.h"
 
 #define OUT true
 #define IN  false
@@ -123,8 +124,6 @@ int main(void)
 {
 	Suite *s = suite_create("tcp_state");
 	TCase *tc = tcase_create("states");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, opening);
 	tcase_add_test(tc, simultaneous_open);
@@ -134,9 +133,5 @@ int main(void)
 	tcase_add_test(tc, timeout_classes);
 	tcase_add_test(tc, state_names);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return unit_run(s);
 }

@@ -11,6 +11,7 @@
 #include "napt.h"
 #include "packet_builder.h"
 #include "prng.h"
+#include "unit_run.h"
 
 #define EXT    "203.0.113.1"
 #define EXT2   "203.0.113.2"
@@ -1055,8 +1056,6 @@ int main(void)
 {
 	Suite *s = suite_create("translate");
 	TCase *tc = tcase_create("translate");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, random_flows_match_full_recomputation);
@@ -1088,9 +1087,5 @@ int main(void)
 	tcase_add_test(tc, table_full);
 	tcase_add_test(tc, fragment_before_its_first_is_held);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return unit_run(s);
 }
