@@ -26,33 +26,39 @@ struct nat_key {
 #define MAPF_IN_INDEXED 0x01 /* found by inside endpoint (outbound mappings) */
 #define MAPF_POOL_PORT	0x02 /* holds its port in the port pool */
 
+/* 32 bytes. The external address is kept as an index into the configured addresses
+ * (which cannot change at run time), to keep entries small (docs/design.md). */
 struct nat_mapping {
-	uint32_t in_addr, ext_addr, rem_addr; /* rem_addr: key part under ADM/APDM */
+	uint32_t in_addr, rem_addr; /* rem_addr, rem_port: key part under ADM/APDM */
 	uint16_t in_port, ext_port, rem_port;
 	uint8_t proto, origin, flags, ext_index;
 	uint32_t next_in, next_out; /* hash chains */
-	uint32_t sessions;	    /* head of this mapping's session list */
-	uint32_t n_sessions;
+	uint32_t sessions;	    /* head of this mapping's session list, newest first */
 };
 
+/* 48 bytes: one cache line holds a session and the start of the next. The owning mapping
+ * is not stored: it is found by its external endpoint, which the session holds. */
 struct nat_session {
-	uint32_t in_addr, ext_addr, rem_addr;
+	uint32_t in_addr, rem_addr;
 	uint16_t in_port, ext_port, rem_port;
+	uint16_t moved_s; /* (clock >> 10) when last moved to its LRU tail */
 	uint8_t proto;
-	uint8_t tcp_seen; /* TCPF_* bits (tcp_state.h) */
-	uint8_t tclass;	  /* enum napt_timeout_class */
-	uint8_t origin;	  /* enum napt_origin */
+	uint8_t tcp_seen;  /* TCPF_* bits (tcp_state.h) */
+	uint8_t tclass : 4; /* enum napt_timeout_class */
+	uint8_t origin : 4; /* enum napt_origin */
+	uint8_t ext_index;
 	uint32_t last_ms; /* clock at the last packet, wrapping */
 	uint32_t lru_prev, lru_next;
-	uint32_t next_in, next_out;   /* hash chains */
-	uint32_t mapping;	      /* owner */
-	uint32_t sib_prev, sib_next;  /* the owner's session list */
+	uint32_t next_in, next_out;  /* hash chains */
+	uint32_t sib_prev, sib_next; /* the owner's session list */
 };
 
 struct nat_table;
 
+/* external: the configured external addresses (network order), n_external of them. */
 struct nat_table *nat_table_create(uint32_t max_sessions, uint64_t seed,
-				   struct napt_counters *counters);
+				   struct napt_counters *counters, const uint32_t *external,
+				   unsigned n_external);
 void nat_table_destroy(struct nat_table *t);
 size_t nat_table_bytes(const struct nat_table *t);
 struct port_pool *nat_table_ports(struct nat_table *t);
@@ -60,7 +66,12 @@ struct port_pool *nat_table_ports(struct nat_table *t);
 void nat_table_set_timeout(struct nat_table *t, enum napt_timeout_class c, uint32_t ms);
 uint32_t nat_table_timeout(const struct nat_table *t, enum napt_timeout_class c);
 
+uint32_t nat_table_ext_addr(const struct nat_table *t, unsigned ext_index);
+
 struct nat_session *nat_session_at(const struct nat_table *t, uint32_t idx);
+/* The mapping a session belongs to. */
+uint32_t nat_session_mapping(struct nat_table *t, uint32_t idx);
+unsigned nat_mapping_sessions(const struct nat_table *t, uint32_t idx);
 struct nat_mapping *nat_mapping_at(const struct nat_table *t, uint32_t idx);
 
 /* Lookups. An entry found expired at `now` is removed and not returned. */
@@ -78,7 +89,10 @@ uint32_t nat_mapping_new(struct nat_table *t, const struct nat_mapping *m,
 uint32_t nat_session_new(struct nat_table *t, uint32_t mapping, uint32_t rem_addr,
 			 uint16_t rem_port, enum napt_timeout_class c, uint32_t now);
 
-/* A packet matched the session: it is fresh again, in class c. */
+/* A packet matched the session: it is fresh again, in class c. To spare the cache lines of
+ * its list neighbours, a session is moved to its list's tail at most once per 1024 ms in the
+ * same class: the lists stay ordered to within that, which delays the reaping of an entry
+ * behind it by as much, never the exact expiry check on lookup. */
 void nat_session_touch(struct nat_table *t, uint32_t idx, enum napt_timeout_class c, uint32_t now);
 
 /* Remove a session (and its mapping when it was the last one). */
@@ -90,6 +104,12 @@ void nat_mapping_remove(struct nat_table *t, uint32_t idx);
  * sessions have all timed out must not admit or translate anything, even before the
  * reaper reaches it. Newest sessions are at the head, so this stops early. */
 bool nat_mapping_live(struct nat_table *t, uint32_t idx, uint32_t now);
+
+/* Prefetch for a burst of packets (VPP-style): the bucket a key hashes to (`out`: the
+ * external side's index), then the session at that bucket's head. The hint is opaque. */
+#define NAT_HINT_NONE 0xffffffffu
+uint32_t nat_table_prefetch_bucket(const struct nat_table *t, const struct nat_key *k, bool out);
+void nat_table_prefetch_session(const struct nat_table *t, uint32_t hint);
 
 /* Remove expired sessions, oldest first, at most `budget` of them; returns how many. */
 unsigned nat_table_expire(struct nat_table *t, uint32_t now, unsigned budget);

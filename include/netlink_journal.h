@@ -25,12 +25,6 @@ int netlink_journal_add_rule(struct netlink_journal *j, struct rtnl_rule *r, con
 int netlink_journal_add_neigh(struct netlink_journal *j, struct rtnl_neigh *n, const char *what,
 			      char *err, size_t errlen);
 
-/* How many entries are recorded: a mark for netlink_journal_undo_to(). */
-size_t netlink_journal_mark(const struct netlink_journal *j);
-
-/* Remove the entries recorded after mark, newest first; failures are logged. */
-void netlink_journal_undo_to(struct netlink_journal *j, size_t mark);
-
 /* Undo everything and free. */
 void netlink_journal_close(struct netlink_journal *j);
 

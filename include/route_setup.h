@@ -6,7 +6,6 @@
 #ifndef ROUTE_SETUP_H
 #define ROUTE_SETUP_H
 
-#include <stdbool.h>
 #include <stddef.h>
 
 #include "napt_config.h"
@@ -25,16 +24,9 @@ struct route_setup;
 struct route_setup *route_setup_open(const struct napt_config *cfg, const struct tun_device *tun,
 				     char *err, size_t errlen);
 
-/* Whether a and b differ in what the routing depends on (inside prefixes, external
- * addresses). */
-bool route_setup_differs(const struct napt_config *a, const struct napt_config *b);
-
-/* Replace the address entries with those of cfg. On failure the previous ones are put back
- * and err says why. */
-int route_setup_update(struct route_setup *rs, const struct napt_config *cfg, char *err,
-		       size_t errlen);
-
-/* Remove everything route_setup_open() and route_setup_update() added, restore sysctls. */
+/* Remove everything route_setup_open() added, newest first, and restore the sysctls. The
+ * engine refuses changes of inside prefixes and external addresses at run time
+ * (napt_reconfigure), so the routing stays as made at start. */
 void route_setup_close(struct route_setup *rs);
 
 #endif

@@ -29,7 +29,8 @@ struct napt *napt_create(const struct napt_config *cfg, uint64_t seed, char *err
 	n->cfg = *cfg;
 	n->cfg.n_forwards = 0;
 	prng_seed(&n->rng, seed);
-	n->table = nat_table_create(cfg->max_sessions, prng_next(&n->rng), &n->counters);
+	n->table = nat_table_create(cfg->max_sessions, prng_next(&n->rng), &n->counters,
+				    cfg->external, cfg->n_external);
 	if (!n->table) {
 		snprintf(err, errlen, "out of memory for max-sessions %u", cfg->max_sessions);
 		free(n);
@@ -264,7 +265,7 @@ static int visit_session(const struct nat_table *t, uint32_t idx, void *ctx)
 	struct napt_session_info info = {
 		.proto = s->proto,
 		.in_addr = s->in_addr,
-		.ext_addr = s->ext_addr,
+		.ext_addr = nat_table_ext_addr(t, s->ext_index),
 		.rem_addr = s->rem_addr,
 		.in_port = s->in_port,
 		.ext_port = s->ext_port,
@@ -297,11 +298,11 @@ static int visit_mapping(struct nat_table *t, uint32_t idx, void *ctx)
 	struct napt_mapping_info info = {
 		.proto = m->proto,
 		.in_addr = m->in_addr,
-		.ext_addr = m->ext_addr,
+		.ext_addr = nat_table_ext_addr(t, m->ext_index),
 		.in_port = m->in_port,
 		.ext_port = m->ext_port,
 		.origin = (enum napt_origin)m->origin,
-		.sessions = m->n_sessions,
+		.sessions = nat_mapping_sessions(t, idx),
 	};
 
 	return w->fn(&info, w->ctx);

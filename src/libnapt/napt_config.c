@@ -423,6 +423,36 @@ static int kw_filtering(struct napt_config *cfg, char **v, char *err, size_t err
 	return parse_behaviour("filtering", v[0], &cfg->filtering, err, errlen);
 }
 
+/* The classic NAT names of RFC 3489 section 5 as RFC 4787 mapping (4.1) and filtering (5)
+ * behaviours. A symmetric NAT makes a new mapping per destination address and port and
+ * admits only that destination, hence the strictest pair. */
+struct nat_type_name {
+	const char *name;
+	enum napt_behaviour mapping, filtering;
+};
+
+static const struct nat_type_name nat_types[] = {
+    {"full-cone", NAPT_ENDPOINT_INDEPENDENT, NAPT_ENDPOINT_INDEPENDENT},
+    {"restricted-cone", NAPT_ENDPOINT_INDEPENDENT, NAPT_ADDRESS_DEPENDENT},
+    {"port-restricted-cone", NAPT_ENDPOINT_INDEPENDENT, NAPT_ADDRESS_AND_PORT_DEPENDENT},
+    {"symmetric", NAPT_ADDRESS_AND_PORT_DEPENDENT, NAPT_ADDRESS_AND_PORT_DEPENDENT},
+};
+
+static int kw_nat_type(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < sizeof(nat_types) / sizeof(nat_types[0]); i++) {
+		if (strcmp(v[0], nat_types[i].name) == 0) {
+			cfg->mapping = nat_types[i].mapping;
+			cfg->filtering = nat_types[i].filtering;
+			return 0;
+		}
+	}
+	return fail(err, errlen,
+		    "'nat-type' takes full-cone, restricted-cone, port-restricted-cone or "
+		    "symmetric, not '%s'",
+		    v[0]);
+}
+
 static int kw_port_preservation(struct napt_config *cfg, char **v, char *err, size_t errlen)
 {
 	return parse_yes_no("port-preservation", v[0], &cfg->port_preservation, err, errlen);
@@ -516,6 +546,7 @@ static const struct config_keyword keywords[] = {
     {"port-range", 1, "LOW-HIGH, like 1024-65535", kw_port_range},
     {"mapping", 1, "a behaviour", kw_mapping},
     {"filtering", 1, "a behaviour", kw_filtering},
+    {"nat-type", 1, "a NAT type", kw_nat_type},
     {"port-preservation", 1, "yes or no", kw_port_preservation},
     {"timeout", 2, "a class and seconds, like 'timeout udp 300'", kw_timeout},
     {"forward", 3, FORWARD_USAGE, kw_forward},

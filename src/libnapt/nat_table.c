@@ -22,6 +22,7 @@ struct nat_table {
 	uint32_t timeout_ms[NAPT_TIMEOUT_CLASSES];
 	struct port_pool ports;
 	struct napt_counters *counters;
+	uint32_t external[NAPT_MAX_EXTERNAL];
 };
 
 static int proto_index(uint8_t proto)
@@ -47,7 +48,8 @@ static void *alloc_zeroed(size_t n, size_t size)
 }
 
 struct nat_table *nat_table_create(uint32_t max_sessions, uint64_t seed,
-				   struct napt_counters *counters)
+				   struct napt_counters *counters, const uint32_t *external,
+				   unsigned n_external)
 {
 	struct nat_table *t = alloc_zeroed(1, sizeof(*t));
 	uint32_t buckets = 1;
@@ -60,6 +62,7 @@ struct nat_table *nat_table_create(uint32_t max_sessions, uint64_t seed,
 	t->mask = buckets - 1;
 	t->seed = seed;
 	t->counters = counters;
+	memcpy(t->external, external, n_external * sizeof(uint32_t));
 	t->sessions = alloc_zeroed(t->max, sizeof(*t->sessions));
 	t->mappings = alloc_zeroed(t->max, sizeof(*t->mappings));
 	t->sess_in = alloc_zeroed(buckets, sizeof(uint32_t));
@@ -109,6 +112,11 @@ uint32_t nat_table_timeout(const struct nat_table *t, enum napt_timeout_class c)
 	return t->timeout_ms[c];
 }
 
+uint32_t nat_table_ext_addr(const struct nat_table *t, unsigned ext_index)
+{
+	return t->external[ext_index];
+}
+
 struct nat_session *nat_session_at(const struct nat_table *t, uint32_t idx)
 {
 	return &t->sessions[idx];
@@ -150,10 +158,11 @@ static bool session_matches_in(const struct nat_session *s, const struct nat_key
 	       s->rem_port == k->rem_port && s->proto == k->proto;
 }
 
-static bool session_matches_out(const struct nat_session *s, const struct nat_key *k)
+static bool session_matches_out(const struct nat_table *t, const struct nat_session *s,
+				const struct nat_key *k)
 {
-	return s->ext_addr == k->addr && s->rem_addr == k->rem_addr && s->ext_port == k->port &&
-	       s->rem_port == k->rem_port && s->proto == k->proto;
+	return s->ext_port == k->port && s->rem_addr == k->rem_addr && s->rem_port == k->rem_port &&
+	       s->proto == k->proto && t->external[s->ext_index] == k->addr;
 }
 
 static struct nat_key session_in_key(const struct nat_session *s)
@@ -161,9 +170,10 @@ static struct nat_key session_in_key(const struct nat_session *s)
 	return (struct nat_key){s->in_addr, s->rem_addr, s->in_port, s->rem_port, s->proto};
 }
 
-static struct nat_key session_out_key(const struct nat_session *s)
+static struct nat_key session_out_key(const struct nat_table *t, const struct nat_session *s)
 {
-	return (struct nat_key){s->ext_addr, s->rem_addr, s->ext_port, s->rem_port, s->proto};
+	return (struct nat_key){t->external[s->ext_index], s->rem_addr, s->ext_port, s->rem_port,
+				s->proto};
 }
 
 static struct nat_key mapping_in_key(const struct nat_mapping *m)
@@ -171,9 +181,9 @@ static struct nat_key mapping_in_key(const struct nat_mapping *m)
 	return (struct nat_key){m->in_addr, m->rem_addr, m->in_port, m->rem_port, m->proto};
 }
 
-static struct nat_key mapping_out_key(const struct nat_mapping *m)
+static struct nat_key mapping_out_key(const struct nat_table *t, const struct nat_mapping *m)
 {
-	return (struct nat_key){m->ext_addr, 0, m->ext_port, 0, m->proto};
+	return (struct nat_key){t->external[m->ext_index], 0, m->ext_port, 0, m->proto};
 }
 
 /* Unlink idx from the chain at *head whose links live at byte offset `link` of each entry:
@@ -210,7 +220,7 @@ uint32_t nat_session_find_out(struct nat_table *t, const struct nat_key *k, uint
 {
 	uint32_t i = t->sess_out[key_hash(t, k)];
 
-	while (i && !session_matches_out(&t->sessions[i], k))
+	while (i && !session_matches_out(t, &t->sessions[i], k))
 		i = t->sessions[i].next_out;
 	if (i && nat_session_expired(t, &t->sessions[i], now)) {
 		nat_session_remove(t, i, true);
@@ -241,7 +251,8 @@ uint32_t nat_mapping_find_out(struct nat_table *t, const struct nat_key *k)
 	while (i) {
 		const struct nat_mapping *m = &t->mappings[i];
 
-		if (m->ext_addr == k->addr && m->ext_port == k->port && m->proto == k->proto)
+		if (m->ext_port == k->port && m->proto == k->proto &&
+		    t->external[m->ext_index] == k->addr)
 			return i;
 		i = m->next_out;
 	}
@@ -287,7 +298,7 @@ uint32_t nat_mapping_new(struct nat_table *t, const struct nat_mapping *m,
 {
 	uint32_t idx = t->free_mappings;
 	struct nat_mapping *e;
-	struct nat_key out = mapping_out_key(m);
+	struct nat_key out = mapping_out_key(t, m);
 	uint32_t h;
 
 	if (!idx)
@@ -296,7 +307,6 @@ uint32_t nat_mapping_new(struct nat_table *t, const struct nat_mapping *m,
 	t->free_mappings = e->next_in;
 	*e = *m;
 	e->sessions = 0;
-	e->n_sessions = 0;
 	if (e->flags & MAPF_IN_INDEXED) {
 		e->rem_addr = in_key->rem_addr;
 		e->rem_port = in_key->rem_port;
@@ -319,18 +329,19 @@ void nat_mapping_remove(struct nat_table *t, uint32_t idx)
 	struct nat_key k;
 
 	/* Removing the last session removes the mapping: stop once it is gone. */
-	while (m->n_sessions > 1)
+	while (m->sessions) {
+		bool last = !t->sessions[m->sessions].sib_next;
+
 		nat_session_remove(t, m->sessions, false);
-	if (m->n_sessions) {
-		nat_session_remove(t, m->sessions, false);
-		return;
+		if (last)
+			return;
 	}
 	if (m->flags & MAPF_IN_INDEXED) {
 		k = mapping_in_key(m);
 		chain_unlink(&t->map_in[key_hash(t, &k)], t->mappings, sizeof(*m),
 			     offsetof(struct nat_mapping, next_in), idx);
 	}
-	k = mapping_out_key(m);
+	k = mapping_out_key(t, m);
 	chain_unlink(&t->map_out[key_hash(t, &k)], t->mappings, sizeof(*m),
 		     offsetof(struct nat_mapping, next_out), idx);
 	if (m->flags & MAPF_POOL_PORT)
@@ -355,27 +366,26 @@ uint32_t nat_session_new(struct nat_table *t, uint32_t mapping, uint32_t rem_add
 	t->free_sessions = s->lru_next;
 	*s = (struct nat_session){
 		.in_addr = m->in_addr,
-		.ext_addr = m->ext_addr,
 		.rem_addr = rem_addr,
 		.in_port = m->in_port,
 		.ext_port = m->ext_port,
 		.rem_port = rem_port,
+		.moved_s = (uint16_t)(now >> 10),
 		.proto = m->proto,
-		.tclass = (uint8_t)c,
-		.origin = m->origin,
+		.tclass = (uint8_t)c & 0xf,
+		.origin = m->origin & 0xf,
+		.ext_index = m->ext_index,
 		.last_ms = now,
-		.mapping = mapping,
 		.sib_next = m->sessions,
 	};
 	if (m->sessions)
 		t->sessions[m->sessions].sib_prev = idx;
 	m->sessions = idx;
-	m->n_sessions++;
 	k = session_in_key(s);
 	h = key_hash(t, &k);
 	s->next_in = t->sess_in[h];
 	t->sess_in[h] = idx;
-	k = session_out_key(s);
+	k = session_out_key(t, s);
 	h = key_hash(t, &k);
 	s->next_out = t->sess_out[h];
 	t->sess_out[h] = idx;
@@ -389,24 +399,27 @@ void nat_session_touch(struct nat_table *t, uint32_t idx, enum napt_timeout_clas
 {
 	struct nat_session *s = &t->sessions[idx];
 
+	uint16_t slot = (uint16_t)(now >> 10);
+
 	s->last_ms = now;
-	if (t->lru[s->tclass].tail == idx && s->tclass == c)
+	if (s->tclass == c && (s->moved_s == slot || t->lru[c].tail == idx))
 		return;
 	lru_unlink(t, idx);
-	s->tclass = (uint8_t)c;
+	s->tclass = (uint8_t)c & 0xf;
+	s->moved_s = slot;
 	lru_append(t, idx);
 }
 
 void nat_session_remove(struct nat_table *t, uint32_t idx, bool expired)
 {
 	struct nat_session *s = &t->sessions[idx];
-	uint32_t mapping = s->mapping;
+	uint32_t mapping = nat_session_mapping(t, idx);
 	struct nat_mapping *m = &t->mappings[mapping];
 	struct nat_key k = session_in_key(s);
 
 	chain_unlink(&t->sess_in[key_hash(t, &k)], t->sessions, sizeof(*s),
 		     offsetof(struct nat_session, next_in), idx);
-	k = session_out_key(s);
+	k = session_out_key(t, s);
 	chain_unlink(&t->sess_out[key_hash(t, &k)], t->sessions, sizeof(*s),
 		     offsetof(struct nat_session, next_out), idx);
 	lru_unlink(t, idx);
@@ -416,7 +429,6 @@ void nat_session_remove(struct nat_table *t, uint32_t idx, bool expired)
 		m->sessions = s->sib_next;
 	if (s->sib_next)
 		t->sessions[s->sib_next].sib_prev = s->sib_prev;
-	m->n_sessions--;
 	*s = (struct nat_session){.lru_next = t->free_sessions};
 	t->free_sessions = idx;
 	t->counters->sessions_current--;
@@ -424,7 +436,7 @@ void nat_session_remove(struct nat_table *t, uint32_t idx, bool expired)
 		t->counters->sessions_expired++;
 	else
 		t->counters->sessions_removed++;
-	if (!m->n_sessions)
+	if (!m->sessions)
 		nat_mapping_remove(t, mapping);
 }
 
@@ -434,7 +446,7 @@ bool nat_mapping_live(struct nat_table *t, uint32_t idx, uint32_t now)
 
 	while (i) {
 		uint32_t next = t->sessions[i].sib_next;
-		bool last = t->mappings[idx].n_sessions == 1;
+		bool last = t->mappings[idx].sessions == i && !next;
 
 		if (!nat_session_expired(t, &t->sessions[i], now))
 			return true;
@@ -444,6 +456,45 @@ bool nat_mapping_live(struct nat_table *t, uint32_t idx, uint32_t now)
 		i = next;
 	}
 	return false;
+}
+
+uint32_t nat_session_mapping(struct nat_table *t, uint32_t idx)
+{
+	const struct nat_session *s = &t->sessions[idx];
+	struct nat_key k = {t->external[s->ext_index], 0, s->ext_port, 0, s->proto};
+
+	return nat_mapping_find_out(t, &k);
+}
+
+unsigned nat_mapping_sessions(const struct nat_table *t, uint32_t idx)
+{
+	unsigned n = 0;
+
+	for (uint32_t i = t->mappings[idx].sessions; i; i = t->sessions[i].sib_next)
+		n++;
+	return n;
+}
+
+#define HINT_OUT 0x80000000u
+
+uint32_t nat_table_prefetch_bucket(const struct nat_table *t, const struct nat_key *k, bool out)
+{
+	uint32_t h = key_hash(t, k);
+
+	__builtin_prefetch(out ? &t->sess_out[h] : &t->sess_in[h]);
+	return out ? h | HINT_OUT : h;
+}
+
+void nat_table_prefetch_session(const struct nat_table *t, uint32_t hint)
+{
+	uint32_t h = hint & ~HINT_OUT;
+	uint32_t head;
+
+	if (hint == NAT_HINT_NONE)
+		return;
+	head = (hint & HINT_OUT) ? t->sess_out[h] : t->sess_in[h];
+	if (head)
+		__builtin_prefetch(&t->sessions[head]);
 }
 
 unsigned nat_table_expire(struct nat_table *t, uint32_t now, unsigned budget)

@@ -195,7 +195,6 @@ static uint32_t new_outbound_mapping(struct napt *n, const struct nat_key *flow,
 		struct nat_mapping m = {
 			.in_addr = flow->addr,
 			.in_port = flow->port,
-			.ext_addr = c->external[ext],
 			.proto = flow->proto,
 			.origin = NAPT_ORIGIN_OUTBOUND,
 			.flags = MAPF_IN_INDEXED | MAPF_POOL_PORT,
@@ -225,7 +224,7 @@ static uint32_t new_session(struct napt *n, uint32_t mapping, const struct nat_k
 
 	if (!s) {
 		*why = NAPT_DROP_TABLE_FULL;
-		if (!nat_mapping_at(n->table, mapping)->n_sessions)
+		if (!nat_mapping_at(n->table, mapping)->sessions)
 			nat_mapping_remove(n->table, mapping);
 	}
 	return s;
@@ -297,7 +296,6 @@ static uint32_t new_inbound_mapping(struct napt *n, const struct nat_key *out, u
 {
 	const struct napt_forward *f = NULL;
 	struct nat_mapping m = {
-		.ext_addr = out->addr,
 		.ext_port = out->port,
 		.proto = out->proto,
 		.ext_index = (uint8_t)ext,
@@ -381,7 +379,7 @@ static struct napt_result translate_icmp_error(struct napt *n, struct ipv4_view 
 	struct ipv4_view q;
 	struct nat_key k;
 	const struct nat_session *s;
-	uint32_t sidx;
+	uint32_t sidx, ext_addr;
 
 	if (icmp_quote(v, &q) != NAPT_DROP_NONE)
 		return drop(n, NAPT_DROP_BAD_ICMP_QUOTE, dir);
@@ -391,10 +389,11 @@ static struct napt_result translate_icmp_error(struct napt *n, struct ipv4_view 
 	if (!sidx)
 		return drop(n, NAPT_DROP_NO_SESSION_ICMP, dir);
 	s = nat_session_at(n->table, sidx);
+	ext_addr = nat_table_ext_addr(n->table, s->ext_index);
 	if (outbound) {
-		rewrite_addr(&q, false, s->ext_addr, false);
+		rewrite_addr(&q, false, ext_addr, false);
 		rewrite_port(&q, false, s->ext_port, false);
-		rewrite_addr(v, true, s->ext_addr, false);
+		rewrite_addr(v, true, ext_addr, false);
 	} else {
 		rewrite_addr(&q, true, s->in_addr, false);
 		rewrite_port(&q, true, s->in_port, false);
@@ -422,7 +421,7 @@ static struct napt_result translate_out(struct napt *n, struct napt_packet *pkt,
 		return drop(n, why, NAPT_DIR_OUT);
 	track_tcp(n, sidx, v, true, now);
 	s = nat_session_at(n->table, sidx);
-	rewrite_addr(v, true, s->ext_addr, pkt->csum_partial);
+	rewrite_addr(v, true, nat_table_ext_addr(n->table, s->ext_index), pkt->csum_partial);
 	rewrite_port(v, true, s->ext_port, pkt->csum_partial);
 	n->counters.translated[proto_index(v->proto)][0]++;
 	return (struct napt_result){NAPT_FORWARD, NAPT_DROP_NONE, NAPT_DIR_OUT};

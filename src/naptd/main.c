@@ -13,6 +13,7 @@
 #include "daemonize.h"
 #include "event_loop.h"
 #include "naptd.h"
+#include "privileges.h"
 #include "route_setup.h"
 
 #define DEFAULT_PIDFILE "/run/naptd.pid"
@@ -123,7 +124,9 @@ static int set_up(struct naptd *d, char *err, size_t errlen)
 	    !(d->routes = route_setup_open(&d->file_cfg, &d->tun, err, errlen)))
 		return -1;
 	d->control = control_server_open(d, ds->control, err, errlen);
-	return d->control ? 0 : -1;
+	if (!d->control)
+		return -1;
+	return privileges_drop(err, errlen);
 }
 
 static void take_down(struct naptd *d)

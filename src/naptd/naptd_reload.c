@@ -7,7 +7,6 @@
 #include "config_file.h"
 #include "daemon_log.h"
 #include "naptd.h"
-#include "route_setup.h"
 
 static void warn_if_changed(const char *key, const char *running, const char *next)
 {
@@ -38,46 +37,28 @@ static void keep_daemon_settings(const struct napt_daemon_settings *running,
 	next->daemon = *running;
 }
 
-/* Engine first (it refuses what cannot apply in place), then the routing; if the routing
- * fails the engine goes back to prev. */
-static int apply(struct naptd *d, const struct napt_config *run, struct napt_config *prev,
-		 char *err, size_t errlen)
-{
-	uint64_t now = naptd_now_ms();
-	char why[256];
-
-	*prev = *napt_get_config(d->nat);
-	if (napt_reconfigure(d->nat, run, now, err, errlen) != 0)
-		return -1;
-	if (!d->routes || !route_setup_differs(prev, run) ||
-	    route_setup_update(d->routes, run, err, errlen) == 0)
-		return 0;
-	if (napt_reconfigure(d->nat, prev, now, why, sizeof(why)) != 0)
-		daemon_log(LOG_ERR, "reload: cannot restore the previous config: %s", why);
-	return -1;
-}
-
 int naptd_reload(struct naptd *d, char *err, size_t errlen)
 {
-	/* Three configs of about 12 KB each (the forward table): on the heap. */
+	/* Two configs of about 12 KB each (the forward table): on the heap. */
 	struct napt_config *file = malloc(sizeof(*file));
 	struct napt_config *run = malloc(sizeof(*run));
-	struct napt_config *prev = malloc(sizeof(*prev));
 	int rc = -1;
 
-	if (!file || !run || !prev)
+	if (!file || !run)
 		snprintf(err, errlen, "reload: out of memory");
 	else if (config_file_load(d->config_path, file, err, errlen) == 0) {
 		keep_daemon_settings(&d->file_cfg.daemon, file);
 		*run = *file;
+		/* The engine refuses what it cannot change in place (inside prefixes,
+		 * external addresses: the routing depends on them too) and then changes
+		 * nothing. */
 		if (runtime_state_apply(&d->runtime, run, err, errlen) == 0 &&
-		    apply(d, run, prev, err, errlen) == 0) {
+		    napt_reconfigure(d->nat, run, naptd_now_ms(), err, errlen) == 0) {
 			d->file_cfg = *file;
 			rc = 0;
 		}
 	}
 	free(file);
 	free(run);
-	free(prev);
 	return rc;
 }

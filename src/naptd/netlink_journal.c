@@ -122,11 +122,6 @@ int netlink_journal_add_neigh(struct netlink_journal *j, struct rtnl_neigh *n, c
 	return journal_added(j, JOURNAL_NEIGH, (struct nl_object *)n, rc, what, err, errlen);
 }
 
-size_t netlink_journal_mark(const struct netlink_journal *j)
-{
-	return j->n;
-}
-
 static void journal_remove(struct netlink_journal *j, struct journal_entry *e)
 {
 	int rc = journal_delete(j->sk, e->kind, e->obj);
@@ -137,17 +132,12 @@ static void journal_remove(struct netlink_journal *j, struct journal_entry *e)
 	nl_object_put(e->obj);
 }
 
-void netlink_journal_undo_to(struct netlink_journal *j, size_t mark)
-{
-	while (j->n > mark)
-		journal_remove(j, &j->entries[--j->n]);
-}
-
 void netlink_journal_close(struct netlink_journal *j)
 {
 	if (!j)
 		return;
-	netlink_journal_undo_to(j, 0);
+	while (j->n > 0)
+		journal_remove(j, &j->entries[--j->n]);
 	free(j->entries);
 	nl_socket_free(j->sk);
 	free(j);

@@ -16,21 +16,10 @@
 #include "route_setup.h"
 #include "sysctl_setting.h"
 
-/* What the address-dependent entries were made from, kept to restore them when an update
- * fails. */
-struct route_addresses {
-	struct napt_prefix inside[NAPT_MAX_INSIDE];
-	unsigned n_inside;
-	uint32_t external[NAPT_MAX_EXTERNAL];
-	unsigned n_external;
-};
-
 struct route_setup {
 	struct netlink_journal *journal;
 	struct tun_device tun;
-	int wan_ifindex;  /* 0: no wan-interface, no proxy neighbour entries */
-	size_t addr_mark; /* journal entries from here on depend on the addresses */
-	struct route_addresses addrs;
+	int wan_ifindex; /* 0: no wan-interface, no proxy neighbour entries */
 	struct sysctl_setting ip_forward, rp_filter;
 };
 
@@ -195,8 +184,7 @@ static int add_external(struct route_setup *rs, uint32_t ext, char *err, size_t 
 
 /* Inside -> inside rules go in before the rules into the TUN, so LAN-to-LAN traffic never
  * passes through it, not even for a moment. */
-static int add_inside(struct route_setup *rs, const struct route_addresses *a, char *err,
-		      size_t errlen)
+static int add_inside(struct route_setup *rs, const struct napt_config *a, char *err, size_t errlen)
 {
 	for (unsigned i = 0; i < a->n_inside; i++)
 		for (unsigned k = 0; k < a->n_inside; k++)
@@ -210,31 +198,13 @@ static int add_inside(struct route_setup *rs, const struct route_addresses *a, c
 	return 0;
 }
 
-static int add_addresses(struct route_setup *rs, const struct route_addresses *a, char *err,
+static int add_addresses(struct route_setup *rs, const struct napt_config *a, char *err,
 			 size_t errlen)
 {
 	for (unsigned i = 0; i < a->n_external; i++)
 		if (add_external(rs, a->external[i], err, errlen) != 0)
 			return -1;
 	return add_inside(rs, a, err, errlen);
-}
-
-static void addresses_of(const struct napt_config *cfg, struct route_addresses *a)
-{
-	memset(a, 0, sizeof(*a));
-	memcpy(a->inside, cfg->inside, cfg->n_inside * sizeof(cfg->inside[0]));
-	a->n_inside = cfg->n_inside;
-	memcpy(a->external, cfg->external, cfg->n_external * sizeof(cfg->external[0]));
-	a->n_external = cfg->n_external;
-}
-
-bool route_setup_differs(const struct napt_config *a, const struct napt_config *b)
-{
-	struct route_addresses ra, rb;
-
-	addresses_of(a, &ra);
-	addresses_of(b, &rb);
-	return memcmp(&ra, &rb, sizeof(ra)) != 0;
 }
 
 /* Loose reverse-path filtering on the TUN: translated inbound packets come out of it with
@@ -268,9 +238,7 @@ static int route_setup_start(struct route_setup *rs, const struct napt_config *c
 		return -1;
 	if (add_tun_route(rs, 0, 0, ROUTE_TABLE, err, errlen) != 0)
 		return -1;
-	rs->addr_mark = netlink_journal_mark(rs->journal);
-	addresses_of(cfg, &rs->addrs);
-	return add_addresses(rs, &rs->addrs, err, errlen);
+	return add_addresses(rs, cfg, err, errlen);
 }
 
 struct route_setup *route_setup_open(const struct napt_config *cfg, const struct tun_device *tun,
@@ -288,24 +256,6 @@ struct route_setup *route_setup_open(const struct napt_config *cfg, const struct
 		return NULL;
 	}
 	return rs;
-}
-
-int route_setup_update(struct route_setup *rs, const struct napt_config *cfg, char *err,
-		       size_t errlen)
-{
-	struct route_addresses next;
-	char why[256];
-
-	addresses_of(cfg, &next);
-	netlink_journal_undo_to(rs->journal, rs->addr_mark);
-	if (add_addresses(rs, &next, err, errlen) == 0) {
-		rs->addrs = next;
-		return 0;
-	}
-	netlink_journal_undo_to(rs->journal, rs->addr_mark);
-	if (add_addresses(rs, &rs->addrs, why, sizeof(why)) != 0)
-		daemon_log(LOG_ERR, "cannot restore the previous routing: %s", why);
-	return -1;
 }
 
 static void restore_sysctl(struct sysctl_setting *s)

@@ -24,6 +24,7 @@ EXT_IP=198.51.100.10
 INSIDE=192.168.77.0/24
 
 NAPTD_PID=
+NAPTD_LOG=
 TOPO_PIDS=()
 
 # skip (exit 77) unless root with the tools the tests need.
@@ -36,8 +37,13 @@ topo_require() {
 	[ -x "$NAPTD" ] || { echo "FAIL: $NAPTD not built (set BUILD_DIR)"; exit 1; }
 }
 
+# fail MESSAGE: report, with the end of naptd's log when there is one, and exit 1.
 fail() {
 	echo "FAIL: $*" >&2
+	if [ -n "${NAPTD_LOG:-}" ] && [ -f "$NAPTD_LOG" ]; then
+		echo "--- naptd log:" >&2
+		tail -n 20 "$NAPTD_LOG" >&2
+	fi
 	exit 1
 }
 

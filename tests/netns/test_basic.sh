@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # test_basic.sh - naptd on a real TUN: curl and ping from the LAN reach a WAN host that has
-# no route back to the LAN, the server sees the external address, and after SIGTERM the
-# router's rules, routes and proxy neighbour entries are exactly as before.
+# no route back to the LAN, the server sees the external address, naptd keeps only
+# CAP_NET_ADMIN, and after SIGTERM the router's rules, routes, proxy neighbour entries and
+# ip_forward are exactly as before.
 set -u
 . "$(dirname "$0")/lib.sh"
 
 topo_require curl ping
 topo_up
 
-naptd_config >"$TOPO_DIR/naptd.conf"
+naptd_config "# test_basic: the defaults of lib.sh" >"$TOPO_DIR/naptd.conf"
 before=$(routing_snapshot)
 
 bg "$NS_WAN" "$TOPO_DIR/http.log" "$PY" -m http.server --bind "$WAN_IP" 8080 \
@@ -16,6 +17,11 @@ bg "$NS_WAN" "$TOPO_DIR/http.log" "$PY" -m http.server --bind "$WAN_IP" 8080 \
 echo hello-through-nat >"$TOPO_DIR/hello.txt"
 
 start_naptd "$TOPO_DIR/naptd.conf" || fail "naptd did not start"
+
+# After set-up naptd keeps CAP_NET_ADMIN (bit 12) only: capabilities(7).
+caps=$(awk '/^CapEff:/ {print $2}' "/proc/$NAPTD_PID/status")
+[ "$caps" = 0000000000001000 ] || fail "naptd's effective capabilities are $caps, not CAP_NET_ADMIN only"
+echo "ok: naptd runs with CAP_NET_ADMIN only"
 
 # Wait (bounded) for the HTTP server to listen.
 for ((i = 0; i < 50; i++)); do

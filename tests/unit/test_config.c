@@ -110,6 +110,55 @@ START_TEST(every_nat_key)
 }
 END_TEST
 
+/* The cone names as defined by RFC 3489 section 5, in RFC 4787 terms (brief of issue 4):
+ * full cone EIM+EIF, restricted cone EIM+ADF, port-restricted cone EIM+APDF, symmetric
+ * APDM+APDF. */
+START_TEST(nat_type_sets_both)
+{
+	static const struct {
+		const char *text;
+		enum napt_behaviour mapping, filtering;
+	} cases[] = {
+	    {BASE "nat-type full-cone\n", NAPT_ENDPOINT_INDEPENDENT, NAPT_ENDPOINT_INDEPENDENT},
+	    {BASE "nat-type restricted-cone\n", NAPT_ENDPOINT_INDEPENDENT, NAPT_ADDRESS_DEPENDENT},
+	    {BASE "nat-type port-restricted-cone\n", NAPT_ENDPOINT_INDEPENDENT,
+	     NAPT_ADDRESS_AND_PORT_DEPENDENT},
+	    {BASE "mapping address-dependent\nfiltering endpoint-independent\n"
+		  "nat-type symmetric\n",
+	     NAPT_ADDRESS_AND_PORT_DEPENDENT, NAPT_ADDRESS_AND_PORT_DEPENDENT},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		parse_ok(cases[i].text);
+		ck_assert_int_eq(cfg.mapping, cases[i].mapping);
+		ck_assert_int_eq(cfg.filtering, cases[i].filtering);
+	}
+}
+END_TEST
+
+/* nat-type is a shorthand, not a lock: a later mapping or filtering line overrides half. */
+START_TEST(nat_type_then_override)
+{
+	parse_ok(BASE "nat-type full-cone\nfiltering address-dependent\n");
+	ck_assert_int_eq(cfg.mapping, NAPT_ENDPOINT_INDEPENDENT);
+	ck_assert_int_eq(cfg.filtering, NAPT_ADDRESS_DEPENDENT);
+	parse_ok(BASE "nat-type symmetric\nmapping address-dependent\n");
+	ck_assert_int_eq(cfg.mapping, NAPT_ADDRESS_DEPENDENT);
+	ck_assert_int_eq(cfg.filtering, NAPT_ADDRESS_AND_PORT_DEPENDENT);
+}
+END_TEST
+
+START_TEST(nat_type_errors)
+{
+	line_fails("nat-type cone", "'nat-type' takes full-cone, restricted-cone, "
+				    "port-restricted-cone or symmetric, not 'cone'");
+	line_fails("nat-type Full-Cone", "'nat-type' takes full-cone, restricted-cone, "
+					 "port-restricted-cone or symmetric, not 'Full-Cone'");
+	line_fails("nat-type", "'nat-type' needs a NAT type");
+	line_fails("nat-type symmetric full-cone", "trailing garbage 'full-cone' after 'nat-type'");
+}
+END_TEST
+
 START_TEST(dmz_none_clears)
 {
 	parse_ok(BASE "dmz 192.168.1.50\ndmz none\n");
@@ -356,6 +405,9 @@ int main(void)
 	tcase_add_test(tc, defaults);
 	tcase_add_test(tc, inside_and_external_lists);
 	tcase_add_test(tc, every_nat_key);
+	tcase_add_test(tc, nat_type_sets_both);
+	tcase_add_test(tc, nat_type_then_override);
+	tcase_add_test(tc, nat_type_errors);
 	tcase_add_test(tc, dmz_none_clears);
 	tcase_add_test(tc, daemon_keys);
 	tcase_add_test(tc, forwards);
