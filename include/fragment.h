@@ -41,6 +41,9 @@ struct frag_held {
 	uint32_t born_ms;
 	uint16_t len;
 	bool live;
+	bool ready;		/* its first fragment came: hand it out with rw */
+	bool inbound;		/* direction of the first fragment, for counters */
+	struct frag_rewrite rw;
 	uint8_t data[FRAG_HELD_MAX];
 };
 
@@ -65,9 +68,15 @@ bool frag_lookup(const struct frag_table *ft, const struct frag_key *k, uint32_t
 /* Hold a later fragment that came before its first; false when there is no room. */
 bool frag_hold(struct frag_table *ft, const struct frag_key *k, const uint8_t *data, size_t len,
 	       uint32_t now);
-/* The oldest held fragment of datagram k: copies it into buf and frees its slot; returns its
- * length, 0 when none (or when cap is too small: then it stays held). */
-size_t frag_take_held(struct frag_table *ft, const struct frag_key *k, uint8_t *buf, size_t cap);
+/* The first fragment of datagram k was translated with rw: its held fragments are ready to
+ * go. They stay in the pool until taken, so a caller that translates several packets
+ * before draining (a burst) loses none. */
+void frag_release(struct frag_table *ft, const struct frag_key *k, const struct frag_rewrite *rw,
+		  bool inbound);
+/* The oldest ready fragment: copies it into buf, frees its slot, fills rw and inbound;
+ * returns its length, 0 when none is ready (or when cap is too small: then it stays). */
+size_t frag_take_ready(struct frag_table *ft, uint8_t *buf, size_t cap, struct frag_rewrite *rw,
+		       bool *inbound);
 /* Drop held fragments older than the timeout; returns how many were dropped. */
 unsigned frag_expire(struct frag_table *ft, uint32_t now);
 

@@ -109,8 +109,15 @@ struct napt_result napt_translate(struct napt *n, struct napt_packet *pkt, uint6
 
 /* After a first fragment is translated, fragments of the same datagram that arrived before
  * it are released: copies them one by one into buf (translated) and returns the length, or
- * 0 when none is left. */
+ * 0 when none is left. Released fragments wait until taken, so this may be called after a
+ * whole burst. */
 size_t napt_next_released(struct napt *n, uint8_t *buf, size_t cap);
+
+/* Translate count packets, as count calls of napt_translate() in order would, but with the
+ * hash buckets and sessions of the packets a few places ahead prefetched (as VPP does), so
+ * the cache misses of a big table overlap instead of adding up. */
+void napt_translate_burst(struct napt *n, struct napt_packet *pkts, struct napt_result *res,
+			  unsigned count, uint64_t now_ms);
 
 /* Remove what has expired at now_ms. napt_translate() also reaps a few entries per call;
  * the daemon calls this from a periodic timer so an idle gateway still ages its table. */

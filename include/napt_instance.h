@@ -19,11 +19,6 @@ struct napt {
 	struct frag_table frag;
 	struct prng rng;
 	struct napt_counters counters;
-	/* Held fragments to release after the first fragment just translated. */
-	bool releasing;
-	struct frag_key release_key;
-	struct frag_rewrite release_rw;
-	enum napt_dir release_dir;
 };
 
 #endif

@@ -16,6 +16,9 @@
 #define ROUTE_TABLE       4242
 #define ROUTE_PREF_INSIDE 4241
 #define ROUTE_PREF_OUT    4242
+/* The protocol (rtm_protocol, FRA_PROTOCOL) naptd's routes and rules carry: a value no
+ * routing daemon in iproute2's rt_protos uses, so rules left by a killed naptd are found. */
+#define ROUTE_PROTO 245
 
 struct route_setup;
 

@@ -84,6 +84,7 @@ bool frag_hold(struct frag_table *ft, const struct frag_key *k, const uint8_t *d
 		h->born_ms = now;
 		h->len = (uint16_t)len;
 		h->live = true;
+		h->ready = false;
 		memcpy(h->data, data, len);
 		ft->held_order[i] = ft->held_seq++;
 		ft->n_held++;
@@ -92,20 +93,36 @@ bool frag_hold(struct frag_table *ft, const struct frag_key *k, const uint8_t *d
 	return false;
 }
 
-size_t frag_take_held(struct frag_table *ft, const struct frag_key *k, uint8_t *buf, size_t cap)
+void frag_release(struct frag_table *ft, const struct frag_key *k, const struct frag_rewrite *rw,
+		  bool inbound)
+{
+	for (unsigned i = 0; i < FRAG_HELD; i++) {
+		struct frag_held *h = &ft->held[i];
+
+		if (h->live && !h->ready && key_eq(&h->key, k)) {
+			h->ready = true;
+			h->rw = *rw;
+			h->inbound = inbound;
+		}
+	}
+}
+
+size_t frag_take_ready(struct frag_table *ft, uint8_t *buf, size_t cap, struct frag_rewrite *rw,
+		       bool *inbound)
 {
 	int best = -1;
 
 	for (unsigned i = 0; i < FRAG_HELD; i++) {
-		if (!ft->held[i].live || !key_eq(&ft->held[i].key, k))
+		if (!ft->held[i].live || !ft->held[i].ready)
 			continue;
-		if (best < 0 ||
-		    (int32_t)(ft->held_order[i] - ft->held_order[best]) < 0)
+		if (best < 0 || (int32_t)(ft->held_order[i] - ft->held_order[best]) < 0)
 			best = (int)i;
 	}
 	if (best < 0 || ft->held[best].len > cap)
 		return 0;
 	memcpy(buf, ft->held[best].data, ft->held[best].len);
+	*rw = ft->held[best].rw;
+	*inbound = ft->held[best].inbound;
 	ft->held[best].live = false;
 	ft->n_held--;
 	return ft->held[best].len;
@@ -116,7 +133,7 @@ unsigned frag_expire(struct frag_table *ft, uint32_t now)
 	unsigned n = 0;
 
 	for (unsigned i = 0; i < FRAG_HELD; i++) {
-		if (ft->held[i].live && expired(ft->held[i].born_ms, now)) {
+		if (ft->held[i].live && !ft->held[i].ready && expired(ft->held[i].born_ms, now)) {
 			ft->held[i].live = false;
 			ft->n_held--;
 			n++;

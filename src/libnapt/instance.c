@@ -180,7 +180,6 @@ void napt_flush(struct napt *n)
 {
 	nat_table_flush(n->table);
 	frag_table_init(&n->frag);
-	n->releasing = false;
 }
 
 /* What napt_reconfigure() cannot change in place. */

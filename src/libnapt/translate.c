@@ -501,27 +501,22 @@ static void first_fragment_done(struct napt *n, const struct frag_key *k,
 
 	if (!frag_remember(&n->frag, k, &rw, now))
 		n->counters.dropped[NAPT_DROP_FRAG_FULL]++; /* later fragments will be held */
-	n->releasing = true;
-	n->release_key = *k;
-	n->release_rw = rw;
-	n->release_dir = dir;
+	frag_release(&n->frag, k, &rw, dir == NAPT_DIR_IN);
 }
 
 size_t napt_next_released(struct napt *n, uint8_t *buf, size_t cap)
 {
+	struct frag_rewrite rw;
 	struct ipv4_view v;
+	bool inbound;
 	size_t len;
 
-	while (n->releasing) {
-		len = frag_take_held(&n->frag, &n->release_key, buf, cap);
-		if (!len) {
-			n->releasing = false;
-			break;
-		}
+	/* Held fragments passed ipv4_parse() when they were held, so parsing cannot fail. */
+	while ((len = frag_take_ready(&n->frag, buf, cap, &rw, &inbound))) {
 		if (ipv4_parse(buf, len, &v) != NAPT_DROP_NONE)
-			continue; /* validated when held; cannot happen */
-		apply_frag_rewrite(&v, &n->release_rw);
-		n->counters.translated[proto_index(v.proto)][n->release_dir == NAPT_DIR_IN]++;
+			continue;
+		apply_frag_rewrite(&v, &rw);
+		n->counters.translated[proto_index(v.proto)][inbound]++;
 		return len;
 	}
 	return 0;
@@ -562,7 +557,6 @@ struct napt_result napt_translate(struct napt *n, struct napt_packet *pkt, uint6
 	struct napt_result r;
 	int ext = -1;
 
-	n->releasing = false;
 	reap(n, now);
 	why = ipv4_parse(pkt->data, pkt->len, &v);
 	if (why != NAPT_DROP_NONE)
@@ -590,4 +584,60 @@ void napt_expire(struct napt *n, uint64_t now_ms)
 
 	nat_table_expire(n->table, now, UINT32_MAX);
 	n->counters.dropped[NAPT_DROP_FRAG_NO_FIRST] += frag_expire(&n->frag, now);
+}
+
+/* ---- bursts ---- */
+
+/* Where packet p's session would be looked up, from its headers alone (no validation: a
+ * wrong guess costs only a useless prefetch). */
+static uint32_t peek_bucket(const struct napt *n, const struct napt_packet *p)
+{
+	const uint8_t *ip = p->data;
+	size_t ihl;
+	struct nat_key k;
+	bool inbound;
+
+	if (p->len < IPV4_MIN_HDR)
+		return NAT_HINT_NONE;
+	ihl = (size_t)(ip[0] & 0x0f) * 4;
+	if (ihl < IPV4_MIN_HDR || p->len < ihl + 8 || (get16(ip + 6) & 0x1fff))
+		return NAT_HINT_NONE;
+	k.proto = ip[9];
+	memcpy(&k.addr, ip + IP_OFF_DST, 4);
+	memcpy(&k.rem_addr, ip + IP_OFF_SRC, 4);
+	inbound = external_index(n, k.addr) >= 0;
+	if (!inbound) {
+		k.addr = k.rem_addr;
+		memcpy(&k.rem_addr, ip + IP_OFF_DST, 4);
+	}
+	if (k.proto == IPPROTO_ICMP) {
+		k.port = get16(ip + ihl + ICMP_OFF_ID);
+		k.rem_port = 0;
+	} else {
+		k.port = get16(ip + ihl + (inbound ? L4_OFF_DPORT : L4_OFF_SPORT));
+		k.rem_port = get16(ip + ihl + (inbound ? L4_OFF_SPORT : L4_OFF_DPORT));
+	}
+	return nat_table_prefetch_bucket(n->table, &k, inbound);
+}
+
+/* Three stages in flight: bucket prefetch for packet i, session prefetch for packet i - 2
+ * (its bucket has arrived by then), translation of packet i - 4. */
+#define BURST_BUCKET_AHEAD  4
+#define BURST_SESSION_AHEAD 2
+
+void napt_translate_burst(struct napt *n, struct napt_packet *pkts, struct napt_result *res,
+			  unsigned count, uint64_t now_ms)
+{
+	uint32_t hint[BURST_BUCKET_AHEAD + 1];
+
+	for (unsigned i = 0; i < count + BURST_BUCKET_AHEAD; i++) {
+		if (i < count)
+			hint[i % (BURST_BUCKET_AHEAD + 1)] = peek_bucket(n, &pkts[i]);
+		if (i >= BURST_SESSION_AHEAD && i - BURST_SESSION_AHEAD < count)
+			nat_table_prefetch_session(
+				n->table, hint[(i - BURST_SESSION_AHEAD) % (BURST_BUCKET_AHEAD + 1)]);
+		if (i >= BURST_BUCKET_AHEAD)
+			res[i - BURST_BUCKET_AHEAD] =
+				napt_translate(n, &pkts[i - BURST_BUCKET_AHEAD], now_ms);
+	}
 }

@@ -38,22 +38,28 @@ static const char *ipv4_str(uint32_t addr, char *buf)
 	return inet_ntop(AF_INET, &addr, buf, INET_ADDRSTRLEN);
 }
 
-/* dst/prefixlen dev TUN in table. */
+/* dst/prefixlen dev TUN in table [src prefsrc]; prefsrc 0 for none. */
 static int add_tun_route(struct route_setup *rs, uint32_t dst, unsigned prefixlen, uint32_t table,
-			 char *err, size_t errlen)
+			 uint32_t prefsrc, char *err, size_t errlen)
 {
 	struct rtnl_route *r = rtnl_route_alloc();
 	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
 	struct nl_addr *a = ipv4_addr(dst, prefixlen);
-	char what[96], ip[INET_ADDRSTRLEN];
+	struct nl_addr *src = prefsrc ? ipv4_addr(prefsrc, 32) : NULL;
+	char what[128], ip[INET_ADDRSTRLEN], sip[INET_ADDRSTRLEN];
+
 	int rc = -1;
 
-	snprintf(what, sizeof(what), "route %s/%u dev %s table %u", ipv4_str(dst, ip), prefixlen,
-		 rs->tun.name, table);
-	if (r && nh && a) {
+	snprintf(what, sizeof(what), "route %s/%u dev %s table %u%s%s", ipv4_str(dst, ip),
+		 prefixlen, rs->tun.name, table, prefsrc ? " src " : "",
+		 prefsrc ? ipv4_str(prefsrc, sip) : "");
+	if (r && nh && a && (src || !prefsrc)) {
 		rtnl_route_set_family(r, AF_INET);
 		rtnl_route_set_table(r, table);
+		rtnl_route_set_protocol(r, ROUTE_PROTO);
 		rtnl_route_set_dst(r, a);
+		if (src)
+			rtnl_route_set_pref_src(r, src);
 		rtnl_route_nh_set_ifindex(nh, rs->tun.ifindex);
 		rtnl_route_add_nexthop(r, nh);
 		nh = NULL; /* the route owns it now */
@@ -63,6 +69,7 @@ static int add_tun_route(struct route_setup *rs, uint32_t dst, unsigned prefixle
 	}
 	if (nh) /* rtnl_route_nh_free() does not take NULL */
 		rtnl_route_nh_free(nh);
+	nl_addr_put(src);
 	nl_addr_put(a);
 	rtnl_route_put(r);
 	return rc;
@@ -91,6 +98,7 @@ static int add_rule(struct route_setup *rs, const struct napt_prefix *src,
 			rtnl_rule_set_dst(r, d);
 		rtnl_rule_set_table(r, table);
 		rtnl_rule_set_action(r, FR_ACT_TO_TBL);
+		rtnl_rule_set_protocol(r, ROUTE_PROTO);
 		rc = netlink_journal_add_rule(rs->journal, r, what, err, errlen);
 	} else {
 		snprintf(err, errlen, "%s: out of memory", what);
@@ -129,8 +137,9 @@ static int add_proxy_neigh(struct route_setup *rs, uint32_t addr, char *err, siz
 
 struct subnet_search {
 	int ifindex;
-	uint32_t addr; /* network order */
-	bool found;
+	uint32_t addr;  /* network order */
+	bool found;     /* addr lies in a subnet of the interface */
+	uint32_t first; /* the interface's first IPv4 address, 0 if none */
 };
 
 static void match_subnet(struct nl_object *obj, void *arg)
@@ -146,16 +155,16 @@ static void match_subnet(struct nl_object *obj, void *arg)
 		return;
 	len = rtnl_addr_get_prefixlen(ra);
 	memcpy(&mine, nl_addr_get_binary_addr(local), sizeof(mine));
+	if (!q->first)
+		q->first = mine;
 	mask = len ? htonl(~0u << (32 - len)) : 0;
 	if (((mine ^ q->addr) & mask) == 0)
 		q->found = true;
 }
 
-/* Whether addr lies in a subnet of an IPv4 address of the WAN interface. */
-static int in_wan_subnet(struct route_setup *rs, uint32_t addr, bool *found, char *err,
-			 size_t errlen)
+/* Whether q->addr lies in a subnet of an IPv4 address of the WAN interface. */
+static int search_wan(struct route_setup *rs, struct subnet_search *q, char *err, size_t errlen)
 {
-	struct subnet_search q = {.ifindex = rs->wan_ifindex, .addr = addr};
 	struct nl_cache *cache;
 	int rc = rtnl_addr_alloc_cache(netlink_journal_sock(rs->journal), &cache);
 
@@ -163,23 +172,24 @@ static int in_wan_subnet(struct route_setup *rs, uint32_t addr, bool *found, cha
 		snprintf(err, errlen, "cannot list addresses: %s", nl_geterror(rc));
 		return -1;
 	}
-	nl_cache_foreach(cache, match_subnet, &q);
+	nl_cache_foreach(cache, match_subnet, q);
 	nl_cache_free(cache);
-	*found = q.found;
 	return 0;
 }
 
+/* The route carries a WAN address as preferred source: the router's own packets to the
+ * external address, such as the ICMP time-exceeded of a traceroute hop (RFC 792), then
+ * reach naptd from outside the inside prefixes and are translated as inbound (RFC 5508
+ * section 4.2.1), instead of looking like hairpinned traffic from the LAN address. */
 static int add_external(struct route_setup *rs, uint32_t ext, char *err, size_t errlen)
 {
-	bool proxy = false;
+	struct subnet_search q = {.ifindex = rs->wan_ifindex, .addr = ext};
 
-	if (add_tun_route(rs, ext, 32, RT_TABLE_MAIN, err, errlen) != 0)
+	if (rs->wan_ifindex && search_wan(rs, &q, err, errlen) != 0)
 		return -1;
-	if (rs->wan_ifindex == 0)
-		return 0;
-	if (in_wan_subnet(rs, ext, &proxy, err, errlen) != 0)
+	if (add_tun_route(rs, ext, 32, RT_TABLE_MAIN, q.first, err, errlen) != 0)
 		return -1;
-	return proxy ? add_proxy_neigh(rs, ext, err, errlen) : 0;
+	return q.found ? add_proxy_neigh(rs, ext, err, errlen) : 0;
 }
 
 /* Inside -> inside rules go in before the rules into the TUN, so LAN-to-LAN traffic never
@@ -205,6 +215,39 @@ static int add_addresses(struct route_setup *rs, const struct napt_config *a, ch
 		if (add_external(rs, a->external[i], err, errlen) != 0)
 			return -1;
 	return add_inside(rs, a, err, errlen);
+}
+
+static void remove_if_stale(struct nl_object *obj, void *arg)
+{
+	struct rtnl_rule *r = (struct rtnl_rule *)obj;
+	struct route_setup *rs = arg;
+	uint8_t proto;
+	int rc;
+
+	if (rtnl_rule_get_protocol(r, &proto) != 0 || proto != ROUTE_PROTO)
+		return;
+	rc = rtnl_rule_delete(netlink_journal_sock(rs->journal), r, 0);
+	daemon_log(rc < 0 ? LOG_WARNING : LOG_NOTICE,
+		   "rule pref %u left by a naptd that did not exit: %s", rtnl_rule_get_prio(r),
+		   rc < 0 ? nl_geterror(rc) : "removed");
+}
+
+/* Rules carry protocol ROUTE_PROTO: those left by a naptd killed with SIGKILL (its routes
+ * went with its TUN device) are removed, so a restart works; the administrator's own rules
+ * are never touched. Called once ROUTE_TABLE's default route is ours, so no other naptd
+ * is running. */
+static int remove_stale_rules(struct route_setup *rs, char *err, size_t errlen)
+{
+	struct nl_cache *cache;
+	int rc = rtnl_rule_alloc_cache(netlink_journal_sock(rs->journal), AF_INET, &cache);
+
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot list rules: %s", nl_geterror(rc));
+		return -1;
+	}
+	nl_cache_foreach(cache, remove_if_stale, rs);
+	nl_cache_free(cache);
+	return 0;
 }
 
 /* Loose reverse-path filtering on the TUN: translated inbound packets come out of it with
@@ -234,9 +277,10 @@ static int route_setup_start(struct route_setup *rs, const struct napt_config *c
 	if (!wan[0])
 		daemon_log(LOG_WARNING, "no wan-interface: no proxy neighbour entries");
 	rs->journal = netlink_journal_open(err, errlen);
-	if (!rs->journal || set_sysctls(rs, err, errlen) != 0)
-		return -1;
-	if (add_tun_route(rs, 0, 0, ROUTE_TABLE, err, errlen) != 0)
+	/* The default route of ROUTE_TABLE first: it exists only while a naptd runs (it goes
+	 * with the TUN device), so a second naptd stops here before it touches any rule. */
+	if (!rs->journal || add_tun_route(rs, 0, 0, ROUTE_TABLE, 0, err, errlen) != 0 ||
+	    remove_stale_rules(rs, err, errlen) != 0 || set_sysctls(rs, err, errlen) != 0)
 		return -1;
 	return add_addresses(rs, cfg, err, errlen);
 }

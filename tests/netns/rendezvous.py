@@ -7,8 +7,8 @@
 
 Each client registers as NAME of PAIR from LOCAL_PORT; the server answers both members of a
 pair with "PEER ip port SELF ip port": the public endpoint it saw for the other one and for
-the receiver. Then both send straight to each other (the method of RFC 5128 section 3.3 for
-UDP and 4.2.2 for TCP simultaneous open).
+the receiver. Then both send straight to each other: hole punching as RFC 5128 section 3
+describes it, for UDP and, by TCP simultaneous open, for TCP.
 
 The udp-client succeeds (exit 0) once a datagram arrives from exactly the endpoint the server
 reported for the peer; it keeps sending for a second after that so that the peer succeeds too.
@@ -139,8 +139,9 @@ def udp_register(sock, server, pair, name, deadline):
     return None
 
 
-def udp_punch(sock, peer, name, deadline):
-    """Send to peer until a datagram from peer arrives; returns (ok, why)."""
+def udp_punch(sock, peer, server, name, deadline):
+    """Send to peer until a datagram from peer arrives; returns (ok, why). Late repeats of
+    the server's answer are not the peer's and are skipped."""
     got_at = None
     while time.monotonic() < deadline:
         if got_at is not None and time.monotonic() - got_at > GRACE_S:
@@ -150,6 +151,8 @@ def udp_punch(sock, peer, name, deadline):
         try:
             _, src = sock.recvfrom(2048)
         except socket.timeout:
+            continue
+        if src == server:
             continue
         if src != peer:
             return False, "packet from %s, not from the peer %s" % (
@@ -165,13 +168,14 @@ def run_udp_client(args):
     deadline = time.monotonic() + args.timeout
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.bind(("0.0.0.0", args.local_port))
-    answer = udp_register(sock, (args.server, args.port), args.pair, args.name, deadline)
+    server = (args.server, args.port)
+    answer = udp_register(sock, server, args.pair, args.name, deadline)
     if answer is None:
         print("fail %s: no answer from the rendezvous server" % args.name)
         return 1
     peer, me = answer
     time.sleep(args.hold)
-    ok, why = udp_punch(sock, peer, args.name, deadline)
+    ok, why = udp_punch(sock, peer, server, args.name, deadline)
     print("%s %s: self %s peer %s: %s" % ("ok" if ok else "fail", args.name, endpoint_text(me),
                                           endpoint_text(peer), why))
     return 0 if ok else 1

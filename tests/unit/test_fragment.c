@@ -27,13 +27,18 @@ static void hold(uint16_t id, uint8_t tag, size_t len, uint32_t now)
 	ck_assert(frag_hold(&ft, &k, data, len, now));
 }
 
-/* The tag byte of the next held fragment of datagram id, or -1 when none. */
+/* Datagram id's first fragment came: the tag byte of the oldest ready fragment, or -1. */
 static int take(uint16_t id)
 {
 	struct frag_key k = key(id);
+	struct frag_rewrite rw = {1, 2}, got;
 	uint8_t buf[FRAG_HELD_MAX];
+	bool inbound;
 
-	return frag_take_held(&ft, &k, buf, sizeof(buf)) ? buf[0] : -1;
+	frag_release(&ft, &k, &rw, true);
+	if (!frag_take_ready(&ft, buf, sizeof(buf), &got, &inbound))
+		return -1;
+	return buf[0];
 }
 
 START_TEST(remember_and_lookup)
@@ -126,7 +131,11 @@ START_TEST(held_pool_limits)
 		hold(9, (uint8_t)i, FRAG_HELD_MAX, 0);
 	ck_assert(!frag_hold(&ft, &k, data, 20, 0));
 	/* A buffer too small leaves the fragment held. */
-	ck_assert_uint_eq(frag_take_held(&ft, &k, small, sizeof(small)), 0);
+	struct frag_rewrite rw = {1, 2}, got;
+	bool inbound;
+
+	frag_release(&ft, &k, &rw, false);
+	ck_assert_uint_eq(frag_take_ready(&ft, small, sizeof(small), &got, &inbound), 0);
 	ck_assert_uint_eq(ft.n_held, FRAG_HELD);
 	ck_assert_int_eq(take(9), 0);
 	ck_assert(frag_hold(&ft, &k, data, 20, 0));
@@ -145,6 +154,24 @@ START_TEST(held_expire_after_ten_seconds)
 }
 END_TEST
 
+START_TEST(ready_fragments_wait_for_the_caller)
+{
+	struct frag_key k = key(3);
+	struct frag_rewrite rw = {5, 6}, got;
+	uint8_t buf[FRAG_HELD_MAX];
+	bool inbound = true;
+
+	hold(3, 'r', 60, 0);
+	hold(4, 'q', 60, 0);
+	frag_release(&ft, &k, &rw, false);
+	/* Released before the timeout, it is no longer the reaper's to drop. */
+	ck_assert_uint_eq(frag_expire(&ft, 10 * FRAG_TIMEOUT_MS), 1);
+	ck_assert_uint_eq(frag_take_ready(&ft, buf, sizeof(buf), &got, &inbound), 60);
+	ck_assert(buf[0] == 'r' && got.src == 5 && got.dst == 6 && !inbound);
+	ck_assert_uint_eq(frag_take_ready(&ft, buf, sizeof(buf), &got, &inbound), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("fragment");
@@ -157,6 +184,7 @@ int main(void)
 	tcase_add_test(tc, held_released_in_arrival_order);
 	tcase_add_test(tc, held_pool_limits);
 	tcase_add_test(tc, held_expire_after_ten_seconds);
+	tcase_add_test(tc, ready_fragments_wait_for_the_caller);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
