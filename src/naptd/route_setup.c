@@ -20,7 +20,7 @@ struct route_setup {
 	struct netlink_journal *journal;
 	struct tun_device tun;
 	int wan_ifindex; /* 0: no wan-interface, no proxy neighbour entries */
-	struct sysctl_setting ip_forward, rp_filter;
+	struct sysctl_setting ip_forward, rp_filter, accept_local;
 };
 
 /* addr in network order. NULL when out of memory. */
@@ -250,9 +250,27 @@ static int remove_stale_rules(struct route_setup *rs, char *err, size_t errlen)
 	return 0;
 }
 
-/* Loose reverse-path filtering on the TUN: translated inbound packets come out of it with
- * a WAN source, which strict mode (RFC 3704 feasible path) would drop. The kernel uses
- * max(all, TUN), so 2 is loose whatever "all" holds (0 would be strict when all=1). */
+/* Reverse-path filtering (RFC 3704) on the TUN: off when "all" is off, else loose. The
+ * kernel uses max(all, TUN), so with all=1 only 2 keeps it loose (0 would leave it strict).
+ * Off is needed for the router's own ICMP errors (see add_external): they come back out of
+ * the address-less TUN with a local source, which any rp_filter drops; translated inbound
+ * packets pass either way. */
+static int set_rp_filter(struct route_setup *rs, char *err, size_t errlen)
+{
+	char path[128], all[16];
+
+	if (sysctl_read("/proc/sys/net/ipv4/conf/all/rp_filter", all, sizeof(all), err, errlen) !=
+	    0)
+		return -1;
+	if (strcmp(all, "0") != 0)
+		daemon_log(LOG_WARNING,
+			   "net.ipv4.conf.all.rp_filter is %s: %s gets 2 (loose); the "
+			   "router's own ICMP errors to inside hosts will be dropped",
+			   all, rs->tun.name);
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/rp_filter", rs->tun.name);
+	return sysctl_change(&rs->rp_filter, path, strcmp(all, "0") ? "2" : "0", err, errlen);
+}
+
 static int set_sysctls(struct route_setup *rs, char *err, size_t errlen)
 {
 	char path[128];
@@ -261,8 +279,13 @@ static int set_sysctls(struct route_setup *rs, char *err, size_t errlen)
 		return -1;
 	if (rs->ip_forward.changed)
 		daemon_log(LOG_NOTICE, "ip_forward was 0: set to 1 until naptd exits");
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/rp_filter", rs->tun.name);
-	return sysctl_change(&rs->rp_filter, path, "2", err, errlen);
+	if (set_rp_filter(rs, err, errlen) != 0)
+		return -1;
+	/* The router's own ICMP errors to the external address (see add_external) come back
+	 * out of the TUN with a source address of this router, which the kernel drops as
+	 * martian unless accept_local is on. */
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/accept_local", rs->tun.name);
+	return sysctl_change(&rs->accept_local, path, "1", err, errlen);
 }
 
 static int route_setup_start(struct route_setup *rs, const struct napt_config *cfg, char *err,
@@ -315,6 +338,7 @@ void route_setup_close(struct route_setup *rs)
 	if (!rs)
 		return;
 	netlink_journal_close(rs->journal);
+	restore_sysctl(&rs->accept_local);
 	restore_sysctl(&rs->rp_filter);
 	if (rs->ip_forward.changed)
 		daemon_log(LOG_NOTICE, "ip_forward set back to %s", rs->ip_forward.old);

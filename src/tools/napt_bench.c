@@ -58,9 +58,10 @@
 /* Creation benchmark: 1 s timeouts, new flows arrive at 90 % of the table per second. */
 #define CREATE_TIMEOUT_S 1
 #define CREATE_FILL_PCT  90
-/* Runs of new flows before the timed ones: each is at least one table's worth (more than
- * one timeout of simulated time), so timing starts in the steady state. */
-#define CREATE_WARMUP_RUNS 2
+/* New flows per timed run: at most this many, so the largest tables stay within the time
+ * budget. Before the timed runs, batches of new flows worth more than one table (more than
+ * one timeout of simulated time) bring the table to its steady state. */
+#define CREATE_BATCH_MAX (1u << 20)
 
 struct bench_options {
 	uint32_t sizes[MAX_SIZES];
@@ -72,8 +73,10 @@ struct bench_options {
 
 /* How a timed run goes over its packet buffer. */
 struct run_shape {
-	size_t buffer; /* packets in the buffer, one per flow at least */
-	size_t passes; /* passes over it per run */
+	size_t buffer;       /* packets in the buffer, one per flow at least */
+	size_t passes;       /* passes over it per run */
+	size_t create_batch; /* new flows per creation run */
+	unsigned warmup;     /* creation batches before the timed ones */
 };
 
 /* One flow as the inside host sees it. Addresses network order, ports host order. */
@@ -577,6 +580,8 @@ static struct run_shape shape_of(uint32_t sessions, size_t run_pkts)
 	if (sh.buffer < sessions)
 		sh.buffer = sessions;
 	sh.passes = (run_pkts + sh.buffer - 1) / sh.buffer;
+	sh.create_batch = sh.buffer < CREATE_BATCH_MAX ? sh.buffer : CREATE_BATCH_MAX;
+	sh.warmup = (unsigned)((sessions + sh.create_batch - 1) / sh.create_batch) + 1;
 	return sh;
 }
 
@@ -647,13 +652,13 @@ static uint64_t create_pass(struct napt *n, uint8_t *pkts, size_t count, struct 
 	return bad;
 }
 
-/* New flows per second over runs of sh.buffer new flows each after two warm-up
- * runs. */
+/* New flows per second over runs of sh.create_batch new flows each, after sh.warmup
+ * batches. */
 static struct spread bench_create(uint32_t sessions, struct run_shape sh, unsigned runs)
 {
 	struct napt *n = make_instance(sessions, CREATE_TIMEOUT_S);
 	uint32_t spm = sessions_per_mapping(sessions);
-	size_t batch = sh.buffer;
+	size_t batch = sh.create_batch;
 	uint8_t *pkts = alloc_packets(batch);
 	struct create_clock c = {.now = 1000};
 	uint64_t next = 0, bad = 0;
@@ -663,7 +668,7 @@ static struct spread bench_create(uint32_t sessions, struct run_shape sh, unsign
 	    (uint32_t)((uint64_t)sessions * CREATE_FILL_PCT / 100 / (CREATE_TIMEOUT_S * 1000));
 	if (c.flows_per_ms == 0)
 		c.flows_per_ms = 1;
-	for (int warm = 0; warm < CREATE_WARMUP_RUNS; warm++, next += batch) {
+	for (unsigned warm = 0; warm < sh.warmup; warm++, next += batch) {
 		build_new_flows(pkts, next, batch, spm);
 		bad += create_pass(n, pkts, batch, &c);
 	}
@@ -747,8 +752,8 @@ static struct size_result bench_size(uint32_t sessions, const struct bench_optio
 	/* What each run covers, for scripts that count cost per packet (perf-profile.sh). */
 	printf("napt-bench: sessions=%u per_run_packets=%zu buffer=%zu passes=%zu "
 	       "create_batch=%zu create_batches=%u\n",
-	       sessions, sh.buffer * sh.passes, sh.buffer, sh.passes, sh.buffer,
-	       o->runs + CREATE_WARMUP_RUNS);
+	       sessions, sh.buffer * sh.passes, sh.buffer, sh.passes, sh.create_batch,
+	       o->runs + sh.warmup);
 	fill_table(n, sessions, &clk, &ext);
 	res.bytes_per_session = (double)napt_memory_bytes(n) / sessions;
 	res.rss_per_session = (double)(vm_rss_bytes() - rss_before) / sessions;

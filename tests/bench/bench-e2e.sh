@@ -323,6 +323,15 @@ ratio() {
 	awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 == a && b + 0 == b && b > 0) printf "%.2f", a / b; else printf "-" }'
 }
 
+# ratio_of CASE: naptd / kernel ("-" for the loss, where a ratio means nothing).
+ratio_of() {
+	if [ "$1" = udp64-loss ]; then
+		echo -
+	else
+		ratio "${RESULT[naptd,$1]:-}" "${RESULT[kernel,$1]:-}"
+	fi
+}
+
 print_table() {
 	local c label
 	local -A LABEL=([tcp-out]="TCP LAN->WAN Gbit/s" [tcp-in]="TCP WAN->LAN fwd Gbit/s"
@@ -335,7 +344,7 @@ print_table() {
 		label=${LABEL[$c]}
 		printf '%-26s %10s %10s %10s %13s %11s\n' "$label" "${RESULT[routing,$c]:--}" \
 			"${RESULT[kernel,$c]:--}" "${RESULT[naptd,$c]:--}" \
-			"$(ratio "${RESULT[naptd,$c]:-}" "${RESULT[kernel,$c]:-}")" "${PROCCPU[naptd,$c]:--}"
+			"$(ratio_of "$c")" "${PROCCPU[naptd,$c]:--}"
 	done
 	echo "whole-machine CPU during each figure (% of one core, $(nproc) cores = $(($(nproc) * 100)) %):"
 	for c in tcp-out tcp-in udp64-kpps conn; do

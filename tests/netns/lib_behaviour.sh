@@ -28,13 +28,11 @@ SRV_IP=198.51.100.100
 RENDEZVOUS_PORT=7000
 EXT_A=198.51.100.10
 EXT_B=198.51.100.20
-LAN_A_IP=192.168.10.2
-LAN_B_IP=192.168.20.2
 
 NS_LAN_B=
 NS_RTR_B=
-NAPTD_PID_A=
-NAPTD_PID_B=
+# shellcheck disable=SC2034 # read and set through namerefs (side_naptd, side_naptd_stop)
+NAPTD_PID_A='' NAPTD_PID_B=''
 
 # ---- STUN ---------------------------------------------------------------------------------
 
@@ -87,11 +85,9 @@ side_up() {
 }
 
 pair_down() {
-	local pid ns
-	for pid in "$NAPTD_PID_A" "$NAPTD_PID_B"; do
-		[ -n "$pid" ] && kill_wait "$pid" 5 >/dev/null 2>&1
-	done
-	NAPTD_PID_A='' NAPTD_PID_B=''
+	local ns
+	side_naptd_stop a >/dev/null 2>&1
+	side_naptd_stop b >/dev/null 2>&1
 	topo_down
 	for ns in "$NS_LAN_B" "$NS_RTR_B"; do
 		[ -n "$ns" ] && ip netns del "$ns" 2>/dev/null
@@ -116,13 +112,19 @@ pair_up() {
 	side_up "$NS_LAN_B" "$NS_RTR_B" 192.168.20 198.51.100.2 portb
 }
 
+# side_naptd_stop a|b: stop that side's naptd (SIGTERM: it removes its routes), if running.
+side_naptd_stop() {
+	local -n pid_var=NAPTD_PID_${1^^}
+	[ -n "$pid_var" ] && kill_wait "$pid_var" 5
+	pid_var=
+}
+
 # side_naptd a|b NAT-TYPE: (re)start that side's naptd with "nat-type NAT-TYPE".
 side_naptd() {
 	local side=$1 NS_RTR TOPO_DIR INSIDE EXT_IP NAPTD_PID=
 	local -n pid_var=NAPTD_PID_${side^^}
+	side_naptd_stop "$side"
 	side_env "$side"
-	[ -n "$pid_var" ] && kill_wait "$pid_var" 5
-	pid_var=
 	naptd_config "nat-type $2" >"$TOPO_DIR/naptd.conf"
 	start_naptd "$TOPO_DIR/naptd.conf" || return 1
 	pid_var=$NAPTD_PID

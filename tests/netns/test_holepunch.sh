@@ -62,4 +62,24 @@ nat_pair port-restricted-cone port-restricted-cone
 punch tcp-client tcp-simultaneous-open "--timeout 15" "--timeout 15" ||
 	fail "TCP hole punching (simultaneous open) between port-restricted cones did not succeed"
 echo "ok: TCP hole punching by simultaneous open between two port-restricted cones"
+
+# Recorded, not asserted: the peer-first case again (B full cone), with the kernel's
+# nftables masquerade in router A instead of naptd (external address: wan0's own, no filter
+# rules). Conntrack makes an entry for the peer's early probe, so A's packet may leave from
+# another port than the one the server saw, which the peer refuses (docs/conformance.md).
+side_naptd_stop a
+side_naptd b full-cone || fail "naptd B did not start with nat-type full-cone"
+in_rtr nft -f - <<-'NFT' || fail "nft could not load the masquerade table"
+	table ip napt_holepunch_masq {
+		chain postrouting {
+			type nat hook postrouting priority srcnat;
+			oifname "wan0" masquerade
+		}
+	}
+NFT
+if punch udp-client kernel-peer-first "--hold 1"; then
+	echo "recorded: kernel masquerade, peer sends first: both hosts succeed"
+else
+	echo "recorded: kernel masquerade, peer sends first: hole punching fails (see above)"
+fi
 exit 0
