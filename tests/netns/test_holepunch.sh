@@ -13,6 +13,7 @@
 #    dropped (APDF), and creates no state (behaviour.md 4 step 5), so host A's packet still
 #    leaves from the endpoint the server saw: the peer accepts only that endpoint;
 #  - TCP simultaneous open (RFC 5382 REQ-2) succeeds between two port-restricted cones.
+# Last, recorded only: the peer-first case with the kernel's masquerade in router A.
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib_behaviour.sh
 . "$(dirname "$0")/lib_behaviour.sh"
