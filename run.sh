@@ -9,8 +9,8 @@ cd "$top"
 
 # Debian packages: build, unit tests, fixture generation and checks, namespace tests.
 DEPS="autoconf automake pkg-config make gcc libnl-3-dev libnl-route-3-dev libpcap-dev check
-      python3-scapy tshark iproute2 curl iputils-ping traceroute iperf3 nftables ethtool
-      socat procps libcap-ng-dev"
+      libcap-ng-dev python3-scapy tshark iproute2 curl iputils-ping traceroute iperf3 nftables
+      ethtool socat procps stun-client stun-server clang libclang-rt-14-dev"
 
 install_deps() {
 	local missing=()
@@ -23,6 +23,10 @@ install_deps() {
 	[ "$(id -u)" = 0 ] || { echo "run.sh: need root to apt-get install" >&2; exit 1; }
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+	# Debian starts a stund in the host's namespace; the tests run their own in a namespace.
+	if command -v systemctl >/dev/null && systemctl is-active -q stun-server 2>/dev/null; then
+		systemctl disable -q --now stun-server || true
+	fi
 }
 
 # build DIR [configure options...]: out-of-tree build, so the normal and the sanitizer
@@ -62,7 +66,8 @@ test)
 	check build
 	build build-asan --enable-sanitizers
 	check build-asan
-	echo "run.sh: all tests passed (normal and sanitizer builds)"
+	make -C build -s fuzz
+	echo "run.sh: all tests passed (normal and sanitizer builds, fuzzing)"
 	;;
 *)
 	echo "usage: $0 demo|test|build" >&2

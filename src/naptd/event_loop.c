@@ -1,4 +1,5 @@
-/* event_loop.c - the daemon's main loop: packets, control requests, signals, expiry. */
+/* event_loop.c - the daemon's main loop: packets (in bursts), control requests, signals,
+ * expiry. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -12,10 +13,10 @@
 #include "daemon_log.h"
 #include "event_loop.h"
 
-/* Packets read per wake-up: the TUN never starves the control socket or the signals. */
+/* Frames read per wake-up. Bounded, so a busy TUN never starves the control socket or the
+ * signals: epoll is level-triggered, so what is left in the queue wakes the loop again at
+ * once, after the other ready sources have had their turn. */
 #define TUN_BATCH 64
-/* The largest IPv4 packet a TUN can hand over. */
-#define PACKET_MAX 65535
 
 enum event_source { EV_TUN, EV_SIGNAL, EV_TIMER, EV_CONTROL };
 
@@ -24,7 +25,17 @@ struct event_loop {
 	bool stop;
 };
 
-static uint8_t packet[PACKET_MAX];
+/* One wake-up's frames as read and the engine's view of them: pkts[i] lies in frames[i]. */
+struct tun_batch {
+	uint8_t frames[TUN_BATCH][TUN_FRAME_MAX];
+	size_t frame_len[TUN_BATCH];
+	struct napt_packet pkts[TUN_BATCH];
+	struct napt_result res[TUN_BATCH];
+};
+
+static struct tun_batch batch;
+/* Released fragments go out behind an all-zero virtio_net_hdr (no offload asked for). */
+static uint8_t released[TUN_FRAME_MAX];
 
 static void blocked_signals(sigset_t *set)
 {
@@ -46,41 +57,57 @@ int event_loop_block_signals(char *err, size_t errlen)
 	return 0;
 }
 
-/* A full queue (EAGAIN, ENOBUFS) drops the packet, as a router's full interface queue
- * would; TCP and the applications recover. */
-static void tun_write(struct naptd *d, const uint8_t *pkt, size_t len)
+static void tun_write(struct naptd *d, const uint8_t *frame, size_t len)
 {
-	if (write(d->tun.fd, pkt, len) != (ssize_t)len)
+	if (tun_device_write(&d->tun, frame, len) != 0)
 		d->tun_write_errors++;
 }
 
 static void release_held(struct naptd *d)
 {
+	const size_t hdr = sizeof(struct virtio_net_hdr);
 	size_t len;
 
-	while ((len = napt_next_released(d->nat, packet, sizeof(packet))) > 0)
-		tun_write(d, packet, len);
+	while ((len = napt_next_released(d->nat, released + hdr, TUN_PACKET_MAX)) > 0)
+		tun_write(d, released, hdr + len);
 }
 
-static int tun_readable(struct naptd *d, char *err, size_t errlen)
+/* Read until the queue is empty or the batch full. A refused frame (tun_device.h) leaves
+ * its slot to the next read. Returns the number of packets, or -1 when the device failed. */
+static int batch_read(struct naptd *d, char *err, size_t errlen)
 {
-	for (int i = 0; i < TUN_BATCH; i++) {
-		ssize_t n = read(d->tun.fd, packet, sizeof(packet));
-		struct napt_packet pkt = {.data = packet, .len = (size_t)n};
-		struct napt_result res;
+	unsigned n = 0;
 
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			return 0;
-		if (n <= 0) {
-			snprintf(err, errlen, "%s: read: %s", d->tun.name,
-				 n < 0 ? strerror(errno) : "device gone");
+	for (int i = 0; i < TUN_BATCH; i++) {
+		ssize_t len = tun_device_read(&d->tun, batch.frames[n], TUN_FRAME_MAX);
+
+		if (len == 0)
+			break;
+		if (len < 0) {
+			snprintf(err, errlen, "%s: read: %s", d->tun.name, strerror(errno));
 			return -1;
 		}
-		res = napt_translate(d->nat, &pkt, naptd_now_ms());
-		if (res.verdict == NAPT_FORWARD)
-			tun_write(d, packet, pkt.len);
-		release_held(d);
+		batch.frame_len[n] = (size_t)len;
+		if (tun_device_frame_packet(&d->tun, batch.frames[n], (size_t)len, &batch.pkts[n]))
+			n++;
 	}
+	return (int)n;
+}
+
+/* One burst through the engine (which prefetches table entries a few packets ahead), the
+ * forwarded frames written back in order with their headers (the engine never changes a
+ * packet's length), then the fragments any first fragment of the burst released. */
+static int tun_readable(struct naptd *d, char *err, size_t errlen)
+{
+	int n = batch_read(d, err, errlen);
+
+	if (n <= 0)
+		return n;
+	napt_translate_burst(d->nat, batch.pkts, batch.res, (unsigned)n, naptd_now_ms());
+	for (int i = 0; i < n; i++)
+		if (batch.res[i].verdict == NAPT_FORWARD)
+			tun_write(d, batch.frames[i], batch.frame_len[i]);
+	release_held(d);
 	return 0;
 }
 
@@ -196,8 +223,12 @@ int event_loop_run(struct naptd *d, char *err, size_t errlen)
 	struct event_loop ev;
 	int rc = loop_open(&ev, d, err, errlen);
 
-	if (rc == 0)
-		daemon_log(LOG_INFO, "ready: %s up, translating", d->tun.name);
+	if (rc == 0) {
+		char offloads[64];
+
+		daemon_log(LOG_INFO, "ready: %s up, offloads %s, translating", d->tun.name,
+			   tun_device_offload_names(&d->tun, offloads, sizeof(offloads)));
+	}
 	while (rc == 0 && !ev.stop)
 		rc = loop_wait(d, &ev, err, errlen);
 	loop_close(&ev);

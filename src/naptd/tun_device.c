@@ -1,15 +1,29 @@
-/* tun_device.c - open the TUN device and bring it up with its MTU. */
+/* tun_device.c - open the TUN device with its offloads, bring it up, move frames. */
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <netlink/route/link.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "ipv4_packet.h"
 #include "tun_device.h"
+
+/* UDP segmentation offload (Linux 6.2), newer than some installed uapi headers. */
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20
+#endif
+#ifndef VIRTIO_NET_HDR_GSO_UDP_L4
+#define VIRTIO_NET_HDR_GSO_UDP_L4 5
+#endif
+
+/* The GSO packets naptd passes on whole: TCP, with or without ECN (CWR set), and UDP. */
+#define TUN_OFFLOADS (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO_ECN)
 
 static int tun_attach(struct tun_device *tun, const char *name, char *err, size_t errlen)
 {
@@ -21,8 +35,8 @@ static int tun_attach(struct tun_device *tun, const char *name, char *err, size_
 		return -1;
 	}
 	memset(&ifr, 0, sizeof(ifr));
-	/* No packet information header: a read is exactly one IP packet. */
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	/* No packet information header: a frame is the virtio_net_hdr and one IP packet. */
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_VNET_HDR;
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
 	if (ioctl(tun->fd, TUNSETIFF, &ifr) < 0) {
 		snprintf(err, errlen, "TUNSETIFF %s: %s", name, strerror(errno));
@@ -32,6 +46,42 @@ static int tun_attach(struct tun_device *tun, const char *name, char *err, size_
 	}
 	snprintf(tun->name, sizeof(tun->name), "%s", ifr.ifr_name);
 	return 0;
+}
+
+/* The virtio_net_hdr is little-endian (TUNSETVNETLE: the same on every host) and of the
+ * legacy size. TUN_F_USO4 is asked for first; a kernel without it refuses the whole set
+ * with EINVAL, so the rest is asked for again alone. Without any offload the header is
+ * still there, all zeros: the kernel completes checksums and segments before the read. */
+static void tun_offloads(struct tun_device *tun)
+{
+	int hdr = (int)sizeof(struct virtio_net_hdr), le = 1;
+
+	tun->offloads = 0;
+	if (ioctl(tun->fd, TUNSETVNETHDRSZ, &hdr) < 0 || ioctl(tun->fd, TUNSETVNETLE, &le) < 0)
+		return;
+	if (ioctl(tun->fd, TUNSETOFFLOAD, TUN_OFFLOADS | TUN_F_USO4) == 0)
+		tun->offloads = TUN_OFFLOADS | TUN_F_USO4;
+	else if (ioctl(tun->fd, TUNSETOFFLOAD, TUN_OFFLOADS) == 0)
+		tun->offloads = TUN_OFFLOADS;
+}
+
+const char *tun_device_offload_names(const struct tun_device *tun, char *buf, size_t len)
+{
+	static const struct {
+		unsigned flag;
+		const char *name;
+	} names[] = {{TUN_F_CSUM, "csum"},
+		     {TUN_F_TSO4, "tso4"},
+		     {TUN_F_TSO_ECN, "tso-ecn"},
+		     {TUN_F_USO4, "uso4"}};
+	size_t used = 0;
+
+	snprintf(buf, len, "none");
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if ((tun->offloads & names[i].flag) && used < len)
+			used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? " " : "",
+						 names[i].name);
+	return buf;
 }
 
 /* IFF_UP and the MTU in one RTM_NEWLINK request. */
@@ -61,13 +111,90 @@ static int tun_link_up(struct tun_device *tun, unsigned mtu, char *err, size_t e
 int tun_device_open(struct tun_device *tun, const char *name, unsigned mtu, char *err,
 		    size_t errlen)
 {
+	tun->frames_refused = 0;
 	if (tun_attach(tun, name, err, errlen) != 0)
 		return -1;
+	tun_offloads(tun);
 	if (tun_link_up(tun, mtu, err, errlen) != 0) {
 		tun_device_close(tun);
 		return -1;
 	}
 	return 0;
+}
+
+ssize_t tun_device_read(const struct tun_device *tun, uint8_t *buf, size_t cap)
+{
+	ssize_t n = read(tun->fd, buf, cap);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n == 0)
+		errno = ENODEV;
+	return n > 0 ? n : -1;
+}
+
+/* Whether a partial checksum is the TCP or UDP checksum of a whole (unfragmented) packet:
+ * checksummed from the transport header on, into its checksum field. Only that one the
+ * engine knows how to carry (napt.h: csum_partial). */
+static bool partial_is_l4(const uint8_t *ip, size_t len, unsigned start, unsigned offset)
+{
+	size_t ihl = (size_t)(ip[0] & 0x0f) * 4;
+	unsigned want = ip[9] == IPPROTO_TCP ? TCP_OFF_CSUM : UDP_OFF_CSUM;
+
+	if (len < IPV4_MIN_HDR || (get16(ip + 6) & 0x3fff) != 0)
+		return false;
+	if (ip[9] != IPPROTO_TCP && ip[9] != IPPROTO_UDP)
+		return false;
+	return start == ihl && offset == want && (size_t)start + offset + 2 <= len;
+}
+
+static bool gso_type_known(uint8_t gso_type)
+{
+	uint8_t base = gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
+
+	return base == VIRTIO_NET_HDR_GSO_NONE || base == VIRTIO_NET_HDR_GSO_TCPV4 ||
+	       base == VIRTIO_NET_HDR_GSO_UDP_L4;
+}
+
+/* Without NEEDS_CSUM the checksums in the packet are whole ones (DATA_VALID only says the
+ * kernel checked them) and the engine updates them as usual. A GSO frame always has a
+ * partial checksum: the kernel computes the real ones when it cuts the segments. */
+static bool vnet_frame_packet(const struct virtio_net_hdr *vh, uint8_t *ip, size_t len,
+			      struct napt_packet *pkt)
+{
+	bool partial = vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM;
+
+	if (!gso_type_known(vh->gso_type))
+		return false;
+	if (!partial)
+		pkt->csum_partial = false;
+	else if (partial_is_l4(ip, len, le16toh(vh->csum_start), le16toh(vh->csum_offset)))
+		pkt->csum_partial = true;
+	else
+		return false;
+	return partial || vh->gso_type == VIRTIO_NET_HDR_GSO_NONE;
+}
+
+bool tun_device_frame_packet(struct tun_device *tun, uint8_t *frame, size_t len,
+			     struct napt_packet *pkt)
+{
+	struct virtio_net_hdr vh;
+
+	pkt->data = frame + sizeof(vh);
+	pkt->len = len > sizeof(vh) ? len - sizeof(vh) : 0;
+	pkt->csum_partial = false;
+	memcpy(&vh, frame, sizeof(vh));
+	if (pkt->len && vnet_frame_packet(&vh, pkt->data, pkt->len, pkt))
+		return true;
+	tun->frames_refused++;
+	return false;
+}
+
+/* A full queue (EAGAIN, ENOBUFS) drops the frame, as a router's full interface queue
+ * would; TCP and the applications recover. */
+int tun_device_write(const struct tun_device *tun, const uint8_t *frame, size_t len)
+{
+	return write(tun->fd, frame, len) == (ssize_t)len ? 0 : -1;
 }
 
 void tun_device_close(struct tun_device *tun)

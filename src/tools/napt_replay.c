@@ -3,10 +3,14 @@
  * The pcap timestamps are the engine's clock, so a capture replays the same way every time:
  * this is what the fixtures in pcaps/ are checked with.
  *
- *   napt-replay [-v] [-s SEED] -c CONFIG IN.pcap OUT.pcap
+ *   napt-replay [-v] [-p] [-s SEED] -c CONFIG IN.pcap OUT.pcap
+ *
+ * -p hands TCP and UDP packets over as a TUN device with checksum offload does
+ * (napt.h: csum_partial): their checksum field holds the pseudo-header sum only.
  */
 #include <getopt.h>
 #include <inttypes.h>
+#include <netinet/in.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +31,7 @@ struct replay_options {
 	const char *out_path;
 	uint64_t seed;
 	bool verbose;
+	bool partial; /* -p */
 };
 
 /* The open pcaps of one run and where the IPv4 header starts in an input record. */
@@ -39,7 +44,7 @@ struct replay_io {
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: napt-replay [-v] [-s SEED] -c CONFIG IN.pcap OUT.pcap\n");
+	fprintf(stderr, "usage: napt-replay [-v] [-p] [-s SEED] -c CONFIG IN.pcap OUT.pcap\n");
 	exit(1);
 }
 
@@ -49,7 +54,7 @@ static struct replay_options parse_args(int argc, char **argv)
 	char *end;
 	int c;
 
-	while ((c = getopt(argc, argv, "c:s:v")) != -1) {
+	while ((c = getopt(argc, argv, "c:ps:v")) != -1) {
 		switch (c) {
 		case 'c':
 			o.config = optarg;
@@ -61,6 +66,9 @@ static struct replay_options parse_args(int argc, char **argv)
 			break;
 		case 'v':
 			o.verbose = true;
+			break;
+		case 'p':
+			o.partial = true;
 			break;
 		default:
 			usage();
@@ -145,19 +153,26 @@ static const char *verdict_name(enum napt_verdict v)
 	return "?";
 }
 
+/* -p: a TCP or UDP packet comes with a partial checksum (the IPv4 protocol field, byte 9). */
+static bool partial_checksum(const struct replay_options *o, const uint8_t *ip, size_t len)
+{
+	return o->partial && len >= 20 && (ip[9] == IPPROTO_TCP || ip[9] == IPPROTO_UDP);
+}
+
 /* One input record: translate, write it if forwarded, then the fragments it released. */
 static void replay_one(struct napt *nat, struct replay_io *io, const struct pcap_pkthdr *h,
-		       const u_char *bytes, unsigned long index, bool verbose)
+		       const u_char *bytes, unsigned long index, const struct replay_options *o)
 {
 	static uint8_t buf[MAX_PACKET];
 	uint64_t now_ms = (uint64_t)h->ts.tv_sec * 1000 + (uint64_t)h->ts.tv_usec / 1000;
 	size_t len = h->caplen > io->link_hdr ? h->caplen - io->link_hdr : 0;
-	struct napt_packet pkt = {.data = buf, .len = len, .csum_partial = false};
+	struct napt_packet pkt = {.data = buf, .len = len};
 	struct napt_result r;
 
 	memcpy(buf, bytes + io->link_hdr, len);
+	pkt.csum_partial = partial_checksum(o, buf, len);
 	r = napt_translate(nat, &pkt, now_ms);
-	if (verbose)
+	if (o->verbose)
 		printf("%lu %s %s %s\n", index, verdict_name(r.verdict), napt_dir_name(r.dir),
 		       r.verdict == NAPT_DROP ? napt_drop_reason_name(r.reason) : "-");
 	if (r.verdict == NAPT_FORWARD)
@@ -187,7 +202,7 @@ static void print_counters(const struct napt_counters *c)
 	printf("icmp-errors translated %" PRIu64 "\n", c->icmp_errors_translated);
 }
 
-static int replay(struct napt *nat, struct replay_io *io, bool verbose)
+static int replay(struct napt *nat, struct replay_io *io, const struct replay_options *o)
 {
 	struct pcap_pkthdr *h;
 	const u_char *bytes;
@@ -195,7 +210,7 @@ static int replay(struct napt *nat, struct replay_io *io, bool verbose)
 	int rc;
 
 	while ((rc = pcap_next_ex(io->in, &h, &bytes)) == 1)
-		replay_one(nat, io, h, bytes, ++index, verbose);
+		replay_one(nat, io, h, bytes, ++index, o);
 	if (rc != PCAP_ERROR_BREAK) {
 		fprintf(stderr, "napt-replay: reading packet %lu: %s\n", index + 1,
 			pcap_geterr(io->in));
@@ -222,7 +237,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "napt-replay: %s\n", err);
 		return 1;
 	}
-	if (open_io(&o, &io) == 0 && replay(nat, &io, o.verbose) == 0) {
+	if (open_io(&o, &io) == 0 && replay(nat, &io, &o) == 0) {
 		print_counters(napt_get_counters(nat));
 		rc = 0;
 	}

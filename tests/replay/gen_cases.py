@@ -112,6 +112,7 @@ class Case:
         self.inputs, self.outputs = [], []
         self.counters = []      # lines napt-replay must print
         self.bad_checksums = []  # expected frames that keep a wrong checksum on purpose
+        self.replay_options = []  # napt-replay options the case runs with (-p)
 
     def send(self, t, pkt, *expected):
         """pkt goes in at t seconds; expected (in order) come out at the same time."""
@@ -869,6 +870,39 @@ def table_full():
     return c
 
 
+def with_partial_checksum(pkt):
+    """pkt as a TUN device with checksum offload hands it over (virtio NEEDS_CSUM): the TCP or
+    UDP checksum field holds the pseudo-header sum (RFC 793 3.1, RFC 768), folded and not
+    complemented; the device completes it over the transport header and data."""
+    raw = bytearray(bytes(pkt))
+    ihl = (raw[0] & 15) * 4
+    off = ihl + (16 if raw[9] == 6 else 6)
+    pseudo = ones_sum(bytes(raw[12:20]) + struct.pack("!BBH", 0, raw[9], len(raw) - ihl))
+    raw[off:off + 2] = struct.pack("!H", pseudo)
+    # Completing it as the device does must give the checksum scapy computes for pkt.
+    assert ~ones_sum(bytes(raw[ihl:])) & 0xFFFF == struct.unpack("!H", bytes(pkt)[off:off + 2])[0]
+    return bytes(raw)
+
+
+@case
+def partial_checksums():
+    c = Case("partial-checksums", "TCP and UDP packets with a partial checksum, as a TUN device "
+             "with offloads hands them over (napt-replay -p): the field holds the pseudo-header "
+             "sum, which follows the address change only; the port change is left to the "
+             "device, which sums the ports itself.", "napt.h csum_partial; RFC 1624", ONE_PORT)
+    p = with_partial_checksum
+    c.send(T0, p(udp(I1, 5000, R1, 53)), p(udp(E, 50000, R1, 53)))
+    c.send(T0 + 1, p(udp(R1, 53, E, 50000)), p(udp(R1, 53, I1, 5000)))
+    c.send(T0 + 2, p(tcp(I1, 40000, R1, 80, "S")), p(tcp(E, 50000, R1, 80, "S")))
+    c.send(T0 + 3, p(tcp(R1, 80, E, 50000, "SA", seq=5000, ack=1001)),
+           p(tcp(R1, 80, I1, 40000, "SA", seq=5000, ack=1001)))
+    c.expect("translated udp out 1", "translated udp in 1", "translated tcp out 1",
+             "translated tcp in 1")
+    c.bad_checksums += [1, 2, 3, 4]  # partial sums, not checksums, to tshark
+    c.replay_options.append("-p")
+    return c
+
+
 # ---- output ---------------------------------------------------------------------------
 
 
@@ -890,6 +924,7 @@ def write_case(c, outdir):
         f.write("%s\n\nRule: %s.\n" % (c.what, c.rule))
     lines = ["counter %s" % x for x in c.counters]
     lines += ["bad-checksum-frame %d" % n for n in c.bad_checksums]
+    lines += ["replay-option %s" % o for o in c.replay_options]
     path = os.path.join(d, "checks")
     if lines:
         with open(path, "w") as f:
