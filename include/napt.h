@@ -21,6 +21,8 @@ enum napt_verdict {
 	NAPT_FORWARD = 0, /* translated in place: write it out */
 	NAPT_DROP,	  /* dropped; the reason is in napt_result.reason */
 	NAPT_HELD,	  /* a fragment kept until its first fragment arrives */
+	NAPT_REPLY,	  /* the buffer now holds the engine's answer (TCP RST or ICMP error,
+			   * per unsolicited-syn) to send back instead: write it out */
 };
 
 enum napt_dir {
@@ -34,7 +36,7 @@ enum napt_dir {
  * docs/behaviour.md: truncated, bad-version, bad-ihl, bad-total-length, bad-ip-checksum,
  * bad-l4, bad-icmp-checksum, bad-icmp-quote, unsupported, not-nat, spoofed, no-mapping,
  * filtered, no-session-icmp, tcp-no-session, table-full, ports-exhausted, fragment-no-first,
- * fragment-full, first-fragment-short. */
+ * fragment-full, first-fragment-short, host-session-limit, host-port-limit. */
 enum napt_drop_reason {
 	NAPT_DROP_NONE = 0,
 	NAPT_DROP_TRUNCATED,	   /* shorter than the IPv4 header or its total length */
@@ -57,6 +59,8 @@ enum napt_drop_reason {
 	NAPT_DROP_FRAG_NO_FIRST,   /* non-first fragment whose first never came */
 	NAPT_DROP_FRAG_FULL,	   /* fragment state or buffers exhausted */
 	NAPT_DROP_FIRST_FRAG_SHORT, /* first fragment too short to hold the ports (RFC 1858) */
+	NAPT_DROP_HOST_SESSIONS,   /* the inside host is at max-sessions-per-host */
+	NAPT_DROP_HOST_PORTS,	   /* the inside host is at ports-per-host */
 	NAPT_DROP_REASONS
 };
 
@@ -75,6 +79,9 @@ struct napt_packet {
 	 * device (virtio_net_hdr VIRTIO_NET_HDR_F_NEEDS_CSUM): only address changes are folded
 	 * into it, uncomplemented; port changes are not, since the device sums the ports. */
 	bool csum_partial;
+	/* Bytes available at data, for an answer longer than the packet (NAPT_REPLY); 0 means
+	 * len (no answer that does not fit in place). */
+	size_t cap;
 };
 
 enum napt_proto_index { NAPT_P_TCP = 0, NAPT_P_UDP, NAPT_P_ICMP, NAPT_PROTOS };
@@ -90,6 +97,10 @@ struct napt_counters {
 	uint64_t mappings_current;
 	uint64_t fragments_held;
 	uint64_t icmp_errors_translated;
+	uint64_t replies_sent;	  /* NAPT_REPLY answers to unsolicited SYNs */
+	uint64_t replies_limited; /* answers not sent: over the rate limit */
+	/* The inside host that last hit a per-host limit, for the daemon's log line. */
+	uint32_t last_limited_host;
 };
 
 /* Create an instance from a validated config; seed drives port randomisation (RFC 6056).
@@ -130,6 +141,10 @@ int napt_forward_add(struct napt *n, const struct napt_forward *fwd, char *err, 
  * 0, or -1 when no rule holds that port. */
 int napt_forward_del(struct napt *n, uint8_t protos, uint16_t ext_port);
 void napt_dmz_set(struct napt *n, uint32_t addr);
+/* Easy IP: the external address old became new (the WAN interface was renumbered, as on a
+ * DHCP renew). Mappings and sessions on old are dropped; new ones use new. Returns 0, or -1
+ * when old is not an external address or new is unusable (inside, or already external). */
+int napt_external_replace(struct napt *n, uint32_t old_addr, uint32_t new_addr);
 void napt_dmz_clear(struct napt *n);
 int napt_timeout_set(struct napt *n, enum napt_timeout_class c, uint32_t seconds);
 void napt_flush(struct napt *n);

@@ -14,6 +14,7 @@
 #define NAPT_MAX_INSIDE	   16
 #define NAPT_MAX_EXTERNAL  16
 #define NAPT_MAX_FORWARDS  1024
+#define NAPT_MAX_STATIC	   16
 #define NAPT_IFNAME_LEN	   16	/* IFNAMSIZ */
 #define NAPT_PATH_LEN	   256
 /* Timeouts are kept in milliseconds in 32 bits with wrap-around arithmetic, so they must
@@ -33,6 +34,18 @@ enum napt_timeout_class {
 	NAPT_TIMEOUT_TCP_TRANSITORY,
 	NAPT_TIMEOUT_ICMP,
 	NAPT_TIMEOUT_CLASSES
+};
+
+/* What an unsolicited inbound TCP SYN gets (RFC 5382 REQ-4 and REQ-10 weigh the choice). */
+enum napt_unsolicited {
+	NAPT_UNSOLICITED_DROP = 0, /* silently dropped: default, reveals nothing */
+	NAPT_UNSOLICITED_RST,	   /* answered with a TCP RST from the external address */
+	NAPT_UNSOLICITED_ICMP,	   /* answered with ICMP port unreachable (3/3) */
+};
+
+/* One-to-one NAT: the inside host uses ext_addr for everything, all ports, both ways. */
+struct napt_static {
+	uint32_t in_addr, ext_addr; /* network order */
 };
 
 /* Protocol set of a forward rule. */
@@ -63,6 +76,9 @@ struct napt_daemon_settings {
 	char state[NAPT_PATH_LEN];
 	bool manage_routes;
 	unsigned mtu;
+	/* Easy IP: "external interface NAME" takes the external address from this interface
+	 * and follows it when it changes. */
+	char external_interface[NAPT_IFNAME_LEN];
 };
 
 struct napt_config {
@@ -80,6 +96,13 @@ struct napt_config {
 	bool has_dmz;
 	uint32_t dmz; /* network order */
 	uint32_t max_sessions;
+	/* RFC 6888 REQ-4: per inside host, sessions and external ports at once; 0 = no limit. */
+	uint32_t max_sessions_per_host;
+	uint32_t ports_per_host;
+	bool port_parity; /* RFC 4787 REQ-4: an even inside port gets an even external one */
+	enum napt_unsolicited unsolicited_syn;
+	struct napt_static statics[NAPT_MAX_STATIC];
+	unsigned n_statics;
 	struct napt_daemon_settings daemon;
 };
 

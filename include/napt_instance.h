@@ -4,6 +4,7 @@
 
 #include "forward_rules.h"
 #include "fragment.h"
+#include "host_limits.h"
 #include "napt.h"
 #include "nat_table.h"
 #include "prng.h"
@@ -19,6 +20,9 @@ struct napt {
 	struct frag_table frag;
 	struct prng rng;
 	struct napt_counters counters;
+	struct host_limits *hosts; /* when a per-host limit is configured */
+	uint32_t reply_window_ms;  /* answers to unsolicited SYNs: this second's count */
+	unsigned replies_in_window;
 };
 
 #endif

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "host_limits.h"
 #include "napt.h"
 #include "port_alloc.h"
 
@@ -67,6 +68,8 @@ void nat_table_set_timeout(struct nat_table *t, enum napt_timeout_class c, uint3
 uint32_t nat_table_timeout(const struct nat_table *t, enum napt_timeout_class c);
 
 uint32_t nat_table_ext_addr(const struct nat_table *t, unsigned ext_index);
+/* Renumber external address ext_index; its mappings must be gone already. */
+void nat_table_set_external(struct nat_table *t, unsigned ext_index, uint32_t addr);
 
 struct nat_session *nat_session_at(const struct nat_table *t, uint32_t idx);
 /* The mapping a session belongs to. */
@@ -123,5 +126,9 @@ typedef int (*nat_session_visit)(const struct nat_table *t, uint32_t idx, void *
 void nat_table_each_session(const struct nat_table *t, nat_session_visit fn, void *ctx);
 
 void nat_table_flush(struct nat_table *t);
+
+/* Count sessions and pool ports per inside host in hl from now on (NULL: stop counting).
+ * The counts are rebuilt from the entries in the table; the table does not own hl. */
+void nat_table_count_hosts(struct nat_table *t, struct host_limits *hl);
 
 #endif

@@ -24,9 +24,10 @@ void port_pool_release(struct port_pool *pp, int proto, unsigned ext, uint16_t p
 
 /* Choose a free port in lo..hi on (proto, ext): `preferred` when it is in range and free
  * (port preservation; pass 0 for none), else RFC 6056 algorithm 1: a random start, then
- * upwards to the next free port, wrapping. `reserved` (may be NULL) marks ports claimed by
- * forwards. Returns the port, or -1 when every port of the range is taken. */
+ * upwards to the next free port, wrapping. `parity` 0 or 1 asks for an even or odd port
+ * (RFC 4787 REQ-4), -1 for any. `reserved` (may be NULL) marks ports claimed by forwards.
+ * Returns the port, or -1 when no port of the range fits. */
 int port_pool_pick(const struct port_pool *pp, int proto, unsigned ext, uint16_t lo, uint16_t hi,
-		   uint16_t preferred, uint64_t random, const uint64_t *reserved);
+		   uint16_t preferred, int parity, uint64_t random, const uint64_t *reserved);
 
 #endif

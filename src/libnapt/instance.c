@@ -15,6 +15,26 @@ static void apply_timeouts(struct napt *n)
 				      n->cfg.timeout_s[c] * 1000u);
 }
 
+/* Per-host counting costs memory and a little time per flow: only while a limit is set. */
+static int apply_host_limits(struct napt *n, char *err, size_t errlen)
+{
+	bool want = n->cfg.max_sessions_per_host || n->cfg.ports_per_host;
+
+	if (want && !n->hosts) {
+		n->hosts = host_limits_create(n->cfg.max_sessions);
+		if (!n->hosts) {
+			snprintf(err, errlen, "out of memory for per-host limits");
+			return -1;
+		}
+		nat_table_count_hosts(n->table, n->hosts);
+	} else if (!want && n->hosts) {
+		nat_table_count_hosts(n->table, NULL);
+		host_limits_destroy(n->hosts);
+		n->hosts = NULL;
+	}
+	return 0;
+}
+
 struct napt *napt_create(const struct napt_config *cfg, uint64_t seed, char *err, size_t errlen)
 {
 	struct napt *n;
@@ -37,6 +57,10 @@ struct napt *napt_create(const struct napt_config *cfg, uint64_t seed, char *err
 		return NULL;
 	}
 	apply_timeouts(n);
+	if (apply_host_limits(n, err, errlen) < 0) {
+		napt_destroy(n);
+		return NULL;
+	}
 	forward_rules_clear(&n->fwd);
 	frag_table_init(&n->frag);
 	for (unsigned i = 0; i < cfg->n_forwards; i++) {
@@ -53,12 +77,15 @@ void napt_destroy(struct napt *n)
 	if (!n)
 		return;
 	nat_table_destroy(n->table);
+	host_limits_destroy(n->hosts);
 	free(n);
 }
 
 /* ---- ending sessions that a rule change closes ---- */
 
 struct mapping_filter {
+	bool by_ext; /* only mappings on external address number ext_index */
+	uint8_t ext_index;
 	uint8_t origin;
 	uint8_t protos; /* NAPT_FWD_* bits; 0 = any */
 	uint16_t port_lo, port_hi;
@@ -76,6 +103,11 @@ static int remove_if_matches(struct nat_table *t, uint32_t idx, void *ctx)
 	const struct mapping_filter *f = ctx;
 	const struct nat_mapping *m = nat_mapping_at(t, idx);
 
+	if (f->by_ext) {
+		if (m->ext_index == f->ext_index)
+			nat_mapping_remove(t, idx);
+		return 0;
+	}
 	if (f->any_origin_but_forward ? m->origin == NAPT_ORIGIN_FORWARD : m->origin != f->origin)
 		return 0;
 	if (!proto_in(m->proto, f->protos) || m->ext_port < f->port_lo || m->ext_port > f->port_hi)
@@ -159,6 +191,31 @@ void napt_dmz_set(struct napt *n, uint32_t addr)
 	n->cfg.dmz = addr;
 }
 
+int napt_external_replace(struct napt *n, uint32_t old_addr, uint32_t new_addr)
+{
+	struct napt_config *c = &n->cfg;
+	unsigned i;
+
+	for (i = 0; i < c->n_external && c->external[i] != old_addr; i++)
+		;
+	if (i == c->n_external || !new_addr)
+		return -1;
+	for (unsigned j = 0; j < c->n_external; j++)
+		if (c->external[j] == new_addr)
+			return -1;
+	for (unsigned j = 0; j < c->n_inside; j++)
+		if ((new_addr & c->inside[j].mask) == c->inside[j].addr)
+			return -1; /* RFC 4787 REQ-7 */
+	for (unsigned j = 0; j < c->n_statics; j++)
+		if (c->statics[j].ext_addr == new_addr)
+			return -1;
+	/* The peers of mappings on the old address cannot reach them any more. */
+	remove_mappings(n, (struct mapping_filter){.by_ext = true, .ext_index = (uint8_t)i});
+	c->external[i] = new_addr;
+	nat_table_set_external(n->table, i, new_addr);
+	return 0;
+}
+
 void napt_dmz_clear(struct napt *n)
 {
 	if (n->cfg.has_dmz)
@@ -234,9 +291,17 @@ int napt_reconfigure(struct napt *n, const struct napt_config *cfg, uint64_t now
 	n->cfg.mapping = cfg->mapping;
 	n->cfg.filtering = cfg->filtering;
 	n->cfg.port_preservation = cfg->port_preservation;
+	n->cfg.port_parity = cfg->port_parity;
+	n->cfg.unsolicited_syn = cfg->unsolicited_syn;
+	n->cfg.max_sessions_per_host = cfg->max_sessions_per_host;
+	n->cfg.ports_per_host = cfg->ports_per_host;
+	memcpy(n->cfg.statics, cfg->statics, sizeof(cfg->statics));
+	n->cfg.n_statics = cfg->n_statics;
 	memcpy(n->cfg.timeout_s, cfg->timeout_s, sizeof(cfg->timeout_s));
 	n->cfg.daemon = cfg->daemon;
 	apply_timeouts(n);
+	if (apply_host_limits(n, err, errlen) < 0)
+		return -1;
 	/* Sessions whose class timeout got shorter go now, not at their next packet. */
 	napt_expire(n, now_ms);
 	return 0;
@@ -321,7 +386,7 @@ const struct napt_counters *napt_get_counters(const struct napt *n)
 
 size_t napt_memory_bytes(const struct napt *n)
 {
-	return sizeof(*n) + nat_table_bytes(n->table);
+	return sizeof(*n) + nat_table_bytes(n->table) + (n->hosts ? host_limits_bytes(n->hosts) : 0);
 }
 
 const char *napt_drop_reason_name(enum napt_drop_reason r)
@@ -348,6 +413,8 @@ const char *napt_drop_reason_name(enum napt_drop_reason r)
 		[NAPT_DROP_FRAG_NO_FIRST] = "fragment-no-first",
 		[NAPT_DROP_FRAG_FULL] = "fragment-full",
 		[NAPT_DROP_FIRST_FRAG_SHORT] = "first-fragment-short",
+		[NAPT_DROP_HOST_SESSIONS] = "host-session-limit",
+		[NAPT_DROP_HOST_PORTS] = "host-port-limit",
 	};
 	return (unsigned)r < NAPT_DROP_REASONS ? names[r] : "?";
 }

@@ -406,6 +406,19 @@ static int kw_external(struct napt_config *cfg, char **v, char *err, size_t errl
 	return 0;
 }
 
+/* Easy IP: "external interface NAME". The router's own services keep their ports, so the
+ * default port range shrinks to the dynamic ports of RFC 6335 section 6 (49152-65535); an
+ * explicit port-range line, before or after, wins unless it names the default range. */
+static int kw_external_interface(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	if (strcmp(v[0], "interface") != 0)
+		return fail(err, errlen, "'external' needs an IPv4 address or 'interface NAME'");
+	if (cfg->port_lo == 1024 && cfg->port_hi == 65535)
+		cfg->port_lo = 49152;
+	return copy_name("external interface", v[1], cfg->daemon.external_interface,
+			 sizeof(cfg->daemon.external_interface), err, errlen);
+}
+
 static int kw_port_range(struct napt_config *cfg, char **v, char *err, size_t errlen)
 {
 	if (!strchr(v[0], '-'))
@@ -501,6 +514,61 @@ static int kw_max_sessions(struct napt_config *cfg, char **v, char *err, size_t 
 			    errlen);
 }
 
+static int kw_sessions_per_host(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	return parse_number("max-sessions-per-host", v[0], 0, MAX_SESSIONS_LIMIT,
+			    &cfg->max_sessions_per_host, err, errlen);
+}
+
+static int kw_ports_per_host(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	return parse_number("ports-per-host", v[0], 0, 65535, &cfg->ports_per_host, err, errlen);
+}
+
+static int kw_port_parity(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	return parse_yes_no("port-parity", v[0], &cfg->port_parity, err, errlen);
+}
+
+static int kw_unsolicited_syn(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	static const char *const names[] = {"drop", "rst", "icmp"};
+
+	for (unsigned i = 0; i < 3; i++) {
+		if (strcmp(v[0], names[i]) == 0) {
+			cfg->unsolicited_syn = (enum napt_unsolicited)i;
+			return 0;
+		}
+	}
+	return fail(err, errlen, "'unsolicited-syn' takes drop, rst or icmp, not '%s'", v[0]);
+}
+
+static int kw_static(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	struct napt_static st;
+
+	if (parse_addr(v[0], &st.in_addr) < 0 || parse_addr(v[1], &st.ext_addr) < 0)
+		return fail(err, errlen, "'static' needs INSIDE-ADDRESS EXTERNAL-ADDRESS, not '%s %s'",
+			    v[0], v[1]);
+	if (cfg->n_statics == NAPT_MAX_STATIC)
+		return fail(err, errlen, "too many 'static' entries (at most %d)", NAPT_MAX_STATIC);
+	cfg->statics[cfg->n_statics++] = st;
+	return 0;
+}
+
+/* "pcp-allow|pcp-deny PREFIX LO-HI": checked here, so a bad line names its file and line;
+ * naptd's NAT-PMP/PCP server (src/naptd/pcp_server.c) reads the rules themselves. */
+static int kw_pcp_rule(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	struct napt_prefix p;
+	uint16_t lo, hi;
+
+	(void)cfg;
+	if (parse_prefix(v[0], &p, err, errlen) < 0)
+		return -1;
+	return parse_port_range(v[1], &lo, &hi, err, errlen);
+}
+
 static int kw_tun(struct napt_config *cfg, char **v, char *err, size_t errlen)
 {
 	return copy_name("tun", v[0], cfg->daemon.tun, sizeof(cfg->daemon.tun), err, errlen);
@@ -543,6 +611,7 @@ static int kw_mtu(struct napt_config *cfg, char **v, char *err, size_t errlen)
 static const struct config_keyword keywords[] = {
     {"inside", 1, "a prefix like 192.168.1.0/24", kw_inside},
     {"external", 1, "an IPv4 address", kw_external},
+    {"external", 2, "an IPv4 address or 'interface NAME'", kw_external_interface},
     {"port-range", 1, "LOW-HIGH, like 1024-65535", kw_port_range},
     {"mapping", 1, "a behaviour", kw_mapping},
     {"filtering", 1, "a behaviour", kw_filtering},
@@ -552,6 +621,13 @@ static const struct config_keyword keywords[] = {
     {"forward", 3, FORWARD_USAGE, kw_forward},
     {"dmz", 1, "an IPv4 address or none", kw_dmz},
     {"max-sessions", 1, "a number", kw_max_sessions},
+    {"max-sessions-per-host", 1, "a number (0: no limit)", kw_sessions_per_host},
+    {"ports-per-host", 1, "a number (0: no limit)", kw_ports_per_host},
+    {"port-parity", 1, "yes or no", kw_port_parity},
+    {"unsolicited-syn", 1, "drop, rst or icmp", kw_unsolicited_syn},
+    {"static", 2, "INSIDE-ADDRESS EXTERNAL-ADDRESS", kw_static},
+    {"pcp-allow", 2, "a prefix and ports, like 192.168.1.0/24 1024-65535", kw_pcp_rule},
+    {"pcp-deny", 2, "a prefix and ports, like 192.168.1.0/24 1-1023", kw_pcp_rule},
     {"tun", 1, "an interface name", kw_tun},
     {"lan-interface", 1, "an interface name", kw_lan},
     {"wan-interface", 1, "an interface name", kw_wan},
@@ -571,7 +647,10 @@ int napt_config_parse_line(struct napt_config *cfg, const char *line, char *err,
 	if (t.n == 0)
 		return 0;
 	for (size_t i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
-		if (strcmp(t.tok[0], keywords[i].name) == 0)
+		/* A keyword with two forms ("external ADDR", "external interface NAME"):
+		 * the form with as many values as the line has. */
+		if (strcmp(t.tok[0], keywords[i].name) == 0 &&
+		    (!kw || keywords[i].n_values == t.n - 1))
 			kw = &keywords[i];
 	if (!kw)
 		return fail(err, errlen, "unknown keyword '%s'", t.tok[0]);
@@ -586,7 +665,7 @@ int napt_config_parse_line(struct napt_config *cfg, const char *line, char *err,
 /* ---- whole-file checks ----------------------------------------------------------------- */
 
 /* Which entries a validation error is about, so parse_text can name their lines. */
-enum config_item { ITEM_NONE = 0, ITEM_INSIDE, ITEM_EXTERNAL, ITEM_FORWARD, ITEM_DMZ };
+enum config_item { ITEM_NONE = 0, ITEM_INSIDE, ITEM_EXTERNAL, ITEM_FORWARD, ITEM_DMZ, ITEM_STATIC };
 
 struct config_fault {
 	enum config_item item[2];
@@ -666,14 +745,62 @@ static int check_forwards(const struct napt_config *cfg, struct config_fault *f,
 	return 0;
 }
 
+static bool is_external(const struct napt_config *cfg, uint32_t addr)
+{
+	for (unsigned e = 0; e < cfg->n_external; e++)
+		if (cfg->external[e] == addr)
+			return true;
+	return false;
+}
+
+/* One-to-one NAT: the inside host must be inside, its external address outside (REQ-7
+ * again) and its own: shared with the NAPT pool or another static host, inbound packets
+ * could not be told apart. */
+static int check_statics(const struct napt_config *cfg, struct config_fault *f, char *err,
+			 size_t errlen)
+{
+	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+
+	for (unsigned i = 0; i < cfg->n_statics; i++) {
+		const struct napt_static *st = &cfg->statics[i];
+
+		blame(f, ITEM_STATIC, i, ITEM_NONE, 0);
+		addr_text(st->in_addr, a);
+		addr_text(st->ext_addr, b);
+		if (inside_index(cfg, st->in_addr) < 0)
+			return fail(err, errlen, "static %s %s: %s is in no 'inside' prefix", a, b,
+				    a);
+		if (inside_index(cfg, st->ext_addr) >= 0)
+			return fail(err, errlen,
+				    "static %s %s: %s lies inside an 'inside' prefix (RFC 4787 REQ-7)",
+				    a, b, b);
+		if (is_external(cfg, st->ext_addr))
+			return fail(err, errlen,
+				    "static %s %s: %s is also an 'external' address of the pool", a,
+				    b, b);
+		for (unsigned j = 0; j < i; j++) {
+			if (cfg->statics[j].in_addr != st->in_addr &&
+			    cfg->statics[j].ext_addr != st->ext_addr)
+				continue;
+			blame(f, ITEM_STATIC, i, ITEM_STATIC, j);
+			return fail(err, errlen, "static %s %s: address used by another 'static'",
+				    a, b);
+		}
+	}
+	blame(f, ITEM_NONE, 0, ITEM_NONE, 0);
+	return 0;
+}
+
 static int validate(const struct napt_config *cfg, struct config_fault *f, char *err, size_t errlen)
 {
 	blame(f, ITEM_NONE, 0, ITEM_NONE, 0);
 	if (cfg->n_inside == 0)
 		return fail(err, errlen, "no 'inside' prefix: at least one is needed");
-	if (cfg->n_external == 0)
+	/* With "external interface" the daemon adds the interface's address at start. */
+	if (cfg->n_external == 0 && !cfg->daemon.external_interface[0])
 		return fail(err, errlen, "no 'external' address: at least one is needed");
-	if (check_external(cfg, f, err, errlen) < 0 || check_forwards(cfg, f, err, errlen) < 0)
+	if (check_external(cfg, f, err, errlen) < 0 || check_forwards(cfg, f, err, errlen) < 0 ||
+	    check_statics(cfg, f, err, errlen) < 0)
 		return -1;
 	if (cfg->has_dmz && inside_index(cfg, cfg->dmz) < 0) {
 		char a[INET_ADDRSTRLEN];
@@ -697,20 +824,21 @@ struct config_lines {
 	unsigned inside[NAPT_MAX_INSIDE];
 	unsigned external[NAPT_MAX_EXTERNAL];
 	unsigned forwards[NAPT_MAX_FORWARDS];
+	unsigned statics[NAPT_MAX_STATIC];
 	unsigned dmz;
 };
 
 /* What a line may add to the lists, taken before it is applied. */
 struct config_counts {
-	unsigned n_inside, n_external, n_forwards;
+	unsigned n_inside, n_external, n_forwards, n_statics;
 	bool has_dmz;
 	uint32_t dmz;
 };
 
 static struct config_counts counts_of(const struct napt_config *cfg)
 {
-	return (struct config_counts){cfg->n_inside, cfg->n_external, cfg->n_forwards, cfg->has_dmz,
-				      cfg->dmz};
+	return (struct config_counts){cfg->n_inside,  cfg->n_external, cfg->n_forwards,
+				      cfg->n_statics, cfg->has_dmz,    cfg->dmz};
 }
 
 static void note_lines(const struct config_counts *before, const struct napt_config *cfg,
@@ -722,6 +850,8 @@ static void note_lines(const struct config_counts *before, const struct napt_con
 		lines->external[cfg->n_external - 1] = lineno;
 	if (cfg->n_forwards != before->n_forwards)
 		lines->forwards[cfg->n_forwards - 1] = lineno;
+	if (cfg->n_statics != before->n_statics)
+		lines->statics[cfg->n_statics - 1] = lineno;
 	if (cfg->has_dmz != before->has_dmz || cfg->dmz != before->dmz)
 		lines->dmz = lineno;
 }
@@ -737,6 +867,8 @@ static unsigned item_line(const struct config_lines *lines, enum config_item ite
 		return lines->forwards[i];
 	case ITEM_DMZ:
 		return lines->dmz;
+	case ITEM_STATIC:
+		return lines->statics[i];
 	default:
 		return 0;
 	}

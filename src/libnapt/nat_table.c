@@ -23,6 +23,7 @@ struct nat_table {
 	struct port_pool ports;
 	struct napt_counters *counters;
 	uint32_t external[NAPT_MAX_EXTERNAL];
+	struct host_limits *hosts; /* per-host counts, when a limit is configured */
 };
 
 static int proto_index(uint8_t proto)
@@ -117,6 +118,11 @@ uint32_t nat_table_ext_addr(const struct nat_table *t, unsigned ext_index)
 	return t->external[ext_index];
 }
 
+void nat_table_set_external(struct nat_table *t, unsigned ext_index, uint32_t addr)
+{
+	t->external[ext_index] = addr;
+}
+
 struct nat_session *nat_session_at(const struct nat_table *t, uint32_t idx)
 {
 	return &t->sessions[idx];
@@ -138,6 +144,8 @@ void nat_table_flush(struct nat_table *t)
 	memset(t->map_out, 0, buckets * sizeof(uint32_t));
 	memset(t->lru, 0, sizeof(t->lru));
 	memset(&t->ports, 0, sizeof(t->ports));
+	if (t->hosts)
+		memset(t->hosts->slots, 0, ((size_t)t->hosts->mask + 1) * sizeof(*t->hosts->slots));
 	t->free_sessions = t->free_mappings = 0;
 	for (uint32_t i = t->max - 1; i >= 1; i--) {
 		t->sessions[i] = (struct nat_session){.lru_next = t->free_sessions};
@@ -293,6 +301,12 @@ static void lru_append(struct nat_table *t, uint32_t idx)
 
 /* ---- creation and removal ---- */
 
+/* Ports an inside host holds: those it chose by sending, not those a DMZ took for it. */
+static bool counts_as_host_port(const struct nat_mapping *m)
+{
+	return (m->flags & MAPF_POOL_PORT) && m->origin == NAPT_ORIGIN_OUTBOUND;
+}
+
 uint32_t nat_mapping_new(struct nat_table *t, const struct nat_mapping *m,
 			 const struct nat_key *in_key)
 {
@@ -319,6 +333,8 @@ uint32_t nat_mapping_new(struct nat_table *t, const struct nat_mapping *m,
 	t->map_out[h] = idx;
 	if (e->flags & MAPF_POOL_PORT)
 		port_pool_take(&t->ports, proto_index(e->proto), e->ext_index, e->ext_port);
+	if (t->hosts && counts_as_host_port(e))
+		host_limits_add(t->hosts, e->in_addr, 0, 1);
 	t->counters->mappings_current++;
 	return idx;
 }
@@ -346,6 +362,8 @@ void nat_mapping_remove(struct nat_table *t, uint32_t idx)
 		     offsetof(struct nat_mapping, next_out), idx);
 	if (m->flags & MAPF_POOL_PORT)
 		port_pool_release(&t->ports, proto_index(m->proto), m->ext_index, m->ext_port);
+	if (t->hosts && counts_as_host_port(m))
+		host_limits_add(t->hosts, m->in_addr, 0, -1);
 	*m = (struct nat_mapping){.next_in = t->free_mappings};
 	t->free_mappings = idx;
 	t->counters->mappings_current--;
@@ -390,6 +408,8 @@ uint32_t nat_session_new(struct nat_table *t, uint32_t mapping, uint32_t rem_add
 	s->next_out = t->sess_out[h];
 	t->sess_out[h] = idx;
 	lru_append(t, idx);
+	if (t->hosts)
+		host_limits_add(t->hosts, s->in_addr, 1, 0);
 	t->counters->sessions_created++;
 	t->counters->sessions_current++;
 	return idx;
@@ -423,6 +443,8 @@ void nat_session_remove(struct nat_table *t, uint32_t idx, bool expired)
 	chain_unlink(&t->sess_out[key_hash(t, &k)], t->sessions, sizeof(*s),
 		     offsetof(struct nat_session, next_out), idx);
 	lru_unlink(t, idx);
+	if (t->hosts)
+		host_limits_add(t->hosts, s->in_addr, -1, 0);
 	if (s->sib_prev)
 		t->sessions[s->sib_prev].sib_next = s->sib_next;
 	else
@@ -524,4 +546,18 @@ void nat_table_each_session(const struct nat_table *t, nat_session_visit fn, voi
 		for (uint32_t i = t->lru[c].head; i; i = t->sessions[i].lru_next)
 			if (fn(t, i, ctx))
 				return;
+}
+
+void nat_table_count_hosts(struct nat_table *t, struct host_limits *hl)
+{
+	t->hosts = hl;
+	if (!hl)
+		return;
+	memset(hl->slots, 0, ((size_t)hl->mask + 1) * sizeof(*hl->slots));
+	for (uint32_t i = 1; i < t->max; i++) {
+		if (t->sessions[i].proto)
+			host_limits_add(hl, t->sessions[i].in_addr, 1, 0);
+		if (t->mappings[i].proto && counts_as_host_port(&t->mappings[i]))
+			host_limits_add(hl, t->mappings[i].in_addr, 0, 1);
+	}
 }

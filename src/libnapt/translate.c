@@ -42,6 +42,23 @@ static bool is_inside(const struct napt *n, uint32_t addr)
 	return false;
 }
 
+/* One-to-one NAT entries (`static`), by either address. */
+static const struct napt_static *static_by_in(const struct napt *n, uint32_t addr)
+{
+	for (unsigned i = 0; i < n->cfg.n_statics; i++)
+		if (n->cfg.statics[i].in_addr == addr)
+			return &n->cfg.statics[i];
+	return NULL;
+}
+
+static const struct napt_static *static_by_ext(const struct napt *n, uint32_t addr)
+{
+	for (unsigned i = 0; i < n->cfg.n_statics; i++)
+		if (n->cfg.statics[i].ext_addr == addr)
+			return &n->cfg.statics[i];
+	return NULL;
+}
+
 static enum napt_timeout_class session_class(uint8_t proto, uint8_t tcp_seen)
 {
 	if (proto == IPPROTO_TCP)
@@ -186,12 +203,13 @@ static uint32_t new_outbound_mapping(struct napt *n, const struct nat_key *flow,
 	const uint64_t *reserved =
 		flow->proto == IPPROTO_ICMP ? NULL : forward_rules_claimed(&n->fwd, forward_bit(flow->proto));
 	uint16_t preferred = c->port_preservation ? flow->port : 0;
+	int parity = c->port_parity ? flow->port & 1 : -1;
 	uint64_t rnd = prng_next(&n->rng);
 
 	for (unsigned i = 0; i < c->n_external; i++) {
 		unsigned ext = (first + i) % c->n_external;
 		int port = port_pool_pick(nat_table_ports(n->table), proto_index(flow->proto), ext,
-					  c->port_lo, c->port_hi, preferred, rnd, reserved);
+					  c->port_lo, c->port_hi, preferred, parity, rnd, reserved);
 		struct nat_mapping m = {
 			.in_addr = flow->addr,
 			.in_port = flow->port,
@@ -230,6 +248,25 @@ static uint32_t new_session(struct napt *n, uint32_t mapping, const struct nat_k
 	return s;
 }
 
+/* RFC 6888 REQ-4: a host at its session limit, or at its port limit when it needs a new
+ * port, gets no new flow; its existing flows and every other host are unaffected. */
+static enum napt_drop_reason host_limit(struct napt *n, uint32_t host, bool new_port)
+{
+	struct host_count c;
+	enum napt_drop_reason why = NAPT_DROP_NONE;
+
+	if (!n->hosts)
+		return NAPT_DROP_NONE;
+	c = host_limits_get(n->hosts, host);
+	if (n->cfg.max_sessions_per_host && c.sessions >= n->cfg.max_sessions_per_host)
+		why = NAPT_DROP_HOST_SESSIONS;
+	else if (new_port && n->cfg.ports_per_host && c.ports >= n->cfg.ports_per_host)
+		why = NAPT_DROP_HOST_PORTS;
+	if (why != NAPT_DROP_NONE)
+		n->counters.last_limited_host = host;
+	return why;
+}
+
 static enum napt_drop_reason outbound_session(struct napt *n, const struct ipv4_view *v,
 					      uint32_t now, uint32_t *sidx)
 {
@@ -249,6 +286,9 @@ static enum napt_drop_reason outbound_session(struct napt *n, const struct ipv4_
 	m = nat_mapping_find_in(n->table, &mkey);
 	if (m && !nat_mapping_live(n->table, m, now))
 		m = 0;
+	why = host_limit(n, flow.addr, !m);
+	if (why != NAPT_DROP_NONE)
+		return why;
 	if (!m)
 		m = new_outbound_mapping(n, &flow, &why);
 	if (m)
@@ -369,6 +409,20 @@ static enum napt_drop_reason icmp_quote(const struct ipv4_view *v, struct ipv4_v
 	return ipv4_parse_quote(v->l4 + ICMP_HDR, v->l4_len - ICMP_HDR, q);
 }
 
+/* An error about a static host's traffic: only the addresses change. */
+static bool static_icmp_error(const struct napt *n, struct ipv4_view *v, struct ipv4_view *q,
+			      bool outbound)
+{
+	const struct napt_static *st =
+		outbound ? static_by_in(n, q->dst) : static_by_ext(n, q->src);
+
+	if (!st)
+		return false;
+	rewrite_addr(q, !outbound, outbound ? st->ext_addr : st->in_addr, false);
+	rewrite_addr(v, outbound, outbound ? st->ext_addr : st->in_addr, false);
+	return true;
+}
+
 /* An error about a flow we translated. The quote travels the opposite way to the error,
  * so for an outbound error the quote's destination is ours, and for an inbound error its
  * source. Errors neither refresh nor end the session (RFC 5508 REQ-6). */
@@ -383,6 +437,8 @@ static struct napt_result translate_icmp_error(struct napt *n, struct ipv4_view 
 
 	if (icmp_quote(v, &q) != NAPT_DROP_NONE)
 		return drop(n, NAPT_DROP_BAD_ICMP_QUOTE, dir);
+	if (static_icmp_error(n, v, &q, outbound))
+		goto translated;
 	k = flow_key(&q, !outbound);
 	sidx = outbound ? nat_session_find_in(n->table, &k, now)
 			: nat_session_find_out(n->table, &k, now);
@@ -399,10 +455,119 @@ static struct napt_result translate_icmp_error(struct napt *n, struct ipv4_view 
 		rewrite_port(&q, true, s->in_port, false);
 		rewrite_addr(v, false, s->in_addr, false);
 	}
+translated:
 	icmp_recompute(v);
 	n->counters.icmp_errors_translated++;
 	n->counters.translated[NAPT_P_ICMP][outbound ? 0 : 1]++;
 	return (struct napt_result){NAPT_FORWARD, NAPT_DROP_NONE, dir};
+}
+
+/* ---- answers to unsolicited SYNs (RFC 5382 REQ-4, REQ-10) ---- */
+
+/* At most this many answers a second, so a spoofed SYN flood cannot turn the gateway into a
+ * reflector towards the spoofed sources. */
+#define REPLIES_PER_SECOND 100
+
+static bool reply_allowed(struct napt *n, uint32_t now)
+{
+	if ((uint32_t)(now - n->reply_window_ms) >= 1000) {
+		n->reply_window_ms = now;
+		n->replies_in_window = 0;
+	}
+	if (n->replies_in_window >= REPLIES_PER_SECOND) {
+		n->counters.replies_limited++;
+		return false;
+	}
+	n->replies_in_window++;
+	return true;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, (uint16_t)(v >> 16));
+	put16(p + 2, (uint16_t)v);
+}
+
+/* A fresh 20-byte IPv4 header from the NAT itself: TTL 64, DF, ID 0 (RFC 6864: atomic). */
+static void reply_ip_header(uint8_t *ip, size_t tot_len, uint8_t proto, uint32_t src,
+			    uint32_t dst)
+{
+	uint16_t c;
+
+	memset(ip, 0, IPV4_MIN_HDR);
+	ip[0] = 0x45;
+	put16(ip + 2, (uint16_t)tot_len);
+	ip[6] = 0x40;
+	ip[8] = 64;
+	ip[9] = proto;
+	memcpy(ip + IP_OFF_SRC, &src, 4);
+	memcpy(ip + IP_OFF_DST, &dst, 4);
+	c = csum_buffer(ip, IPV4_MIN_HDR);
+	memcpy(ip + IP_OFF_CSUM, &c, 2);
+}
+
+/* RFC 793 reset generation for a segment without ACK: SEQ 0, ACK = SEG.SEQ + SEG.LEN
+ * (the SYN counts one), flags RST|ACK. */
+static size_t build_rst(const struct ipv4_view *v, uint8_t *buf)
+{
+	uint32_t src = v->dst, dst = v->src;
+	uint16_t sport = v->dport, dport = v->sport;
+	size_t payload = v->l4_len - (size_t)(v->l4[12] >> 4) * 4;
+	uint32_t ack = (uint32_t)(get16(v->l4 + 4) << 16 | get16(v->l4 + 6)) + 1 + (uint32_t)payload;
+	uint8_t *tcp = buf + IPV4_MIN_HDR;
+	uint32_t sum;
+	uint16_t c;
+
+	reply_ip_header(buf, IPV4_MIN_HDR + TCP_MIN_HDR, IPPROTO_TCP, src, dst);
+	memset(tcp, 0, TCP_MIN_HDR);
+	put16(tcp + L4_OFF_SPORT, sport);
+	put16(tcp + L4_OFF_DPORT, dport);
+	put32(tcp + 8, ack);
+	tcp[12] = 5 << 4;
+	tcp[13] = TCP_RST | TCP_ACK;
+	sum = csum_add_bytes(0, buf + IP_OFF_SRC, 8) + IPPROTO_TCP + TCP_MIN_HDR;
+	c = (uint16_t)~csum_fold(csum_add_bytes(sum, tcp, TCP_MIN_HDR));
+	put16(tcp + TCP_OFF_CSUM, c);
+	return IPV4_MIN_HDR + TCP_MIN_HDR;
+}
+
+/* ICMP port unreachable (3/3) quoting the SYN's IP header and first 8 bytes (RFC 792). */
+static size_t build_port_unreachable(const struct ipv4_view *v, uint8_t *buf)
+{
+	uint8_t quote[60 + 8];
+	size_t qlen = v->ihl + 8;
+	uint8_t *icmp = buf + IPV4_MIN_HDR;
+	uint32_t src = v->dst, dst = v->src;
+	uint16_t c;
+
+	memcpy(quote, v->ip, qlen);
+	reply_ip_header(buf, IPV4_MIN_HDR + ICMP_HDR + qlen, IPPROTO_ICMP, src, dst);
+	memset(icmp, 0, ICMP_HDR);
+	icmp[0] = ICMP_UNREACH;
+	icmp[1] = 3;
+	memcpy(icmp + ICMP_HDR, quote, qlen);
+	c = csum_buffer(icmp, ICMP_HDR + qlen);
+	memcpy(icmp + ICMP_OFF_CSUM, &c, 2);
+	return IPV4_MIN_HDR + ICMP_HDR + qlen;
+}
+
+/* Answer an unsolicited SYN in place, when configured, allowed by the rate limit and when
+ * the answer fits the buffer. No state is created either way. */
+static bool answer_unsolicited(struct napt *n, struct napt_packet *pkt, const struct ipv4_view *v,
+			       uint32_t now)
+{
+	size_t cap = pkt->cap ? pkt->cap : pkt->len;
+	size_t need = n->cfg.unsolicited_syn == NAPT_UNSOLICITED_RST ? IPV4_MIN_HDR + TCP_MIN_HDR
+								    : IPV4_MIN_HDR + ICMP_HDR + v->ihl + 8;
+
+	if (n->cfg.unsolicited_syn == NAPT_UNSOLICITED_DROP || cap < need || !reply_allowed(n, now))
+		return false;
+	if (n->cfg.unsolicited_syn == NAPT_UNSOLICITED_RST)
+		pkt->len = build_rst(v, pkt->data);
+	else
+		pkt->len = build_port_unreachable(v, pkt->data);
+	n->counters.replies_sent++;
+	return true;
 }
 
 /* ---- one direction ---- */
@@ -410,12 +575,20 @@ static struct napt_result translate_icmp_error(struct napt *n, struct ipv4_view 
 static struct napt_result translate_out(struct napt *n, struct napt_packet *pkt,
 					struct ipv4_view *v, uint32_t now)
 {
+	const struct napt_static *st;
 	enum napt_drop_reason why;
 	const struct nat_session *s;
 	uint32_t sidx;
 
 	if (v->proto == IPPROTO_ICMP && icmp_is_error(v->icmp_type))
 		return translate_icmp_error(n, v, true, now);
+	st = static_by_in(n, v->src);
+	if (st) {
+		/* One-to-one NAT: stateless, every port, the address alone changes. */
+		rewrite_addr(v, true, st->ext_addr, pkt->csum_partial);
+		n->counters.translated[proto_index(v->proto)][0]++;
+		return (struct napt_result){NAPT_FORWARD, NAPT_DROP_NONE, NAPT_DIR_OUT};
+	}
 	why = outbound_session(n, v, now, &sidx);
 	if (why != NAPT_DROP_NONE)
 		return drop(n, why, NAPT_DIR_OUT);
@@ -430,13 +603,25 @@ static struct napt_result translate_out(struct napt *n, struct napt_packet *pkt,
 static struct napt_result translate_in(struct napt *n, struct napt_packet *pkt,
 				       struct ipv4_view *v, unsigned ext, uint32_t now)
 {
+	const struct napt_static *st;
 	enum napt_drop_reason why;
 	const struct nat_session *s;
 	uint32_t sidx;
 
 	if (v->proto == IPPROTO_ICMP && icmp_is_error(v->icmp_type))
 		return translate_icmp_error(n, v, false, now);
+	st = static_by_ext(n, v->dst);
+	if (st) {
+		rewrite_addr(v, false, st->in_addr, pkt->csum_partial);
+		n->counters.translated[proto_index(v->proto)][1]++;
+		return (struct napt_result){NAPT_FORWARD, NAPT_DROP_NONE, NAPT_DIR_IN};
+	}
 	why = inbound_session(n, v, ext, now, &sidx);
+	if ((why == NAPT_DROP_NO_MAPPING || why == NAPT_DROP_FILTERED) && is_bare_syn(v) &&
+	    answer_unsolicited(n, pkt, v, now)) {
+		n->counters.dropped[why]++;
+		return (struct napt_result){NAPT_REPLY, why, NAPT_DIR_IN};
+	}
 	if (why != NAPT_DROP_NONE)
 		return drop(n, why, NAPT_DIR_IN);
 	track_tcp(n, sidx, v, false, now);
@@ -527,12 +712,12 @@ size_t napt_next_released(struct napt *n, uint8_t *buf, size_t cap)
 static enum napt_dir classify(const struct napt *n, const struct ipv4_view *v, int *ext,
 			      enum napt_drop_reason *why)
 {
-	if (external_index(n, v->src) >= 0) {
+	if (external_index(n, v->src) >= 0 || static_by_ext(n, v->src)) {
 		*why = NAPT_DROP_SPOOFED;
 		return NAPT_DIR_NONE;
 	}
 	*ext = external_index(n, v->dst);
-	if (*ext >= 0)
+	if (*ext >= 0 || static_by_ext(n, v->dst))
 		return is_inside(n, v->src) ? NAPT_DIR_HAIRPIN : NAPT_DIR_IN;
 	if (is_inside(n, v->src) && !is_inside(n, v->dst))
 		return NAPT_DIR_OUT;

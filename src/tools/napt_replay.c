@@ -149,6 +149,8 @@ static const char *verdict_name(enum napt_verdict v)
 		return "drop";
 	case NAPT_HELD:
 		return "held";
+	case NAPT_REPLY:
+		return "reply";
 	}
 	return "?";
 }
@@ -166,7 +168,7 @@ static void replay_one(struct napt *nat, struct replay_io *io, const struct pcap
 	static uint8_t buf[MAX_PACKET];
 	uint64_t now_ms = (uint64_t)h->ts.tv_sec * 1000 + (uint64_t)h->ts.tv_usec / 1000;
 	size_t len = h->caplen > io->link_hdr ? h->caplen - io->link_hdr : 0;
-	struct napt_packet pkt = {.data = buf, .len = len};
+	struct napt_packet pkt = {.data = buf, .len = len, .cap = sizeof(buf)};
 	struct napt_result r;
 
 	memcpy(buf, bytes + io->link_hdr, len);
@@ -175,7 +177,8 @@ static void replay_one(struct napt *nat, struct replay_io *io, const struct pcap
 	if (o->verbose)
 		printf("%lu %s %s %s\n", index, verdict_name(r.verdict), napt_dir_name(r.dir),
 		       r.verdict == NAPT_DROP ? napt_drop_reason_name(r.reason) : "-");
-	if (r.verdict == NAPT_FORWARD)
+	/* An answer to an unsolicited SYN goes out like a translated packet. */
+	if (r.verdict == NAPT_FORWARD || r.verdict == NAPT_REPLY)
 		write_packet(io, &h->ts, buf, pkt.len);
 	while ((len = napt_next_released(nat, buf, sizeof(buf))) > 0)
 		write_packet(io, &h->ts, buf, len);
@@ -190,6 +193,8 @@ static void print_counters(const struct napt_counters *c)
 		printf("translated %s in %" PRIu64 "\n", proto[p], c->translated[p][1]);
 	}
 	printf("hairpinned %" PRIu64 "\n", c->hairpinned);
+	printf("replies sent %" PRIu64 "\n", c->replies_sent);
+	printf("replies limited %" PRIu64 "\n", c->replies_limited);
 	for (int r = NAPT_DROP_NONE + 1; r < NAPT_DROP_REASONS; r++)
 		printf("dropped %s %" PRIu64 "\n", napt_drop_reason_name((enum napt_drop_reason)r),
 		       c->dropped[r]);

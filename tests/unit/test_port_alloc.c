@@ -35,22 +35,22 @@ END_TEST
 
 START_TEST(preferred_port_kept_when_free)
 {
-	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_TCP, 0, 1024, 65535, 40000, 7, NULL), 40000);
-	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_TCP, 0, 1024, 65535, 65535, 7, NULL), 65535);
-	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_TCP, 0, 1024, 65535, 1024, 7, NULL), 1024);
+	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_TCP, 0, 1024, 65535, 40000, -1, 7, NULL), 40000);
+	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_TCP, 0, 1024, 65535, 65535, -1, 7, NULL), 65535);
+	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_TCP, 0, 1024, 65535, 1024, -1, 7, NULL), 1024);
 }
 END_TEST
 
 START_TEST(preferred_port_out_of_range_or_taken)
 {
 	/* Random start lo + random % n, then the next free port upwards. */
-	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_TCP, 0, 1024, 2047, 80, 5, NULL), 1029);
+	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_TCP, 0, 1024, 2047, 80, -1, 5, NULL), 1029);
 	port_pool_take(&pool, NAPT_P_TCP, 0, 40000);
-	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_TCP, 0, 30000, 49999, 40000, 0, NULL), 30000);
+	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_TCP, 0, 30000, 49999, 40000, -1, 0, NULL), 30000);
 	reserve(1500);
-	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_TCP, 0, 1024, 2047, 1500, 0, reserved), 1024);
+	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_TCP, 0, 1024, 2047, 1500, -1, 0, reserved), 1024);
 	/* 0 is "no preference", even with 0 inside the range. */
-	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_TCP, 0, 0, 99, 0, 42, NULL), 42);
+	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_TCP, 0, 0, 99, 0, -1, 42, NULL), 42);
 }
 END_TEST
 
@@ -61,9 +61,9 @@ START_TEST(next_free_upwards_skips_used_and_reserved)
 	reserve(2200);
 	reserve(2201);
 	/* start = 1024 + 976 = 2000: 2000..2199 used, 2200..2201 claimed by a forward. */
-	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_UDP, 1, 1024, 65535, 0, 976, reserved), 2202);
+	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_UDP, 1, 1024, 65535, 0, -1, 976, reserved), 2202);
 	/* Another address's bitmap is free there. */
-	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_UDP, 2, 1024, 65535, 0, 976, reserved), 2000);
+	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_UDP, 2, 1024, 65535, 0, -1, 976, reserved), 2000);
 }
 END_TEST
 
@@ -72,22 +72,22 @@ START_TEST(wraps_to_the_bottom_of_the_range)
 	for (uint32_t p = 60000; p <= 65535; p++)
 		port_pool_take(&pool, NAPT_P_TCP, 0, (uint16_t)p);
 	port_pool_take(&pool, NAPT_P_TCP, 0, 1024);
-	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_TCP, 0, 1024, 65535, 0, 60000 - 1024, NULL),
+	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_TCP, 0, 1024, 65535, 0, -1, 60000 - 1024, NULL),
 			 1025);
 }
 END_TEST
 
 START_TEST(range_edges_and_exhaustion)
 {
-	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_ICMP, 0, 7000, 7000, 0, 12345, NULL), 7000);
+	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_ICMP, 0, 7000, 7000, 0, -1, 12345, NULL), 7000);
 	port_pool_take(&pool, NAPT_P_ICMP, 0, 7000);
-	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_ICMP, 0, 7000, 7000, 7000, 1, NULL), -1);
+	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_ICMP, 0, 7000, 7000, 7000, -1, 1, NULL), -1);
 	for (uint16_t p = 100; p <= 163; p++)
 		port_pool_take(&pool, NAPT_P_TCP, 0, p);
 	reserve(164);
-	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_TCP, 0, 100, 164, 120, 9, reserved), -1);
+	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_TCP, 0, 100, 164, 120, -1, 9, reserved), -1);
 	/* The port just past hi is free but outside the range. */
-	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_TCP, 0, 100, 163, 0, 63, NULL), -1);
+	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_TCP, 0, 100, 163, 0, -1, 63, NULL), -1);
 }
 END_TEST
 
@@ -95,14 +95,33 @@ START_TEST(every_port_of_a_range_is_reached)
 {
 	/* Picking and taking n times fills the whole range exactly once. */
 	for (uint32_t i = 0; i < 300; i++) {
-		int p = port_pool_pick(&pool, NAPT_P_UDP, 0, 5000, 5299, 0, i * 7919u, NULL);
+		int p = port_pool_pick(&pool, NAPT_P_UDP, 0, 5000, 5299, 0, -1, i * 7919u, NULL);
 
 		ck_assert_int_ge(p, 5000);
 		ck_assert_int_le(p, 5299);
 		ck_assert(!port_bit(pool.used[NAPT_P_UDP][0], (uint16_t)p));
 		port_pool_take(&pool, NAPT_P_UDP, 0, (uint16_t)p);
 	}
-	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_UDP, 0, 5000, 5299, 0, 1, NULL), -1);
+	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_UDP, 0, 5000, 5299, 0, -1, 1, NULL), -1);
+}
+END_TEST
+
+/* RFC 4787 REQ-4: with parity asked, the port chosen has the inside port's parity, also
+ * when the random start lands on the other parity or the free ports run out. */
+START_TEST(parity_is_kept)
+{
+	for (uint64_t r = 0; r < 200; r++) {
+		int even = port_pool_pick(&pool, NAPT_P_UDP, 0, 1024, 2047, 0, 0, r, NULL);
+		int odd = port_pool_pick(&pool, NAPT_P_UDP, 0, 1024, 2047, 0, 1, r, NULL);
+
+		ck_assert(even >= 1024 && even <= 2047 && even % 2 == 0);
+		ck_assert(odd >= 1024 && odd <= 2047 && odd % 2 == 1);
+	}
+	/* Only odd ports free: an even port cannot be had. */
+	for (uint32_t p = 1024; p <= 1100; p += 2)
+		port_pool_take(&pool, NAPT_P_UDP, 0, (uint16_t)p);
+	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_UDP, 0, 1024, 1100, 0, 0, 3, NULL), -1);
+	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_UDP, 0, 1024, 1100, 0, 1, 3, NULL) % 2, 1);
 }
 END_TEST
 
@@ -119,6 +138,7 @@ int main(void)
 	tcase_add_test(tc, wraps_to_the_bottom_of_the_range);
 	tcase_add_test(tc, range_edges_and_exhaustion);
 	tcase_add_test(tc, every_port_of_a_range_is_reached);
+	tcase_add_test(tc, parity_is_kept);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

@@ -114,7 +114,7 @@ static struct pb_spec icmp_error(uint32_t src, uint32_t dst, uint8_t type, uint8
 
 static struct napt_result translate(const struct pb_spec *s)
 {
-	struct napt_packet p = {pkt, 0, false};
+	struct napt_packet p = {.data = pkt};
 
 	p.len = pkt_len = pb_build(pkt, s);
 	return napt_translate(n, &p, now);
@@ -850,7 +850,7 @@ START_TEST(malformed_dropped_tables_unchanged)
 {
 	const struct pb_malformed *m = &pb_malformed_cases[_i];
 	struct pb_spec a = flow(IPPROTO_UDP, HOST1, 5000, REM1, 53);
-	struct napt_packet p = {pkt, 0, false};
+	struct napt_packet p = {.data = pkt};
 	struct table_state before;
 	struct napt_result r;
 
@@ -1029,7 +1029,7 @@ static size_t later_fragment(uint8_t *buf, const char *src, const char *dst, uin
 START_TEST(fragment_before_its_first_is_held)
 {
 	struct pb_spec first = flow(IPPROTO_UDP, HOST1, 5000, REM1, 53);
-	struct napt_packet p = {pkt, 0, false};
+	struct napt_packet p = {.data = pkt};
 	uint8_t got[PB_MAX];
 	size_t len;
 

@@ -1,0 +1,34 @@
+/* host_limits.h - sessions and external ports held by each inside host (RFC 6888 REQ-4).
+ *
+ * An open-addressing table keyed by inside address. It is made only when a per-host limit
+ * is configured (it costs 12 bytes per slot, with as many slots as sessions), and every host
+ * in it holds at least one session, so it can never fill up.
+ */
+#ifndef HOST_LIMITS_H
+#define HOST_LIMITS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct host_count {
+	uint32_t addr; /* network order; 0 = free slot */
+	uint32_t sessions, ports;
+};
+
+struct host_limits {
+	uint32_t mask;
+	struct host_count *slots;
+};
+
+/* Room for max_hosts hosts at a load of at most one half. NULL when out of memory. */
+struct host_limits *host_limits_create(uint32_t max_hosts);
+void host_limits_destroy(struct host_limits *hl);
+size_t host_limits_bytes(const struct host_limits *hl);
+
+/* The counts of addr (zeros when it holds nothing). */
+struct host_count host_limits_get(const struct host_limits *hl, uint32_t addr);
+/* Add dsessions and dports (either may be negative) to addr's counts; a host whose counts
+ * both reach zero leaves the table. */
+void host_limits_add(struct host_limits *hl, uint32_t addr, int dsessions, int dports);
+
+#endif
