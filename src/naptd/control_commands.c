@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "control_protocol.h"
 
@@ -336,14 +337,34 @@ static bool same_forward(const struct napt_forward *x, const struct napt_forward
 	       x->in_addr == y->in_addr && x->in_lo == y->in_lo;
 }
 
-/* "runtime" for a forward added through naptctl, "config" for one of the config file. */
+/* The NAT-PMP/PCP lease that made f, or NULL. */
+static const struct runtime_lease *lease_of(const struct naptd *d, const struct napt_forward *f)
+{
+	for (unsigned i = 0; i < d->runtime.n_leases; i++) {
+		if (same_forward(&d->runtime.leases[i].fwd, f))
+			return &d->runtime.leases[i];
+	}
+	return NULL;
+}
+
+/* "runtime" for a forward added through naptctl, "pcp" for one a NAT-PMP or PCP client
+ * made, "config" for one of the config file. */
 static const char *forward_origin(const struct naptd *d, const struct napt_forward *f)
 {
 	for (unsigned i = 0; i < d->runtime.n_forwards; i++) {
 		if (same_forward(&d->runtime.forwards[i], f))
 			return "runtime";
 	}
-	return "config";
+	return lease_of(d, f) ? "pcp" : "config";
+}
+
+/* Seconds a lease has left (0 when due), -1 for a forward without a lifetime. */
+static long long forward_lifetime(const struct naptd *d, const struct napt_forward *f)
+{
+	const struct runtime_lease *l = lease_of(d, f);
+	long long left = l ? (long long)(l->expires - (int64_t)time(NULL)) : -1;
+
+	return l && left < 0 ? 0 : left;
 }
 
 static void show_forward(struct command_ctx *c, const struct napt_forward *f, bool first)
@@ -352,15 +373,22 @@ static void show_forward(struct command_ctx *c, const struct napt_forward *f, bo
 	napt_forward_format(f, text, sizeof(text));
 	/* The config syntax "PROTO EXT[-EXT] ADDR:PORT[-PORT]" split into the table's columns. */
 	sscanf(text, "%7s %15s %39s", proto, ext, in);
+	long long left = forward_lifetime(c->d, f);
 	if (!c->json) {
-		control_answer_printf(c->a, "%-5s %-11s %-27s %s\n", proto, ext, in,
+		control_answer_printf(c->a, "%-5s %-11s %-27s %s", proto, ext, in,
 				      forward_origin(c->d, f));
+		if (left >= 0)
+			control_answer_printf(c->a, " %llds left", left);
+		control_answer_printf(c->a, "\n");
 		return;
 	}
 	control_answer_printf(c->a,
 			      "%s\n  {\"proto\": \"%s\", \"external_ports\": \"%s\", "
-			      "\"inside\": \"%s\", \"origin\": \"%s\", \"rule\": \"%s\"}",
+			      "\"inside\": \"%s\", \"origin\": \"%s\", \"rule\": \"%s\"",
 			      first ? "" : ",", proto, ext, in, forward_origin(c->d, f), text);
+	if (left >= 0)
+		control_answer_printf(c->a, ", \"expires_in\": %lld", left);
+	control_answer_printf(c->a, "}");
 }
 
 static int cmd_show_forwards(struct command_ctx *c)
@@ -417,6 +445,8 @@ static int cmd_show_stats(struct command_ctx *c)
 	stats_translated(c, k, &first);
 	stat_line(c, "hairpinned", k->hairpinned, &first);
 	stat_line(c, "icmp-errors-translated", k->icmp_errors_translated, &first);
+	stat_line(c, "replies-sent", k->replies_sent, &first);
+	stat_line(c, "replies-limited", k->replies_limited, &first);
 	stat_line(c, "sessions-created", k->sessions_created, &first);
 	stat_line(c, "sessions-expired", k->sessions_expired, &first);
 	stat_line(c, "sessions-removed", k->sessions_removed, &first);
@@ -505,6 +535,16 @@ static void config_behaviour(struct command_ctx *c, const struct napt_config *cf
 	config_list_end(c);
 	snprintf(v, sizeof(v), "%u", cfg->max_sessions);
 	config_line(c, "max-sessions", v, first);
+	snprintf(v, sizeof(v), "%u", cfg->max_sessions_per_host);
+	config_line(c, "max-sessions-per-host", v, first);
+	snprintf(v, sizeof(v), "%u", cfg->ports_per_host);
+	config_line(c, "ports-per-host", v, first);
+	config_line(c, "port-parity", cfg->port_parity ? "yes" : "no", first);
+	config_line(c, "unsolicited-syn",
+		    cfg->unsolicited_syn == NAPT_UNSOLICITED_RST    ? "rst"
+		    : cfg->unsolicited_syn == NAPT_UNSOLICITED_ICMP ? "icmp"
+								    : "drop",
+		    first);
 }
 
 static void config_rules(struct command_ctx *c, const struct napt_config *cfg, bool *first)
@@ -520,6 +560,15 @@ static void config_rules(struct command_ctx *c, const struct napt_config *cfg, b
 	}
 	config_list_end(c);
 	config_line(c, "dmz", cfg->has_dmz ? fmt_addr(cfg->dmz, a) : "none", first);
+	config_list_begin(c, "static", first);
+	for (unsigned i = 0; i < cfg->n_statics; i++) {
+		char b[ADDR_LEN];
+
+		snprintf(v, sizeof(v), "%s %s", fmt_addr(cfg->statics[i].in_addr, a),
+			 fmt_addr(cfg->statics[i].ext_addr, b));
+		config_list_item(c, "static", v, (int)i);
+	}
+	config_list_end(c);
 }
 
 static void config_daemon(struct command_ctx *c, const struct napt_daemon_settings *s, bool *first)
