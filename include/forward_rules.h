@@ -12,8 +12,8 @@
 struct forward_rules {
 	struct napt_forward rules[NAPT_MAX_FORWARDS];
 	unsigned n;
-	uint16_t by_port[2][65536];		  /* [0 tcp, 1 udp][port] -> rule index + 1 */
-	uint64_t claimed[2][PORT_BITMAP_WORDS];	  /* the same as bitmaps, for port choice */
+	uint16_t by_port[2][65536];             /* [0 tcp, 1 udp][port] -> rule index + 1 */
+	uint64_t claimed[2][PORT_BITMAP_WORDS]; /* the same as bitmaps, for port choice */
 };
 
 void forward_rules_clear(struct forward_rules *fr);

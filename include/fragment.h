@@ -12,9 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FRAG_ENTRIES	1024
-#define FRAG_HELD	64
-#define FRAG_HELD_MAX	1600
+#define FRAG_ENTRIES    1024
+#define FRAG_HELD       64
+#define FRAG_HELD_MAX   1600
 #define FRAG_TIMEOUT_MS 10000u
 
 struct frag_key {
@@ -41,8 +41,8 @@ struct frag_held {
 	uint32_t born_ms;
 	uint16_t len;
 	bool live;
-	bool ready;		/* its first fragment came: hand it out with rw */
-	bool inbound;		/* direction of the first fragment, for counters */
+	bool ready;   /* its first fragment came: hand it out with rw */
+	bool inbound; /* direction of the first fragment, for counters */
 	struct frag_rewrite rw;
 	uint8_t data[FRAG_HELD_MAX];
 };

@@ -8,45 +8,45 @@
 
 #include "napt.h"
 
-#define IPV4_MIN_HDR	 20
-#define TCP_MIN_HDR	 20
-#define UDP_HDR		 8
-#define ICMP_HDR	 8
+#define IPV4_MIN_HDR 20
+#define TCP_MIN_HDR  20
+#define UDP_HDR      8
+#define ICMP_HDR     8
 
 /* Offsets of the fields the NAT rewrites, from the start of their header. */
-#define IP_OFF_CSUM	 10
-#define IP_OFF_SRC	 12
-#define IP_OFF_DST	 16
-#define L4_OFF_SPORT	 0
-#define L4_OFF_DPORT	 2
-#define TCP_OFF_CSUM	 16
-#define UDP_OFF_CSUM	 6
-#define ICMP_OFF_CSUM	 2
-#define ICMP_OFF_ID	 4
+#define IP_OFF_CSUM   10
+#define IP_OFF_SRC    12
+#define IP_OFF_DST    16
+#define L4_OFF_SPORT  0
+#define L4_OFF_DPORT  2
+#define TCP_OFF_CSUM  16
+#define UDP_OFF_CSUM  6
+#define ICMP_OFF_CSUM 2
+#define ICMP_OFF_ID   4
 
-#define TCP_FIN		 0x01
-#define TCP_SYN		 0x02
-#define TCP_RST		 0x04
-#define TCP_ACK		 0x10
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_ACK 0x10
 
-#define ICMP_ECHO_REPLY	 0
-#define ICMP_UNREACH	 3
-#define ICMP_ECHO	 8
+#define ICMP_ECHO_REPLY  0
+#define ICMP_UNREACH     3
+#define ICMP_ECHO        8
 #define ICMP_TIME_EXCEED 11
-#define ICMP_PARAM_PROB	 12
+#define ICMP_PARAM_PROB  12
 
 /* A parsed view into a packet buffer; it owns nothing. */
 struct ipv4_view {
-	uint8_t *ip;	      /* IPv4 header */
-	size_t ihl;	      /* header length in bytes */
-	size_t tot_len;	      /* IPv4 total length (for a quote: as written, may exceed data) */
+	uint8_t *ip;    /* IPv4 header */
+	size_t ihl;     /* header length in bytes */
+	size_t tot_len; /* IPv4 total length (for a quote: as written, may exceed data) */
 	uint8_t proto;
 	uint32_t src, dst;    /* network order */
-	uint16_t ip_id;	      /* host order */
+	uint16_t ip_id;       /* host order */
 	uint16_t frag_offset; /* in bytes */
 	bool more_frags;
-	uint8_t *l4;	      /* transport header; NULL in a non-first fragment */
-	size_t l4_len;	      /* transport bytes present in the buffer */
+	uint8_t *l4;           /* transport header; NULL in a non-first fragment */
+	size_t l4_len;         /* transport bytes present in the buffer */
 	uint16_t sport, dport; /* host order; ICMP echo: both hold the identifier */
 	uint8_t tcp_flags;
 	uint8_t icmp_type;

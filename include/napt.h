@@ -19,16 +19,16 @@ struct napt;
 
 enum napt_verdict {
 	NAPT_FORWARD = 0, /* translated in place: write it out */
-	NAPT_DROP,	  /* dropped; the reason is in napt_result.reason */
-	NAPT_HELD,	  /* a fragment kept until its first fragment arrives */
-	NAPT_REPLY,	  /* the buffer now holds the engine's answer (TCP RST or ICMP error,
+	NAPT_DROP,        /* dropped; the reason is in napt_result.reason */
+	NAPT_HELD,        /* a fragment kept until its first fragment arrives */
+	NAPT_REPLY,       /* the buffer now holds the engine's answer (TCP RST or ICMP error,
 			   * per unsolicited-syn) to send back instead: write it out */
 };
 
 enum napt_dir {
 	NAPT_DIR_NONE = 0,
-	NAPT_DIR_OUT, /* inside -> outside: source rewritten */
-	NAPT_DIR_IN,  /* outside -> inside: destination rewritten */
+	NAPT_DIR_OUT,     /* inside -> outside: source rewritten */
+	NAPT_DIR_IN,      /* outside -> inside: destination rewritten */
 	NAPT_DIR_HAIRPIN, /* inside -> external address -> inside: both rewritten */
 };
 
@@ -39,28 +39,28 @@ enum napt_dir {
  * fragment-full, first-fragment-short, host-session-limit, host-port-limit. */
 enum napt_drop_reason {
 	NAPT_DROP_NONE = 0,
-	NAPT_DROP_TRUNCATED,	   /* shorter than the IPv4 header or its total length */
-	NAPT_DROP_BAD_VERSION,	   /* not IPv4 */
-	NAPT_DROP_BAD_IHL,	   /* header length < 20 or past the packet */
-	NAPT_DROP_BAD_TOTAL_LEN,   /* total length < header length */
-	NAPT_DROP_BAD_IP_CSUM,	   /* IPv4 header checksum wrong */
-	NAPT_DROP_BAD_L4,	   /* TCP/UDP/ICMP header truncated or inconsistent */
-	NAPT_DROP_BAD_ICMP_CSUM,   /* RFC 5508 REQ-3: ICMP checksum wrong */
-	NAPT_DROP_BAD_ICMP_QUOTE,  /* ICMP error whose quoted packet is unusable */
-	NAPT_DROP_UNSUPPORTED,	   /* protocol or ICMP type the NAT does not translate */
-	NAPT_DROP_NOT_NAT,	   /* neither outbound nor inbound for this NAT */
-	NAPT_DROP_SPOOFED,	   /* source is one of our external addresses */
-	NAPT_DROP_NO_MAPPING,	   /* unsolicited inbound: no mapping, forward or DMZ */
-	NAPT_DROP_FILTERED,	   /* a mapping exists but the filtering behaviour refuses */
-	NAPT_DROP_NO_SESSION_ICMP, /* ICMP error about a flow we do not know */
-	NAPT_DROP_TCP_NO_SESSION,  /* TCP segment other than SYN with no session */
-	NAPT_DROP_TABLE_FULL,	   /* max-sessions reached */
-	NAPT_DROP_PORTS_EXHAUSTED, /* no free external port in the range */
-	NAPT_DROP_FRAG_NO_FIRST,   /* non-first fragment whose first never came */
-	NAPT_DROP_FRAG_FULL,	   /* fragment state or buffers exhausted */
+	NAPT_DROP_TRUNCATED,        /* shorter than the IPv4 header or its total length */
+	NAPT_DROP_BAD_VERSION,      /* not IPv4 */
+	NAPT_DROP_BAD_IHL,          /* header length < 20 or past the packet */
+	NAPT_DROP_BAD_TOTAL_LEN,    /* total length < header length */
+	NAPT_DROP_BAD_IP_CSUM,      /* IPv4 header checksum wrong */
+	NAPT_DROP_BAD_L4,           /* TCP/UDP/ICMP header truncated or inconsistent */
+	NAPT_DROP_BAD_ICMP_CSUM,    /* RFC 5508 REQ-3: ICMP checksum wrong */
+	NAPT_DROP_BAD_ICMP_QUOTE,   /* ICMP error whose quoted packet is unusable */
+	NAPT_DROP_UNSUPPORTED,      /* protocol or ICMP type the NAT does not translate */
+	NAPT_DROP_NOT_NAT,          /* neither outbound nor inbound for this NAT */
+	NAPT_DROP_SPOOFED,          /* source is one of our external addresses */
+	NAPT_DROP_NO_MAPPING,       /* unsolicited inbound: no mapping, forward or DMZ */
+	NAPT_DROP_FILTERED,         /* a mapping exists but the filtering behaviour refuses */
+	NAPT_DROP_NO_SESSION_ICMP,  /* ICMP error about a flow we do not know */
+	NAPT_DROP_TCP_NO_SESSION,   /* TCP segment other than SYN with no session */
+	NAPT_DROP_TABLE_FULL,       /* max-sessions reached */
+	NAPT_DROP_PORTS_EXHAUSTED,  /* no free external port in the range */
+	NAPT_DROP_FRAG_NO_FIRST,    /* non-first fragment whose first never came */
+	NAPT_DROP_FRAG_FULL,        /* fragment state or buffers exhausted */
 	NAPT_DROP_FIRST_FRAG_SHORT, /* first fragment too short to hold the ports (RFC 1858) */
-	NAPT_DROP_HOST_SESSIONS,   /* the inside host is at max-sessions-per-host */
-	NAPT_DROP_HOST_PORTS,	   /* the inside host is at ports-per-host */
+	NAPT_DROP_HOST_SESSIONS,    /* the inside host is at max-sessions-per-host */
+	NAPT_DROP_HOST_PORTS,       /* the inside host is at ports-per-host */
 	NAPT_DROP_REASONS
 };
 
@@ -97,7 +97,7 @@ struct napt_counters {
 	uint64_t mappings_current;
 	uint64_t fragments_held;
 	uint64_t icmp_errors_translated;
-	uint64_t replies_sent;	  /* NAPT_REPLY answers to unsolicited SYNs */
+	uint64_t replies_sent;    /* NAPT_REPLY answers to unsolicited SYNs */
 	uint64_t replies_limited; /* answers not sent: over the rate limit */
 	/* The inside host that last hit a per-host limit, for the daemon's log line. */
 	uint32_t last_limited_host;
@@ -158,7 +158,7 @@ struct napt_session_info {
 	uint8_t proto; /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP */
 	uint32_t in_addr, ext_addr, rem_addr;
 	uint16_t in_port, ext_port, rem_port; /* ICMP: the echo identifiers */
-	const char *state;		     /* "established", "syn-sent", ... ; "-" for UDP/ICMP */
+	const char *state; /* "established", "syn-sent", ... ; "-" for UDP/ICMP */
 	enum napt_origin origin;
 	uint32_t idle_ms;
 	uint32_t expires_in_ms;

@@ -25,7 +25,7 @@ struct nat_key {
 };
 
 #define MAPF_IN_INDEXED 0x01 /* found by inside endpoint (outbound mappings) */
-#define MAPF_POOL_PORT	0x02 /* holds its port in the port pool */
+#define MAPF_POOL_PORT  0x02 /* holds its port in the port pool */
 
 /* 32 bytes. The external address is kept as an index into the configured addresses
  * (which cannot change at run time), to keep entries small (docs/design.md). */
@@ -34,7 +34,7 @@ struct nat_mapping {
 	uint16_t in_port, ext_port, rem_port;
 	uint8_t proto, origin, flags, ext_index;
 	uint32_t next_in, next_out; /* hash chains */
-	uint32_t sessions;	    /* head of this mapping's session list, newest first */
+	uint32_t sessions;          /* head of this mapping's session list, newest first */
 };
 
 /* 48 bytes: one cache line holds a session and the start of the next. The owning mapping
@@ -44,7 +44,7 @@ struct nat_session {
 	uint16_t in_port, ext_port, rem_port;
 	uint16_t moved_s; /* (clock >> 10) when last moved to its LRU tail */
 	uint8_t proto;
-	uint8_t tcp_seen;  /* TCPF_* bits (tcp_state.h) */
+	uint8_t tcp_seen;   /* TCPF_* bits (tcp_state.h) */
 	uint8_t tclass : 4; /* enum napt_timeout_class */
 	uint8_t origin : 4; /* enum napt_origin */
 	uint8_t ext_index;

@@ -327,17 +327,17 @@ static int visit_session(const struct nat_table *t, uint32_t idx, void *ctx)
 	uint32_t idle = w->now - s->last_ms;
 	uint32_t timeout = nat_table_timeout(t, (enum napt_timeout_class)s->tclass);
 	struct napt_session_info info = {
-		.proto = s->proto,
-		.in_addr = s->in_addr,
-		.ext_addr = nat_table_ext_addr(t, s->ext_index),
-		.rem_addr = s->rem_addr,
-		.in_port = s->in_port,
-		.ext_port = s->ext_port,
-		.rem_port = s->rem_port,
-		.state = s->proto == IPPROTO_TCP ? tcp_state_name(tcp_state_of(s->tcp_seen)) : "-",
-		.origin = (enum napt_origin)s->origin,
-		.idle_ms = idle,
-		.expires_in_ms = idle < timeout ? timeout - idle : 0,
+	    .proto = s->proto,
+	    .in_addr = s->in_addr,
+	    .ext_addr = nat_table_ext_addr(t, s->ext_index),
+	    .rem_addr = s->rem_addr,
+	    .in_port = s->in_port,
+	    .ext_port = s->ext_port,
+	    .rem_port = s->rem_port,
+	    .state = s->proto == IPPROTO_TCP ? tcp_state_name(tcp_state_of(s->tcp_seen)) : "-",
+	    .origin = (enum napt_origin)s->origin,
+	    .idle_ms = idle,
+	    .expires_in_ms = idle < timeout ? timeout - idle : 0,
 	};
 
 	return w->fn(&info, w->ctx);
@@ -360,13 +360,13 @@ static int visit_mapping(struct nat_table *t, uint32_t idx, void *ctx)
 	const struct mapping_walk *w = ctx;
 	const struct nat_mapping *m = nat_mapping_at(t, idx);
 	struct napt_mapping_info info = {
-		.proto = m->proto,
-		.in_addr = m->in_addr,
-		.ext_addr = nat_table_ext_addr(t, m->ext_index),
-		.in_port = m->in_port,
-		.ext_port = m->ext_port,
-		.origin = (enum napt_origin)m->origin,
-		.sessions = nat_mapping_sessions(t, idx),
+	    .proto = m->proto,
+	    .in_addr = m->in_addr,
+	    .ext_addr = nat_table_ext_addr(t, m->ext_index),
+	    .in_port = m->in_port,
+	    .ext_port = m->ext_port,
+	    .origin = (enum napt_origin)m->origin,
+	    .sessions = nat_mapping_sessions(t, idx),
 	};
 
 	return w->fn(&info, w->ctx);
@@ -386,35 +386,36 @@ const struct napt_counters *napt_get_counters(const struct napt *n)
 
 size_t napt_memory_bytes(const struct napt *n)
 {
-	return sizeof(*n) + nat_table_bytes(n->table) + (n->hosts ? host_limits_bytes(n->hosts) : 0);
+	return sizeof(*n) + nat_table_bytes(n->table) +
+	       (n->hosts ? host_limits_bytes(n->hosts) : 0);
 }
 
 const char *napt_drop_reason_name(enum napt_drop_reason r)
 {
 	static const char *const names[NAPT_DROP_REASONS] = {
-		[NAPT_DROP_NONE] = "none",
-		[NAPT_DROP_TRUNCATED] = "truncated",
-		[NAPT_DROP_BAD_VERSION] = "bad-version",
-		[NAPT_DROP_BAD_IHL] = "bad-ihl",
-		[NAPT_DROP_BAD_TOTAL_LEN] = "bad-total-length",
-		[NAPT_DROP_BAD_IP_CSUM] = "bad-ip-checksum",
-		[NAPT_DROP_BAD_L4] = "bad-l4",
-		[NAPT_DROP_BAD_ICMP_CSUM] = "bad-icmp-checksum",
-		[NAPT_DROP_BAD_ICMP_QUOTE] = "bad-icmp-quote",
-		[NAPT_DROP_UNSUPPORTED] = "unsupported",
-		[NAPT_DROP_NOT_NAT] = "not-nat",
-		[NAPT_DROP_SPOOFED] = "spoofed",
-		[NAPT_DROP_NO_MAPPING] = "no-mapping",
-		[NAPT_DROP_FILTERED] = "filtered",
-		[NAPT_DROP_NO_SESSION_ICMP] = "no-session-icmp",
-		[NAPT_DROP_TCP_NO_SESSION] = "tcp-no-session",
-		[NAPT_DROP_TABLE_FULL] = "table-full",
-		[NAPT_DROP_PORTS_EXHAUSTED] = "ports-exhausted",
-		[NAPT_DROP_FRAG_NO_FIRST] = "fragment-no-first",
-		[NAPT_DROP_FRAG_FULL] = "fragment-full",
-		[NAPT_DROP_FIRST_FRAG_SHORT] = "first-fragment-short",
-		[NAPT_DROP_HOST_SESSIONS] = "host-session-limit",
-		[NAPT_DROP_HOST_PORTS] = "host-port-limit",
+	    [NAPT_DROP_NONE] = "none",
+	    [NAPT_DROP_TRUNCATED] = "truncated",
+	    [NAPT_DROP_BAD_VERSION] = "bad-version",
+	    [NAPT_DROP_BAD_IHL] = "bad-ihl",
+	    [NAPT_DROP_BAD_TOTAL_LEN] = "bad-total-length",
+	    [NAPT_DROP_BAD_IP_CSUM] = "bad-ip-checksum",
+	    [NAPT_DROP_BAD_L4] = "bad-l4",
+	    [NAPT_DROP_BAD_ICMP_CSUM] = "bad-icmp-checksum",
+	    [NAPT_DROP_BAD_ICMP_QUOTE] = "bad-icmp-quote",
+	    [NAPT_DROP_UNSUPPORTED] = "unsupported",
+	    [NAPT_DROP_NOT_NAT] = "not-nat",
+	    [NAPT_DROP_SPOOFED] = "spoofed",
+	    [NAPT_DROP_NO_MAPPING] = "no-mapping",
+	    [NAPT_DROP_FILTERED] = "filtered",
+	    [NAPT_DROP_NO_SESSION_ICMP] = "no-session-icmp",
+	    [NAPT_DROP_TCP_NO_SESSION] = "tcp-no-session",
+	    [NAPT_DROP_TABLE_FULL] = "table-full",
+	    [NAPT_DROP_PORTS_EXHAUSTED] = "ports-exhausted",
+	    [NAPT_DROP_FRAG_NO_FIRST] = "fragment-no-first",
+	    [NAPT_DROP_FRAG_FULL] = "fragment-full",
+	    [NAPT_DROP_FIRST_FRAG_SHORT] = "first-fragment-short",
+	    [NAPT_DROP_HOST_SESSIONS] = "host-session-limit",
+	    [NAPT_DROP_HOST_PORTS] = "host-port-limit",
 	};
 	return (unsigned)r < NAPT_DROP_REASONS ? names[r] : "?";
 }

@@ -81,8 +81,7 @@ enum napt_drop_reason ipv4_parse(uint8_t *data, size_t len, struct ipv4_view *v)
 	v->l4_len = v->tot_len - v->ihl;
 	if (v->frag_offset) {
 		/* Later fragments carry no transport header; only the protocol is checked. */
-		if (v->proto != IPPROTO_TCP && v->proto != IPPROTO_UDP &&
-		    v->proto != IPPROTO_ICMP)
+		if (v->proto != IPPROTO_TCP && v->proto != IPPROTO_UDP && v->proto != IPPROTO_ICMP)
 			return NAPT_DROP_UNSUPPORTED;
 		return NAPT_DROP_NONE;
 	}

@@ -10,12 +10,12 @@ struct lru_list {
 };
 
 struct nat_table {
-	uint32_t max;			/* entries per array, slot 0 unused */
-	uint32_t mask;			/* buckets - 1 */
-	uint64_t seed;			/* hash key: chains cannot be aimed at from outside */
+	uint32_t max;  /* entries per array, slot 0 unused */
+	uint32_t mask; /* buckets - 1 */
+	uint64_t seed; /* hash key: chains cannot be aimed at from outside */
 	struct nat_session *sessions;
 	struct nat_mapping *mappings;
-	uint32_t *sess_in, *sess_out;	/* bucket heads */
+	uint32_t *sess_in, *sess_out; /* bucket heads */
 	uint32_t *map_in, *map_out;
 	uint32_t free_sessions, free_mappings; /* free lists, linked through lru_next/next_in */
 	struct lru_list lru[NAPT_TIMEOUT_CLASSES];
@@ -94,7 +94,8 @@ void nat_table_destroy(struct nat_table *t)
 
 size_t nat_table_bytes(const struct nat_table *t)
 {
-	return sizeof(*t) + (size_t)t->max * (sizeof(struct nat_session) + sizeof(struct nat_mapping)) +
+	return sizeof(*t) +
+	       (size_t)t->max * (sizeof(struct nat_session) + sizeof(struct nat_mapping)) +
 	       4 * sizeof(uint32_t) * ((size_t)t->mask + 1);
 }
 
@@ -383,18 +384,18 @@ uint32_t nat_session_new(struct nat_table *t, uint32_t mapping, uint32_t rem_add
 	s = &t->sessions[idx];
 	t->free_sessions = s->lru_next;
 	*s = (struct nat_session){
-		.in_addr = m->in_addr,
-		.rem_addr = rem_addr,
-		.in_port = m->in_port,
-		.ext_port = m->ext_port,
-		.rem_port = rem_port,
-		.moved_s = (uint16_t)(now >> 10),
-		.proto = m->proto,
-		.tclass = (uint8_t)c & 0xf,
-		.origin = m->origin & 0xf,
-		.ext_index = m->ext_index,
-		.last_ms = now,
-		.sib_next = m->sessions,
+	    .in_addr = m->in_addr,
+	    .rem_addr = rem_addr,
+	    .in_port = m->in_port,
+	    .ext_port = m->ext_port,
+	    .rem_port = rem_port,
+	    .moved_s = (uint16_t)(now >> 10),
+	    .proto = m->proto,
+	    .tclass = (uint8_t)c & 0xf,
+	    .origin = m->origin & 0xf,
+	    .ext_index = m->ext_index,
+	    .last_ms = now,
+	    .sib_next = m->sessions,
 	};
 	if (m->sessions)
 		t->sessions[m->sessions].sib_prev = idx;

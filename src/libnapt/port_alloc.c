@@ -25,8 +25,8 @@ static uint64_t parity_mask(int parity)
 
 /* First free port in from..hi, or -1. Whole 64-bit words are skipped when full, so even
  * an almost exhausted range costs at most 1024 word reads. */
-static int first_free(const uint64_t *used, const uint64_t *reserved, uint64_t wrong,
-		      uint32_t from, uint32_t hi)
+static int first_free(const uint64_t *used, const uint64_t *reserved, uint64_t wrong, uint32_t from,
+		      uint32_t hi)
 {
 	uint32_t p = from;
 

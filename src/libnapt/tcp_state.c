@@ -21,9 +21,9 @@ enum tcp_state tcp_state_of(uint8_t seen)
 const char *tcp_state_name(enum tcp_state st)
 {
 	static const char *const names[] = {
-		[TCP_SYN_SENT] = "syn-sent",	   [TCP_SYN_RECEIVED] = "syn-received",
-		[TCP_ESTABLISHED] = "established", [TCP_FIN_WAIT] = "fin-wait",
-		[TCP_TIME_WAIT] = "time-wait",	   [TCP_CLOSED] = "closed",
+	    [TCP_SYN_SENT] = "syn-sent",       [TCP_SYN_RECEIVED] = "syn-received",
+	    [TCP_ESTABLISHED] = "established", [TCP_FIN_WAIT] = "fin-wait",
+	    [TCP_TIME_WAIT] = "time-wait",     [TCP_CLOSED] = "closed",
 	};
 	return names[st];
 }

@@ -125,7 +125,7 @@ static void rewrite_addr(struct ipv4_view *v, bool source, uint32_t addr, bool p
 static void rewrite_port(struct ipv4_view *v, bool source, uint16_t port, bool partial)
 {
 	size_t port_off = v->proto == IPPROTO_ICMP ? ICMP_OFF_ID
-			  : source		   ? L4_OFF_SPORT
+			  : source                 ? L4_OFF_SPORT
 						   : L4_OFF_DPORT;
 	size_t off = v->proto == IPPROTO_ICMP ? ICMP_OFF_CSUM : l4_csum_offset(v->proto);
 	uint16_t old, new, c;
@@ -200,8 +200,9 @@ static uint32_t new_outbound_mapping(struct napt *n, const struct nat_key *flow,
 	const struct napt_config *c = &n->cfg;
 	struct nat_key mkey = mapping_key(n, flow);
 	unsigned first = ntohl(flow->addr) % c->n_external;
-	const uint64_t *reserved =
-		flow->proto == IPPROTO_ICMP ? NULL : forward_rules_claimed(&n->fwd, forward_bit(flow->proto));
+	const uint64_t *reserved = flow->proto == IPPROTO_ICMP
+				       ? NULL
+				       : forward_rules_claimed(&n->fwd, forward_bit(flow->proto));
 	uint16_t preferred = c->port_preservation ? flow->port : 0;
 	int parity = c->port_parity ? flow->port & 1 : -1;
 	uint64_t rnd = prng_next(&n->rng);
@@ -211,12 +212,12 @@ static uint32_t new_outbound_mapping(struct napt *n, const struct nat_key *flow,
 		int port = port_pool_pick(nat_table_ports(n->table), proto_index(flow->proto), ext,
 					  c->port_lo, c->port_hi, preferred, parity, rnd, reserved);
 		struct nat_mapping m = {
-			.in_addr = flow->addr,
-			.in_port = flow->port,
-			.proto = flow->proto,
-			.origin = NAPT_ORIGIN_OUTBOUND,
-			.flags = MAPF_IN_INDEXED | MAPF_POOL_PORT,
-			.ext_index = (uint8_t)ext,
+		    .in_addr = flow->addr,
+		    .in_port = flow->port,
+		    .proto = flow->proto,
+		    .origin = NAPT_ORIGIN_OUTBOUND,
+		    .flags = MAPF_IN_INDEXED | MAPF_POOL_PORT,
+		    .ext_index = (uint8_t)ext,
 		};
 		uint32_t idx;
 
@@ -336,9 +337,9 @@ static uint32_t new_inbound_mapping(struct napt *n, const struct nat_key *out, u
 {
 	const struct napt_forward *f = NULL;
 	struct nat_mapping m = {
-		.ext_port = out->port,
-		.proto = out->proto,
-		.ext_index = (uint8_t)ext,
+	    .ext_port = out->port,
+	    .proto = out->proto,
+	    .ext_index = (uint8_t)ext,
 	};
 	uint32_t idx;
 
@@ -414,7 +415,7 @@ static bool static_icmp_error(const struct napt *n, struct ipv4_view *v, struct 
 			      bool outbound)
 {
 	const struct napt_static *st =
-		outbound ? static_by_in(n, q->dst) : static_by_ext(n, q->src);
+	    outbound ? static_by_in(n, q->dst) : static_by_ext(n, q->src);
 
 	if (!st)
 		return false;
@@ -489,8 +490,7 @@ static void put32(uint8_t *p, uint32_t v)
 }
 
 /* A fresh 20-byte IPv4 header from the NAT itself: TTL 64, DF, ID 0 (RFC 6864: atomic). */
-static void reply_ip_header(uint8_t *ip, size_t tot_len, uint8_t proto, uint32_t src,
-			    uint32_t dst)
+static void reply_ip_header(uint8_t *ip, size_t tot_len, uint8_t proto, uint32_t src, uint32_t dst)
 {
 	uint16_t c;
 
@@ -513,7 +513,8 @@ static size_t build_rst(const struct ipv4_view *v, uint8_t *buf)
 	uint32_t src = v->dst, dst = v->src;
 	uint16_t sport = v->dport, dport = v->sport;
 	size_t payload = v->l4_len - (size_t)(v->l4[12] >> 4) * 4;
-	uint32_t ack = (uint32_t)(get16(v->l4 + 4) << 16 | get16(v->l4 + 6)) + 1 + (uint32_t)payload;
+	uint32_t ack =
+	    (uint32_t)(get16(v->l4 + 4) << 16 | get16(v->l4 + 6)) + 1 + (uint32_t)payload;
 	uint8_t *tcp = buf + IPV4_MIN_HDR;
 	uint32_t sum;
 	uint16_t c;
@@ -557,8 +558,9 @@ static bool answer_unsolicited(struct napt *n, struct napt_packet *pkt, const st
 			       uint32_t now)
 {
 	size_t cap = pkt->cap ? pkt->cap : pkt->len;
-	size_t need = n->cfg.unsolicited_syn == NAPT_UNSOLICITED_RST ? IPV4_MIN_HDR + TCP_MIN_HDR
-								    : IPV4_MIN_HDR + ICMP_HDR + v->ihl + 8;
+	size_t need = n->cfg.unsolicited_syn == NAPT_UNSOLICITED_RST
+			  ? IPV4_MIN_HDR + TCP_MIN_HDR
+			  : IPV4_MIN_HDR + ICMP_HDR + v->ihl + 8;
 
 	if (n->cfg.unsolicited_syn == NAPT_UNSOLICITED_DROP || cap < need || !reply_allowed(n, now))
 		return false;
@@ -600,8 +602,8 @@ static struct napt_result translate_out(struct napt *n, struct napt_packet *pkt,
 	return (struct napt_result){NAPT_FORWARD, NAPT_DROP_NONE, NAPT_DIR_OUT};
 }
 
-static struct napt_result translate_in(struct napt *n, struct napt_packet *pkt,
-				       struct ipv4_view *v, unsigned ext, uint32_t now)
+static struct napt_result translate_in(struct napt *n, struct napt_packet *pkt, struct ipv4_view *v,
+				       unsigned ext, uint32_t now)
 {
 	const struct napt_static *st;
 	enum napt_drop_reason why;
@@ -679,8 +681,8 @@ static struct napt_result later_fragment(struct napt *n, struct napt_packet *pkt
 }
 
 /* After a first fragment: remember its rewrite for the rest and release those held. */
-static void first_fragment_done(struct napt *n, const struct frag_key *k,
-				const struct ipv4_view *v, enum napt_dir dir, uint32_t now)
+static void first_fragment_done(struct napt *n, const struct frag_key *k, const struct ipv4_view *v,
+				enum napt_dir dir, uint32_t now)
 {
 	struct frag_rewrite rw = {v->src, v->dst};
 
@@ -820,9 +822,9 @@ void napt_translate_burst(struct napt *n, struct napt_packet *pkts, struct napt_
 			hint[i % (BURST_BUCKET_AHEAD + 1)] = peek_bucket(n, &pkts[i]);
 		if (i >= BURST_SESSION_AHEAD && i - BURST_SESSION_AHEAD < count)
 			nat_table_prefetch_session(
-				n->table, hint[(i - BURST_SESSION_AHEAD) % (BURST_BUCKET_AHEAD + 1)]);
+			    n->table, hint[(i - BURST_SESSION_AHEAD) % (BURST_BUCKET_AHEAD + 1)]);
 		if (i >= BURST_BUCKET_AHEAD)
 			res[i - BURST_BUCKET_AHEAD] =
-				napt_translate(n, &pkts[i - BURST_BUCKET_AHEAD], now_ms);
+			    napt_translate(n, &pkts[i - BURST_BUCKET_AHEAD], now_ms);
 	}
 }

@@ -47,7 +47,8 @@ static size_t ihl_of(const uint8_t *p)
 
 static bool ip_header_ok(const uint8_t *p, size_t len)
 {
-	return len >= 20 && ihl_of(p) >= 20 && ihl_of(p) <= len && fold(sum16(p, ihl_of(p), 0)) == 0xffff;
+	return len >= 20 && ihl_of(p) >= 20 && ihl_of(p) <= len &&
+	       fold(sum16(p, ihl_of(p), 0)) == 0xffff;
 }
 
 /* Transport checksum over the pseudo-header; only for unfragmented TCP/UDP. */

@@ -35,9 +35,12 @@ END_TEST
 
 START_TEST(preferred_port_kept_when_free)
 {
-	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_TCP, 0, 1024, 65535, 40000, -1, 7, NULL), 40000);
-	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_TCP, 0, 1024, 65535, 65535, -1, 7, NULL), 65535);
-	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_TCP, 0, 1024, 65535, 1024, -1, 7, NULL), 1024);
+	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_TCP, 0, 1024, 65535, 40000, -1, 7, NULL),
+			 40000);
+	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_TCP, 0, 1024, 65535, 65535, -1, 7, NULL),
+			 65535);
+	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_TCP, 0, 1024, 65535, 1024, -1, 7, NULL),
+			 1024);
 }
 END_TEST
 
@@ -46,9 +49,11 @@ START_TEST(preferred_port_out_of_range_or_taken)
 	/* Random start lo + random % n, then the next free port upwards. */
 	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_TCP, 0, 1024, 2047, 80, -1, 5, NULL), 1029);
 	port_pool_take(&pool, NAPT_P_TCP, 0, 40000);
-	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_TCP, 0, 30000, 49999, 40000, -1, 0, NULL), 30000);
+	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_TCP, 0, 30000, 49999, 40000, -1, 0, NULL),
+			 30000);
 	reserve(1500);
-	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_TCP, 0, 1024, 2047, 1500, -1, 0, reserved), 1024);
+	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_TCP, 0, 1024, 2047, 1500, -1, 0, reserved),
+			 1024);
 	/* 0 is "no preference", even with 0 inside the range. */
 	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_TCP, 0, 0, 99, 0, -1, 42, NULL), 42);
 }
@@ -61,9 +66,11 @@ START_TEST(next_free_upwards_skips_used_and_reserved)
 	reserve(2200);
 	reserve(2201);
 	/* start = 1024 + 976 = 2000: 2000..2199 used, 2200..2201 claimed by a forward. */
-	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_UDP, 1, 1024, 65535, 0, -1, 976, reserved), 2202);
+	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_UDP, 1, 1024, 65535, 0, -1, 976, reserved),
+			 2202);
 	/* Another address's bitmap is free there. */
-	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_UDP, 2, 1024, 65535, 0, -1, 976, reserved), 2000);
+	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_UDP, 2, 1024, 65535, 0, -1, 976, reserved),
+			 2000);
 }
 END_TEST
 
@@ -72,14 +79,15 @@ START_TEST(wraps_to_the_bottom_of_the_range)
 	for (uint32_t p = 60000; p <= 65535; p++)
 		port_pool_take(&pool, NAPT_P_TCP, 0, (uint16_t)p);
 	port_pool_take(&pool, NAPT_P_TCP, 0, 1024);
-	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_TCP, 0, 1024, 65535, 0, -1, 60000 - 1024, NULL),
-			 1025);
+	ck_assert_int_eq(
+	    port_pool_pick(&pool, NAPT_P_TCP, 0, 1024, 65535, 0, -1, 60000 - 1024, NULL), 1025);
 }
 END_TEST
 
 START_TEST(range_edges_and_exhaustion)
 {
-	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_ICMP, 0, 7000, 7000, 0, -1, 12345, NULL), 7000);
+	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_ICMP, 0, 7000, 7000, 0, -1, 12345, NULL),
+			 7000);
 	port_pool_take(&pool, NAPT_P_ICMP, 0, 7000);
 	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_ICMP, 0, 7000, 7000, 7000, -1, 1, NULL), -1);
 	for (uint16_t p = 100; p <= 163; p++)
