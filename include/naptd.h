@@ -13,6 +13,8 @@
 
 struct route_setup;
 struct control_server;
+struct wan_address;
+struct pcp_server;
 
 struct naptd {
 	struct napt *nat;             /* the engine */
@@ -24,6 +26,8 @@ struct naptd {
 	struct tun_device tun;        /* fd -1 when closed */
 	struct route_setup *routes;   /* NULL with manage-routes no */
 	struct control_server *control;
+	struct wan_address *wan;   /* NULL without "external interface" */
+	struct pcp_server *pcp;    /* NULL without "pcp-allow" */
 	uint64_t tun_write_errors; /* translated packets the TUN refused (EAGAIN, ENOBUFS) */
 };
 

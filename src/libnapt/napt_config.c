@@ -407,14 +407,18 @@ static int kw_external(struct napt_config *cfg, char **v, char *err, size_t errl
 }
 
 /* Easy IP: "external interface NAME". The router's own services keep their ports, so the
- * default port range shrinks to the dynamic ports of RFC 6335 section 6 (49152-65535); an
- * explicit port-range line, before or after, wins unless it names the default range. */
+ * default port range shrinks to the dynamic ports of RFC 6335 section 6, but for 65535: the
+ * ip rules that steer the range into the TUN cannot match it (the kernel refuses dport
+ * ranges that end at 65535). An explicit port-range line, before or after, wins unless it
+ * names the default range. */
 static int kw_external_interface(struct napt_config *cfg, char **v, char *err, size_t errlen)
 {
 	if (strcmp(v[0], "interface") != 0)
 		return fail(err, errlen, "'external' needs an IPv4 address or 'interface NAME'");
-	if (cfg->port_lo == 1024 && cfg->port_hi == 65535)
+	if (cfg->port_lo == 1024 && cfg->port_hi == 65535) {
 		cfg->port_lo = 49152;
+		cfg->port_hi = 65534;
+	}
 	return copy_name("external interface", v[1], cfg->daemon.external_interface,
 			 sizeof(cfg->daemon.external_interface), err, errlen);
 }
@@ -799,6 +803,10 @@ static int validate(const struct napt_config *cfg, struct config_fault *f, char 
 	/* With "external interface" the daemon adds the interface's address at start. */
 	if (cfg->n_external == 0 && !cfg->daemon.external_interface[0])
 		return fail(err, errlen, "no 'external' address: at least one is needed");
+	if (cfg->daemon.external_interface[0] && cfg->port_hi == 65535)
+		return fail(err, errlen,
+			    "with 'external interface' the port-range ends at 65534 at most: ip "
+			    "rules cannot match port 65535");
 	if (check_external(cfg, f, err, errlen) < 0 || check_forwards(cfg, f, err, errlen) < 0 ||
 	    check_statics(cfg, f, err, errlen) < 0)
 		return -1;

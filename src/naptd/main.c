@@ -13,8 +13,10 @@
 #include "daemonize.h"
 #include "event_loop.h"
 #include "naptd.h"
+#include "pcp_server.h"
 #include "privileges.h"
 #include "route_setup.h"
+#include "wan_address.h"
 
 #define DEFAULT_PIDFILE "/run/naptd.pid"
 
@@ -80,7 +82,8 @@ static int parse_options(int argc, char **argv, struct naptd_options *o)
 /* The config file plus the run-time state file: what the engine starts with. */
 static int load_config(struct naptd *d, struct napt_config *run, char *err, size_t errlen)
 {
-	if (config_file_load(d->config_path, &d->file_cfg, err, errlen) != 0)
+	if (config_file_load(d->config_path, &d->file_cfg, err, errlen) != 0 ||
+	    wan_address_fill(&d->file_cfg, err, errlen) != 0)
 		return -1;
 	/* An empty state path: run-time changes are not kept. */
 	const char *state = d->file_cfg.daemon.state;
@@ -126,11 +129,19 @@ static int set_up(struct naptd *d, char *err, size_t errlen)
 	d->control = control_server_open(d, ds->control, err, errlen);
 	if (!d->control)
 		return -1;
+	if (ds->external_interface[0] && !(d->wan = wan_address_open(d, err, errlen)))
+		return -1;
+	if (pcp_server_open(d, &d->pcp, err, errlen) != 0)
+		return -1;
 	return privileges_drop(err, errlen);
 }
 
 static void take_down(struct naptd *d)
 {
+	pcp_server_close(d->pcp);
+	d->pcp = NULL;
+	wan_address_close(d->wan);
+	d->wan = NULL;
 	control_server_close(d->control);
 	d->control = NULL;
 	route_setup_close(d->routes);

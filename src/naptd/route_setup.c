@@ -20,7 +20,7 @@ struct route_setup {
 	struct netlink_journal *journal;
 	struct tun_device tun;
 	int wan_ifindex; /* 0: no wan-interface, no proxy neighbour entries */
-	struct sysctl_setting ip_forward, rp_filter, accept_local;
+	struct sysctl_setting ip_forward, rp_filter, accept_local, reserved_ports;
 };
 
 /* addr in network order. NULL when out of memory. */
@@ -107,6 +107,136 @@ static int add_rule(struct route_setup *rs, const struct napt_prefix *src,
 	nl_addr_put(d);
 	rtnl_rule_put(r);
 	return rc;
+}
+
+/* pref 0: to addr/32 ipproto proto [dport lo-hi] lookup ROUTE_TABLE; lo 0 for any port. */
+static int add_steering_rule(struct route_setup *rs, uint32_t addr, uint8_t proto, uint16_t lo,
+			     uint16_t hi, char *err, size_t errlen)
+{
+	struct rtnl_rule *r = rtnl_rule_alloc();
+	struct nl_addr *d = ipv4_addr(addr, 32);
+	char what[128], ip[INET_ADDRSTRLEN], ports[24] = "";
+	int rc = -1;
+
+	if (lo)
+		snprintf(ports, sizeof(ports), " dport %u-%u", lo, hi);
+	snprintf(what, sizeof(what), "rule pref 0 to %s ipproto %u%s lookup %d", ipv4_str(addr, ip),
+		 proto, ports, ROUTE_TABLE);
+	if (r && d) {
+		rtnl_rule_set_family(r, AF_INET);
+		rtnl_rule_set_prio(r, 0);
+		rtnl_rule_set_dst(r, d);
+		rtnl_rule_set_ipproto(r, proto);
+		if (lo)
+			rtnl_rule_set_dport_range(r, lo, hi);
+		rtnl_rule_set_table(r, ROUTE_TABLE);
+		rtnl_rule_set_action(r, FR_ACT_TO_TBL);
+		rtnl_rule_set_protocol(r, ROUTE_PROTO);
+		rc = netlink_journal_add_rule(rs->journal, r, what, err, errlen);
+	} else {
+		snprintf(err, errlen, "%s: out of memory", what);
+	}
+	nl_addr_put(d);
+	rtnl_rule_put(r);
+	return rc;
+}
+
+/* "pref PREF lookup local" with protocol proto: the rule that delivers packets to the
+ * router's own addresses. */
+static struct rtnl_rule *local_rule(uint32_t pref, uint8_t proto)
+{
+	struct rtnl_rule *r = rtnl_rule_alloc();
+
+	if (r) {
+		rtnl_rule_set_family(r, AF_INET);
+		rtnl_rule_set_prio(r, pref);
+		rtnl_rule_set_table(r, RT_TABLE_LOCAL);
+		rtnl_rule_set_action(r, FR_ACT_TO_TBL);
+		rtnl_rule_set_protocol(r, proto);
+	}
+	return r;
+}
+
+/* Add (flags NLM_F_EXCL) or delete a local rule; returns the libnl result. */
+static int change_local_rule(struct nl_sock *sk, uint32_t pref, uint8_t proto, bool add)
+{
+	struct rtnl_rule *r = local_rule(pref, proto);
+	int rc = -NLE_NOMEM;
+
+	if (r)
+		rc = add ? rtnl_rule_add(sk, r, NLM_F_EXCL) : rtnl_rule_delete(sk, r, 0);
+	rtnl_rule_put(r);
+	return rc;
+}
+
+/* The kernel puts a new rule after the rules of the same priority, and nothing goes before
+ * priority 0, where the local table is looked up: the steering rules (pref 0) are consulted
+ * only once the local rule is deleted and added again behind them. A copy at priority 1
+ * (protocol ROUTE_PROTO, so a naptd killed half-way leaves nothing it cannot find) delivers
+ * local traffic meanwhile. The local rule stays behind them at exit, where it does the same
+ * job as before. */
+static int put_local_rule_last(struct route_setup *rs, char *err, size_t errlen)
+{
+	struct nl_sock *sk = netlink_journal_sock(rs->journal);
+	int rc = change_local_rule(sk, 1, ROUTE_PROTO, true);
+
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot add rule pref 1 lookup local: %s", nl_geterror(rc));
+		return -1;
+	}
+	change_local_rule(sk, 0, RTPROT_KERNEL, false);
+	rc = change_local_rule(sk, 0, RTPROT_KERNEL, true);
+	if (rc < 0)
+		snprintf(err, errlen, "cannot add rule pref 0 lookup local: %s", nl_geterror(rc));
+	change_local_rule(sk, 1, ROUTE_PROTO, false);
+	return rc < 0 ? -1 : 0;
+}
+
+/* The router's own connections must not take ephemeral ports of naptd's range: their
+ * replies would be steered into the TUN. */
+static int reserve_ports(struct route_setup *rs, const struct napt_config *cfg, char *err,
+			 size_t errlen)
+{
+	const char *path = "/proc/sys/net/ipv4/ip_local_reserved_ports";
+	char old[sizeof(rs->reserved_ports.old)], value[sizeof(old) + 16];
+
+	if (sysctl_read(path, old, sizeof(old), err, errlen) != 0)
+		return -1;
+	snprintf(value, sizeof(value), "%s%s%u-%u", old, old[0] ? "," : "", cfg->port_lo,
+		 cfg->port_hi);
+	if (sysctl_change(&rs->reserved_ports, path, value, err, errlen) != 0)
+		return -1;
+	/* Writing nothing changes nothing: an empty list is put back as a newline. */
+	if (!rs->reserved_ports.old[0])
+		strcpy(rs->reserved_ports.old, "\n");
+	return 0;
+}
+
+/* Easy IP: addr is the WAN interface's own address. Inbound packets to naptd's port range
+ * and to the forwarded ports, and all ICMP (echo replies and errors carry no port), go into
+ * the TUN; the router keeps the other ports for its own services. */
+static int add_easy_ip(struct route_setup *rs, uint32_t addr, const struct napt_config *cfg,
+		       char *err, size_t errlen)
+{
+	static const uint8_t protos[] = {IPPROTO_TCP, IPPROTO_UDP};
+
+	for (unsigned p = 0; p < 2; p++) {
+		if (add_steering_rule(rs, addr, protos[p], cfg->port_lo, cfg->port_hi, err,
+				      errlen) != 0)
+			return -1;
+		for (unsigned i = 0; i < cfg->n_forwards; i++) {
+			const struct napt_forward *f = &cfg->forwards[i];
+
+			if ((f->protos & (1u << p)) &&
+			    add_steering_rule(rs, addr, protos[p], f->ext_lo, f->ext_hi, err,
+					      errlen) != 0)
+				return -1;
+		}
+	}
+	if (add_steering_rule(rs, addr, IPPROTO_ICMP, 0, 0, err, errlen) != 0 ||
+	    put_local_rule_last(rs, err, errlen) != 0)
+		return -1;
+	return reserve_ports(rs, cfg, err, errlen);
 }
 
 /* A proxy entry (NTF_PROXY) makes the kernel answer ARP for addr on the WAN interface as
@@ -208,11 +338,23 @@ static int add_inside(struct route_setup *rs, const struct napt_config *a, char 
 	return 0;
 }
 
+/* With "external interface", external[0] is that interface's own address (wan_address.h). */
 static int add_addresses(struct route_setup *rs, const struct napt_config *a, char *err,
 			 size_t errlen)
 {
-	for (unsigned i = 0; i < a->n_external; i++)
+	unsigned first = 0;
+
+	if (a->daemon.external_interface[0]) {
+		if (add_easy_ip(rs, a->external[0], a, err, errlen) != 0)
+			return -1;
+		first = 1;
+	}
+	for (unsigned i = first; i < a->n_external; i++)
 		if (add_external(rs, a->external[i], err, errlen) != 0)
+			return -1;
+	/* Static NAT: the external address of a one-to-one host is routed like a pool's. */
+	for (unsigned i = 0; i < a->n_statics; i++)
+		if (add_external(rs, a->statics[i].ext_addr, err, errlen) != 0)
 			return -1;
 	return add_inside(rs, a, err, errlen);
 }
@@ -226,6 +368,10 @@ static void remove_if_stale(struct nl_object *obj, void *arg)
 
 	if (rtnl_rule_get_protocol(r, &proto) != 0 || proto != ROUTE_PROTO)
 		return;
+	/* A naptd killed while it moved the local rule (put_local_rule_last) may have left
+	 * only its copy: the original goes back before the copy goes. */
+	if (rtnl_rule_get_table(r) == RT_TABLE_LOCAL)
+		change_local_rule(netlink_journal_sock(rs->journal), 0, RTPROT_KERNEL, true);
 	rc = rtnl_rule_delete(netlink_journal_sock(rs->journal), r, 0);
 	daemon_log(rc < 0 ? LOG_WARNING : LOG_NOTICE,
 		   "rule pref %u left by a naptd that did not exit: %s", rtnl_rule_get_prio(r),
@@ -338,6 +484,7 @@ void route_setup_close(struct route_setup *rs)
 	if (!rs)
 		return;
 	netlink_journal_close(rs->journal);
+	restore_sysctl(&rs->reserved_ports);
 	restore_sysctl(&rs->accept_local);
 	restore_sysctl(&rs->rp_filter);
 	if (rs->ip_forward.changed)

@@ -11,9 +11,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Room for one line of the state file (a forward is at most ~50 characters). */
@@ -69,7 +71,64 @@ static int load_forward(struct runtime_state *st, const char *arg, char *err, si
 	return 0;
 }
 
-/* One line of the state file: "forward ...", "dmz ADDR" or "dmz none". */
+/* "... nonce HEX" at the end of a lease line: cuts it off and fills nonce. */
+static int load_nonce(char *arg, uint8_t nonce[RUNTIME_NONCE_LEN], char *err, size_t errlen)
+{
+	char *at = strstr(arg, " nonce ");
+
+	memset(nonce, 0, RUNTIME_NONCE_LEN);
+	if (!at)
+		return 0;
+	*at = '\0';
+	at += strlen(" nonce ");
+	bool ok = strlen(at) == 2 * RUNTIME_NONCE_LEN;
+
+	for (unsigned i = 0; ok && i < RUNTIME_NONCE_LEN; i++)
+		ok = sscanf(at + 2 * i, "%2hhx", &nonce[i]) == 1;
+	if (!ok)
+		snprintf(err, errlen, "bad nonce '%s'", at);
+	return ok ? 0 : -1;
+}
+
+/* "forward ... expires UNIX_TIME [nonce HEX]": a NAT-PMP or PCP mapping. */
+static int load_lease(struct runtime_state *st, char *arg, char *at, char *err, size_t errlen)
+{
+	struct runtime_lease *l = &st->leases[st->n_leases];
+	long long expires;
+	char end;
+
+	if (st->n_leases >= RUNTIME_MAX_LEASES) {
+		snprintf(err, errlen, "more than %d forwards with a lifetime", RUNTIME_MAX_LEASES);
+		return -1;
+	}
+	if (load_nonce(at, l->nonce, err, errlen) < 0)
+		return -1;
+	if (sscanf(at, " expires %lld%c", &expires, &end) != 1 || expires <= 0) {
+		snprintf(err, errlen, "bad lifetime '%s'", at);
+		return -1;
+	}
+	*at = '\0';
+	if (napt_forward_parse(&l->fwd, arg, err, errlen) < 0)
+		return -1;
+	l->expires = expires;
+	st->n_leases++;
+	return 0;
+}
+
+static int load_epoch(struct runtime_state *st, const char *arg, char *err, size_t errlen)
+{
+	long long t;
+	char end;
+
+	if (sscanf(arg, "%lld%c", &t, &end) != 1 || t <= 0) {
+		snprintf(err, errlen, "bad pcp-epoch '%s'", arg);
+		return -1;
+	}
+	st->epoch_start = t;
+	return 0;
+}
+
+/* One line of the state file: "forward ...", "dmz ADDR", "dmz none" or "pcp-epoch T". */
 static int load_line(struct runtime_state *st, char *line, char *err, size_t errlen)
 {
 	char *s = trim(line);
@@ -78,8 +137,12 @@ static int load_line(struct runtime_state *st, char *line, char *err, size_t err
 	size_t kw = strcspn(s, " \t");
 	char *arg = s + kw;
 	arg += strspn(arg, " \t");
+	if (kw == 7 && strncmp(s, "forward", kw) == 0 && strstr(arg, " expires "))
+		return load_lease(st, arg, strstr(arg, " expires "), err, errlen);
 	if (kw == 7 && strncmp(s, "forward", kw) == 0)
 		return load_forward(st, arg, err, errlen);
+	if (kw == 9 && strncmp(s, "pcp-epoch", kw) == 0)
+		return load_epoch(st, arg, err, errlen);
 	if (kw == 3 && strncmp(s, "dmz", kw) == 0)
 		return load_dmz(st, arg, err, errlen);
 	snprintf(err, errlen, "unknown keyword '%.*s' (a state file holds forward and dmz lines)",
@@ -120,10 +183,26 @@ int runtime_state_load(const char *path, struct runtime_state *st, char *err, si
 	return rc;
 }
 
+static size_t format_lease(const struct runtime_lease *l, char *buf, size_t cap)
+{
+	static const uint8_t zero[RUNTIME_NONCE_LEN];
+	char fwd[STATE_LINE_MAX];
+	size_t n;
+
+	napt_forward_format(&l->fwd, fwd, sizeof(fwd));
+	n = (size_t)snprintf(buf, cap, "forward %s expires %lld", fwd, (long long)l->expires);
+	if (memcmp(l->nonce, zero, sizeof(zero)) != 0) {
+		n += (size_t)snprintf(buf + n, cap - n, " nonce ");
+		for (unsigned i = 0; i < RUNTIME_NONCE_LEN; i++)
+			n += (size_t)snprintf(buf + n, cap - n, "%02x", l->nonce[i]);
+	}
+	return n + (size_t)snprintf(buf + n, cap - n, "\n");
+}
+
 /* The whole file as text; the caller frees it. */
 static char *format_state(const struct runtime_state *st, size_t *len)
 {
-	size_t cap = (size_t)(st->n_forwards + 4) * STATE_LINE_MAX;
+	size_t cap = (size_t)(st->n_forwards + st->n_leases + 5) * STATE_LINE_MAX;
 	char *buf = malloc(cap);
 	if (!buf)
 		return NULL;
@@ -135,6 +214,11 @@ static char *format_state(const struct runtime_state *st, size_t *len)
 		napt_forward_format(&st->forwards[i], fwd, sizeof(fwd));
 		n += (size_t)snprintf(buf + n, cap - n, "forward %s\n", fwd);
 	}
+	for (unsigned i = 0; i < st->n_leases; i++)
+		n += format_lease(&st->leases[i], buf + n, cap - n);
+	if (st->epoch_start)
+		n += (size_t)snprintf(buf + n, cap - n, "pcp-epoch %lld\n",
+				      (long long)st->epoch_start);
 	if (st->dmz_mode == RUNTIME_DMZ_SET) {
 		char a[INET_ADDRSTRLEN];
 		inet_ntop(AF_INET, &st->dmz, a, sizeof(a));
@@ -250,6 +334,11 @@ int runtime_state_apply(const struct runtime_state *st, struct napt_config *cfg,
 	unsigned n_file = cfg->n_forwards;
 	for (unsigned i = 0; i < st->n_forwards; i++) {
 		if (apply_forward(&st->forwards[i], cfg, n_file, err, errlen) < 0)
+			return -1;
+	}
+	for (unsigned i = 0; i < st->n_leases; i++) {
+		if (st->leases[i].expires > (int64_t)time(NULL) &&
+		    apply_forward(&st->leases[i].fwd, cfg, n_file, err, errlen) < 0)
 			return -1;
 	}
 	if (st->dmz_mode == RUNTIME_DMZ_SET) {

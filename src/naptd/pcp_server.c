@@ -1,0 +1,831 @@
+/* pcp_server.c - NAT-PMP and PCP port mappings: the wire formats, the access rules, the
+ * leases (forwards with an end of life) and their expiry. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon_log.h"
+#include "pcp_server.h"
+
+#define PCP_MAX_SOCKETS 8
+#define PCP_MAX_RULES   64
+#define PCP_MSG_MAX     1100 /* RFC 6887 section 7: the largest PCP message */
+#define PCP_CLIENT_PORT 5350 /* where unsolicited announcements go (RFC 6887 section 14.1.3) */
+/* Lifetimes granted: at most a day (RFC 6887 section 15 lets the server shorten them). */
+#define LEASE_MAX_S 86400
+/* Ports tried for a new mapping before giving up with NO_RESOURCES. */
+#define PORT_TRIES 4096
+
+/* RFC 6886 section 3.5 result codes. */
+enum natpmp_result {
+	NATPMP_SUCCESS = 0,
+	NATPMP_UNSUPP_VERSION = 1,
+	NATPMP_REFUSED = 2,
+	NATPMP_NETWORK_FAILURE = 3,
+	NATPMP_NO_RESOURCES = 4,
+	NATPMP_UNSUPP_OPCODE = 5,
+};
+
+/* RFC 6887 section 7.4 result codes (those this server sends). */
+enum pcp_result {
+	PCP_SUCCESS = 0,
+	PCP_UNSUPP_VERSION = 1,
+	PCP_NOT_AUTHORIZED = 2,
+	PCP_MALFORMED_REQUEST = 3,
+	PCP_UNSUPP_OPCODE = 4,
+	PCP_UNSUPP_OPTION = 5,
+	PCP_MALFORMED_OPTION = 6,
+	PCP_NETWORK_FAILURE = 7,
+	PCP_NO_RESOURCES = 8,
+	PCP_UNSUPP_PROTOCOL = 9,
+	PCP_CANNOT_PROVIDE_EXTERNAL = 11,
+	PCP_ADDRESS_MISMATCH = 12,
+};
+
+enum pcp_opcode { PCP_OP_ANNOUNCE = 0, PCP_OP_MAP = 1 };
+enum pcp_option { PCP_OPT_PREFER_FAILURE = 2 };
+
+/* What the shared mapping logic decided, in terms both protocols can say. */
+enum map_outcome {
+	MAP_OK = 0,
+	MAP_DENIED,         /* the access rules refuse */
+	MAP_NONCE_MISMATCH, /* PCP: another client's mapping (RFC 6887 section 11.3) */
+	MAP_NO_RESOURCES,   /* no port free */
+	MAP_CANNOT_PROVIDE, /* PREFER_FAILURE and the suggested port is not free */
+};
+
+struct pcp_rule {
+	bool allow;
+	struct napt_prefix hosts;
+	uint16_t lo, hi;
+};
+
+struct pcp_server {
+	struct naptd *d;
+	int epfd, timerfd;
+	int socks[PCP_MAX_SOCKETS];
+	unsigned n_socks;
+	struct pcp_rule rules[PCP_MAX_RULES];
+	unsigned n_rules;
+};
+
+/* One mapping request, from either protocol. */
+struct map_request {
+	uint32_t client; /* network order: the request's source */
+	uint8_t protos;  /* NAPT_FWD_TCP or NAPT_FWD_UDP */
+	uint16_t in_port, want_port;
+	uint32_t lifetime;    /* 0 deletes */
+	const uint8_t *nonce; /* PCP; NULL for NAT-PMP */
+	bool prefer_failure;
+};
+
+struct map_grant {
+	uint16_t ext_port;
+	uint32_t lifetime;
+};
+
+/* ---- access rules ---- */
+
+/* Parse "PREFIX LO[-HI]" with the config parser itself (a scratch config), so the rules
+ * mean exactly what napt_config.c checked. */
+static int parse_rule(struct pcp_rule *r, const char *prefix, const char *ports, char *err,
+		      size_t errlen)
+{
+	struct napt_config *scratch = malloc(sizeof(*scratch));
+	char line[96];
+	int rc = -1;
+
+	if (!scratch) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	napt_config_defaults(scratch);
+	snprintf(line, sizeof(line), "inside %s", prefix);
+	if (napt_config_parse_line(scratch, line, err, errlen) == 0) {
+		snprintf(line, sizeof(line),
+			 strchr(ports, '-') ? "port-range %s" : "port-range %s-%s", ports, ports);
+		rc = napt_config_parse_line(scratch, line, err, errlen);
+	}
+	r->hosts = scratch->inside[0];
+	r->lo = scratch->port_lo;
+	r->hi = scratch->port_hi;
+	free(scratch);
+	return rc;
+}
+
+static int rule_line(struct pcp_server *s, char *line, char *err, size_t errlen)
+{
+	char kw[16], prefix[64], ports[32];
+
+	line[strcspn(line, "#")] = '\0';
+	if (sscanf(line, "%15s %63s %31s", kw, prefix, ports) != 3 ||
+	    (strcmp(kw, "pcp-allow") != 0 && strcmp(kw, "pcp-deny") != 0))
+		return 0;
+	if (s->n_rules == PCP_MAX_RULES) {
+		snprintf(err, errlen, "more than %d pcp-allow/pcp-deny lines", PCP_MAX_RULES);
+		return -1;
+	}
+	s->rules[s->n_rules].allow = strcmp(kw, "pcp-allow") == 0;
+	return parse_rule(&s->rules[s->n_rules++], prefix, ports, err, errlen);
+}
+
+static int load_rules(struct pcp_server *s, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "re");
+	char *line = NULL;
+	size_t cap = 0;
+	int rc = 0;
+
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (rc == 0 && getline(&line, &cap, f) >= 0)
+		rc = rule_line(s, line, err, errlen);
+	free(line);
+	fclose(f);
+	return rc;
+}
+
+/* The first rule holding (host, port) decides; none: refused. */
+static bool allowed(const struct pcp_server *s, uint32_t host, uint16_t port)
+{
+	for (unsigned i = 0; i < s->n_rules; i++) {
+		const struct pcp_rule *r = &s->rules[i];
+
+		if ((host & r->hosts.mask) == r->hosts.addr && port >= r->lo && port <= r->hi)
+			return r->allow;
+	}
+	return false;
+}
+
+/* Whether a pcp-allow line names host (0: any host), whatever its ports. */
+static bool may_map(const struct pcp_server *s, uint32_t host, bool any_host)
+{
+	for (unsigned i = 0; i < s->n_rules; i++)
+		if (s->rules[i].allow &&
+		    (any_host || (host & s->rules[i].hosts.mask) == s->rules[i].hosts.addr))
+			return true;
+	return false;
+}
+
+/* ---- leases ---- */
+
+static int64_t wall_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+/* Seconds since the mapping state began (RFC 6886 section 3.6, RFC 6887 section 8.5). */
+static uint32_t epoch_seconds(const struct pcp_server *s)
+{
+	int64_t t = wall_now() - s->d->runtime.epoch_start;
+
+	return t > 0 ? (uint32_t)t : 0;
+}
+
+/* The external address a host's mapping is reached on: the one paired pooling gives it. */
+static uint32_t external_of(const struct pcp_server *s, uint32_t host)
+{
+	const struct napt_config *c = napt_get_config(s->d->nat);
+
+	return c->external[ntohl(host) % c->n_external];
+}
+
+static void save_leases(struct pcp_server *s)
+{
+	char err[512];
+	const char *path = s->d->file_cfg.daemon.state;
+
+	if (path[0] && runtime_state_save(path, &s->d->runtime, err, sizeof(err)) != 0)
+		daemon_log(LOG_WARNING, "pcp: mappings not kept on disk: %s", err);
+}
+
+static void lease_remove(struct pcp_server *s, unsigned i)
+{
+	struct runtime_state *st = &s->d->runtime;
+
+	napt_forward_del(s->d->nat, st->leases[i].fwd.protos, st->leases[i].fwd.ext_lo);
+	memmove(&st->leases[i], &st->leases[i + 1], (st->n_leases - i - 1) * sizeof(st->leases[0]));
+	st->n_leases--;
+}
+
+static int lease_find(const struct runtime_state *st, uint32_t host, uint8_t protos,
+		      uint16_t in_port)
+{
+	for (unsigned i = 0; i < st->n_leases; i++) {
+		const struct napt_forward *f = &st->leases[i].fwd;
+
+		if (f->in_addr == host && f->protos == protos && f->in_lo == in_port)
+			return (int)i;
+	}
+	return -1;
+}
+
+/* The leases that ended are removed from the engine and the state. */
+static void expire_leases(struct pcp_server *s)
+{
+	struct runtime_state *st = &s->d->runtime;
+	int64_t now = wall_now();
+	bool changed = false;
+
+	for (unsigned i = 0; i < st->n_leases;) {
+		if (st->leases[i].expires > now) {
+			i++;
+			continue;
+		}
+		char fwd[96];
+
+		napt_forward_format(&st->leases[i].fwd, fwd, sizeof(fwd));
+		daemon_log(LOG_INFO, "pcp: mapping %s expired", fwd);
+		lease_remove(s, i);
+		changed = true;
+	}
+	if (changed)
+		save_leases(s);
+}
+
+struct port_probe {
+	uint8_t proto; /* IPPROTO_TCP or IPPROTO_UDP */
+	uint16_t port;
+	bool used;
+};
+
+static int probe_mapping(const struct napt_mapping_info *m, void *ctx)
+{
+	struct port_probe *p = ctx;
+
+	p->used = m->proto == p->proto && m->ext_port == p->port;
+	return p->used;
+}
+
+/* A forward wins over a dynamic mapping on its port (napt_forward_add): a new lease takes
+ * a port no mapping uses, so no open connection is cut. */
+static bool port_in_use(const struct pcp_server *s, uint8_t protos, uint16_t port)
+{
+	struct port_probe p = {.proto = protos == NAPT_FWD_TCP ? IPPROTO_TCP : IPPROTO_UDP,
+			       .port = port};
+
+	napt_foreach_mapping(s->d->nat, probe_mapping, &p);
+	return p.used;
+}
+
+/* Add the forward ext_port -> host:in_port if the rules allow it and the port is free. */
+static bool try_port(struct pcp_server *s, const struct map_request *q, uint16_t port)
+{
+	const struct napt_config *c = napt_get_config(s->d->nat);
+	struct napt_forward f = {.protos = q->protos,
+				 .ext_lo = port,
+				 .ext_hi = port,
+				 .in_addr = q->client,
+				 .in_lo = q->in_port};
+	char err[256];
+
+	/* Only the port range is steered to naptd on an Easy IP address (route_setup.c). */
+	if (port < c->port_lo || port > c->port_hi || !allowed(s, q->client, port) ||
+	    port_in_use(s, q->protos, port))
+		return false;
+	return napt_forward_add(s->d->nat, &f, err, sizeof(err)) == 0;
+}
+
+/* The suggested port, the internal port, then ports from a random start (RFC 6056). */
+static int pick_port(struct pcp_server *s, const struct map_request *q, uint16_t *port)
+{
+	const struct napt_config *c = napt_get_config(s->d->nat);
+	unsigned span = (unsigned)c->port_hi - c->port_lo + 1;
+	uint32_t start = 0;
+
+	if (q->want_port && try_port(s, q, q->want_port)) {
+		*port = q->want_port;
+		return MAP_OK;
+	}
+	if (q->prefer_failure)
+		return MAP_CANNOT_PROVIDE;
+	if (try_port(s, q, q->in_port)) {
+		*port = q->in_port;
+		return MAP_OK;
+	}
+	if (getrandom(&start, sizeof(start), GRND_NONBLOCK) < 0)
+		start = (uint32_t)wall_now();
+	for (unsigned i = 0; i < span && i < PORT_TRIES; i++) {
+		uint16_t p = (uint16_t)(c->port_lo + (start + i) % span);
+
+		if (try_port(s, q, p)) {
+			*port = p;
+			return MAP_OK;
+		}
+	}
+	return MAP_NO_RESOURCES;
+}
+
+static uint32_t granted_lifetime(uint32_t asked)
+{
+	return asked > LEASE_MAX_S ? LEASE_MAX_S : asked;
+}
+
+static bool nonce_matches(const struct runtime_lease *l, const uint8_t *nonce)
+{
+	static const uint8_t zero[RUNTIME_NONCE_LEN];
+
+	/* A NAT-PMP lease has no nonce: a PCP client may take it over, and the reverse. */
+	return !nonce || memcmp(l->nonce, zero, sizeof(zero)) == 0 ||
+	       memcmp(l->nonce, nonce, RUNTIME_NONCE_LEN) == 0;
+}
+
+/* Lifetime 0: delete the host's mapping of in_port, or all its mappings of the protocol
+ * when in_port is 0 (RFC 6886 section 3.4). Deleting what does not exist succeeds. */
+static enum map_outcome map_delete(struct pcp_server *s, const struct map_request *q)
+{
+	struct runtime_state *st = &s->d->runtime;
+	bool changed = false;
+
+	for (unsigned i = 0; i < st->n_leases;) {
+		const struct runtime_lease *l = &st->leases[i];
+
+		if (l->fwd.in_addr != q->client || l->fwd.protos != q->protos ||
+		    (q->in_port && l->fwd.in_lo != q->in_port)) {
+			i++;
+			continue;
+		}
+		if (!nonce_matches(l, q->nonce))
+			return MAP_NONCE_MISMATCH;
+		lease_remove(s, i);
+		changed = true;
+	}
+	if (changed)
+		save_leases(s);
+	return MAP_OK;
+}
+
+static void set_nonce(struct runtime_lease *l, const uint8_t *nonce)
+{
+	if (nonce)
+		memcpy(l->nonce, nonce, RUNTIME_NONCE_LEN);
+	else
+		memset(l->nonce, 0, RUNTIME_NONCE_LEN);
+}
+
+/* A new lease, or the renewal of the host's lease of the same internal port (RFC 6886
+ * section 3.3: the existing mapping is returned with the new lifetime). */
+static enum map_outcome map_add(struct pcp_server *s, const struct map_request *q,
+				struct map_grant *g)
+{
+	struct runtime_state *st = &s->d->runtime;
+	int i = lease_find(st, q->client, q->protos, q->in_port);
+	uint16_t port;
+
+	if (!may_map(s, q->client, false))
+		return MAP_DENIED;
+	if (i >= 0 && !nonce_matches(&st->leases[i], q->nonce))
+		return MAP_NONCE_MISMATCH;
+	if (i < 0) {
+		enum map_outcome o = st->n_leases == RUNTIME_MAX_LEASES
+					 ? MAP_NO_RESOURCES
+					 : (enum map_outcome)pick_port(s, q, &port);
+		if (o != MAP_OK)
+			return o;
+		i = (int)st->n_leases++;
+		st->leases[i].fwd = (struct napt_forward){.protos = q->protos,
+							  .ext_lo = port,
+							  .ext_hi = port,
+							  .in_addr = q->client,
+							  .in_lo = q->in_port};
+	}
+	g->lifetime = granted_lifetime(q->lifetime);
+	g->ext_port = st->leases[i].fwd.ext_lo;
+	st->leases[i].expires = wall_now() + g->lifetime;
+	set_nonce(&st->leases[i], q->nonce);
+	save_leases(s);
+	return MAP_OK;
+}
+
+static enum map_outcome map_request_run(struct pcp_server *s, const struct map_request *q,
+					struct map_grant *g)
+{
+	*g = (struct map_grant){0};
+	expire_leases(s);
+	if (q->lifetime == 0)
+		return map_delete(s, q);
+	return map_add(s, q, g);
+}
+
+/* ---- the wire ---- */
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	v = htons(v);
+	memcpy(p, &v, 2);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	v = htonl(v);
+	memcpy(p, &v, 4);
+}
+
+static uint16_t get16(const uint8_t *p)
+{
+	uint16_t v;
+
+	memcpy(&v, p, 2);
+	return ntohs(v);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return ntohl(v);
+}
+
+/* An IPv4 address as PCP carries it: IPv4-mapped IPv6 (RFC 6887 section 5). */
+static void put_mapped(uint8_t *p, uint32_t addr)
+{
+	memset(p, 0, 10);
+	p[10] = p[11] = 0xff;
+	memcpy(p + 12, &addr, 4);
+}
+
+static bool get_mapped(const uint8_t *p, uint32_t *addr)
+{
+	static const uint8_t prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+	memcpy(addr, p + 12, 4);
+	return memcmp(p, prefix, sizeof(prefix)) == 0;
+}
+
+/* NAT-PMP public address answer (RFC 6886 section 3.2), also sent unsolicited. */
+static size_t natpmp_address(const struct pcp_server *s, uint32_t client, uint8_t *r)
+{
+	uint32_t ext = external_of(s, client);
+
+	r[0] = 0;
+	r[1] = 128;
+	put16(r + 2, NATPMP_SUCCESS);
+	put32(r + 4, epoch_seconds(s));
+	memcpy(r + 8, &ext, 4);
+	return 12;
+}
+
+/* What each outcome is called in NAT-PMP (RFC 6886 section 3.5) and PCP (RFC 6887 section
+ * 7.4). */
+static const struct outcome_codes {
+	uint16_t natpmp;
+	uint8_t pcp;
+} outcome_codes[] = {
+    [MAP_OK] = {NATPMP_SUCCESS, PCP_SUCCESS},
+    [MAP_DENIED] = {NATPMP_REFUSED, PCP_NOT_AUTHORIZED},
+    [MAP_NONCE_MISMATCH] = {NATPMP_REFUSED, PCP_NOT_AUTHORIZED},
+    [MAP_NO_RESOURCES] = {NATPMP_NO_RESOURCES, PCP_NO_RESOURCES},
+    [MAP_CANNOT_PROVIDE] = {NATPMP_NO_RESOURCES, PCP_CANNOT_PROVIDE_EXTERNAL},
+};
+
+/* NAT-PMP mapping request (RFC 6886 section 3.3): opcode 1 UDP, 2 TCP. */
+static size_t natpmp_map(struct pcp_server *s, uint32_t client, const uint8_t *q, uint8_t *r)
+{
+	struct map_request m = {.client = client,
+				.protos = q[1] == 1 ? NAPT_FWD_UDP : NAPT_FWD_TCP,
+				.in_port = get16(q + 4),
+				.want_port = get16(q + 6),
+				.lifetime = get32(q + 8)};
+	struct map_grant g;
+	enum map_outcome o = map_request_run(s, &m, &g);
+
+	put16(r + 2, outcome_codes[o].natpmp);
+	put16(r + 8, m.in_port);
+	put16(r + 10, o == MAP_OK ? g.ext_port : 0);
+	put32(r + 12, o == MAP_OK ? g.lifetime : 0);
+	return 16;
+}
+
+/* RFC 6886 section 3: version 0. Returns the answer's length, 0 for none. */
+static size_t natpmp_answer(struct pcp_server *s, uint32_t client, const uint8_t *q, size_t len,
+			    uint8_t *r)
+{
+	if (len < 2 || q[1] >= 128) /* a response, not a request: ignored */
+		return 0;
+	if (q[1] == 0)
+		return natpmp_address(s, client, r);
+	memset(r, 0, 16);
+	r[1] = (uint8_t)(128 + q[1]);
+	put32(r + 4, epoch_seconds(s));
+	if ((q[1] == 1 || q[1] == 2) && len >= 12)
+		return natpmp_map(s, client, q, r);
+	put16(r + 2, NATPMP_UNSUPP_OPCODE);
+	return 8;
+}
+
+/* PCP response header (RFC 6887 section 7.2) over the copied request. */
+static void pcp_header(const struct pcp_server *s, uint8_t *r, uint8_t result, uint32_t lifetime)
+{
+	r[0] = 2;
+	r[1] |= 0x80;
+	r[2] = 0;
+	r[3] = result;
+	put32(r + 4, lifetime);
+	put32(r + 8, epoch_seconds(s));
+	memset(r + 12, 0, 12);
+}
+
+/* The options after the MAP data (RFC 6887 section 7.3): PREFER_FAILURE is understood; an
+ * unknown option in the mandatory range (code < 128) fails the request, others are
+ * skipped. */
+static uint8_t pcp_options(const uint8_t *p, size_t len, bool *prefer_failure)
+{
+	while (len >= 4) {
+		size_t olen = get16(p + 2), padded = (olen + 3) & ~(size_t)3;
+
+		if (4 + padded > len)
+			return PCP_MALFORMED_OPTION;
+		if (p[0] == PCP_OPT_PREFER_FAILURE)
+			*prefer_failure = true;
+		else if (p[0] < 128)
+			return PCP_UNSUPP_OPTION;
+		p += 4 + padded;
+		len -= 4 + padded;
+	}
+	return len ? PCP_MALFORMED_OPTION : PCP_SUCCESS;
+}
+
+/* MAP (RFC 6887 section 11): r holds a copy of the request (len bytes, at least 60). */
+static void pcp_map(struct pcp_server *s, uint32_t client, uint8_t *r, size_t len)
+{
+	uint8_t *data = r + 24, proto = data[12];
+	struct map_request m = {.client = client,
+				.protos = proto == IPPROTO_TCP ? NAPT_FWD_TCP : NAPT_FWD_UDP,
+				.in_port = get16(data + 16),
+				.want_port = get16(data + 18),
+				.lifetime = get32(r + 4),
+				.nonce = data};
+	uint8_t result = pcp_options(r + 60, len - 60, &m.prefer_failure);
+	struct map_grant g = {0};
+
+	if (result == PCP_SUCCESS && proto != IPPROTO_TCP && proto != IPPROTO_UDP)
+		result = PCP_UNSUPP_PROTOCOL; /* protocol 0 ("all") included */
+	else if (result == PCP_SUCCESS && !m.in_port && m.lifetime)
+		result = PCP_MALFORMED_REQUEST; /* section 11.1: port 0 only to delete */
+	if (result == PCP_SUCCESS)
+		result = outcome_codes[map_request_run(s, &m, &g)].pcp;
+	/* Errors: a short lifetime for what may pass, a long one for refusals (7.4). */
+	pcp_header(s, r, result,
+		   result == PCP_SUCCESS        ? g.lifetime
+		   : result == PCP_NO_RESOURCES ? 30
+						: 1800);
+	put16(data + 18, g.ext_port);
+	put_mapped(data + 20, result == PCP_SUCCESS ? external_of(s, client) : 0);
+}
+
+/* RFC 6887: version 2. r receives the answer (a copy of the request, then the changes). */
+static size_t pcp_answer(struct pcp_server *s, uint32_t client, const uint8_t *q, size_t len,
+			 uint8_t *r)
+{
+	uint32_t said;
+
+	if (len < 2 || (q[1] & 0x80)) /* section 8.3: too short, or a response */
+		return 0;
+	if (len > PCP_MSG_MAX)
+		len = PCP_MSG_MAX;
+	memset(r, 0, 24);
+	memcpy(r, q, len);
+	if (len < 24 || len % 4) {
+		pcp_header(s, r, PCP_MALFORMED_REQUEST, 1800);
+		return len < 24 ? 24 : len;
+	}
+	if (!get_mapped(q + 8, &said) || said != client)
+		pcp_header(s, r, PCP_ADDRESS_MISMATCH, 1800);
+	else if ((q[1] & 0x7f) == PCP_OP_ANNOUNCE)
+		pcp_header(s, r, PCP_SUCCESS, 0);
+	else if ((q[1] & 0x7f) == PCP_OP_MAP && len >= 60)
+		pcp_map(s, client, r, len);
+	else
+		pcp_header(s, r,
+			   (q[1] & 0x7f) == PCP_OP_MAP ? PCP_MALFORMED_REQUEST : PCP_UNSUPP_OPCODE,
+			   1800);
+	return len;
+}
+
+static size_t answer(struct pcp_server *s, uint32_t client, const uint8_t *q, size_t len,
+		     uint8_t *r)
+{
+	if (len >= 1 && q[0] == 0)
+		return natpmp_answer(s, client, q, len, r);
+	if (len >= 1 && q[0] == 2)
+		return pcp_answer(s, client, q, len, r);
+	if (len < 2 || (q[1] & 0x80))
+		return 0;
+	/* RFC 6887 section 9: another version gets UNSUPP_VERSION with ours. */
+	memset(r, 0, 24);
+	r[1] = q[1];
+	pcp_header(s, r, PCP_UNSUPP_VERSION, 1800);
+	return 24;
+}
+
+static void serve(struct pcp_server *s, int fd)
+{
+	uint8_t q[PCP_MSG_MAX + 4], r[PCP_MSG_MAX + 4];
+
+	/* A bounded number per wake-up: a flood cannot starve the TUN. */
+	for (int i = 0; i < 32; i++) {
+		struct sockaddr_in from;
+		socklen_t flen = sizeof(from);
+		ssize_t n = recvfrom(fd, q, sizeof(q), 0, (struct sockaddr *)&from, &flen);
+		size_t rlen;
+
+		if (n < 0)
+			return;
+		rlen = answer(s, from.sin_addr.s_addr, q, (size_t)n, r);
+		if (rlen)
+			sendto(fd, r, rlen, 0, (struct sockaddr *)&from, flen);
+	}
+}
+
+/* Unsolicited, to all hosts: NAT-PMP's address announcement (RFC 6886 section 3.2.1) and
+ * PCP's ANNOUNCE (RFC 6887 section 14.1.3), once per socket. */
+static void announce(struct pcp_server *s)
+{
+	struct sockaddr_in all = {.sin_family = AF_INET, .sin_port = htons(PCP_CLIENT_PORT)};
+	uint8_t msg[24] = {0};
+
+	all.sin_addr.s_addr = htonl(INADDR_ALLHOSTS_GROUP);
+	for (unsigned i = 0; i < s->n_socks; i++) {
+		size_t len = natpmp_address(s, 0, msg);
+
+		sendto(s->socks[i], msg, len, 0, (struct sockaddr *)&all, sizeof(all));
+		memset(msg, 0, sizeof(msg));
+		pcp_header(s, msg, PCP_SUCCESS, 0);
+		sendto(s->socks[i], msg, 24, 0, (struct sockaddr *)&all, sizeof(all));
+	}
+}
+
+/* ---- set-up ---- */
+
+static int open_socket(struct pcp_server *s, const struct sockaddr_in *addr, char *err,
+		       size_t errlen)
+{
+	struct sockaddr_in at = *addr;
+	struct in_addr ifaddr = addr->sin_addr;
+	struct epoll_event e = {.events = EPOLLIN};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	at.sin_port = htons(PCP_SERVER_PORT);
+	e.data.fd = fd;
+	if (fd < 0 || bind(fd, (struct sockaddr *)&at, sizeof(at)) != 0 ||
+	    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &ifaddr, sizeof(ifaddr)) != 0 ||
+	    epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &e) != 0) {
+		char a[INET_ADDRSTRLEN];
+
+		snprintf(err, errlen, "pcp: %s:%d: %s",
+			 inet_ntop(AF_INET, &at.sin_addr, a, sizeof(a)), PCP_SERVER_PORT,
+			 strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	s->socks[s->n_socks++] = fd;
+	return 0;
+}
+
+/* One socket per IPv4 address of lan-interface: answers leave from the address the client
+ * asked (RFC 6887 section 8.3 has the client check it). */
+static int open_sockets(struct pcp_server *s, const char *lan, char *err, size_t errlen)
+{
+	struct ifaddrs *list, *a;
+	int rc = 0;
+
+	if (!lan[0] || getifaddrs(&list) != 0) {
+		snprintf(err, errlen, "pcp-allow needs lan-interface (its addresses are served)");
+		return -1;
+	}
+	for (a = list; a && rc == 0; a = a->ifa_next)
+		if (a->ifa_addr && a->ifa_addr->sa_family == AF_INET &&
+		    strcmp(a->ifa_name, lan) == 0 && s->n_socks < PCP_MAX_SOCKETS)
+			rc = open_socket(s, (const struct sockaddr_in *)a->ifa_addr, err, errlen);
+	freeifaddrs(list);
+	if (rc == 0 && s->n_socks == 0) {
+		snprintf(err, errlen, "pcp: lan-interface %s has no IPv4 address", lan);
+		rc = -1;
+	}
+	return rc;
+}
+
+static int open_timer(struct pcp_server *s, char *err, size_t errlen)
+{
+	/* Leases end to the second. */
+	struct itimerspec every_second = {.it_interval = {1, 0}, .it_value = {1, 0}};
+	struct epoll_event e = {.events = EPOLLIN};
+
+	s->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	e.data.fd = s->timerfd;
+	if (s->timerfd < 0 || timerfd_settime(s->timerfd, 0, &every_second, NULL) != 0 ||
+	    epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->timerfd, &e) != 0) {
+		snprintf(err, errlen, "pcp: timer: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* RFC 6887 section 8.5: the epoch restarts only when the mappings are lost; those in the
+ * state file were not. */
+static void start_epoch(struct pcp_server *s)
+{
+	struct runtime_state *st = &s->d->runtime;
+
+	if (!st->epoch_start || !st->n_leases)
+		st->epoch_start = wall_now();
+	expire_leases(s);
+	save_leases(s);
+}
+
+static int server_start(struct pcp_server *s, char *err, size_t errlen)
+{
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (s->epfd < 0) {
+		snprintf(err, errlen, "pcp: %s", strerror(errno));
+		return -1;
+	}
+	if (open_timer(s, err, errlen) != 0 ||
+	    open_sockets(s, s->d->file_cfg.daemon.lan_interface, err, errlen) != 0)
+		return -1;
+	start_epoch(s);
+	announce(s);
+	daemon_log(LOG_INFO, "pcp: NAT-PMP and PCP on port %d of %s, %u rules", PCP_SERVER_PORT,
+		   s->d->file_cfg.daemon.lan_interface, s->n_rules);
+	return 0;
+}
+
+int pcp_server_open(struct naptd *d, struct pcp_server **out, char *err, size_t errlen)
+{
+	struct pcp_server *s = calloc(1, sizeof(*s));
+
+	*out = NULL;
+	if (!s) {
+		snprintf(err, errlen, "pcp: out of memory");
+		return -1;
+	}
+	s->d = d;
+	s->epfd = s->timerfd = -1;
+	if (load_rules(s, d->config_path, err, errlen) != 0) {
+		pcp_server_close(s);
+		return -1;
+	}
+	if (!may_map(s, 0, true)) { /* nobody may map: no server */
+		pcp_server_close(s);
+		return 0;
+	}
+	if (server_start(s, err, errlen) != 0) {
+		pcp_server_close(s);
+		return -1;
+	}
+	*out = s;
+	return 0;
+}
+
+int pcp_server_fd(const struct pcp_server *s)
+{
+	return s->epfd;
+}
+
+void pcp_server_dispatch(struct pcp_server *s)
+{
+	struct epoll_event events[PCP_MAX_SOCKETS + 1];
+	int n = epoll_wait(s->epfd, events, PCP_MAX_SOCKETS + 1, 0);
+
+	for (int i = 0; i < n; i++) {
+		uint64_t ticks;
+
+		if (events[i].data.fd != s->timerfd)
+			serve(s, events[i].data.fd);
+		else if (read(s->timerfd, &ticks, sizeof(ticks)) == (ssize_t)sizeof(ticks))
+			expire_leases(s);
+	}
+}
+
+void pcp_server_address_changed(struct pcp_server *s)
+{
+	if (s)
+		announce(s);
+}
+
+void pcp_server_close(struct pcp_server *s)
+{
+	if (!s)
+		return;
+	for (unsigned i = 0; i < s->n_socks; i++)
+		close(s->socks[i]);
+	if (s->timerfd >= 0)
+		close(s->timerfd);
+	if (s->epfd >= 0)
+		close(s->epfd);
+	free(s);
+}

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# test_easyip.sh - Easy IP: "external interface wan0", the router's one WAN address shared
+# by the LAN. curl, ping and a forward work through it, with external ports in the default
+# range of this mode (49152-65534); the router's own HTTP service on its WAN address still
+# answers from the WAN; a renumbering of wan0 (as on a DHCP renew) is followed: new flows
+# leave with the new address; after SIGTERM the routing (rules: the local rule at priority 0
+# included), ip_forward and ip_local_reserved_ports are as before.
+set -u
+. "$(dirname "$0")/lib_extra.sh"
+
+topo_require curl ping ss
+topo_up
+
+NEW_WAN_IP=198.51.100.3
+cat >"$TOPO_DIR/naptd.conf" <<CONF
+inside $INSIDE
+external interface wan0
+tun napt0
+lan-interface lan0
+control $TOPO_DIR/naptd.sock
+state $TOPO_DIR/naptd.state
+forward tcp 8080 $LAN_IP:80
+CONF
+snapshot() {
+	routing_snapshot
+	in_rtr sysctl -n net.ipv4.ip_local_reserved_ports
+}
+before=$(snapshot)
+
+# WAN: a TCP server that answers with the client's address and port as it sees them.
+bg "$NS_WAN" "$TOPO_DIR/echo.log" "$PY" "$(dirname "$0")/tcp_peer_echo.py" "$WAN_IP" 7000
+wait_listen "$NS_WAN" tcp "$WAN_IP:7000"
+mkdir -p "$TOPO_DIR/lan" "$TOPO_DIR/rtr"
+echo lan-service >"$TOPO_DIR/lan/id.txt"
+echo router-service >"$TOPO_DIR/rtr/id.txt"
+http_serve "$NS_LAN" "$LAN_IP" 80 "$TOPO_DIR/lan" "$TOPO_DIR/lan-http.log"
+# The router's own service, on its WAN address, below naptd's port range.
+http_serve "$NS_RTR" 0.0.0.0 8000 "$TOPO_DIR/rtr" "$TOPO_DIR/rtr-http.log"
+
+start_naptd "$TOPO_DIR/naptd.conf" || fail "naptd did not start"
+
+# seen_as ADDR: curl the echo server from the LAN; the client it saw must be ADDR with a port
+# of 49152-65534 (the default port-range with "external interface").
+seen_as() {
+	local seen port
+	seen=$(in_lan curl -sS --max-time 10 "telnet://$WAN_IP:7000" </dev/null) ||
+		fail "no answer from the WAN echo server"
+	port=${seen##*:}
+	[ "${seen%%:*}" = "$1" ] || fail "the WAN host saw $seen, not $1"
+	[ "$port" -ge 49152 ] && [ "$port" -le 65534 ] ||
+		fail "external port $port is outside 49152-65534"
+	echo "ok: the WAN host saw the LAN host as $seen"
+}
+seen_as "$RTR_WAN_IP"
+
+in_lan ping -c 3 -i 0.2 -W 2 -w 10 "$WAN_IP" >"$TOPO_DIR/ping.log" ||
+	fail "ping $WAN_IP from the LAN failed: $(cat "$TOPO_DIR/ping.log")"
+echo "ok: ping from the LAN through the WAN address"
+
+body=$(in_wan curl -sS --max-time 10 "http://$RTR_WAN_IP:8080/id.txt") ||
+	fail "forward: curl from the WAN to $RTR_WAN_IP:8080 failed"
+[ "$body" = lan-service ] || fail "forward: got '$body', not the LAN service"
+echo "ok: forward tcp 8080 on the WAN address reaches the LAN service"
+
+body=$(in_wan curl -sS --max-time 10 "http://$RTR_WAN_IP:8000/id.txt") ||
+	fail "the router's own service on $RTR_WAN_IP:8000 does not answer from the WAN"
+[ "$body" = router-service ] || fail "router service: got '$body'"
+echo "ok: the router's own service on its WAN address still answers"
+
+# Renumbering: the old address goes, a new one comes; the WAN host forgets the old one.
+in_rtr ip addr del "$RTR_WAN_IP/24" dev wan0
+in_rtr ip addr add "$NEW_WAN_IP/24" dev wan0
+in_wan ip neigh flush dev eth0
+wait_until 5 grep -q "address $RTR_WAN_IP -> $NEW_WAN_IP" "$NAPTD_LOG" ||
+	fail "naptd did not log the address change"
+echo "ok: naptd logged the change to $NEW_WAN_IP"
+seen_as "$NEW_WAN_IP"
+body=$(in_wan curl -sS --max-time 10 "http://$NEW_WAN_IP:8080/id.txt") ||
+	fail "forward on the new address failed"
+[ "$body" = lan-service ] || fail "forward on the new address: got '$body'"
+echo "ok: the forward follows the new address"
+
+stop_naptd || fail "naptd exited with status $? after SIGTERM"
+in_rtr ip addr del "$NEW_WAN_IP/24" dev wan0
+in_rtr ip addr add "$RTR_WAN_IP/24" dev wan0
+after=$(snapshot)
+if [ "$before" != "$after" ]; then
+	diff <(echo "$before") <(echo "$after") >&2
+	fail "routing not restored after naptd exited"
+fi
+echo "ok: rules, routes, ip_forward and reserved ports as before naptd started"
+exit 0
