@@ -204,12 +204,7 @@ static int reserve_ports(struct route_setup *rs, const struct napt_config *cfg, 
 		return -1;
 	snprintf(value, sizeof(value), "%s%s%u-%u", old, old[0] ? "," : "", cfg->port_lo,
 		 cfg->port_hi);
-	if (sysctl_change(&rs->reserved_ports, path, value, err, errlen) != 0)
-		return -1;
-	/* Writing nothing changes nothing: an empty list is put back as a newline. */
-	if (!rs->reserved_ports.old[0])
-		strcpy(rs->reserved_ports.old, "\n");
-	return 0;
+	return sysctl_change(&rs->reserved_ports, path, value, err, errlen);
 }
 
 /* Easy IP: addr is the WAN interface's own address. Inbound packets to naptd's port range

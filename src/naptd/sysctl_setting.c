@@ -27,17 +27,27 @@ int sysctl_read(const char *path, char *buf, size_t len, char *err, size_t errle
 	return 0;
 }
 
+/* The value is written with a newline, as echo would: an empty value (an empty list such
+ * as ip_local_reserved_ports) then still clears the setting, where writing 0 bytes would
+ * leave it as it was. */
 static int sysctl_write(const char *path, const char *value, char *err, size_t errlen)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	size_t len = strlen(value);
+	char line[128];
+	size_t len = (size_t)snprintf(line, sizeof(line), "%s\n", value);
 	ssize_t n;
 
+	if (len >= sizeof(line)) {
+		snprintf(err, errlen, "%s: value too long", path);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
 	if (fd < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	n = write(fd, value, len);
+	n = write(fd, line, len);
 	if (n != (ssize_t)len)
 		snprintf(err, errlen, "%s: cannot write %s: %s", path, value,
 			 n < 0 ? strerror(errno) : "short write");
