@@ -7,7 +7,7 @@
 
 struct sysctl_setting {
 	char path[128];
-	char old[32]; /* the value before we wrote, without the newline */
+	char old[256]; /* the value before we wrote, without the newline */
 	bool changed; /* we wrote a different value: restore it */
 };
 

@@ -33,7 +33,7 @@ int sysctl_read(const char *path, char *buf, size_t len, char *err, size_t errle
 static int sysctl_write(const char *path, const char *value, char *err, size_t errlen)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	char line[128];
+	char line[sizeof(((struct sysctl_setting *)0)->old) + 1];
 	size_t len = (size_t)snprintf(line, sizeof(line), "%s\n", value);
 	ssize_t n;
 
