@@ -12,6 +12,8 @@
 /* Expired sessions reaped per packet: enough to keep pace with any creation rate (a packet
  * creates at most two sessions), small enough to bound the cost of one packet. */
 #define REAP_PER_PACKET 4
+/* Answers to unsolicited SYNs allowed in any one second. */
+#define REPLIES_PER_SECOND 100
 
 struct napt {
 	struct napt_config cfg;
@@ -21,8 +23,9 @@ struct napt {
 	struct prng rng;
 	struct napt_counters counters;
 	struct host_limits *hosts; /* when a per-host limit is configured */
-	uint32_t reply_window_ms;  /* answers to unsolicited SYNs: this second's count */
-	unsigned replies_in_window;
+	/* Times of the last answers to unsolicited SYNs (translate.c reply_allowed). */
+	uint32_t reply_times[REPLIES_PER_SECOND];
+	unsigned reply_next, replies_recorded;
 };
 
 #endif

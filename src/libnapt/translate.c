@@ -465,21 +465,21 @@ translated:
 
 /* ---- answers to unsolicited SYNs (RFC 5382 REQ-4, REQ-10) ---- */
 
-/* At most this many answers a second, so a spoofed SYN flood cannot turn the gateway into a
- * reflector towards the spoofed sources. */
-#define REPLIES_PER_SECOND 100
-
+/* At most REPLIES_PER_SECOND answers in any 1000 ms, so a spoofed SYN flood cannot turn the
+ * gateway into a reflector towards the spoofed sources: a ring of the last answers' times,
+ * and an answer may go when the one that many answers ago is a second old. */
 static bool reply_allowed(struct napt *n, uint32_t now)
 {
-	if ((uint32_t)(now - n->reply_window_ms) >= 1000) {
-		n->reply_window_ms = now;
-		n->replies_in_window = 0;
-	}
-	if (n->replies_in_window >= REPLIES_PER_SECOND) {
+	uint32_t *oldest = &n->reply_times[n->reply_next];
+
+	if (n->replies_recorded == REPLIES_PER_SECOND && (uint32_t)(now - *oldest) < 1000) {
 		n->counters.replies_limited++;
 		return false;
 	}
-	n->replies_in_window++;
+	*oldest = now;
+	n->reply_next = (n->reply_next + 1) % REPLIES_PER_SECOND;
+	if (n->replies_recorded < REPLIES_PER_SECOND)
+		n->replies_recorded++;
 	return true;
 }
 
@@ -602,8 +602,10 @@ static struct napt_result translate_out(struct napt *n, struct napt_packet *pkt,
 	return (struct napt_result){NAPT_FORWARD, NAPT_DROP_NONE, NAPT_DIR_OUT};
 }
 
+/* may_answer: false for the inbound half of a hairpin, whose answer would go to our own
+ * external address instead of the inside host that sent the SYN. */
 static struct napt_result translate_in(struct napt *n, struct napt_packet *pkt, struct ipv4_view *v,
-				       unsigned ext, uint32_t now)
+				       unsigned ext, bool may_answer, uint32_t now)
 {
 	const struct napt_static *st;
 	enum napt_drop_reason why;
@@ -620,7 +622,7 @@ static struct napt_result translate_in(struct napt *n, struct napt_packet *pkt, 
 	}
 	why = inbound_session(n, v, ext, now, &sidx);
 	if ((why == NAPT_DROP_NO_MAPPING || why == NAPT_DROP_FILTERED) && is_bare_syn(v) &&
-	    answer_unsolicited(n, pkt, v, now)) {
+	    may_answer && answer_unsolicited(n, pkt, v, now)) {
 		n->counters.dropped[why]++;
 		return (struct napt_result){NAPT_REPLY, why, NAPT_DIR_IN};
 	}
@@ -642,7 +644,7 @@ static struct napt_result translate_hairpin(struct napt *n, struct napt_packet *
 
 	if (r.verdict != NAPT_FORWARD)
 		return r;
-	r = translate_in(n, pkt, v, ext, now);
+	r = translate_in(n, pkt, v, ext, false, now);
 	if (r.verdict != NAPT_FORWARD)
 		return r;
 	n->counters.hairpinned++;
@@ -757,7 +759,7 @@ struct napt_result napt_translate(struct napt *n, struct napt_packet *pkt, uint6
 	if (dir == NAPT_DIR_OUT)
 		r = translate_out(n, pkt, &v, now);
 	else if (dir == NAPT_DIR_IN)
-		r = translate_in(n, pkt, &v, (unsigned)ext, now);
+		r = translate_in(n, pkt, &v, (unsigned)ext, true, now);
 	else
 		r = translate_hairpin(n, pkt, &v, (unsigned)ext, now);
 	if (r.verdict == NAPT_FORWARD && v.more_frags)

@@ -4,7 +4,7 @@
 # oracle abort) fails the run and leaves the input as crash-* in the work directory.
 set -euo pipefail
 src=$(cd "$1" && pwd); secs=$2; shift 2
-targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=(fuzz_packet fuzz_config)
+targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=(fuzz_packet fuzz_config fuzz_control)
 work=${FUZZ_WORK:-$PWD/fuzz-work}
 mkdir -p "$work"
 engine=$(ls "$src"/src/libnapt/*.c)
@@ -33,10 +33,34 @@ print(f"seeded {n} inputs from {root}")
 PY
 }
 
+seed_requests() { # one file per command of docs/control-protocol.md, plus a sequence
+	local i=0 req
+	while IFS= read -r req; do
+		printf '%s\n' "$req" >"$1/req-$i"
+		i=$((i + 1))
+	done <<-'REQ'
+		help
+		json show stats
+		show sessions udp inside 192.168.1.10
+		json show mappings
+		show forwards
+		json show config
+		forward add tcp 9000-9010 192.168.1.20:22-32
+		forward del both 5000
+		dmz set 192.168.1.50
+		dmz clear
+		timeout set tcp-established 60
+		flush sessions
+		reload
+	REQ
+	printf 'forward add both 7000 192.168.1.20:7000\ndmz set 192.168.1.7\nforward del both 7000\njson show forwards\ndmz clear\n' >"$1/req-sequence"
+}
+
 for t in "${targets[@]}"; do
 	bin="$work/$t"
 	extra=()
-	[ "$t" = fuzz_control ] && extra=("$src"/src/naptd/control_commands.c "$src"/src/naptd/runtime_state.c)
+	[ "$t" = fuzz_control ] && extra=(-I"$src/tests/unit" "$src"/src/naptd/control_commands.c
+		"$src"/src/naptd/runtime_state.c "$src"/tests/unit/packet_builder.c)
 	clang "${flags[@]}" -o "$bin" "$src/tests/fuzz/$t.c" $engine "${extra[@]}"
 	corpus="$work/corpus-$t"
 	mkdir -p "$corpus"
@@ -45,6 +69,7 @@ for t in "${targets[@]}"; do
 	fuzz_config) for c in "$src"/pcaps/*/config; do
 			[ -e "$c" ] && cp "$c" "$corpus/$(basename "$(dirname "$c")")"
 		done ;;
+	fuzz_control) seed_requests "$corpus" ;;
 	esac
 	echo "== $t: ${secs}s"
 	(cd "$work" && "$bin" -max_total_time="$secs" -print_final_stats=1 "$corpus" 2>&1 |

@@ -903,6 +903,219 @@ def partial_checksums():
     return c
 
 
+# ---- static one-to-one NAT, per-host limits, port parity, answers to unsolicited SYNs ---
+
+S_IN, S_EXT = "192.168.1.30", "203.0.113.30"  # a `static` pair: one-to-one NAT
+STATIC = "static %s %s\n" % (S_IN, S_EXT)
+
+
+@case
+def static_nat():
+    c = Case("static-nat", "static 192.168.1.30 203.0.113.30 with port-range 50000-50000: the "
+             "static host's UDP, TCP (an ACK without any session included) and echo leave from "
+             "203.0.113.30 with ports and identifier unchanged; unsolicited UDP, a SYN and an "
+             "echo request to 203.0.113.30 reach it with ports unchanged. No session is made; "
+             "another inside host is translated by the pool as before (port 50000).",
+             "static one-to-one NAT (stateless, all ports, both ways)", ONE_PORT + STATIC)
+    c.send(T0, udp(S_IN, 5000, R1, 53), udp(S_EXT, 5000, R1, 53))
+    c.send(T0 + 1, udp(R1, 53, S_EXT, 5000, b"answer"), udp(R1, 53, S_IN, 5000, b"answer"))
+    c.send(T0 + 2, tcp(S_IN, 40000, R1, 80, "PA", seq=1001, ack=5001, data=b"x"),
+           tcp(S_EXT, 40000, R1, 80, "PA", seq=1001, ack=5001, data=b"x"))
+    c.send(T0 + 3, tcp(R2, 4444, S_EXT, 22, "S", seq=7000), tcp(R2, 4444, S_IN, 22, "S", seq=7000))
+    c.send(T0 + 4, udp(R2, 9999, S_EXT, 7777), udp(R2, 9999, S_IN, 7777))
+    c.send(T0 + 5, echo(S_IN, R1, 0x4321), echo(S_EXT, R1, 0x4321))
+    c.send(T0 + 6, echo(R2, S_EXT, 0x99), echo(R2, S_IN, 0x99))
+    c.send(T0 + 7, udp(I1, 5000, R1, 53), udp(E, 50000, R1, 53))
+    c.expect("translated udp out 2", "translated udp in 2", "translated tcp out 1",
+             "translated tcp in 1", "translated icmp out 1", "translated icmp in 1",
+             "sessions created 1")
+    return c
+
+
+@case
+def static_nat_icmp_errors():
+    c = Case("static-nat-icmp-errors", "ICMP errors about the static host's traffic: a port "
+             "unreachable and a time exceeded (quote cut to IP header + 8 bytes) sent to "
+             "203.0.113.30 reach 192.168.1.30 with the quoted source rewritten; a port "
+             "unreachable from 192.168.1.30 leaves from 203.0.113.30 with the quoted "
+             "destination rewritten. Ports stay; quoted and ICMP checksums are updated.",
+             "static one-to-one NAT; RFC 5508 REQ-4, REQ-5", BASE + STATIC)
+    c.send(T0, udp(S_IN, 5000, R1, 53), udp(S_EXT, 5000, R1, 53))
+    c.send(T0 + 1, icmp_error(R1, S_EXT, 3, 3, bytes(udp(S_EXT, 5000, R1, 53, ttl=63))),
+           icmp_error(R1, S_IN, 3, 3, bytes(udp(S_IN, 5000, R1, 53, ttl=63))))
+    seg = dict(seq=1001, ack=5001, data=b"12345678", ttl=1)
+    c.send(T0 + 2, icmp_error(R2, S_EXT, 11, 0, bytes(tcp(S_EXT, 40000, R1, 80, "PA", **seg))[:28]),
+           icmp_error(R2, S_IN, 11, 0, bytes(tcp(S_IN, 40000, R1, 80, "PA", **seg))[:28]))
+    c.send(T0 + 3, icmp_error(S_IN, R1, 3, 3, bytes(udp(R1, 3333, S_IN, 7000, ttl=63))),
+           icmp_error(S_EXT, R1, 3, 3, bytes(udp(R1, 3333, S_EXT, 7000, ttl=63))))
+    c.expect("icmp-errors translated 3", "sessions created 0")
+    return c
+
+
+@case
+def static_nat_spoofed():
+    c = Case("static-nat-spoofed", "Packets whose source is a static external address "
+             "(203.0.113.30), towards a remote host, the pool address and the static host "
+             "itself, are dropped (spoofed); a good packet after them passes.",
+             "static one-to-one NAT; behaviour.md 1", BASE + STATIC)
+    c.send(T0, udp(S_EXT, 5000, R1, 53))
+    c.send(T0 + 1, udp(S_EXT, 5000, E, 5000))
+    c.send(T0 + 2, udp(S_EXT, 5000, S_IN, 5000))
+    c.send(T0 + 3, udp(I1, 5000, R1, 53), udp(E, 5000, R1, 53))
+    c.expect("dropped spoofed 3", "sessions created 1")
+    return c
+
+
+@case
+def host_session_limit():
+    c = Case("host-session-limit", "max-sessions-per-host 2: 192.168.1.10 opens two flows; a "
+             "third (new mapping) and a new remote on its existing mapping are dropped "
+             "(host-session-limit); its existing flows keep passing both ways and another "
+             "inside host opens a flow.", "RFC 6888 REQ-4", BASE + "max-sessions-per-host 2\n")
+    c.send(T0, udp(I1, 5000, R1, 53), udp(E, 5000, R1, 53))
+    c.send(T0 + 1, udp(I1, 5001, R1, 53), udp(E, 5001, R1, 53))
+    c.send(T0 + 2, udp(I1, 5002, R1, 53))
+    c.send(T0 + 3, udp(I1, 5000, R2, 53))
+    c.send(T0 + 4, udp(I1, 5000, R1, 53), udp(E, 5000, R1, 53))
+    c.send(T0 + 5, udp(R1, 53, E, 5001), udp(R1, 53, I1, 5001))
+    c.send(T0 + 6, udp(I2, 5002, R1, 53), udp(E, 5002, R1, 53))
+    c.expect("dropped host-session-limit 2", "sessions created 3", "sessions current 3")
+    return c
+
+
+@case
+def host_session_limit_inbound():
+    c = Case("host-session-limit-inbound", "max-sessions-per-host 2 with a forward to "
+             "192.168.1.10:7000 and endpoint-independent filtering: after one outbound flow, "
+             "three inbound flows (two through the forward, one admitted by the mapping) still "
+             "pass, as only outbound flows are refused; they count, so the host's next "
+             "outbound flow is dropped (host-session-limit) while its forwarded flow answers.",
+             "RFC 6888 REQ-4", BASE + "max-sessions-per-host 2\nfiltering endpoint-independent\n"
+             "forward udp 6000 192.168.1.10:7000\n")
+    c.send(T0, udp(I1, 5000, R1, 53), udp(E, 5000, R1, 53))
+    c.send(T0 + 1, udp(R2, 3333, E, 6000), udp(R2, 3333, I1, 7000))
+    c.send(T0 + 2, udp(R2, 3334, E, 6000), udp(R2, 3334, I1, 7000))
+    c.send(T0 + 3, udp(R2, 53, E, 5000), udp(R2, 53, I1, 5000))
+    c.send(T0 + 4, udp(I1, 5001, R1, 53))
+    c.send(T0 + 5, udp(I1, 7000, R2, 3333), udp(E, 6000, R2, 3333))
+    c.expect("dropped host-session-limit 1", "sessions created 4")
+    return c
+
+
+@case
+def host_port_limit():
+    c = Case("host-port-limit", "ports-per-host 2: 192.168.1.10 holds external ports 5000 and "
+             "5001; a flow needing a third port, UDP or TCP, is dropped (host-port-limit); a new "
+             "remote on its existing endpoint-independent mapping needs no port and passes; "
+             "another inside host gets a port.", "RFC 6888 REQ-4", BASE + "ports-per-host 2\n")
+    c.send(T0, udp(I1, 5000, R1, 53), udp(E, 5000, R1, 53))
+    c.send(T0 + 1, udp(I1, 5001, R1, 53), udp(E, 5001, R1, 53))
+    c.send(T0 + 2, udp(I1, 5002, R1, 53))
+    c.send(T0 + 3, tcp(I1, 40000, R1, 80, "S"))
+    c.send(T0 + 4, udp(I1, 5000, R2, 53), udp(E, 5000, R2, 53))
+    c.send(T0 + 5, udp(I2, 5002, R1, 53), udp(E, 5002, R1, 53))
+    c.expect("dropped host-port-limit 2", "mappings current 3", "sessions created 4")
+    return c
+
+
+@case
+def port_parity():
+    c = Case("port-parity", "port-parity yes, port-range 50000-50001: inside port 5001 (odd) "
+             "gets 50001; inside port 5003 (odd) finds only the even 50000 free and is dropped "
+             "(ports-exhausted); inside port 5002 (even) gets 50000; TCP port 40000 (even) gets "
+             "50000 of the TCP ports.", "RFC 4787 REQ-4", BASE + "port-range 50000-50001\n"
+             "port-parity yes\n")
+    c.send(T0, udp(I1, 5001, R1, 53), udp(E, 50001, R1, 53))
+    c.send(T0 + 1, udp(I1, 5003, R1, 53))
+    c.send(T0 + 2, udp(I1, 5002, R1, 53), udp(E, 50000, R1, 53))
+    c.send(T0 + 3, tcp(I1, 40000, R1, 80, "S"), tcp(E, 50000, R1, 80, "S"))
+    c.send(T0 + 4, udp(R1, 53, E, 50001), udp(R1, 53, I1, 5001))
+    c.expect("dropped ports-exhausted 1")
+    return c
+
+
+def answer_ip(src, dst, proto):
+    """The IPv4 header of an answer made by the NAT itself: TTL 64, DF, ID 0 (RFC 6864)."""
+    return IP(src=src, dst=dst, id=0, ttl=64, flags="DF", proto=proto)
+
+
+def rst_for(syn):
+    """RFC 793 3.4 reset for a segment without ACK: <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>,
+    SEG.LEN counting the SYN and the data; window 0."""
+    seg = IP(bytes(syn))
+    seg_len = 1 + len(bytes(seg[TCP].payload))
+    return answer_ip(seg.dst, seg.src, 6) / TCP(sport=seg[TCP].dport, dport=seg[TCP].sport,
+                                                flags="RA", seq=0, ack=seg[TCP].seq + seg_len,
+                                                window=0)
+
+
+def port_unreachable_for(syn):
+    """RFC 792 destination unreachable, code 3 (port), quoting the IP header and the first
+    64 bits of the datagram."""
+    raw = bytes(syn)
+    seg = IP(raw)
+    return answer_ip(seg.dst, seg.src, 1) / ICMP(type=3, code=3) / Raw(raw[:seg.ihl * 4 + 8])
+
+
+@case
+def unsolicited_syn_rst():
+    syn1 = tcp(R1, 4444, E, 80, "S", seq=1000)
+    syn2 = tcp(R1, 4445, E, 81, "S", seq=7000, data=b"hello")
+    filtered = tcp(R2, 5555, E, 40000, "S", seq=3000)
+    c = Case("unsolicited-syn-rst", "unsolicited-syn rst: a SYN to an unmapped port, a SYN "
+             "with 5 bytes of data, and a SYN refused by APDF filtering of a live mapping are "
+             "each answered by a RST|ACK from the external address (SEQ 0, ACK = SEQ + 1 + "
+             "data, window 0, TTL 64, DF, ID 0); an ACK, a SYN-ACK and a UDP datagram get no "
+             "answer. Drops are still counted and no state is made.",
+             "RFC 5382 REQ-4, RFC 793 3.4", BASE + "unsolicited-syn rst\n")
+    c.send(T0, syn1, rst_for(syn1))
+    c.send(T0 + 1, syn2, rst_for(syn2))
+    c.send(T0 + 2, tcp(R1, 4446, E, 82, "A", seq=1000, ack=1))
+    c.send(T0 + 3, tcp(R1, 4447, E, 83, "SA", seq=1000, ack=1))
+    c.send(T0 + 4, udp(R1, 53, E, 9999))
+    c.send(T0 + 5, tcp(I1, 40000, R1, 80, "S"), tcp(E, 40000, R1, 80, "S"))
+    c.send(T0 + 6, filtered, rst_for(filtered))
+    c.send(T0 + 7, tcp(R1, 80, E, 40000, "SA", seq=5000, ack=1001),
+           tcp(R1, 80, I1, 40000, "SA", seq=5000, ack=1001))
+    c.expect("replies sent 3", "replies limited 0", "dropped no-mapping 5", "dropped filtered 1",
+             "sessions created 1", "mappings current 1")
+    return c
+
+
+@case
+def unsolicited_syn_icmp():
+    syn1 = tcp(R1, 4444, E, 80, "S", seq=1000)
+    syn2 = IP(src=R1, dst=E, id=0x200, options=[IPOption_Router_Alert()]) / TCP(
+        sport=4445, dport=81, flags="S", seq=2000, window=65535)
+    syn3 = tcp(R2, 4446, E, 82, "S", seq=3000, data=b"x" * 20)
+    c = Case("unsolicited-syn-icmp", "unsolicited-syn icmp: SYNs to unmapped ports (one with "
+             "an IP option, one with 20 bytes of data) are each answered by an ICMP port "
+             "unreachable (3/3) from the external address, TTL 64, DF, ID 0, quoting the SYN's "
+             "IP header (options included) and its first 8 bytes; a UDP datagram gets no "
+             "answer.", "RFC 5382 REQ-4, RFC 792", BASE + "unsolicited-syn icmp\n")
+    c.send(T0, syn1, port_unreachable_for(syn1))
+    c.send(T0 + 1, syn2, port_unreachable_for(syn2))
+    c.send(T0 + 2, syn3, port_unreachable_for(syn3))
+    c.send(T0 + 3, udp(R1, 53, E, 9999))
+    c.expect("replies sent 3", "dropped no-mapping 4", "sessions created 0")
+    return c
+
+
+@case
+def unsolicited_syn_rate_limit():
+    c = Case("unsolicited-syn-rate-limit", "unsolicited-syn rst: 101 SYNs within 0.4 s get 100 "
+             "answers, the 101st none (replies limited); a SYN 1.5 s after the first is "
+             "answered again. Every SYN counts as dropped no-mapping.",
+             "RFC 5382 REQ-4 (at most 100 answers a second)", BASE + "unsolicited-syn rst\n")
+    for i in range(101):
+        syn = tcp(R1, 10000 + i, E, 80, "S", seq=1000 + i)
+        c.send(T0 + i * 0.004, syn, *([rst_for(syn)] if i < 100 else []))
+    late = tcp(R1, 20000, E, 80, "S", seq=9000)
+    c.send(T0 + 1.5, late, rst_for(late))
+    c.expect("replies sent 101", "replies limited 1", "dropped no-mapping 102")
+    return c
+
+
 # ---- output ---------------------------------------------------------------------------
 
 

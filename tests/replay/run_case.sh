@@ -49,8 +49,12 @@ bad=$(tshark -r "$case_dir/expected.pcap" -o ip.check_checksum:TRUE -o tcp.check
 [ "$bad" = "$allowed" ] ||
 	fail "tshark finds bad checksums in expected.pcap frames '$bad' (allowed: '$allowed')"
 
-# 3. Replay and compare.
-"$replay" -v -c "$case_dir/config" "$case_dir/in.pcap" "$tmp/out.pcap" >"$tmp/replay.txt" ||
+# 3. Replay (with the options the case's checks file names, e.g. -p) and compare.
+opts=()
+[ -f "$case_dir/checks" ] && while read -r kind opt; do
+	[ "$kind" = replay-option ] && opts+=("$opt")
+done <"$case_dir/checks"
+"$replay" -v "${opts[@]}" -c "$case_dir/config" "$case_dir/in.pcap" "$tmp/out.pcap" >"$tmp/replay.txt" ||
 	fail "napt-replay failed"
 echo "napt-replay -v output:"
 sed 's/^/  /' "$tmp/replay.txt"

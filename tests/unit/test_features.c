@@ -1,0 +1,852 @@
+/* test_features.c - the engine's newer features through napt.h and napt_config.h: static
+ * one-to-one NAT, per-host limits (RFC 6888 REQ-4), port parity (RFC 4787 REQ-4), answers
+ * to unsolicited SYNs (RFC 5382 REQ-4, RFC 793 3.4, RFC 792) and napt_external_replace.
+ * Expected packets are built by packet_builder.c from the rules, with its own checksums;
+ * config errors are checked with their file:line. */
+#include <arpa/inet.h>
+#include <check.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ipv4_packet.h"
+#include "napt.h"
+#include "packet_builder.h"
+#include "unit_run.h"
+
+#define EXT     "203.0.113.1"
+#define EXT2    "203.0.113.2"
+#define NEW_EXT "203.0.113.9"
+#define S_IN    "192.168.1.30" /* a static pair */
+#define S_EXT   "203.0.113.30"
+#define HOST1   PB_INSIDE_HOST /* 192.168.1.10: even, paired with EXT */
+#define HOST2   "192.168.1.11"
+#define REM     PB_REMOTE_HOST
+#define REM2    "198.51.100.8"
+#define T0      5000000u
+
+static struct napt_config cfg;
+static struct napt *n;
+static uint8_t buf[PB_MAX], want[PB_MAX];
+static size_t buf_len;
+static uint64_t now, seed;
+static char err[512];
+
+static void setup(void)
+{
+	n = NULL;
+	now = T0;
+	seed = 11;
+}
+
+static void teardown(void)
+{
+	napt_destroy(n);
+}
+
+/* An instance from a config file: the base lines (a small table), then `lines`. */
+static void start(const char *lines)
+{
+	char text[1024];
+
+	snprintf(text, sizeof(text),
+		 "inside 192.168.1.0/24\nexternal " EXT "\nmax-sessions 512\n%s", lines);
+	ck_assert_msg(napt_config_parse_text(&cfg, text, "t.conf", err, sizeof(err)) == 0, "%s",
+		      err);
+	n = napt_create(&cfg, seed, err, sizeof(err));
+	ck_assert_msg(n != NULL, "%s", err);
+}
+
+static const struct napt_counters *counters(void)
+{
+	return napt_get_counters(n);
+}
+
+/* ---- packets ---- */
+
+/* TCP is a SYN and ICMP an echo request unless changed; ICMP: sport is the identifier. */
+static struct pb_spec pkt(uint8_t proto, const char *src, uint16_t sport, const char *dst,
+			  uint16_t dport)
+{
+	return (struct pb_spec){.proto = proto,
+				.src = pb_addr(src),
+				.dst = pb_addr(dst),
+				.sport = sport,
+				.dport = dport,
+				.tcp_flags = TCP_SYN,
+				.icmp_type = ICMP_ECHO,
+				.payload_len = 10,
+				.ip_id = 0x4242};
+}
+
+static struct pb_spec udp(const char *src, uint16_t sport, const char *dst, uint16_t dport)
+{
+	return pkt(IPPROTO_UDP, src, sport, dst, dport);
+}
+
+/* s with other addresses (NULL keeps one) and source port. */
+static struct pb_spec moved(struct pb_spec s, const char *src, const char *dst, uint16_t sport)
+{
+	if (src)
+		s.src = pb_addr(src);
+	if (dst)
+		s.dst = pb_addr(dst);
+	s.sport = sport;
+	return s;
+}
+
+/* Hand s to the engine, with room for an answer of any size. */
+static struct napt_result feed(const struct pb_spec *s)
+{
+	struct napt_packet p = {.data = buf, .cap = sizeof(buf)};
+	struct napt_result r;
+
+	p.len = pb_build(buf, s);
+	r = napt_translate(n, &p, now);
+	buf_len = p.len;
+	return r;
+}
+
+/* buf must hold exactly want[0..len), with every checksum right. */
+static void holds(size_t len)
+{
+	const char *wrong = pb_checksums_wrong(buf, buf_len);
+	size_t i = 0;
+
+	ck_assert_msg(wrong == NULL, "wrong %s", wrong);
+	ck_assert_uint_eq(buf_len, len);
+	while (i < len && buf[i] == want[i])
+		i++;
+	ck_assert_msg(i == len, "byte %zu is 0x%02x, expected 0x%02x", i, buf[i], want[i]);
+}
+
+/* s must be forwarded in direction d as exactly w. */
+static void passes(const struct pb_spec *s, enum napt_dir d, const struct pb_spec *w)
+{
+	struct napt_result r = feed(s);
+
+	ck_assert_msg(r.verdict == NAPT_FORWARD, "dropped (%s)", napt_drop_reason_name(r.reason));
+	ck_assert_str_eq(napt_dir_name(r.dir), napt_dir_name(d));
+	holds(pb_build(want, w));
+}
+
+static void refused(const struct pb_spec *s, enum napt_drop_reason why)
+{
+	struct napt_result r = feed(s);
+
+	ck_assert_msg(r.verdict == NAPT_DROP && r.reason == why, "verdict %d (%s), expected %s",
+		      r.verdict, napt_drop_reason_name(r.reason), napt_drop_reason_name(why));
+}
+
+/* s leaves from ext with its port (preserved: the tests use free ports in range). */
+static void leaves_from(const struct pb_spec *s, const char *ext)
+{
+	struct pb_spec w = moved(*s, ext, NULL, s->sport);
+
+	passes(s, NAPT_DIR_OUT, &w);
+}
+
+/* The answer from s's destination back to s's source, to ext:port, reaches s's source. */
+static void reply_passes(const struct pb_spec *s, const char *ext)
+{
+	struct pb_spec r = *s, w;
+
+	r.src = s->dst;
+	r.dst = pb_addr(ext);
+	r.sport = s->dport;
+	r.dport = s->sport;
+	w = r;
+	w.dst = s->src;
+	passes(&r, NAPT_DIR_IN, &w);
+}
+
+/* The source port of the translated packet in buf. */
+static uint16_t buf_sport(void)
+{
+	return get16(buf + (buf[0] & 0x0f) * 4 + L4_OFF_SPORT);
+}
+
+/* ---- static one-to-one NAT ---- */
+
+START_TEST(static_out_every_protocol_ports_kept)
+{
+	struct pb_spec s[3] = {udp(S_IN, 5000, REM, 53), pkt(IPPROTO_TCP, S_IN, 40000, REM, 80),
+			       pkt(IPPROTO_ICMP, S_IN, 777, REM, 0)};
+	struct pb_spec other = udp(HOST1, 5000, REM, 53);
+
+	s[0].opt_len = 8;
+	s[1].tcp_flags = TCP_ACK; /* no session needed: the mapping is static */
+	start("port-range 50000-50000\nstatic " S_IN " " S_EXT "\n");
+	for (unsigned i = 0; i < 3; i++) {
+		struct pb_spec w = moved(s[i], S_EXT, NULL, s[i].sport);
+
+		passes(&s[i], NAPT_DIR_OUT, &w);
+	}
+	ck_assert_uint_eq(counters()->sessions_current, 0);
+	ck_assert_uint_eq(counters()->mappings_current, 0);
+	/* Other inside hosts still share the pool. */
+	feed(&other);
+	ck_assert_uint_eq(buf_sport(), 50000);
+	ck_assert_uint_eq(counters()->sessions_current, 1);
+}
+END_TEST
+
+START_TEST(static_in_everything_reaches_the_host)
+{
+	struct pb_spec s[4] = {udp(REM, 9999, S_EXT, 7777), pkt(IPPROTO_TCP, REM2, 4444, S_EXT, 22),
+			       pkt(IPPROTO_TCP, REM2, 4445, S_EXT, 23),
+			       pkt(IPPROTO_ICMP, REM, 99, S_EXT, 0)};
+
+	s[2].tcp_flags = TCP_ACK;
+	/* a static host's SYN is not unsolicited */
+	start("static " S_IN " " S_EXT "\nunsolicited-syn rst\n");
+	for (unsigned i = 0; i < 4; i++) {
+		struct pb_spec w = moved(s[i], NULL, S_IN, s[i].sport);
+
+		passes(&s[i], NAPT_DIR_IN, &w);
+	}
+	ck_assert_uint_eq(counters()->sessions_current, 0);
+	ck_assert_uint_eq(counters()->replies_sent, 0);
+}
+END_TEST
+
+/* An ICMP error from src to dst quoting q (len bytes of it). */
+static struct pb_spec error_about(const char *src, const char *dst, uint8_t type, const uint8_t *q,
+				  size_t len)
+{
+	return (struct pb_spec){.proto = IPPROTO_ICMP,
+				.src = pb_addr(src),
+				.dst = pb_addr(dst),
+				.icmp_type = type,
+				.icmp_code = type == ICMP_UNREACH ? 3 : 0,
+				.quote = q,
+				.quote_len = len};
+}
+
+START_TEST(static_icmp_errors_both_ways)
+{
+	struct pb_spec seen = udp(S_EXT, 5000, REM, 53), orig = udp(S_IN, 5000, REM, 53);
+	struct pb_spec tseen = pkt(IPPROTO_TCP, S_EXT, 40000, REM, 80);
+	struct pb_spec torig = moved(tseen, S_IN, NULL, 40000);
+	struct pb_spec to_host = udp(REM, 3333, S_IN, 7000), to_ext = udp(REM, 3333, S_EXT, 7000);
+	uint8_t q_ext[PB_MAX], q_in[PB_MAX];
+	size_t ql;
+	struct pb_spec e, w;
+
+	start("static " S_IN " " S_EXT "\n");
+	/* Inbound, the whole datagram quoted: outer destination and quoted source change. */
+	ql = pb_build(q_ext, &seen);
+	pb_build(q_in, &orig);
+	e = error_about(REM, S_EXT, ICMP_UNREACH, q_ext, ql);
+	w = error_about(REM, S_IN, ICMP_UNREACH, q_in, ql);
+	passes(&e, NAPT_DIR_IN, &w);
+	/* Inbound time exceeded quoting IP header + 8 bytes of a TCP segment. */
+	pb_build(q_ext, &tseen);
+	pb_build(q_in, &torig);
+	e = error_about(REM2, S_EXT, ICMP_TIME_EXCEED, q_ext, IPV4_MIN_HDR + 8);
+	w = error_about(REM2, S_IN, ICMP_TIME_EXCEED, q_in, IPV4_MIN_HDR + 8);
+	passes(&e, NAPT_DIR_IN, &w);
+	/* Outbound: outer source and quoted destination change. */
+	ql = pb_build(q_in, &to_host);
+	pb_build(q_ext, &to_ext);
+	e = error_about(S_IN, REM, ICMP_UNREACH, q_in, ql);
+	w = error_about(S_EXT, REM, ICMP_UNREACH, q_ext, ql);
+	passes(&e, NAPT_DIR_OUT, &w);
+	ck_assert_uint_eq(counters()->icmp_errors_translated, 3);
+}
+END_TEST
+
+START_TEST(static_external_as_source_is_spoofed)
+{
+	const char *dsts[] = {REM, EXT, S_IN, S_EXT};
+
+	start("static " S_IN " " S_EXT "\n");
+	for (unsigned i = 0; i < 4; i++) {
+		struct pb_spec s = udp(S_EXT, 5000, dsts[i], 53);
+
+		refused(&s, NAPT_DROP_SPOOFED);
+	}
+	ck_assert_uint_eq(counters()->dropped[NAPT_DROP_SPOOFED], 4);
+}
+END_TEST
+
+/* ---- config ---- */
+
+START_TEST(config_new_keys)
+{
+	napt_config_defaults(&cfg);
+	ck_assert_uint_eq(cfg.max_sessions_per_host, 0);
+	ck_assert_uint_eq(cfg.ports_per_host, 0);
+	ck_assert(!cfg.port_parity);
+	ck_assert_int_eq(cfg.unsolicited_syn, NAPT_UNSOLICITED_DROP);
+	ck_assert_uint_eq(cfg.n_statics, 0);
+	ck_assert_int_eq(napt_config_parse_text(&cfg,
+						"inside 192.168.1.0/24\nexternal 203.0.113.10\n"
+						"max-sessions-per-host 100\nports-per-host 0\n"
+						"ports-per-host 50\nport-parity yes\n"
+						"unsolicited-syn icmp\nstatic " S_IN " " S_EXT "\n"
+						"static 192.168.1.31 203.0.113.31\n",
+						"t.conf", err, sizeof(err)),
+			 0);
+	ck_assert_uint_eq(cfg.max_sessions_per_host, 100);
+	ck_assert_uint_eq(cfg.ports_per_host, 50);
+	ck_assert(cfg.port_parity);
+	ck_assert_int_eq(cfg.unsolicited_syn, NAPT_UNSOLICITED_ICMP);
+	ck_assert_uint_eq(cfg.n_statics, 2);
+	ck_assert_uint_eq(cfg.statics[1].in_addr, pb_addr("192.168.1.31"));
+	ck_assert_uint_eq(cfg.statics[1].ext_addr, pb_addr("203.0.113.31"));
+	ck_assert_int_eq(napt_config_parse_line(&cfg, "unsolicited-syn rst", err, sizeof(err)), 0);
+	ck_assert_int_eq(cfg.unsolicited_syn, NAPT_UNSOLICITED_RST);
+	ck_assert_int_eq(napt_config_parse_line(&cfg, "unsolicited-syn drop", err, sizeof(err)), 0);
+	ck_assert_int_eq(cfg.unsolicited_syn, NAPT_UNSOLICITED_DROP);
+}
+END_TEST
+
+/* Lines from line 3 on, after "inside 192.168.1.0/24" and "external 203.0.113.10". */
+static const struct config_error {
+	const char *lines, *want;
+} config_errors[] = {
+    {"static 10.0.0.5 " S_EXT,
+     "t.conf:3: static 10.0.0.5 203.0.113.30: 10.0.0.5 is in no 'inside' prefix"},
+    {"static " S_IN " 192.168.1.31",
+     "t.conf:3: static 192.168.1.30 192.168.1.31: "
+     "192.168.1.31 lies inside an 'inside' prefix (RFC 4787 REQ-7)"},
+    {"static " S_IN " 203.0.113.10", "t.conf:3: static 192.168.1.30 203.0.113.10: "
+				     "203.0.113.10 is also an 'external' address of the pool"},
+    {"static " S_IN " " S_EXT "\n# same inside host\nstatic " S_IN " 203.0.113.31",
+     "t.conf:5: static 192.168.1.30 203.0.113.31: address used by another 'static'"},
+    {"static " S_IN " " S_EXT "\nstatic 192.168.1.31 " S_EXT,
+     "t.conf:4: static 192.168.1.31 203.0.113.30: address used by another 'static'"},
+    {"static 192.168.1.300 " S_EXT,
+     "t.conf:3: 'static' needs INSIDE-ADDRESS EXTERNAL-ADDRESS, not '192.168.1.300 "
+     "203.0.113.30'"},
+    {"static " S_IN, "t.conf:3: 'static' needs INSIDE-ADDRESS EXTERNAL-ADDRESS"},
+    {"max-sessions-per-host many", "t.conf:3: 'max-sessions-per-host' needs a number, not 'many'"},
+    {"ports-per-host 65536", "t.conf:3: 'ports-per-host' value 65536 is out of range 0..65535"},
+    {"port-parity even", "t.conf:3: 'port-parity' takes yes or no, not 'even'"},
+    {"unsolicited-syn reset", "t.conf:3: 'unsolicited-syn' takes drop, rst or icmp, not 'reset'"},
+};
+
+START_TEST(config_errors_name_their_line)
+{
+	const struct config_error *c = &config_errors[_i];
+	char text[512];
+
+	snprintf(text, sizeof(text), "inside 192.168.1.0/24\nexternal 203.0.113.10\n%s\n",
+		 c->lines);
+	ck_assert_int_eq(napt_config_parse_text(&cfg, text, "t.conf", err, sizeof(err)), -1);
+	ck_assert_str_eq(err, c->want);
+}
+END_TEST
+
+START_TEST(config_at_most_16_statics)
+{
+	char text[2048];
+	size_t len = (size_t)snprintf(text, sizeof(text), "inside 192.168.1.0/24\n");
+
+	for (unsigned i = 1; i <= NAPT_MAX_STATIC + 1; i++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len,
+					"static 192.168.1.%u 203.0.113.%u\n", 100 + i, 100 + i);
+	ck_assert_int_eq(napt_config_parse_text(&cfg, text, "t.conf", err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "t.conf:18: too many 'static' entries (at most 16)");
+}
+END_TEST
+
+/* A config made line by line is validated by napt_create and napt_reconfigure too. */
+START_TEST(bad_static_refused_by_create_and_reconfigure)
+{
+	struct napt_config bad;
+
+	start("");
+	bad = cfg;
+	bad.statics[bad.n_statics++] = (struct napt_static){pb_addr("10.0.0.5"), pb_addr(S_EXT)};
+	ck_assert_ptr_null(napt_create(&bad, 1, err, sizeof(err)));
+	ck_assert_str_eq(err, "static 10.0.0.5 203.0.113.30: 10.0.0.5 is in no 'inside' prefix");
+	ck_assert_int_eq(napt_reconfigure(n, &bad, now, err, sizeof(err)), -1);
+	ck_assert_uint_eq(napt_get_config(n)->n_statics, 0);
+}
+END_TEST
+
+/* ---- per-host limits (RFC 6888 REQ-4) ---- */
+
+START_TEST(session_limit_refuses_new_outbound_flows)
+{
+	struct pb_spec a = udp(HOST1, 5000, REM, 53), b = udp(HOST1, 5001, REM, 53);
+	struct pb_spec more[4] = {udp(HOST1, 5002, REM, 53), udp(HOST1, 5000, REM2, 53),
+				  pkt(IPPROTO_TCP, HOST1, 40000, REM, 80),
+				  pkt(IPPROTO_ICMP, HOST1, 77, REM, 0)};
+	struct pb_spec other = udp(HOST2, 6000, REM, 53);
+
+	start("max-sessions-per-host 2\n");
+	leaves_from(&a, EXT);
+	leaves_from(&b, EXT);
+	/* A new mapping, a new remote on the existing EIM mapping, TCP, ICMP: all new flows. */
+	for (unsigned i = 0; i < 4; i++)
+		refused(&more[i], NAPT_DROP_HOST_SESSIONS);
+	ck_assert_uint_eq(counters()->last_limited_host, pb_addr(HOST1));
+	leaves_from(&a, EXT);
+	reply_passes(&b, EXT);
+	leaves_from(&other, EXT);
+	ck_assert_uint_eq(counters()->dropped[NAPT_DROP_HOST_SESSIONS], 4);
+	ck_assert_uint_eq(counters()->last_limited_host, pb_addr(HOST1));
+	ck_assert_uint_eq(counters()->sessions_current, 3);
+}
+END_TEST
+
+START_TEST(port_limit_refuses_new_ports_only)
+{
+	struct pb_spec a = udp(HOST1, 5000, REM, 53), b = udp(HOST1, 5001, REM, 53);
+	struct pb_spec c = udp(HOST1, 5002, REM, 53), t = pkt(IPPROTO_TCP, HOST1, 40000, REM, 80);
+	struct pb_spec same_port = udp(HOST1, 5000, REM2, 53), other = udp(HOST2, 6000, REM, 53);
+
+	start("ports-per-host 2\n");
+	leaves_from(&a, EXT);
+	leaves_from(&b, EXT);
+	refused(&c, NAPT_DROP_HOST_PORTS);
+	refused(&t, NAPT_DROP_HOST_PORTS); /* ports of every protocol count */
+	ck_assert_uint_eq(counters()->last_limited_host, pb_addr(HOST1));
+	leaves_from(&same_port, EXT); /* the EIM mapping needs no new port */
+	leaves_from(&other, EXT);
+	ck_assert_uint_eq(counters()->dropped[NAPT_DROP_HOST_PORTS], 2);
+	ck_assert_uint_eq(counters()->mappings_current, 3);
+}
+END_TEST
+
+START_TEST(limit_frees_up_on_expiry_and_flush)
+{
+	struct pb_spec a = udp(HOST1, 5000, REM, 53), b = udp(HOST1, 5001, REM, 53);
+
+	start("max-sessions-per-host 1\nports-per-host 1\n");
+	leaves_from(&a, EXT);
+	refused(&b, NAPT_DROP_HOST_SESSIONS);
+	now += 301 * 1000; /* past the UDP timeout of 300 s */
+	napt_expire(n, now);
+	leaves_from(&b, EXT);
+	refused(&a, NAPT_DROP_HOST_SESSIONS);
+	napt_flush(n);
+	leaves_from(&a, EXT);
+}
+END_TEST
+
+/* Sessions of every origin count; only outbound flows are refused. */
+START_TEST(inbound_sessions_count_but_pass)
+{
+	struct pb_spec f1 = udp(REM, 3333, EXT, 6000), f2 = udp(REM2, 3334, EXT, 6000);
+	struct pb_spec d1 = udp(REM, 4000, EXT, 8000), d2 = udp(REM2, 4001, EXT, 8001);
+	struct pb_spec w;
+
+	start("max-sessions-per-host 1\nforward udp 6000 " HOST1 ":7000\ndmz " HOST2 "\n");
+	w = moved(f1, NULL, HOST1, 3333);
+	w.dport = 7000;
+	passes(&f1, NAPT_DIR_IN, &w);
+	w = moved(f2, NULL, HOST1, 3334);
+	w.dport = 7000;
+	passes(&f2, NAPT_DIR_IN, &w);
+	w = moved(d1, NULL, HOST2, 4000);
+	passes(&d1, NAPT_DIR_IN, &w);
+	w = moved(d2, NULL, HOST2, 4001);
+	passes(&d2, NAPT_DIR_IN, &w);
+	w = udp(HOST1, 5000, REM, 53);
+	refused(&w, NAPT_DROP_HOST_SESSIONS);
+	w = udp(HOST2, 5000, REM, 53);
+	refused(&w, NAPT_DROP_HOST_SESSIONS);
+	/* The forwarded flow still answers. */
+	w = udp(HOST1, 7000, REM, 3333);
+	feed(&w);
+	ck_assert_uint_eq(buf_sport(), 6000);
+	ck_assert_uint_eq(counters()->sessions_current, 4);
+}
+END_TEST
+
+/* napt_reconfigure turns limits on (counting what the table already holds) and off. */
+static void set_limits(uint32_t sessions, uint32_t ports)
+{
+	struct napt_config c = *napt_get_config(n);
+
+	c.max_sessions_per_host = sessions;
+	c.ports_per_host = ports;
+	ck_assert_msg(napt_reconfigure(n, &c, now, err, sizeof(err)) == 0, "%s", err);
+}
+
+START_TEST(reconfigure_switches_limits_with_flows_present)
+{
+	struct pb_spec s;
+
+	start("");
+	for (uint16_t p = 5000; p < 5003; p++) {
+		s = udp(HOST1, p, REM, 53);
+		leaves_from(&s, EXT);
+	}
+	s = udp(HOST2, 6000, REM, 53);
+	leaves_from(&s, EXT);
+	set_limits(3, 0);
+	s = udp(HOST1, 5003, REM, 53);
+	refused(&s, NAPT_DROP_HOST_SESSIONS);
+	s = udp(HOST2, 6001, REM, 53);
+	leaves_from(&s, EXT);
+	set_limits(0, 0);
+	s = udp(HOST1, 5003, REM, 53);
+	leaves_from(&s, EXT);
+	set_limits(5, 0);
+	s = udp(HOST1, 5004, REM, 53);
+	leaves_from(&s, EXT);
+	s = udp(HOST1, 5005, REM, 53);
+	refused(&s, NAPT_DROP_HOST_SESSIONS);
+	/* HOST1 now holds 5 ports (5000-5004). */
+	set_limits(0, 5);
+	refused(&s, NAPT_DROP_HOST_PORTS);
+	s = udp(HOST1, 5000, REM2, 53);
+	leaves_from(&s, EXT);
+	s = udp(HOST2, 6002, REM, 53);
+	leaves_from(&s, EXT);
+}
+END_TEST
+
+/* ---- port parity (RFC 4787 REQ-4) ---- */
+
+START_TEST(parity_follows_the_inside_port)
+{
+	struct pb_spec s = udp(HOST1, 50011, REM, 53);
+
+	seed = (uint64_t)_i;
+	start("port-range 50000-50099\nport-parity yes\n");
+	leaves_from(&s, EXT); /* preserved when free and in range */
+	for (uint16_t i = 0; i < 60; i++) {
+		uint16_t ext;
+
+		s = udp(HOST1, (uint16_t)(2000 + 7 * i), REM, 53);
+		ck_assert_int_eq(feed(&s).verdict, NAPT_FORWARD);
+		ext = buf_sport();
+		ck_assert_uint_ge(ext, 50000);
+		ck_assert_uint_le(ext, 50099);
+		ck_assert_msg(ext % 2 == s.sport % 2, "inside port %u got %u", s.sport, ext);
+	}
+}
+END_TEST
+
+START_TEST(no_port_of_its_parity_left_drops)
+{
+	struct pb_spec odd = udp(HOST1, 5001, REM, 53), odd2 = udp(HOST1, 5003, REM, 53);
+	struct pb_spec even = udp(HOST1, 5002, REM, 53);
+
+	start(_i ? "port-range 50000-50001\nport-parity yes\n" : "port-range 50000-50001\n");
+	ck_assert_int_eq(feed(&odd).verdict, NAPT_FORWARD);
+	if (!_i) {
+		/* Without parity (the control) the other port serves any inside port. */
+		ck_assert_int_eq(feed(&odd2).verdict, NAPT_FORWARD);
+		return;
+	}
+	ck_assert_uint_eq(buf_sport(), 50001);
+	refused(&odd2, NAPT_DROP_PORTS_EXHAUSTED);
+	ck_assert_int_eq(feed(&even).verdict, NAPT_FORWARD);
+	ck_assert_uint_eq(buf_sport(), 50000);
+}
+END_TEST
+
+/* ---- answers to unsolicited SYNs ---- */
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)get16(p) << 16 | get16(p + 2);
+}
+
+/* The reset RFC 793 section 3.4 gives for a segment without ACK, from the NAT itself (TTL 64,
+ * DF, ID 0): <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>, window 0. */
+static size_t expected_rst(const struct pb_spec *syn, const uint8_t *sent)
+{
+	size_t ihl = (size_t)(sent[0] & 0x0f) * 4;
+	uint32_t ack = get32(sent + ihl + 4) + 1 + syn->payload_len;
+	struct pb_spec r = {.proto = IPPROTO_TCP,
+			    .src = syn->dst,
+			    .dst = syn->src,
+			    .sport = syn->dport,
+			    .dport = syn->sport,
+			    .tcp_flags = TCP_RST | TCP_ACK,
+			    .frag = 0x4000,
+			    .ttl = 64};
+	size_t len = pb_build(want, &r);
+
+	memset(want + IPV4_MIN_HDR + 4, 0, 4);
+	put16(want + IPV4_MIN_HDR + 8, (uint16_t)(ack >> 16));
+	put16(want + IPV4_MIN_HDR + 10, (uint16_t)ack);
+	put16(want + IPV4_MIN_HDR + 14, 0);
+	pb_fix_l4_csum(want);
+	return len;
+}
+
+/* RFC 792 port unreachable quoting the SYN's IP header and first 64 data bits. */
+static size_t expected_unreachable(const struct pb_spec *syn, const uint8_t *sent)
+{
+	struct pb_spec e = error_about(REM, REM, ICMP_UNREACH, sent, (sent[0] & 0x0f) * 4u + 8);
+
+	e.src = syn->dst;
+	e.dst = syn->src;
+	e.frag = 0x4000;
+	e.ttl = 64;
+	return pb_build(want, &e);
+}
+
+/* s must be answered in place (reason why) with what `expected` builds into want. */
+static void answered(const struct pb_spec *s, enum napt_drop_reason why,
+		     size_t (*expected)(const struct pb_spec *, const uint8_t *))
+{
+	uint8_t sent[PB_MAX];
+	uint64_t before = counters()->dropped[why];
+	struct napt_result r;
+
+	pb_build(sent, s);
+	r = feed(s);
+
+	ck_assert_msg(r.verdict == NAPT_REPLY, "verdict %d (%s)", r.verdict,
+		      napt_drop_reason_name(r.reason));
+	ck_assert_int_eq(r.reason, why);
+	ck_assert_int_eq(r.dir, NAPT_DIR_IN);
+	holds(expected(s, sent));
+	ck_assert_uint_eq(counters()->dropped[why], before + 1);
+}
+
+/* _i: bit 0 picks a SYN with IP options and data, bit 1 the ICMP answer over the RST. */
+START_TEST(unsolicited_syn_answered)
+{
+	struct pb_spec syn = pkt(IPPROTO_TCP, REM, 4444, EXT, 80);
+
+	syn.payload_len = _i & 1 ? 20 : 0;
+	syn.opt_len = _i & 1 ? 8 : 0;
+	start(_i & 2 ? "unsolicited-syn icmp\n" : "unsolicited-syn rst\n");
+	answered(&syn, NAPT_DROP_NO_MAPPING, _i & 2 ? expected_unreachable : expected_rst);
+	ck_assert_uint_eq(counters()->replies_sent, 1);
+	ck_assert_uint_eq(counters()->sessions_current, 0);
+	ck_assert_uint_eq(counters()->mappings_current, 0);
+}
+END_TEST
+
+/* The ICMP answer (56 bytes) is longer than a bare SYN (40): without room, only a drop. */
+START_TEST(icmp_answer_needs_room)
+{
+	struct pb_spec syn = pkt(IPPROTO_TCP, REM, 4444, EXT, 80);
+	size_t need = IPV4_MIN_HDR + ICMP_HDR + IPV4_MIN_HDR + 8;
+	struct napt_packet p = {.data = buf};
+	const size_t caps[3] = {0, need - 1, need};
+	const enum napt_verdict verdicts[3] = {NAPT_DROP, NAPT_DROP, NAPT_REPLY};
+
+	syn.payload_len = 0;
+	start("unsolicited-syn icmp\n");
+	for (unsigned i = 0; i < 3; i++) {
+		p.len = pb_build(buf, &syn);
+		p.cap = caps[i];
+		ck_assert_int_eq(napt_translate(n, &p, now).verdict, verdicts[i]);
+	}
+	ck_assert_uint_eq(p.len, need);
+	ck_assert_uint_eq(counters()->replies_sent, 1);
+	ck_assert_uint_eq(counters()->dropped[NAPT_DROP_NO_MAPPING], 3);
+}
+END_TEST
+
+START_TEST(filtered_syn_answered_session_kept)
+{
+	struct pb_spec out = pkt(IPPROTO_TCP, HOST1, 40000, REM, 80);
+	struct pb_spec syn = pkt(IPPROTO_TCP, REM2, 5555, EXT, 40000);
+
+	start("unsolicited-syn rst\n");
+	leaves_from(&out, EXT);
+	answered(&syn, NAPT_DROP_FILTERED, expected_rst);
+	ck_assert_uint_eq(counters()->sessions_current, 1);
+	reply_passes(&out, EXT);
+}
+END_TEST
+
+START_TEST(only_bare_syns_are_answered)
+{
+	const uint8_t flags[] = {TCP_ACK, TCP_SYN | TCP_ACK, TCP_RST, TCP_SYN | TCP_RST, TCP_FIN};
+	struct pb_spec s;
+
+	start("unsolicited-syn rst\nforward tcp 8080 " HOST2 ":80\n");
+	for (unsigned i = 0; i < sizeof(flags); i++) {
+		s = pkt(IPPROTO_TCP, REM, (uint16_t)(4000 + i), EXT, 80);
+		s.tcp_flags = flags[i];
+		refused(&s, NAPT_DROP_NO_MAPPING);
+	}
+	s = udp(REM, 4000, EXT, 80);
+	refused(&s, NAPT_DROP_NO_MAPPING);
+	s = pkt(IPPROTO_ICMP, REM, 9, EXT, 0);
+	refused(&s, NAPT_DROP_NO_MAPPING);
+	/* A SYN that a forward takes is translated, not answered. */
+	s = pkt(IPPROTO_TCP, REM, 4100, EXT, 8080);
+	ck_assert_int_eq(feed(&s).verdict, NAPT_FORWARD);
+	ck_assert_uint_eq(counters()->replies_sent, 0);
+}
+END_TEST
+
+START_TEST(drop_mode_answers_nothing)
+{
+	struct pb_spec syn = pkt(IPPROTO_TCP, REM, 4444, EXT, 80);
+
+	start("");
+	refused(&syn, NAPT_DROP_NO_MAPPING);
+	ck_assert_uint_eq(counters()->replies_sent, 0);
+}
+END_TEST
+
+/* At most 100 answers a second: the 101st within the second is dropped and counted. */
+START_TEST(answers_rate_limited)
+{
+	struct pb_spec syn;
+
+	start("unsolicited-syn rst\n");
+	for (unsigned i = 0; i < 101; i++) {
+		syn = pkt(IPPROTO_TCP, REM, (uint16_t)(10000 + i), EXT, 80);
+		now = T0 + i * 9; /* 0 .. 900 ms */
+		ck_assert_int_eq(feed(&syn).verdict, i < 100 ? NAPT_REPLY : NAPT_DROP);
+	}
+	ck_assert_uint_eq(counters()->replies_sent, 100);
+	ck_assert_uint_eq(counters()->replies_limited, 1);
+	ck_assert_uint_eq(counters()->dropped[NAPT_DROP_NO_MAPPING], 101);
+	now = T0 + 2000;
+	answered(&syn, NAPT_DROP_NO_MAPPING, expected_rst);
+	ck_assert_uint_eq(counters()->replies_sent, 101);
+}
+END_TEST
+
+/* An inside host's SYN to an unused port of the external address is hairpinned: its inbound
+ * half finds nothing. An answer, if any, must reach the sender (RST from EXT:80 to
+ * HOST1:40000), not the NAT's own address, which the next pass would drop as spoofed. */
+START_TEST(hairpin_syn_answer_goes_to_the_sender)
+{
+	struct pb_spec syn = pkt(IPPROTO_TCP, HOST1, 40000, EXT, 80);
+	uint8_t sent[PB_MAX];
+	char to[INET_ADDRSTRLEN];
+	struct napt_result r;
+
+	start("unsolicited-syn rst\n");
+	pb_build(sent, &syn);
+	r = feed(&syn);
+	if (r.verdict == NAPT_DROP)
+		return; /* no answer is acceptable too */
+	ck_assert_int_eq(r.verdict, NAPT_REPLY);
+	inet_ntop(AF_INET, buf + IP_OFF_DST, to, sizeof(to));
+	ck_assert_msg(memcmp(buf + IP_OFF_DST, &syn.src, 4) == 0,
+		      "the answer goes to %s, not to the sender " HOST1, to);
+	holds(expected_rst(&syn, sent));
+}
+END_TEST
+
+/* ---- napt_external_replace ---- */
+
+START_TEST(replace_moves_new_flows_to_the_new_address)
+{
+	struct pb_spec a = udp(HOST1, 5000, REM, 53), r;
+
+	start("");
+	leaves_from(&a, EXT);
+	ck_assert_int_eq(napt_external_replace(n, pb_addr(EXT), pb_addr(NEW_EXT)), 0);
+	ck_assert_uint_eq(napt_get_config(n)->external[0], pb_addr(NEW_EXT));
+	ck_assert_uint_eq(counters()->mappings_current, 0);
+	ck_assert_uint_eq(counters()->sessions_current, 0);
+	/* The old address is no longer ours; the old mapping did not move. */
+	r = udp(REM, 53, EXT, 5000);
+	refused(&r, NAPT_DROP_NOT_NAT);
+	r = udp(REM, 53, NEW_EXT, 5000);
+	refused(&r, NAPT_DROP_NO_MAPPING);
+	leaves_from(&a, NEW_EXT);
+	reply_passes(&a, NEW_EXT);
+	r = udp(NEW_EXT, 53, REM, 5000);
+	refused(&r, NAPT_DROP_SPOOFED);
+}
+END_TEST
+
+START_TEST(replace_leaves_other_addresses_alone)
+{
+	struct pb_spec a = udp(HOST1, 5000, REM, 53), b = udp(HOST2, 5000, REM, 53);
+
+	start("external " EXT2 "\n");
+	leaves_from(&a, EXT);
+	leaves_from(&b, EXT2);
+	ck_assert_int_eq(napt_external_replace(n, pb_addr(EXT2), pb_addr(NEW_EXT)), 0);
+	reply_passes(&a, EXT);
+	ck_assert_uint_eq(counters()->mappings_current, 1);
+	leaves_from(&b, NEW_EXT);
+}
+END_TEST
+
+START_TEST(replace_refusals_change_nothing)
+{
+	struct pb_spec a = udp(HOST1, 5000, REM, 53);
+	const struct {
+		const char *old_addr, *new_addr;
+	} bad[] = {
+	    {EXT, "192.168.1.99"},     /* inside */
+	    {EXT, EXT2},               /* already external */
+	    {EXT, EXT},                /* the same: already external */
+	    {EXT, S_EXT},              /* a static's external address */
+	    {NEW_EXT, "203.0.113.50"}, /* old is not external */
+	    {EXT, "0.0.0.0"},
+	};
+
+	start("external " EXT2 "\nstatic " S_IN " " S_EXT "\n");
+	leaves_from(&a, EXT);
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_msg(napt_external_replace(n, pb_addr(bad[i].old_addr),
+						    pb_addr(bad[i].new_addr)) == -1,
+			      "%s -> %s accepted", bad[i].old_addr, bad[i].new_addr);
+		ck_assert_uint_eq(napt_get_config(n)->external[0], pb_addr(EXT));
+		ck_assert_uint_eq(napt_get_config(n)->external[1], pb_addr(EXT2));
+	}
+	reply_passes(&a, EXT);
+	ck_assert_uint_eq(counters()->mappings_current, 1);
+}
+END_TEST
+
+/* The ports of removed mappings no longer count against their host. */
+START_TEST(replace_releases_host_ports)
+{
+	struct pb_spec a = udp(HOST1, 5000, REM, 53), b = udp(HOST1, 5001, REM, 53);
+
+	start("ports-per-host 1\n");
+	leaves_from(&a, EXT);
+	refused(&b, NAPT_DROP_HOST_PORTS);
+	ck_assert_int_eq(napt_external_replace(n, pb_addr(EXT), pb_addr(NEW_EXT)), 0);
+	leaves_from(&b, NEW_EXT);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("features");
+	TCase *st = tcase_create("static"), *cf = tcase_create("config");
+	TCase *hl = tcase_create("host limits"), *pp = tcase_create("port parity");
+	TCase *us = tcase_create("unsolicited syn"), *er = tcase_create("external replace");
+	TCase *all[] = {st, cf, hl, pp, us, er};
+
+	for (unsigned i = 0; i < 6; i++) {
+		tcase_add_checked_fixture(all[i], setup, teardown);
+		suite_add_tcase(s, all[i]);
+	}
+	tcase_add_test(st, static_out_every_protocol_ports_kept);
+	tcase_add_test(st, static_in_everything_reaches_the_host);
+	tcase_add_test(st, static_icmp_errors_both_ways);
+	tcase_add_test(st, static_external_as_source_is_spoofed);
+	tcase_add_test(cf, config_new_keys);
+	tcase_add_loop_test(cf, config_errors_name_their_line, 0,
+			    (int)(sizeof(config_errors) / sizeof(config_errors[0])));
+	tcase_add_test(cf, config_at_most_16_statics);
+	tcase_add_test(cf, bad_static_refused_by_create_and_reconfigure);
+	tcase_add_test(hl, session_limit_refuses_new_outbound_flows);
+	tcase_add_test(hl, port_limit_refuses_new_ports_only);
+	tcase_add_test(hl, limit_frees_up_on_expiry_and_flush);
+	tcase_add_test(hl, inbound_sessions_count_but_pass);
+	tcase_add_test(hl, reconfigure_switches_limits_with_flows_present);
+	tcase_add_loop_test(pp, parity_follows_the_inside_port, 1, 6);
+	tcase_add_loop_test(pp, no_port_of_its_parity_left_drops, 0, 2);
+	tcase_add_loop_test(us, unsolicited_syn_answered, 0, 4);
+	tcase_add_test(us, icmp_answer_needs_room);
+	tcase_add_test(us, filtered_syn_answered_session_kept);
+	tcase_add_test(us, only_bare_syns_are_answered);
+	tcase_add_test(us, drop_mode_answers_nothing);
+	tcase_add_test(us, answers_rate_limited);
+	tcase_add_test(us, hairpin_syn_answer_goes_to_the_sender);
+	tcase_add_test(er, replace_moves_new_flows_to_the_new_address);
+	tcase_add_test(er, replace_leaves_other_addresses_alone);
+	tcase_add_test(er, replace_refusals_change_nothing);
+	tcase_add_test(er, replace_releases_host_ports);
+	return unit_run(s);
+}
