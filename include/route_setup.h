@@ -13,9 +13,13 @@
 
 /* The table whose default route is the TUN, and the rule priorities: inside -> inside
  * first (main table), then everything else from inside (ROUTE_TABLE). */
-#define ROUTE_TABLE       4242
-#define ROUTE_PREF_INSIDE 4241
-#define ROUTE_PREF_OUT    4242
+#define ROUTE_TABLE                4242
+#define ROUTE_PREF_FROM_TUN        4236 /* iif TUN lookup main: what naptd wrote back */
+#define ROUTE_PREF_SPOOFED         4237 /* iif LAN from EXTERNAL lookup ROUTE_TABLE */
+#define ROUTE_PREF_WAN_FROM_INSIDE 4238 /* iif WAN from INSIDE blackhole */
+#define ROUTE_PREF_WAN_TO_INSIDE   4239 /* iif WAN to INSIDE lookup ROUTE_TABLE */
+#define ROUTE_PREF_INSIDE          4241
+#define ROUTE_PREF_OUT             4242
 /* The protocol (rtm_protocol, FRA_PROTOCOL) naptd's routes and rules carry: a value no
  * routing daemon in iproute2's rt_protos uses, so rules left by a killed naptd are found. */
 #define ROUTE_PROTO 245

@@ -75,29 +75,52 @@ static int add_tun_route(struct route_setup *rs, uint32_t dst, unsigned prefixle
 	return rc;
 }
 
-/* from src [to dst] lookup table pref pref; dst NULL for any destination. */
-static int add_rule(struct route_setup *rs, const struct napt_prefix *src,
-		    const struct napt_prefix *dst, uint32_t table, uint32_t pref, char *err,
-		    size_t errlen)
+/* One policy rule: [iif IF] [from SRC] [to DST] lookup TABLE | blackhole, pref PREF. */
+struct rule_spec {
+	const char *iif;                     /* NULL: any */
+	const struct napt_prefix *src, *dst; /* NULL: any */
+	uint32_t table;                      /* 0: blackhole */
+	uint32_t pref;
+};
+
+static void rule_text(const struct rule_spec *rs, char *buf, size_t len)
+{
+	char sip[INET_ADDRSTRLEN], dip[INET_ADDRSTRLEN], act[32];
+
+	if (rs->table)
+		snprintf(act, sizeof(act), "lookup %u", rs->table);
+	else
+		snprintf(act, sizeof(act), "blackhole");
+	snprintf(buf, len, "rule%s%s from %s/%u to %s/%u %s pref %u", rs->iif ? " iif " : "",
+		 rs->iif ? rs->iif : "", rs->src ? ipv4_str(rs->src->addr, sip) : "0.0.0.0",
+		 rs->src ? rs->src->len : 0, rs->dst ? ipv4_str(rs->dst->addr, dip) : "0.0.0.0",
+		 rs->dst ? rs->dst->len : 0, act, rs->pref);
+}
+
+static int add_rule(struct route_setup *rs, const struct rule_spec *spec, char *err, size_t errlen)
 {
 	struct rtnl_rule *r = rtnl_rule_alloc();
-	struct nl_addr *s = ipv4_addr(src->addr, src->len);
-	struct nl_addr *d = dst ? ipv4_addr(dst->addr, dst->len) : NULL;
-	char what[128], sip[INET_ADDRSTRLEN], dip[INET_ADDRSTRLEN] = "all";
+	struct nl_addr *s = spec->src ? ipv4_addr(spec->src->addr, spec->src->len) : NULL;
+	struct nl_addr *d = spec->dst ? ipv4_addr(spec->dst->addr, spec->dst->len) : NULL;
+	char what[160];
 	int rc = -1;
 
-	if (dst)
-		snprintf(dip, sizeof(dip), "%s/%u", ipv4_str(dst->addr, sip), dst->len);
-	snprintf(what, sizeof(what), "rule from %s/%u to %s lookup %u pref %u",
-		 ipv4_str(src->addr, sip), src->len, dip, table, pref);
-	if (r && s && (d || !dst)) {
+	rule_text(spec, what, sizeof(what));
+	if (r && (s || !spec->src) && (d || !spec->dst)) {
 		rtnl_rule_set_family(r, AF_INET);
-		rtnl_rule_set_prio(r, pref);
-		rtnl_rule_set_src(r, s);
+		rtnl_rule_set_prio(r, spec->pref);
+		if (spec->iif)
+			rtnl_rule_set_iif(r, spec->iif);
+		if (s)
+			rtnl_rule_set_src(r, s);
 		if (d)
 			rtnl_rule_set_dst(r, d);
-		rtnl_rule_set_table(r, table);
-		rtnl_rule_set_action(r, FR_ACT_TO_TBL);
+		if (spec->table) {
+			rtnl_rule_set_table(r, spec->table);
+			rtnl_rule_set_action(r, FR_ACT_TO_TBL);
+		} else {
+			rtnl_rule_set_action(r, FR_ACT_BLACKHOLE);
+		}
 		rtnl_rule_set_protocol(r, ROUTE_PROTO);
 		rc = netlink_journal_add_rule(rs->journal, r, what, err, errlen);
 	} else {
@@ -321,15 +344,61 @@ static int add_external(struct route_setup *rs, uint32_t ext, char *err, size_t 
  * passes through it, not even for a moment. */
 static int add_inside(struct route_setup *rs, const struct napt_config *a, char *err, size_t errlen)
 {
-	for (unsigned i = 0; i < a->n_inside; i++)
-		for (unsigned k = 0; k < a->n_inside; k++)
-			if (add_rule(rs, &a->inside[i], &a->inside[k], RT_TABLE_MAIN,
-				     ROUTE_PREF_INSIDE, err, errlen) != 0)
+	for (unsigned i = 0; i < a->n_inside; i++) {
+		for (unsigned k = 0; k < a->n_inside; k++) {
+			struct rule_spec r = {NULL, &a->inside[i], &a->inside[k], RT_TABLE_MAIN,
+					      ROUTE_PREF_INSIDE};
+
+			if (add_rule(rs, &r, err, errlen) != 0)
 				return -1;
-	for (unsigned i = 0; i < a->n_inside; i++)
-		if (add_rule(rs, &a->inside[i], NULL, ROUTE_TABLE, ROUTE_PREF_OUT, err, errlen) !=
-		    0)
+		}
+	}
+	for (unsigned i = 0; i < a->n_inside; i++) {
+		struct rule_spec r = {NULL, &a->inside[i], NULL, ROUTE_TABLE, ROUTE_PREF_OUT};
+
+		if (add_rule(rs, &r, err, errlen) != 0)
 			return -1;
+	}
+	return 0;
+}
+
+/* Traffic the NAT must see even though no route would bring it to the TUN, so the engine
+ * drops and counts it (docs/security.md): from the LAN with an external address as source
+ * (spoofing: dropped "spoofed"), from the WAN to an inside address (a peer routing our
+ * private prefix at us: dropped "not-nat"); from the WAN with an inside source address,
+ * blackholed here, since the engine would take it for hairpinned traffic. What naptd
+ * writes back to the TUN goes by the main table, ahead of all of these. */
+static int add_guards(struct route_setup *rs, const struct napt_config *a, char *err, size_t errlen)
+{
+	const char *lan = a->daemon.lan_interface[0] ? a->daemon.lan_interface : NULL;
+	const char *wan = a->daemon.wan_interface[0] ? a->daemon.wan_interface : NULL;
+	struct rule_spec back = {rs->tun.name, NULL, NULL, RT_TABLE_MAIN, ROUTE_PREF_FROM_TUN};
+
+	if (!lan)
+		daemon_log(LOG_WARNING, "no lan-interface: LAN packets spoofing an external "
+					"address are not steered to naptd");
+	if (!wan)
+		daemon_log(LOG_WARNING, "no wan-interface: WAN packets to or from inside "
+					"addresses are not guarded");
+	if (add_rule(rs, &back, err, errlen) != 0)
+		return -1;
+	for (unsigned e = 0; lan && e < a->n_external + a->n_statics; e++) {
+		struct napt_prefix ext = {
+		    e < a->n_external ? a->external[e] : a->statics[e - a->n_external].ext_addr,
+		    0xffffffffu, 32};
+		struct rule_spec r = {lan, &ext, NULL, ROUTE_TABLE, ROUTE_PREF_SPOOFED};
+
+		if (add_rule(rs, &r, err, errlen) != 0)
+			return -1;
+	}
+	for (unsigned i = 0; wan && i < a->n_inside; i++) {
+		struct rule_spec from = {wan, &a->inside[i], NULL, 0, ROUTE_PREF_WAN_FROM_INSIDE};
+		struct rule_spec to = {wan, NULL, &a->inside[i], ROUTE_TABLE,
+				       ROUTE_PREF_WAN_TO_INSIDE};
+
+		if (add_rule(rs, &from, err, errlen) != 0 || add_rule(rs, &to, err, errlen) != 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -351,7 +420,9 @@ static int add_addresses(struct route_setup *rs, const struct napt_config *a, ch
 	for (unsigned i = 0; i < a->n_statics; i++)
 		if (add_external(rs, a->statics[i].ext_addr, err, errlen) != 0)
 			return -1;
-	return add_inside(rs, a, err, errlen);
+	if (add_inside(rs, a, err, errlen) != 0)
+		return -1;
+	return add_guards(rs, a, err, errlen);
 }
 
 static void remove_if_stale(struct nl_object *obj, void *arg)
