@@ -14,7 +14,7 @@
  *
  *   napt-bench [-s SIZES] [-r RUNS] [-n PACKETS] [-c CPU]
  *     -s  comma-separated session counts, k and M suffixes allowed (default 10k,100k,1M,4M)
- *     -r  timed runs per figure (default 5)      -n  packets per timed run (default 2M)
+ *     -r  timed runs per figure (default 5)      -n  packets per timed run (default 1M)
  *     -c  the CPU to pin to (default the last one)
  */
 #include <errno.h>
@@ -46,22 +46,22 @@
 #define FIRST_PORT   1024
 #define REMOTE_HOSTS 254
 /* A timed run translates at least this many packets (-n), in passes over a buffer of one
- * packet per flow, or MIN_BUFFER packets for small tables, so that a run lasts more than a
- * few milliseconds. */
-#define DEFAULT_RUN_PKTS (2u << 20)
+ * packet per flow: at least MIN_BUFFER packets (small tables: each flow several times), at
+ * most MAX_BUFFER (large tables: distinct flows drawn at random from the whole table, so
+ * the cache sees the same misses while the run stays within the time budget). */
+#define DEFAULT_RUN_PKTS (1u << 20)
 #define MIN_BUFFER       (1u << 18)
+#define MAX_BUFFER       (1u << 20)
 /* The engine clock is read once per this many packets: never per packet. */
 #define CLOCK_EVERY 1024
+/* Packets per napt_translate_burst() call; CLOCK_EVERY is a multiple of it. */
+#define BURST 32
 /* Sessions per mapping grow past this many sessions: 16 external addresses x 64512 ports x
  * 2 protocols bound the mappings to about 2 million. */
 #define MAPPINGS_MAX (1u << 20)
 /* Creation benchmark: 1 s timeouts, new flows arrive at 90 % of the table per second. */
 #define CREATE_TIMEOUT_S 1
 #define CREATE_FILL_PCT  90
-/* New flows per timed run: at most this many, so the largest tables stay within the time
- * budget. Before the timed runs, batches of new flows worth more than one table (more than
- * one timeout of simulated time) bring the table to its steady state. */
-#define CREATE_BATCH_MAX (1u << 20)
 
 struct bench_options {
 	uint32_t sizes[MAX_SIZES];
@@ -73,10 +73,11 @@ struct bench_options {
 
 /* How a timed run goes over its packet buffer. */
 struct run_shape {
-	size_t buffer;       /* packets in the buffer, one per flow at least */
-	size_t passes;       /* passes over it per run */
-	size_t create_batch; /* new flows per creation run */
-	unsigned warmup;     /* creation batches before the timed ones */
+	size_t buffer; /* packets in the buffer, one per flow at least */
+	size_t passes; /* passes over it per run */
+	/* Creation runs take `buffer` new flows each, after `warmup` batches worth more than a
+	 * table (more than one timeout of simulated time): timing starts in the steady state. */
+	unsigned warmup;
 };
 
 /* One flow as the inside host sees it. Addresses network order, ports host order. */
@@ -101,6 +102,7 @@ struct spread {
 struct size_result {
 	uint32_t sessions;
 	struct spread out_ns, in_ns, copy_ns;
+	struct spread burst_out_ns, burst_in_ns; /* napt_translate_burst() */
 	struct spread new_per_s;
 	double bytes_per_session, rss_per_session;
 };
@@ -556,6 +558,31 @@ static uint64_t translate_pass(struct napt *n, const uint8_t *pkts, size_t count
 	return bad;
 }
 
+/* The same through napt_translate_burst(), BURST packets at a time (as a daemon that reads
+ * a batch from its device): the packets are copied into BURST working buffers first. */
+static uint64_t burst_pass(struct napt *n, const uint8_t *pkts, size_t count,
+			   const struct bench_clock *clk)
+{
+	static uint8_t work[BURST][PKT_LEN] __attribute__((aligned(64)));
+	struct napt_packet p[BURST];
+	struct napt_result r[BURST];
+	uint64_t now = clock_ms(clk), bad = 0;
+
+	for (unsigned j = 0; j < BURST; j++)
+		p[j] = (struct napt_packet){.data = work[j], .len = PKT_LEN};
+	for (size_t i = 0; i < count; i += BURST) {
+		unsigned m = count - i < BURST ? (unsigned)(count - i) : BURST;
+
+		if (i % CLOCK_EVERY == 0)
+			now = clock_ms(clk);
+		memcpy(work, pkts + i * PKT_LEN, (size_t)m * PKT_LEN);
+		napt_translate_burst(n, p, r, m, now);
+		for (unsigned j = 0; j < m; j++)
+			bad += r[j].verdict != NAPT_FORWARD;
+	}
+	return bad;
+}
+
 /* The same loop without the engine: what the copy and the loop cost on their own. */
 static uint64_t copy_pass(struct napt *n, const uint8_t *pkts, size_t count,
 			  const struct bench_clock *clk)
@@ -578,10 +605,9 @@ static struct run_shape shape_of(uint32_t sessions, size_t run_pkts)
 	struct run_shape sh = {.buffer = run_pkts < MIN_BUFFER ? run_pkts : MIN_BUFFER};
 
 	if (sh.buffer < sessions)
-		sh.buffer = sessions;
+		sh.buffer = sessions < MAX_BUFFER ? sessions : MAX_BUFFER;
 	sh.passes = (run_pkts + sh.buffer - 1) / sh.buffer;
-	sh.create_batch = sh.buffer < CREATE_BATCH_MAX ? sh.buffer : CREATE_BATCH_MAX;
-	sh.warmup = (unsigned)((sessions + sh.create_batch - 1) / sh.create_batch) + 1;
+	sh.warmup = (unsigned)((sessions + sh.buffer - 1) / sh.buffer) + 1;
 	return sh;
 }
 
@@ -652,13 +678,13 @@ static uint64_t create_pass(struct napt *n, uint8_t *pkts, size_t count, struct 
 	return bad;
 }
 
-/* New flows per second over runs of sh.create_batch new flows each, after sh.warmup
+/* New flows per second over runs of sh.buffer new flows each, after sh.warmup
  * batches. */
 static struct spread bench_create(uint32_t sessions, struct run_shape sh, unsigned runs)
 {
 	struct napt *n = make_instance(sessions, CREATE_TIMEOUT_S);
 	uint32_t spm = sessions_per_mapping(sessions);
-	size_t batch = sh.create_batch;
+	size_t batch = sh.buffer;
 	uint8_t *pkts = alloc_packets(batch);
 	struct create_clock c = {.now = 1000};
 	uint64_t next = 0, bad = 0;
@@ -730,6 +756,10 @@ static void print_machine_lines(const struct size_result *r)
 	       r->out_ns.best, 1e3 / r->out_ns.best);
 	printf("bench sessions=%u case=established-in ns_per_pkt=%.1f mpps=%.1f\n", r->sessions,
 	       r->in_ns.best, 1e3 / r->in_ns.best);
+	printf("bench sessions=%u case=established-out-burst ns_per_pkt=%.1f mpps=%.1f\n",
+	       r->sessions, r->burst_out_ns.best, 1e3 / r->burst_out_ns.best);
+	printf("bench sessions=%u case=established-in-burst ns_per_pkt=%.1f mpps=%.1f\n",
+	       r->sessions, r->burst_in_ns.best, 1e3 / r->burst_in_ns.best);
 	printf("bench sessions=%u case=create new_per_s=%.0f bytes_per_session=%.0f\n", r->sessions,
 	       r->new_per_s.best, r->bytes_per_session);
 	printf("bench sessions=%u case=memory bytes_per_session=%.0f rss_bytes_per_session=%.0f\n",
@@ -752,7 +782,7 @@ static struct size_result bench_size(uint32_t sessions, const struct bench_optio
 	/* What each run covers, for scripts that count cost per packet (perf-profile.sh). */
 	printf("napt-bench: sessions=%u per_run_packets=%zu buffer=%zu passes=%zu "
 	       "create_batch=%zu create_batches=%u\n",
-	       sessions, sh.buffer * sh.passes, sh.buffer, sh.passes, sh.create_batch,
+	       sessions, sh.buffer * sh.passes, sh.buffer, sh.passes, sh.buffer,
 	       o->runs + sh.warmup);
 	fill_table(n, sessions, &clk, &ext);
 	res.bytes_per_session = (double)napt_memory_bytes(n) / sessions;
@@ -764,6 +794,8 @@ static struct size_result bench_size(uint32_t sessions, const struct bench_optio
 	free(order);
 	res.out_ns = time_passes(translate_pass, n, out, sh, o->runs, &clk);
 	res.in_ns = time_passes(translate_pass, n, in, sh, o->runs, &clk);
+	res.burst_out_ns = time_passes(burst_pass, n, out, sh, o->runs, &clk);
+	res.burst_in_ns = time_passes(burst_pass, n, in, sh, o->runs, &clk);
 	res.copy_ns = time_passes(copy_pass, NULL, out, sh, o->runs, &clk);
 	free(out);
 	free(in);
@@ -775,20 +807,29 @@ static struct size_result bench_size(uint32_t sessions, const struct bench_optio
 	return res;
 }
 
+static void print_row(uint32_t sessions, const char *what, struct spread t)
+{
+	printf("%10u  %-22s %9.1f %9.1f %8.2f\n", sessions, what, t.best, t.median, 1e3 / t.best);
+}
+
 static void print_table(const struct size_result *r, unsigned n)
 {
-	printf("\n%10s %16s %8s %16s %8s %8s %20s %10s %9s\n", "sessions", "out ns/pkt", "out Mpps",
-	       "in ns/pkt", "in Mpps", "copy ns", "new flows/s", "bytes/sess", "RSS/sess");
+	printf("\n%10s  %-22s %9s %9s %8s\n", "sessions", "ns per packet", "best", "median",
+	       "Mpps");
+	for (unsigned i = 0; i < n; i++) {
+		print_row(r[i].sessions, "established-out", r[i].out_ns);
+		print_row(r[i].sessions, "established-in", r[i].in_ns);
+		print_row(r[i].sessions, "established-out-burst", r[i].burst_out_ns);
+		print_row(r[i].sessions, "established-in-burst", r[i].burst_in_ns);
+		print_row(r[i].sessions, "copy alone (included)", r[i].copy_ns);
+	}
+	printf("\n%10s %14s %14s %16s %16s\n", "sessions", "new flows/s", "(median)",
+	       "table B/session", "RSS B/session");
 	for (unsigned i = 0; i < n; i++)
-		printf("%10u %7.1f (%6.1f) %8.2f %7.1f (%6.1f) %8.2f %8.1f %9.0f (%8.0f) %10.1f "
-		       "%9.1f\n",
-		       r[i].sessions, r[i].out_ns.best, r[i].out_ns.median, 1e3 / r[i].out_ns.best,
-		       r[i].in_ns.best, r[i].in_ns.median, 1e3 / r[i].in_ns.best, r[i].copy_ns.best,
-		       r[i].new_per_s.best, r[i].new_per_s.median, r[i].bytes_per_session,
-		       r[i].rss_per_session);
-	printf("(64-byte packets, half UDP half TCP, random flow order. Best run, median in "
-	       "brackets. ns/pkt includes\n the copy into the working buffer, whose cost alone is "
-	       "'copy ns'.)\n");
+		printf("%10u %14.0f %14.0f %16.1f %16.1f\n", r[i].sessions, r[i].new_per_s.best,
+		       r[i].new_per_s.median, r[i].bytes_per_session, r[i].rss_per_session);
+	printf("(64-byte packets, half UDP half TCP, random flow order; bursts of %d packets)\n",
+	       BURST);
 }
 
 int main(int argc, char **argv)
