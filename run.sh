@@ -3,6 +3,7 @@
 #   ./run.sh demo    build if needed, then show the gateway at work in network namespaces
 #   ./run.sh test    install what is missing, build, run every test (normal + sanitizer build)
 #   ./run.sh build   install what is missing and build into ./build
+#   ./run.sh bench   the engine benchmark and the side-by-side with the kernel's NAT
 set -euo pipefail
 top=$(cd "$(dirname "$0")" && pwd)
 cd "$top"
@@ -10,12 +11,13 @@ cd "$top"
 # Debian packages: build, unit tests, fixture generation and checks, namespace tests.
 DEPS="autoconf automake pkg-config make gcc libnl-3-dev libnl-route-3-dev libpcap-dev check
       libcap-ng-dev python3-scapy tshark iproute2 curl iputils-ping traceroute iperf3 nftables
-      ethtool socat procps stun-client stun-server natpmpc clang libclang-rt-14-dev
-      wrk nginx-light gnuplot-nox valgrind"
+      ethtool socat procps stun-client stun-server natpmpc clang libclang-rt-14-dev"
+# Only for the benchmarks (./run.sh bench): nginx-light would start a web server on the host.
+BENCH_DEPS="wrk nginx-light gnuplot-nox valgrind"
 
 install_deps() {
 	local missing=()
-	for p in $DEPS; do
+	for p in $DEPS ${1:-}; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
 			missing+=("$p")
 	done
@@ -70,8 +72,16 @@ test)
 	make -C build -s fuzz
 	echo "run.sh: all tests passed (normal and sanitizer builds, fuzzing)"
 	;;
+bench)
+	install_deps "$BENCH_DEPS"
+	if command -v systemctl >/dev/null; then systemctl disable -q --now nginx 2>/dev/null || true; fi
+	build build
+	make -C build -s bench
+	make -C build -s bench-e2e BENCH_E2E_ARGS=on
+	make -C build -s bench-e2e BENCH_E2E_ARGS=off
+	;;
 *)
-	echo "usage: $0 demo|test|build" >&2
+	echo "usage: $0 demo|test|build|bench" >&2
 	exit 2
 	;;
 esac
