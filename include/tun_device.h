@@ -31,30 +31,36 @@ struct tun_device {
 };
 
 /* Open (create, or attach to a persistent) TUN device named name, IFF_TUN | IFF_NO_PI |
- * IFF_VNET_HDR, with the offloads TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO_ECN, plus TUN_F_USO4
- * where the kernel has it (a kernel that refuses them all leaves offloads 0). Brings it up
- * with mtu through rtnetlink. Returns 0, or -1 with the reason in err and nothing left
- * open. */
+ * IFF_VNET_HDR, with the offloads TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO_ECN, plus
+ * TUN_F_USO4 | TUN_F_USO6 where the kernel has them (a kernel that refuses them all leaves
+ * offloads 0). Brings it up with mtu through rtnetlink. Returns 0, or -1 with the reason in
+ * err and nothing left open. */
 int tun_device_open(struct tun_device *tun, const char *name, unsigned mtu, char *err,
 		    size_t errlen);
 
-/* "csum tso4 tso-ecn uso4", or "none": what tun_device_open() obtained, for the log. */
+/* "csum tso4 tso-ecn uso4 uso6", or "none": what tun_device_open() obtained, for the log. */
 const char *tun_device_offload_names(const struct tun_device *tun, char *buf, size_t len);
 
 /* Read one frame into buf (TUN_FRAME_MAX bytes). Returns its length, 0 when the queue is
  * empty, or -1 with errno set (a length of 0 from read(), the device gone, is ENODEV). */
 ssize_t tun_device_read(const struct tun_device *tun, uint8_t *buf, size_t cap);
 
-/* Point pkt at the IPv4 packet of a frame that was read. A partial checksum
+/* Point pkt at the IPv4 packet of a frame read into a TUN_FRAME_MAX buffer (pkt->cap, the
+ * room after the header, takes the engine's answers: NAPT_REPLY). A partial checksum
  * (VIRTIO_NET_HDR_F_NEEDS_CSUM) in the TCP or UDP checksum field sets pkt->csum_partial;
  * the header stays in the frame, so the frame is written back with it. Returns false, and
- * counts the frame in frames_refused, when the header describes anything else: such a frame
- * is dropped whole rather than translated wrong. */
+ * counts the frame in frames_refused, when the header describes anything else: such a
+ * frame is dropped whole rather than translated wrong. */
 bool tun_device_frame_packet(struct tun_device *tun, uint8_t *frame, size_t len,
 			     struct napt_packet *pkt);
 
 /* Write one frame back. Returns 0, or -1 when the device refused it (a full queue). */
 int tun_device_write(const struct tun_device *tun, const uint8_t *frame, size_t len);
+
+/* Write a packet the engine made (an answer, a released fragment) from a frame buffer: its
+ * header is cleared first, since such a packet carries whole checksums and is no GSO
+ * packet, whatever the frame held before. len counts the packet only. */
+int tun_device_write_new(const struct tun_device *tun, uint8_t *frame, size_t len);
 
 /* Close the device; a non-persistent TUN disappears with its routes. */
 void tun_device_close(struct tun_device *tun);

@@ -12,13 +12,15 @@
 #include "control_server.h"
 #include "daemon_log.h"
 #include "event_loop.h"
+#include "pcp_server.h"
+#include "wan_address.h"
 
 /* Frames read per wake-up. Bounded, so a busy TUN never starves the control socket or the
  * signals: epoll is level-triggered, so what is left in the queue wakes the loop again at
  * once, after the other ready sources have had their turn. */
 #define TUN_BATCH 64
 
-enum event_source { EV_TUN, EV_SIGNAL, EV_TIMER, EV_CONTROL };
+enum event_source { EV_TUN, EV_SIGNAL, EV_TIMER, EV_CONTROL, EV_WAN, EV_PCP };
 
 struct event_loop {
 	int epfd, sigfd, timerfd;
@@ -28,13 +30,12 @@ struct event_loop {
 /* One wake-up's frames as read and the engine's view of them: pkts[i] lies in frames[i]. */
 struct tun_batch {
 	uint8_t frames[TUN_BATCH][TUN_FRAME_MAX];
-	size_t frame_len[TUN_BATCH];
 	struct napt_packet pkts[TUN_BATCH];
 	struct napt_result res[TUN_BATCH];
 };
 
 static struct tun_batch batch;
-/* Released fragments go out behind an all-zero virtio_net_hdr (no offload asked for). */
+/* Where released fragments are copied, behind room for their virtio_net_hdr. */
 static uint8_t released[TUN_FRAME_MAX];
 
 static void blocked_signals(sigset_t *set)
@@ -57,9 +58,20 @@ int event_loop_block_signals(char *err, size_t errlen)
 	return 0;
 }
 
-static void tun_write(struct naptd *d, const uint8_t *frame, size_t len)
+/* A translated packet goes back with the header it came with (the engine never changes its
+ * length); an answer of the engine (NAPT_REPLY) is a new packet. A full queue (EAGAIN,
+ * ENOBUFS) drops the frame, as a router's full interface queue would; TCP and the
+ * applications recover. */
+static void write_frame(struct naptd *d, unsigned i)
 {
-	if (tun_device_write(&d->tun, frame, len) != 0)
+	const size_t hdr = sizeof(struct virtio_net_hdr), len = batch.pkts[i].len;
+	int rc;
+
+	if (batch.res[i].verdict == NAPT_REPLY)
+		rc = tun_device_write_new(&d->tun, batch.frames[i], len);
+	else
+		rc = tun_device_write(&d->tun, batch.frames[i], hdr + len);
+	if (rc != 0)
 		d->tun_write_errors++;
 }
 
@@ -69,7 +81,8 @@ static void release_held(struct naptd *d)
 	size_t len;
 
 	while ((len = napt_next_released(d->nat, released + hdr, TUN_PACKET_MAX)) > 0)
-		tun_write(d, released, hdr + len);
+		if (tun_device_write_new(&d->tun, released, len) != 0)
+			d->tun_write_errors++;
 }
 
 /* Read until the queue is empty or the batch full. A refused frame (tun_device.h) leaves
@@ -87,7 +100,6 @@ static int batch_read(struct naptd *d, char *err, size_t errlen)
 			snprintf(err, errlen, "%s: read: %s", d->tun.name, strerror(errno));
 			return -1;
 		}
-		batch.frame_len[n] = (size_t)len;
 		if (tun_device_frame_packet(&d->tun, batch.frames[n], (size_t)len, &batch.pkts[n]))
 			n++;
 	}
@@ -95,8 +107,8 @@ static int batch_read(struct naptd *d, char *err, size_t errlen)
 }
 
 /* One burst through the engine (which prefetches table entries a few packets ahead), the
- * forwarded frames written back in order with their headers (the engine never changes a
- * packet's length), then the fragments any first fragment of the burst released. */
+ * forwarded frames and the answers written back in order, then the fragments any first
+ * fragment of the burst released. */
 static int tun_readable(struct naptd *d, char *err, size_t errlen)
 {
 	int n = batch_read(d, err, errlen);
@@ -104,9 +116,9 @@ static int tun_readable(struct naptd *d, char *err, size_t errlen)
 	if (n <= 0)
 		return n;
 	napt_translate_burst(d->nat, batch.pkts, batch.res, (unsigned)n, naptd_now_ms());
-	for (int i = 0; i < n; i++)
-		if (batch.res[i].verdict == NAPT_FORWARD)
-			tun_write(d, batch.frames[i], batch.frame_len[i]);
+	for (unsigned i = 0; i < (unsigned)n; i++)
+		if (batch.res[i].verdict == NAPT_FORWARD || batch.res[i].verdict == NAPT_REPLY)
+			write_frame(d, i);
 	release_held(d);
 	return 0;
 }
@@ -165,7 +177,9 @@ static int loop_open(struct event_loop *ev, struct naptd *d, char *err, size_t e
 	    timerfd_settime(ev->timerfd, 0, &every_second, NULL) != 0 ||
 	    watch(ev, d->tun.fd, EV_TUN) != 0 || watch(ev, ev->sigfd, EV_SIGNAL) != 0 ||
 	    watch(ev, ev->timerfd, EV_TIMER) != 0 ||
-	    watch(ev, control_server_fd(d->control), EV_CONTROL) != 0) {
+	    watch(ev, control_server_fd(d->control), EV_CONTROL) != 0 ||
+	    (d->wan && watch(ev, wan_address_fd(d->wan), EV_WAN) != 0) ||
+	    (d->pcp && watch(ev, pcp_server_fd(d->pcp), EV_PCP) != 0)) {
 		snprintf(err, errlen, "event loop: %s", strerror(errno));
 		return -1;
 	}
@@ -196,6 +210,12 @@ static int dispatch(struct naptd *d, struct event_loop *ev, const struct epoll_e
 		break;
 	case EV_CONTROL:
 		control_server_dispatch(d->control);
+		break;
+	case EV_WAN:
+		wan_address_dispatch(d->wan);
+		break;
+	case EV_PCP:
+		pcp_server_dispatch(d->pcp);
 		break;
 	}
 	return 0;

@@ -17,13 +17,18 @@
 /* UDP segmentation offload (Linux 6.2), newer than some installed uapi headers. */
 #ifndef TUN_F_USO4
 #define TUN_F_USO4 0x20
+#define TUN_F_USO6 0x40
 #endif
 #ifndef VIRTIO_NET_HDR_GSO_UDP_L4
 #define VIRTIO_NET_HDR_GSO_UDP_L4 5
 #endif
 
-/* The GSO packets naptd passes on whole: TCP, with or without ECN (CWR set), and UDP. */
+/* The GSO packets naptd passes on whole: TCP, with or without ECN (CWR set), and UDP. The
+ * kernel grants UDP only for both families at once (one feature, NETIF_F_GSO_UDP_L4, behind
+ * them: USO4 alone is EINVAL). No IPv6 is routed into the device; a GSO one would be refused
+ * whole (tun_device_frame_packet), any other dropped by the engine as bad-version. */
 #define TUN_OFFLOADS (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO_ECN)
+#define TUN_USO      (TUN_F_USO4 | TUN_F_USO6)
 
 static int tun_attach(struct tun_device *tun, const char *name, char *err, size_t errlen)
 {
@@ -49,8 +54,8 @@ static int tun_attach(struct tun_device *tun, const char *name, char *err, size_
 }
 
 /* The virtio_net_hdr is little-endian (TUNSETVNETLE: the same on every host) and of the
- * legacy size. TUN_F_USO4 is asked for first; a kernel without it refuses the whole set
- * with EINVAL, so the rest is asked for again alone. Without any offload the header is
+ * legacy size. USO is asked for first; a kernel without it refuses the whole set with
+ * EINVAL, so the rest is asked for again alone. Without any offload the header is
  * still there, all zeros: the kernel completes checksums and segments before the read. */
 static void tun_offloads(struct tun_device *tun)
 {
@@ -59,8 +64,8 @@ static void tun_offloads(struct tun_device *tun)
 	tun->offloads = 0;
 	if (ioctl(tun->fd, TUNSETVNETHDRSZ, &hdr) < 0 || ioctl(tun->fd, TUNSETVNETLE, &le) < 0)
 		return;
-	if (ioctl(tun->fd, TUNSETOFFLOAD, TUN_OFFLOADS | TUN_F_USO4) == 0)
-		tun->offloads = TUN_OFFLOADS | TUN_F_USO4;
+	if (ioctl(tun->fd, TUNSETOFFLOAD, TUN_OFFLOADS | TUN_USO) == 0)
+		tun->offloads = TUN_OFFLOADS | TUN_USO;
 	else if (ioctl(tun->fd, TUNSETOFFLOAD, TUN_OFFLOADS) == 0)
 		tun->offloads = TUN_OFFLOADS;
 }
@@ -73,7 +78,8 @@ const char *tun_device_offload_names(const struct tun_device *tun, char *buf, si
 	} names[] = {{TUN_F_CSUM, "csum"},
 		     {TUN_F_TSO4, "tso4"},
 		     {TUN_F_TSO_ECN, "tso-ecn"},
-		     {TUN_F_USO4, "uso4"}};
+		     {TUN_F_USO4, "uso4"},
+		     {TUN_F_USO6, "uso6"}};
 	size_t used = 0;
 
 	snprintf(buf, len, "none");
@@ -141,7 +147,8 @@ static bool partial_is_l4(const uint8_t *ip, size_t len, unsigned start, unsigne
 	size_t ihl = (size_t)(ip[0] & 0x0f) * 4;
 	unsigned want = ip[9] == IPPROTO_TCP ? TCP_OFF_CSUM : UDP_OFF_CSUM;
 
-	if (len < IPV4_MIN_HDR || (get16(ip + 6) & 0x3fff) != 0)
+	/* Version 4, and neither MF nor a fragment offset (RFC 791 3.1). */
+	if (len < IPV4_MIN_HDR || ip[0] >> 4 != 4 || (get16(ip + 6) & 0x3fff) != 0)
 		return false;
 	if (ip[9] != IPPROTO_TCP && ip[9] != IPPROTO_UDP)
 		return false;
@@ -182,6 +189,7 @@ bool tun_device_frame_packet(struct tun_device *tun, uint8_t *frame, size_t len,
 
 	pkt->data = frame + sizeof(vh);
 	pkt->len = len > sizeof(vh) ? len - sizeof(vh) : 0;
+	pkt->cap = TUN_PACKET_MAX;
 	pkt->csum_partial = false;
 	memcpy(&vh, frame, sizeof(vh));
 	if (pkt->len && vnet_frame_packet(&vh, pkt->data, pkt->len, pkt))
@@ -195,6 +203,12 @@ bool tun_device_frame_packet(struct tun_device *tun, uint8_t *frame, size_t len,
 int tun_device_write(const struct tun_device *tun, const uint8_t *frame, size_t len)
 {
 	return write(tun->fd, frame, len) == (ssize_t)len ? 0 : -1;
+}
+
+int tun_device_write_new(const struct tun_device *tun, uint8_t *frame, size_t len)
+{
+	memset(frame, 0, sizeof(struct virtio_net_hdr));
+	return tun_device_write(tun, frame, sizeof(struct virtio_net_hdr) + len);
 }
 
 void tun_device_close(struct tun_device *tun)
