@@ -28,6 +28,7 @@ struct naptd {
 	struct control_server *control;
 	struct wan_address *wan;   /* NULL without "external interface" */
 	struct pcp_server *pcp;    /* NULL without "pcp-allow" */
+	uint64_t host_limit_drops[2]; /* per-host session and port limit drops at the last log */
 	uint64_t tun_write_errors; /* translated packets the TUN refused (EAGAIN, ENOBUFS) */
 };
 

@@ -139,8 +139,9 @@ static void rewrite_port(struct ipv4_view *v, bool source, uint16_t port, bool p
 		v->sport = port;
 	else
 		v->dport = port;
-	/* A partial checksum leaves the ports to the device; quotes may lack the field. */
-	if (old == new || partial || v->l4_len < off + 2)
+	/* A partial checksum leaves the ports to the device; quotes may lack the field. ICMP
+	 * has no partial checksum: its identifier is always folded in. */
+	if (old == new || (partial && v->proto != IPPROTO_ICMP) || v->l4_len < off + 2)
 		return;
 	memcpy(&c, v->l4 + off, 2);
 	if (v->proto == IPPROTO_UDP && c == 0)

@@ -1,6 +1,8 @@
 /* event_loop.c - the daemon's main loop: packets (in bursts), control requests, signals,
  * expiry. */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -147,12 +149,36 @@ static void signal_readable(struct naptd *d, struct event_loop *ev)
 	}
 }
 
+/* RFC 6888 REQ-4 asks that a host hitting its limit be visible to the operator: one line a
+ * second at most, naming the host that hit it last, however fast the drops come. */
+static void log_host_limits(struct naptd *d)
+{
+	static const enum napt_drop_reason limits[] = {NAPT_DROP_HOST_SESSIONS,
+						       NAPT_DROP_HOST_PORTS};
+	const struct napt_counters *c = napt_get_counters(d->nat);
+	char host[INET_ADDRSTRLEN];
+
+	for (unsigned i = 0; i < 2; i++) {
+		uint64_t now = c->dropped[limits[i]];
+
+		if (now == d->host_limit_drops[i])
+			continue;
+		inet_ntop(AF_INET, &c->last_limited_host, host, sizeof(host));
+		daemon_log(LOG_WARNING,
+			   "%s hit the per-host %s limit (%" PRIu64 " drops in the last second)",
+			   host, i == 0 ? "session" : "port", now - d->host_limit_drops[i]);
+		d->host_limit_drops[i] = now;
+	}
+}
+
 static void timer_readable(struct naptd *d, struct event_loop *ev)
 {
 	uint64_t ticks;
 
-	if (read(ev->timerfd, &ticks, sizeof(ticks)) == (ssize_t)sizeof(ticks))
-		napt_expire(d->nat, naptd_now_ms());
+	if (read(ev->timerfd, &ticks, sizeof(ticks)) != (ssize_t)sizeof(ticks))
+		return;
+	napt_expire(d->nat, naptd_now_ms());
+	log_host_limits(d);
 }
 
 static int watch(struct event_loop *ev, int fd, enum event_source src)
