@@ -75,6 +75,7 @@ struct napt_daemon_settings {
 	char control[NAPT_PATH_LEN];
 	char state[NAPT_PATH_LEN];
 	bool manage_routes;
+	bool offload; /* TUN checksum and segmentation offloads (tun_device.h) */
 	unsigned mtu;
 	/* Easy IP: "external interface NAME" takes the external address from this interface
 	 * and follows it when it changes. */

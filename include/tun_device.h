@@ -33,10 +33,10 @@ struct tun_device {
 /* Open (create, or attach to a persistent) TUN device named name, IFF_TUN | IFF_NO_PI |
  * IFF_VNET_HDR, with the offloads TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO_ECN, plus
  * TUN_F_USO4 | TUN_F_USO6 where the kernel has them (a kernel that refuses them all leaves
- * offloads 0). Brings it up with mtu through rtnetlink. Returns 0, or -1 with the reason in
+ * offloads 0; so does offload false, config "offload no"). Brings it up with mtu through rtnetlink. Returns 0, or -1 with the reason in
  * err and nothing left open. */
-int tun_device_open(struct tun_device *tun, const char *name, unsigned mtu, char *err,
-		    size_t errlen);
+int tun_device_open(struct tun_device *tun, const char *name, unsigned mtu, bool offload,
+		    char *err, size_t errlen);
 
 /* "csum tso4 tso-ecn uso4 uso6", or "none": what tun_device_open() obtained, for the log. */
 const char *tun_device_offload_names(const struct tun_device *tun, char *buf, size_t len);

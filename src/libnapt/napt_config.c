@@ -89,6 +89,7 @@ void napt_config_defaults(struct napt_config *cfg)
 	strcpy(cfg->daemon.tun, "napt0");
 	strcpy(cfg->daemon.control, "/run/naptd.sock");
 	cfg->daemon.manage_routes = true;
+	cfg->daemon.offload = true;
 	cfg->daemon.mtu = 1500;
 }
 
@@ -606,6 +607,11 @@ static int kw_manage_routes(struct napt_config *cfg, char **v, char *err, size_t
 	return parse_yes_no("manage-routes", v[0], &cfg->daemon.manage_routes, err, errlen);
 }
 
+static int kw_offload(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	return parse_yes_no("offload", v[0], &cfg->daemon.offload, err, errlen);
+}
+
 static int kw_mtu(struct napt_config *cfg, char **v, char *err, size_t errlen)
 {
 	/* 68: the smallest MTU every IPv4 link must carry (RFC 791). */
@@ -638,6 +644,7 @@ static const struct config_keyword keywords[] = {
     {"control", 1, "a socket path", kw_control},
     {"state", 1, "a file path", kw_state},
     {"manage-routes", 1, "yes or no", kw_manage_routes},
+    {"offload", 1, "yes or no", kw_offload},
     {"mtu", 1, "a number", kw_mtu},
 };
 

@@ -121,7 +121,7 @@ static int set_up(struct naptd *d, char *err, size_t errlen)
 	const struct napt_daemon_settings *ds = &d->file_cfg.daemon;
 
 	if (start_engine(d, err, errlen) != 0 ||
-	    tun_device_open(&d->tun, ds->tun, ds->mtu, err, errlen) != 0)
+	    tun_device_open(&d->tun, ds->tun, ds->mtu, ds->offload, err, errlen) != 0)
 		return -1;
 	if (ds->manage_routes &&
 	    !(d->routes = route_setup_open(&d->file_cfg, &d->tun, err, errlen)))

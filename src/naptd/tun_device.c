@@ -57,12 +57,13 @@ static int tun_attach(struct tun_device *tun, const char *name, char *err, size_
  * legacy size. USO is asked for first; a kernel without it refuses the whole set with
  * EINVAL, so the rest is asked for again alone. Without any offload the header is
  * still there, all zeros: the kernel completes checksums and segments before the read. */
-static void tun_offloads(struct tun_device *tun)
+static void tun_offloads(struct tun_device *tun, bool offload)
 {
 	int hdr = (int)sizeof(struct virtio_net_hdr), le = 1;
 
 	tun->offloads = 0;
-	if (ioctl(tun->fd, TUNSETVNETHDRSZ, &hdr) < 0 || ioctl(tun->fd, TUNSETVNETLE, &le) < 0)
+	if (ioctl(tun->fd, TUNSETVNETHDRSZ, &hdr) < 0 || ioctl(tun->fd, TUNSETVNETLE, &le) < 0 ||
+	    !offload)
 		return;
 	if (ioctl(tun->fd, TUNSETOFFLOAD, TUN_OFFLOADS | TUN_USO) == 0)
 		tun->offloads = TUN_OFFLOADS | TUN_USO;
@@ -114,13 +115,13 @@ static int tun_link_up(struct tun_device *tun, unsigned mtu, char *err, size_t e
 	return rc < 0 ? -1 : 0;
 }
 
-int tun_device_open(struct tun_device *tun, const char *name, unsigned mtu, char *err,
-		    size_t errlen)
+int tun_device_open(struct tun_device *tun, const char *name, unsigned mtu, bool offload,
+		    char *err, size_t errlen)
 {
 	tun->frames_refused = 0;
 	if (tun_attach(tun, name, err, errlen) != 0)
 		return -1;
-	tun_offloads(tun);
+	tun_offloads(tun, offload);
 	if (tun_link_up(tun, mtu, err, errlen) != 0) {
 		tun_device_close(tun);
 		return -1;
