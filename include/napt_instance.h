@@ -23,9 +23,17 @@ struct napt {
 	struct prng rng;
 	struct napt_counters counters;
 	struct host_limits *hosts; /* when a per-host limit is configured */
+	/* External address index + 1 by the address's last octet; EXT_OCTET_SHARED when two
+	 * addresses end alike (napt_index_externals()). */
+	uint8_t ext_by_octet[256];
 	/* Times of the last answers to unsolicited SYNs (translate.c reply_allowed). */
 	uint32_t reply_times[REPLIES_PER_SECOND];
 	unsigned reply_next, replies_recorded;
 };
+
+#define EXT_OCTET_SHARED 0xff
+
+/* Rebuild ext_by_octet after the external addresses change. */
+void napt_index_externals(struct napt *n);
 
 #endif

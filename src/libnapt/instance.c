@@ -15,6 +15,16 @@ static void apply_timeouts(struct napt *n)
 				      n->cfg.timeout_s[c] * 1000u);
 }
 
+void napt_index_externals(struct napt *n)
+{
+	memset(n->ext_by_octet, 0, sizeof(n->ext_by_octet));
+	for (unsigned i = 0; i < n->cfg.n_external; i++) {
+		uint8_t *slot = &n->ext_by_octet[((const uint8_t *)&n->cfg.external[i])[3]];
+
+		*slot = *slot ? EXT_OCTET_SHARED : (uint8_t)(i + 1);
+	}
+}
+
 /* Per-host counting costs memory and a little time per flow: only while a limit is set. */
 static int apply_host_limits(struct napt *n, char *err, size_t errlen)
 {
@@ -48,6 +58,7 @@ struct napt *napt_create(const struct napt_config *cfg, uint64_t seed, char *err
 	}
 	n->cfg = *cfg;
 	n->cfg.n_forwards = 0;
+	napt_index_externals(n);
 	prng_seed(&n->rng, seed);
 	n->table = nat_table_create(cfg->max_sessions, prng_next(&n->rng), &n->counters,
 				    cfg->external, cfg->n_external);
@@ -212,6 +223,7 @@ int napt_external_replace(struct napt *n, uint32_t old_addr, uint32_t new_addr)
 	/* The peers of mappings on the old address cannot reach them any more. */
 	remove_mappings(n, (struct mapping_filter){.by_ext = true, .ext_index = (uint8_t)i});
 	c->external[i] = new_addr;
+	napt_index_externals(n);
 	nat_table_set_external(n->table, i, new_addr);
 	return 0;
 }

@@ -24,7 +24,17 @@ struct nat_table {
 	struct napt_counters *counters;
 	uint32_t external[NAPT_MAX_EXTERNAL];
 	struct host_limits *hosts; /* per-host counts, when a limit is configured */
+	/* When reap_known, no session expires before reap_after, so the reap that runs with
+	 * every packet costs one comparison while nothing is due. */
+	uint32_t reap_after;
+	bool reap_known;
 };
+
+/* Wrap-around time order (the clock is 32-bit milliseconds). */
+static bool before(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) < 0;
+}
 
 static int proto_index(uint8_t proto)
 {
@@ -107,6 +117,7 @@ struct port_pool *nat_table_ports(struct nat_table *t)
 void nat_table_set_timeout(struct nat_table *t, enum napt_timeout_class c, uint32_t ms)
 {
 	t->timeout_ms[c] = ms;
+	t->reap_known = false;
 }
 
 uint32_t nat_table_timeout(const struct nat_table *t, enum napt_timeout_class c)
@@ -144,6 +155,7 @@ void nat_table_flush(struct nat_table *t)
 	memset(t->map_in, 0, buckets * sizeof(uint32_t));
 	memset(t->map_out, 0, buckets * sizeof(uint32_t));
 	memset(t->lru, 0, sizeof(t->lru));
+	t->reap_known = false;
 	memset(&t->ports, 0, sizeof(t->ports));
 	if (t->hosts)
 		memset(t->hosts->slots, 0, ((size_t)t->hosts->mask + 1) * sizeof(*t->hosts->slots));
@@ -293,10 +305,16 @@ static void lru_append(struct nat_table *t, uint32_t idx)
 
 	s->lru_prev = l->tail;
 	s->lru_next = 0;
-	if (l->tail)
+	if (l->tail) {
 		t->sessions[l->tail].lru_next = idx;
-	else
+	} else {
+		/* A new head: the bound may come earlier. */
+		uint32_t due = s->last_ms + t->timeout_ms[s->tclass] + 1;
+
 		l->head = idx;
+		if (t->reap_known && before(due, t->reap_after))
+			t->reap_after = due;
+	}
 	l->tail = idx;
 }
 
@@ -520,10 +538,28 @@ void nat_table_prefetch_session(const struct nat_table *t, uint32_t hint)
 		__builtin_prefetch(&t->sessions[head]);
 }
 
+/* The earliest time a list head can expire, once nothing due is left. */
+static void learn_reap_after(struct nat_table *t)
+{
+	t->reap_known = false;
+	for (int c = 0; c < NAPT_TIMEOUT_CLASSES; c++) {
+		uint32_t due;
+
+		if (!t->lru[c].head)
+			continue;
+		due = t->sessions[t->lru[c].head].last_ms + t->timeout_ms[c] + 1;
+		if (!t->reap_known || before(due, t->reap_after))
+			t->reap_after = due;
+		t->reap_known = true;
+	}
+}
+
 unsigned nat_table_expire(struct nat_table *t, uint32_t now, unsigned budget)
 {
 	unsigned done = 0;
 
+	if (t->reap_known && before(now, t->reap_after))
+		return 0;
 	for (int c = 0; c < NAPT_TIMEOUT_CLASSES; c++) {
 		while (done < budget && t->lru[c].head &&
 		       nat_session_expired(t, &t->sessions[t->lru[c].head], now)) {
@@ -531,6 +567,8 @@ unsigned nat_table_expire(struct nat_table *t, uint32_t now, unsigned budget)
 			done++;
 		}
 	}
+	if (done < budget)
+		learn_reap_after(t);
 	return done;
 }
 

@@ -26,12 +26,20 @@ static uint8_t forward_bit(uint8_t proto)
 	return proto == IPPROTO_TCP ? NAPT_FWD_TCP : NAPT_FWD_UDP;
 }
 
+/* Every packet asks this twice, so the last octet picks the candidate (napt_instance.h,
+ * ext_by_octet) and only octets shared by two external addresses need the scan. */
 static int external_index(const struct napt *n, uint32_t addr)
 {
-	for (unsigned i = 0; i < n->cfg.n_external; i++)
-		if (n->cfg.external[i] == addr)
-			return (int)i;
-	return -1;
+	uint8_t octet = ((const uint8_t *)&addr)[3];
+	uint8_t hint = n->ext_by_octet[octet];
+
+	if (hint == EXT_OCTET_SHARED) {
+		for (unsigned i = 0; i < n->cfg.n_external; i++)
+			if (n->cfg.external[i] == addr)
+				return (int)i;
+		return -1;
+	}
+	return hint && n->cfg.external[hint - 1] == addr ? hint - 1 : -1;
 }
 
 static bool is_inside(const struct napt *n, uint32_t addr)
