@@ -15,6 +15,7 @@
 #define NAPT_MAX_EXTERNAL 16
 #define NAPT_MAX_FORWARDS 1024
 #define NAPT_MAX_STATIC   16
+#define NAPT_MAX_PCP_RULES 64
 #define NAPT_IFNAME_LEN   16 /* IFNAMSIZ */
 #define NAPT_PATH_LEN     256
 /* Timeouts are kept in milliseconds in 32 bits with wrap-around arithmetic, so they must
@@ -67,12 +68,21 @@ struct napt_forward {
 	uint16_t in_lo;
 };
 
+/* A NAT-PMP/PCP access rule, "pcp-allow|pcp-deny PREFIX LO[-HI]" (as miniupnpd's allow/deny
+ * lists): whether the inside hosts of the prefix may map the external ports lo..hi. */
+struct napt_pcp_rule {
+	struct napt_prefix hosts;
+	uint16_t lo, hi;
+	bool allow;
+};
+
 /* Settings only naptd reads; napt-replay and the engine ignore them. */
 struct napt_daemon_settings {
 	char tun[NAPT_IFNAME_LEN];
 	char lan_interface[NAPT_IFNAME_LEN];
 	char wan_interface[NAPT_IFNAME_LEN];
 	char control[NAPT_PATH_LEN];
+	char control_group[NAPT_IFNAME_LEN * 2]; /* group allowed on the socket (mode 0660) */
 	char state[NAPT_PATH_LEN];
 	bool manage_routes;
 	bool offload; /* TUN checksum and segmentation offloads (tun_device.h) */
@@ -80,6 +90,9 @@ struct napt_daemon_settings {
 	/* Easy IP: "external interface NAME" takes the external address from this interface
 	 * and follows it when it changes. */
 	char external_interface[NAPT_IFNAME_LEN];
+	/* NAT-PMP/PCP access rules in file order: the first holding a request decides. */
+	struct napt_pcp_rule pcp_rules[NAPT_MAX_PCP_RULES];
+	unsigned n_pcp_rules;
 };
 
 struct napt_config {

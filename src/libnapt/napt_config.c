@@ -179,14 +179,16 @@ static uint32_t prefix_mask(unsigned len)
 	return len == 0 ? 0 : htonl(0xffffffffu << (32 - len));
 }
 
-static int parse_prefix(const char *s, struct napt_prefix *p, char *err, size_t errlen)
+/* what: the keyword, for the messages. */
+static int parse_prefix(const char *what, const char *s, struct napt_prefix *p, char *err,
+			size_t errlen)
 {
 	char buf[64];
 	char *slash;
 	uint32_t len, addr;
 
 	if (strlen(s) >= sizeof(buf) || !(slash = strchr(strcpy(buf, s), '/')))
-		return fail(err, errlen, "'inside' needs a prefix like 192.168.1.0/24");
+		return fail(err, errlen, "'%s' needs a prefix like 192.168.1.0/24", what);
 	*slash = '\0';
 	if (parse_addr(buf, &addr) < 0)
 		return fail(err, errlen, "bad address '%s' in prefix %s", buf, s);
@@ -201,7 +203,7 @@ static int parse_prefix(const char *s, struct napt_prefix *p, char *err, size_t 
 		char net[INET_ADDRSTRLEN];
 
 		return fail(err, errlen,
-			    "inside prefix %s has host bits set (the network is %s/%u)", s,
+			    "%s prefix %s has host bits set (the network is %s/%u)", what, s,
 			    addr_text(p->addr, net), len);
 	}
 	return 0;
@@ -380,7 +382,7 @@ static int kw_inside(struct napt_config *cfg, char **v, char *err, size_t errlen
 {
 	struct napt_prefix p;
 
-	if (parse_prefix(v[0], &p, err, errlen) < 0)
+	if (parse_prefix("inside", v[0], &p, err, errlen) < 0)
 		return -1;
 	if (cfg->n_inside == NAPT_MAX_INSIDE)
 		return fail(err, errlen, "too many 'inside' prefixes (at most %d)",
@@ -561,17 +563,30 @@ static int kw_static(struct napt_config *cfg, char **v, char *err, size_t errlen
 	return 0;
 }
 
-/* "pcp-allow|pcp-deny PREFIX LO-HI": checked here, so a bad line names its file and line;
- * naptd's NAT-PMP/PCP server (src/naptd/pcp_server.c) reads the rules themselves. */
-static int kw_pcp_rule(struct napt_config *cfg, char **v, char *err, size_t errlen)
+/* "pcp-allow|pcp-deny PREFIX LO[-HI]": who may map which external ports through naptd's
+ * NAT-PMP/PCP server (src/naptd/pcp_server.c), kept in file order. */
+static int add_pcp_rule(struct napt_config *cfg, bool allow, char **v, char *err, size_t errlen)
 {
-	struct napt_prefix p;
-	uint16_t lo, hi;
+	struct napt_pcp_rule r = {.allow = allow};
 
-	(void)cfg;
-	if (parse_prefix(v[0], &p, err, errlen) < 0)
+	if (parse_prefix(allow ? "pcp-allow" : "pcp-deny", v[0], &r.hosts, err, errlen) < 0 ||
+	    parse_port_range(v[1], &r.lo, &r.hi, err, errlen) < 0)
 		return -1;
-	return parse_port_range(v[1], &lo, &hi, err, errlen);
+	if (cfg->daemon.n_pcp_rules == NAPT_MAX_PCP_RULES)
+		return fail(err, errlen, "too many pcp-allow/pcp-deny lines (at most %d)",
+			    NAPT_MAX_PCP_RULES);
+	cfg->daemon.pcp_rules[cfg->daemon.n_pcp_rules++] = r;
+	return 0;
+}
+
+static int kw_pcp_allow(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	return add_pcp_rule(cfg, true, v, err, errlen);
+}
+
+static int kw_pcp_deny(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	return add_pcp_rule(cfg, false, v, err, errlen);
 }
 
 static int kw_tun(struct napt_config *cfg, char **v, char *err, size_t errlen)
@@ -595,6 +610,12 @@ static int kw_control(struct napt_config *cfg, char **v, char *err, size_t errle
 {
 	return copy_name("control", v[0], cfg->daemon.control, sizeof(cfg->daemon.control), err,
 			 errlen);
+}
+
+static int kw_control_group(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	return copy_name("control-group", v[0], cfg->daemon.control_group,
+			 sizeof(cfg->daemon.control_group), err, errlen);
 }
 
 static int kw_state(struct napt_config *cfg, char **v, char *err, size_t errlen)
@@ -636,12 +657,13 @@ static const struct config_keyword keywords[] = {
     {"port-parity", 1, "yes or no", kw_port_parity},
     {"unsolicited-syn", 1, "drop, rst or icmp", kw_unsolicited_syn},
     {"static", 2, "INSIDE-ADDRESS EXTERNAL-ADDRESS", kw_static},
-    {"pcp-allow", 2, "a prefix and ports, like 192.168.1.0/24 1024-65535", kw_pcp_rule},
-    {"pcp-deny", 2, "a prefix and ports, like 192.168.1.0/24 1-1023", kw_pcp_rule},
+    {"pcp-allow", 2, "a prefix and ports, like 192.168.1.0/24 1024-65535", kw_pcp_allow},
+    {"pcp-deny", 2, "a prefix and ports, like 192.168.1.0/24 1-1023", kw_pcp_deny},
     {"tun", 1, "an interface name", kw_tun},
     {"lan-interface", 1, "an interface name", kw_lan},
     {"wan-interface", 1, "an interface name", kw_wan},
     {"control", 1, "a socket path", kw_control},
+    {"control-group", 1, "a group name", kw_control_group},
     {"state", 1, "a file path", kw_state},
     {"manage-routes", 1, "yes or no", kw_manage_routes},
     {"offload", 1, "yes or no", kw_offload},

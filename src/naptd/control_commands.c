@@ -575,8 +575,10 @@ static void config_rules(struct command_ctx *c, const struct napt_config *cfg, b
 static void config_daemon(struct command_ctx *c, const struct napt_daemon_settings *s, bool *first)
 {
 	char v[32];
-	const char *keys[] = {"tun", "lan-interface", "wan-interface", "control", "state"};
-	const char *values[] = {s->tun, s->lan_interface, s->wan_interface, s->control, s->state};
+	const char *keys[] = {"tun",	 "lan-interface", "wan-interface",
+			      "control", "control-group", "state"};
+	const char *values[] = {s->tun,	    s->lan_interface, s->wan_interface,
+				s->control, s->control_group, s->state};
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		if (values[i][0])
 			config_line(c, keys[i], values[i], first);

@@ -9,6 +9,8 @@
 #include "control_server.h"
 
 #include <errno.h>
+#include <grp.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -273,6 +275,27 @@ static int remove_stale(const struct sockaddr_un *sa, char *err, size_t errlen)
 	return 0;
 }
 
+/* control-group: that group may use the socket too (0660), the daemon still runs as
+ * root here; without it the socket stays 0600, root only. */
+static int open_to_group(const char *path, const char *group, char *err, size_t errlen)
+{
+	struct group *g;
+
+	if (!group[0])
+		return 0;
+	g = getgrnam(group);
+	if (!g) {
+		snprintf(err, errlen, "control-group %s: no such group", group);
+		return -1;
+	}
+	if (chown(path, (uid_t)-1, g->gr_gid) < 0 || chmod(path, 0660) < 0) {
+		snprintf(err, errlen, "control socket %s: group %s: %s", path, group,
+			 strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /* Bind with mode 0600 from the start: a umask, not a chmod after the fact, so there is no
  * moment when others could connect. */
 static int listen_on(struct control_server *cs, const struct sockaddr_un *sa, char *err,
@@ -292,6 +315,8 @@ static int listen_on(struct control_server *cs, const struct sockaddr_un *sa, ch
 		return -1;
 	}
 	snprintf(cs->path, sizeof(cs->path), "%s", sa->sun_path);
+	if (open_to_group(sa->sun_path, cs->d->file_cfg.daemon.control_group, err, errlen) < 0)
+		return -1;
 	if (listen(cs->listen_fd, SOMAXCONN) < 0) {
 		snprintf(err, errlen, "listen %s: %s", sa->sun_path, strerror(errno));
 		return -1;

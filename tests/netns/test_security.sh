@@ -188,4 +188,15 @@ for f in CapInh CapBnd; do
 done
 kill -0 "$NAPTD_PID" || fail "naptd died"
 echo "ok: control socket 0600; naptd CapEff=CapPrm=$CAP_NET_ADMIN_MASK (CAP_NET_ADMIN), CapInh=CapBnd=0"
+
+# --- 7. control-group opens the socket to one group, no wider ----------------------------------
+stop_naptd
+naptd_config "control-group nogroup" >"$TOPO_DIR/naptd.conf"
+start_naptd "$TOPO_DIR/naptd.conf" || fail "naptd did not start with control-group"
+[ "$(stat -c '%a %G' "$TOPO_DIR/naptd.sock")" = "660 nogroup" ] ||
+	fail "control socket with control-group: $(stat -c '%a %G' "$TOPO_DIR/naptd.sock"), not 660 nogroup"
+stop_naptd
+naptd_config "control-group no-such-group-$$" >"$TOPO_DIR/naptd.conf"
+start_naptd "$TOPO_DIR/naptd.conf" 2>/dev/null && fail "naptd started with an unknown control-group"
+echo "ok: control-group nogroup gives 660 root:nogroup; an unknown group stops naptd"
 exit 0
