@@ -11,13 +11,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NAPT_MAX_INSIDE   16
-#define NAPT_MAX_EXTERNAL 16
-#define NAPT_MAX_FORWARDS 1024
-#define NAPT_MAX_STATIC   16
+#define NAPT_MAX_INSIDE    16
+#define NAPT_MAX_EXTERNAL  16
+#define NAPT_MAX_FORWARDS  1024
+#define NAPT_MAX_STATIC    16
 #define NAPT_MAX_PCP_RULES 64
-#define NAPT_IFNAME_LEN   16 /* IFNAMSIZ */
-#define NAPT_PATH_LEN     256
+#define NAPT_IFNAME_LEN    16 /* IFNAMSIZ */
+#define NAPT_PATH_LEN      256
 /* Timeouts are kept in milliseconds in 32 bits with wrap-around arithmetic, so they must
  * stay well below 2^31 ms (24.8 days). */
 #define NAPT_MAX_TIMEOUT_S 2000000u
@@ -37,7 +37,7 @@ enum napt_timeout_class {
 	NAPT_TIMEOUT_CLASSES
 };
 
-/* What an unsolicited inbound TCP SYN gets (RFC 5382 REQ-4 and REQ-10 weigh the choice). */
+/* What an unsolicited inbound TCP SYN gets (RFC 5382 REQ-4 weighs the choice). */
 enum napt_unsolicited {
 	NAPT_UNSOLICITED_DROP = 0, /* silently dropped: default, reveals nothing */
 	NAPT_UNSOLICITED_RST,      /* answered with a TCP RST from the external address */

@@ -94,18 +94,17 @@ static size_t l4_csum_offset(uint8_t proto)
 }
 
 /* Write a new address into the IP header (source or destination) and fold the change into
- * the header checksum and, for TCP and UDP, the pseudo-header part of their checksum. The
- * transport checksum is touched only when its field is in the buffer (quotes may be cut). */
-static void rewrite_addr(struct ipv4_view *v, bool source, uint32_t addr, bool partial)
+ * the header checksum. Returns the change for the transport checksum: TCP and UDP sum the
+ * address in their pseudo-header, ICMP does not; 0 when nothing changed. */
+static uint64_t set_addr(struct ipv4_view *v, bool source, uint32_t addr)
 {
 	uint8_t *field = v->ip + (source ? IP_OFF_SRC : IP_OFF_DST);
-	size_t off = l4_csum_offset(v->proto);
 	uint32_t old;
-	uint16_t ipc, c;
+	uint16_t ipc;
 
 	memcpy(&old, field, 4);
 	if (old == addr)
-		return;
+		return 0;
 	memcpy(&ipc, v->ip + IP_OFF_CSUM, 2);
 	ipc = csum_update32(ipc, old, addr);
 	memcpy(v->ip + IP_OFF_CSUM, &ipc, 2);
@@ -114,29 +113,17 @@ static void rewrite_addr(struct ipv4_view *v, bool source, uint32_t addr, bool p
 		v->src = addr;
 	else
 		v->dst = addr;
-	if (!v->l4 || !off || v->l4_len < off + 2)
-		return;
-	memcpy(&c, v->l4 + off, 2);
-	if (partial) {
-		c = csum_partial_update32(c, old, addr);
-	} else if (v->proto == IPPROTO_UDP && c == 0) {
-		return; /* no checksum stays no checksum (RFC 768) */
-	} else {
-		c = csum_update32(c, old, addr);
-		if (v->proto == IPPROTO_UDP && c == 0)
-			c = 0xffff; /* a computed zero is sent as all ones (RFC 768) */
-	}
-	memcpy(v->l4 + off, &c, 2);
+	return l4_csum_offset(v->proto) ? csum_delta32(old, addr) : 0;
 }
 
-/* Write a new port (ICMP echo: identifier) and update the transport checksum. */
-static void rewrite_port(struct ipv4_view *v, bool source, uint16_t port, bool partial)
+/* Write a new port (ICMP echo: identifier); returns the change for the transport checksum,
+ * 0 when nothing changed. */
+static uint64_t set_port(struct ipv4_view *v, bool source, uint16_t port)
 {
 	size_t port_off = v->proto == IPPROTO_ICMP ? ICMP_OFF_ID
 			  : source                 ? L4_OFF_SPORT
 						   : L4_OFF_DPORT;
-	size_t off = v->proto == IPPROTO_ICMP ? ICMP_OFF_CSUM : l4_csum_offset(v->proto);
-	uint16_t old, new, c;
+	uint16_t old, new;
 
 	memcpy(&old, v->l4 + port_off, 2);
 	put16(v->l4 + port_off, port);
@@ -147,17 +134,49 @@ static void rewrite_port(struct ipv4_view *v, bool source, uint16_t port, bool p
 		v->sport = port;
 	else
 		v->dport = port;
-	/* A partial checksum leaves the ports to the device; quotes may lack the field. ICMP
-	 * has no partial checksum: its identifier is always folded in. */
-	if (old == new || (partial && v->proto != IPPROTO_ICMP) || v->l4_len < off + 2)
+	return old == new ? 0 : csum_delta16(old, new);
+}
+
+/* Fold the address (pseudo-header) and port changes into the transport checksum with one
+ * RFC 1624 update: eqn 3 holds for any sum of changed words. The field is touched only when
+ * it is in the buffer (quotes may be cut). A partial checksum (TCP, UDP) takes the address
+ * change uncomplemented and leaves the ports to the device, which sums them; ICMP has no
+ * partial checksum, so its identifier is always folded in. */
+static void fold_l4(struct ipv4_view *v, uint64_t addr_delta, uint64_t port_delta, bool partial)
+{
+	size_t off = v->proto == IPPROTO_ICMP ? ICMP_OFF_CSUM : l4_csum_offset(v->proto);
+	uint16_t c;
+
+	partial = partial && v->proto != IPPROTO_ICMP;
+	if (partial)
+		port_delta = 0;
+	if ((!addr_delta && !port_delta) || !v->l4 || !off || v->l4_len < off + 2)
 		return;
 	memcpy(&c, v->l4 + off, 2);
-	if (v->proto == IPPROTO_UDP && c == 0)
-		return;
-	c = csum_update16(c, old, new);
-	if (v->proto == IPPROTO_UDP && c == 0)
-		c = 0xffff;
+	if (partial) {
+		c = csum_partial_apply(c, addr_delta);
+	} else if (v->proto == IPPROTO_UDP && c == 0) {
+		return; /* no checksum stays no checksum (RFC 768) */
+	} else {
+		c = csum_apply(c, addr_delta + port_delta);
+		if (v->proto == IPPROTO_UDP && c == 0)
+			c = 0xffff; /* a computed zero is sent as all ones (RFC 768) */
+	}
 	memcpy(v->l4 + off, &c, 2);
+}
+
+static void rewrite_addr(struct ipv4_view *v, bool source, uint32_t addr, bool partial)
+{
+	fold_l4(v, set_addr(v, source, addr), 0, partial);
+}
+
+/* Address and port of one side, as a session rewrites them. */
+static void rewrite_endpoint(struct ipv4_view *v, bool source, uint32_t addr, uint16_t port,
+			     bool partial)
+{
+	uint64_t addr_delta = set_addr(v, source, addr);
+
+	fold_l4(v, addr_delta, set_port(v, source, port), partial);
 }
 
 /* ICMP errors are rewritten inside their quote, so their checksum is summed anew over the
@@ -457,12 +476,10 @@ static struct napt_result translate_icmp_error(struct napt *n, struct ipv4_view 
 	s = nat_session_at(n->table, sidx);
 	ext_addr = nat_table_ext_addr(n->table, s->ext_index);
 	if (outbound) {
-		rewrite_addr(&q, false, ext_addr, false);
-		rewrite_port(&q, false, s->ext_port, false);
+		rewrite_endpoint(&q, false, ext_addr, s->ext_port, false);
 		rewrite_addr(v, true, ext_addr, false);
 	} else {
-		rewrite_addr(&q, true, s->in_addr, false);
-		rewrite_port(&q, true, s->in_port, false);
+		rewrite_endpoint(&q, true, s->in_addr, s->in_port, false);
 		rewrite_addr(v, false, s->in_addr, false);
 	}
 translated:
@@ -472,7 +489,7 @@ translated:
 	return (struct napt_result){NAPT_FORWARD, NAPT_DROP_NONE, dir};
 }
 
-/* ---- answers to unsolicited SYNs (RFC 5382 REQ-4, REQ-10) ---- */
+/* ---- answers to unsolicited SYNs (RFC 5382 REQ-4) ---- */
 
 /* At most REPLIES_PER_SECOND answers in any 1000 ms, so a spoofed SYN flood cannot turn the
  * gateway into a reflector towards the spoofed sources: a ring of the last answers' times,
@@ -605,8 +622,8 @@ static struct napt_result translate_out(struct napt *n, struct napt_packet *pkt,
 		return drop(n, why, NAPT_DIR_OUT);
 	track_tcp(n, sidx, v, true, now);
 	s = nat_session_at(n->table, sidx);
-	rewrite_addr(v, true, nat_table_ext_addr(n->table, s->ext_index), pkt->csum_partial);
-	rewrite_port(v, true, s->ext_port, pkt->csum_partial);
+	rewrite_endpoint(v, true, nat_table_ext_addr(n->table, s->ext_index), s->ext_port,
+			 pkt->csum_partial);
 	n->counters.translated[proto_index(v->proto)][0]++;
 	return (struct napt_result){NAPT_FORWARD, NAPT_DROP_NONE, NAPT_DIR_OUT};
 }
@@ -639,8 +656,7 @@ static struct napt_result translate_in(struct napt *n, struct napt_packet *pkt, 
 		return drop(n, why, NAPT_DIR_IN);
 	track_tcp(n, sidx, v, false, now);
 	s = nat_session_at(n->table, sidx);
-	rewrite_addr(v, false, s->in_addr, pkt->csum_partial);
-	rewrite_port(v, false, s->in_port, pkt->csum_partial);
+	rewrite_endpoint(v, false, s->in_addr, s->in_port, pkt->csum_partial);
 	n->counters.translated[proto_index(v->proto)][1]++;
 	return (struct napt_result){NAPT_FORWARD, NAPT_DROP_NONE, NAPT_DIR_IN};
 }
@@ -787,55 +803,58 @@ void napt_expire(struct napt *n, uint64_t now_ms)
 /* ---- bursts ---- */
 
 /* Where packet p's session would be looked up, from its headers alone (no validation: a
- * wrong guess costs only a useless prefetch). */
-static uint32_t peek_bucket(const struct napt *n, const struct napt_packet *p)
+ * wrong guess costs only a useless prefetch); starts the fetch of its hash bucket. */
+static void peek_bucket(const struct napt *n, const struct napt_packet *p, struct nat_prefetch *pf)
 {
 	const uint8_t *ip = p->data;
+	struct nat_key *k = &pf->key;
 	size_t ihl;
-	struct nat_key k;
-	bool inbound;
 
+	pf->bucket = NAT_PREFETCH_NONE;
 	if (p->len < IPV4_MIN_HDR)
-		return NAT_HINT_NONE;
+		return;
 	ihl = (size_t)(ip[0] & 0x0f) * 4;
 	if (ihl < IPV4_MIN_HDR || p->len < ihl + 8 || (get16(ip + 6) & 0x1fff))
-		return NAT_HINT_NONE;
-	k.proto = ip[9];
-	memcpy(&k.addr, ip + IP_OFF_DST, 4);
-	memcpy(&k.rem_addr, ip + IP_OFF_SRC, 4);
-	inbound = external_index(n, k.addr) >= 0;
-	if (!inbound) {
-		k.addr = k.rem_addr;
-		memcpy(&k.rem_addr, ip + IP_OFF_DST, 4);
+		return;
+	k->proto = ip[9];
+	memcpy(&k->addr, ip + IP_OFF_DST, 4);
+	memcpy(&k->rem_addr, ip + IP_OFF_SRC, 4);
+	pf->out = external_index(n, k->addr) >= 0;
+	if (!pf->out) {
+		k->addr = k->rem_addr;
+		memcpy(&k->rem_addr, ip + IP_OFF_DST, 4);
 	}
-	if (k.proto == IPPROTO_ICMP) {
-		k.port = get16(ip + ihl + ICMP_OFF_ID);
-		k.rem_port = 0;
+	if (k->proto == IPPROTO_ICMP) {
+		k->port = get16(ip + ihl + ICMP_OFF_ID);
+		k->rem_port = 0;
 	} else {
-		k.port = get16(ip + ihl + (inbound ? L4_OFF_DPORT : L4_OFF_SPORT));
-		k.rem_port = get16(ip + ihl + (inbound ? L4_OFF_SPORT : L4_OFF_DPORT));
+		k->port = get16(ip + ihl + (pf->out ? L4_OFF_DPORT : L4_OFF_SPORT));
+		k->rem_port = get16(ip + ihl + (pf->out ? L4_OFF_SPORT : L4_OFF_DPORT));
 	}
-	return nat_table_prefetch_bucket(n->table, &k, inbound);
+	nat_table_prefetch_bucket(n->table, pf);
 }
 
-/* Three stages in flight: bucket prefetch for packet i, session prefetch for packet i - 2
- * (its bucket has arrived by then), translation of packet i - 4. */
-#define BURST_BUCKET_AHEAD  4
-#define BURST_SESSION_AHEAD 2
+/* Four stages in flight, BURST_STEP packets apart so that each stage finds the line the
+ * previous one asked for in the cache: packet i's bucket, packet i - STEP's session,
+ * packet i - 2 STEP's second chain entry or LRU neighbours, packet i - 3 STEP translated. */
+#define BURST_STEP  3
+#define BURST_DEPTH (3 * BURST_STEP)
+#define BURST_RING  16 /* a power of two above BURST_DEPTH */
 
 void napt_translate_burst(struct napt *n, struct napt_packet *pkts, struct napt_result *res,
 			  unsigned count, uint64_t now_ms)
 {
-	uint32_t hint[BURST_BUCKET_AHEAD + 1];
+	struct nat_prefetch pf[BURST_RING];
 
-	for (unsigned i = 0; i < count + BURST_BUCKET_AHEAD; i++) {
+	for (unsigned i = 0; i < count + BURST_DEPTH; i++) {
 		if (i < count)
-			hint[i % (BURST_BUCKET_AHEAD + 1)] = peek_bucket(n, &pkts[i]);
-		if (i >= BURST_SESSION_AHEAD && i - BURST_SESSION_AHEAD < count)
-			nat_table_prefetch_session(
-			    n->table, hint[(i - BURST_SESSION_AHEAD) % (BURST_BUCKET_AHEAD + 1)]);
-		if (i >= BURST_BUCKET_AHEAD)
-			res[i - BURST_BUCKET_AHEAD] =
-			    napt_translate(n, &pkts[i - BURST_BUCKET_AHEAD], now_ms);
+			peek_bucket(n, &pkts[i], &pf[i % BURST_RING]);
+		if (i >= BURST_STEP && i - BURST_STEP < count)
+			nat_table_prefetch_session(n->table, &pf[(i - BURST_STEP) % BURST_RING]);
+		if (i >= 2 * BURST_STEP && i - 2 * BURST_STEP < count)
+			nat_table_prefetch_next(n->table, &pf[(i - 2 * BURST_STEP) % BURST_RING],
+						(uint32_t)now_ms);
+		if (i >= BURST_DEPTH)
+			res[i - BURST_DEPTH] = napt_translate(n, &pkts[i - BURST_DEPTH], now_ms);
 	}
 }
