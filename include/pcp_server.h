@@ -7,12 +7,14 @@
  * state file, so it survives a restart; the epoch goes on counting from the state's
  * "pcp-epoch" then (RFC 6887 section 8.5: it starts again only when the mappings are lost).
  * Who may map which external ports: the config file's "pcp-allow PREFIX LO-HI" and "pcp-deny
- * PREFIX LO-HI" lines, as miniupnpd's allow/deny lists: the first line whose prefix holds the
- * host and whose range holds the port decides, none refuses; a host no pcp-allow line names
- * is refused outright. A host maps only to itself (RFC 6887 section 8.1: the client address
+ * PREFIX LO-HI" lines (napt_daemon_settings.pcp_rules), as miniupnpd's allow/deny lists: the
+ * first line whose prefix holds the host and whose range holds the port decides, none
+ * refuses; a host no pcp-allow line names is refused outright. A reload applies new rules at
+ * once. A host maps only to itself (RFC 6887 section 8.1: the client address
  * must be the request's source; THIRD_PARTY is not supported).
  *
- * The sockets and a timer sit behind one inner epoll fd, as with the control server.
+ * The sockets and two timers (lease expiry, the announcement series) sit behind one inner
+ * epoll fd, as with the control server.
  */
 #ifndef PCP_SERVER_H
 #define PCP_SERVER_H
@@ -25,16 +27,17 @@
 
 struct pcp_server;
 
-/* Reads the pcp-allow/pcp-deny lines of d->config_path. Without a pcp-allow line: 0 and
- * *out NULL (no server). Else binds the sockets, drops leases that ended while naptd was
- * down, and announces the (re)start (RFC 6886 section 3.2.1, RFC 6887 section 14.1.3).
+/* Without a pcp-allow line in d->file_cfg: 0 and *out NULL (no server). Else binds the
+ * sockets, drops leases that ended while naptd was down, and announces the (re)start: 10
+ * times to 224.0.0.1:5350, 250 ms apart at first and each gap doubling (RFC 6886 section
+ * 3.2.1; PCP's ANNOUNCE, RFC 6887 section 14.1.3, goes along with each).
  * Returns 0, or -1 with the reason in err. */
 int pcp_server_open(struct naptd *d, struct pcp_server **out, char *err, size_t errlen);
 int pcp_server_fd(const struct pcp_server *s);
 /* Called when that fd is readable: answers requests, ends expired leases. */
 void pcp_server_dispatch(struct pcp_server *s);
-/* The external address changed (wan_address.h): tells the clients (RFC 6886 section 3.2.1,
- * RFC 6887 section 14.2). s may be NULL. */
+/* The external address changed (wan_address.h): tells the clients with a new series of
+ * announcements (RFC 6886 section 3.2.1, RFC 6887 section 14.2). s may be NULL. */
 void pcp_server_address_changed(struct pcp_server *s);
 void pcp_server_close(struct pcp_server *s);
 

@@ -42,6 +42,9 @@ struct runtime_state {
 int runtime_state_load(const char *path, struct runtime_state *st, char *err, size_t errlen);
 /* Atomic replace; returns 0 or -1 with the reason (errno text) in err. */
 int runtime_state_save(const char *path, const struct runtime_state *st, char *err, size_t errlen);
+/* Removes st->leases[i] (i < n_leases), keeping the others in order; the engine and the file
+ * are the caller's. */
+void runtime_state_drop_lease(struct runtime_state *st, unsigned i);
 /* cfg (from the config file) + st -> the config the engine runs: the run-time forwards, then
  * the leases that have not expired. A run-time forward that overlaps a config forward is
  * refused with the reason. */

@@ -202,9 +202,8 @@ static int parse_prefix(const char *what, const char *s, struct napt_prefix *p, 
 	if (p->addr != addr) {
 		char net[INET_ADDRSTRLEN];
 
-		return fail(err, errlen,
-			    "%s prefix %s has host bits set (the network is %s/%u)", what, s,
-			    addr_text(p->addr, net), len);
+		return fail(err, errlen, "%s prefix %s has host bits set (the network is %s/%u)",
+			    what, s, addr_text(p->addr, net), len);
 	}
 	return 0;
 }
@@ -555,8 +554,9 @@ static int kw_static(struct napt_config *cfg, char **v, char *err, size_t errlen
 	struct napt_static st;
 
 	if (parse_addr(v[0], &st.in_addr) < 0 || parse_addr(v[1], &st.ext_addr) < 0)
-		return fail(err, errlen, "'static' needs INSIDE-ADDRESS EXTERNAL-ADDRESS, not '%s %s'",
-			    v[0], v[1]);
+		return fail(err, errlen,
+			    "'static' needs INSIDE-ADDRESS EXTERNAL-ADDRESS, not '%s %s'", v[0],
+			    v[1]);
 	if (cfg->n_statics == NAPT_MAX_STATIC)
 		return fail(err, errlen, "too many 'static' entries (at most %d)", NAPT_MAX_STATIC);
 	cfg->statics[cfg->n_statics++] = st;
@@ -681,9 +681,10 @@ int napt_config_parse_line(struct napt_config *cfg, const char *line, char *err,
 		return 0;
 	for (size_t i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
 		/* A keyword with two forms ("external ADDR", "external interface NAME"):
-		 * the form with as many values as the line has. */
+		 * the form with as many values as the line has, else the longest, so the
+		 * errors name the words really missing or extra. */
 		if (strcmp(t.tok[0], keywords[i].name) == 0 &&
-		    (!kw || keywords[i].n_values == t.n - 1))
+		    (!kw || (kw->n_values != t.n - 1 && keywords[i].n_values > kw->n_values)))
 			kw = &keywords[i];
 	if (!kw)
 		return fail(err, errlen, "unknown keyword '%s'", t.tok[0]);
@@ -804,9 +805,10 @@ static int check_statics(const struct napt_config *cfg, struct config_fault *f, 
 			return fail(err, errlen, "static %s %s: %s is in no 'inside' prefix", a, b,
 				    a);
 		if (inside_index(cfg, st->ext_addr) >= 0)
-			return fail(err, errlen,
-				    "static %s %s: %s lies inside an 'inside' prefix (RFC 4787 REQ-7)",
-				    a, b, b);
+			return fail(
+			    err, errlen,
+			    "static %s %s: %s lies inside an 'inside' prefix (RFC 4787 REQ-7)", a,
+			    b, b);
 		if (is_external(cfg, st->ext_addr))
 			return fail(err, errlen,
 				    "static %s %s: %s is also an 'external' address of the pool", a,

@@ -575,9 +575,9 @@ static void config_rules(struct command_ctx *c, const struct napt_config *cfg, b
 static void config_daemon(struct command_ctx *c, const struct napt_daemon_settings *s, bool *first)
 {
 	char v[32];
-	const char *keys[] = {"tun",	 "lan-interface", "wan-interface",
+	const char *keys[] = {"tun",     "lan-interface", "wan-interface",
 			      "control", "control-group", "state"};
-	const char *values[] = {s->tun,	    s->lan_interface, s->wan_interface,
+	const char *values[] = {s->tun,     s->lan_interface, s->wan_interface,
 				s->control, s->control_group, s->state};
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		if (values[i][0])
@@ -587,6 +587,23 @@ static void config_daemon(struct command_ctx *c, const struct napt_daemon_settin
 	config_line(c, "offload", s->offload ? "yes" : "no", first);
 	snprintf(v, sizeof(v), "%u", s->mtu);
 	config_line(c, "mtu", v, first);
+}
+
+/* The NAT-PMP/PCP access rules in order (the first holding a request decides): config lines,
+ * or one JSON list "pcp-rules" whose items keep their keyword. */
+static void config_pcp_rules(struct command_ctx *c, const struct napt_daemon_settings *s,
+			     bool *first)
+{
+	char v[64], a[ADDR_LEN];
+	config_list_begin(c, "pcp-rules", first);
+	for (unsigned i = 0; i < s->n_pcp_rules; i++) {
+		const struct napt_pcp_rule *r = &s->pcp_rules[i];
+		const char *kw = r->allow ? "pcp-allow" : "pcp-deny";
+		snprintf(v, sizeof(v), "%s%s%s/%u %u-%u", c->json ? kw : "", c->json ? " " : "",
+			 fmt_addr(r->hosts.addr, a), r->hosts.len, r->lo, r->hi);
+		config_list_item(c, kw, v, (int)i);
+	}
+	config_list_end(c);
 }
 
 static int cmd_show_config(struct command_ctx *c)
@@ -603,6 +620,7 @@ static int cmd_show_config(struct command_ctx *c)
 	config_rules(c, cfg, &first);
 	/* The engine ignores the daemon's own settings: the file's are the ones in force. */
 	config_daemon(c, &c->d->file_cfg.daemon, &first);
+	config_pcp_rules(c, &c->d->file_cfg.daemon, &first);
 	if (c->json)
 		control_answer_printf(c->a, "\n}\n");
 	return 0;
@@ -729,14 +747,57 @@ static int parse_protos(struct command_ctx *c, const char *s, uint8_t *protos)
 	return 0;
 }
 
+static bool forward_holds(const struct napt_forward *f, uint8_t protos, unsigned port)
+{
+	return (f->protos & protos) && f->ext_lo <= port && port <= f->ext_hi;
+}
+
 /* Index of the forward of list[0..n) that holds (protos, port), or -1. */
 static int find_forward(const struct napt_forward *list, unsigned n, uint8_t protos, unsigned port)
 {
 	for (unsigned i = 0; i < n; i++) {
-		if ((list[i].protos & protos) && list[i].ext_lo <= port && port <= list[i].ext_hi)
+		if (forward_holds(&list[i], protos, port))
 			return (int)i;
 	}
 	return -1;
+}
+
+/* Index of the NAT-PMP/PCP lease that holds (protos, port), or -1. */
+static int find_lease(const struct runtime_state *st, uint8_t protos, unsigned port)
+{
+	for (unsigned i = 0; i < st->n_leases; i++) {
+		if (forward_holds(&st->leases[i].fwd, protos, port))
+			return (int)i;
+	}
+	return -1;
+}
+
+/* gone is out of the saved state: end it in the engine, which ends the sessions that came in
+ * through it (the door closes for open flows), and answer. */
+static int forward_removed(struct command_ctx *c, const struct napt_forward *gone,
+			   const char *origin)
+{
+	napt_forward_del(c->d->nat, gone->protos, gone->ext_lo);
+	char text[FWD_LEN];
+	napt_forward_format(gone, text, sizeof(text));
+	reply_message(c, "forward %s%s removed%s", text, origin, kept_note(c));
+	return 0;
+}
+
+/* "forward del" of a mapping a NAT-PMP or PCP client made (origin pcp): the lease ends now,
+ * as if its lifetime had run out; the client learns it when it renews. */
+static int lease_del(struct command_ctx *c, unsigned i)
+{
+	struct runtime_state *old = state_snapshot(c);
+	if (!old)
+		return -1;
+	struct napt_forward gone = c->d->runtime.leases[i].fwd;
+	runtime_state_drop_lease(&c->d->runtime, i);
+	int rc = save_state(c);
+	if (rc < 0)
+		c->d->runtime = *old;
+	free(old);
+	return rc < 0 ? -1 : forward_removed(c, &gone, " (origin pcp)");
 }
 
 /* The run-time forward that "forward del" names, or -1 with the reason. */
@@ -777,6 +838,9 @@ static int cmd_forward_del(struct command_ctx *c)
 		snprintf(c->err, sizeof(c->err), "bad port '%s'", c->argv[1]);
 		return -1;
 	}
+	int lease = find_lease(st, protos, port);
+	if (lease >= 0)
+		return lease_del(c, (unsigned)lease);
 	int i = forward_to_delete(c, protos, port);
 	if (i < 0)
 		return -1;
@@ -791,12 +855,7 @@ static int cmd_forward_del(struct command_ctx *c)
 		st->n_forwards++;
 		return -1;
 	}
-	/* Ends the sessions that came in through the rule: the door closes for open flows. */
-	napt_forward_del(c->d->nat, gone.protos, gone.ext_lo);
-	char text[FWD_LEN];
-	napt_forward_format(&gone, text, sizeof(text));
-	reply_message(c, "forward %s removed%s", text, kept_note(c));
-	return 0;
+	return forward_removed(c, &gone, "");
 }
 
 static int cmd_dmz_set(struct command_ctx *c)

@@ -18,11 +18,13 @@ static void warn_if_changed(const char *key, const char *running, const char *ne
 }
 
 /* The TUN, the sockets and the routing set-up mode are made once at start; the new file's
- * values for them wait for the next restart. */
+ * values for them wait for the next restart. The NAT-PMP/PCP access rules are read at each
+ * request (pcp_server.c): the new ones apply at once. */
 static void keep_daemon_settings(const struct napt_daemon_settings *running,
 				 struct napt_config *next)
 {
 	const struct napt_daemon_settings *n = &next->daemon;
+	struct napt_daemon_settings kept = *running;
 	char now[16], then[16];
 
 	warn_if_changed("tun", running->tun, n->tun);
@@ -35,7 +37,9 @@ static void keep_daemon_settings(const struct napt_daemon_settings *running,
 	snprintf(now, sizeof(now), "%u", running->mtu);
 	snprintf(then, sizeof(then), "%u", n->mtu);
 	warn_if_changed("mtu", now, then);
-	next->daemon = *running;
+	memcpy(kept.pcp_rules, n->pcp_rules, sizeof(kept.pcp_rules));
+	kept.n_pcp_rules = n->n_pcp_rules;
+	next->daemon = kept;
 }
 
 int naptd_reload(struct naptd *d, char *err, size_t errlen)

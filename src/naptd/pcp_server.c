@@ -18,11 +18,14 @@
 #include "pcp_server.h"
 
 #define PCP_MAX_SOCKETS 8
-#define PCP_MAX_RULES   64
 #define PCP_MSG_MAX     1100 /* RFC 6887 section 7: the largest PCP message */
 #define PCP_CLIENT_PORT 5350 /* where unsolicited announcements go (RFC 6887 section 14.1.3) */
 /* Lifetimes granted: at most a day (RFC 6887 section 15 lets the server shorten them). */
 #define LEASE_MAX_S 86400
+/* RFC 6886 section 3.2.1: 10 announcements, the first two 250 ms apart, each later gap
+ * twice the one before (about 128 s in all). */
+#define ANNOUNCEMENTS         10
+#define ANNOUNCE_FIRST_GAP_MS 250
 /* Ports tried for a new mapping before giving up with NO_RESOURCES. */
 #define PORT_TRIES 4096
 
@@ -64,19 +67,14 @@ enum map_outcome {
 	MAP_CANNOT_PROVIDE, /* PREFER_FAILURE and the suggested port is not free */
 };
 
-struct pcp_rule {
-	bool allow;
-	struct napt_prefix hosts;
-	uint16_t lo, hi;
-};
-
 struct pcp_server {
 	struct naptd *d;
 	int epfd, timerfd;
+	int announce_timerfd; /* one-shot: the next announcement of a series */
+	unsigned announcements_left;
+	unsigned announce_gap_ms; /* until the one after the next */
 	int socks[PCP_MAX_SOCKETS];
 	unsigned n_socks;
-	struct pcp_rule rules[PCP_MAX_RULES];
-	unsigned n_rules;
 };
 
 /* One mapping request, from either protocol. */
@@ -96,72 +94,13 @@ struct map_grant {
 
 /* ---- access rules ---- */
 
-/* Parse "PREFIX LO[-HI]" with the config parser itself (a scratch config), so the rules
- * mean exactly what napt_config.c checked. */
-static int parse_rule(struct pcp_rule *r, const char *prefix, const char *ports, char *err,
-		      size_t errlen)
-{
-	struct napt_config *scratch = malloc(sizeof(*scratch));
-	char line[96];
-	int rc = -1;
-
-	if (!scratch) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	napt_config_defaults(scratch);
-	snprintf(line, sizeof(line), "inside %s", prefix);
-	if (napt_config_parse_line(scratch, line, err, errlen) == 0) {
-		snprintf(line, sizeof(line),
-			 strchr(ports, '-') ? "port-range %s" : "port-range %s-%s", ports, ports);
-		rc = napt_config_parse_line(scratch, line, err, errlen);
-	}
-	r->hosts = scratch->inside[0];
-	r->lo = scratch->port_lo;
-	r->hi = scratch->port_hi;
-	free(scratch);
-	return rc;
-}
-
-static int rule_line(struct pcp_server *s, char *line, char *err, size_t errlen)
-{
-	char kw[16], prefix[64], ports[32];
-
-	line[strcspn(line, "#")] = '\0';
-	if (sscanf(line, "%15s %63s %31s", kw, prefix, ports) != 3 ||
-	    (strcmp(kw, "pcp-allow") != 0 && strcmp(kw, "pcp-deny") != 0))
-		return 0;
-	if (s->n_rules == PCP_MAX_RULES) {
-		snprintf(err, errlen, "more than %d pcp-allow/pcp-deny lines", PCP_MAX_RULES);
-		return -1;
-	}
-	s->rules[s->n_rules].allow = strcmp(kw, "pcp-allow") == 0;
-	return parse_rule(&s->rules[s->n_rules++], prefix, ports, err, errlen);
-}
-
-static int load_rules(struct pcp_server *s, const char *path, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "re");
-	char *line = NULL;
-	size_t cap = 0;
-	int rc = 0;
-
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	while (rc == 0 && getline(&line, &cap, f) >= 0)
-		rc = rule_line(s, line, err, errlen);
-	free(line);
-	fclose(f);
-	return rc;
-}
-
 /* The first rule holding (host, port) decides; none: refused. */
 static bool allowed(const struct pcp_server *s, uint32_t host, uint16_t port)
 {
-	for (unsigned i = 0; i < s->n_rules; i++) {
-		const struct pcp_rule *r = &s->rules[i];
+	const struct napt_daemon_settings *c = &s->d->file_cfg.daemon;
+
+	for (unsigned i = 0; i < c->n_pcp_rules; i++) {
+		const struct napt_pcp_rule *r = &c->pcp_rules[i];
 
 		if ((host & r->hosts.mask) == r->hosts.addr && port >= r->lo && port <= r->hi)
 			return r->allow;
@@ -169,13 +108,16 @@ static bool allowed(const struct pcp_server *s, uint32_t host, uint16_t port)
 	return false;
 }
 
-/* Whether a pcp-allow line names host (0: any host), whatever its ports. */
-static bool may_map(const struct pcp_server *s, uint32_t host, bool any_host)
+/* Whether a pcp-allow line of c names host (any host with any_host), whatever its ports.
+ * The rules are read where they are used: a reload (naptd_reload.c) applies at once. */
+static bool may_map(const struct napt_daemon_settings *c, uint32_t host, bool any_host)
 {
-	for (unsigned i = 0; i < s->n_rules; i++)
-		if (s->rules[i].allow &&
-		    (any_host || (host & s->rules[i].hosts.mask) == s->rules[i].hosts.addr))
+	for (unsigned i = 0; i < c->n_pcp_rules; i++) {
+		const struct napt_pcp_rule *r = &c->pcp_rules[i];
+
+		if (r->allow && (any_host || (host & r->hosts.mask) == r->hosts.addr))
 			return true;
+	}
 	return false;
 }
 
@@ -216,8 +158,7 @@ static void lease_remove(struct pcp_server *s, unsigned i)
 	struct runtime_state *st = &s->d->runtime;
 
 	napt_forward_del(s->d->nat, st->leases[i].fwd.protos, st->leases[i].fwd.ext_lo);
-	memmove(&st->leases[i], &st->leases[i + 1], (st->n_leases - i - 1) * sizeof(st->leases[0]));
-	st->n_leases--;
+	runtime_state_drop_lease(st, i);
 }
 
 static int lease_find(const struct runtime_state *st, uint32_t host, uint8_t protos,
@@ -384,7 +325,7 @@ static enum map_outcome map_add(struct pcp_server *s, const struct map_request *
 	int i = lease_find(st, q->client, q->protos, q->in_port);
 	uint16_t port;
 
-	if (!may_map(s, q->client, false))
+	if (!may_map(&s->d->file_cfg.daemon, q->client, false))
 		return MAP_DENIED;
 	if (i >= 0 && !nonce_matches(&st->leases[i], q->nonce))
 		return MAP_NONCE_MISMATCH;
@@ -668,6 +609,29 @@ static void announce(struct pcp_server *s)
 	}
 }
 
+/* Send one announcement of the series, and set the timer for the next. */
+static void announce_next(struct pcp_server *s)
+{
+	struct itimerspec next = {
+	    .it_value = {.tv_sec = s->announce_gap_ms / 1000,
+			 .tv_nsec = (long)(s->announce_gap_ms % 1000) * 1000000}};
+
+	announce(s);
+	if (--s->announcements_left == 0)
+		return;
+	s->announce_gap_ms *= 2;
+	if (timerfd_settime(s->announce_timerfd, 0, &next, NULL) != 0)
+		daemon_log(LOG_WARNING, "pcp: announcement timer: %s", strerror(errno));
+}
+
+/* A new series, at start and on an address change; one under way starts over. */
+static void announce_series(struct pcp_server *s)
+{
+	s->announcements_left = ANNOUNCEMENTS;
+	s->announce_gap_ms = ANNOUNCE_FIRST_GAP_MS;
+	announce_next(s);
+}
+
 /* ---- set-up ---- */
 
 static int open_socket(struct pcp_server *s, const struct sockaddr_in *addr, char *err,
@@ -719,20 +683,31 @@ static int open_sockets(struct pcp_server *s, const char *lan, char *err, size_t
 	return rc;
 }
 
-static int open_timer(struct pcp_server *s, char *err, size_t errlen)
+/* A timer in the inner epoll: the module keeps its single fd (pcp_server_fd). */
+static int open_timer(struct pcp_server *s, int *fd, const struct itimerspec *when, char *err,
+		      size_t errlen)
 {
-	/* Leases end to the second. */
-	struct itimerspec every_second = {.it_interval = {1, 0}, .it_value = {1, 0}};
 	struct epoll_event e = {.events = EPOLLIN};
 
-	s->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	e.data.fd = s->timerfd;
-	if (s->timerfd < 0 || timerfd_settime(s->timerfd, 0, &every_second, NULL) != 0 ||
-	    epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->timerfd, &e) != 0) {
+	*fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	e.data.fd = *fd;
+	if (*fd < 0 || timerfd_settime(*fd, 0, when, NULL) != 0 ||
+	    epoll_ctl(s->epfd, EPOLL_CTL_ADD, *fd, &e) != 0) {
 		snprintf(err, errlen, "pcp: timer: %s", strerror(errno));
 		return -1;
 	}
 	return 0;
+}
+
+static int open_timers(struct pcp_server *s, char *err, size_t errlen)
+{
+	/* Leases end to the second; the announcement timer waits, disarmed, for a series. */
+	static const struct itimerspec every_second = {.it_interval = {1, 0}, .it_value = {1, 0}};
+	static const struct itimerspec disarmed;
+
+	if (open_timer(s, &s->timerfd, &every_second, err, errlen) != 0)
+		return -1;
+	return open_timer(s, &s->announce_timerfd, &disarmed, err, errlen);
 }
 
 /* RFC 6887 section 8.5: the epoch restarts only when the mappings are lost; those in the
@@ -754,35 +729,30 @@ static int server_start(struct pcp_server *s, char *err, size_t errlen)
 		snprintf(err, errlen, "pcp: %s", strerror(errno));
 		return -1;
 	}
-	if (open_timer(s, err, errlen) != 0 ||
+	if (open_timers(s, err, errlen) != 0 ||
 	    open_sockets(s, s->d->file_cfg.daemon.lan_interface, err, errlen) != 0)
 		return -1;
 	start_epoch(s);
-	announce(s);
+	announce_series(s);
 	daemon_log(LOG_INFO, "pcp: NAT-PMP and PCP on port %d of %s, %u rules", PCP_SERVER_PORT,
-		   s->d->file_cfg.daemon.lan_interface, s->n_rules);
+		   s->d->file_cfg.daemon.lan_interface, s->d->file_cfg.daemon.n_pcp_rules);
 	return 0;
 }
 
 int pcp_server_open(struct naptd *d, struct pcp_server **out, char *err, size_t errlen)
 {
-	struct pcp_server *s = calloc(1, sizeof(*s));
+	struct pcp_server *s;
 
 	*out = NULL;
+	if (!may_map(&d->file_cfg.daemon, 0, true)) /* nobody may map: no server */
+		return 0;
+	s = calloc(1, sizeof(*s));
 	if (!s) {
 		snprintf(err, errlen, "pcp: out of memory");
 		return -1;
 	}
 	s->d = d;
-	s->epfd = s->timerfd = -1;
-	if (load_rules(s, d->config_path, err, errlen) != 0) {
-		pcp_server_close(s);
-		return -1;
-	}
-	if (!may_map(s, 0, true)) { /* nobody may map: no server */
-		pcp_server_close(s);
-		return 0;
-	}
+	s->epfd = s->timerfd = s->announce_timerfd = -1;
 	if (server_start(s, err, errlen) != 0) {
 		pcp_server_close(s);
 		return -1;
@@ -798,23 +768,28 @@ int pcp_server_fd(const struct pcp_server *s)
 
 void pcp_server_dispatch(struct pcp_server *s)
 {
-	struct epoll_event events[PCP_MAX_SOCKETS + 1];
-	int n = epoll_wait(s->epfd, events, PCP_MAX_SOCKETS + 1, 0);
+	struct epoll_event events[PCP_MAX_SOCKETS + 2];
+	int n = epoll_wait(s->epfd, events, PCP_MAX_SOCKETS + 2, 0);
 
 	for (int i = 0; i < n; i++) {
+		int fd = events[i].data.fd;
 		uint64_t ticks;
 
-		if (events[i].data.fd != s->timerfd)
-			serve(s, events[i].data.fd);
-		else if (read(s->timerfd, &ticks, sizeof(ticks)) == (ssize_t)sizeof(ticks))
+		if (fd != s->timerfd && fd != s->announce_timerfd)
+			serve(s, fd);
+		else if (read(fd, &ticks, sizeof(ticks)) != (ssize_t)sizeof(ticks))
+			continue;
+		else if (fd == s->timerfd)
 			expire_leases(s);
+		else
+			announce_next(s);
 	}
 }
 
 void pcp_server_address_changed(struct pcp_server *s)
 {
 	if (s)
-		announce(s);
+		announce_series(s);
 }
 
 void pcp_server_close(struct pcp_server *s)
@@ -825,6 +800,8 @@ void pcp_server_close(struct pcp_server *s)
 		close(s->socks[i]);
 	if (s->timerfd >= 0)
 		close(s->timerfd);
+	if (s->announce_timerfd >= 0)
+		close(s->announce_timerfd);
 	if (s->epfd >= 0)
 		close(s->epfd);
 	free(s);

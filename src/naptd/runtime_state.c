@@ -111,7 +111,10 @@ static int load_lease(struct runtime_state *st, char *arg, char *at, char *err, 
 	if (napt_forward_parse(&l->fwd, arg, err, errlen) < 0)
 		return -1;
 	l->expires = expires;
-	st->n_leases++;
+	/* A lease that ended while naptd was down is gone (RFC 6886 section 3.6: mappings
+	 * live for their lifetime only); its line is still checked. */
+	if (expires > (long long)time(NULL))
+		st->n_leases++;
 	return 0;
 }
 
@@ -303,6 +306,12 @@ int runtime_state_save(const char *path, const struct runtime_state *st, char *e
 		return -1;
 	}
 	return 0;
+}
+
+void runtime_state_drop_lease(struct runtime_state *st, unsigned i)
+{
+	memmove(&st->leases[i], &st->leases[i + 1], (st->n_leases - i - 1) * sizeof(st->leases[0]));
+	st->n_leases--;
 }
 
 /* Append one run-time forward to cfg, whose first n_file forwards come from the config file. */

@@ -6,6 +6,10 @@
 # (pcp_client.py) does ANNOUNCE, MAP with a suggested external port and a short lifetime
 # (the mapping then expires on time), and is refused a port a pcp-deny line forbids
 # (PREFER_FAILURE: CANNOT_PROVIDE_EXTERNAL, RFC 6887 section 13.2).
+# A listener on the LAN host, joined to 224.0.0.1, catches the announcements of the start: 10
+# NAT-PMP ones and their PCP ANNOUNCE companions, the gaps doubling from 250 ms (RFC 6886
+# section 3.2.1; the series lasts about 128 s, so the other checks run meanwhile).
+# "naptctl forward del" ends a mapping (origin pcp), and a reload applies new pcp-deny lines.
 set -u
 . "$(dirname "$0")/lib_extra.sh"
 
@@ -18,6 +22,11 @@ naptd_config "# test_natpmp" \
 mkdir -p "$TOPO_DIR/lan"
 echo lan-service >"$TOPO_DIR/lan/id.txt"
 http_serve "$NS_LAN" "$LAN_IP" 80 "$TOPO_DIR/lan" "$TOPO_DIR/lan-http.log"
+in_lan "$PY" "$(dirname "$0")/announce_listener.py" "$LAN_IP" "$EXT_IP" 150 \
+	>"$TOPO_DIR/announce.log" 2>&1 &
+ANNOUNCE_PID=$!
+TOPO_PIDS+=("$ANNOUNCE_PID")
+wait_listen "$NS_LAN" udp "0.0.0.0:5350"
 start_naptd "$TOPO_DIR/naptd.conf" || fail "naptd did not start"
 wait_listen "$NS_RTR" udp "$RTR_LAN_IP:5351"
 
@@ -39,6 +48,20 @@ left=${left%s}
 echo "ok: the mapping shows in show forwards: $line"
 [ "$(reach 8080)" = lan-service ] || fail "the WAN host does not reach the LAN service"
 echo "ok: the WAN host reaches the LAN service through the mapping"
+
+# Another internal port: a request for port 80 would renew the mapping above (RFC 6886 3.3).
+out=$(natpmp -a 8082 81 tcp 3600)
+grep -q "Mapped public port 8082 protocol TCP to local port 81" <<<"$out" ||
+	fail "natpmpc -a 8082 81: $out"
+out=$(ctl forward del tcp 8082) || fail "forward del of a NAT-PMP mapping: $out"
+[[ "$out" == *"origin pcp"* ]] || fail "forward del does not name the origin pcp: $out"
+ctl show forwards | grep -q "^tcp *8082 " && fail "forward del left the mapping"
+grep -q "^forward tcp 8082 " "$TOPO_DIR/naptd.state" && fail "forward del left the state line"
+echo "ok: naptctl forward del ends a NAT-PMP mapping: $out"
+
+# The whole series, before the restart starts another.
+wait "$ANNOUNCE_PID" || fail "announcements: $(cat "$TOPO_DIR/announce.log")"
+echo "ok: announcements on 224.0.0.1:5350: $(cat "$TOPO_DIR/announce.log")"
 
 stop_naptd || fail "naptd exited with status $?"
 grep -q "^forward tcp 8080 $LAN_IP:80 expires [0-9]*$" "$TOPO_DIR/naptd.state" ||
@@ -74,4 +97,17 @@ echo "ok: the PCP mapping expired on time"
 out=$(in_lan "${PCP[@]}" map tcp 80 2500 600 prefer-failure)
 [[ "$out" == "result=11 "* ]] || fail "PCP MAP of a denied port with PREFER_FAILURE: $out"
 echo "ok: a port pcp-deny forbids is refused (CANNOT_PROVIDE_EXTERNAL)"
+
+naptd_config "# test_natpmp, reloaded" \
+	"pcp-deny $INSIDE 3000-3999" \
+	"pcp-deny $LAN_IP/32 2000-2999" \
+	"pcp-allow $INSIDE 1024-65535" >"$TOPO_DIR/naptd.conf"
+ctl reload >/dev/null || fail "reload refused"
+ctl show config | grep -qx "pcp-deny $INSIDE 3000-3999" ||
+	fail "show config lacks the new rule: $(ctl show config | grep pcp)"
+out=$(in_lan "${PCP[@]}" map tcp 80 3500 600 prefer-failure)
+[[ "$out" == "result=11 "* ]] || fail "PCP MAP of a port denied since the reload: $out"
+out=$(in_lan "${PCP[@]}" map tcp 80 4500 4 prefer-failure)
+[[ "$out" == "result=0 "*" port=4500 "* ]] || fail "PCP MAP of an allowed port: $out"
+echo "ok: a reload applies new pcp-deny lines at once"
 exit 0

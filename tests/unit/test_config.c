@@ -184,6 +184,93 @@ START_TEST(daemon_keys)
 }
 END_TEST
 
+#define INSIDE_ONLY "inside 192.168.1.0/24\n"
+
+/* Easy IP (docs/home-router.md): the interface's address is the external one, and the
+ * default port range shrinks to the dynamic ports, 65535 excluded (ip rules cannot match it). */
+START_TEST(external_interface)
+{
+	parse_ok(INSIDE_ONLY "external interface wan0\n");
+	ck_assert_str_eq(cfg.daemon.external_interface, "wan0");
+	ck_assert_uint_eq(cfg.n_external, 0);
+	ck_assert_uint_eq(cfg.port_lo, 49152);
+	ck_assert_uint_eq(cfg.port_hi, 65534);
+	/* An explicit range wins, before or after the line. */
+	parse_ok(INSIDE_ONLY "port-range 20000-30000\nexternal interface wan0\n");
+	ck_assert_uint_eq(cfg.port_lo, 20000);
+	ck_assert_uint_eq(cfg.port_hi, 30000);
+	parse_ok(INSIDE_ONLY "external interface wan0\nport-range 20000-30000\n");
+	ck_assert_uint_eq(cfg.port_lo, 20000);
+	ck_assert_uint_eq(cfg.port_hi, 30000);
+}
+END_TEST
+
+START_TEST(external_interface_errors)
+{
+	parse_fails(INSIDE_ONLY "external iface wan0\n",
+		    "t.conf:2: 'external' needs an IPv4 address or 'interface NAME'");
+	parse_fails(INSIDE_ONLY "external interface abcdefghijklmnop\n",
+		    "t.conf:2: 'external interface' value 'abcdefghijklmnop' is longer than 15 "
+		    "characters");
+	parse_fails(INSIDE_ONLY "external interface wan0 now\n",
+		    "t.conf:2: trailing garbage 'now' after 'external'");
+	parse_fails(INSIDE_ONLY "external interface wan0\nport-range 40000-65535\n",
+		    "t.conf: with 'external interface' the port-range ends at 65534 at most: ip "
+		    "rules cannot match port 65535");
+}
+END_TEST
+
+/* pcp-allow/pcp-deny keep their order: the first rule holding a request decides. */
+START_TEST(pcp_rules)
+{
+	parse_ok(BASE "pcp-deny 192.168.1.10/32 22\n"
+		      "pcp-allow 192.168.1.0/24 1024-65535\n"
+		      "pcp-deny 0.0.0.0/0 1-65535\n");
+	ck_assert_uint_eq(cfg.daemon.n_pcp_rules, 3);
+	ck_assert(!cfg.daemon.pcp_rules[0].allow);
+	ck_assert_uint_eq(cfg.daemon.pcp_rules[0].hosts.addr, ip("192.168.1.10"));
+	ck_assert_uint_eq(cfg.daemon.pcp_rules[0].hosts.mask, ip("255.255.255.255"));
+	ck_assert_uint_eq(cfg.daemon.pcp_rules[0].lo, 22);
+	ck_assert_uint_eq(cfg.daemon.pcp_rules[0].hi, 22);
+	ck_assert(cfg.daemon.pcp_rules[1].allow);
+	ck_assert_uint_eq(cfg.daemon.pcp_rules[1].hosts.addr, ip("192.168.1.0"));
+	ck_assert_uint_eq(cfg.daemon.pcp_rules[1].hosts.len, 24);
+	ck_assert_uint_eq(cfg.daemon.pcp_rules[1].lo, 1024);
+	ck_assert_uint_eq(cfg.daemon.pcp_rules[1].hi, 65535);
+	ck_assert(!cfg.daemon.pcp_rules[2].allow);
+	ck_assert_uint_eq(cfg.daemon.pcp_rules[2].hosts.mask, 0);
+	parse_ok(BASE);
+	ck_assert_uint_eq(cfg.daemon.n_pcp_rules, 0);
+}
+END_TEST
+
+START_TEST(pcp_rule_errors)
+{
+	line_fails("pcp-allow 192.168.1.0/24",
+		   "'pcp-allow' needs a prefix and ports, like 192.168.1.0/24 1024-65535");
+	line_fails("pcp-deny 192.168.1.0/24",
+		   "'pcp-deny' needs a prefix and ports, like 192.168.1.0/24 1-1023");
+	line_fails("pcp-allow 192.168.1.10 80", "'pcp-allow' needs a prefix like 192.168.1.0/24");
+	line_fails("pcp-deny 192.168.1.5/24 80",
+		   "pcp-deny prefix 192.168.1.5/24 has host bits set (the network is "
+		   "192.168.1.0/24)");
+	line_fails("pcp-allow 192.168.1.0/24 2000-1000", "port range 2000-1000 is reversed");
+	line_fails("pcp-allow 192.168.1.0/24 0-1000", "port 0 is not allowed");
+	line_fails("pcp-allow 192.168.1.0/24 1-2 3", "trailing garbage '3' after 'pcp-allow'");
+}
+END_TEST
+
+START_TEST(too_many_pcp_rules)
+{
+	char text[8192] = BASE;
+
+	for (int i = 0; i <= NAPT_MAX_PCP_RULES; i++)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text),
+			 "pcp-allow 192.168.1.%d/32 1024-65535\n", i);
+	parse_fails(text, "t.conf:67: too many pcp-allow/pcp-deny lines (at most 64)");
+}
+END_TEST
+
 START_TEST(forwards)
 {
 	parse_ok(BASE "forward tcp 8080 192.168.1.10:80\n"
@@ -413,6 +500,11 @@ int main(void)
 	tcase_add_test(tc, nat_type_errors);
 	tcase_add_test(tc, dmz_none_clears);
 	tcase_add_test(tc, daemon_keys);
+	tcase_add_test(tc, external_interface);
+	tcase_add_test(tc, external_interface_errors);
+	tcase_add_test(tc, pcp_rules);
+	tcase_add_test(tc, pcp_rule_errors);
+	tcase_add_test(tc, too_many_pcp_rules);
 	tcase_add_test(tc, forwards);
 	tcase_add_test(tc, forward_format_round_trip);
 	tcase_add_test(tc, forward_overlaps);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "runtime_state.h"
@@ -213,6 +214,7 @@ START_TEST(bad_lines_named_path_line)
 }
 END_TEST
 
+/* Also a file written before leases existed: forwards and DMZ only. */
 START_TEST(comments_and_blank_lines)
 {
 	write_file(path, "# header\n\n  forward tcp 8080 192.168.1.10:80   # note\n"
@@ -222,6 +224,84 @@ START_TEST(comments_and_blank_lines)
 	ck_assert_uint_eq(back.forwards[0].ext_lo, 8080);
 	ck_assert_uint_eq(back.forwards[0].in_addr, ip("192.168.1.10"));
 	ck_assert_int_eq(back.dmz_mode, RUNTIME_DMZ_SET);
+	ck_assert_uint_eq(back.n_leases, 0);
+	ck_assert_int_eq(back.epoch_start, 0);
+}
+END_TEST
+
+static struct runtime_lease *add_lease(struct runtime_state *s, uint8_t proto, uint16_t port,
+				       const char *addr, uint16_t in_port, int64_t expires)
+{
+	struct runtime_lease *l = &s->leases[s->n_leases++];
+	l->fwd = (struct napt_forward){
+	    .protos = proto, .ext_lo = port, .ext_hi = port, .in_addr = ip(addr), .in_lo = in_port};
+	l->expires = expires;
+	return l;
+}
+
+/* NAT-PMP and PCP leases (runtime_state.h): "forward ... expires T [nonce HEX]" and
+ * "pcp-epoch T" come back as they were saved. */
+START_TEST(round_trip_leases)
+{
+	static const uint8_t nonce[RUNTIME_NONCE_LEN] = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55,
+							 0x66, 0x77, 0x88, 0x99, 0xaa, 0xff};
+	int64_t later = (int64_t)time(NULL) + 3600;
+	add_forward(&st, NAPT_FWD_TCP, 8080, 8080, "192.168.1.10", 80);
+	add_lease(&st, NAPT_FWD_UDP, 50000, "192.168.1.20", 5000, later);
+	memcpy(add_lease(&st, NAPT_FWD_TCP, 50001, "192.168.1.21", 22, later + 1)->nonce, nonce,
+	       sizeof(nonce));
+	st.epoch_start = 1700000000;
+	ck_assert_msg(runtime_state_save(path, &st, err, sizeof(err)) == 0, "%s", err);
+	char want[160];
+	const char *text = read_file(path);
+	snprintf(want, sizeof(want), "\nforward udp 50000 192.168.1.20:5000 expires %lld\n",
+		 (long long)later);
+	ck_assert_msg(strstr(text, want) != NULL, "%s", text);
+	snprintf(
+	    want, sizeof(want),
+	    "\nforward tcp 50001 192.168.1.21:22 expires %lld nonce 00112233445566778899aaff\n",
+	    (long long)later + 1);
+	ck_assert_msg(strstr(text, want) != NULL, "%s", text);
+	ck_assert_ptr_nonnull(strstr(text, "\npcp-epoch 1700000000\n"));
+	ck_assert_msg(runtime_state_load(path, &back, err, sizeof(err)) == 0, "%s", err);
+	assert_same_forwards(&st, &back);
+	ck_assert_uint_eq(back.n_leases, 2);
+	for (unsigned i = 0; i < 2; i++) {
+		ck_assert_uint_eq(back.leases[i].fwd.protos, st.leases[i].fwd.protos);
+		ck_assert_uint_eq(back.leases[i].fwd.ext_lo, st.leases[i].fwd.ext_lo);
+		ck_assert_uint_eq(back.leases[i].fwd.in_addr, st.leases[i].fwd.in_addr);
+		ck_assert_uint_eq(back.leases[i].fwd.in_lo, st.leases[i].fwd.in_lo);
+		ck_assert_int_eq(back.leases[i].expires, st.leases[i].expires);
+		ck_assert_mem_eq(back.leases[i].nonce, st.leases[i].nonce, RUNTIME_NONCE_LEN);
+	}
+	ck_assert_int_eq(back.epoch_start, 1700000000);
+}
+END_TEST
+
+/* A lease that ended while naptd was down does not come back; a live one does. */
+START_TEST(expired_lease_dropped_at_load)
+{
+	char text[256];
+	long long now = (long long)time(NULL);
+	snprintf(text, sizeof(text),
+		 "forward tcp 50000 192.168.1.10:80 expires %lld\n"
+		 "forward udp 50001 192.168.1.11:53 expires %lld\n"
+		 "forward tcp 50002 192.168.1.12:22 expires %lld\n",
+		 now - 5, now + 600, now - 86400);
+	write_file(path, text);
+	ck_assert_msg(runtime_state_load(path, &back, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(back.n_leases, 1);
+	ck_assert_uint_eq(back.leases[0].fwd.ext_lo, 50001);
+	ck_assert_int_eq(back.leases[0].expires, now + 600);
+	ck_assert_uint_eq(back.n_forwards, 0);
+}
+END_TEST
+
+START_TEST(bad_lease_lines)
+{
+	load_fails("forward tcp 50000 192.168.1.10:80 expires soon\n", 1, "lifetime");
+	load_fails("forward tcp 50000 192.168.1.10:80 expires 4000000000 nonce 12\n", 1, "nonce");
+	load_fails("pcp-epoch -1\n", 1, "pcp-epoch");
 }
 END_TEST
 
@@ -284,6 +364,9 @@ int main(void)
 	tcase_add_test(tc, failed_write_keeps_old_file);
 	tcase_add_test(tc, failed_rename_removes_temporary);
 	tcase_add_test(tc, bad_lines_named_path_line);
+	tcase_add_test(tc, round_trip_leases);
+	tcase_add_test(tc, expired_lease_dropped_at_load);
+	tcase_add_test(tc, bad_lease_lines);
 	tcase_add_test(tc, comments_and_blank_lines);
 	tcase_add_test(tc, apply_merges_over_config);
 	tcase_add_test(tc, apply_refuses_overlap_with_config);
