@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "daemon_log.h"
+#include "ipv4_packet.h" /* get16, put16: the wire is big-endian as IP is */
 #include "pcp_server.h"
 
 #define PCP_MAX_SOCKETS 8
@@ -362,24 +363,10 @@ static enum map_outcome map_request_run(struct pcp_server *s, const struct map_r
 
 /* ---- the wire ---- */
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	v = htons(v);
-	memcpy(p, &v, 2);
-}
-
 static void put32(uint8_t *p, uint32_t v)
 {
 	v = htonl(v);
 	memcpy(p, &v, 4);
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	uint16_t v;
-
-	memcpy(&v, p, 2);
-	return ntohs(v);
 }
 
 static uint32_t get32(const uint8_t *p)

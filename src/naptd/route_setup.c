@@ -75,26 +75,49 @@ static int add_tun_route(struct route_setup *rs, uint32_t dst, unsigned prefixle
 	return rc;
 }
 
-/* One policy rule: [iif IF] [from SRC] [to DST] lookup TABLE | blackhole, pref PREF. */
+/* One policy rule: [iif IF] [from SRC] [to DST] [ipproto P [dport LO-HI]] lookup TABLE |
+ * blackhole, pref PREF. */
 struct rule_spec {
 	const char *iif;                     /* NULL: any */
 	const struct napt_prefix *src, *dst; /* NULL: any */
 	uint32_t table;                      /* 0: blackhole */
 	uint32_t pref;
+	uint8_t ipproto;             /* 0: any */
+	uint16_t dport_lo, dport_hi; /* dport_lo 0: any port; set only with ipproto */
 };
 
 static void rule_text(const struct rule_spec *rs, char *buf, size_t len)
 {
-	char sip[INET_ADDRSTRLEN], dip[INET_ADDRSTRLEN], act[32];
+	char sip[INET_ADDRSTRLEN], dip[INET_ADDRSTRLEN], ports[24] = "", match[48] = "", act[32];
 
+	if (rs->dport_lo)
+		snprintf(ports, sizeof(ports), " dport %u-%u", rs->dport_lo, rs->dport_hi);
+	if (rs->ipproto)
+		snprintf(match, sizeof(match), " ipproto %u%s", rs->ipproto, ports);
 	if (rs->table)
 		snprintf(act, sizeof(act), "lookup %u", rs->table);
 	else
 		snprintf(act, sizeof(act), "blackhole");
-	snprintf(buf, len, "rule%s%s from %s/%u to %s/%u %s pref %u", rs->iif ? " iif " : "",
+	snprintf(buf, len, "rule%s%s from %s/%u to %s/%u%s %s pref %u", rs->iif ? " iif " : "",
 		 rs->iif ? rs->iif : "", rs->src ? ipv4_str(rs->src->addr, sip) : "0.0.0.0",
-		 rs->src ? rs->src->len : 0, rs->dst ? ipv4_str(rs->dst->addr, dip) : "0.0.0.0",
-		 rs->dst ? rs->dst->len : 0, act, rs->pref);
+		 rs->src ? rs->src->len : 0u, rs->dst ? ipv4_str(rs->dst->addr, dip) : "0.0.0.0",
+		 rs->dst ? rs->dst->len : 0u, match, act, rs->pref);
+}
+
+/* What r matches: all that spec names (s and d: its addresses, NULL for any). */
+static void set_rule_match(struct rtnl_rule *r, const struct rule_spec *spec, struct nl_addr *s,
+			   struct nl_addr *d)
+{
+	if (spec->iif)
+		rtnl_rule_set_iif(r, spec->iif);
+	if (s)
+		rtnl_rule_set_src(r, s);
+	if (d)
+		rtnl_rule_set_dst(r, d);
+	if (spec->ipproto)
+		rtnl_rule_set_ipproto(r, spec->ipproto);
+	if (spec->dport_lo)
+		rtnl_rule_set_dport_range(r, spec->dport_lo, spec->dport_hi);
 }
 
 static int add_rule(struct route_setup *rs, const struct rule_spec *spec, char *err, size_t errlen)
@@ -109,12 +132,7 @@ static int add_rule(struct route_setup *rs, const struct rule_spec *spec, char *
 	if (r && (s || !spec->src) && (d || !spec->dst)) {
 		rtnl_rule_set_family(r, AF_INET);
 		rtnl_rule_set_prio(r, spec->pref);
-		if (spec->iif)
-			rtnl_rule_set_iif(r, spec->iif);
-		if (s)
-			rtnl_rule_set_src(r, s);
-		if (d)
-			rtnl_rule_set_dst(r, d);
+		set_rule_match(r, spec, s, d);
 		if (spec->table) {
 			rtnl_rule_set_table(r, spec->table);
 			rtnl_rule_set_action(r, FR_ACT_TO_TBL);
@@ -136,32 +154,11 @@ static int add_rule(struct route_setup *rs, const struct rule_spec *spec, char *
 static int add_steering_rule(struct route_setup *rs, uint32_t addr, uint8_t proto, uint16_t lo,
 			     uint16_t hi, char *err, size_t errlen)
 {
-	struct rtnl_rule *r = rtnl_rule_alloc();
-	struct nl_addr *d = ipv4_addr(addr, 32);
-	char what[128], ip[INET_ADDRSTRLEN], ports[24] = "";
-	int rc = -1;
+	struct napt_prefix to = {addr, 0xffffffffu, 32};
+	struct rule_spec r = {
+	    .dst = &to, .table = ROUTE_TABLE, .ipproto = proto, .dport_lo = lo, .dport_hi = hi};
 
-	if (lo)
-		snprintf(ports, sizeof(ports), " dport %u-%u", lo, hi);
-	snprintf(what, sizeof(what), "rule pref 0 to %s ipproto %u%s lookup %d", ipv4_str(addr, ip),
-		 proto, ports, ROUTE_TABLE);
-	if (r && d) {
-		rtnl_rule_set_family(r, AF_INET);
-		rtnl_rule_set_prio(r, 0);
-		rtnl_rule_set_dst(r, d);
-		rtnl_rule_set_ipproto(r, proto);
-		if (lo)
-			rtnl_rule_set_dport_range(r, lo, hi);
-		rtnl_rule_set_table(r, ROUTE_TABLE);
-		rtnl_rule_set_action(r, FR_ACT_TO_TBL);
-		rtnl_rule_set_protocol(r, ROUTE_PROTO);
-		rc = netlink_journal_add_rule(rs->journal, r, what, err, errlen);
-	} else {
-		snprintf(err, errlen, "%s: out of memory", what);
-	}
-	nl_addr_put(d);
-	rtnl_rule_put(r);
-	return rc;
+	return add_rule(rs, &r, err, errlen);
 }
 
 /* "pref PREF lookup local" with protocol proto: the rule that delivers packets to the
@@ -346,15 +343,18 @@ static int add_inside(struct route_setup *rs, const struct napt_config *a, char 
 {
 	for (unsigned i = 0; i < a->n_inside; i++) {
 		for (unsigned k = 0; k < a->n_inside; k++) {
-			struct rule_spec r = {NULL, &a->inside[i], &a->inside[k], RT_TABLE_MAIN,
-					      ROUTE_PREF_INSIDE};
+			struct rule_spec r = {.src = &a->inside[i],
+					      .dst = &a->inside[k],
+					      .table = RT_TABLE_MAIN,
+					      .pref = ROUTE_PREF_INSIDE};
 
 			if (add_rule(rs, &r, err, errlen) != 0)
 				return -1;
 		}
 	}
 	for (unsigned i = 0; i < a->n_inside; i++) {
-		struct rule_spec r = {NULL, &a->inside[i], NULL, ROUTE_TABLE, ROUTE_PREF_OUT};
+		struct rule_spec r = {
+		    .src = &a->inside[i], .table = ROUTE_TABLE, .pref = ROUTE_PREF_OUT};
 
 		if (add_rule(rs, &r, err, errlen) != 0)
 			return -1;
@@ -372,7 +372,8 @@ static int add_guards(struct route_setup *rs, const struct napt_config *a, char 
 {
 	const char *lan = a->daemon.lan_interface[0] ? a->daemon.lan_interface : NULL;
 	const char *wan = a->daemon.wan_interface[0] ? a->daemon.wan_interface : NULL;
-	struct rule_spec back = {rs->tun.name, NULL, NULL, RT_TABLE_MAIN, ROUTE_PREF_FROM_TUN};
+	struct rule_spec back = {
+	    .iif = rs->tun.name, .table = RT_TABLE_MAIN, .pref = ROUTE_PREF_FROM_TUN};
 
 	if (!lan)
 		daemon_log(LOG_WARNING, "no lan-interface: LAN packets spoofing an external "
@@ -386,15 +387,19 @@ static int add_guards(struct route_setup *rs, const struct napt_config *a, char 
 		struct napt_prefix ext = {
 		    e < a->n_external ? a->external[e] : a->statics[e - a->n_external].ext_addr,
 		    0xffffffffu, 32};
-		struct rule_spec r = {lan, &ext, NULL, ROUTE_TABLE, ROUTE_PREF_SPOOFED};
+		struct rule_spec r = {
+		    .iif = lan, .src = &ext, .table = ROUTE_TABLE, .pref = ROUTE_PREF_SPOOFED};
 
 		if (add_rule(rs, &r, err, errlen) != 0)
 			return -1;
 	}
 	for (unsigned i = 0; wan && i < a->n_inside; i++) {
-		struct rule_spec from = {wan, &a->inside[i], NULL, 0, ROUTE_PREF_WAN_FROM_INSIDE};
-		struct rule_spec to = {wan, NULL, &a->inside[i], ROUTE_TABLE,
-				       ROUTE_PREF_WAN_TO_INSIDE};
+		struct rule_spec from = {
+		    .iif = wan, .src = &a->inside[i], .pref = ROUTE_PREF_WAN_FROM_INSIDE};
+		struct rule_spec to = {.iif = wan,
+				       .dst = &a->inside[i],
+				       .table = ROUTE_TABLE,
+				       .pref = ROUTE_PREF_WAN_TO_INSIDE};
 
 		if (add_rule(rs, &from, err, errlen) != 0 || add_rule(rs, &to, err, errlen) != 0)
 			return -1;

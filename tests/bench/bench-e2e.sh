@@ -20,18 +20,14 @@
 # $BUILD_DIR (default: the current directory). Exits 0 when every figure was measured.
 set -euo pipefail
 
+# The topology (topo_up, topo_down, bg, in_lan...), its addresses and naptd_config and
+# start_naptd: the netns tests' library, with namespaces and a directory of its own per mode.
+# shellcheck source-path=SCRIPTDIR source=../netns/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../netns/lib.sh"
+
 OFFLOAD=${1:-on}
 DURATION=${DURATION:-10}
-BUILD_DIR=${BUILD_DIR:-$PWD}
-NAPTD=$BUILD_DIR/naptd
-PY=/usr/bin/python3 # Debian's, whatever python3 is first on PATH
-
-LAN_IP=192.168.77.2
-RTR_LAN_IP=192.168.77.1
-RTR_WAN_IP=198.51.100.1
-WAN_IP=198.51.100.2
-EXT_IP=198.51.100.10 # naptd's external address, in the WAN subnet (proxy neighbour)
-INSIDE=192.168.77.0/24
+VETH_OFFLOAD=$OFFLOAD
 PORT=5201
 
 case $OFFLOAD in on | off) ;; *) echo "usage: $0 [on|off]" >&2; exit 2 ;; esac
@@ -39,92 +35,7 @@ case $OFFLOAD in on | off) ;; *) echo "usage: $0 [on|off]" >&2; exit 2 ;; esac
 for t in ip iperf3 nft ethtool curl wrk nginx "$PY"; do
 	command -v "$t" >/dev/null || { echo "bench-e2e.sh: $t missing (run.sh deps)" >&2; exit 2; }
 done
-
-id=$$$RANDOM
-NS_LAN=be-lan-$id NS_RTR=be-rtr-$id NS_WAN=be-wan-$id
-WORK=$(mktemp -d /tmp/napt-bench-e2e.XXXXXX)
-PIDS=()
-NAPTD_PID=
-
-# stop PID: SIGTERM, 5 s, then SIGKILL. Only processes this script started.
-stop() {
-	local pid=$1 i
-	kill -TERM "$pid" 2>/dev/null || return 0
-	for ((i = 0; i < 50; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-}
-
-topo_down() {
-	local pid ns
-	[ -n "$NAPTD_PID" ] && stop "$NAPTD_PID"
-	NAPTD_PID=
-	for pid in "${PIDS[@]}"; do
-		stop "$pid"
-	done
-	PIDS=()
-	for ns in "$NS_LAN" "$NS_RTR" "$NS_WAN"; do
-		# Whatever this script started there and is still running (a one-off iperf3
-		# server whose client failed): a process would keep the namespace alive.
-		for pid in $(ip netns pids "$ns" 2>/dev/null); do
-			stop "$pid"
-		done
-		ip netns del "$ns" 2>/dev/null || true
-	done
-}
-
-cleanup() {
-	topo_down
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
 trap 'exit 1' INT TERM
-
-in_lan() { ip netns exec "$NS_LAN" "$@"; }
-in_rtr() { ip netns exec "$NS_RTR" "$@"; }
-in_wan() { ip netns exec "$NS_WAN" "$@"; }
-
-# bg NS LOG CMD...: CMD in namespace NS in the background, stopped by topo_down.
-bg() {
-	local ns=$1 log=$2
-	shift 2
-	ip netns exec "$ns" "$@" >"$log" 2>&1 &
-	PIDS+=($!)
-}
-
-ns_new() {
-	ip netns add "$1"
-	ip -n "$1" link set lo up
-	# New namespaces copy the host's rp_filter (design notes).
-	ip netns exec "$1" sysctl -qw net.ipv4.conf.all.rp_filter=0 \
-		net.ipv4.conf.default.rp_filter=0
-}
-
-# The same topology for every mode, created inside the namespaces only.
-topo_up() {
-	local dev
-	ns_new "$NS_LAN"
-	ns_new "$NS_RTR"
-	ns_new "$NS_WAN"
-	ip -n "$NS_RTR" link add lan0 type veth peer name eth0 netns "$NS_LAN"
-	ip -n "$NS_RTR" link add wan0 type veth peer name eth0 netns "$NS_WAN"
-	ip -n "$NS_LAN" addr add "$LAN_IP/24" dev eth0
-	ip -n "$NS_RTR" addr add "$RTR_LAN_IP/24" dev lan0
-	ip -n "$NS_RTR" addr add "$RTR_WAN_IP/24" dev wan0
-	ip -n "$NS_WAN" addr add "$WAN_IP/24" dev eth0
-	for dev in "$NS_LAN eth0" "$NS_RTR lan0" "$NS_RTR wan0" "$NS_WAN eth0"; do
-		set -- $dev
-		ip -n "$1" link set "$2" up
-		if [ "$OFFLOAD" = off ]; then
-			ip netns exec "$1" ethtool -K "$2" tso off gso off gro off >/dev/null 2>&1 || true
-		fi
-	done
-	ip -n "$NS_LAN" route add default via "$RTR_LAN_IP"
-	in_rtr sysctl -qw net.ipv4.ip_forward=1
-}
 
 # wait_listen NS ADDR PORT: bounded wait until a TCP socket listens there.
 wait_listen() {
@@ -138,23 +49,23 @@ wait_listen() {
 }
 
 nginx_up() {
-	mkdir -p "$WORK/nginx"
-	cat >"$WORK/nginx.conf" <<-CONF
+	mkdir -p "$TOPO_DIR/nginx"
+	cat >"$TOPO_DIR/nginx.conf" <<-CONF
 		worker_processes 1;
-		pid $WORK/nginx/nginx.pid;
-		error_log $WORK/nginx/error.log;
+		pid $TOPO_DIR/nginx/nginx.pid;
+		error_log $TOPO_DIR/nginx/error.log;
 		events { worker_connections 4096; }
 		http {
 			access_log off;
-			client_body_temp_path $WORK/nginx;
+			client_body_temp_path $TOPO_DIR/nginx;
 			server {
 				listen $WAN_IP:80 reuseport backlog=4096;
 				location / { return 200 "\$remote_addr\n"; }
 			}
 		}
 	CONF
-	bg "$NS_WAN" "$WORK/nginx.log" nginx -c "$WORK/nginx.conf" -g 'daemon off;'
-	wait_listen "$NS_WAN" "$WAN_IP" 80 || { cat "$WORK/nginx.log" >&2; return 1; }
+	bg "$NS_WAN" "$TOPO_DIR/nginx.log" nginx -c "$TOPO_DIR/nginx.conf" -g 'daemon off;'
+	wait_listen "$NS_WAN" "$WAN_IP" 80 || { cat "$TOPO_DIR/nginx.log" >&2; return 1; }
 }
 
 # ---- CPU accounting ----
@@ -185,7 +96,7 @@ json() { "$PY" -c "import json,sys; e=json.load(sys.stdin)['end']; $1"; }
 # iperf_server NS ADDR: a one-off iperf3 server (started here, not in a $(...) subshell,
 # so that topo_down knows its PID).
 iperf_server() {
-	bg "$1" "$WORK/iperf-s.log" iperf3 -s -1 -B "$2" -p $PORT
+	bg "$1" "$TOPO_DIR/iperf-s.log" iperf3 -s -1 -B "$2" -p $PORT
 	wait_listen "$1" "$2" $PORT
 }
 
@@ -204,9 +115,9 @@ iperf_udp() {
 # conn_rate: new TCP connections per second, wrk from the LAN, one request per connection.
 conn_rate() {
 	in_lan timeout $((DURATION + 20)) wrk -t1 -c32 -d"${DURATION}s" -H 'Connection: close' \
-		"http://$WAN_IP/" >"$WORK/wrk.log" 2>&1
-	grep -q 'Socket errors' "$WORK/wrk.log" && grep 'Socket errors' "$WORK/wrk.log" >&2
-	awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$WORK/wrk.log"
+		"http://$WAN_IP/" >"$TOPO_DIR/wrk.log" 2>&1
+	grep -q 'Socket errors' "$TOPO_DIR/wrk.log" && grep 'Socket errors' "$TOPO_DIR/wrk.log" >&2
+	awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$TOPO_DIR/wrk.log"
 }
 
 declare -A RESULT HOSTCPU PROCCPU
@@ -285,29 +196,8 @@ mode_kernel() {
 }
 
 naptd_up() {
-	cat >"$WORK/naptd.conf" <<-CONF
-		inside $INSIDE
-		external $EXT_IP
-		tun napt0
-		lan-interface lan0
-		wan-interface wan0
-		control $WORK/naptd.sock
-		state $WORK/naptd.state
-		max-sessions 1048576
-		forward tcp $PORT $LAN_IP:$PORT
-	CONF
-	ip netns exec "$NS_RTR" "$NAPTD" -f -c "$WORK/naptd.conf" >"$WORK/naptd.log" 2>&1 &
-	NAPTD_PID=$!
-	local i
-	for ((i = 0; i < 100; i++)); do
-		ip -n "$NS_RTR" link show napt0 >/dev/null 2>&1 && grep -q ready "$WORK/naptd.log" &&
-			return 0
-		kill -0 "$NAPTD_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	echo "bench-e2e.sh: naptd did not start:" >&2
-	cat "$WORK/naptd.log" >&2
-	return 1
+	naptd_config "max-sessions 1048576" "forward tcp $PORT $LAN_IP:$PORT" >"$TOPO_DIR/naptd.conf"
+	start_naptd "$TOPO_DIR/naptd.conf"
 }
 
 mode_naptd() {

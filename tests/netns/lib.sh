@@ -61,10 +61,33 @@ ns_new() {
 }
 
 # Segmentation offloads off: the TUN hands over MTU-sized packets, so compare like with like.
+# bench-e2e.sh sets VETH_OFFLOAD=on to measure with the kernel's defaults as well.
+VETH_OFFLOAD=off
 no_offload() {
-	if command -v ethtool >/dev/null; then
+	if [ "$VETH_OFFLOAD" = off ] && command -v ethtool >/dev/null; then
 		ip netns exec "$1" ethtool -K "$2" tso off gso off gro off >/dev/null 2>&1 || true
 	fi
+}
+
+# router_up LAN_NS RTR_NS WAN_NS WAN_PEER LAN_IP RTR_LAN_IP RTR_WAN_IP: new namespaces LAN_NS
+# (eth0 LAN_IP/24, default via RTR_LAN_IP) and RTR_NS (lan0 RTR_LAN_IP/24, wan0 RTR_WAN_IP/24,
+# forwarding on); wan0's peer is WAN_PEER in the existing WAN_NS, up but with no address.
+# Every link is created inside the namespaces: nothing ever appears in the host's namespace.
+router_up() {
+	local lan=$1 rtr=$2 wan=$3 peer=$4 dev
+	ns_new "$lan"
+	ns_new "$rtr"
+	ip -n "$rtr" link add lan0 type veth peer name eth0 netns "$lan"
+	ip -n "$rtr" link add wan0 type veth peer name "$peer" netns "$wan"
+	ip -n "$lan" addr add "$5/24" dev eth0
+	ip -n "$rtr" addr add "$6/24" dev lan0
+	ip -n "$rtr" addr add "$7/24" dev wan0
+	for dev in "$lan:eth0" "$rtr:lan0" "$rtr:wan0" "$wan:$peer"; do
+		ip -n "${dev%%:*}" link set "${dev#*:}" up
+		no_offload "${dev%%:*}" "${dev#*:}"
+	done
+	ip -n "$lan" route add default via "$6"
+	ip netns exec "$rtr" sysctl -qw net.ipv4.ip_forward=1
 }
 
 topo_up() {
@@ -72,23 +95,9 @@ topo_up() {
 	NS_LAN=napt-lan-$id NS_RTR=napt-rtr-$id NS_WAN=napt-wan-$id
 	TOPO_DIR=$(mktemp -d /tmp/napt-netns.XXXXXX)
 	trap topo_down EXIT
-	ns_new "$NS_LAN"
-	ns_new "$NS_RTR"
 	ns_new "$NS_WAN"
-	# Created inside the namespaces: nothing ever appears in the host's namespace.
-	ip -n "$NS_RTR" link add lan0 type veth peer name eth0 netns "$NS_LAN"
-	ip -n "$NS_RTR" link add wan0 type veth peer name eth0 netns "$NS_WAN"
-	ip -n "$NS_LAN" addr add "$LAN_IP/24" dev eth0
-	ip -n "$NS_RTR" addr add "$RTR_LAN_IP/24" dev lan0
-	ip -n "$NS_RTR" addr add "$RTR_WAN_IP/24" dev wan0
+	router_up "$NS_LAN" "$NS_RTR" "$NS_WAN" eth0 "$LAN_IP" "$RTR_LAN_IP" "$RTR_WAN_IP"
 	ip -n "$NS_WAN" addr add "$WAN_IP/24" dev eth0
-	local ns
-	for ns in "$NS_LAN:eth0" "$NS_RTR:lan0" "$NS_RTR:wan0" "$NS_WAN:eth0"; do
-		ip -n "${ns%%:*}" link set "${ns#*:}" up
-		no_offload "${ns%%:*}" "${ns#*:}"
-	done
-	ip -n "$NS_LAN" route add default via "$RTR_LAN_IP"
-	in_rtr sysctl -qw net.ipv4.ip_forward=1
 }
 
 # bg NS LOG CMD...: run CMD in namespace NS in the background, output to LOG; killed by
@@ -108,19 +117,30 @@ kill_wait() {
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
-	kill -KILL "$pid" 2>/dev/null
+	kill -KILL "$pid" 2>/dev/null || true
 	wait "$pid"
 }
 
+# ns_del NS: stop what still runs in NS (a forked server, a client that outlived its test: a
+# process keeps a deleted namespace and its links alive), then delete NS.
+ns_del() {
+	local pid
+	for pid in $(ip netns pids "$1" 2>/dev/null); do
+		kill_wait "$pid" 2 >/dev/null 2>&1 || true
+	done
+	ip netns del "$1" 2>/dev/null || true
+}
+
+# topo_down: the EXIT trap. Safe under set -e (bench-e2e.sh runs with it).
 topo_down() {
 	local pid ns
-	[ -n "$NAPTD_PID" ] && stop_naptd >/dev/null 2>&1
+	[ -z "$NAPTD_PID" ] || stop_naptd >/dev/null 2>&1 || true
 	for pid in "${TOPO_PIDS[@]}"; do
-		kill_wait "$pid" 2 >/dev/null 2>&1
+		kill_wait "$pid" 2 >/dev/null 2>&1 || true
 	done
 	TOPO_PIDS=()
 	for ns in "$NS_LAN" "$NS_RTR" "$NS_WAN"; do
-		[ -n "$ns" ] && ip netns del "$ns" 2>/dev/null
+		[ -z "$ns" ] || ns_del "$ns"
 	done
 	[ -n "$TOPO_DIR" ] && rm -rf "$TOPO_DIR"
 	TOPO_DIR=
@@ -179,4 +199,12 @@ routing_snapshot() {
 	ip -n "$NS_RTR" route show table all
 	ip -n "$NS_RTR" neigh show proxy
 	in_rtr sysctl -n net.ipv4.ip_forward
+}
+
+# expect_unchanged BEFORE AFTER MESSAGE: two snapshots; fail with MESSAGE and their
+# difference unless they are equal.
+expect_unchanged() {
+	[ "$1" = "$2" ] && return 0
+	diff <(echo "$1") <(echo "$2") >&2
+	fail "$3"
 }

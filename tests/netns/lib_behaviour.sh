@@ -66,22 +66,8 @@ side_env() {
 
 # side_up NS_LAN NS_RTR LAN_NET(first three octets) RTR_WAN_IP BRIDGE_PORT
 side_up() {
-	local lan=$1 rtr=$2 net=$3
-	ns_new "$lan"
-	ns_new "$rtr"
-	ip -n "$rtr" link add lan0 type veth peer name eth0 netns "$lan"
-	ip -n "$rtr" link add wan0 type veth peer name "$5" netns "$NS_WAN"
-	ip -n "$lan" addr add "$net.2/24" dev eth0
-	ip -n "$rtr" addr add "$net.1/24" dev lan0
-	ip -n "$rtr" addr add "$4/24" dev wan0
+	router_up "$1" "$2" "$NS_WAN" "$5" "$3.2" "$3.1" "$4"
 	ip -n "$NS_WAN" link set "$5" master br0
-	local ns
-	for ns in "$lan:eth0" "$rtr:lan0" "$rtr:wan0" "$NS_WAN:$5"; do
-		ip -n "${ns%%:*}" link set "${ns#*:}" up
-		no_offload "${ns%%:*}" "${ns#*:}"
-	done
-	ip -n "$lan" route add default via "$net.1"
-	ip netns exec "$rtr" sysctl -qw net.ipv4.ip_forward=1
 }
 
 pair_down() {
@@ -90,7 +76,7 @@ pair_down() {
 	side_naptd_stop b >/dev/null 2>&1
 	topo_down
 	for ns in "$NS_LAN_B" "$NS_RTR_B"; do
-		[ -n "$ns" ] && ip netns del "$ns" 2>/dev/null
+		[ -z "$ns" ] || ns_del "$ns"
 	done
 	NS_LAN_B='' NS_RTR_B=''
 }

@@ -42,10 +42,6 @@ grep -q " 0% packet loss" "$TOPO_DIR/ping.log" || fail "ping lost packets"
 echo "ok: ping from the LAN to $WAN_IP"
 
 stop_naptd || fail "naptd exited with status $? after SIGTERM"
-after=$(routing_snapshot)
-if [ "$before" != "$after" ]; then
-	diff <(echo "$before") <(echo "$after") >&2
-	fail "routing not restored after naptd exited"
-fi
+expect_unchanged "$before" "$(routing_snapshot)" "routing not restored after naptd exited"
 echo "ok: rules, routes, proxy neighbours and ip_forward as before naptd started"
 exit 0

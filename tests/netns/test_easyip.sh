@@ -83,10 +83,6 @@ echo "ok: the forward follows the new address"
 stop_naptd || fail "naptd exited with status $? after SIGTERM"
 in_rtr ip addr del "$NEW_WAN_IP/24" dev wan0
 in_rtr ip addr add "$RTR_WAN_IP/24" dev wan0
-after=$(snapshot)
-if [ "$before" != "$after" ]; then
-	diff <(echo "$before") <(echo "$after") >&2
-	fail "routing not restored after naptd exited"
-fi
+expect_unchanged "$before" "$(snapshot)" "routing not restored after naptd exited"
 echo "ok: rules, routes, ip_forward and reserved ports as before naptd started"
 exit 0

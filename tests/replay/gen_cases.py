@@ -124,6 +124,50 @@ class Case:
         self.counters += lines
 
 
+class Mapping:
+    """An inside endpoint and the external endpoint it is translated to: a mapping, a forward,
+    the DMZ host or a static pair (the port is kept unless eport is given; for ICMP echo the
+    ports are identifiers). Each method gives the packet that goes in and the one expected
+    out, for Case.send(t, *pair): the expected packet is the same packet with this mapping's
+    rewrite, so a case states the rule instead of spelling each packet twice."""
+
+    def __init__(self, inside, iport, ext, eport=None):
+        self.inside, self.iport, self.ext = inside, iport, ext
+        self.eport = iport if eport is None else eport
+
+    def out(self, make, remote, rport, *args, **fields):
+        """make(inside -> remote) goes in; it leaves from ext."""
+        return (make(self.inside, self.iport, remote, rport, *args, **fields),
+                make(self.ext, self.eport, remote, rport, *args, **fields))
+
+    def back(self, make, remote, rport, *args, **fields):
+        """make(remote -> ext) goes in; it reaches inside."""
+        return (make(remote, rport, self.ext, self.eport, *args, **fields),
+                make(remote, rport, self.inside, self.iport, *args, **fields))
+
+    def echo_out(self, remote, **fields):
+        return (echo(self.inside, remote, self.iport, **fields),
+                echo(self.ext, remote, self.eport, **fields))
+
+    def echo_back(self, remote, **fields):
+        return (echo(remote, self.ext, self.eport, **fields),
+                echo(remote, self.inside, self.iport, **fields))
+
+    def error_back(self, router, icmp_type, code, quoted, cut=None, **fields):
+        """router's ICMP error to ext quoting (the first cut bytes of) a packet that left:
+        quoted is its out() pair. It reaches inside quoting the packet as inside sent it."""
+        sent, left = (bytes(p)[:cut] for p in quoted)
+        return (icmp_error(router, self.ext, icmp_type, code, left, **fields),
+                icmp_error(router, self.inside, icmp_type, code, sent, **fields))
+
+    def error_out(self, remote, icmp_type, code, quoted):
+        """inside's ICMP error to remote quoting a packet that came in: quoted is its back()
+        pair. It leaves from ext quoting the packet as remote sent it."""
+        sent, arrived = (bytes(p) for p in quoted)
+        return (icmp_error(self.inside, remote, icmp_type, code, arrived),
+                icmp_error(self.ext, remote, icmp_type, code, sent))
+
+
 CASES = []
 
 
@@ -132,13 +176,18 @@ def case(fn):
     return fn
 
 
-def handshake(c, t, inside, iport, ext, eport, remote, rport):
-    """SYN out, SYN-ACK in, ACK out: the session is established."""
-    c.send(t, tcp(inside, iport, remote, rport, "S"), tcp(ext, eport, remote, rport, "S"))
-    c.send(t + 0.1, tcp(remote, rport, ext, eport, "SA", seq=5000, ack=1001),
-           tcp(remote, rport, inside, iport, "SA", seq=5000, ack=1001))
-    c.send(t + 0.2, tcp(inside, iport, remote, rport, "A", seq=1001, ack=5001),
-           tcp(ext, eport, remote, rport, "A", seq=1001, ack=5001))
+def handshake(c, t, m, remote, rport, iseq=1000, rseq=5000):
+    """SYN out, SYN-ACK in, ACK out through mapping m: the session is established."""
+    c.send(t, *m.out(tcp, remote, rport, "S", seq=iseq))
+    c.send(t + 0.1, *m.back(tcp, remote, rport, "SA", seq=rseq, ack=iseq + 1))
+    c.send(t + 0.2, *m.out(tcp, remote, rport, "A", seq=iseq + 1, ack=rseq + 1))
+
+
+def close(c, t, m, remote, rport):
+    """After handshake(): FIN out, FIN in, last ACK out: the session is in time-wait."""
+    c.send(t, *m.out(tcp, remote, rport, "FA", seq=1001, ack=5001))
+    c.send(t + 0.1, *m.back(tcp, remote, rport, "FA", seq=5001, ack=1002))
+    c.send(t + 0.2, *m.out(tcp, remote, rport, "A", seq=1002, ack=5002))
 
 
 @case
@@ -147,8 +196,9 @@ def udp_out_reply():
              "address becomes the external address and, the port being free and in range, the "
              "port is kept. The reply comes back to the inside host.",
              "behaviour.md 3 (port preservation), 4 step 1", BASE)
-    c.send(T0, udp(I1, 5000, R1, 53), udp(E, 5000, R1, 53))
-    c.send(T0 + 1, udp(R1, 53, E, 5000, b"answer"), udp(R1, 53, I1, 5000, b"answer"))
+    m = Mapping(I1, 5000, E)
+    c.send(T0, *m.out(udp, R1, 53))
+    c.send(T0 + 1, *m.back(udp, R1, 53, b"answer"))
     c.expect("translated udp out 1", "translated udp in 1", "sessions created 1")
     return c
 
@@ -159,8 +209,9 @@ def udp_port_changed():
              "the range, so the mapping takes the only port of the range: both the address and "
              "the port change (and the UDP checksum with them); the reply is restored.",
              "behaviour.md 3 (external port), 8; RFC 4787 REQ-1", ONE_PORT)
-    c.send(T0, udp(I1, 5000, R1, 53), udp(E, 50000, R1, 53))
-    c.send(T0 + 1, udp(R1, 53, E, 50000), udp(R1, 53, I1, 5000))
+    m = Mapping(I1, 5000, E, 50000)
+    c.send(T0, *m.out(udp, R1, 53))
+    c.send(T0 + 1, *m.back(udp, R1, 53))
     return c
 
 
@@ -169,11 +220,10 @@ def tcp_out_reply():
     c = Case("tcp-out-reply", "A TCP connection opened from inside: SYN, SYN-ACK, ACK and data "
              "both ways, with the port translated to 50000.",
              "behaviour.md 3, 6; RFC 5382 REQ-1", ONE_PORT)
-    handshake(c, T0, I1, 40000, E, 50000, R1, 80)
-    c.send(T0 + 1, tcp(I1, 40000, R1, 80, "PA", seq=1001, ack=5001, data=b"GET /"),
-           tcp(E, 50000, R1, 80, "PA", seq=1001, ack=5001, data=b"GET /"))
-    c.send(T0 + 2, tcp(R1, 80, E, 50000, "PA", seq=5001, ack=1006, data=b"200 OK"),
-           tcp(R1, 80, I1, 40000, "PA", seq=5001, ack=1006, data=b"200 OK"))
+    m = Mapping(I1, 40000, E, 50000)
+    handshake(c, T0, m, R1, 80)
+    c.send(T0 + 1, *m.out(tcp, R1, 80, "PA", seq=1001, ack=5001, data=b"GET /"))
+    c.send(T0 + 2, *m.back(tcp, R1, 80, "PA", seq=5001, ack=1006, data=b"200 OK"))
     c.expect("translated tcp out 3", "translated tcp in 2", "sessions created 1")
     return c
 
@@ -183,10 +233,11 @@ def icmp_echo():
     c = Case("icmp-echo", "Echo requests from one inside host to two remote hosts with the same "
              "identifier leave with the same (preserved) identifier; both replies return.",
              "behaviour.md 3 (ICMP identifier); RFC 5508 REQ-1, REQ-1a", BASE)
-    c.send(T0, echo(I1, R1, 0x1234), echo(E, R1, 0x1234))
-    c.send(T0 + 0.1, echo(I1, R2, 0x1234), echo(E, R2, 0x1234))
-    c.send(T0 + 0.2, echo(R1, E, 0x1234, reply=True), echo(R1, I1, 0x1234, reply=True))
-    c.send(T0 + 0.3, echo(R2, E, 0x1234, reply=True), echo(R2, I1, 0x1234, reply=True))
+    m = Mapping(I1, 0x1234, E)
+    c.send(T0, *m.echo_out(R1))
+    c.send(T0 + 0.1, *m.echo_out(R2))
+    c.send(T0 + 0.2, *m.echo_back(R1, reply=True))
+    c.send(T0 + 0.3, *m.echo_back(R2, reply=True))
     c.expect("translated icmp out 2", "translated icmp in 2")
     return c
 
@@ -196,10 +247,11 @@ def eim():
     c = Case("eim", "Endpoint-independent mapping: one inside endpoint talking to R1 and R2 (and "
              "another port of R1) uses one external port, 50000, for all.",
              "behaviour.md 3; RFC 4787 REQ-1", ONE_PORT)
-    c.send(T0, udp(I1, 5000, R1, 53), udp(E, 50000, R1, 53))
-    c.send(T0 + 1, udp(I1, 5000, R2, 53), udp(E, 50000, R2, 53))
-    c.send(T0 + 2, udp(I1, 5000, R1, 54), udp(E, 50000, R1, 54))
-    c.send(T0 + 3, udp(R2, 53, E, 50000), udp(R2, 53, I1, 5000))
+    m = Mapping(I1, 5000, E, 50000)
+    c.send(T0, *m.out(udp, R1, 53))
+    c.send(T0 + 1, *m.out(udp, R2, 53))
+    c.send(T0 + 2, *m.out(udp, R1, 54))
+    c.send(T0 + 3, *m.back(udp, R2, 53))
     c.expect("mappings current 1", "sessions created 3")
     return c
 
@@ -211,11 +263,12 @@ def adm():
              "port of the first remote address reuses the first mapping.",
              "behaviour.md 3; RFC 4787 4.1", BASE + "mapping address-dependent\n"
              "port-range 5000-5001\n")
-    c.send(T0, udp(I1, 5000, R1, 53), udp(E, 5000, R1, 53))
-    c.send(T0 + 1, udp(I1, 5000, R2, 53), udp(E, 5001, R2, 53))
-    c.send(T0 + 2, udp(I1, 5000, R1, 54), udp(E, 5000, R1, 54))
-    c.send(T0 + 3, udp(R2, 53, E, 5001), udp(R2, 53, I1, 5000))
-    c.send(T0 + 4, udp(R1, 54, E, 5000), udp(R1, 54, I1, 5000))
+    to_r1, to_r2 = Mapping(I1, 5000, E), Mapping(I1, 5000, E, 5001)
+    c.send(T0, *to_r1.out(udp, R1, 53))
+    c.send(T0 + 1, *to_r2.out(udp, R2, 53))
+    c.send(T0 + 2, *to_r1.out(udp, R1, 54))
+    c.send(T0 + 3, *to_r2.back(udp, R2, 53))
+    c.send(T0 + 4, *to_r1.back(udp, R1, 54))
     c.expect("mappings current 2")
     return c
 
@@ -226,10 +279,11 @@ def apdm():
              "needs a new mapping (5001); a third remote endpoint finds no free port left and "
              "is dropped.", "behaviour.md 3; RFC 4787 4.1, REQ-3",
              BASE + "mapping address-and-port-dependent\nport-range 5000-5001\n")
-    c.send(T0, udp(I1, 5000, R1, 53), udp(E, 5000, R1, 53))
-    c.send(T0 + 1, udp(I1, 5000, R1, 54), udp(E, 5001, R1, 54))
+    to_53, to_54 = Mapping(I1, 5000, E), Mapping(I1, 5000, E, 5001)
+    c.send(T0, *to_53.out(udp, R1, 53))
+    c.send(T0 + 1, *to_54.out(udp, R1, 54))
     c.send(T0 + 2, udp(I1, 5000, R2, 53))
-    c.send(T0 + 3, udp(R1, 54, E, 5001), udp(R1, 54, I1, 5000))
+    c.send(T0 + 3, *to_54.back(udp, R1, 54))
     c.expect("dropped ports-exhausted 1", "mappings current 2")
     return c
 
@@ -240,10 +294,11 @@ def filtering_case(name, mode, admits, rule):
                  "%s %s" % (src, "admitted" if ok else "refused (filtered)")
                  for src, ok in zip(("R1:7", "R1:8", "R2:7"), admits))),
              rule, BASE + "filtering %s\n" % mode)
-    c.send(T0, udp(I1, 5000, R1, 7), udp(E, 5000, R1, 7))
+    m = Mapping(I1, 5000, E)
+    c.send(T0, *m.out(udp, R1, 7))
     for i, ((src, sport), ok) in enumerate(zip(((R1, 7), (R1, 8), (R2, 7)), admits)):
-        c.send(T0 + 1 + i, udp(src, sport, E, 5000, b"in"),
-               *([udp(src, sport, I1, 5000, b"in")] if ok else []))
+        inbound, delivered = m.back(udp, src, sport, b"in")
+        c.send(T0 + 1 + i, inbound, *([delivered] if ok else []))
     c.expect("dropped filtered %d" % admits.count(False))
     return c
 
@@ -271,8 +326,9 @@ def udp_timeout():
     c = Case("udp-timeout", "UDP session timeout 300 s: a reply arriving exactly 300 s after the "
              "last packet still matches (and refreshes); one 301 s after that is dropped, the "
              "session and its mapping being gone.", "behaviour.md 5; RFC 4787 REQ-5", BASE)
-    c.send(T0, udp(I1, 5000, R1, 53), udp(E, 5000, R1, 53))
-    c.send(T0 + 300, udp(R1, 53, E, 5000), udp(R1, 53, I1, 5000))
+    m = Mapping(I1, 5000, E)
+    c.send(T0, *m.out(udp, R1, 53))
+    c.send(T0 + 300, *m.back(udp, R1, 53))
     c.send(T0 + 601, udp(R1, 53, E, 5000))
     c.expect("dropped no-mapping 1")
     return c
@@ -283,10 +339,10 @@ def tcp_established_timeout():
     c = Case("tcp-established-timeout", "An established TCP session idle exactly 7440 s still "
              "passes (far beyond the transitory timeout); idle 7441 s after that it is gone.",
              "behaviour.md 5, 6; RFC 5382 REQ-5", BASE)
-    handshake(c, T0, I1, 40000, E, 40000, R1, 80)
+    m = Mapping(I1, 40000, E)
+    handshake(c, T0, m, R1, 80)
     last = T0 + 0.2
-    c.send(last + 7440, tcp(R1, 80, E, 40000, "A", seq=5001, ack=1001),
-           tcp(R1, 80, I1, 40000, "A", seq=5001, ack=1001))
+    c.send(last + 7440, *m.back(tcp, R1, 80, "A", seq=5001, ack=1001))
     c.send(last + 7440 + 7441, tcp(R1, 80, E, 40000, "A", seq=5001, ack=1001))
     return c
 
@@ -297,10 +353,10 @@ def tcp_transitory_timeout():
              "SYN-ACK of the first comes exactly 240 s after its SYN and passes; the SYN-ACK of "
              "the second comes 241 s after its SYN and is dropped.",
              "behaviour.md 5, 6; RFC 5382 REQ-5, RFC 7857 2.2", BASE)
-    c.send(T0, tcp(I1, 40000, R1, 80, "S"), tcp(E, 40000, R1, 80, "S"))
-    c.send(T0, tcp(I1, 40001, R1, 80, "S"), tcp(E, 40001, R1, 80, "S"))
-    c.send(T0 + 240, tcp(R1, 80, E, 40000, "SA", seq=5000, ack=1001),
-           tcp(R1, 80, I1, 40000, "SA", seq=5000, ack=1001))
+    first, second = Mapping(I1, 40000, E), Mapping(I1, 40001, E)
+    c.send(T0, *first.out(tcp, R1, 80, "S"))
+    c.send(T0, *second.out(tcp, R1, 80, "S"))
+    c.send(T0 + 240, *first.back(tcp, R1, 80, "SA", seq=5000, ack=1001))
     c.send(T0 + 241, tcp(R1, 80, E, 40001, "SA", seq=5000, ack=1001))
     return c
 
@@ -311,15 +367,10 @@ def tcp_fin_time_wait():
              "time-wait (tcp-transitory 240 s). A retransmitted FIN exactly 240 s later passes; "
              "one 241 s after that is dropped.",
              "behaviour.md 5, 6; RFC 5382 5, RFC 7857 2.2", BASE)
-    handshake(c, T0, I1, 40000, E, 40000, R1, 80)
-    c.send(T0 + 1, tcp(I1, 40000, R1, 80, "FA", seq=1001, ack=5001),
-           tcp(E, 40000, R1, 80, "FA", seq=1001, ack=5001))
-    c.send(T0 + 1.1, tcp(R1, 80, E, 40000, "FA", seq=5001, ack=1002),
-           tcp(R1, 80, I1, 40000, "FA", seq=5001, ack=1002))
-    c.send(T0 + 1.2, tcp(I1, 40000, R1, 80, "A", seq=1002, ack=5002),
-           tcp(E, 40000, R1, 80, "A", seq=1002, ack=5002))
-    c.send(T0 + 241.2, tcp(R1, 80, E, 40000, "FA", seq=5001, ack=1002),
-           tcp(R1, 80, I1, 40000, "FA", seq=5001, ack=1002))
+    m = Mapping(I1, 40000, E)
+    handshake(c, T0, m, R1, 80)
+    close(c, T0 + 1, m, R1, 80)
+    c.send(T0 + 241.2, *m.back(tcp, R1, 80, "FA", seq=5001, ack=1002))
     c.send(T0 + 482.2, tcp(R1, 80, E, 40000, "FA", seq=5001, ack=1002))
     return c
 
@@ -330,11 +381,10 @@ def tcp_rst():
              "session in closed, under the transitory timeout: a segment 240 s later passes, one "
              "241 s after that (still far below 7440 s) is dropped.",
              "behaviour.md 5, 6; RFC 7857 2.3", BASE)
-    handshake(c, T0, I1, 40000, E, 40000, R1, 80)
-    c.send(T0 + 1, tcp(R1, 80, E, 40000, "R", seq=5001),
-           tcp(R1, 80, I1, 40000, "R", seq=5001))
-    c.send(T0 + 241, tcp(R1, 80, E, 40000, "R", seq=5001),
-           tcp(R1, 80, I1, 40000, "R", seq=5001))
+    m = Mapping(I1, 40000, E)
+    handshake(c, T0, m, R1, 80)
+    c.send(T0 + 1, *m.back(tcp, R1, 80, "R", seq=5001))
+    c.send(T0 + 241, *m.back(tcp, R1, 80, "R", seq=5001))
     c.send(T0 + 482, tcp(R1, 80, E, 40000, "R", seq=5001))
     return c
 
@@ -345,15 +395,12 @@ def tcp_simultaneous_open():
              "in are all translated, and the session is established: a segment 300 s later "
              "(beyond the transitory timeout) still passes.",
              "behaviour.md 6; RFC 5382 REQ-2", BASE)
-    c.send(T0, tcp(I1, 40000, R1, 5555, "S"), tcp(E, 40000, R1, 5555, "S"))
-    c.send(T0 + 0.1, tcp(R1, 5555, E, 40000, "S", seq=5000),
-           tcp(R1, 5555, I1, 40000, "S", seq=5000))
-    c.send(T0 + 0.2, tcp(I1, 40000, R1, 5555, "SA", seq=1000, ack=5001),
-           tcp(E, 40000, R1, 5555, "SA", seq=1000, ack=5001))
-    c.send(T0 + 0.3, tcp(R1, 5555, E, 40000, "SA", seq=5000, ack=1001),
-           tcp(R1, 5555, I1, 40000, "SA", seq=5000, ack=1001))
-    c.send(T0 + 300.3, tcp(R1, 5555, E, 40000, "A", seq=5001, ack=1001),
-           tcp(R1, 5555, I1, 40000, "A", seq=5001, ack=1001))
+    m = Mapping(I1, 40000, E)
+    c.send(T0, *m.out(tcp, R1, 5555, "S"))
+    c.send(T0 + 0.1, *m.back(tcp, R1, 5555, "S", seq=5000))
+    c.send(T0 + 0.2, *m.out(tcp, R1, 5555, "SA", seq=1000, ack=5001))
+    c.send(T0 + 0.3, *m.back(tcp, R1, 5555, "SA", seq=5000, ack=1001))
+    c.send(T0 + 300.3, *m.back(tcp, R1, 5555, "A", seq=5001, ack=1001))
     return c
 
 
@@ -363,20 +410,11 @@ def tcp_syn_reuses_time_wait():
              "reuses its port for a new SYN to the same server: the session starts again, the "
              "handshake passes and, established, survives 300 s of idleness.",
              "behaviour.md 6; RFC 7857 2", BASE)
-    handshake(c, T0, I1, 40000, E, 40000, R1, 80)
-    c.send(T0 + 1, tcp(I1, 40000, R1, 80, "FA", seq=1001, ack=5001),
-           tcp(E, 40000, R1, 80, "FA", seq=1001, ack=5001))
-    c.send(T0 + 1.1, tcp(R1, 80, E, 40000, "FA", seq=5001, ack=1002),
-           tcp(R1, 80, I1, 40000, "FA", seq=5001, ack=1002))
-    c.send(T0 + 1.2, tcp(I1, 40000, R1, 80, "A", seq=1002, ack=5002),
-           tcp(E, 40000, R1, 80, "A", seq=1002, ack=5002))
-    c.send(T0 + 6.2, tcp(I1, 40000, R1, 80, "S", seq=9000), tcp(E, 40000, R1, 80, "S", seq=9000))
-    c.send(T0 + 6.3, tcp(R1, 80, E, 40000, "SA", seq=7000, ack=9001),
-           tcp(R1, 80, I1, 40000, "SA", seq=7000, ack=9001))
-    c.send(T0 + 6.4, tcp(I1, 40000, R1, 80, "A", seq=9001, ack=7001),
-           tcp(E, 40000, R1, 80, "A", seq=9001, ack=7001))
-    c.send(T0 + 306.4, tcp(R1, 80, E, 40000, "A", seq=7001, ack=9001),
-           tcp(R1, 80, I1, 40000, "A", seq=7001, ack=9001))
+    m = Mapping(I1, 40000, E)
+    handshake(c, T0, m, R1, 80)
+    close(c, T0 + 1, m, R1, 80)
+    handshake(c, T0 + 6.2, m, R1, 80, iseq=9000, rseq=7000)
+    c.send(T0 + 306.4, *m.back(tcp, R1, 80, "A", seq=7001, ack=9001))
     return c
 
 
@@ -398,10 +436,11 @@ def icmp_two_hosts_same_id():
              "keeps it, the second gets 40001, the only other value of port-range 40000-40001. "
              "Replies go to the right host with the identifier restored.",
              "behaviour.md 3; RFC 5508 REQ-1", BASE + "port-range 40000-40001\n")
-    c.send(T0, echo(I1, R1, 40000), echo(E, R1, 40000))
-    c.send(T0 + 1, echo(I2, R1, 40000), echo(E, R1, 40001))
-    c.send(T0 + 2, echo(R1, E, 40001, reply=True), echo(R1, I2, 40000, reply=True))
-    c.send(T0 + 3, echo(R1, E, 40000, reply=True), echo(R1, I1, 40000, reply=True))
+    first, second = Mapping(I1, 40000, E), Mapping(I2, 40000, E, 40001)
+    c.send(T0, *first.echo_out(R1))
+    c.send(T0 + 1, *second.echo_out(R1))
+    c.send(T0 + 2, *second.echo_back(R1, reply=True))
+    c.send(T0 + 3, *first.echo_back(R1, reply=True))
     return c
 
 
@@ -410,24 +449,24 @@ def icmp_timeout():
     c = Case("icmp-timeout", "ICMP echo session timeout 60 s: a reply exactly 60 s after the "
              "request passes; one 61 s after that is dropped.",
              "behaviour.md 5; RFC 5508 REQ-2", BASE)
-    c.send(T0, echo(I1, R1, 0x1234), echo(E, R1, 0x1234))
-    c.send(T0 + 60, echo(R1, E, 0x1234, reply=True), echo(R1, I1, 0x1234, reply=True))
+    m = Mapping(I1, 0x1234, E)
+    c.send(T0, *m.echo_out(R1))
+    c.send(T0 + 60, *m.echo_back(R1, reply=True))
     c.send(T0 + 121, echo(R1, E, 0x1234, reply=True, seq=2))
     return c
 
 
 @case
 def icmp_error_port_unreachable():
-    sent = udp(E, 50000, R1, 53, ttl=63)
     c = Case("icmp-error-port-unreachable", "A port unreachable from R1 quotes the whole UDP "
              "datagram E:50000 -> R1:53: it goes to the inside host with the quoted source "
              "restored (quoted IP and UDP checksums updated, ICMP checksum recomputed). The "
              "mapping still works afterwards.",
              "behaviour.md 7; RFC 5508 REQ-4, RFC 4787 REQ-12", ONE_PORT)
-    c.send(T0, udp(I1, 5000, R1, 53), udp(E, 50000, R1, 53))
-    c.send(T0 + 1, icmp_error(R1, E, 3, 3, bytes(sent)),
-           icmp_error(R1, I1, 3, 3, bytes(udp(I1, 5000, R1, 53, ttl=63))))
-    c.send(T0 + 2, udp(R1, 53, E, 50000), udp(R1, 53, I1, 5000))
+    m = Mapping(I1, 5000, E, 50000)
+    c.send(T0, *m.out(udp, R1, 53))
+    c.send(T0 + 1, *m.error_back(R1, 3, 3, m.out(udp, R1, 53, ttl=63)))
+    c.send(T0 + 2, *m.back(udp, R1, 53))
     c.expect("icmp-errors translated 1")
     return c
 
@@ -438,13 +477,12 @@ def icmp_error_frag_needed():
              "connection quotes only the IP header and 8 bytes (ports and sequence number, no "
              "TCP checksum): it reaches the inside host with the quote translated back.",
              "behaviour.md 7; RFC 5382 REQ-9, RFC 5508 4.2.1", ONE_PORT)
-    handshake(c, T0, I1, 40000, E, 50000, R1, 80)
+    m = Mapping(I1, 40000, E, 50000)
+    handshake(c, T0, m, R1, 80)
     big = dict(seq=1001, ack=5001, data=b"x" * 1460)
-    quote = bytes(tcp(E, 50000, R1, 80, "PA", ttl=63, **big))[:28]
-    c.send(T0 + 1, tcp(I1, 40000, R1, 80, "PA", **big), tcp(E, 50000, R1, 80, "PA", **big))
-    c.send(T0 + 1.1, icmp_error(R2, E, 3, 4, quote, nexthopmtu=1400),
-           icmp_error(R2, I1, 3, 4, bytes(tcp(I1, 40000, R1, 80, "PA", ttl=63, **big))[:28],
-                      nexthopmtu=1400))
+    c.send(T0 + 1, *m.out(tcp, R1, 80, "PA", **big))
+    c.send(T0 + 1.1, *m.error_back(R2, 3, 4, m.out(tcp, R1, 80, "PA", ttl=63, **big), cut=28,
+                                   nexthopmtu=1400))
     return c
 
 
@@ -455,10 +493,10 @@ def icmp_error_time_exceeded():
              "address, port and TCP checksum are restored.",
              "behaviour.md 7; RFC 5508 REQ-4, rfc-checklist F.52", ONE_PORT)
     seg = dict(seq=1001, ack=5001, data=b"12345678")
-    handshake(c, T0, I1, 40000, E, 50000, R1, 80)
-    c.send(T0 + 1, tcp(I1, 40000, R1, 80, "PA", **seg), tcp(E, 50000, R1, 80, "PA", **seg))
-    c.send(T0 + 1.1, icmp_error(R2, E, 11, 0, bytes(tcp(E, 50000, R1, 80, "PA", ttl=1, **seg))),
-           icmp_error(R2, I1, 11, 0, bytes(tcp(I1, 40000, R1, 80, "PA", ttl=1, **seg))))
+    m = Mapping(I1, 40000, E, 50000)
+    handshake(c, T0, m, R1, 80)
+    c.send(T0 + 1, *m.out(tcp, R1, 80, "PA", **seg))
+    c.send(T0 + 1.1, *m.error_back(R2, 11, 0, m.out(tcp, R1, 80, "PA", ttl=1, **seg)))
     return c
 
 
@@ -469,9 +507,9 @@ def ip_options_quoted():
              "keeps it; the port unreachable quoting it (a 24-byte quoted IP header) is "
              "translated back, the transport header found after the options.",
              "behaviour.md 2, 7; RFC 5508 REQ-3", ONE_PORT)
-    c.send(T0, udp(I1, 5000, R1, 53, **ra), udp(E, 50000, R1, 53, **ra))
-    c.send(T0 + 1, icmp_error(R1, E, 3, 3, bytes(udp(E, 50000, R1, 53, ttl=63, **ra))),
-           icmp_error(R1, I1, 3, 3, bytes(udp(I1, 5000, R1, 53, ttl=63, **ra))))
+    m = Mapping(I1, 5000, E, 50000)
+    c.send(T0, *m.out(udp, R1, 53, **ra))
+    c.send(T0 + 1, *m.error_back(R1, 3, 3, m.out(udp, R1, 53, ttl=63, **ra)))
     return c
 
 
@@ -480,9 +518,9 @@ def icmp_error_about_echo():
     c = Case("icmp-error-about-echo", "A host unreachable quoting an echo request from the "
              "external identifier 50000: the quoted identifier and echo checksum are restored.",
              "behaviour.md 7; RFC 5508 REQ-4", ONE_PORT)
-    c.send(T0, echo(I1, R1, 0x1234), echo(E, R1, 50000))
-    c.send(T0 + 1, icmp_error(R2, E, 3, 1, bytes(echo(E, R1, 50000))),
-           icmp_error(R2, I1, 3, 1, bytes(echo(I1, R1, 0x1234))))
+    m = Mapping(I1, 0x1234, E, 50000)
+    c.send(T0, *m.echo_out(R1))
+    c.send(T0 + 1, *m.error_back(R2, 3, 1, m.echo_out(R1)))
     return c
 
 
@@ -501,18 +539,17 @@ def icmp_error_outbound():
              "with a port unreachable, which leaves from E with the quoted destination E:6000.",
              "behaviour.md 7; RFC 5508 REQ-5",
              BASE + "forward udp 6000 192.168.1.10:7000\n")
-    c.send(T0, udp(R1, 3333, E, 6000), udp(R1, 3333, I1, 7000))
-    c.send(T0 + 1, icmp_error(I1, R1, 3, 3, bytes(udp(R1, 3333, I1, 7000, ttl=63))),
-           icmp_error(E, R1, 3, 3, bytes(udp(R1, 3333, E, 6000, ttl=63))))
+    fwd = Mapping(I1, 7000, E, 6000)
+    c.send(T0, *fwd.back(udp, R1, 3333))
+    c.send(T0 + 1, *fwd.error_out(R1, 3, 3, fwd.back(udp, R1, 3333, ttl=63)))
     return c
 
 
 def forward_case(name, what, rule, fwd, ext_port, in_addr, in_port):
     c = Case(name, what, rule, BASE + "forward " + fwd + "\n")
-    c.send(T0, tcp(R1, 3333, E, ext_port, "S", seq=5000), tcp(R1, 3333, in_addr, in_port, "S",
-                                                             seq=5000))
-    c.send(T0 + 0.1, tcp(in_addr, in_port, R1, 3333, "SA", ack=5001),
-           tcp(E, ext_port, R1, 3333, "SA", ack=5001))
+    m = Mapping(in_addr, in_port, E, ext_port)
+    c.send(T0, *m.back(tcp, R1, 3333, "S", seq=5000))
+    c.send(T0 + 0.1, *m.out(tcp, R1, 3333, "SA", ack=5001))
     return c
 
 
@@ -537,8 +574,9 @@ def forward_range():
              "goes to 6003, the reply leaves from 5003; port 5011 is outside the rule and is "
              "dropped.", "behaviour.md 4 steps 3, 5",
              BASE + "forward udp 5000-5010 192.168.1.20:6000-6010\n")
-    c.send(T0, udp(R1, 3333, E, 5003), udp(R1, 3333, I2, 6003))
-    c.send(T0 + 1, udp(I2, 6003, R1, 3333), udp(E, 5003, R1, 3333))
+    fwd = Mapping(I2, 6003, E, 5003)
+    c.send(T0, *fwd.back(udp, R1, 3333))
+    c.send(T0 + 1, *fwd.out(udp, R1, 3333))
     c.send(T0 + 2, udp(R1, 3333, E, 5011))
     c.expect("dropped no-mapping 1")
     return c
@@ -549,9 +587,10 @@ def forward_both():
     c = Case("forward-both", "A forward for both protocols: UDP and TCP to port 5353 reach "
              "192.168.1.10:53.", "behaviour.md 4 step 3",
              BASE + "forward both 5353 192.168.1.10:53\n")
-    c.send(T0, udp(R1, 3333, E, 5353), udp(R1, 3333, I1, 53))
-    c.send(T0 + 1, tcp(R1, 3334, E, 5353, "S"), tcp(R1, 3334, I1, 53, "S"))
-    c.send(T0 + 2, udp(I1, 53, R1, 3333), udp(E, 5353, R1, 3333))
+    fwd = Mapping(I1, 53, E, 5353)
+    c.send(T0, *fwd.back(udp, R1, 3333))
+    c.send(T0 + 1, *fwd.back(tcp, R1, 3334, "S"))
+    c.send(T0 + 2, *fwd.out(udp, R1, 3333))
     return c
 
 
@@ -561,8 +600,8 @@ def forward_over_dmz():
              "forward's host and any other port to the DMZ host.",
              "behaviour.md 4 steps 3, 4; rfc-checklist F.53",
              BASE + "dmz 192.168.1.50\nforward tcp 8080 192.168.1.10:80\n")
-    c.send(T0, tcp(R1, 3333, E, 8080, "S"), tcp(R1, 3333, I1, 80, "S"))
-    c.send(T0 + 1, tcp(R1, 3334, E, 9090, "S"), tcp(R1, 3334, D, 9090, "S"))
+    c.send(T0, *Mapping(I1, 80, E, 8080).back(tcp, R1, 3333, "S"))
+    c.send(T0 + 1, *Mapping(D, 9090, E).back(tcp, R1, 3334, "S"))
     return c
 
 
@@ -571,12 +610,13 @@ def dmz():
     c = Case("dmz", "A DMZ host receives unsolicited TCP, UDP and echo requests (port and "
              "identifier unchanged), and its replies leave from the external address.",
              "behaviour.md 4 step 4", BASE + "dmz 192.168.1.50\n")
-    c.send(T0, tcp(R1, 3333, E, 22, "S", seq=5000), tcp(R1, 3333, D, 22, "S", seq=5000))
-    c.send(T0 + 0.1, tcp(D, 22, R1, 3333, "SA", ack=5001), tcp(E, 22, R1, 3333, "SA", ack=5001))
-    c.send(T0 + 1, udp(R1, 4444, E, 5060), udp(R1, 4444, D, 5060))
-    c.send(T0 + 1.1, udp(D, 5060, R1, 4444), udp(E, 5060, R1, 4444))
-    c.send(T0 + 2, echo(R1, E, 77), echo(R1, D, 77))
-    c.send(T0 + 2.1, echo(D, R1, 77, reply=True), echo(E, R1, 77, reply=True))
+    ssh, sip, ping = Mapping(D, 22, E), Mapping(D, 5060, E), Mapping(D, 77, E)
+    c.send(T0, *ssh.back(tcp, R1, 3333, "S", seq=5000))
+    c.send(T0 + 0.1, *ssh.out(tcp, R1, 3333, "SA", ack=5001))
+    c.send(T0 + 1, *sip.back(udp, R1, 4444))
+    c.send(T0 + 1.1, *sip.out(udp, R1, 4444))
+    c.send(T0 + 2, *ping.echo_back(R1))
+    c.send(T0 + 2.1, *ping.echo_out(R1, reply=True))
     return c
 
 
@@ -610,7 +650,7 @@ def hairpin_eif():
              "sends to E:5000 and I1 sees it from E:6000 (I2's mapping); I1's answer reaches "
              "I2 from E:5000.", "behaviour.md 9; RFC 4787 REQ-9",
              BASE + "filtering endpoint-independent\n")
-    c.send(T0, udp(I1, 5000, R1, 53), udp(E, 5000, R1, 53))
+    c.send(T0, *Mapping(I1, 5000, E).out(udp, R1, 53))
     c.send(T0 + 1, udp(I2, 6000, E, 5000), udp(E, 6000, I1, 5000))
     c.send(T0 + 2, udp(I1, 5000, E, 6000), udp(E, 5000, I2, 6000))
     c.expect("hairpinned 2")
@@ -621,13 +661,18 @@ def udp_datagram(src, sport, dst, dport):
     return udp(src, sport, dst, dport, data=bytes(range(40)), ipid=0x777)
 
 
+def datagram_in_two():
+    """I1:5000 -> R1:53 in two fragments, and the two as they leave from E:50000."""
+    sent, left = Mapping(I1, 5000, E, 50000).out(udp_datagram, R1, 53)
+    return fragments(sent, [24]), fragments(left, [24])
+
+
 @case
 def fragments_in_order():
     c = Case("fragments-in-order", "A UDP datagram in two fragments, in order: the first gets "
              "the new port and the checksum of the whole datagram updated; the second only the "
              "source address.", "behaviour.md 10; RFC 4787 REQ-14", ONE_PORT)
-    inside = fragments(udp_datagram(I1, 5000, R1, 53), [24])
-    outside = fragments(udp_datagram(E, 50000, R1, 53), [24])
+    inside, outside = datagram_in_two()
     c.send(T0, inside[0], outside[0])
     c.send(T0 + 0.01, inside[1], outside[1])
     return c
@@ -638,8 +683,7 @@ def fragments_out_of_order():
     c = Case("fragments-out-of-order", "The later fragment arrives first and is held; when the "
              "first arrives it goes out, followed by the released later fragment, translated.",
              "behaviour.md 10; RFC 4787 REQ-14a", ONE_PORT)
-    inside = fragments(udp_datagram(I1, 5000, R1, 53), [24])
-    outside = fragments(udp_datagram(E, 50000, R1, 53), [24])
+    inside, outside = datagram_in_two()
     c.send(T0, inside[1])
     c.send(T0 + 0.01, inside[0], outside[0], outside[1])
     return c
@@ -651,7 +695,7 @@ def fragment_no_first():
              "dropped once 10 s have passed; a packet 11 s later advances the clock.",
              "behaviour.md 10; RFC 4787 REQ-14a", BASE)
     c.send(T0, fragments(udp_datagram(I1, 5000, R1, 53), [24])[1])
-    c.send(T0 + 11, udp(I1, 5001, R1, 53), udp(E, 5001, R1, 53))
+    c.send(T0 + 11, *Mapping(I1, 5001, E).out(udp, R1, 53))
     c.expect("dropped fragment-no-first 1")
     return c
 
@@ -671,11 +715,22 @@ def port_collision():
              "first keeps 5000, the second gets 5001 (the only other port of the range); replies "
              "reach the right host.", "behaviour.md 3; RFC 4787 REQ-3",
              BASE + "port-range 5000-5001\n")
-    c.send(T0, udp(I1, 5000, R1, 53), udp(E, 5000, R1, 53))
-    c.send(T0 + 1, udp(I2, 5000, R1, 53), udp(E, 5001, R1, 53))
-    c.send(T0 + 2, udp(R1, 53, E, 5001), udp(R1, 53, I2, 5000))
-    c.send(T0 + 3, udp(R1, 53, E, 5000), udp(R1, 53, I1, 5000))
+    first, second = Mapping(I1, 5000, E), Mapping(I2, 5000, E, 5001)
+    c.send(T0, *first.out(udp, R1, 53))
+    c.send(T0 + 1, *second.out(udp, R1, 53))
+    c.send(T0 + 2, *second.back(udp, R1, 53))
+    c.send(T0 + 3, *first.back(udp, R1, 53))
     return c
+
+
+def two_then_refused(c):
+    """I1:5000 and I1:5001 -> R1:53 keep their ports (T0, T0 + 1); I1:5002 -> R1:53 is
+    dropped (T0 + 2), a limit of two being reached. Returns the two mappings."""
+    first, second = Mapping(I1, 5000, E), Mapping(I1, 5001, E)
+    c.send(T0, *first.out(udp, R1, 53))
+    c.send(T0 + 1, *second.out(udp, R1, 53))
+    c.send(T0 + 2, udp(I1, 5002, R1, 53))
+    return first, second
 
 
 @case
@@ -683,10 +738,8 @@ def ports_exhausted():
     c = Case("ports-exhausted", "port-range 5000-5001 holds two mappings; a third inside "
              "endpoint is dropped, and the existing mappings keep working.",
              "behaviour.md 3; RFC 4787 REQ-3", BASE + "port-range 5000-5001\n")
-    c.send(T0, udp(I1, 5000, R1, 53), udp(E, 5000, R1, 53))
-    c.send(T0 + 1, udp(I1, 5001, R1, 53), udp(E, 5001, R1, 53))
-    c.send(T0 + 2, udp(I1, 5002, R1, 53))
-    c.send(T0 + 3, udp(R1, 53, E, 5001), udp(R1, 53, I1, 5001))
+    _, second = two_then_refused(c)
+    c.send(T0 + 3, *second.back(udp, R1, 53))
     c.expect("dropped ports-exhausted 1")
     return c
 
@@ -697,11 +750,12 @@ def paired_pooling():
              "203.0.113.10 for UDP, TCP and ICMP; 192.168.1.21 (odd) gets 203.0.113.11.",
              "behaviour.md 3 (external address); RFC 4787 REQ-2",
              "inside 192.168.1.0/24\nexternal 203.0.113.10\nexternal 203.0.113.11\n")
-    c.send(T0, udp(I1, 5000, R1, 53), udp(E, 5000, R1, 53))
-    c.send(T0 + 1, tcp(I1, 40000, R2, 80, "S"), tcp(E, 40000, R2, 80, "S"))
-    c.send(T0 + 2, echo(I1, R1, 0x1234), echo(E, R1, 0x1234))
-    c.send(T0 + 3, udp(I3, 5000, R1, 53), udp(E2, 5000, R1, 53))
-    c.send(T0 + 4, udp(R1, 53, E2, 5000), udp(R1, 53, I3, 5000))
+    odd = Mapping(I3, 5000, E2)
+    c.send(T0, *Mapping(I1, 5000, E).out(udp, R1, 53))
+    c.send(T0 + 1, *Mapping(I1, 40000, E).out(tcp, R2, 80, "S"))
+    c.send(T0 + 2, *Mapping(I1, 0x1234, E).echo_out(R1))
+    c.send(T0 + 3, *odd.out(udp, R1, 53))
+    c.send(T0 + 4, *odd.back(udp, R1, 53))
     return c
 
 
@@ -710,7 +764,7 @@ def malformed_case(name, what, reason, *bad):
              "behaviour.md 2", BASE)
     for i, pkt in enumerate(bad):
         c.send(T0 + i, pkt)
-    c.send(T0 + len(bad), udp(I1, 5000, R1, 53), udp(E, 5000, R1, 53))
+    c.send(T0 + len(bad), *Mapping(I1, 5000, E).out(udp, R1, 53))
     c.expect("dropped %s %d" % (reason, len(bad)), "sessions created 1")
     return c
 
@@ -809,12 +863,10 @@ def spoofed():
 def udp_checksum_zero():
     c = Case("udp-checksum-zero", "UDP datagrams without checksum (0) keep 0 both ways while "
              "address and port change.", "behaviour.md 8; RFC 768, rfc-checklist F.50", ONE_PORT)
-    out = udp(I1, 5000, R1, 53)
-    out[UDP].chksum = 0
-    exp = udp(E, 50000, R1, 53)
-    exp[UDP].chksum = 0
-    reply, exp_reply = udp(R1, 53, E, 50000), udp(R1, 53, I1, 5000)
-    reply[UDP].chksum = exp_reply[UDP].chksum = 0
+    m = Mapping(I1, 5000, E, 50000)
+    (out, exp), (reply, exp_reply) = m.out(udp, R1, 53), m.back(udp, R1, 53)
+    for p in (out, exp, reply, exp_reply):
+        p[UDP].chksum = 0
     c.send(T0, out, exp)
     c.send(T0 + 1, reply, exp_reply)
     return c
@@ -822,14 +874,14 @@ def udp_checksum_zero():
 
 @case
 def tcp_wrong_checksum_kept():
-    good = TCP(bytes(tcp(I1, 40000, R1, 80, "S"))[20:]).chksum
+    pkt, exp = Mapping(I1, 40000, E, 50000).out(tcp, R1, 80, "S")
+    good = TCP(bytes(pkt)[20:]).chksum
     wrong = (good + 0x1111) & 0xFFFF
     want = rfc1624_update(wrong, words(I1, 40000), words(E, 50000))
     # The same arithmetic on the right checksum must give what scapy computes: a check of
     # the helper itself.
     assert rfc1624_update(good, words(I1, 40000), words(E, 50000)) == \
-        TCP(bytes(tcp(E, 50000, R1, 80, "S"))[20:]).chksum
-    pkt, exp = tcp(I1, 40000, R1, 80, "S"), tcp(E, 50000, R1, 80, "S")
+        TCP(bytes(exp)[20:]).chksum
     pkt[TCP].chksum, exp[TCP].chksum = wrong, want
     c = Case("tcp-wrong-checksum-kept", "A SYN with a wrong TCP checksum: TCP checksums are not "
              "checked but updated incrementally, so it leaves exactly as wrong (0x%04x becomes "
@@ -848,13 +900,12 @@ def udp_checksum_wraps_to_ffff():
     pseudo = base[12:20] + struct.pack("!BBH", 0, 17, len(base) - 20)
     udp0 = base[20:26] + b"\0\0" + base[28:]
     word = 0xFFFF - ones_sum(pseudo + udp0)
-    data = b"wrap" + struct.pack("!H", word)
-    exp = udp(E, 5000, R1, 53, data=data)
+    pkt, exp = Mapping(I1, 5000, E).out(udp, R1, 53, data=b"wrap" + struct.pack("!H", word))
     assert UDP(bytes(exp)[20:]).chksum == 0xFFFF
     c = Case("udp-checksum-wraps-to-ffff", "A UDP datagram whose translated checksum computes to "
              "0x0000 is sent with 0xFFFF (0 would mean no checksum).",
              "behaviour.md 8; RFC 768, rfc-checklist F.49-50", BASE)
-    c.send(T0, udp(I1, 5000, R1, 53, data=data), exp)
+    c.send(T0, pkt, exp)
     return c
 
 
@@ -862,10 +913,8 @@ def udp_checksum_wraps_to_ffff():
 def table_full():
     c = Case("table-full", "max-sessions 2: a third flow is dropped and the two existing ones "
              "are not evicted.", "behaviour.md 3 (max-sessions)", BASE + "max-sessions 2\n")
-    c.send(T0, udp(I1, 5000, R1, 53), udp(E, 5000, R1, 53))
-    c.send(T0 + 1, udp(I1, 5001, R1, 53), udp(E, 5001, R1, 53))
-    c.send(T0 + 2, udp(I1, 5002, R1, 53))
-    c.send(T0 + 3, udp(R1, 53, E, 5000), udp(R1, 53, I1, 5000))
+    first, _ = two_then_refused(c)
+    c.send(T0 + 3, *first.back(udp, R1, 53))
     c.expect("dropped table-full 1")
     return c
 
@@ -890,12 +939,12 @@ def partial_checksums():
              "with offloads hands them over (napt-replay -p): the field holds the pseudo-header "
              "sum, which follows the address change only; the port change is left to the "
              "device, which sums the ports itself.", "napt.h csum_partial; RFC 1624", ONE_PORT)
+    u, t = Mapping(I1, 5000, E, 50000), Mapping(I1, 40000, E, 50000)
     p = with_partial_checksum
-    c.send(T0, p(udp(I1, 5000, R1, 53)), p(udp(E, 50000, R1, 53)))
-    c.send(T0 + 1, p(udp(R1, 53, E, 50000)), p(udp(R1, 53, I1, 5000)))
-    c.send(T0 + 2, p(tcp(I1, 40000, R1, 80, "S")), p(tcp(E, 50000, R1, 80, "S")))
-    c.send(T0 + 3, p(tcp(R1, 80, E, 50000, "SA", seq=5000, ack=1001)),
-           p(tcp(R1, 80, I1, 40000, "SA", seq=5000, ack=1001)))
+    c.send(T0, *map(p, u.out(udp, R1, 53)))
+    c.send(T0 + 1, *map(p, u.back(udp, R1, 53)))
+    c.send(T0 + 2, *map(p, t.out(tcp, R1, 80, "S")))
+    c.send(T0 + 3, *map(p, t.back(tcp, R1, 80, "SA", seq=5000, ack=1001)))
     c.expect("translated udp out 1", "translated udp in 1", "translated tcp out 1",
              "translated tcp in 1")
     c.bad_checksums += [1, 2, 3, 4]  # partial sums, not checksums, to tshark
@@ -909,6 +958,11 @@ S_IN, S_EXT = "192.168.1.30", "203.0.113.30"  # a `static` pair: one-to-one NAT
 STATIC = "static %s %s\n" % (S_IN, S_EXT)
 
 
+def static(port):
+    """The static pair on a port: every port maps to itself."""
+    return Mapping(S_IN, port, S_EXT)
+
+
 @case
 def static_nat():
     c = Case("static-nat", "static 192.168.1.30 203.0.113.30 with port-range 50000-50000: the "
@@ -917,15 +971,14 @@ def static_nat():
              "echo request to 203.0.113.30 reach it with ports unchanged. No session is made; "
              "another inside host is translated by the pool as before (port 50000).",
              "static one-to-one NAT (stateless, all ports, both ways)", ONE_PORT + STATIC)
-    c.send(T0, udp(S_IN, 5000, R1, 53), udp(S_EXT, 5000, R1, 53))
-    c.send(T0 + 1, udp(R1, 53, S_EXT, 5000, b"answer"), udp(R1, 53, S_IN, 5000, b"answer"))
-    c.send(T0 + 2, tcp(S_IN, 40000, R1, 80, "PA", seq=1001, ack=5001, data=b"x"),
-           tcp(S_EXT, 40000, R1, 80, "PA", seq=1001, ack=5001, data=b"x"))
-    c.send(T0 + 3, tcp(R2, 4444, S_EXT, 22, "S", seq=7000), tcp(R2, 4444, S_IN, 22, "S", seq=7000))
-    c.send(T0 + 4, udp(R2, 9999, S_EXT, 7777), udp(R2, 9999, S_IN, 7777))
-    c.send(T0 + 5, echo(S_IN, R1, 0x4321), echo(S_EXT, R1, 0x4321))
-    c.send(T0 + 6, echo(R2, S_EXT, 0x99), echo(R2, S_IN, 0x99))
-    c.send(T0 + 7, udp(I1, 5000, R1, 53), udp(E, 50000, R1, 53))
+    c.send(T0, *static(5000).out(udp, R1, 53))
+    c.send(T0 + 1, *static(5000).back(udp, R1, 53, b"answer"))
+    c.send(T0 + 2, *static(40000).out(tcp, R1, 80, "PA", seq=1001, ack=5001, data=b"x"))
+    c.send(T0 + 3, *static(22).back(tcp, R2, 4444, "S", seq=7000))
+    c.send(T0 + 4, *static(7777).back(udp, R2, 9999))
+    c.send(T0 + 5, *static(0x4321).echo_out(R1))
+    c.send(T0 + 6, *static(0x99).echo_back(R2))
+    c.send(T0 + 7, *Mapping(I1, 5000, E, 50000).out(udp, R1, 53))
     c.expect("translated udp out 2", "translated udp in 2", "translated tcp out 1",
              "translated tcp in 1", "translated icmp out 1", "translated icmp in 1",
              "sessions created 1")
@@ -940,14 +993,12 @@ def static_nat_icmp_errors():
              "unreachable from 192.168.1.30 leaves from 203.0.113.30 with the quoted "
              "destination rewritten. Ports stay; quoted and ICMP checksums are updated.",
              "static one-to-one NAT; RFC 5508 REQ-4, REQ-5", BASE + STATIC)
-    c.send(T0, udp(S_IN, 5000, R1, 53), udp(S_EXT, 5000, R1, 53))
-    c.send(T0 + 1, icmp_error(R1, S_EXT, 3, 3, bytes(udp(S_EXT, 5000, R1, 53, ttl=63))),
-           icmp_error(R1, S_IN, 3, 3, bytes(udp(S_IN, 5000, R1, 53, ttl=63))))
+    dns, web, svc = static(5000), static(40000), static(7000)
     seg = dict(seq=1001, ack=5001, data=b"12345678", ttl=1)
-    c.send(T0 + 2, icmp_error(R2, S_EXT, 11, 0, bytes(tcp(S_EXT, 40000, R1, 80, "PA", **seg))[:28]),
-           icmp_error(R2, S_IN, 11, 0, bytes(tcp(S_IN, 40000, R1, 80, "PA", **seg))[:28]))
-    c.send(T0 + 3, icmp_error(S_IN, R1, 3, 3, bytes(udp(R1, 3333, S_IN, 7000, ttl=63))),
-           icmp_error(S_EXT, R1, 3, 3, bytes(udp(R1, 3333, S_EXT, 7000, ttl=63))))
+    c.send(T0, *dns.out(udp, R1, 53))
+    c.send(T0 + 1, *dns.error_back(R1, 3, 3, dns.out(udp, R1, 53, ttl=63)))
+    c.send(T0 + 2, *web.error_back(R2, 11, 0, web.out(tcp, R1, 80, "PA", **seg), cut=28))
+    c.send(T0 + 3, *svc.error_out(R1, 3, 3, svc.back(udp, R1, 3333, ttl=63)))
     c.expect("icmp-errors translated 3", "sessions created 0")
     return c
 
@@ -961,7 +1012,7 @@ def static_nat_spoofed():
     c.send(T0, udp(S_EXT, 5000, R1, 53))
     c.send(T0 + 1, udp(S_EXT, 5000, E, 5000))
     c.send(T0 + 2, udp(S_EXT, 5000, S_IN, 5000))
-    c.send(T0 + 3, udp(I1, 5000, R1, 53), udp(E, 5000, R1, 53))
+    c.send(T0 + 3, *Mapping(I1, 5000, E).out(udp, R1, 53))
     c.expect("dropped spoofed 3", "sessions created 1")
     return c
 
@@ -972,13 +1023,11 @@ def host_session_limit():
              "third (new mapping) and a new remote on its existing mapping are dropped "
              "(host-session-limit); its existing flows keep passing both ways and another "
              "inside host opens a flow.", "RFC 6888 REQ-4", BASE + "max-sessions-per-host 2\n")
-    c.send(T0, udp(I1, 5000, R1, 53), udp(E, 5000, R1, 53))
-    c.send(T0 + 1, udp(I1, 5001, R1, 53), udp(E, 5001, R1, 53))
-    c.send(T0 + 2, udp(I1, 5002, R1, 53))
+    first, second = two_then_refused(c)
     c.send(T0 + 3, udp(I1, 5000, R2, 53))
-    c.send(T0 + 4, udp(I1, 5000, R1, 53), udp(E, 5000, R1, 53))
-    c.send(T0 + 5, udp(R1, 53, E, 5001), udp(R1, 53, I1, 5001))
-    c.send(T0 + 6, udp(I2, 5002, R1, 53), udp(E, 5002, R1, 53))
+    c.send(T0 + 4, *first.out(udp, R1, 53))
+    c.send(T0 + 5, *second.back(udp, R1, 53))
+    c.send(T0 + 6, *Mapping(I2, 5002, E).out(udp, R1, 53))
     c.expect("dropped host-session-limit 2", "sessions created 3", "sessions current 3")
     return c
 
@@ -992,12 +1041,13 @@ def host_session_limit_inbound():
              "outbound flow is dropped (host-session-limit) while its forwarded flow answers.",
              "RFC 6888 REQ-4", BASE + "max-sessions-per-host 2\nfiltering endpoint-independent\n"
              "forward udp 6000 192.168.1.10:7000\n")
-    c.send(T0, udp(I1, 5000, R1, 53), udp(E, 5000, R1, 53))
-    c.send(T0 + 1, udp(R2, 3333, E, 6000), udp(R2, 3333, I1, 7000))
-    c.send(T0 + 2, udp(R2, 3334, E, 6000), udp(R2, 3334, I1, 7000))
-    c.send(T0 + 3, udp(R2, 53, E, 5000), udp(R2, 53, I1, 5000))
+    m, fwd = Mapping(I1, 5000, E), Mapping(I1, 7000, E, 6000)
+    c.send(T0, *m.out(udp, R1, 53))
+    c.send(T0 + 1, *fwd.back(udp, R2, 3333))
+    c.send(T0 + 2, *fwd.back(udp, R2, 3334))
+    c.send(T0 + 3, *m.back(udp, R2, 53))
     c.send(T0 + 4, udp(I1, 5001, R1, 53))
-    c.send(T0 + 5, udp(I1, 7000, R2, 3333), udp(E, 6000, R2, 3333))
+    c.send(T0 + 5, *fwd.out(udp, R2, 3333))
     c.expect("dropped host-session-limit 1", "sessions created 4")
     return c
 
@@ -1008,12 +1058,10 @@ def host_port_limit():
              "5001; a flow needing a third port, UDP or TCP, is dropped (host-port-limit); a new "
              "remote on its existing endpoint-independent mapping needs no port and passes; "
              "another inside host gets a port.", "RFC 6888 REQ-4", BASE + "ports-per-host 2\n")
-    c.send(T0, udp(I1, 5000, R1, 53), udp(E, 5000, R1, 53))
-    c.send(T0 + 1, udp(I1, 5001, R1, 53), udp(E, 5001, R1, 53))
-    c.send(T0 + 2, udp(I1, 5002, R1, 53))
+    first, _ = two_then_refused(c)
     c.send(T0 + 3, tcp(I1, 40000, R1, 80, "S"))
-    c.send(T0 + 4, udp(I1, 5000, R2, 53), udp(E, 5000, R2, 53))
-    c.send(T0 + 5, udp(I2, 5002, R1, 53), udp(E, 5002, R1, 53))
+    c.send(T0 + 4, *first.out(udp, R2, 53))
+    c.send(T0 + 5, *Mapping(I2, 5002, E).out(udp, R1, 53))
     c.expect("dropped host-port-limit 2", "mappings current 3", "sessions created 4")
     return c
 
@@ -1025,11 +1073,12 @@ def port_parity():
              "(ports-exhausted); inside port 5002 (even) gets 50000; TCP port 40000 (even) gets "
              "50000 of the TCP ports.", "RFC 4787 REQ-4", BASE + "port-range 50000-50001\n"
              "port-parity yes\n")
-    c.send(T0, udp(I1, 5001, R1, 53), udp(E, 50001, R1, 53))
+    odd = Mapping(I1, 5001, E, 50001)
+    c.send(T0, *odd.out(udp, R1, 53))
     c.send(T0 + 1, udp(I1, 5003, R1, 53))
-    c.send(T0 + 2, udp(I1, 5002, R1, 53), udp(E, 50000, R1, 53))
-    c.send(T0 + 3, tcp(I1, 40000, R1, 80, "S"), tcp(E, 50000, R1, 80, "S"))
-    c.send(T0 + 4, udp(R1, 53, E, 50001), udp(R1, 53, I1, 5001))
+    c.send(T0 + 2, *Mapping(I1, 5002, E, 50000).out(udp, R1, 53))
+    c.send(T0 + 3, *Mapping(I1, 40000, E, 50000).out(tcp, R1, 80, "S"))
+    c.send(T0 + 4, *odd.back(udp, R1, 53))
     c.expect("dropped ports-exhausted 1")
     return c
 
@@ -1073,10 +1122,10 @@ def unsolicited_syn_rst():
     c.send(T0 + 2, tcp(R1, 4446, E, 82, "A", seq=1000, ack=1))
     c.send(T0 + 3, tcp(R1, 4447, E, 83, "SA", seq=1000, ack=1))
     c.send(T0 + 4, udp(R1, 53, E, 9999))
-    c.send(T0 + 5, tcp(I1, 40000, R1, 80, "S"), tcp(E, 40000, R1, 80, "S"))
+    m = Mapping(I1, 40000, E)
+    c.send(T0 + 5, *m.out(tcp, R1, 80, "S"))
     c.send(T0 + 6, filtered, rst_for(filtered))
-    c.send(T0 + 7, tcp(R1, 80, E, 40000, "SA", seq=5000, ack=1001),
-           tcp(R1, 80, I1, 40000, "SA", seq=5000, ack=1001))
+    c.send(T0 + 7, *m.back(tcp, R1, 80, "SA", seq=5000, ack=1001))
     c.expect("replies sent 3", "replies limited 0", "dropped no-mapping 5", "dropped filtered 1",
              "sessions created 1", "mappings current 1")
     return c

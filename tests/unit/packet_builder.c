@@ -40,6 +40,20 @@ uint32_t pb_addr(const char *dotted)
 	return a.s_addr;
 }
 
+struct pb_spec pb_flow(uint8_t proto, const char *src, uint16_t sport, const char *dst,
+		       uint16_t dport)
+{
+	return (struct pb_spec){.proto = proto,
+				.src = pb_addr(src),
+				.dst = pb_addr(dst),
+				.sport = sport,
+				.dport = dport,
+				.tcp_flags = TCP_SYN,
+				.icmp_type = ICMP_ECHO,
+				.payload_len = 12,
+				.ip_id = 0x4242};
+}
+
 static size_t ihl_of(const uint8_t *ip)
 {
 	return (size_t)(ip[0] & 0x0f) * 4;
@@ -232,33 +246,19 @@ const char *pb_checksums_wrong(const uint8_t *ip, size_t len)
 
 static size_t valid_udp(uint8_t *buf, uint8_t opt_len)
 {
-	struct pb_spec s = {
-	    .proto = IPPROTO_UDP,
-	    .src = pb_addr(PB_INSIDE_HOST),
-	    .dst = pb_addr(PB_REMOTE_HOST),
-	    .sport = 5000,
-	    .dport = 53,
-	    .payload_len = 20,
-	    .opt_len = opt_len,
-	};
+	struct pb_spec s = pb_flow(IPPROTO_UDP, PB_INSIDE_HOST, 5000, PB_REMOTE_HOST, 53);
 
+	s.payload_len = 20;
+	s.opt_len = opt_len;
 	return pb_build(buf, &s);
 }
 
 static size_t build_proto(uint8_t *buf, uint8_t proto, uint16_t payload_len, uint16_t frag)
 {
-	struct pb_spec s = {
-	    .proto = proto,
-	    .src = pb_addr(PB_INSIDE_HOST),
-	    .dst = pb_addr(PB_REMOTE_HOST),
-	    .sport = 5000,
-	    .dport = 80,
-	    .tcp_flags = TCP_SYN,
-	    .icmp_type = ICMP_ECHO,
-	    .payload_len = payload_len,
-	    .frag = frag,
-	};
+	struct pb_spec s = pb_flow(proto, PB_INSIDE_HOST, 5000, PB_REMOTE_HOST, 80);
 
+	s.payload_len = payload_len;
+	s.frag = frag;
 	return pb_build(buf, &s);
 }
 

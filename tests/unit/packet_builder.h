@@ -39,6 +39,12 @@ struct pb_spec {
 /* Writes the packet into buf (PB_MAX bytes) and returns its length. */
 size_t pb_build(uint8_t *buf, const struct pb_spec *s);
 
+/* The first packet of a flow from src:sport to dst:dport (dotted quads): TCP a SYN, ICMP an
+ * echo request (sport is its identifier, dport unused), 12 data bytes. IP ID 0x4242, not 0:
+ * an answer the NAT makes itself carries ID 0, so a copied ID shows. */
+struct pb_spec pb_flow(uint8_t proto, const char *src, uint16_t sport, const char *dst,
+		       uint16_t dport);
+
 /* RFC 1071 checksum of a buffer, host order (the test's independent implementation). */
 uint16_t pb_checksum(const void *data, size_t len);
 /* The TCP/UDP/ICMP checksum the transport header of an IPv4 packet should hold, over

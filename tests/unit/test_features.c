@@ -64,24 +64,9 @@ static const struct napt_counters *counters(void)
 
 /* ---- packets ---- */
 
-/* TCP is a SYN and ICMP an echo request unless changed; ICMP: sport is the identifier. */
-static struct pb_spec pkt(uint8_t proto, const char *src, uint16_t sport, const char *dst,
-			  uint16_t dport)
-{
-	return (struct pb_spec){.proto = proto,
-				.src = pb_addr(src),
-				.dst = pb_addr(dst),
-				.sport = sport,
-				.dport = dport,
-				.tcp_flags = TCP_SYN,
-				.icmp_type = ICMP_ECHO,
-				.payload_len = 10,
-				.ip_id = 0x4242};
-}
-
 static struct pb_spec udp(const char *src, uint16_t sport, const char *dst, uint16_t dport)
 {
-	return pkt(IPPROTO_UDP, src, sport, dst, dport);
+	return pb_flow(IPPROTO_UDP, src, sport, dst, dport);
 }
 
 /* s with other addresses (NULL keeps one) and source port. */
@@ -170,8 +155,8 @@ static uint16_t buf_sport(void)
 
 START_TEST(static_out_every_protocol_ports_kept)
 {
-	struct pb_spec s[3] = {udp(S_IN, 5000, REM, 53), pkt(IPPROTO_TCP, S_IN, 40000, REM, 80),
-			       pkt(IPPROTO_ICMP, S_IN, 777, REM, 0)};
+	struct pb_spec s[3] = {udp(S_IN, 5000, REM, 53), pb_flow(IPPROTO_TCP, S_IN, 40000, REM, 80),
+			       pb_flow(IPPROTO_ICMP, S_IN, 777, REM, 0)};
 	struct pb_spec other = udp(HOST1, 5000, REM, 53);
 
 	s[0].opt_len = 8;
@@ -193,9 +178,9 @@ END_TEST
 
 START_TEST(static_in_everything_reaches_the_host)
 {
-	struct pb_spec s[4] = {udp(REM, 9999, S_EXT, 7777), pkt(IPPROTO_TCP, REM2, 4444, S_EXT, 22),
-			       pkt(IPPROTO_TCP, REM2, 4445, S_EXT, 23),
-			       pkt(IPPROTO_ICMP, REM, 99, S_EXT, 0)};
+	struct pb_spec s[4] = {
+	    udp(REM, 9999, S_EXT, 7777), pb_flow(IPPROTO_TCP, REM2, 4444, S_EXT, 22),
+	    pb_flow(IPPROTO_TCP, REM2, 4445, S_EXT, 23), pb_flow(IPPROTO_ICMP, REM, 99, S_EXT, 0)};
 
 	s[2].tcp_flags = TCP_ACK;
 	/* a static host's SYN is not unsolicited */
@@ -226,7 +211,7 @@ static struct pb_spec error_about(const char *src, const char *dst, uint8_t type
 START_TEST(static_icmp_errors_both_ways)
 {
 	struct pb_spec seen = udp(S_EXT, 5000, REM, 53), orig = udp(S_IN, 5000, REM, 53);
-	struct pb_spec tseen = pkt(IPPROTO_TCP, S_EXT, 40000, REM, 80);
+	struct pb_spec tseen = pb_flow(IPPROTO_TCP, S_EXT, 40000, REM, 80);
 	struct pb_spec torig = moved(tseen, S_IN, NULL, 40000);
 	struct pb_spec to_host = udp(REM, 3333, S_IN, 7000), to_ext = udp(REM, 3333, S_EXT, 7000);
 	uint8_t q_ext[PB_MAX], q_in[PB_MAX];
@@ -373,8 +358,8 @@ START_TEST(session_limit_refuses_new_outbound_flows)
 {
 	struct pb_spec a = udp(HOST1, 5000, REM, 53), b = udp(HOST1, 5001, REM, 53);
 	struct pb_spec more[4] = {udp(HOST1, 5002, REM, 53), udp(HOST1, 5000, REM2, 53),
-				  pkt(IPPROTO_TCP, HOST1, 40000, REM, 80),
-				  pkt(IPPROTO_ICMP, HOST1, 77, REM, 0)};
+				  pb_flow(IPPROTO_TCP, HOST1, 40000, REM, 80),
+				  pb_flow(IPPROTO_ICMP, HOST1, 77, REM, 0)};
 	struct pb_spec other = udp(HOST2, 6000, REM, 53);
 
 	start("max-sessions-per-host 2\n");
@@ -396,7 +381,8 @@ END_TEST
 START_TEST(port_limit_refuses_new_ports_only)
 {
 	struct pb_spec a = udp(HOST1, 5000, REM, 53), b = udp(HOST1, 5001, REM, 53);
-	struct pb_spec c = udp(HOST1, 5002, REM, 53), t = pkt(IPPROTO_TCP, HOST1, 40000, REM, 80);
+	struct pb_spec c = udp(HOST1, 5002, REM, 53),
+		       t = pb_flow(IPPROTO_TCP, HOST1, 40000, REM, 80);
 	struct pb_spec same_port = udp(HOST1, 5000, REM2, 53), other = udp(HOST2, 6000, REM, 53);
 
 	start("ports-per-host 2\n");
@@ -608,7 +594,7 @@ static void answered(const struct pb_spec *s, enum napt_drop_reason why,
 /* _i: bit 0 picks a SYN with IP options and data, bit 1 the ICMP answer over the RST. */
 START_TEST(unsolicited_syn_answered)
 {
-	struct pb_spec syn = pkt(IPPROTO_TCP, REM, 4444, EXT, 80);
+	struct pb_spec syn = pb_flow(IPPROTO_TCP, REM, 4444, EXT, 80);
 
 	syn.payload_len = _i & 1 ? 20 : 0;
 	syn.opt_len = _i & 1 ? 8 : 0;
@@ -623,7 +609,7 @@ END_TEST
 /* The ICMP answer (56 bytes) is longer than a bare SYN (40): without room, only a drop. */
 START_TEST(icmp_answer_needs_room)
 {
-	struct pb_spec syn = pkt(IPPROTO_TCP, REM, 4444, EXT, 80);
+	struct pb_spec syn = pb_flow(IPPROTO_TCP, REM, 4444, EXT, 80);
 	size_t need = IPV4_MIN_HDR + ICMP_HDR + IPV4_MIN_HDR + 8;
 	struct napt_packet p = {.data = buf};
 	const size_t caps[3] = {0, need - 1, need};
@@ -644,8 +630,8 @@ END_TEST
 
 START_TEST(filtered_syn_answered_session_kept)
 {
-	struct pb_spec out = pkt(IPPROTO_TCP, HOST1, 40000, REM, 80);
-	struct pb_spec syn = pkt(IPPROTO_TCP, REM2, 5555, EXT, 40000);
+	struct pb_spec out = pb_flow(IPPROTO_TCP, HOST1, 40000, REM, 80);
+	struct pb_spec syn = pb_flow(IPPROTO_TCP, REM2, 5555, EXT, 40000);
 
 	start("unsolicited-syn rst\n");
 	leaves_from(&out, EXT);
@@ -662,16 +648,16 @@ START_TEST(only_bare_syns_are_answered)
 
 	start("unsolicited-syn rst\nforward tcp 8080 " HOST2 ":80\n");
 	for (unsigned i = 0; i < sizeof(flags); i++) {
-		s = pkt(IPPROTO_TCP, REM, (uint16_t)(4000 + i), EXT, 80);
+		s = pb_flow(IPPROTO_TCP, REM, (uint16_t)(4000 + i), EXT, 80);
 		s.tcp_flags = flags[i];
 		refused(&s, NAPT_DROP_NO_MAPPING);
 	}
 	s = udp(REM, 4000, EXT, 80);
 	refused(&s, NAPT_DROP_NO_MAPPING);
-	s = pkt(IPPROTO_ICMP, REM, 9, EXT, 0);
+	s = pb_flow(IPPROTO_ICMP, REM, 9, EXT, 0);
 	refused(&s, NAPT_DROP_NO_MAPPING);
 	/* A SYN that a forward takes is translated, not answered. */
-	s = pkt(IPPROTO_TCP, REM, 4100, EXT, 8080);
+	s = pb_flow(IPPROTO_TCP, REM, 4100, EXT, 8080);
 	ck_assert_int_eq(feed(&s).verdict, NAPT_FORWARD);
 	ck_assert_uint_eq(counters()->replies_sent, 0);
 }
@@ -679,7 +665,7 @@ END_TEST
 
 START_TEST(drop_mode_answers_nothing)
 {
-	struct pb_spec syn = pkt(IPPROTO_TCP, REM, 4444, EXT, 80);
+	struct pb_spec syn = pb_flow(IPPROTO_TCP, REM, 4444, EXT, 80);
 
 	start("");
 	refused(&syn, NAPT_DROP_NO_MAPPING);
@@ -694,7 +680,7 @@ START_TEST(answers_rate_limited)
 
 	start("unsolicited-syn rst\n");
 	for (unsigned i = 0; i < 101; i++) {
-		syn = pkt(IPPROTO_TCP, REM, (uint16_t)(10000 + i), EXT, 80);
+		syn = pb_flow(IPPROTO_TCP, REM, (uint16_t)(10000 + i), EXT, 80);
 		now = T0 + i * 9; /* 0 .. 900 ms */
 		ck_assert_int_eq(feed(&syn).verdict, i < 100 ? NAPT_REPLY : NAPT_DROP);
 	}
@@ -712,7 +698,7 @@ END_TEST
  * HOST1:40000), not the NAT's own address, which the next pass would drop as spoofed. */
 START_TEST(hairpin_syn_answer_goes_to_the_sender)
 {
-	struct pb_spec syn = pkt(IPPROTO_TCP, HOST1, 40000, EXT, 80);
+	struct pb_spec syn = pb_flow(IPPROTO_TCP, HOST1, 40000, EXT, 80);
 	uint8_t sent[PB_MAX];
 	char to[INET_ADDRSTRLEN];
 	struct napt_result r;

@@ -65,22 +65,6 @@ static const struct napt_counters *ctr(void)
 
 /* ---- packets ---- */
 
-/* ICMP echo: sport is the identifier, dport unused. */
-static struct pb_spec flow(uint8_t proto, const char *src, uint16_t sport, const char *dst,
-			   uint16_t dport)
-{
-	return (struct pb_spec){
-	    .proto = proto,
-	    .src = pb_addr(src),
-	    .dst = pb_addr(dst),
-	    .sport = sport,
-	    .dport = dport,
-	    .tcp_flags = TCP_SYN,
-	    .icmp_type = ICMP_ECHO,
-	    .payload_len = 12,
-	};
-}
-
 /* The answer of s's destination, sent to addr:port (SYN-ACK, echo reply). */
 static struct pb_spec reply_to(const struct pb_spec *s, uint32_t addr, uint16_t port)
 {
@@ -294,8 +278,8 @@ static struct pb_spec random_flow(struct prng *r)
 	snprintf(in, sizeof(in), "192.168.%u.%u", (unsigned)(prng_next(r) % 4),
 		 (unsigned)(1 + prng_next(r) % 250));
 	snprintf(rem, sizeof(rem), "198.51.100.%u", (unsigned)(1 + prng_next(r) % 250));
-	s = flow(random_protos[prng_next(r) % 3], in, (uint16_t)(1 + prng_next(r) % 65535), rem,
-		 (uint16_t)(1 + prng_next(r) % 65535));
+	s = pb_flow(random_protos[prng_next(r) % 3], in, (uint16_t)(1 + prng_next(r) % 65535), rem,
+		    (uint16_t)(1 + prng_next(r) % 65535));
 	randomize(r, &s);
 	return s;
 }
@@ -404,8 +388,8 @@ START_TEST(checksum_zero_edges)
 {
 	/* RFC 768: a UDP checksum computing to 0 is sent as 0xFFFF. A TCP checksum of 0 is
 	 * what a full computation gives, never 0xFFFF (RFC 1624 section 3). */
-	struct pb_spec u = flow(IPPROTO_UDP, HOST1, 5000, REM1, 0);
-	struct pb_spec t = flow(IPPROTO_TCP, HOST1, 5001, REM1, 0);
+	struct pb_spec u = pb_flow(IPPROTO_UDP, HOST1, 5000, REM1, 0);
+	struct pb_spec t = pb_flow(IPPROTO_TCP, HOST1, 5001, REM1, 0);
 	struct pb_spec w;
 
 	start();
@@ -424,8 +408,8 @@ END_TEST
 
 START_TEST(eim_same_port_to_two_remotes)
 {
-	struct pb_spec a = flow(IPPROTO_UDP, HOST1, 5000, REM1, 53);
-	struct pb_spec b = flow(IPPROTO_UDP, HOST1, 5000, REM2, 53);
+	struct pb_spec a = pb_flow(IPPROTO_UDP, HOST1, 5000, REM1, 53);
+	struct pb_spec b = pb_flow(IPPROTO_UDP, HOST1, 5000, REM2, 53);
 
 	start();
 	ck_assert_uint_eq(out(&a), 5000);
@@ -439,9 +423,9 @@ END_TEST
 
 START_TEST(dependent_mappings_differ_per_remote)
 {
-	struct pb_spec a = flow(IPPROTO_UDP, HOST1, 5000, REM1, 53);
-	struct pb_spec a2 = flow(IPPROTO_UDP, HOST1, 5000, REM1, 54);
-	struct pb_spec b = flow(IPPROTO_UDP, HOST1, 5000, REM2, 53);
+	struct pb_spec a = pb_flow(IPPROTO_UDP, HOST1, 5000, REM1, 53);
+	struct pb_spec a2 = pb_flow(IPPROTO_UDP, HOST1, 5000, REM1, 54);
+	struct pb_spec b = pb_flow(IPPROTO_UDP, HOST1, 5000, REM2, 53);
 
 	conf("mapping address-dependent");
 	start();
@@ -462,9 +446,9 @@ static const char *const filterings[] = {"endpoint-independent", "address-depend
 START_TEST(filtering_matrix)
 {
 	/* Mapping from HOST1:5000 to REM1:1000. Who else may send to it? */
-	struct pb_spec s = flow(IPPROTO_UDP, HOST1, 5000, REM1, 1000);
-	struct pb_spec other_port = flow(IPPROTO_UDP, HOST1, 5000, REM1, 2000);
-	struct pb_spec other_host = flow(IPPROTO_UDP, HOST1, 5000, REM2, 1000);
+	struct pb_spec s = pb_flow(IPPROTO_UDP, HOST1, 5000, REM1, 1000);
+	struct pb_spec other_port = pb_flow(IPPROTO_UDP, HOST1, 5000, REM1, 2000);
+	struct pb_spec other_host = pb_flow(IPPROTO_UDP, HOST1, 5000, REM2, 1000);
 	bool port_ok = _i != NAPT_ADDRESS_AND_PORT_DEPENDENT,
 	     host_ok = _i == NAPT_ENDPOINT_INDEPENDENT;
 	uint64_t before;
@@ -496,7 +480,7 @@ static void expired_backlog(void)
 	struct pb_spec old;
 
 	for (uint16_t i = 0; i < 8; i++) {
-		old = flow(IPPROTO_UDP, HOST2, (uint16_t)(7000 + i), REM2, 53);
+		old = pb_flow(IPPROTO_UDP, HOST2, (uint16_t)(7000 + i), REM2, 53);
 		out(&old);
 	}
 	now++;
@@ -506,9 +490,9 @@ START_TEST(adf_ignores_expired_sessions)
 {
 	/* Sections 4 and 5: a session idle longer than its timeout is gone, so it cannot
 	 * admit its remote address any more. */
-	struct pb_spec s = flow(IPPROTO_UDP, HOST1, 5000, REM1, 1000);
-	struct pb_spec keep = flow(IPPROTO_UDP, HOST1, 5000, REM2, 53);
-	struct pb_spec other_port = flow(IPPROTO_UDP, HOST1, 5000, REM1, 2000);
+	struct pb_spec s = pb_flow(IPPROTO_UDP, HOST1, 5000, REM1, 1000);
+	struct pb_spec keep = pb_flow(IPPROTO_UDP, HOST1, 5000, REM2, 53);
+	struct pb_spec other_port = pb_flow(IPPROTO_UDP, HOST1, 5000, REM1, 2000);
 
 	conf("filtering address-dependent");
 	conf("timeout udp 30");
@@ -525,8 +509,8 @@ END_TEST
 START_TEST(eif_mapping_gone_with_its_sessions)
 {
 	/* Section 5: a mapping lives as long as it has a session. */
-	struct pb_spec s = flow(IPPROTO_UDP, HOST1, 5000, REM1, 1000);
-	struct pb_spec other = flow(IPPROTO_UDP, HOST1, 5000, REM2, 1000);
+	struct pb_spec s = pb_flow(IPPROTO_UDP, HOST1, 5000, REM1, 1000);
+	struct pb_spec other = pb_flow(IPPROTO_UDP, HOST1, 5000, REM2, 1000);
 
 	conf("filtering endpoint-independent");
 	conf("timeout udp 30");
@@ -542,9 +526,9 @@ END_TEST
 
 START_TEST(port_preservation)
 {
-	struct pb_spec a = flow(IPPROTO_TCP, HOST1, 40000, REM1, 80);
-	struct pb_spec low = flow(IPPROTO_TCP, HOST1, 80, REM1, 80);
-	struct pb_spec ping = flow(IPPROTO_ICMP, HOST1, 0x4242, REM1, 0);
+	struct pb_spec a = pb_flow(IPPROTO_TCP, HOST1, 40000, REM1, 80);
+	struct pb_spec low = pb_flow(IPPROTO_TCP, HOST1, 80, REM1, 80);
+	struct pb_spec ping = pb_flow(IPPROTO_ICMP, HOST1, 0x4242, REM1, 0);
 	uint16_t p;
 
 	start();
@@ -559,8 +543,8 @@ END_TEST
 
 START_TEST(collision_gets_another_port_in_range)
 {
-	struct pb_spec a = flow(IPPROTO_UDP, HOST1, 20005, REM1, 53);
-	struct pb_spec b = flow(IPPROTO_UDP, HOST2, 20005, REM1, 53);
+	struct pb_spec a = pb_flow(IPPROTO_UDP, HOST1, 20005, REM1, 53);
+	struct pb_spec b = pb_flow(IPPROTO_UDP, HOST2, 20005, REM1, 53);
 	uint16_t p;
 
 	conf("port-range 20000-20010");
@@ -583,19 +567,19 @@ START_TEST(exhaustion_drops)
 	conf("port-range 20000-20009");
 	start();
 	for (unsigned i = 0; i < 10; i++) {
-		s = flow(IPPROTO_UDP, HOST1, (uint16_t)(30000 + i), REM1, 53);
+		s = pb_flow(IPPROTO_UDP, HOST1, (uint16_t)(30000 + i), REM1, 53);
 		seen[i] = out(&s);
 		ck_assert_uint_ge(seen[i], 20000);
 		ck_assert_uint_le(seen[i], 20009);
 		for (unsigned j = 0; j < i; j++)
 			ck_assert_uint_ne(seen[i], seen[j]);
 	}
-	s = flow(IPPROTO_UDP, HOST1, 30010, REM1, 53);
+	s = pb_flow(IPPROTO_UDP, HOST1, 30010, REM1, 53);
 	expect_drop(&s, NAPT_DROP_PORTS_EXHAUSTED);
 	ck_assert_uint_eq(ctr()->dropped[NAPT_DROP_PORTS_EXHAUSTED], 1);
 	ck_assert_uint_eq(ctr()->sessions_current, 10);
 	/* Each protocol has its own ports. */
-	s = flow(IPPROTO_TCP, HOST1, 30010, REM1, 53);
+	s = pb_flow(IPPROTO_TCP, HOST1, 30010, REM1, 53);
 	ck_assert_uint_ge(out(&s), 20000);
 }
 END_TEST
@@ -609,16 +593,16 @@ START_TEST(paired_address_full_moves_to_the_next)
 	conf("port-range 20000-20001");
 	start();
 	for (uint16_t i = 0; i < 2; i++) {
-		s = flow(IPPROTO_UDP, HOST1, (uint16_t)(20000 + i), REM1, 53);
+		s = pb_flow(IPPROTO_UDP, HOST1, (uint16_t)(20000 + i), REM1, 53);
 		ck_assert_uint_eq(out_via(&s, EXT), 20000 + i);
 	}
-	s = flow(IPPROTO_UDP, HOST1, 20000, REM2, 53); /* EIM: the same mapping */
+	s = pb_flow(IPPROTO_UDP, HOST1, 20000, REM2, 53); /* EIM: the same mapping */
 	out_via(&s, EXT);
-	s = flow(IPPROTO_UDP, HOST1, 30000, REM1, 53);
+	s = pb_flow(IPPROTO_UDP, HOST1, 30000, REM1, 53);
 	out_via(&s, EXT2);
-	s = flow(IPPROTO_UDP, HOST2, 30000, REM1, 53); /* HOST2 is paired with EXT2 */
+	s = pb_flow(IPPROTO_UDP, HOST2, 30000, REM1, 53); /* HOST2 is paired with EXT2 */
 	out_via(&s, EXT2);
-	s = flow(IPPROTO_UDP, HOST2, 30001, REM1, 53);
+	s = pb_flow(IPPROTO_UDP, HOST2, 30001, REM1, 53);
 	expect_drop(&s, NAPT_DROP_PORTS_EXHAUSTED);
 }
 END_TEST
@@ -633,7 +617,7 @@ START_TEST(successive_ports_not_sequential)
 	conf("port-preservation no");
 	start();
 	for (unsigned i = 0; i < 20; i++) {
-		s = flow(IPPROTO_UDP, HOST1, (uint16_t)(5000 + i), REM1, 53);
+		s = pb_flow(IPPROTO_UDP, HOST1, (uint16_t)(5000 + i), REM1, 53);
 		p[i] = out(&s);
 		if (i && p[i] == p[i - 1] + 1)
 			sequential++;
@@ -647,8 +631,8 @@ END_TEST
 
 START_TEST(forward_to_another_port)
 {
-	struct pb_spec syn = flow(IPPROTO_TCP, REM1, 40000, EXT, 8085);
-	struct pb_spec w = flow(IPPROTO_TCP, REM1, 40000, SERVER, 85);
+	struct pb_spec syn = pb_flow(IPPROTO_TCP, REM1, 40000, EXT, 8085);
+	struct pb_spec w = pb_flow(IPPROTO_TCP, REM1, 40000, SERVER, 85);
 	struct pb_spec back = reply_to(&w, pb_addr(REM1), 40000);
 	struct pb_spec back_w = reply_to(&syn, pb_addr(REM1), 40000);
 	struct pb_spec s;
@@ -657,29 +641,29 @@ START_TEST(forward_to_another_port)
 	start();
 	expect_translated(&syn, NAPT_DIR_IN, &w);
 	expect_translated(&back, NAPT_DIR_OUT, &back_w);
-	s = flow(IPPROTO_UDP, REM1, 40000, EXT, 8085);
+	s = pb_flow(IPPROTO_UDP, REM1, 40000, EXT, 8085);
 	expect_drop(&s, NAPT_DROP_NO_MAPPING);
-	s = flow(IPPROTO_TCP, REM1, 40000, EXT, 8086);
+	s = pb_flow(IPPROTO_TCP, REM1, 40000, EXT, 8086);
 	s.tcp_flags = TCP_ACK;
 	expect_drop(&s, NAPT_DROP_TCP_NO_SESSION);
 	/* A port claimed by a forward is never given to a dynamic mapping. */
-	s = flow(IPPROTO_TCP, HOST1, 8081, REM1, 80);
+	s = pb_flow(IPPROTO_TCP, HOST1, 8081, REM1, 80);
 	ck_assert_uint_ne(out(&s), 8081);
-	s = flow(IPPROTO_UDP, HOST1, 8081, REM1, 80);
+	s = pb_flow(IPPROTO_UDP, HOST1, 8081, REM1, 80);
 	ck_assert_uint_eq(out(&s), 8081);
 }
 END_TEST
 
 START_TEST(dmz_takes_the_unsolicited)
 {
-	struct pb_spec u = flow(IPPROTO_UDP, REM1, 999, EXT, 7777);
-	struct pb_spec uw = flow(IPPROTO_UDP, REM1, 999, DMZ, 7777);
-	struct pb_spec ping = flow(IPPROTO_ICMP, REM1, 0x4242, EXT, 0);
-	struct pb_spec pw = flow(IPPROTO_ICMP, REM1, 0x4242, DMZ, 0);
+	struct pb_spec u = pb_flow(IPPROTO_UDP, REM1, 999, EXT, 7777);
+	struct pb_spec uw = pb_flow(IPPROTO_UDP, REM1, 999, DMZ, 7777);
+	struct pb_spec ping = pb_flow(IPPROTO_ICMP, REM1, 0x4242, EXT, 0);
+	struct pb_spec pw = pb_flow(IPPROTO_ICMP, REM1, 0x4242, DMZ, 0);
 	struct pb_spec pong = reply_to(&pw, pb_addr(REM1), 0x4242);
 	struct pb_spec pong_w = reply_to(&ping, pb_addr(REM1), 0x4242);
-	struct pb_spec syn = flow(IPPROTO_TCP, REM1, 40000, EXT, 22);
-	struct pb_spec syn_w = flow(IPPROTO_TCP, REM1, 40000, DMZ, 22);
+	struct pb_spec syn = pb_flow(IPPROTO_TCP, REM1, 40000, EXT, 22);
+	struct pb_spec syn_w = pb_flow(IPPROTO_TCP, REM1, 40000, DMZ, 22);
 
 	conf("dmz " DMZ);
 	start();
@@ -693,13 +677,13 @@ END_TEST
 
 START_TEST(hairpin)
 {
-	struct pb_spec a = flow(IPPROTO_UDP, HOST1, 5000, REM1, 53);
-	struct pb_spec h = flow(IPPROTO_UDP, HOST2, 6000, EXT, 5000);
-	struct pb_spec hw = flow(IPPROTO_UDP, EXT, 6000, HOST1, 5000);
-	struct pb_spec back = flow(IPPROTO_UDP, HOST1, 5000, EXT, 6000);
-	struct pb_spec back_w = flow(IPPROTO_UDP, EXT, 5000, HOST2, 6000);
-	struct pb_spec f = flow(IPPROTO_TCP, HOST2, 6001, EXT, 8080);
-	struct pb_spec fw = flow(IPPROTO_TCP, EXT, 6001, SERVER, 80);
+	struct pb_spec a = pb_flow(IPPROTO_UDP, HOST1, 5000, REM1, 53);
+	struct pb_spec h = pb_flow(IPPROTO_UDP, HOST2, 6000, EXT, 5000);
+	struct pb_spec hw = pb_flow(IPPROTO_UDP, EXT, 6000, HOST1, 5000);
+	struct pb_spec back = pb_flow(IPPROTO_UDP, HOST1, 5000, EXT, 6000);
+	struct pb_spec back_w = pb_flow(IPPROTO_UDP, EXT, 5000, HOST2, 6000);
+	struct pb_spec f = pb_flow(IPPROTO_TCP, HOST2, 6001, EXT, 8080);
+	struct pb_spec fw = pb_flow(IPPROTO_TCP, EXT, 6001, SERVER, 80);
 
 	conf("filtering endpoint-independent");
 	conf("forward tcp 8080 " SERVER ":80");
@@ -715,8 +699,8 @@ END_TEST
 START_TEST(hairpin_filtered_under_apdf)
 {
 	/* Section 9: the hairpinned packet meets the filtering like any inbound one. */
-	struct pb_spec a = flow(IPPROTO_UDP, HOST1, 5000, REM1, 53);
-	struct pb_spec h = flow(IPPROTO_UDP, HOST2, 6000, EXT, 5000);
+	struct pb_spec a = pb_flow(IPPROTO_UDP, HOST1, 5000, REM1, 53);
+	struct pb_spec h = pb_flow(IPPROTO_UDP, HOST2, 6000, EXT, 5000);
 
 	start();
 	out(&a);
@@ -728,7 +712,7 @@ END_TEST
 
 START_TEST(udp_timeout_exact)
 {
-	struct pb_spec a = flow(IPPROTO_UDP, HOST1, 5000, REM1, 53);
+	struct pb_spec a = pb_flow(IPPROTO_UDP, HOST1, 5000, REM1, 53);
 
 	conf("timeout udp 30");
 	start();
@@ -745,7 +729,7 @@ END_TEST
 START_TEST(icmp_error_does_not_refresh)
 {
 	/* RFC 5508 REQ-6: an error about a session leaves its timer alone. */
-	struct pb_spec a = flow(IPPROTO_UDP, HOST1, 5000, REM1, 53);
+	struct pb_spec a = pb_flow(IPPROTO_UDP, HOST1, 5000, REM1, 53);
 	uint8_t quote[PB_MAX];
 	struct pb_spec e;
 
@@ -764,7 +748,7 @@ END_TEST
 /* Send a TCP segment of the flow HOST1:5000 <-> REM1:80 (mapped to EXT:5000). */
 static void tcp_seg(bool outbound, uint8_t flags)
 {
-	struct pb_spec s = flow(IPPROTO_TCP, HOST1, 5000, REM1, 80);
+	struct pb_spec s = pb_flow(IPPROTO_TCP, HOST1, 5000, REM1, 80);
 	struct pb_spec r = reply_to(&s, pb_addr(EXT), 5000);
 	struct pb_spec rw = reply_to(&s, s.src, 5000);
 	struct pb_spec w = s;
@@ -788,7 +772,7 @@ static void expect_state(const char *state, uint32_t expires_in_ms)
 
 START_TEST(tcp_states_and_timeouts)
 {
-	struct pb_spec ack = flow(IPPROTO_TCP, HOST1, 5000, REM1, 80);
+	struct pb_spec ack = pb_flow(IPPROTO_TCP, HOST1, 5000, REM1, 80);
 
 	start();
 	tcp_seg(true, TCP_SYN);
@@ -849,7 +833,7 @@ static void expect_unchanged(struct table_state before, const char *what)
 START_TEST(malformed_dropped_tables_unchanged)
 {
 	const struct pb_malformed *m = &pb_malformed_cases[_i];
-	struct pb_spec a = flow(IPPROTO_UDP, HOST1, 5000, REM1, 53);
+	struct pb_spec a = pb_flow(IPPROTO_UDP, HOST1, 5000, REM1, 53);
 	struct napt_packet p = {.data = pkt};
 	struct table_state before;
 	struct napt_result r;
@@ -869,19 +853,19 @@ END_TEST
 START_TEST(unsolicited_and_foreign_leave_no_state)
 {
 	static const uint8_t junk[10] = {0x45};
-	struct pb_spec a = flow(IPPROTO_UDP, HOST1, 5000, REM1, 53);
-	struct pb_spec stranger = flow(IPPROTO_UDP, EXT, 1234, REM1, 53);
+	struct pb_spec a = pb_flow(IPPROTO_UDP, HOST1, 5000, REM1, 53);
+	struct pb_spec stranger = pb_flow(IPPROTO_UDP, EXT, 1234, REM1, 53);
 	uint8_t unknown[PB_MAX];
 	size_t unknown_len = pb_build(unknown, &stranger);
-	struct pb_spec ack = flow(IPPROTO_TCP, HOST1, 5001, REM1, 80);
+	struct pb_spec ack = pb_flow(IPPROTO_TCP, HOST1, 5001, REM1, 80);
 	struct pb_spec cases[] = {
-	    flow(IPPROTO_UDP, EXT, 5000, REM1, 53),        /* spoofed */
-	    flow(IPPROTO_UDP, "10.0.0.1", 5000, REM1, 53), /* not-nat: not inside */
-	    flow(IPPROTO_UDP, HOST1, 5000, HOST2, 53),     /* not-nat: inside to inside */
-	    flow(IPPROTO_UDP, REM1, 53, EXT, 9999),        /* no-mapping */
-	    flow(IPPROTO_TCP, REM1, 53, EXT, 9999),        /* no-mapping: SYN */
-	    flow(IPPROTO_ICMP, REM1, 77, EXT, 0),          /* no-mapping: echo request */
-	    ack,                                           /* tcp-no-session */
+	    pb_flow(IPPROTO_UDP, EXT, 5000, REM1, 53),        /* spoofed */
+	    pb_flow(IPPROTO_UDP, "10.0.0.1", 5000, REM1, 53), /* not-nat: not inside */
+	    pb_flow(IPPROTO_UDP, HOST1, 5000, HOST2, 53),     /* not-nat: inside to inside */
+	    pb_flow(IPPROTO_UDP, REM1, 53, EXT, 9999),        /* no-mapping */
+	    pb_flow(IPPROTO_TCP, REM1, 53, EXT, 9999),        /* no-mapping: SYN */
+	    pb_flow(IPPROTO_ICMP, REM1, 77, EXT, 0),          /* no-mapping: echo request */
+	    ack,                                              /* tcp-no-session */
 	    /* errors quoting a flow the NAT never saw, and too little to be a quote */
 	    icmp_error(pb_addr(ROUTER), pb_addr(EXT), ICMP_UNREACH, 3, unknown, unknown_len),
 	    icmp_error(pb_addr(ROUTER), pb_addr(EXT), ICMP_UNREACH, 3, junk, sizeof(junk)),
@@ -908,10 +892,10 @@ END_TEST
 
 START_TEST(forward_del_ends_its_sessions)
 {
-	struct pb_spec syn = flow(IPPROTO_TCP, REM1, 40000, EXT, 8080);
-	struct pb_spec w = flow(IPPROTO_TCP, REM1, 40000, SERVER, 80);
+	struct pb_spec syn = pb_flow(IPPROTO_TCP, REM1, 40000, EXT, 8080);
+	struct pb_spec w = pb_flow(IPPROTO_TCP, REM1, 40000, SERVER, 80);
 	struct pb_spec back = reply_to(&w, pb_addr(REM1), 40000);
-	struct pb_spec a = flow(IPPROTO_UDP, HOST1, 5000, REM1, 53);
+	struct pb_spec a = pb_flow(IPPROTO_UDP, HOST1, 5000, REM1, 53);
 
 	conf("forward tcp 8080 " SERVER ":80");
 	start();
@@ -929,9 +913,9 @@ END_TEST
 
 START_TEST(dmz_clear_ends_its_sessions)
 {
-	struct pb_spec u = flow(IPPROTO_UDP, REM1, 999, EXT, 7777);
-	struct pb_spec uw = flow(IPPROTO_UDP, REM1, 999, DMZ, 7777);
-	struct pb_spec a = flow(IPPROTO_UDP, HOST1, 5000, REM1, 53);
+	struct pb_spec u = pb_flow(IPPROTO_UDP, REM1, 999, EXT, 7777);
+	struct pb_spec uw = pb_flow(IPPROTO_UDP, REM1, 999, DMZ, 7777);
+	struct pb_spec a = pb_flow(IPPROTO_UDP, HOST1, 5000, REM1, 53);
 
 	conf("dmz " DMZ);
 	start();
@@ -948,7 +932,7 @@ END_TEST
 START_TEST(reconfigure_refuses_new_external)
 {
 	struct napt_config c2;
-	struct pb_spec a = flow(IPPROTO_UDP, HOST1, 5000, REM1, 53);
+	struct pb_spec a = pb_flow(IPPROTO_UDP, HOST1, 5000, REM1, 53);
 
 	start();
 	out(&a);
@@ -973,7 +957,7 @@ START_TEST(flush_empties)
 
 	start();
 	for (uint16_t i = 0; i < 5; i++) {
-		s = flow(IPPROTO_UDP, HOST1, (uint16_t)(5000 + i), REM1, 53);
+		s = pb_flow(IPPROTO_UDP, HOST1, (uint16_t)(5000 + i), REM1, 53);
 		out(&s);
 	}
 	napt_flush(n);
@@ -992,16 +976,16 @@ START_TEST(table_full)
 	conf("max-sessions 64");
 	start();
 	for (uint16_t i = 0; i < 64; i++) {
-		s = flow(IPPROTO_UDP, HOST1, (uint16_t)(5000 + i), REM1, 53);
+		s = pb_flow(IPPROTO_UDP, HOST1, (uint16_t)(5000 + i), REM1, 53);
 		out(&s);
 	}
-	s = flow(IPPROTO_UDP, HOST1, 6000, REM1, 53);
+	s = pb_flow(IPPROTO_UDP, HOST1, 6000, REM1, 53);
 	expect_drop(&s, NAPT_DROP_TABLE_FULL);
-	s = flow(IPPROTO_UDP, HOST1, 5000, REM2, 53); /* a new session of an old mapping */
+	s = pb_flow(IPPROTO_UDP, HOST1, 5000, REM2, 53); /* a new session of an old mapping */
 	expect_drop(&s, NAPT_DROP_TABLE_FULL);
 	ck_assert_uint_eq(ctr()->sessions_current, 64);
 	ck_assert_uint_eq(ctr()->mappings_current, 64);
-	s = flow(IPPROTO_UDP, HOST1, 5063, REM1, 53); /* existing flows are not evicted */
+	s = pb_flow(IPPROTO_UDP, HOST1, 5063, REM1, 53); /* existing flows are not evicted */
 	expect_reply_passes(&s, 5063);
 }
 END_TEST
@@ -1028,7 +1012,7 @@ static size_t later_fragment(uint8_t *buf, const char *src, const char *dst, uin
 
 START_TEST(fragment_before_its_first_is_held)
 {
-	struct pb_spec first = flow(IPPROTO_UDP, HOST1, 5000, REM1, 53);
+	struct pb_spec first = pb_flow(IPPROTO_UDP, HOST1, 5000, REM1, 53);
 	struct napt_packet p = {.data = pkt};
 	uint8_t got[PB_MAX];
 	size_t len;
