@@ -2,26 +2,83 @@
 #ifndef CHECKSUM_H
 #define CHECKSUM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-/* One's complement sum of len bytes added to sum, not folded. */
+/* One's complement sum of len bytes added to sum, folded to 16 bits (host order). */
 uint32_t csum_add_bytes(uint32_t sum, const void *data, size_t len);
+/* Whether len bytes holding their own checksum sum to 0xffff, as a correct header does
+ * (RFC 1071 section 3). */
+bool csum_valid(const void *data, size_t len);
+
 /* Fold a 32-bit sum to 16 bits (still uncomplemented). */
-uint16_t csum_fold(uint32_t sum);
+static inline uint16_t csum_fold(uint32_t sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
 /* The checksum of a buffer: ~fold(sum). The result is in network order when stored with
  * memcpy, since the sum is computed over network-order 16-bit words. */
 uint16_t csum_buffer(const void *data, size_t len);
 
-/* RFC 1624 eqn 3: HC' = ~(~HC + ~m + m'). Updates a checksum (as stored, network order)
- * when a 16-bit word changes from old to new (both as stored). Eqn 3 never yields -0
- * (0xFFFF from a non-zero sum) the way RFC 1141's eqn does. */
-uint16_t csum_update16(uint16_t check, uint16_t old, uint16_t new);
-/* The same for a 32-bit field (an IPv4 address), as stored. */
-uint16_t csum_update32(uint16_t check, uint32_t old, uint32_t new);
+/* Incremental updates work on fields as they are stored, never byte-swapped: one's
+ * complement addition is byte-order independent (RFC 1071 section 2(B)). They are inline
+ * because every translated packet makes two or three of them. */
 
-/* A partial checksum (virtio NEEDS_CSUM) holds the uncomplemented pseudo-header sum: an
- * address change is added, uncomplemented. */
-uint16_t csum_partial_update32(uint16_t partial, uint32_t old, uint32_t new);
+/* Fold a sum of up to 2^63 to 16 bits: 2^32 and 2^16 are both 1 modulo 2^16 - 1. */
+static inline uint16_t csum_fold64(uint64_t sum)
+{
+	sum = (sum >> 32) + (uint32_t)sum;
+	sum = (sum >> 32) + (uint32_t)sum;
+	return csum_fold((uint32_t)sum);
+}
+
+/* RFC 1624 eqn 3's ~m + m' for a field changing from old to new (as stored). Deltas of
+ * several fields may be added up and applied with one fold. A 32-bit field is summed as
+ * one word: its two 16-bit halves sum to the same, modulo 2^16 - 1. */
+static inline uint64_t csum_delta16(uint16_t old, uint16_t new)
+{
+	return (uint64_t)(uint16_t)~old + new;
+}
+
+static inline uint64_t csum_delta32(uint32_t old, uint32_t new)
+{
+	return (uint64_t)(uint32_t)~old + new;
+}
+
+/* RFC 1624 eqn 3: HC' = ~(~HC + delta), on a checksum as stored. Eqn 3 never yields -0
+ * (0xFFFF from a non-zero sum) the way RFC 1141's eqn does. */
+static inline uint16_t csum_apply(uint16_t check, uint64_t delta)
+{
+	return (uint16_t)~csum_fold64((uint16_t)~check + delta);
+}
+
+/* A partial checksum (virtio NEEDS_CSUM) holds the uncomplemented pseudo-header sum: the
+ * delta is added, uncomplemented. */
+static inline uint16_t csum_partial_apply(uint16_t partial, uint64_t delta)
+{
+	return csum_fold64(partial + delta);
+}
+
+/* Updates a checksum (as stored, network order) when a 16-bit word changes from old to
+ * new (both as stored). */
+static inline uint16_t csum_update16(uint16_t check, uint16_t old, uint16_t new)
+{
+	return csum_apply(check, csum_delta16(old, new));
+}
+
+/* The same for a 32-bit field (an IPv4 address), as stored. */
+static inline uint16_t csum_update32(uint16_t check, uint32_t old, uint32_t new)
+{
+	return csum_apply(check, csum_delta32(old, new));
+}
+
+static inline uint16_t csum_partial_update32(uint16_t partial, uint32_t old, uint32_t new)
+{
+	return csum_partial_apply(partial, csum_delta32(old, new));
+}
 
 #endif

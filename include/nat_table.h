@@ -108,11 +108,23 @@ void nat_mapping_remove(struct nat_table *t, uint32_t idx);
  * reaper reaches it. Newest sessions are at the head, so this stops early. */
 bool nat_mapping_live(struct nat_table *t, uint32_t idx, uint32_t now);
 
-/* Prefetch for a burst of packets (VPP-style): the bucket a key hashes to (`out`: the
- * external side's index), then the session at that bucket's head. The hint is opaque. */
-#define NAT_HINT_NONE 0xffffffffu
-uint32_t nat_table_prefetch_bucket(const struct nat_table *t, const struct nat_key *k, bool out);
-void nat_table_prefetch_session(const struct nat_table *t, uint32_t hint);
+/* Prefetch for a burst of packets (VPP-style), in three stages a few packets apart so each
+ * finds the previous one's line in the cache: the bucket a key hashes to (`out`: the
+ * external side's index), then the session at that bucket's head, then what the lookup and
+ * the refresh will touch next: the chain's second entry when the head is another flow, or
+ * the LRU neighbours when the session is due to move (nat_session_touch()). */
+struct nat_prefetch {
+	struct nat_key key;
+	uint32_t bucket; /* NAT_PREFETCH_NONE: nothing to fetch */
+	bool out;
+};
+#define NAT_PREFETCH_NONE 0xffffffffu
+void nat_table_prefetch_bucket(const struct nat_table *t, struct nat_prefetch *p);
+void nat_table_prefetch_session(const struct nat_table *t, const struct nat_prefetch *p);
+void nat_table_prefetch_next(const struct nat_table *t, const struct nat_prefetch *p, uint32_t now);
+/* Whether the live sessions outgrow the core's own cache (L2): below that, nothing misses
+ * and prefetching would only add instructions. */
+bool nat_table_worth_prefetching(const struct nat_table *t);
 
 /* Remove expired sessions, oldest first, at most `budget` of them; returns how many. */
 unsigned nat_table_expire(struct nat_table *t, uint32_t now, unsigned budget);

@@ -20,7 +20,7 @@ static enum napt_drop_reason parse_ip_header(uint8_t *data, size_t len, struct i
 	if (v->tot_len < v->ihl)
 		return NAPT_DROP_BAD_TOTAL_LEN;
 	/* A header with a correct checksum sums to 0xffff (RFC 1071). */
-	if (csum_fold(csum_add_bytes(0, data, v->ihl)) != 0xffff)
+	if (!csum_valid(data, v->ihl))
 		return NAPT_DROP_BAD_IP_CSUM;
 	v->proto = data[9];
 	memcpy(&v->src, data + IP_OFF_SRC, 4);
@@ -90,7 +90,7 @@ enum napt_drop_reason ipv4_parse(uint8_t *data, size_t len, struct ipv4_view *v)
 	if (r == NAPT_DROP_BAD_L4 && v->more_frags)
 		return NAPT_DROP_FIRST_FRAG_SHORT; /* RFC 1858: too short to hold the ports */
 	if (r == NAPT_DROP_NONE && v->proto == IPPROTO_ICMP && !v->more_frags &&
-	    csum_fold(csum_add_bytes(0, v->l4, v->l4_len)) != 0xffff)
+	    !csum_valid(v->l4, v->l4_len))
 		return NAPT_DROP_BAD_ICMP_CSUM; /* RFC 5508 REQ-3 */
 	return r;
 }

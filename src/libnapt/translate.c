@@ -85,6 +85,13 @@ static struct napt_result drop(struct napt *n, enum napt_drop_reason r, enum nap
 	return (struct napt_result){NAPT_DROP, r, d};
 }
 
+/* A translated packet, counted by protocol and direction (a hairpin's half counts as out). */
+static struct napt_result forwarded(struct napt *n, uint8_t proto, enum napt_dir d)
+{
+	n->counters.translated[proto_index(proto)][d == NAPT_DIR_IN]++;
+	return (struct napt_result){NAPT_FORWARD, NAPT_DROP_NONE, d};
+}
+
 /* ---- rewriting (section 8) ---- */
 
 /* Offset of the transport checksum, or 0 for none. */
@@ -485,8 +492,7 @@ static struct napt_result translate_icmp_error(struct napt *n, struct ipv4_view 
 translated:
 	icmp_recompute(v);
 	n->counters.icmp_errors_translated++;
-	n->counters.translated[NAPT_P_ICMP][outbound ? 0 : 1]++;
-	return (struct napt_result){NAPT_FORWARD, NAPT_DROP_NONE, dir};
+	return forwarded(n, IPPROTO_ICMP, dir);
 }
 
 /* ---- answers to unsolicited SYNs (RFC 5382 REQ-4) ---- */
@@ -614,8 +620,7 @@ static struct napt_result translate_out(struct napt *n, struct napt_packet *pkt,
 	if (st) {
 		/* One-to-one NAT: stateless, every port, the address alone changes. */
 		rewrite_addr(v, true, st->ext_addr, pkt->csum_partial);
-		n->counters.translated[proto_index(v->proto)][0]++;
-		return (struct napt_result){NAPT_FORWARD, NAPT_DROP_NONE, NAPT_DIR_OUT};
+		return forwarded(n, v->proto, NAPT_DIR_OUT);
 	}
 	why = outbound_session(n, v, now, &sidx);
 	if (why != NAPT_DROP_NONE)
@@ -624,8 +629,7 @@ static struct napt_result translate_out(struct napt *n, struct napt_packet *pkt,
 	s = nat_session_at(n->table, sidx);
 	rewrite_endpoint(v, true, nat_table_ext_addr(n->table, s->ext_index), s->ext_port,
 			 pkt->csum_partial);
-	n->counters.translated[proto_index(v->proto)][0]++;
-	return (struct napt_result){NAPT_FORWARD, NAPT_DROP_NONE, NAPT_DIR_OUT};
+	return forwarded(n, v->proto, NAPT_DIR_OUT);
 }
 
 /* may_answer: false for the inbound half of a hairpin, whose answer would go to our own
@@ -643,8 +647,7 @@ static struct napt_result translate_in(struct napt *n, struct napt_packet *pkt, 
 	st = static_by_ext(n, v->dst);
 	if (st) {
 		rewrite_addr(v, false, st->in_addr, pkt->csum_partial);
-		n->counters.translated[proto_index(v->proto)][1]++;
-		return (struct napt_result){NAPT_FORWARD, NAPT_DROP_NONE, NAPT_DIR_IN};
+		return forwarded(n, v->proto, NAPT_DIR_IN);
 	}
 	why = inbound_session(n, v, ext, now, &sidx);
 	if ((why == NAPT_DROP_NO_MAPPING || why == NAPT_DROP_FILTERED) && is_bare_syn(v) &&
@@ -657,8 +660,7 @@ static struct napt_result translate_in(struct napt *n, struct napt_packet *pkt, 
 	track_tcp(n, sidx, v, false, now);
 	s = nat_session_at(n->table, sidx);
 	rewrite_endpoint(v, false, s->in_addr, s->in_port, pkt->csum_partial);
-	n->counters.translated[proto_index(v->proto)][1]++;
-	return (struct napt_result){NAPT_FORWARD, NAPT_DROP_NONE, NAPT_DIR_IN};
+	return forwarded(n, v->proto, NAPT_DIR_IN);
 }
 
 /* Section 9: out, then in, as if the packet had left and come back. */
@@ -698,8 +700,7 @@ static struct napt_result later_fragment(struct napt *n, struct napt_packet *pkt
 
 	if (frag_lookup(&n->frag, &k, now, &rw)) {
 		apply_frag_rewrite(v, &rw);
-		n->counters.translated[proto_index(v->proto)][dir == NAPT_DIR_IN]++;
-		return (struct napt_result){NAPT_FORWARD, NAPT_DROP_NONE, dir};
+		return forwarded(n, v->proto, dir);
 	}
 	if (!frag_hold(&n->frag, &k, pkt->data, v->tot_len, now))
 		return drop(n, NAPT_DROP_FRAG_FULL, dir);
@@ -846,6 +847,11 @@ void napt_translate_burst(struct napt *n, struct napt_packet *pkts, struct napt_
 {
 	struct nat_prefetch pf[BURST_RING];
 
+	if (!nat_table_worth_prefetching(n->table)) {
+		for (unsigned i = 0; i < count; i++)
+			res[i] = napt_translate(n, &pkts[i], now_ms);
+		return;
+	}
 	for (unsigned i = 0; i < count + BURST_DEPTH; i++) {
 		if (i < count)
 			peek_bucket(n, &pkts[i], &pf[i % BURST_RING]);

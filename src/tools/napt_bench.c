@@ -31,16 +31,12 @@
 #include <netinet/in.h>
 
 #include "checksum.h"
+#include "ipv4_packet.h"
 #include "napt.h"
 
 #define MAX_SIZES    8
 #define DEFAULT_RUNS 5
 #define PKT_LEN      64 /* minimum Ethernet frame's worth: the per-packet cost dominates */
-#define IP_HDR_LEN   20
-#define TCP_HDR_LEN  20
-#define UDP_HDR_LEN  8
-#define TCP_ACK      0x10
-#define TCP_SYN      0x02
 #define N_EXTERNAL   16
 #define INSIDE_HOSTS 4096
 #define FIRST_PORT   1024
@@ -264,45 +260,31 @@ static struct flow flow_of(uint64_t id, uint32_t spm)
 	return f;
 }
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	v = htons(v);
-	memcpy(p, &v, 2);
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	uint16_t v;
-
-	memcpy(&v, p, 2);
-	return ntohs(v);
-}
-
 /* The TCP/UDP checksum over the RFC 768 / RFC 793 pseudo-header, so the engine's
  * incremental updates work on a real one (a UDP checksum of 0 would skip them). */
 static void set_l4_checksum(uint8_t *pkt, uint8_t proto)
 {
 	uint8_t pseudo[12] = {0};
-	size_t l4_len = PKT_LEN - IP_HDR_LEN;
+	size_t l4_len = PKT_LEN - IPV4_MIN_HDR;
 	size_t off = proto == IPPROTO_TCP ? 16 : 6;
 	uint16_t folded, sum;
 
 	memcpy(pseudo, pkt + 12, 8);
 	pseudo[9] = proto;
 	put16(pseudo + 10, (uint16_t)l4_len);
-	memset(pkt + IP_HDR_LEN + off, 0, 2);
+	memset(pkt + IPV4_MIN_HDR + off, 0, 2);
 	folded = csum_fold(
-	    csum_add_bytes(csum_add_bytes(0, pseudo, sizeof(pseudo)), pkt + IP_HDR_LEN, l4_len));
+	    csum_add_bytes(csum_add_bytes(0, pseudo, sizeof(pseudo)), pkt + IPV4_MIN_HDR, l4_len));
 	/* RFC 768: a computed 0 (a sum of all ones) is sent as all ones. */
 	sum = proto == IPPROTO_UDP && folded == 0xffff ? 0xffff : (uint16_t)~folded;
-	memcpy(pkt + IP_HDR_LEN + off, &sum, 2);
+	memcpy(pkt + IPV4_MIN_HDR + off, &sum, 2);
 }
 
 /* A 64-byte IPv4 packet from src:sport to dst:dport (TCP with the given flags, or UDP). */
 static void build_packet(uint8_t *pkt, uint8_t proto, uint32_t src, uint16_t sport, uint32_t dst,
 			 uint16_t dport, uint8_t tcp_flags)
 {
-	uint8_t *l4 = pkt + IP_HDR_LEN;
+	uint8_t *l4 = pkt + IPV4_MIN_HDR;
 	uint16_t ip_sum;
 
 	memset(pkt, 0, PKT_LEN);
@@ -317,16 +299,16 @@ static void build_packet(uint8_t *pkt, uint8_t proto, uint32_t src, uint16_t spo
 	put16(l4, sport);
 	put16(l4 + 2, dport);
 	if (proto == IPPROTO_TCP) {
-		l4[12] = (TCP_HDR_LEN / 4) << 4;
+		l4[12] = (TCP_MIN_HDR / 4) << 4;
 		l4[13] = tcp_flags;
 		put16(l4 + 14, 65535);
 	} else {
-		put16(l4 + 4, PKT_LEN - IP_HDR_LEN);
+		put16(l4 + 4, PKT_LEN - IPV4_MIN_HDR);
 	}
-	memset(l4 + (proto == IPPROTO_TCP ? TCP_HDR_LEN : UDP_HDR_LEN), 0xa5,
-	       PKT_LEN - IP_HDR_LEN - (proto == IPPROTO_TCP ? TCP_HDR_LEN : UDP_HDR_LEN));
+	memset(l4 + (proto == IPPROTO_TCP ? TCP_MIN_HDR : UDP_HDR), 0xa5,
+	       PKT_LEN - IPV4_MIN_HDR - (proto == IPPROTO_TCP ? TCP_MIN_HDR : UDP_HDR));
 	set_l4_checksum(pkt, proto);
-	ip_sum = csum_buffer(pkt, IP_HDR_LEN);
+	ip_sum = csum_buffer(pkt, IPV4_MIN_HDR);
 	memcpy(pkt + 10, &ip_sum, 2);
 }
 
@@ -399,7 +381,7 @@ static void check_outbound(const uint8_t *pkt, uint64_t id)
 	memcpy(&src, pkt + 12, 4);
 	src = ntohl(src);
 	if (src < 0xcb007101u || src >= 0xcb007101u + N_EXTERNAL ||
-	    csum_buffer(pkt, IP_HDR_LEN) != 0) {
+	    csum_buffer(pkt, IPV4_MIN_HDR) != 0) {
 		fprintf(stderr, "napt-bench: flow %" PRIu64 " left with a bad source or checksum\n",
 			id);
 		exit(1);
@@ -409,8 +391,8 @@ static void check_outbound(const uint8_t *pkt, uint64_t id)
 /* The reply must come back to the flow's inside endpoint. */
 static void check_inbound(const uint8_t *pkt, const struct flow *f, uint64_t id)
 {
-	if (memcmp(pkt + 16, &f->in_addr, 4) != 0 || get16(pkt + IP_HDR_LEN + 2) != f->in_port ||
-	    csum_buffer(pkt, IP_HDR_LEN) != 0) {
+	if (memcmp(pkt + 16, &f->in_addr, 4) != 0 || get16(pkt + IPV4_MIN_HDR + 2) != f->in_port ||
+	    csum_buffer(pkt, IPV4_MIN_HDR) != 0) {
 		fprintf(stderr, "napt-bench: reply of flow %" PRIu64 " came back wrong\n", id);
 		exit(1);
 	}
@@ -429,7 +411,7 @@ static void open_flow(struct napt *n, uint64_t id, uint32_t spm, uint64_t now,
 	translate_ok(n, pkt, now, NAPT_DIR_OUT, "first packet", id);
 	check_outbound(pkt, id);
 	memcpy(&ext->addr[id], pkt + 12, 4);
-	ext->port[id] = get16(pkt + IP_HDR_LEN);
+	ext->port[id] = get16(pkt + IPV4_MIN_HDR);
 	build_inbound(pkt, &f, ext->addr[id], ext->port[id], tcp ? TCP_SYN | TCP_ACK : 0);
 	translate_ok(n, pkt, now, NAPT_DIR_IN, "reply", id);
 	check_inbound(pkt, &f, id);
