@@ -515,12 +515,6 @@ static bool reply_allowed(struct napt *n, uint32_t now)
 	return true;
 }
 
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
 /* A fresh 20-byte IPv4 header from the NAT itself: TTL 64, DF, ID 0 (RFC 6864: atomic). */
 static void reply_ip_header(uint8_t *ip, size_t tot_len, uint8_t proto, uint32_t src, uint32_t dst)
 {
@@ -545,8 +539,7 @@ static size_t build_rst(const struct ipv4_view *v, uint8_t *buf)
 	uint32_t src = v->dst, dst = v->src;
 	uint16_t sport = v->dport, dport = v->sport;
 	size_t payload = v->l4_len - (size_t)(v->l4[12] >> 4) * 4;
-	uint32_t ack =
-	    (uint32_t)(get16(v->l4 + 4) << 16 | get16(v->l4 + 6)) + 1 + (uint32_t)payload;
+	uint32_t ack = get32(v->l4 + 4) + 1 + (uint32_t)payload;
 	uint8_t *tcp = buf + IPV4_MIN_HDR;
 	uint32_t sum;
 	uint16_t c;

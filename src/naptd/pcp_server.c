@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "daemon_log.h"
-#include "ipv4_packet.h" /* get16, put16: the wire is big-endian as IP is */
+#include "ipv4_packet.h" /* get16/32, put16/32: the wire is big-endian as IP is */
 #include "pcp_server.h"
 
 #define PCP_MAX_SOCKETS 8
@@ -362,20 +362,6 @@ static enum map_outcome map_request_run(struct pcp_server *s, const struct map_r
 }
 
 /* ---- the wire ---- */
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	v = htonl(v);
-	memcpy(p, &v, 4);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4);
-	return ntohl(v);
-}
 
 /* An IPv4 address as PCP carries it: IPv4-mapped IPv6 (RFC 6887 section 5). */
 static void put_mapped(uint8_t *p, uint32_t addr)

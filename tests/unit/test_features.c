@@ -531,11 +531,6 @@ END_TEST
 
 /* ---- answers to unsolicited SYNs ---- */
 
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)get16(p) << 16 | get16(p + 2);
-}
-
 /* The reset RFC 793 section 3.4 gives for a segment without ACK, from the NAT itself (TTL 64,
  * DF, ID 0): <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>, window 0. */
 static size_t expected_rst(const struct pb_spec *syn, const uint8_t *sent)
