@@ -625,7 +625,8 @@ static struct napt_result translate_out(struct napt *n, struct napt_packet *pkt,
 	return forwarded(n, v->proto, NAPT_DIR_OUT);
 }
 
-/* may_answer: false for the inbound half of a hairpin, whose answer would go to our own
+/* ext: the pool index of the destination, or (unsigned)-1 for a static address.
+ * may_answer: false for the inbound half of a hairpin, whose answer would go to our own
  * external address instead of the inside host that sent the SYN. */
 static struct napt_result translate_in(struct napt *n, struct napt_packet *pkt, struct ipv4_view *v,
 				       unsigned ext, bool may_answer, uint32_t now)
@@ -637,7 +638,9 @@ static struct napt_result translate_in(struct napt *n, struct napt_packet *pkt, 
 
 	if (v->proto == IPPROTO_ICMP && icmp_is_error(v->icmp_type))
 		return translate_icmp_error(n, v, false, now);
-	st = static_by_ext(n, v->dst);
+	/* classify() found the destination among the pool (ext valid) or the statics: only
+	 * in the second case is there a static entry to find. */
+	st = ext < NAPT_MAX_EXTERNAL ? NULL : static_by_ext(n, v->dst);
 	if (st) {
 		rewrite_addr(v, false, st->in_addr, pkt->csum_partial);
 		return forwarded(n, v->proto, NAPT_DIR_IN);
