@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* One's complement sum of len bytes added to sum, folded to 16 bits (host order). */
 uint32_t csum_add_bytes(uint32_t sum, const void *data, size_t len);
@@ -36,6 +37,16 @@ static inline uint16_t csum_fold64(uint64_t sum)
 	return csum_fold((uint32_t)sum);
 }
 
+/* csum_valid() of an IPv4 header without options, unrolled: the common case of every
+ * packet. */
+static inline bool csum_valid_ipv4_header(const void *hdr)
+{
+	uint32_t w[5];
+
+	memcpy(w, hdr, sizeof(w));
+	return csum_fold64((uint64_t)w[0] + w[1] + w[2] + w[3] + w[4]) == 0xffff;
+}
+
 /* RFC 1624 eqn 3's ~m + m' for a field changing from old to new (as stored). Deltas of
  * several fields may be added up and applied with one fold. A 32-bit field is summed as
  * one word: its two 16-bit halves sum to the same, modulo 2^16 - 1. */
@@ -61,6 +72,22 @@ static inline uint16_t csum_apply(uint16_t check, uint64_t delta)
 static inline uint16_t csum_partial_apply(uint16_t partial, uint64_t delta)
 {
 	return csum_fold64(partial + delta);
+}
+
+/* A TCP, UDP or ICMP checksum (as stored) after changes of summed words: addr_delta from
+ * the pseudo-header's addresses, port_delta from the header itself. A partial checksum
+ * (TCP, UDP) takes the address change uncomplemented and leaves the ports to the device,
+ * which sums them. UDP's zero means "no checksum" and stays so; a computed zero is sent as
+ * all ones (RFC 768). */
+static inline uint16_t csum_l4_update(uint16_t check, bool udp, uint64_t addr_delta,
+				      uint64_t port_delta, bool partial)
+{
+	if (partial)
+		return csum_partial_apply(check, addr_delta);
+	if (udp & (check == 0))
+		return 0;
+	check = csum_apply(check, addr_delta + port_delta);
+	return (udp & (check == 0)) ? 0xffff : check;
 }
 
 /* Updates a checksum (as stored, network order) when a 16-bit word changes from old to

@@ -108,22 +108,26 @@ void nat_mapping_remove(struct nat_table *t, uint32_t idx);
  * reaper reaches it. Newest sessions are at the head, so this stops early. */
 bool nat_mapping_live(struct nat_table *t, uint32_t idx, uint32_t now);
 
-/* Prefetch for a burst of packets (VPP-style), in three stages a few packets apart so each
- * finds the previous one's line in the cache: the bucket a key hashes to (`out`: the
- * external side's index), then the session at that bucket's head, then what the lookup and
- * the refresh will touch next: the chain's second entry when the head is another flow, or
- * the LRU neighbours when the session is due to move (nat_session_touch()). */
-struct nat_prefetch {
+/* A session lookup in steps, for bursts of packets (VPP-style): the key's bucket is
+ * computed once (nat_lookup_hash(), which also starts fetching the bucket), and the
+ * lookup itself (nat_lookup_session()) comes a few packets later. In between, two
+ * prefetch stages, each finding the previous one's line in the cache: the session at
+ * the bucket's head, then what the lookup and the refresh will touch next: the chain's
+ * second entry when the head is another flow, or the LRU neighbours when the session is
+ * due to move (nat_session_touch()). */
+struct nat_lookup {
 	struct nat_key key;
-	uint32_t bucket; /* NAT_PREFETCH_NONE: nothing to fetch */
-	bool out;
+	uint32_t bucket; /* NAT_LOOKUP_NONE: no lookup to make */
+	bool out;        /* by the external endpoint (an inbound packet) */
 };
-#define NAT_PREFETCH_NONE 0xffffffffu
-void nat_table_prefetch_bucket(const struct nat_table *t, struct nat_prefetch *p);
-void nat_table_prefetch_session(const struct nat_table *t, const struct nat_prefetch *p);
-void nat_table_prefetch_next(const struct nat_table *t, const struct nat_prefetch *p, uint32_t now);
+#define NAT_LOOKUP_NONE 0xffffffffu
+void nat_lookup_hash(const struct nat_table *t, struct nat_lookup *l);
+void nat_lookup_prefetch_session(const struct nat_table *t, const struct nat_lookup *l);
+void nat_lookup_prefetch_next(const struct nat_table *t, const struct nat_lookup *l, uint32_t now);
+/* nat_session_find_in() or nat_session_find_out(), with the bucket known. */
+uint32_t nat_lookup_session(struct nat_table *t, const struct nat_lookup *l, uint32_t now);
 /* Whether the live sessions outgrow the core's own cache (L2): below that, nothing misses
- * and prefetching would only add instructions. */
+ * and the prefetch stages would only add instructions. */
 bool nat_table_worth_prefetching(const struct nat_table *t);
 
 /* Remove expired sessions, oldest first, at most `budget` of them; returns how many. */

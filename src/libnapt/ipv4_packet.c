@@ -28,6 +28,7 @@ static enum napt_drop_reason parse_ip_header(uint8_t *data, size_t len, struct i
 	v->ip_id = get16(data + 4);
 	v->more_frags = data[6] & 0x20;
 	v->frag_offset = (uint16_t)((get16(data + 6) & 0x1fff) * 8);
+	v->tcp_flags = 0; /* none but TCP's: the translator tests the flags before the protocol */
 	return NAPT_DROP_NONE;
 }
 

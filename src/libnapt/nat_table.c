@@ -250,12 +250,21 @@ bool nat_session_expired(const struct nat_table *t, const struct nat_session *s,
 	return (uint32_t)(now - s->last_ms) > t->timeout_ms[s->tclass];
 }
 
-uint32_t nat_session_find_in(struct nat_table *t, const struct nat_key *k, uint32_t now)
+/* The session of key k in its chain at bucket; an expired one is removed, not returned. */
+static uint32_t find_session(struct nat_table *t, const struct nat_key *k, uint32_t bucket,
+			     bool out, uint32_t now)
 {
-	uint32_t i = t->sess_in[key_hash(t, k)];
+	uint32_t i;
 
-	while (i && !session_matches_in(&t->sessions[i], k))
-		i = t->sessions[i].next_in;
+	if (out) {
+		i = t->sess_out[bucket];
+		while (i && !session_matches_out(t, &t->sessions[i], k))
+			i = t->sessions[i].next_out;
+	} else {
+		i = t->sess_in[bucket];
+		while (i && !session_matches_in(&t->sessions[i], k))
+			i = t->sessions[i].next_in;
+	}
 	if (i && nat_session_expired(t, &t->sessions[i], now)) {
 		nat_session_remove(t, i, true);
 		return 0;
@@ -263,17 +272,14 @@ uint32_t nat_session_find_in(struct nat_table *t, const struct nat_key *k, uint3
 	return i;
 }
 
+uint32_t nat_session_find_in(struct nat_table *t, const struct nat_key *k, uint32_t now)
+{
+	return find_session(t, k, key_hash(t, k), false, now);
+}
+
 uint32_t nat_session_find_out(struct nat_table *t, const struct nat_key *k, uint32_t now)
 {
-	uint32_t i = t->sess_out[key_hash(t, k)];
-
-	while (i && !session_matches_out(t, &t->sessions[i], k))
-		i = t->sessions[i].next_out;
-	if (i && nat_session_expired(t, &t->sessions[i], now)) {
-		nat_session_remove(t, i, true);
-		return 0;
-	}
-	return i;
+	return find_session(t, k, key_hash(t, k), true, now);
 }
 
 uint32_t nat_mapping_find_in(struct nat_table *t, const struct nat_key *k)
@@ -542,11 +548,11 @@ unsigned nat_mapping_sessions(const struct nat_table *t, uint32_t idx)
 	return n;
 }
 
-static uint32_t prefetch_head(const struct nat_table *t, const struct nat_prefetch *p)
+static uint32_t lookup_head(const struct nat_table *t, const struct nat_lookup *l)
 {
-	if (p->bucket == NAT_PREFETCH_NONE)
+	if (l->bucket == NAT_LOOKUP_NONE)
 		return 0;
-	return p->out ? t->sess_out[p->bucket] : t->sess_in[p->bucket];
+	return l->out ? t->sess_out[l->bucket] : t->sess_in[l->bucket];
 }
 
 /* Half of the 48-byte entries straddle two cache lines: fetch both ends, for writing (the
@@ -557,38 +563,43 @@ static void prefetch_entry(const struct nat_table *t, uint32_t idx)
 	__builtin_prefetch((const char *)&t->sessions[idx + 1] - 1, 1);
 }
 
-void nat_table_prefetch_bucket(const struct nat_table *t, struct nat_prefetch *p)
+void nat_lookup_hash(const struct nat_table *t, struct nat_lookup *l)
 {
-	p->bucket = key_hash(t, &p->key);
-	__builtin_prefetch(p->out ? &t->sess_out[p->bucket] : &t->sess_in[p->bucket]);
+	l->bucket = key_hash(t, &l->key);
+	__builtin_prefetch(l->out ? &t->sess_out[l->bucket] : &t->sess_in[l->bucket]);
 }
 
-void nat_table_prefetch_session(const struct nat_table *t, const struct nat_prefetch *p)
+void nat_lookup_prefetch_session(const struct nat_table *t, const struct nat_lookup *l)
 {
-	uint32_t head = prefetch_head(t, p);
+	uint32_t head = lookup_head(t, l);
 
 	if (head)
 		prefetch_entry(t, head);
 }
 
-void nat_table_prefetch_next(const struct nat_table *t, const struct nat_prefetch *p, uint32_t now)
+void nat_lookup_prefetch_next(const struct nat_table *t, const struct nat_lookup *l, uint32_t now)
 {
-	uint32_t head = prefetch_head(t, p);
+	uint32_t head = lookup_head(t, l);
 	const struct nat_session *s = &t->sessions[head];
 	uint32_t next;
 
 	if (!head)
 		return;
-	if (p->out ? session_matches_out(t, s, &p->key) : session_matches_in(s, &p->key)) {
+	if (l->out ? session_matches_out(t, s, &l->key) : session_matches_in(s, &l->key)) {
 		if (s->moved_s != (uint16_t)(now >> 10)) {
 			__builtin_prefetch(&t->sessions[s->lru_prev].lru_prev, 1);
 			__builtin_prefetch(&t->sessions[s->lru_next].lru_prev, 1);
 		}
 		return;
 	}
-	next = p->out ? s->next_out : s->next_in;
+	next = l->out ? s->next_out : s->next_in;
 	if (next)
 		prefetch_entry(t, next);
+}
+
+uint32_t nat_lookup_session(struct nat_table *t, const struct nat_lookup *l, uint32_t now)
+{
+	return find_session(t, &l->key, l->bucket, l->out, now);
 }
 
 bool nat_table_worth_prefetching(const struct nat_table *t)

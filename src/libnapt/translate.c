@@ -5,6 +5,7 @@
  */
 #include "napt_instance.h"
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,7 +104,7 @@ static size_t l4_csum_offset(uint8_t proto)
 /* Write a new address into the IP header (source or destination) and fold the change into
  * the header checksum. Returns the change for the transport checksum: TCP and UDP sum the
  * address in their pseudo-header, ICMP does not; 0 when nothing changed. */
-static uint64_t set_addr(struct ipv4_view *v, bool source, uint32_t addr)
+static inline uint64_t set_addr(struct ipv4_view *v, bool source, uint32_t addr)
 {
 	uint8_t *field = v->ip + (source ? IP_OFF_SRC : IP_OFF_DST);
 	uint32_t old;
@@ -125,7 +126,7 @@ static uint64_t set_addr(struct ipv4_view *v, bool source, uint32_t addr)
 
 /* Write a new port (ICMP echo: identifier); returns the change for the transport checksum,
  * 0 when nothing changed. */
-static uint64_t set_port(struct ipv4_view *v, bool source, uint16_t port)
+static inline uint64_t set_port(struct ipv4_view *v, bool source, uint16_t port)
 {
 	size_t port_off = v->proto == IPPROTO_ICMP ? ICMP_OFF_ID
 			  : source                 ? L4_OFF_SPORT
@@ -146,29 +147,19 @@ static uint64_t set_port(struct ipv4_view *v, bool source, uint16_t port)
 
 /* Fold the address (pseudo-header) and port changes into the transport checksum with one
  * RFC 1624 update: eqn 3 holds for any sum of changed words. The field is touched only when
- * it is in the buffer (quotes may be cut). A partial checksum (TCP, UDP) takes the address
- * change uncomplemented and leaves the ports to the device, which sums them; ICMP has no
- * partial checksum, so its identifier is always folded in. */
-static void fold_l4(struct ipv4_view *v, uint64_t addr_delta, uint64_t port_delta, bool partial)
+ * it is in the buffer (quotes may be cut). ICMP has no partial checksum, so its identifier
+ * is always folded in. */
+static inline void fold_l4(struct ipv4_view *v, uint64_t addr_delta, uint64_t port_delta,
+			   bool partial)
 {
 	size_t off = v->proto == IPPROTO_ICMP ? ICMP_OFF_CSUM : l4_csum_offset(v->proto);
 	uint16_t c;
 
 	partial = partial && v->proto != IPPROTO_ICMP;
-	if (partial)
-		port_delta = 0;
 	if ((!addr_delta && !port_delta) || !v->l4 || !off || v->l4_len < off + 2)
 		return;
 	memcpy(&c, v->l4 + off, 2);
-	if (partial) {
-		c = csum_partial_apply(c, addr_delta);
-	} else if (v->proto == IPPROTO_UDP && c == 0) {
-		return; /* no checksum stays no checksum (RFC 768) */
-	} else {
-		c = csum_apply(c, addr_delta + port_delta);
-		if (v->proto == IPPROTO_UDP && c == 0)
-			c = 0xffff; /* a computed zero is sent as all ones (RFC 768) */
-	}
+	c = csum_l4_update(c, v->proto == IPPROTO_UDP, addr_delta, port_delta, partial);
 	memcpy(v->l4 + off, &c, 2);
 }
 
@@ -178,8 +169,8 @@ static void rewrite_addr(struct ipv4_view *v, bool source, uint32_t addr, bool p
 }
 
 /* Address and port of one side, as a session rewrites them. */
-static void rewrite_endpoint(struct ipv4_view *v, bool source, uint32_t addr, uint16_t port,
-			     bool partial)
+static inline void rewrite_endpoint(struct ipv4_view *v, bool source, uint32_t addr, uint16_t port,
+				    bool partial)
 {
 	uint64_t addr_delta = set_addr(v, source, addr);
 
@@ -332,14 +323,19 @@ static enum napt_drop_reason outbound_session(struct napt *n, const struct ipv4_
 	return why;
 }
 
+/* Only SYN, FIN and RST move a TCP session's state (tcp_state_update()): any other
+ * segment, and every UDP or ICMP packet, leaves the session in the class it is in. */
 static void track_tcp(struct napt *n, uint32_t sidx, const struct ipv4_view *v, bool outbound,
 		      uint32_t now)
 {
 	struct nat_session *s = nat_session_at(n->table, sidx);
+	enum napt_timeout_class c = s->tclass;
 
-	if (v->proto == IPPROTO_TCP && v->l4)
+	if ((v->tcp_flags & (TCP_SYN | TCP_FIN | TCP_RST)) && v->proto == IPPROTO_TCP && v->l4) {
 		s->tcp_seen = tcp_state_update(s->tcp_seen, v->tcp_flags, outbound);
-	nat_session_touch(n->table, sidx, session_class(s->proto, s->tcp_seen), now);
+		c = session_class(s->proto, s->tcp_seen);
+	}
+	nat_session_touch(n->table, sidx, c, now);
 }
 
 /* ---- inbound (section 4) ---- */
@@ -733,6 +729,132 @@ size_t napt_next_released(struct napt *n, uint8_t *buf, size_t cap)
 	return 0;
 }
 
+/* ---- established flows: the short path ----
+ *
+ * Nearly every packet on a busy link belongs to a TCP or UDP flow that already has its
+ * session, in an option-less, unfragmented header. Such a packet is validated, classified
+ * and looked up in one pass here; any other packet, or one whose flow has no session yet,
+ * returns false and takes the full path below, which gives it the same result (validation
+ * failures, new flows, ICMP, fragments, hairpins and static NAT all live there). The checks
+ * are those of section 2, narrowed: what passes here would pass ipv4_parse() too. */
+
+/* An IHL-5 TCP or UDP packet, unfragmented, whose lengths and header checksum hold. The
+ * buffer holds at least the 40 bytes of an IP and a TCP header, so both protocols' fields
+ * can be read before knowing which one it is: TCP and UDP come mixed on a link, and one
+ * test of both is cheaper than a mispredicted branch between them. */
+static bool plain_transport(const struct napt_packet *pkt, struct ipv4_view *v)
+{
+	const uint8_t *ip = pkt->data;
+	const uint8_t *l4 = ip + IPV4_MIN_HDR;
+	size_t tot, l4_len, doff, udp_len;
+	bool tcp, udp;
+
+	if (pkt->len < IPV4_MIN_HDR + TCP_MIN_HDR || ip[0] != 0x45 || (get16(ip + 6) & 0x3fff))
+		return false;
+	tot = get16(ip + 2);
+	if (tot > pkt->len || tot < IPV4_MIN_HDR + UDP_HDR || !csum_valid_ipv4_header(ip))
+		return false;
+	l4_len = tot - IPV4_MIN_HDR;
+	doff = (size_t)(l4[12] >> 4) * 4;
+	udp_len = get16(l4 + 4);
+	tcp = ip[9] == IPPROTO_TCP;
+	udp = ip[9] == IPPROTO_UDP;
+	if (!((tcp & (doff >= TCP_MIN_HDR) & (doff <= l4_len)) |
+	      (udp & (udp_len >= UDP_HDR) & (udp_len <= l4_len))))
+		return false;
+	v->ip = pkt->data;
+	v->ihl = IPV4_MIN_HDR;
+	v->tot_len = tot;
+	v->proto = ip[9];
+	v->l4 = pkt->data + IPV4_MIN_HDR;
+	v->l4_len = l4_len;
+	v->tcp_flags = tcp ? l4[13] : 0;
+	memcpy(&v->src, ip + IP_OFF_SRC, 4);
+	memcpy(&v->dst, ip + IP_OFF_DST, 4);
+	v->sport = get16(l4 + L4_OFF_SPORT);
+	v->dport = get16(l4 + L4_OFF_DPORT);
+	return true;
+}
+
+/* rewrite_endpoint() for the short path's packets, whose fields sit at fixed offsets:
+ * the same RFC 1624 updates, without the cases of ICMP and of cut quotes. */
+static void rewrite_plain(uint8_t *ip, bool udp, bool source, uint32_t addr, uint16_t port,
+			  bool partial)
+{
+	uint8_t *addr_field = ip + (source ? IP_OFF_SRC : IP_OFF_DST);
+	uint8_t *l4 = ip + IPV4_MIN_HDR;
+	uint8_t *port_field = l4 + (source ? L4_OFF_SPORT : L4_OFF_DPORT);
+	uint8_t *l4_check = l4 + (udp ? UDP_OFF_CSUM : TCP_OFF_CSUM);
+	uint64_t addr_delta = 0, port_delta = 0;
+	uint32_t old_addr;
+	uint16_t old_port, new_port = htons(port), c;
+
+	memcpy(&old_addr, addr_field, 4);
+	memcpy(&old_port, port_field, 2);
+	if (old_addr != addr) {
+		addr_delta = csum_delta32(old_addr, addr);
+		memcpy(&c, ip + IP_OFF_CSUM, 2);
+		c = csum_apply(c, addr_delta);
+		memcpy(ip + IP_OFF_CSUM, &c, 2);
+		memcpy(addr_field, &addr, 4);
+	}
+	if (old_port != new_port) {
+		port_delta = csum_delta16(old_port, new_port);
+		memcpy(port_field, &new_port, 2);
+	}
+	if (!addr_delta && !port_delta)
+		return;
+	memcpy(&c, l4_check, 2);
+	c = csum_l4_update(c, udp, addr_delta, port_delta, partial);
+	memcpy(l4_check, &c, 2);
+}
+
+/* Whether the packet may take the short path: plain_transport(), not from one of our
+ * addresses (spoofed), and plainly outbound or inbound (classify(), without static entries
+ * and hairpins). Fills the lookup key of its session, the bucket still to compute. */
+static bool established_candidate(const struct napt *n, const struct napt_packet *pkt,
+				  struct ipv4_view *v, struct nat_lookup *l)
+{
+	bool out;
+
+	if (n->cfg.n_statics || !plain_transport(pkt, v) || external_index(n, v->src) >= 0)
+		return false;
+	if (external_index(n, v->dst) >= 0)
+		out = false;
+	else if (is_inside(n, v->src) && !is_inside(n, v->dst))
+		out = true;
+	else
+		return false;
+	if (!out && is_inside(n, v->src))
+		return false; /* a hairpin */
+	l->key = flow_key(v, out);
+	l->out = !out;
+	return true;
+}
+
+/* The short path's end, once the lookup's bucket is known: false when the flow has no
+ * session (a new flow: the full path creates it). */
+static bool translate_established(struct napt *n, struct napt_packet *pkt,
+				  const struct ipv4_view *v, const struct nat_lookup *l,
+				  uint32_t now, struct napt_result *r)
+{
+	uint32_t sidx = nat_lookup_session(n->table, l, now);
+	bool udp = v->proto == IPPROTO_UDP;
+	const struct nat_session *s;
+
+	if (!sidx)
+		return false;
+	track_tcp(n, sidx, v, !l->out, now);
+	s = nat_session_at(n->table, sidx);
+	if (l->out)
+		rewrite_plain(pkt->data, udp, false, s->in_addr, s->in_port, pkt->csum_partial);
+	else
+		rewrite_plain(pkt->data, udp, true, nat_table_ext_addr(n->table, s->ext_index),
+			      s->ext_port, pkt->csum_partial);
+	*r = forwarded(n, v->proto, l->out ? NAPT_DIR_IN : NAPT_DIR_OUT);
+	return true;
+}
+
 /* ---- the entry point ---- */
 
 static enum napt_dir classify(const struct napt *n, const struct ipv4_view *v, int *ext,
@@ -758,9 +880,9 @@ static void reap(struct napt *n, uint32_t now)
 		n->counters.dropped[NAPT_DROP_FRAG_NO_FIRST] += frag_expire(&n->frag, now);
 }
 
-struct napt_result napt_translate(struct napt *n, struct napt_packet *pkt, uint64_t now_ms)
+/* Every packet the short path does not take: validation, classification, new flows. */
+static struct napt_result translate_full(struct napt *n, struct napt_packet *pkt, uint32_t now)
 {
-	uint32_t now = (uint32_t)now_ms;
 	struct ipv4_view v;
 	enum napt_drop_reason why = NAPT_DROP_NONE;
 	enum napt_dir dir;
@@ -768,7 +890,6 @@ struct napt_result napt_translate(struct napt *n, struct napt_packet *pkt, uint6
 	struct napt_result r;
 	int ext = -1;
 
-	reap(n, now);
 	why = ipv4_parse(pkt->data, pkt->len, &v);
 	if (why != NAPT_DROP_NONE)
 		return drop(n, why, NAPT_DIR_NONE);
@@ -789,6 +910,22 @@ struct napt_result napt_translate(struct napt *n, struct napt_packet *pkt, uint6
 	return r;
 }
 
+struct napt_result napt_translate(struct napt *n, struct napt_packet *pkt, uint64_t now_ms)
+{
+	uint32_t now = (uint32_t)now_ms;
+	struct ipv4_view v;
+	struct nat_lookup l;
+	struct napt_result r;
+
+	reap(n, now);
+	if (established_candidate(n, pkt, &v, &l)) {
+		nat_lookup_hash(n->table, &l);
+		if (translate_established(n, pkt, &v, &l, now, &r))
+			return r;
+	}
+	return translate_full(n, pkt, now);
+}
+
 void napt_expire(struct napt *n, uint64_t now_ms)
 {
 	uint32_t now = (uint32_t)now_ms;
@@ -799,64 +936,60 @@ void napt_expire(struct napt *n, uint64_t now_ms)
 
 /* ---- bursts ---- */
 
-/* Where packet p's session would be looked up, from its headers alone (no validation: a
- * wrong guess costs only a useless prefetch); starts the fetch of its hash bucket. */
-static void peek_bucket(const struct napt *n, const struct napt_packet *p, struct nat_prefetch *pf)
-{
-	const uint8_t *ip = p->data;
-	struct nat_key *k = &pf->key;
-	size_t ihl;
-
-	pf->bucket = NAT_PREFETCH_NONE;
-	if (p->len < IPV4_MIN_HDR)
-		return;
-	ihl = (size_t)(ip[0] & 0x0f) * 4;
-	if (ihl < IPV4_MIN_HDR || p->len < ihl + 8 || (get16(ip + 6) & 0x1fff))
-		return;
-	k->proto = ip[9];
-	memcpy(&k->addr, ip + IP_OFF_DST, 4);
-	memcpy(&k->rem_addr, ip + IP_OFF_SRC, 4);
-	pf->out = external_index(n, k->addr) >= 0;
-	if (!pf->out) {
-		k->addr = k->rem_addr;
-		memcpy(&k->rem_addr, ip + IP_OFF_DST, 4);
-	}
-	if (k->proto == IPPROTO_ICMP) {
-		k->port = get16(ip + ihl + ICMP_OFF_ID);
-		k->rem_port = 0;
-	} else {
-		k->port = get16(ip + ihl + (pf->out ? L4_OFF_DPORT : L4_OFF_SPORT));
-		k->rem_port = get16(ip + ihl + (pf->out ? L4_OFF_SPORT : L4_OFF_DPORT));
-	}
-	nat_table_prefetch_bucket(n->table, pf);
-}
+/* A packet's place in the burst pipeline: what the short path learnt of it at the first
+ * stage, kept for the last. */
+struct burst_slot {
+	struct ipv4_view v;
+	struct nat_lookup l; /* bucket NAT_LOOKUP_NONE: the full path takes the packet */
+};
 
 /* Four stages in flight, BURST_STEP packets apart so that each stage finds the line the
- * previous one asked for in the cache: packet i's bucket, packet i - STEP's session,
- * packet i - 2 STEP's second chain entry or LRU neighbours, packet i - 3 STEP translated. */
+ * previous one asked for in the cache: packet i's header checked, its key hashed and its
+ * bucket fetched; packet i - STEP's session fetched; packet i - 2 STEP's second chain entry
+ * or LRU neighbours; packet i - 3 STEP translated. The first stage is the short path's own
+ * beginning, so a burst does no work a packet alone would not; the two middle ones run only
+ * when the table outgrows the core's cache. */
 #define BURST_STEP  3
 #define BURST_DEPTH (3 * BURST_STEP)
 #define BURST_RING  16 /* a power of two above BURST_DEPTH */
 
+static void burst_begin(struct napt *n, const struct napt_packet *pkt, struct burst_slot *b)
+{
+	if (established_candidate(n, pkt, &b->v, &b->l))
+		nat_lookup_hash(n->table, &b->l);
+	else
+		b->l.bucket = NAT_LOOKUP_NONE;
+}
+
+static struct napt_result burst_end(struct napt *n, struct napt_packet *pkt,
+				    const struct burst_slot *b, uint32_t now)
+{
+	struct napt_result r;
+
+	reap(n, now);
+	if (b->l.bucket != NAT_LOOKUP_NONE && translate_established(n, pkt, &b->v, &b->l, now, &r))
+		return r;
+	return translate_full(n, pkt, now);
+}
+
 void napt_translate_burst(struct napt *n, struct napt_packet *pkts, struct napt_result *res,
 			  unsigned count, uint64_t now_ms)
 {
-	struct nat_prefetch pf[BURST_RING];
+	uint32_t now = (uint32_t)now_ms;
+	bool prefetch = nat_table_worth_prefetching(n->table);
+	struct burst_slot ring[BURST_RING];
 
-	if (!nat_table_worth_prefetching(n->table)) {
-		for (unsigned i = 0; i < count; i++)
-			res[i] = napt_translate(n, &pkts[i], now_ms);
-		return;
-	}
 	for (unsigned i = 0; i < count + BURST_DEPTH; i++) {
 		if (i < count)
-			peek_bucket(n, &pkts[i], &pf[i % BURST_RING]);
-		if (i >= BURST_STEP && i - BURST_STEP < count)
-			nat_table_prefetch_session(n->table, &pf[(i - BURST_STEP) % BURST_RING]);
-		if (i >= 2 * BURST_STEP && i - 2 * BURST_STEP < count)
-			nat_table_prefetch_next(n->table, &pf[(i - 2 * BURST_STEP) % BURST_RING],
-						(uint32_t)now_ms);
+			burst_begin(n, &pkts[i], &ring[i % BURST_RING]);
+		if (prefetch && i >= BURST_STEP && i - BURST_STEP < count)
+			nat_lookup_prefetch_session(n->table,
+						    &ring[(i - BURST_STEP) % BURST_RING].l);
+		if (prefetch && i >= 2 * BURST_STEP && i - 2 * BURST_STEP < count)
+			nat_lookup_prefetch_next(n->table,
+						 &ring[(i - 2 * BURST_STEP) % BURST_RING].l, now);
 		if (i >= BURST_DEPTH)
-			res[i - BURST_DEPTH] = napt_translate(n, &pkts[i - BURST_DEPTH], now_ms);
+			res[i - BURST_DEPTH] = burst_end(
+			    n, &pkts[i - BURST_DEPTH], &ring[(i - BURST_DEPTH) % BURST_RING], now);
 	}
 }

@@ -163,11 +163,5 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("burst");
-	TCase *tc = tcase_create("burst");
-
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, burst_equals_single_calls);
-	suite_add_tcase(s, tc);
-	return unit_run(s);
+	return unit_run_one("burst", burst_equals_single_calls, 60);
 }

@@ -11,3 +11,14 @@ int unit_run(Suite *s)
 	srunner_free(sr);
 	return failed ? 1 : 0;
 }
+
+int unit_run_one(const char *name, const TTest *test, double timeout_s)
+{
+	Suite *s = suite_create(name);
+	TCase *tc = tcase_create(name);
+
+	tcase_set_timeout(tc, timeout_s);
+	tcase_add_test(tc, test);
+	suite_add_tcase(s, tc);
+	return unit_run(s);
+}

@@ -7,4 +7,7 @@
 /* Run every test of s; returns the exit status for automake (0 pass, 1 fail). */
 int unit_run(Suite *s);
 
+/* A program of one long test: its suite named name, a timeout of timeout_s seconds. */
+int unit_run_one(const char *name, const TTest *test, double timeout_s);
+
 #endif
