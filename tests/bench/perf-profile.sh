@@ -50,10 +50,10 @@ batch=$(field create_batch)
 batches=$(field create_batches)
 [ -n "$per_run" ] && [ -n "$batch" ] || { echo "perf-profile.sh: unexpected napt-bench output" >&2; exit 1; }
 awk -v tr="$(incl translate_pass)" -v cp="$(incl copy_pass)" -v cr="$(incl create_pass)" \
-	-v n="$per_run" -v flows="$((batch * batches))" 'BEGIN {
+	-v n="$per_run" -v flows="$((2 * batch * batches))" 'BEGIN {
 	copy = cp / n
 	printf "established: %.0f instructions per packet (engine alone; the copy loop, %.0f per packet, subtracted)\n", tr / (2 * n) - copy, copy
-	printf "create:      %.0f instructions per new flow (expiry included)\n", cr / flows
+	printf "create:      %.0f instructions per new flow (expiry included; single calls and bursts)\n", cr / flows
 }'
 echo "== top functions of the established path, self instructions (both directions)"
 grep -E '^ *[0-9,]+ \( *[0-9.]+%\) +[^ ]+:[^ ]+' "$tmp/self.txt" | grep -v 'PROGRAM TOTALS' |
