@@ -38,7 +38,7 @@ struct nat_mapping {
 };
 
 /* 48 bytes: one cache line holds a session and the start of the next. The owning mapping
- * is not stored: it is found by its external endpoint, which the session holds. */
+ * is stored once per mapping, in the sibling link of the newest session (SIB_MAPPING). */
 struct nat_session {
 	uint32_t in_addr, rem_addr;
 	uint16_t in_port, ext_port, rem_port;
@@ -51,8 +51,11 @@ struct nat_session {
 	uint32_t last_ms; /* clock at the last packet, wrapping */
 	uint32_t lru_prev, lru_next;
 	uint32_t next_in, next_out;  /* hash chains */
-	uint32_t sib_prev, sib_next; /* the owner's session list */
+	/* The owner's session list. The head's sib_prev holds its mapping's index, tagged
+	 * with SIB_MAPPING: removing a session finds its mapping without a lookup. */
+	uint32_t sib_prev, sib_next;
 };
+#define SIB_MAPPING 0x80000000u /* indexes stay below it: max-sessions is 2^24 at most */
 
 struct nat_table;
 
@@ -72,7 +75,7 @@ uint32_t nat_table_ext_addr(const struct nat_table *t, unsigned ext_index);
 void nat_table_set_external(struct nat_table *t, unsigned ext_index, uint32_t addr);
 
 struct nat_session *nat_session_at(const struct nat_table *t, uint32_t idx);
-/* The mapping a session belongs to. */
+/* The mapping a session belongs to (walks to the head of its owner's list). */
 uint32_t nat_session_mapping(struct nat_table *t, uint32_t idx);
 unsigned nat_mapping_sessions(const struct nat_table *t, uint32_t idx);
 struct nat_mapping *nat_mapping_at(const struct nat_table *t, uint32_t idx);

@@ -445,6 +445,7 @@ uint32_t nat_session_new(struct nat_table *t, uint32_t mapping, uint32_t rem_add
 	    .origin = m->origin & 0xf,
 	    .ext_index = m->ext_index,
 	    .last_ms = now,
+	    .sib_prev = SIB_MAPPING | mapping,
 	    .sib_next = m->sessions,
 	};
 	if (m->sessions)
@@ -481,12 +482,29 @@ void nat_session_touch(struct nat_table *t, uint32_t idx, enum napt_timeout_clas
 	lru_append(t, idx);
 }
 
+/* Take session idx out of its owner's list; returns the owner when the list is left
+ * empty (the mapping must go too), else 0. Only the head knows its owner, and only the
+ * head's removal can empty the list. */
+static uint32_t sibling_unlink(struct nat_table *t, const struct nat_session *s)
+{
+	uint32_t mapping = 0;
+
+	if (s->sib_prev & SIB_MAPPING) {
+		mapping = s->sib_prev & ~SIB_MAPPING;
+		t->mappings[mapping].sessions = s->sib_next;
+	} else {
+		t->sessions[s->sib_prev].sib_next = s->sib_next;
+	}
+	if (s->sib_next)
+		t->sessions[s->sib_next].sib_prev = s->sib_prev; /* the head's tag moves on */
+	return s->sib_next ? 0 : mapping;
+}
+
 void nat_session_remove(struct nat_table *t, uint32_t idx, bool expired)
 {
 	struct nat_session *s = &t->sessions[idx];
-	uint32_t mapping = nat_session_mapping(t, idx);
-	struct nat_mapping *m = &t->mappings[mapping];
 	struct nat_key k = session_in_key(s);
+	uint32_t emptied;
 
 	chain_unlink(&t->sess_in[key_hash(t, &k)], t->sessions, sizeof(*s),
 		     offsetof(struct nat_session, next_in), idx);
@@ -496,12 +514,7 @@ void nat_session_remove(struct nat_table *t, uint32_t idx, bool expired)
 	lru_unlink(t, idx);
 	if (t->hosts)
 		host_limits_add(t->hosts, s->in_addr, -1, 0);
-	if (s->sib_prev)
-		t->sessions[s->sib_prev].sib_next = s->sib_next;
-	else
-		m->sessions = s->sib_next;
-	if (s->sib_next)
-		t->sessions[s->sib_next].sib_prev = s->sib_prev;
+	emptied = sibling_unlink(t, s);
 	*s = (struct nat_session){.lru_next = t->free_sessions};
 	t->free_sessions = idx;
 	t->counters->sessions_current--;
@@ -509,8 +522,8 @@ void nat_session_remove(struct nat_table *t, uint32_t idx, bool expired)
 		t->counters->sessions_expired++;
 	else
 		t->counters->sessions_removed++;
-	if (!m->sessions)
-		nat_mapping_remove(t, mapping);
+	if (emptied)
+		nat_mapping_remove(t, emptied);
 }
 
 bool nat_mapping_live(struct nat_table *t, uint32_t idx, uint32_t now)
@@ -533,10 +546,9 @@ bool nat_mapping_live(struct nat_table *t, uint32_t idx, uint32_t now)
 
 uint32_t nat_session_mapping(struct nat_table *t, uint32_t idx)
 {
-	const struct nat_session *s = &t->sessions[idx];
-	struct nat_key k = {t->external[s->ext_index], 0, s->ext_port, 0, s->proto};
-
-	return nat_mapping_find_out(t, &k);
+	while (!(t->sessions[idx].sib_prev & SIB_MAPPING))
+		idx = t->sessions[idx].sib_prev;
+	return t->sessions[idx].sib_prev & ~SIB_MAPPING;
 }
 
 unsigned nat_mapping_sessions(const struct nat_table *t, uint32_t idx)
