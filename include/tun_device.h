@@ -27,16 +27,17 @@ struct tun_device {
 	char name[NAPT_IFNAME_LEN];
 	int ifindex;
 	unsigned offloads;       /* the TUN_F_* flags the kernel granted */
+	bool napi_threaded;      /* its NAPI polled by a kernel thread (tun_device_open) */
 	uint64_t frames_refused; /* frames with an offload layout the engine cannot take whole */
 };
 
 /* Open (create, or attach to a persistent) TUN device named name, IFF_TUN | IFF_NO_PI |
- * IFF_VNET_HDR, with the offloads TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO_ECN, plus
- * TUN_F_USO4 | TUN_F_USO6 where the kernel has them (a kernel that refuses them all leaves
- * offloads 0; so does offload false, config "offload no"). Brings it up with mtu through rtnetlink. Returns 0, or -1 with the reason in
- * err and nothing left open. */
-int tun_device_open(struct tun_device *tun, const char *name, unsigned mtu, bool offload,
-		    char *err, size_t errlen);
+ * IFF_VNET_HDR | IFF_NAPI, its NAPI threaded where sysfs allows it, with the offloads TUN_F_CSUM |
+ * TUN_F_TSO4 | TUN_F_TSO_ECN, plus TUN_F_USO4 | TUN_F_USO6 where the kernel has them (a kernel that
+ * refuses them all leaves offloads 0; so does offload false, config "offload no"). Brings it up
+ * with mtu through rtnetlink. Returns 0, or -1 with the reason in err and nothing left open. */
+int tun_device_open(struct tun_device *tun, const char *name, unsigned mtu, bool offload, char *err,
+		    size_t errlen);
 
 /* "csum tso4 tso-ecn uso4 uso6", or "none": what tun_device_open() obtained, for the log. */
 const char *tun_device_offload_names(const struct tun_device *tun, char *buf, size_t len);

@@ -272,8 +272,9 @@ int event_loop_run(struct naptd *d, char *err, size_t errlen)
 	if (rc == 0) {
 		char offloads[64];
 
-		daemon_log(LOG_INFO, "ready: %s up, offloads %s, translating", d->tun.name,
-			   tun_device_offload_names(&d->tun, offloads, sizeof(offloads)));
+		daemon_log(LOG_INFO, "ready: %s up, offloads %s, napi %s, translating", d->tun.name,
+			   tun_device_offload_names(&d->tun, offloads, sizeof(offloads)),
+			   d->tun.napi_threaded ? "threaded" : "in softirq");
 	}
 	while (rc == 0 && !ev.stop)
 		rc = loop_wait(d, &ev, err, errlen);

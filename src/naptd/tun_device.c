@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <netlink/route/link.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -40,8 +41,9 @@ static int tun_attach(struct tun_device *tun, const char *name, char *err, size_
 		return -1;
 	}
 	memset(&ifr, 0, sizeof(ifr));
-	/* No packet information header: a frame is the virtio_net_hdr and one IP packet. */
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_VNET_HDR;
+	/* No packet information header: a frame is the virtio_net_hdr and one IP packet.
+	 * IFF_NAPI: what naptd writes goes through a NAPI queue and GRO (tun_napi_threaded). */
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_VNET_HDR | IFF_NAPI;
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
 	if (ioctl(tun->fd, TUNSETIFF, &ifr) < 0) {
 		snprintf(err, errlen, "TUNSETIFF %s: %s", name, strerror(errno));
@@ -91,6 +93,38 @@ const char *tun_device_offload_names(const struct tun_device *tun, char *buf, si
 	return buf;
 }
 
+/* The device's NAPI instance polled by a kernel thread of its own (Linux 5.12) rather than
+ * in the softirq that naptd's write() itself runs: the frames naptd writes then pile up in
+ * the queue while the thread is busy, so GRO coalesces the TCP segments of a burst into
+ * one GSO packet that the kernel routes once, and routing them on to the output device
+ * (and into a local receiver) is done beside naptd on the other core instead of inside its
+ * write(). With veth offloads off this doubled TCP through naptd (docs/performance.md).
+ * Best effort: sysfs is the only interface on older kernels, and is checked to show this
+ * namespace's device (same ifindex) before writing. Without it the device works as before. */
+static bool tun_napi_threaded(const struct tun_device *tun)
+{
+	char path[64 + IFNAMSIZ], buf[16];
+	bool done = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/ifindex", tun->name);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	if (!fgets(buf, sizeof(buf), f) || atoi(buf) != tun->ifindex) {
+		fclose(f);
+		return false;
+	}
+	fclose(f);
+	snprintf(path, sizeof(path), "/sys/class/net/%s/threaded", tun->name);
+	f = fopen(path, "we");
+	if (f) {
+		done = fputs("1", f) >= 0;
+		done = fclose(f) == 0 && done;
+	}
+	return done;
+}
+
 /* IFF_UP and the MTU in one RTM_NEWLINK request. */
 static int tun_link_up(struct tun_device *tun, unsigned mtu, char *err, size_t errlen)
 {
@@ -115,8 +149,8 @@ static int tun_link_up(struct tun_device *tun, unsigned mtu, char *err, size_t e
 	return rc < 0 ? -1 : 0;
 }
 
-int tun_device_open(struct tun_device *tun, const char *name, unsigned mtu, bool offload,
-		    char *err, size_t errlen)
+int tun_device_open(struct tun_device *tun, const char *name, unsigned mtu, bool offload, char *err,
+		    size_t errlen)
 {
 	tun->frames_refused = 0;
 	if (tun_attach(tun, name, err, errlen) != 0)
@@ -126,6 +160,7 @@ int tun_device_open(struct tun_device *tun, const char *name, unsigned mtu, bool
 		tun_device_close(tun);
 		return -1;
 	}
+	tun->napi_threaded = tun_napi_threaded(tun);
 	return 0;
 }
 

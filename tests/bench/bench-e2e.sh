@@ -15,6 +15,8 @@
 # /proc/PID/stat). Argument: veth offloads on (default) or off (ethtool -K tso/gso/gro off).
 # Prints one table (figure x routing / kernel / naptd, ratio naptd/kernel) and one machine
 # line per figure: "e2e offload=on mode=naptd case=tcp-out value=9.41 unit=gbit/s cpu=..."
+# To measure less (for A/B runs): MODES (default "routing kernel naptd") and FIGURES
+# (default "tcp-out tcp-in udp64 conn"), space-separated subsets.
 #
 # Needs root, iperf3, nftables, ethtool, curl, wrk, nginx (nginx-light); naptd from
 # $BUILD_DIR (default: the current directory). Exits 0 when every figure was measured.
@@ -131,31 +133,46 @@ record() {
 	echo "e2e offload=$OFFLOAD mode=$1 case=$2 value=$3 host_cpu=$HOST_CPU naptd_cpu=$PROC_CPU"
 }
 
-# measure MODE IN_TARGET: the four figures; IN_TARGET is where a WAN client reaches the
-# LAN's iperf3 server (the LAN address itself, or an address forwarded to it). Functions
-# called in an "if" run without errexit: every step that matters returns on failure.
+# measured CASE: whether FIGURES (default: all four) asks for this figure.
+measured() { [[ " ${FIGURES:-tcp-out tcp-in udp64 conn} " == *" $1 "* ]]; }
+
+# tcp_figure MODE CASE SERVER_NS CLIENT_NS TARGET: one TCP figure, the iperf3 server in
+# SERVER_NS on its own address, the client in CLIENT_NS sending to TARGET.
+tcp_figure() {
+	local v addr=$WAN_IP
+	[ "$3" = "$NS_WAN" ] || addr=$LAN_IP
+	iperf_server "$3" "$addr" || return 1
+	cpu_begin
+	v=$(iperf_tcp "$4" "$5" || echo fail)
+	cpu_end
+	record "$1" "$2" "$v"
+}
+
+# measure MODE IN_TARGET: the figures; IN_TARGET is where a WAN client reaches the LAN's
+# iperf3 server (the LAN address itself, or an address forwarded to it). Functions called
+# in an "if" run without errexit: every step that matters returns on failure.
 measure() {
 	local mode=$1 v
-	iperf_server "$NS_WAN" "$WAN_IP" || return 1
-	cpu_begin
-	v=$(iperf_tcp "$NS_LAN" "$WAN_IP" || echo fail)
-	cpu_end
-	record "$mode" tcp-out "$v"
-	iperf_server "$NS_LAN" "$LAN_IP" || return 1
-	cpu_begin
-	v=$(iperf_tcp "$NS_WAN" "$2" || echo fail)
-	cpu_end
-	record "$mode" tcp-in "$v"
-	iperf_server "$NS_WAN" "$WAN_IP" || return 1
-	cpu_begin
-	v=$(iperf_udp "$WAN_IP" || echo "fail fail")
-	cpu_end
-	record "$mode" udp64-kpps "${v% *}"
-	record "$mode" udp64-loss "${v#* }"
-	cpu_begin
-	v=$(conn_rate || echo fail)
-	cpu_end
-	record "$mode" conn "${v:-fail}"
+	if measured tcp-out; then
+		tcp_figure "$mode" tcp-out "$NS_WAN" "$NS_LAN" "$WAN_IP" || return 1
+	fi
+	if measured tcp-in; then
+		tcp_figure "$mode" tcp-in "$NS_LAN" "$NS_WAN" "$2" || return 1
+	fi
+	if measured udp64; then
+		iperf_server "$NS_WAN" "$WAN_IP" || return 1
+		cpu_begin
+		v=$(iperf_udp "$WAN_IP" || echo "fail fail")
+		cpu_end
+		record "$mode" udp64-kpps "${v% *}"
+		record "$mode" udp64-loss "${v#* }"
+	fi
+	if measured conn; then
+		cpu_begin
+		v=$(conn_rate || echo fail)
+		cpu_end
+		record "$mode" conn "${v:-fail}"
+	fi
 }
 
 # check_source WANT: the address nginx on the WAN host sees for a LAN client (proves which
