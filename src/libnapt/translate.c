@@ -947,8 +947,8 @@ struct burst_slot {
  * previous one asked for in the cache: packet i's header checked, its key hashed and its
  * bucket fetched; packet i - STEP's session fetched; packet i - 2 STEP's second chain entry
  * or LRU neighbours; packet i - 3 STEP translated. The first stage is the short path's own
- * beginning, so a burst does no work a packet alone would not; the two middle ones run only
- * when the table outgrows the core's cache. */
+ * beginning, so a burst does no work a packet alone would not. While the table fits the
+ * core's cache nothing misses, and the packets go one by one, without the ring. */
 #define BURST_STEP  3
 #define BURST_DEPTH (3 * BURST_STEP)
 #define BURST_RING  16 /* a power of two above BURST_DEPTH */
@@ -976,16 +976,20 @@ void napt_translate_burst(struct napt *n, struct napt_packet *pkts, struct napt_
 			  unsigned count, uint64_t now_ms)
 {
 	uint32_t now = (uint32_t)now_ms;
-	bool prefetch = nat_table_worth_prefetching(n->table);
 	struct burst_slot ring[BURST_RING];
 
+	if (!nat_table_worth_prefetching(n->table)) {
+		for (unsigned i = 0; i < count; i++)
+			res[i] = napt_translate(n, &pkts[i], now_ms);
+		return;
+	}
 	for (unsigned i = 0; i < count + BURST_DEPTH; i++) {
 		if (i < count)
 			burst_begin(n, &pkts[i], &ring[i % BURST_RING]);
-		if (prefetch && i >= BURST_STEP && i - BURST_STEP < count)
+		if (i >= BURST_STEP && i - BURST_STEP < count)
 			nat_lookup_prefetch_session(n->table,
 						    &ring[(i - BURST_STEP) % BURST_RING].l);
-		if (prefetch && i >= 2 * BURST_STEP && i - 2 * BURST_STEP < count)
+		if (i >= 2 * BURST_STEP && i - 2 * BURST_STEP < count)
 			nat_lookup_prefetch_next(n->table,
 						 &ring[(i - 2 * BURST_STEP) % BURST_RING].l, now);
 		if (i >= BURST_DEPTH)
