@@ -742,7 +742,7 @@ size_t napt_next_released(struct napt *n, uint8_t *buf, size_t cap)
  * buffer holds at least the 40 bytes of an IP and a TCP header, so both protocols' fields
  * can be read before knowing which one it is: TCP and UDP come mixed on a link, and one
  * test of both is cheaper than a mispredicted branch between them. */
-static bool plain_transport(const struct napt_packet *pkt, struct ipv4_view *v)
+static inline bool plain_transport(const struct napt_packet *pkt, struct ipv4_view *v)
 {
 	const uint8_t *ip = pkt->data;
 	const uint8_t *l4 = ip + IPV4_MIN_HDR;
@@ -812,8 +812,8 @@ static void rewrite_plain(uint8_t *ip, bool udp, bool source, uint32_t addr, uin
 /* Whether the packet may take the short path: plain_transport(), not from one of our
  * addresses (spoofed), and plainly outbound or inbound (classify(), without static entries
  * and hairpins). Fills the lookup key of its session, the bucket still to compute. */
-static bool established_candidate(const struct napt *n, const struct napt_packet *pkt,
-				  struct ipv4_view *v, struct nat_lookup *l)
+static inline bool established_candidate(const struct napt *n, const struct napt_packet *pkt,
+					 struct ipv4_view *v, struct nat_lookup *l)
 {
 	bool out;
 
@@ -834,9 +834,9 @@ static bool established_candidate(const struct napt *n, const struct napt_packet
 
 /* The short path's end, once the lookup's bucket is known: false when the flow has no
  * session (a new flow: the full path creates it). */
-static bool translate_established(struct napt *n, struct napt_packet *pkt,
-				  const struct ipv4_view *v, const struct nat_lookup *l,
-				  uint32_t now, struct napt_result *r)
+static inline bool translate_established(struct napt *n, struct napt_packet *pkt,
+					 const struct ipv4_view *v, const struct nat_lookup *l,
+					 uint32_t now, struct napt_result *r)
 {
 	uint32_t sidx = nat_lookup_session(n->table, l, now);
 	bool udp = v->proto == IPPROTO_UDP;
