@@ -11,7 +11,8 @@ cd "$top"
 # Debian packages: build, unit tests, fixture generation and checks, namespace tests.
 DEPS="autoconf automake pkg-config make gcc libnl-3-dev libnl-route-3-dev libpcap-dev check
       libcap-ng-dev python3-scapy tshark iproute2 curl iputils-ping traceroute iperf3 nftables
-      ethtool socat procps stun-client stun-server natpmpc clang libclang-rt-14-dev"
+      ethtool socat procps stun-client stun-server natpmpc clang libclang-rt-14-dev
+      clang-format cppcheck"
 # Only for the benchmarks (./run.sh bench): nginx-light would start a web server on the host.
 BENCH_DEPS="wrk nginx-light gnuplot-nox valgrind"
 

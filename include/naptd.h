@@ -26,10 +26,10 @@ struct naptd {
 	struct tun_device tun;        /* fd -1 when closed */
 	struct route_setup *routes;   /* NULL with manage-routes no */
 	struct control_server *control;
-	struct wan_address *wan;   /* NULL without "external interface" */
-	struct pcp_server *pcp;    /* NULL without "pcp-allow" */
+	struct wan_address *wan;      /* NULL without "external interface" */
+	struct pcp_server *pcp;       /* NULL without "pcp-allow" */
 	uint64_t host_limit_drops[2]; /* per-host session and port limit drops at the last log */
-	uint64_t tun_write_errors; /* translated packets the TUN refused (EAGAIN, ENOBUFS) */
+	uint64_t tun_write_errors;    /* translated packets the TUN refused (EAGAIN, ENOBUFS) */
 };
 
 /* CLOCK_MONOTONIC in milliseconds: the engine's clock. */

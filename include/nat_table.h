@@ -50,7 +50,7 @@ struct nat_session {
 	uint8_t ext_index;
 	uint32_t last_ms; /* clock at the last packet, wrapping */
 	uint32_t lru_prev, lru_next;
-	uint32_t next_in, next_out;  /* hash chains */
+	uint32_t next_in, next_out; /* hash chains */
 	/* The owner's session list. The head's sib_prev holds its mapping's index, tagged
 	 * with SIB_MAPPING: removing a session finds its mapping without a lookup. */
 	uint32_t sib_prev, sib_next;

@@ -8,7 +8,7 @@
 struct sysctl_setting {
 	char path[128];
 	char old[256]; /* the value before we wrote, without the newline */
-	bool changed; /* we wrote a different value: restore it */
+	bool changed;  /* we wrote a different value: restore it */
 };
 
 /* Read path into buf (newline removed). Returns 0 or -1 with the reason in err. */

@@ -54,10 +54,10 @@ static size_t make_packet(uint8_t *buf, unsigned r, unsigned i)
 	uint32_t x = next_random();
 	char src[32], dst[32];
 	struct pb_spec s;
-	size_t len;
 
 	if (x % 16 == 0) { /* garbage: random bytes, sometimes a plausible header */
-		len = 20 + next_random() % 80;
+		size_t len = 20 + next_random() % 80;
+
 		for (size_t k = 0; k < len; k++)
 			buf[k] = (uint8_t)next_random();
 		if (x & 0x100)
@@ -140,9 +140,9 @@ START_TEST(burst_equals_single_calls)
 		/* The replies to what went out, as one more burst; a truncated packet (dropped
 		 * by both) where nothing went out to a remote host. */
 		for (unsigned i = 0; i < BURST; i++) {
-			uint8_t out[PB_MAX];
-
 			if (a_len[i] && a_buf[i][16] == 198) {
+				uint8_t out[PB_MAX];
+
 				memcpy(out, a_buf[i], a_len[i]);
 				a_len[i] = make_reply(a_buf[i], out, a_len[i]);
 			} else {
