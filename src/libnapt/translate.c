@@ -765,6 +765,10 @@ static inline bool plain_transport(const struct napt_packet *pkt, struct ipv4_vi
 	v->ip = pkt->data;
 	v->ihl = IPV4_MIN_HDR;
 	v->tot_len = tot;
+	v->ip_id = get16(ip + 4);
+	v->frag_offset = 0;
+	v->more_frags = false;
+	v->icmp_type = 0;
 	v->proto = ip[9];
 	v->l4 = pkt->data + IPV4_MIN_HDR;
 	v->l4_len = l4_len;
@@ -880,34 +884,44 @@ static void reap(struct napt *n, uint32_t now)
 		n->counters.dropped[NAPT_DROP_FRAG_NO_FIRST] += frag_expire(&n->frag, now);
 }
 
-/* Every packet the short path does not take: validation, classification, new flows. */
-static struct napt_result translate_full(struct napt *n, struct napt_packet *pkt, uint32_t now)
+/* The full path for a packet that passed validation: classification, fragments, ICMP
+ * errors, static NAT, new flows. A packet the short path took up to its lookup comes here
+ * with the view plain_transport() made: what it checked is what ipv4_parse() checks. */
+static struct napt_result translate_valid(struct napt *n, struct napt_packet *pkt,
+					  struct ipv4_view *v, uint32_t now)
 {
-	struct ipv4_view v;
 	enum napt_drop_reason why = NAPT_DROP_NONE;
 	enum napt_dir dir;
 	struct frag_key first_key;
 	struct napt_result r;
 	int ext = -1;
 
-	why = ipv4_parse(pkt->data, pkt->len, &v);
-	if (why != NAPT_DROP_NONE)
-		return drop(n, why, NAPT_DIR_NONE);
-	dir = classify(n, &v, &ext, &why);
+	dir = classify(n, v, &ext, &why);
 	if (dir == NAPT_DIR_NONE)
 		return drop(n, why, dir);
-	if (v.frag_offset)
-		return later_fragment(n, pkt, &v, dir, now);
-	first_key = fragment_key(&v);
+	if (v->frag_offset)
+		return later_fragment(n, pkt, v, dir, now);
+	first_key = fragment_key(v);
 	if (dir == NAPT_DIR_OUT)
-		r = translate_out(n, pkt, &v, now);
+		r = translate_out(n, pkt, v, now);
 	else if (dir == NAPT_DIR_IN)
-		r = translate_in(n, pkt, &v, (unsigned)ext, true, now);
+		r = translate_in(n, pkt, v, (unsigned)ext, true, now);
 	else
-		r = translate_hairpin(n, pkt, &v, (unsigned)ext, now);
-	if (r.verdict == NAPT_FORWARD && v.more_frags)
-		first_fragment_done(n, &first_key, &v, r.dir, now);
+		r = translate_hairpin(n, pkt, v, (unsigned)ext, now);
+	if (r.verdict == NAPT_FORWARD && v->more_frags)
+		first_fragment_done(n, &first_key, v, r.dir, now);
 	return r;
+}
+
+/* Every packet the short path does not take from its start: validated first (section 2). */
+static struct napt_result translate_full(struct napt *n, struct napt_packet *pkt, uint32_t now)
+{
+	struct ipv4_view v;
+	enum napt_drop_reason why = ipv4_parse(pkt->data, pkt->len, &v);
+
+	if (why != NAPT_DROP_NONE)
+		return drop(n, why, NAPT_DIR_NONE);
+	return translate_valid(n, pkt, &v, now);
 }
 
 struct napt_result napt_translate(struct napt *n, struct napt_packet *pkt, uint64_t now_ms)
@@ -918,12 +932,12 @@ struct napt_result napt_translate(struct napt *n, struct napt_packet *pkt, uint6
 	struct napt_result r;
 
 	reap(n, now);
-	if (established_candidate(n, pkt, &v, &l)) {
-		nat_lookup_hash(n->table, &l);
-		if (translate_established(n, pkt, &v, &l, now, &r))
-			return r;
-	}
-	return translate_full(n, pkt, now);
+	if (!established_candidate(n, pkt, &v, &l))
+		return translate_full(n, pkt, now);
+	nat_lookup_hash(n->table, &l);
+	if (translate_established(n, pkt, &v, &l, now, &r))
+		return r;
+	return translate_valid(n, pkt, &v, now); /* a new flow */
 }
 
 void napt_expire(struct napt *n, uint64_t now_ms)
@@ -961,15 +975,17 @@ static void burst_begin(struct napt *n, const struct napt_packet *pkt, struct bu
 		b->l.bucket = NAT_LOOKUP_NONE;
 }
 
-static struct napt_result burst_end(struct napt *n, struct napt_packet *pkt,
-				    const struct burst_slot *b, uint32_t now)
+static struct napt_result burst_end(struct napt *n, struct napt_packet *pkt, struct burst_slot *b,
+				    uint32_t now)
 {
 	struct napt_result r;
 
 	reap(n, now);
-	if (b->l.bucket != NAT_LOOKUP_NONE && translate_established(n, pkt, &b->v, &b->l, now, &r))
+	if (b->l.bucket == NAT_LOOKUP_NONE)
+		return translate_full(n, pkt, now);
+	if (translate_established(n, pkt, &b->v, &b->l, now, &r))
 		return r;
-	return translate_full(n, pkt, now);
+	return translate_valid(n, pkt, &b->v, now); /* a new flow */
 }
 
 void napt_translate_burst(struct napt *n, struct napt_packet *pkts, struct napt_result *res,
