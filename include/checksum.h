@@ -9,9 +9,6 @@
 
 /* One's complement sum of len bytes added to sum, folded to 16 bits (host order). */
 uint32_t csum_add_bytes(uint32_t sum, const void *data, size_t len);
-/* Whether len bytes holding their own checksum sum to 0xffff, as a correct header does
- * (RFC 1071 section 3). */
-bool csum_valid(const void *data, size_t len);
 
 /* Fold a 32-bit sum to 16 bits (still uncomplemented). */
 static inline uint16_t csum_fold(uint32_t sum)
@@ -37,14 +34,40 @@ static inline uint16_t csum_fold64(uint64_t sum)
 	return csum_fold((uint32_t)sum);
 }
 
-/* csum_valid() of an IPv4 header without options, unrolled: the common case of every
- * packet. */
-static inline bool csum_valid_ipv4_header(const void *hdr)
+/* Summed 32 bits at a time into 64, as the words lie in memory: the one's complement sum
+ * of 16-bit words equals the folded sum of 32-bit words, since 2^16 is 1 modulo 2^16 - 1
+ * (RFC 1071 section 2(C)), and summing byte-swapped words gives the byte-swapped sum (2(B)),
+ * so one swap at the end replaces one per word. Inline, so that a constant length (an
+ * option-less header on every packet) is summed without a loop. */
+static inline uint16_t csum_sum_as_stored(const uint8_t *p, size_t len)
 {
-	uint32_t w[5];
+	uint64_t acc = 0;
+	uint32_t w;
+	uint16_t tail = 0;
 
-	memcpy(w, hdr, sizeof(w));
-	return csum_fold64((uint64_t)w[0] + w[1] + w[2] + w[3] + w[4]) == 0xffff;
+	for (; len >= 4; p += 4, len -= 4) {
+		memcpy(&w, p, 4);
+		acc += w;
+	}
+	if (len >= 2) {
+		memcpy(&tail, p, 2);
+		acc += tail;
+		p += 2;
+		len -= 2;
+	}
+	if (len) {
+		tail = 0;
+		memcpy(&tail, p, 1); /* the odd byte is the high half of a word padded with zero */
+		acc += tail;
+	}
+	return csum_fold64(acc);
+}
+
+/* Whether len bytes holding their own checksum sum to 0xffff, as a correct header does
+ * (RFC 1071 section 3). 0xffff is its own byte swap: no swap needed. */
+static inline bool csum_valid(const void *data, size_t len)
+{
+	return csum_sum_as_stored(data, len) == 0xffff;
 }
 
 /* RFC 1624 eqn 3's ~m + m' for a field changing from old to new (as stored). Deltas of

@@ -5,7 +5,6 @@
  */
 #include "napt_instance.h"
 
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -729,6 +728,24 @@ size_t napt_next_released(struct napt *n, uint8_t *buf, size_t cap)
 	return 0;
 }
 
+/* ---- classification (section 1) ---- */
+
+static enum napt_dir classify(const struct napt *n, const struct ipv4_view *v, int *ext,
+			      enum napt_drop_reason *why)
+{
+	if (external_index(n, v->src) >= 0 || static_by_ext(n, v->src)) {
+		*why = NAPT_DROP_SPOOFED;
+		return NAPT_DIR_NONE;
+	}
+	*ext = external_index(n, v->dst);
+	if (*ext >= 0 || static_by_ext(n, v->dst))
+		return is_inside(n, v->src) ? NAPT_DIR_HAIRPIN : NAPT_DIR_IN;
+	if (is_inside(n, v->src) && !is_inside(n, v->dst))
+		return NAPT_DIR_OUT;
+	*why = NAPT_DROP_NOT_NAT;
+	return NAPT_DIR_NONE;
+}
+
 /* ---- established flows: the short path ----
  *
  * Nearly every packet on a busy link belongs to a TCP or UDP flow that already has its
@@ -752,7 +769,7 @@ static inline bool plain_transport(const struct napt_packet *pkt, struct ipv4_vi
 	if (pkt->len < IPV4_MIN_HDR + TCP_MIN_HDR || ip[0] != 0x45 || (get16(ip + 6) & 0x3fff))
 		return false;
 	tot = get16(ip + 2);
-	if (tot > pkt->len || tot < IPV4_MIN_HDR + UDP_HDR || !csum_valid_ipv4_header(ip))
+	if (tot > pkt->len || tot < IPV4_MIN_HDR + UDP_HDR || !csum_valid(ip, IPV4_MIN_HDR))
 		return false;
 	l4_len = tot - IPV4_MIN_HDR;
 	doff = (size_t)(l4[12] >> 4) * 4;
@@ -780,70 +797,35 @@ static inline bool plain_transport(const struct napt_packet *pkt, struct ipv4_vi
 	return true;
 }
 
-/* rewrite_endpoint() for the short path's packets, whose fields sit at fixed offsets:
- * the same RFC 1624 updates, without the cases of ICMP and of cut quotes. */
-static void rewrite_plain(uint8_t *ip, bool udp, bool source, uint32_t addr, uint16_t port,
-			  bool partial)
-{
-	uint8_t *addr_field = ip + (source ? IP_OFF_SRC : IP_OFF_DST);
-	uint8_t *l4 = ip + IPV4_MIN_HDR;
-	uint8_t *port_field = l4 + (source ? L4_OFF_SPORT : L4_OFF_DPORT);
-	uint8_t *l4_check = l4 + (udp ? UDP_OFF_CSUM : TCP_OFF_CSUM);
-	uint64_t addr_delta = 0, port_delta = 0;
-	uint32_t old_addr;
-	uint16_t old_port, new_port = htons(port), c;
-
-	memcpy(&old_addr, addr_field, 4);
-	memcpy(&old_port, port_field, 2);
-	if (old_addr != addr) {
-		addr_delta = csum_delta32(old_addr, addr);
-		memcpy(&c, ip + IP_OFF_CSUM, 2);
-		c = csum_apply(c, addr_delta);
-		memcpy(ip + IP_OFF_CSUM, &c, 2);
-		memcpy(addr_field, &addr, 4);
-	}
-	if (old_port != new_port) {
-		port_delta = csum_delta16(old_port, new_port);
-		memcpy(port_field, &new_port, 2);
-	}
-	if (!addr_delta && !port_delta)
-		return;
-	memcpy(&c, l4_check, 2);
-	c = csum_l4_update(c, udp, addr_delta, port_delta, partial);
-	memcpy(l4_check, &c, 2);
-}
-
-/* Whether the packet may take the short path: plain_transport(), not from one of our
- * addresses (spoofed), and plainly outbound or inbound (classify(), without static entries
- * and hairpins). Fills the lookup key of its session, the bucket still to compute. */
+/* Whether the packet may take the short path: plain_transport(), and plainly outbound or
+ * inbound by classify() (not spoofed, not a hairpin, a not-NAT packet). Static entries
+ * leave every packet to the full path: their hosts' packets are rewritten without a
+ * session, even where a forward's session names the same host. Fills the lookup key of
+ * its session, the bucket still to compute. */
 static inline bool established_candidate(const struct napt *n, const struct napt_packet *pkt,
 					 struct ipv4_view *v, struct nat_lookup *l)
 {
-	bool out;
+	enum napt_drop_reason why;
+	enum napt_dir dir;
+	int ext;
 
-	if (n->cfg.n_statics || !plain_transport(pkt, v) || external_index(n, v->src) >= 0)
+	if (n->cfg.n_statics || !plain_transport(pkt, v))
 		return false;
-	if (external_index(n, v->dst) >= 0)
-		out = false;
-	else if (is_inside(n, v->src) && !is_inside(n, v->dst))
-		out = true;
-	else
+	dir = classify(n, v, &ext, &why);
+	if (dir != NAPT_DIR_OUT && dir != NAPT_DIR_IN)
 		return false;
-	if (!out && is_inside(n, v->src))
-		return false; /* a hairpin */
-	l->key = flow_key(v, out);
-	l->out = !out;
+	l->key = flow_key(v, dir == NAPT_DIR_OUT);
+	l->out = dir == NAPT_DIR_IN;
 	return true;
 }
 
 /* The short path's end, once the lookup's bucket is known: false when the flow has no
  * session (a new flow: the full path creates it). */
 static inline bool translate_established(struct napt *n, struct napt_packet *pkt,
-					 const struct ipv4_view *v, const struct nat_lookup *l,
+					 struct ipv4_view *v, const struct nat_lookup *l,
 					 uint32_t now, struct napt_result *r)
 {
 	uint32_t sidx = nat_lookup_session(n->table, l, now);
-	bool udp = v->proto == IPPROTO_UDP;
 	const struct nat_session *s;
 
 	if (!sidx)
@@ -851,31 +833,15 @@ static inline bool translate_established(struct napt *n, struct napt_packet *pkt
 	track_tcp(n, sidx, v, !l->out, now);
 	s = nat_session_at(n->table, sidx);
 	if (l->out)
-		rewrite_plain(pkt->data, udp, false, s->in_addr, s->in_port, pkt->csum_partial);
+		rewrite_endpoint(v, false, s->in_addr, s->in_port, pkt->csum_partial);
 	else
-		rewrite_plain(pkt->data, udp, true, nat_table_ext_addr(n->table, s->ext_index),
-			      s->ext_port, pkt->csum_partial);
+		rewrite_endpoint(v, true, nat_table_ext_addr(n->table, s->ext_index), s->ext_port,
+				 pkt->csum_partial);
 	*r = forwarded(n, v->proto, l->out ? NAPT_DIR_IN : NAPT_DIR_OUT);
 	return true;
 }
 
 /* ---- the entry point ---- */
-
-static enum napt_dir classify(const struct napt *n, const struct ipv4_view *v, int *ext,
-			      enum napt_drop_reason *why)
-{
-	if (external_index(n, v->src) >= 0 || static_by_ext(n, v->src)) {
-		*why = NAPT_DROP_SPOOFED;
-		return NAPT_DIR_NONE;
-	}
-	*ext = external_index(n, v->dst);
-	if (*ext >= 0 || static_by_ext(n, v->dst))
-		return is_inside(n, v->src) ? NAPT_DIR_HAIRPIN : NAPT_DIR_IN;
-	if (is_inside(n, v->src) && !is_inside(n, v->dst))
-		return NAPT_DIR_OUT;
-	*why = NAPT_DROP_NOT_NAT;
-	return NAPT_DIR_NONE;
-}
 
 static void reap(struct napt *n, uint32_t now)
 {
