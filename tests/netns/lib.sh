@@ -27,13 +27,33 @@ NAPTD_PID=
 NAPTD_LOG=
 TOPO_PIDS=()
 
-# skip (exit 77) unless root with the tools the tests need.
+# shellcheck source=../require_tools.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../require_tools.sh"
+
+# The Debian package of each tool the tests name.
+tool_package() {
+	case $1 in
+	ip | ss) echo iproute2 ;;
+	ping) echo iputils-ping ;;
+	nft) echo nftables ;;
+	stun) echo stun-client ;;
+	stund) echo stun-server ;;
+	timeout) echo coreutils ;;
+	setpriv) echo util-linux ;;
+	capsh) echo libcap2-bin ;;
+	*) basename "$1" ;; # curl, socat, tshark, iperf3, natpmpc, python3...
+	esac
+}
+
+# topo_require TOOL...: skip (exit 77) unless root; as root (as in CI), a missing tool
+# fails the test with its package (require_tools.sh) instead of skipping it.
 topo_require() {
 	[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
-	local t
+	local t pairs=()
 	for t in ip "$PY" "$@"; do
-		command -v "$t" >/dev/null || { echo "SKIP: $t missing"; exit 77; }
+		pairs+=("$t:$(tool_package "$t")")
 	done
+	require_tools "${pairs[@]}"
 	[ -x "$NAPTD" ] || { echo "FAIL: $NAPTD not built (set BUILD_DIR)"; exit 1; }
 }
 

@@ -9,6 +9,7 @@
 #  3. napt-replay's output equals expected.pcap packet for packet, byte for byte;
 #  4. napt-replay prints every counter line the case's checks file lists.
 # Environment: NAPT_REPLAY (the binary; default ./napt-replay of the build directory).
+# A missing tool fails the case with its Debian package (require_tools.sh), never skips it.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -19,10 +20,10 @@ name=$(basename "$case_dir")
 replay=${NAPT_REPLAY:-./napt-replay}
 py=/usr/bin/python3
 
-for tool in "$py" tshark "$replay"; do
-	command -v "$tool" >/dev/null || { echo "$name: $tool not found"; exit 77; }
-done
-"$py" -c 'import scapy' 2>/dev/null || { echo "$name: python3-scapy missing"; exit 77; }
+. "$here/../require_tools.sh"
+[ -x "$replay" ] || { echo "$name: $replay not built"; exit 99; }
+require_tools "$py:python3" tshark:tshark
+"$py" -c 'import scapy' 2>/dev/null || missing_packages python3-scapy
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # test_style.sh -- the C sources keep the project's style: formatted by the committed
-# .clang-format, and cppcheck (warning, style, performance) finds nothing. Skips (77) where
-# either tool is missing; both come with Debian (clang-format, cppcheck).
+# .clang-format, and cppcheck (warning, style, performance) finds nothing. Either tool
+# missing fails the test with its Debian package (clang-format, cppcheck).
 set -euo pipefail
 
 top=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$top"
-for t in clang-format cppcheck; do
-	command -v "$t" >/dev/null || { echo "test_style.sh: $t missing: skipped"; exit 77; }
-done
+# shellcheck source=../require_tools.sh
+. "$top/tests/require_tools.sh"
+require_tools clang-format:clang-format cppcheck:cppcheck
 mapfile -t files < <(find src include tests -name '*.c' -o -name '*.h' | sort)
 [ "${#files[@]}" -gt 50 ] || { echo "test_style.sh: only ${#files[@]} C files found under $top" >&2; exit 1; }
 rc=0
