@@ -132,6 +132,9 @@ uint32_t nat_lookup_session(struct nat_table *t, const struct nat_lookup *l, uin
 /* Whether the live sessions outgrow the core's own cache (L2): below that, nothing misses
  * and the prefetch stages would only add instructions. */
 bool nat_table_worth_prefetching(const struct nat_table *t);
+/* For tests: the cache size that comparison uses instead of the core's, so that
+ * tests/unit/test_burst.c runs the prefetch pipeline whatever the machine's L2. */
+void nat_table_set_cache_bytes(struct nat_table *t, uint64_t bytes);
 
 /* Remove expired sessions, oldest first, at most `budget` of them; returns how many. */
 unsigned nat_table_expire(struct nat_table *t, uint32_t now, unsigned budget);

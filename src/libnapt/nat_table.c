@@ -619,6 +619,11 @@ bool nat_table_worth_prefetching(const struct nat_table *t)
 	return t->counters->sessions_current * sizeof(struct nat_session) > t->core_cache_bytes;
 }
 
+void nat_table_set_cache_bytes(struct nat_table *t, uint64_t bytes)
+{
+	t->core_cache_bytes = bytes;
+}
+
 /* The earliest time a list head can expire, once nothing due is left. */
 static void learn_reap_after(struct nat_table *t)
 {
