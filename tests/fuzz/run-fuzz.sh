@@ -4,6 +4,7 @@
 # oracle abort) fails the run and leaves the input as crash-* in the work directory.
 set -euo pipefail
 src=$(cd "$1" && pwd); secs=$2; shift 2
+[[ $secs =~ ^[1-9][0-9]*$ ]] || { echo "run-fuzz.sh: SECONDS must be a whole number above 0, not '$secs'" >&2; exit 2; }
 targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=(fuzz_packet fuzz_config fuzz_control)
 work=${FUZZ_WORK:-$PWD/fuzz-work}
 mkdir -p "$work"
