@@ -40,7 +40,6 @@ tool_package() {
 	stund) echo stun-server ;;
 	timeout) echo coreutils ;;
 	setpriv) echo util-linux ;;
-	capsh) echo libcap2-bin ;;
 	*) basename "$1" ;; # curl, socat, tshark, iperf3, natpmpc, python3...
 	esac
 }
