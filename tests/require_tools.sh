@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # require_tools.sh - sourced by test scripts. A tool a test needs and cannot find fails the
 # test (exit 99, automake's hard error) with the Debian package that brings it: a skip
 # would let `make check` pass on tests that never ran. run.sh's DEPS installs them all.

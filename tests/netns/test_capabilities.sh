@@ -11,6 +11,7 @@
 #     naptd writes to its state file; the LAN pings the WAN; SIGHUP reloads;
 #  4. SIGTERM: naptd exits 0 and leaves rtr's routing as it found it.
 set -u
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 topo_require setpriv ping
@@ -22,7 +23,7 @@ unit=$(cd "$(dirname "$0")/../../docs" && pwd)/naptd.service
 caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$unit" | tr -s ' ' '\n' | sed '/^$/d')
 [ -n "$caps" ] || fail "no CapabilityBoundingSet= in $unit"
 case $caps in *'~'*) fail "$unit inverts its capability set (~): not read by this test" ;; esac
-bounding=$(echo "$caps" | sed 's/^CAP_//' | tr 'A-Z' 'a-z' | sed 's/^/+/' | paste -sd, -)
+bounding=$(echo "$caps" | sed 's/^CAP_//' | tr '[:upper:]' '[:lower:]' | sed 's/^/+/' | paste -sd, -)
 nnp=()
 grep -qx 'NoNewPrivileges=\(yes\|true\|1\|on\)' "$unit" && nnp=(--no-new-privs)
 echo "the unit's set: ${bounding//+/}${nnp[*]:+, no new privileges}"

@@ -7,6 +7,7 @@
 #     6092: what the LAN started comes back), and IPv4 through naptd still works.
 # Addresses: 2001:db8::/32 (documentation, RFC 3849), only inside the test's namespaces.
 set -u
+# shellcheck source-path=SCRIPTDIR source=lib_extra.sh
 . "$(dirname "$0")/lib_extra.sh"
 
 topo_require nft ping curl ss

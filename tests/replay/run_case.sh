@@ -20,6 +20,7 @@ name=$(basename "$case_dir")
 replay=${NAPT_REPLAY:-./napt-replay}
 py=/usr/bin/python3
 
+# shellcheck source=../require_tools.sh
 . "$here/../require_tools.sh"
 [ -x "$replay" ] || { echo "$name: $replay not built"; exit 99; }
 require_tools "$py:python3" tshark:tshark
