@@ -25,6 +25,14 @@ int netlink_journal_add_rule(struct netlink_journal *j, struct rtnl_rule *r, con
 int netlink_journal_add_neigh(struct netlink_journal *j, struct rtnl_neigh *n, const char *what,
 			      char *err, size_t errlen);
 
+/* Record, without adding, an entry the kernel already holds: one a killed naptd left that is
+ * exactly what this one would add (route_setup.c takes it over, so there is no moment
+ * without it). 0, or -1 with the reason in err. */
+int netlink_journal_adopt_route(struct netlink_journal *j, struct rtnl_route *r, const char *what,
+				char *err, size_t errlen);
+int netlink_journal_adopt_rule(struct netlink_journal *j, struct rtnl_rule *r, const char *what,
+			       char *err, size_t errlen);
+
 /* Undo everything and free. */
 void netlink_journal_close(struct netlink_journal *j);
 

@@ -122,6 +122,18 @@ int netlink_journal_add_neigh(struct netlink_journal *j, struct rtnl_neigh *n, c
 	return journal_added(j, JOURNAL_NEIGH, (struct nl_object *)n, rc, what, err, errlen);
 }
 
+int netlink_journal_adopt_route(struct netlink_journal *j, struct rtnl_route *r, const char *what,
+				char *err, size_t errlen)
+{
+	return journal_push(j, JOURNAL_ROUTE, (struct nl_object *)r, what, err, errlen);
+}
+
+int netlink_journal_adopt_rule(struct netlink_journal *j, struct rtnl_rule *r, const char *what,
+			       char *err, size_t errlen)
+{
+	return journal_push(j, JOURNAL_RULE, (struct nl_object *)r, what, err, errlen);
+}
+
 static void journal_remove(struct netlink_journal *j, struct journal_entry *e)
 {
 	int rc = journal_delete(j->sk, e->kind, e->obj);

@@ -18,6 +18,10 @@
 
 struct route_setup {
 	struct netlink_journal *journal;
+	/* During start, what a naptd that did not exit left (protocol ROUTE_PROTO): taken over
+	 * where this one makes the same entry, removed once set-up is complete. */
+	struct nl_cache *stale_rules, *stale_routes;
+	bool pref0; /* rules at priority 0, ahead of the local rule (put_local_rule_last) */
 	struct tun_device tun;
 	int wan_ifindex; /* 0: no wan-interface, no proxy neighbour entries */
 	struct sysctl_setting ip_forward, rp_filter, accept_local, reserved_ports;
@@ -38,13 +42,99 @@ static const char *ipv4_str(uint32_t addr, char *buf)
 	return inet_ntop(AF_INET, &addr, buf, INET_ADDRSTRLEN);
 }
 
+/* Whether the stale entry a (a route) is the route b that set-up is about to add. */
+static bool same_route(struct nl_object *a, struct nl_object *b)
+{
+	struct rtnl_route *x = (struct rtnl_route *)a, *y = (struct rtnl_route *)b;
+
+	return rtnl_route_get_table(x) == rtnl_route_get_table(y) &&
+	       rtnl_route_get_type(x) == rtnl_route_get_type(y) &&
+	       rtnl_route_get_priority(x) == rtnl_route_get_priority(y) &&
+	       nl_addr_cmp_prefix(rtnl_route_get_dst(x), rtnl_route_get_dst(y)) == 0;
+}
+
+/* Whether the stale entry a (a rule) is the rule b: all that naptd's rules set. */
+static bool same_rule(struct nl_object *a, struct nl_object *b)
+{
+	struct rtnl_rule *x = (struct rtnl_rule *)a, *y = (struct rtnl_rule *)b;
+	const char *ix = rtnl_rule_get_iif(x), *iy = rtnl_rule_get_iif(y);
+	uint8_t px = 0, py = 0;
+	uint16_t lx = 0, hx = 0, ly = 0, hy = 0;
+
+	rtnl_rule_get_ipproto(x, &px);
+	rtnl_rule_get_ipproto(y, &py);
+	rtnl_rule_get_dport(x, &lx, &hx);
+	rtnl_rule_get_dport(y, &ly, &hy);
+	return rtnl_rule_get_prio(x) == rtnl_rule_get_prio(y) &&
+	       rtnl_rule_get_table(x) == rtnl_rule_get_table(y) &&
+	       rtnl_rule_get_action(x) == rtnl_rule_get_action(y) &&
+	       strcmp(ix ? ix : "", iy ? iy : "") == 0 &&
+	       nl_addr_cmp(rtnl_rule_get_src(x), rtnl_rule_get_src(y)) == 0 &&
+	       nl_addr_cmp(rtnl_rule_get_dst(x), rtnl_rule_get_dst(y)) == 0 && px == py &&
+	       lx == ly && hx == hy;
+}
+
+struct stale_search {
+	struct nl_object *want, *found;
+	bool (*same)(struct nl_object *stale, struct nl_object *want);
+};
+
+static void match_stale(struct nl_object *obj, void *arg)
+{
+	struct stale_search *q = arg;
+
+	if (!q->found && q->same(obj, q->want))
+		q->found = obj;
+}
+
+/* Whether stale holds an entry the same as want; that one leaves stale (it is ours again). */
+static bool take_stale(struct nl_cache *stale, struct nl_object *want,
+		       bool (*same)(struct nl_object *, struct nl_object *))
+{
+	struct stale_search q = {want, NULL, same};
+
+	if (stale)
+		nl_cache_foreach(stale, match_stale, &q);
+	if (q.found)
+		nl_cache_remove(q.found);
+	return q.found != NULL;
+}
+
+/* Add r, or take over the same route left by a naptd that did not exit: that one is never
+ * missing, not even for a moment. */
+static int journal_route(struct route_setup *rs, struct rtnl_route *r, const char *what, char *err,
+			 size_t errlen)
+{
+	if (take_stale(rs->stale_routes, (struct nl_object *)r, same_route))
+		return netlink_journal_adopt_route(rs->journal, r, what, err, errlen);
+	return netlink_journal_add_route(rs->journal, r, what, err, errlen);
+}
+
+/* A route of naptd's to dst/prefixlen in table. NULL when out of memory. */
+static struct rtnl_route *new_route(uint32_t dst, unsigned prefixlen, uint32_t table)
+{
+	struct rtnl_route *r = rtnl_route_alloc();
+	struct nl_addr *a = ipv4_addr(dst, prefixlen);
+
+	if (r && a) {
+		rtnl_route_set_family(r, AF_INET);
+		rtnl_route_set_table(r, table);
+		rtnl_route_set_protocol(r, ROUTE_PROTO);
+		rtnl_route_set_dst(r, a);
+	} else {
+		rtnl_route_put(r);
+		r = NULL;
+	}
+	nl_addr_put(a);
+	return r;
+}
+
 /* dst/prefixlen dev TUN in table [src prefsrc]; prefsrc 0 for none. */
 static int add_tun_route(struct route_setup *rs, uint32_t dst, unsigned prefixlen, uint32_t table,
 			 uint32_t prefsrc, char *err, size_t errlen)
 {
-	struct rtnl_route *r = rtnl_route_alloc();
+	struct rtnl_route *r = new_route(dst, prefixlen, table);
 	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
-	struct nl_addr *a = ipv4_addr(dst, prefixlen);
 	struct nl_addr *src = prefsrc ? ipv4_addr(prefsrc, 32) : NULL;
 	char what[128], ip[INET_ADDRSTRLEN], sip[INET_ADDRSTRLEN];
 
@@ -53,24 +143,44 @@ static int add_tun_route(struct route_setup *rs, uint32_t dst, unsigned prefixle
 	snprintf(what, sizeof(what), "route %s/%u dev %s table %u%s%s", ipv4_str(dst, ip),
 		 prefixlen, rs->tun.name, table, prefsrc ? " src " : "",
 		 prefsrc ? ipv4_str(prefsrc, sip) : "");
-	if (r && nh && a && (src || !prefsrc)) {
-		rtnl_route_set_family(r, AF_INET);
-		rtnl_route_set_table(r, table);
-		rtnl_route_set_protocol(r, ROUTE_PROTO);
-		rtnl_route_set_dst(r, a);
+	if (r && nh && (src || !prefsrc)) {
 		if (src)
 			rtnl_route_set_pref_src(r, src);
 		rtnl_route_nh_set_ifindex(nh, rs->tun.ifindex);
 		rtnl_route_add_nexthop(r, nh);
 		nh = NULL; /* the route owns it now */
-		rc = netlink_journal_add_route(rs->journal, r, what, err, errlen);
+		rc = journal_route(rs, r, what, err, errlen);
 	} else {
 		snprintf(err, errlen, "%s: out of memory", what);
 	}
 	if (nh) /* rtnl_route_nh_free() does not take NULL */
 		rtnl_route_nh_free(nh);
 	nl_addr_put(src);
-	nl_addr_put(a);
+	rtnl_route_put(r);
+	return rc;
+}
+
+/* unreachable dst/prefixlen in table, metric ROUTE_METRIC_CLOSED: behind the route into the
+ * TUN while naptd runs, the only route left when naptd was killed (its TUN routes go with
+ * the device), so that traffic meant for the NAT is refused (ICMP host unreachable) rather
+ * than forwarded by the next rule or table untranslated. Removed only by a clean exit. */
+static int add_closed_route(struct route_setup *rs, uint32_t dst, unsigned prefixlen,
+			    uint32_t table, char *err, size_t errlen)
+{
+	struct rtnl_route *r = new_route(dst, prefixlen, table);
+	char what[96], ip[INET_ADDRSTRLEN];
+	int rc = -1;
+
+	snprintf(what, sizeof(what), "route unreachable %s/%u table %u metric %u",
+		 ipv4_str(dst, ip), prefixlen, table, ROUTE_METRIC_CLOSED);
+	if (r) {
+		rtnl_route_set_type(r, RTN_UNREACHABLE);
+		rtnl_route_set_scope(r, RT_SCOPE_UNIVERSE);
+		rtnl_route_set_priority(r, ROUTE_METRIC_CLOSED);
+		rc = journal_route(rs, r, what, err, errlen);
+	} else {
+		snprintf(err, errlen, "%s: out of memory", what);
+	}
 	rtnl_route_put(r);
 	return rc;
 }
@@ -120,6 +230,17 @@ static void set_rule_match(struct rtnl_rule *r, const struct rule_spec *spec, st
 		rtnl_rule_set_dport_range(r, spec->dport_lo, spec->dport_hi);
 }
 
+/* Add r, or take over the same rule left by a naptd that did not exit. */
+static int journal_rule(struct route_setup *rs, struct rtnl_rule *r, const char *what, char *err,
+			size_t errlen)
+{
+	/* Kept or new, a rule at priority 0 must end up ahead of the local rule. */
+	rs->pref0 |= rtnl_rule_get_prio(r) == 0;
+	if (take_stale(rs->stale_rules, (struct nl_object *)r, same_rule))
+		return netlink_journal_adopt_rule(rs->journal, r, what, err, errlen);
+	return netlink_journal_add_rule(rs->journal, r, what, err, errlen);
+}
+
 static int add_rule(struct route_setup *rs, const struct rule_spec *spec, char *err, size_t errlen)
 {
 	struct rtnl_rule *r = rtnl_rule_alloc();
@@ -140,7 +261,7 @@ static int add_rule(struct route_setup *rs, const struct rule_spec *spec, char *
 			rtnl_rule_set_action(r, FR_ACT_BLACKHOLE);
 		}
 		rtnl_rule_set_protocol(r, ROUTE_PROTO);
-		rc = netlink_journal_add_rule(rs->journal, r, what, err, errlen);
+		rc = journal_rule(rs, r, what, err, errlen);
 	} else {
 		snprintf(err, errlen, "%s: out of memory", what);
 	}
@@ -190,11 +311,12 @@ static int change_local_rule(struct nl_sock *sk, uint32_t pref, uint8_t proto, b
 }
 
 /* The kernel puts a new rule after the rules of the same priority, and nothing goes before
- * priority 0, where the local table is looked up: the steering rules (pref 0) are consulted
- * only once the local rule is deleted and added again behind them. A copy at priority 1
- * (protocol ROUTE_PROTO, so a naptd killed half-way leaves nothing it cannot find) delivers
- * local traffic meanwhile. The local rule stays behind them at exit, where it does the same
- * job as before. */
+ * priority 0, where the local table is looked up: naptd's rules at priority 0 (the WAN guard,
+ * the Easy IP steering rules) are consulted only once the local rule is deleted and added
+ * again behind them. A copy at priority 1 (protocol ROUTE_PROTO, so a naptd killed half-way
+ * leaves nothing it cannot find) delivers local traffic meanwhile. The local rule stays at
+ * priority 0 for good: once naptd's rules go (clean exit) it is first again, as before, and
+ * after a kill naptd's rules stay ahead of it, guarding. */
 static int put_local_rule_last(struct route_setup *rs, char *err, size_t errlen)
 {
 	struct nl_sock *sk = netlink_journal_sock(rs->journal);
@@ -248,8 +370,7 @@ static int add_easy_ip(struct route_setup *rs, uint32_t addr, const struct napt_
 				return -1;
 		}
 	}
-	if (add_steering_rule(rs, addr, IPPROTO_ICMP, 0, 0, err, errlen) != 0 ||
-	    put_local_rule_last(rs, err, errlen) != 0)
+	if (add_steering_rule(rs, addr, IPPROTO_ICMP, 0, 0, err, errlen) != 0)
 		return -1;
 	return reserve_ports(rs, cfg, err, errlen);
 }
@@ -332,7 +453,8 @@ static int add_external(struct route_setup *rs, uint32_t ext, char *err, size_t 
 
 	if (rs->wan_ifindex && search_wan(rs, &q, err, errlen) != 0)
 		return -1;
-	if (add_tun_route(rs, ext, 32, RT_TABLE_MAIN, q.first, err, errlen) != 0)
+	if (add_tun_route(rs, ext, 32, RT_TABLE_MAIN, q.first, err, errlen) != 0 ||
+	    add_closed_route(rs, ext, 32, RT_TABLE_MAIN, err, errlen) != 0)
 		return -1;
 	return q.found ? add_proxy_neigh(rs, ext, err, errlen) : 0;
 }
@@ -362,16 +484,45 @@ static int add_inside(struct route_setup *rs, const struct napt_config *a, char 
 	return 0;
 }
 
+/* The interface the WAN guards name: wan-interface, else the Easy IP interface (it faces
+ * the WAN too). NULL for none. */
+static const char *guarded_wan(const struct napt_config *a)
+{
+	if (a->daemon.wan_interface[0])
+		return a->daemon.wan_interface;
+	return a->daemon.external_interface[0] ? a->daemon.external_interface : NULL;
+}
+
+/* From the WAN with an inside source address: blackholed at priority 0, ahead of the local
+ * table, so that neither the engine (it would take the packet for hairpinned traffic) nor
+ * any service on the router's own LAN address (NAT-PMP/PCP, SSH) takes a packet forged by a
+ * WAN neighbour that routes the inside prefix at the router: Linux delivers a packet for any
+ * of its addresses whichever interface it arrives on. Added before every other rule of
+ * priority 0, so it is the first rule of all. */
+static int add_wan_guard(struct route_setup *rs, const struct napt_config *a, char *err,
+			 size_t errlen)
+{
+	const char *wan = guarded_wan(a);
+
+	for (unsigned i = 0; wan && i < a->n_inside; i++) {
+		struct rule_spec from = {
+		    .iif = wan, .src = &a->inside[i], .pref = ROUTE_PREF_WAN_FROM_INSIDE};
+
+		if (add_rule(rs, &from, err, errlen) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* Traffic the NAT must see even though no route would bring it to the TUN, so the engine
  * drops and counts it (docs/security.md): from the LAN with an external address as source
  * (spoofing: dropped "spoofed"), from the WAN to an inside address (a peer routing our
- * private prefix at us: dropped "not-nat"); from the WAN with an inside source address,
- * blackholed here, since the engine would take it for hairpinned traffic. What naptd
- * writes back to the TUN goes by the main table, ahead of all of these. */
+ * private prefix at us: dropped "not-nat"). What naptd writes back to the TUN goes by the
+ * main table, ahead of these. */
 static int add_guards(struct route_setup *rs, const struct napt_config *a, char *err, size_t errlen)
 {
 	const char *lan = a->daemon.lan_interface[0] ? a->daemon.lan_interface : NULL;
-	const char *wan = a->daemon.wan_interface[0] ? a->daemon.wan_interface : NULL;
+	const char *wan = guarded_wan(a);
 	struct rule_spec back = {
 	    .iif = rs->tun.name, .table = RT_TABLE_MAIN, .pref = ROUTE_PREF_FROM_TUN};
 
@@ -394,14 +545,12 @@ static int add_guards(struct route_setup *rs, const struct napt_config *a, char 
 			return -1;
 	}
 	for (unsigned i = 0; wan && i < a->n_inside; i++) {
-		struct rule_spec from = {
-		    .iif = wan, .src = &a->inside[i], .pref = ROUTE_PREF_WAN_FROM_INSIDE};
 		struct rule_spec to = {.iif = wan,
 				       .dst = &a->inside[i],
 				       .table = ROUTE_TABLE,
 				       .pref = ROUTE_PREF_WAN_TO_INSIDE};
 
-		if (add_rule(rs, &from, err, errlen) != 0 || add_rule(rs, &to, err, errlen) != 0)
+		if (add_rule(rs, &to, err, errlen) != 0)
 			return -1;
 	}
 	return 0;
@@ -413,6 +562,8 @@ static int add_addresses(struct route_setup *rs, const struct napt_config *a, ch
 {
 	unsigned first = 0;
 
+	if (add_wan_guard(rs, a, err, errlen) != 0)
+		return -1;
 	if (a->daemon.external_interface[0]) {
 		if (add_easy_ip(rs, a->external[0], a, err, errlen) != 0)
 			return -1;
@@ -430,41 +581,90 @@ static int add_addresses(struct route_setup *rs, const struct napt_config *a, ch
 	return add_guards(rs, a, err, errlen);
 }
 
-static void remove_if_stale(struct nl_object *obj, void *arg)
+/* Keeps in a snapshot only naptd's own entries (protocol ROUTE_PROTO) that a dead naptd can
+ * have left: rules, and routes that lead into no device (the default route into this
+ * naptd's TUN, already made, is not stale). */
+static void keep_stale(struct nl_object *obj, void *arg)
 {
-	struct rtnl_rule *r = (struct rtnl_rule *)obj;
-	struct route_setup *rs = arg;
-	uint8_t proto;
-	int rc;
+	uint8_t proto = 0;
 
-	if (rtnl_rule_get_protocol(r, &proto) != 0 || proto != ROUTE_PROTO)
-		return;
-	/* A naptd killed while it moved the local rule (put_local_rule_last) may have left
-	 * only its copy: the original goes back before the copy goes. */
-	if (rtnl_rule_get_table(r) == RT_TABLE_LOCAL)
-		change_local_rule(netlink_journal_sock(rs->journal), 0, RTPROT_KERNEL, true);
-	rc = rtnl_rule_delete(netlink_journal_sock(rs->journal), r, 0);
-	daemon_log(rc < 0 ? LOG_WARNING : LOG_NOTICE,
-		   "rule pref %u left by a naptd that did not exit: %s", rtnl_rule_get_prio(r),
-		   rc < 0 ? nl_geterror(rc) : "removed");
+	(void)arg;
+	if (strcmp(nl_object_get_type(obj), "route/rule") == 0)
+		rtnl_rule_get_protocol((struct rtnl_rule *)obj, &proto);
+	else if (rtnl_route_get_type((struct rtnl_route *)obj) == RTN_UNREACHABLE)
+		proto = rtnl_route_get_protocol((struct rtnl_route *)obj);
+	if (proto != ROUTE_PROTO)
+		nl_cache_remove(obj);
 }
 
-/* Rules carry protocol ROUTE_PROTO: those left by a naptd killed with SIGKILL (its routes
- * went with its TUN device) are removed, so a restart works; the administrator's own rules
- * are never touched. Called once ROUTE_TABLE's default route is ours, so no other naptd
- * is running. */
-static int remove_stale_rules(struct route_setup *rs, char *err, size_t errlen)
+/* A naptd killed while it moved the local rule (put_local_rule_last) may have left only its
+ * copy at priority 1: the original goes back before the copy goes. */
+static void restore_local_rule(struct route_setup *rs)
 {
-	struct nl_cache *cache;
-	int rc = rtnl_rule_alloc_cache(netlink_journal_sock(rs->journal), AF_INET, &cache);
+	struct nl_sock *sk = netlink_journal_sock(rs->journal);
+	struct rtnl_rule *copy = local_rule(1, ROUTE_PROTO);
 
+	if (copy && take_stale(rs->stale_rules, (struct nl_object *)copy, same_rule)) {
+		change_local_rule(sk, 0, RTPROT_KERNEL, true);
+		change_local_rule(sk, 1, ROUTE_PROTO, false);
+		daemon_log(LOG_NOTICE, "rule pref 1 lookup local left by a naptd that did not "
+				       "exit: pref 0 lookup local put back");
+	}
+	rtnl_rule_put(copy);
+}
+
+/* What a naptd that did not exit (SIGKILL, a crash) left: its rules and its unreachable
+ * routes (its routes into the TUN went with the device). They stay in force while this
+ * naptd sets up, which takes over those it makes again (fail closed throughout) and removes
+ * the rest at the end (drop_stale). The administrator's own entries are never touched.
+ * Called once ROUTE_TABLE's default route is ours, so no other naptd is running. */
+static int find_stale(struct route_setup *rs, char *err, size_t errlen)
+{
+	struct nl_sock *sk = netlink_journal_sock(rs->journal);
+	int rc = rtnl_rule_alloc_cache(sk, AF_INET, &rs->stale_rules);
+
+	if (rc >= 0)
+		rc = rtnl_route_alloc_cache(sk, AF_INET, 0, &rs->stale_routes);
 	if (rc < 0) {
-		snprintf(err, errlen, "cannot list rules: %s", nl_geterror(rc));
+		snprintf(err, errlen, "cannot list rules and routes: %s", nl_geterror(rc));
 		return -1;
 	}
-	nl_cache_foreach(cache, remove_if_stale, rs);
-	nl_cache_free(cache);
+	nl_cache_foreach(rs->stale_rules, keep_stale, NULL);
+	nl_cache_foreach(rs->stale_routes, keep_stale, NULL);
+	restore_local_rule(rs);
 	return 0;
+}
+
+static void remove_stale(struct nl_object *obj, void *arg)
+{
+	struct nl_sock *sk = arg;
+	bool rule = strcmp(nl_object_get_type(obj), "route/rule") == 0;
+	int rc = rule ? rtnl_rule_delete(sk, (struct rtnl_rule *)obj, 0)
+		      : rtnl_route_delete(sk, (struct rtnl_route *)obj, 0);
+	char text[256];
+
+	nl_object_dump_buf(obj, text, sizeof(text));
+	text[strcspn(text, "\n")] = '\0';
+	daemon_log(rc < 0 ? LOG_WARNING : LOG_NOTICE,
+		   "left by a naptd that did not exit and not made again: %s: %s",
+		   text + strspn(text, " "), rc < 0 ? nl_geterror(rc) : "removed");
+}
+
+/* Removes the entries left in *stale (with remove; else only forgets them: a set-up that
+ * failed leaves them in force), and frees it. */
+static void drop_list(struct route_setup *rs, struct nl_cache **stale, bool remove)
+{
+	if (*stale && remove) /* a list exists only with the journal's socket */
+		nl_cache_foreach(*stale, remove_stale, netlink_journal_sock(rs->journal));
+	nl_cache_free(*stale);
+	*stale = NULL;
+}
+
+/* What find_stale() found and set-up did not take over. */
+static void drop_stale(struct route_setup *rs, bool remove)
+{
+	drop_list(rs, &rs->stale_rules, remove);
+	drop_list(rs, &rs->stale_routes, remove);
 }
 
 /* Reverse-path filtering (RFC 3704) on the TUN: off when "all" is off, else loose. The
@@ -518,11 +718,16 @@ static int route_setup_start(struct route_setup *rs, const struct napt_config *c
 		daemon_log(LOG_WARNING, "no wan-interface: no proxy neighbour entries");
 	rs->journal = netlink_journal_open(err, errlen);
 	/* The default route of ROUTE_TABLE first: it exists only while a naptd runs (it goes
-	 * with the TUN device), so a second naptd stops here before it touches any rule. */
+	 * with the TUN device), so a second naptd stops here before it touches any rule. Its
+	 * unreachable companion (fail closed) next, before any rule leads into that table. */
 	if (!rs->journal || add_tun_route(rs, 0, 0, ROUTE_TABLE, 0, err, errlen) != 0 ||
-	    remove_stale_rules(rs, err, errlen) != 0 || set_sysctls(rs, err, errlen) != 0)
+	    find_stale(rs, err, errlen) != 0 || set_sysctls(rs, err, errlen) != 0 ||
+	    add_closed_route(rs, 0, 0, ROUTE_TABLE, err, errlen) != 0 ||
+	    add_addresses(rs, cfg, err, errlen) != 0 ||
+	    (rs->pref0 && put_local_rule_last(rs, err, errlen) != 0))
 		return -1;
-	return add_addresses(rs, cfg, err, errlen);
+	drop_stale(rs, true);
+	return 0;
 }
 
 struct route_setup *route_setup_open(const struct napt_config *cfg, const struct tun_device *tun,
@@ -554,6 +759,7 @@ void route_setup_close(struct route_setup *rs)
 {
 	if (!rs)
 		return;
+	drop_stale(rs, false);
 	netlink_journal_close(rs->journal);
 	restore_sysctl(&rs->reserved_ports);
 	restore_sysctl(&rs->accept_local);
