@@ -30,6 +30,12 @@ struct naptd {
 	struct pcp_server *pcp;       /* NULL without "pcp-allow" */
 	uint64_t host_limit_drops[2]; /* per-host session and port limit drops at the last log */
 	uint64_t tun_write_errors;    /* translated packets the TUN refused (EAGAIN, ENOBUFS) */
+	uint64_t loop_longest_us;     /* the event loop's longest iteration (its work, not waits) */
+	unsigned state_rejected;      /* state file lines set aside at start (runtime_state.h) */
+	/* NAT-PMP/PCP (pcp_server.c): requests not from lan-interface and an inside address
+	 * (not answered), mapping requests over a host's rate (answered "out of resources"),
+	 * state file writes for the leases (batched: a few a second at most). */
+	uint64_t pcp_not_lan, pcp_limited, pcp_state_writes;
 };
 
 /* CLOCK_MONOTONIC in milliseconds: the engine's clock. */

@@ -39,6 +39,7 @@ void pcp_server_dispatch(struct pcp_server *s);
 /* The external address changed (wan_address.h): tells the clients with a new series of
  * announcements (RFC 6886 section 3.2.1, RFC 6887 section 14.2). s may be NULL. */
 void pcp_server_address_changed(struct pcp_server *s);
+/* Writes the leases not yet in the state file, then closes. */
 void pcp_server_close(struct pcp_server *s);
 
 #endif

@@ -40,7 +40,20 @@ struct runtime_state {
 
 /* A missing file is an empty state (returns 0). Errors name path:line and why. */
 int runtime_state_load(const char *path, struct runtime_state *st, char *err, size_t errlen);
-/* Atomic replace; returns 0 or -1 with the reason (errno text) in err. */
+
+/* Told of each line set aside: "path:line: why", and where it was kept (NULL: it could not
+ * be, and stays in the state file). */
+typedef void runtime_state_reject_fn(const char *why, const char *kept_in);
+/* At start: as runtime_state_load, but a line that cannot be loaded never stops the start.
+ * It goes to PATH.rejected (appended, after a comment "# path:line: why"), report hears of
+ * it, the rest is loaded, and the file is written again without it. Returns how many lines
+ * were set aside, or -1 with the reason when the file cannot be read or written again. */
+int runtime_state_salvage(const char *path, struct runtime_state *st,
+			  runtime_state_reject_fn *report, char *err, size_t errlen);
+
+/* Atomic replace. Returns 0; -1 with the reason (errno text) in err when the old file
+ * stays; 1 with the reason in err when the new file is in place but the fsync of its
+ * directory failed (the caller keeps the change: the file holds it). */
 int runtime_state_save(const char *path, const struct runtime_state *st, char *err, size_t errlen);
 /* Removes st->leases[i] (i < n_leases), keeping the others in order; the engine and the file
  * are the caller's. */

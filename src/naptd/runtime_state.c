@@ -153,7 +153,56 @@ static int load_line(struct runtime_state *st, char *line, char *err, size_t err
 	return -1;
 }
 
-int runtime_state_load(const char *path, struct runtime_state *st, char *err, size_t errlen)
+/* Where the lines that cannot be loaded go at start (runtime_state_salvage); NULL when the
+ * first such line fails the load. */
+struct salvage {
+	char path[NAPT_PATH_LEN + 16]; /* STATE.rejected */
+	runtime_state_reject_fn *report;
+	unsigned count;
+	bool all_kept; /* every line set aside is in path */
+};
+
+/* Append "# where: why" and the line as it was to the rejected file. */
+static void set_aside(struct salvage *sv, const char *line, const char *why)
+{
+	FILE *f = fopen(sv->path, "ae");
+	size_t n = strlen(line);
+	bool kept =
+	    f && fprintf(f, "# %s\n%s%s", why, line, n && line[n - 1] == '\n' ? "" : "\n") >= 0;
+
+	if (f && fclose(f) != 0)
+		kept = false;
+	sv->all_kept = sv->all_kept && kept;
+	sv->count++;
+	if (sv->report)
+		sv->report(why, kept ? sv->path : NULL);
+}
+
+/* One line, as read: loaded, set aside (sv) or the load's failure (-1, reason in err). */
+static int take_line(struct runtime_state *st, char *line, const char *where, struct salvage *sv,
+		     char *err, size_t errlen)
+{
+	char why[256];
+	char *copy = sv ? strdup(line) : NULL; /* load_line cuts the line up */
+	int rc = 0;
+
+	if (sv && !copy) {
+		snprintf(err, errlen, "%s: out of memory", where);
+		return -1;
+	}
+	if (load_line(st, line, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "%s: %s", where, why);
+		if (sv)
+			set_aside(sv, copy, err);
+		else
+			rc = -1;
+	}
+	free(copy);
+	return rc;
+}
+
+static int load_file(const char *path, struct runtime_state *st, struct salvage *sv, char *err,
+		     size_t errlen)
 {
 	memset(st, 0, sizeof(*st));
 	FILE *f = fopen(path, "re");
@@ -163,17 +212,13 @@ int runtime_state_load(const char *path, struct runtime_state *st, char *err, si
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	char *line = NULL;
+	char *line = NULL, where[NAPT_PATH_LEN + 16];
 	size_t cap = 0;
 	unsigned lineno = 0;
 	int rc = 0;
-	char why[256];
 	while (rc == 0 && getline(&line, &cap, f) >= 0) {
-		lineno++;
-		if (load_line(st, line, why, sizeof(why)) < 0) {
-			snprintf(err, errlen, "%s:%u: %s", path, lineno, why);
-			rc = -1;
-		}
+		snprintf(where, sizeof(where), "%s:%u", path, ++lineno);
+		rc = take_line(st, line, where, sv, err, errlen);
 	}
 	if (rc == 0 && ferror(f)) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -184,6 +229,29 @@ int runtime_state_load(const char *path, struct runtime_state *st, char *err, si
 	if (rc < 0)
 		memset(st, 0, sizeof(*st));
 	return rc;
+}
+
+int runtime_state_load(const char *path, struct runtime_state *st, char *err, size_t errlen)
+{
+	return load_file(path, st, NULL, err, errlen);
+}
+
+int runtime_state_salvage(const char *path, struct runtime_state *st,
+			  runtime_state_reject_fn *report, char *err, size_t errlen)
+{
+	struct salvage sv = {.report = report, .all_kept = true};
+
+	if (snprintf(sv.path, sizeof(sv.path), "%s.rejected", path) >= (int)sizeof(sv.path)) {
+		snprintf(err, errlen, "%s: path too long", path);
+		return -1;
+	}
+	if (load_file(path, st, &sv, err, errlen) < 0)
+		return -1;
+	/* Written again without them, the file loads whole next time; a line that could not
+	 * be kept aside stays where it is rather than be lost. */
+	if (sv.count && sv.all_kept && runtime_state_save(path, st, err, errlen) < 0)
+		return -1;
+	return (int)sv.count;
 }
 
 static size_t format_lease(const struct runtime_lease *l, char *buf, size_t cap)
@@ -301,9 +369,15 @@ int runtime_state_save(const char *path, const struct runtime_state *st, char *e
 		unlink(tmp);
 		return -1;
 	}
+	/* The file holds the new state now: the caller keeps it too, or the two would differ
+	 * (a change the daemon undid would come back at the next start). The next save syncs
+	 * the directory again. */
 	if (sync_directory(path) < 0) {
-		snprintf(err, errlen, "fsync of the directory of %s: %s", path, strerror(errno));
-		return -1;
+		snprintf(err, errlen,
+			 "%s written, but the fsync of its directory failed (%s): a power loss may "
+			 "bring back the previous file",
+			 path, strerror(errno));
+		return 1;
 	}
 	return 0;
 }
