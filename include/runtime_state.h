@@ -55,6 +55,23 @@ int runtime_state_salvage(const char *path, struct runtime_state *st,
  * stays; 1 with the reason in err when the new file is in place but the fsync of its
  * directory failed (the caller keeps the change: the file holds it). */
 int runtime_state_save(const char *path, const struct runtime_state *st, char *err, size_t errlen);
+/* The lease writer: a thread that writes the state file, so the event loop does not wait for
+ * the disk (a write and its fsyncs take milliseconds, more on a busy disk). It writes as
+ * runtime_state_save does, taking turns with it; a text submitted before a save is not
+ * written after it. Returns NULL with the reason in err. */
+struct runtime_state_writer;
+struct runtime_state_writer *runtime_state_writer_start(const char *path, char *err, size_t errlen);
+/* Hand over st's text and return at once; a text not yet written is replaced (the new one
+ * holds all of it). -1: out of memory. */
+int runtime_state_writer_submit(struct runtime_state_writer *w, const struct runtime_state *st);
+/* The writes done since the last call in *writes, and the outcome of the last one as
+ * runtime_state_save returns it (reason in err), told once. */
+int runtime_state_writer_status(struct runtime_state_writer *w, uint64_t *writes, char *err,
+				size_t errlen);
+/* Writes the text still pending, ends the thread, frees w; returns the outcome not yet told
+ * (runtime_state_writer_status). */
+int runtime_state_writer_stop(struct runtime_state_writer *w, char *err, size_t errlen);
+
 /* Removes st->leases[i] (i < n_leases), keeping the others in order; the engine and the file
  * are the caller's. */
 void runtime_state_drop_lease(struct runtime_state *st, unsigned i);

@@ -258,12 +258,19 @@ static uint64_t now_us(void)
 
 /* How long the loop may keep packets waiting: the longest iteration shows in "show stats"
  * (a control request, a NAT-PMP/PCP burst or a state file write that stalls forwarding). */
-static void note_iteration(struct naptd *d, uint64_t began_us)
+static void note_iteration(struct loop_times *t, uint64_t began_us)
 {
-	uint64_t took = now_us() - began_us;
+	uint64_t end = now_us(), took = end - began_us, second = end / 1000000u;
+	unsigned slot = (unsigned)(second % LOOP_WINDOW_S);
 
-	if (took > d->loop_longest_us)
-		d->loop_longest_us = took;
+	if (t->second[slot] != second) {
+		t->second[slot] = second;
+		t->slot_us[slot] = 0;
+	}
+	if (took > t->slot_us[slot])
+		t->slot_us[slot] = took;
+	if (took > t->longest_us)
+		t->longest_us = took;
 }
 
 static int loop_wait(struct naptd *d, struct event_loop *ev, char *err, size_t errlen)
@@ -281,7 +288,7 @@ static int loop_wait(struct naptd *d, struct event_loop *ev, char *err, size_t e
 	for (int i = 0; i < n && !ev->stop; i++)
 		if (dispatch(d, ev, &events[i], err, errlen) != 0)
 			return -1;
-	note_iteration(d, began);
+	note_iteration(&d->loop, began);
 	return 0;
 }
 

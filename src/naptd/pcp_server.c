@@ -98,8 +98,8 @@ struct pcp_server {
 	int socks[PCP_MAX_SOCKETS];
 	unsigned n_socks;
 	unsigned lan_ifindex; /* requests count only when they came in on lan-interface */
-	bool dirty;           /* the leases changed since the state file was written */
-	bool save_failing;    /* the last write failed (logged once until one succeeds) */
+	bool dirty;           /* the leases changed since their last hand-over to the writer */
+	struct runtime_state_writer *writer; /* NULL without a state file */
 	struct host_rate rates[RATE_SLOTS];
 };
 
@@ -177,27 +177,59 @@ static void save_leases(struct pcp_server *s)
 	s->dirty = true;
 }
 
-/* Write the state file if the leases changed. A failed write stays due and is tried again
- * at the next tick. */
+static void write_failed(int rc, const char *err)
+{
+	if (rc != 0)
+		daemon_log(LOG_WARNING, "pcp: %s%s", rc < 0 ? "mappings not kept on disk: " : "",
+			   err);
+}
+
+/* Write the leases now, in the loop (at start, and should the writer thread fail). */
+static void save_now(struct pcp_server *s)
+{
+	char err[512];
+	int rc = runtime_state_save(s->d->file_cfg.daemon.state, &s->d->runtime, err, sizeof(err));
+
+	write_failed(rc, err);
+	s->dirty = rc < 0;
+	s->d->pcp_state_writes += rc >= 0;
+}
+
+/* The writer thread starts with the first change after start, so after privileges_drop():
+ * capabilities belong to each thread, and one made before the drop would keep them all. */
+static bool writer_ready(struct pcp_server *s)
+{
+	char err[512];
+
+	if (!s->writer && !(s->writer = runtime_state_writer_start(s->d->file_cfg.daemon.state, err,
+								   sizeof(err))))
+		daemon_log(LOG_WARNING, "pcp: %s: writing in the loop", err);
+	return s->writer != NULL;
+}
+
+/* Hand the leases to the writer thread if they changed: the loop does not wait for the
+ * disk. A failed write is due again (the state file must hold the leases the clients were
+ * told of, RFC 6887 section 15). */
 static void flush_leases(struct pcp_server *s)
 {
 	char err[512];
-	const char *path = s->d->file_cfg.daemon.state;
-	int rc;
+	uint64_t writes;
 
+	if (!s->d->file_cfg.daemon.state[0])
+		return;
+	if (s->writer) {
+		int rc = runtime_state_writer_status(s->writer, &writes, err, sizeof(err));
+
+		write_failed(rc, err);
+		s->dirty = s->dirty || rc < 0;
+		s->d->pcp_state_writes += writes;
+	}
 	if (!s->dirty)
 		return;
-	rc = path[0] ? runtime_state_save(path, &s->d->runtime, err, sizeof(err)) : 0;
-	if (rc < 0) {
-		if (!s->save_failing)
-			daemon_log(LOG_WARNING, "pcp: mappings not kept on disk: %s", err);
-		s->save_failing = true;
-		return;
-	}
-	if (rc > 0) /* the file holds the leases; only the directory's fsync failed */
-		daemon_log(LOG_WARNING, "pcp: %s", err);
-	s->dirty = s->save_failing = false;
-	s->d->pcp_state_writes += path[0] != 0;
+	if (!writer_ready(s))
+		save_now(s);
+	else if (runtime_state_writer_submit(s->writer, &s->d->runtime) == 0)
+		s->dirty = false;
 }
 
 static void lease_remove(struct pcp_server *s, unsigned i)
@@ -794,8 +826,8 @@ static void start_epoch(struct pcp_server *s)
 	if (!st->epoch_start || !st->n_leases)
 		st->epoch_start = wall_now();
 	expire_leases(s);
-	save_leases(s);
-	flush_leases(s);
+	if (s->d->file_cfg.daemon.state[0])
+		save_now(s);
 }
 
 static int server_start(struct pcp_server *s, char *err, size_t errlen)
@@ -879,6 +911,11 @@ void pcp_server_close(struct pcp_server *s)
 	if (!s)
 		return;
 	flush_leases(s); /* a clean stop keeps every lease acknowledged */
+	if (s->writer) {
+		char err[512];
+
+		write_failed(runtime_state_writer_stop(s->writer, err, sizeof(err)), err);
+	}
 	for (unsigned i = 0; i < s->n_socks; i++)
 		close(s->socks[i]);
 	if (s->timerfd >= 0)

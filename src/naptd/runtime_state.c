@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -343,22 +344,25 @@ static int write_temp(const char *tmp, const char *text, size_t len)
 	return close(fd);
 }
 
-int runtime_state_save(const char *path, const struct runtime_state *st, char *err, size_t errlen)
+/* Writes of the file, from the event loop (naptctl) and from the lease writer's thread, take
+ * turns; a text formatted earlier than the one already written is not written over it (a
+ * naptctl change saved at once must not be undone by older leases written after it). */
+static pthread_mutex_t file_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t formatted_seq; /* the event loop's, which formats every text */
+static uint64_t written_seq;   /* under file_lock */
+
+/* The text of state number seq to path: atomic replace, see runtime_state_save. */
+static int write_text(const char *path, const char *text, size_t len, uint64_t seq, char *err,
+		      size_t errlen)
 {
 	char tmp[NAPT_PATH_LEN + 8];
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
 		snprintf(err, errlen, "%s: path too long", path);
 		return -1;
 	}
-	size_t len;
-	char *text = format_state(st, &len);
-	if (!text) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		return -1;
-	}
-	int rc = write_temp(tmp, text, len);
-	free(text);
-	if (rc < 0) {
+	if (seq < written_seq)
+		return 0; /* a newer state is on disk */
+	if (write_temp(tmp, text, len) < 0) {
 		snprintf(err, errlen, "writing %s: %s", tmp, strerror(errno));
 		unlink(tmp);
 		return -1;
@@ -369,6 +373,7 @@ int runtime_state_save(const char *path, const struct runtime_state *st, char *e
 		unlink(tmp);
 		return -1;
 	}
+	written_seq = seq;
 	/* The file holds the new state now: the caller keeps it too, or the two would differ
 	 * (a change the daemon undid would come back at the next start). The next save syncs
 	 * the directory again. */
@@ -380,6 +385,142 @@ int runtime_state_save(const char *path, const struct runtime_state *st, char *e
 		return 1;
 	}
 	return 0;
+}
+
+static int write_locked(const char *path, const char *text, size_t len, uint64_t seq, char *err,
+			size_t errlen)
+{
+	pthread_mutex_lock(&file_lock);
+	int rc = write_text(path, text, len, seq, err, errlen);
+	pthread_mutex_unlock(&file_lock);
+	return rc;
+}
+
+int runtime_state_save(const char *path, const struct runtime_state *st, char *err, size_t errlen)
+{
+	size_t len;
+	char *text = format_state(st, &len);
+	if (!text) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	int rc = write_locked(path, text, len, ++formatted_seq, err, errlen);
+	free(text);
+	return rc;
+}
+
+/* ---- the lease writer ---- */
+
+struct runtime_state_writer {
+	pthread_t thread;
+	pthread_mutex_t lock; /* guards what follows */
+	pthread_cond_t wake;
+	char *text; /* the newest text not yet written, or NULL */
+	size_t len;
+	uint64_t seq;
+	bool stop;
+	int last_rc; /* of the last write: runtime_state_save's */
+	char last_err[256];
+	uint64_t writes;
+	char path[NAPT_PATH_LEN];
+};
+
+/* Take the pending text (the caller holds w->lock and frees it), or NULL to end. */
+static char *next_text(struct runtime_state_writer *w, size_t *len, uint64_t *seq)
+{
+	char *text;
+	while (!w->text && !w->stop)
+		pthread_cond_wait(&w->wake, &w->lock);
+	text = w->text; /* pending text is written before a stop */
+	*len = w->len;
+	*seq = w->seq;
+	w->text = NULL;
+	return text;
+}
+
+static void *writer_main(void *arg)
+{
+	struct runtime_state_writer *w = arg;
+	char *text, err[sizeof(w->last_err)];
+	size_t len;
+	uint64_t seq;
+
+	pthread_mutex_lock(&w->lock);
+	while ((text = next_text(w, &len, &seq)) != NULL) {
+		pthread_mutex_unlock(&w->lock);
+		int rc = write_locked(w->path, text, len, seq, err, sizeof(err));
+		free(text);
+		pthread_mutex_lock(&w->lock);
+		w->last_rc = rc;
+		w->writes += rc >= 0;
+		if (rc != 0)
+			snprintf(w->last_err, sizeof(w->last_err), "%s", err);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+struct runtime_state_writer *runtime_state_writer_start(const char *path, char *err, size_t errlen)
+{
+	struct runtime_state_writer *w = calloc(1, sizeof(*w));
+	int e = ENOMEM;
+
+	if (w) {
+		snprintf(w->path, sizeof(w->path), "%s", path);
+		pthread_mutex_init(&w->lock, NULL);
+		pthread_cond_init(&w->wake, NULL);
+		e = pthread_create(&w->thread, NULL, writer_main, w);
+	}
+	if (e == 0)
+		return w;
+	snprintf(err, errlen, "state file writer: %s", strerror(e));
+	free(w);
+	return NULL;
+}
+
+int runtime_state_writer_submit(struct runtime_state_writer *w, const struct runtime_state *st)
+{
+	size_t len;
+	char *text = format_state(st, &len);
+	if (!text)
+		return -1;
+	pthread_mutex_lock(&w->lock);
+	free(w->text); /* older and not yet written: the new text holds it all */
+	w->text = text;
+	w->len = len;
+	w->seq = ++formatted_seq;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->lock);
+	return 0;
+}
+
+int runtime_state_writer_status(struct runtime_state_writer *w, uint64_t *writes, char *err,
+				size_t errlen)
+{
+	pthread_mutex_lock(&w->lock);
+	int rc = w->last_rc;
+	*writes = w->writes;
+	snprintf(err, errlen, "%s", rc ? w->last_err : "");
+	w->last_rc = 0; /* each outcome and write is told once */
+	w->writes = 0;
+	pthread_mutex_unlock(&w->lock);
+	return rc;
+}
+
+int runtime_state_writer_stop(struct runtime_state_writer *w, char *err, size_t errlen)
+{
+	uint64_t writes;
+
+	pthread_mutex_lock(&w->lock);
+	w->stop = true;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->thread, NULL);
+	int rc = runtime_state_writer_status(w, &writes, err, errlen);
+	pthread_cond_destroy(&w->wake);
+	pthread_mutex_destroy(&w->lock);
+	free(w);
+	return rc;
 }
 
 void runtime_state_drop_lease(struct runtime_state *st, unsigned i)
