@@ -44,11 +44,13 @@ int runtime_state_load(const char *path, struct runtime_state *st, char *err, si
 /* Told of each line set aside: "path:line: why", and where it was kept (NULL: it could not
  * be, and stays in the state file). */
 typedef void runtime_state_reject_fn(const char *why, const char *kept_in);
-/* At start: as runtime_state_load, but a line that cannot be loaded never stops the start.
- * It goes to PATH.rejected (appended, after a comment "# path:line: why"), report hears of
- * it, the rest is loaded, and the file is written again without it. Returns how many lines
- * were set aside, or -1 with the reason when the file cannot be read or written again. */
-int runtime_state_salvage(const char *path, struct runtime_state *st,
+/* At start: as runtime_state_load, but a line that cannot be loaded never stops the start,
+ * nor one that cfg (the config file) refuses (runtime_state_apply: a forward overlapping one
+ * of the config file, a host no longer inside). It goes to PATH.rejected (appended, after a
+ * comment "# path[:line]: why"), report (may be NULL) hears of it, the rest is loaded, and the
+ * file is written again without it. Returns how many lines were set aside, or -1 with the
+ * reason when the file cannot be read or written again. */
+int runtime_state_salvage(const char *path, struct runtime_state *st, const struct napt_config *cfg,
 			  runtime_state_reject_fn *report, char *err, size_t errlen);
 
 /* Atomic replace. Returns 0; -1 with the reason (errno text) in err when the old file

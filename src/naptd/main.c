@@ -96,9 +96,9 @@ static int load_config(struct naptd *d, struct napt_config *run, char *err, size
 		return -1;
 	/* An empty state path: run-time changes are not kept. */
 	const char *state = d->file_cfg.daemon.state;
-	int rejected =
-	    state[0] ? runtime_state_salvage(state, &d->runtime, state_line_rejected, err, errlen)
-		     : 0;
+	int rejected = state[0] ? runtime_state_salvage(state, &d->runtime, &d->file_cfg,
+							state_line_rejected, err, errlen)
+				: 0;
 	if (rejected < 0)
 		return -1;
 	d->state_rejected = (unsigned)rejected;

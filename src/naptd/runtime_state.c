@@ -159,6 +159,7 @@ static int load_line(struct runtime_state *st, char *line, char *err, size_t err
 struct salvage {
 	char path[NAPT_PATH_LEN + 16]; /* STATE.rejected */
 	runtime_state_reject_fn *report;
+	const char *state; /* the state file's path */
 	unsigned count;
 	bool all_kept; /* every line set aside is in path */
 };
@@ -237,22 +238,25 @@ int runtime_state_load(const char *path, struct runtime_state *st, char *err, si
 	return load_file(path, st, NULL, err, errlen);
 }
 
-int runtime_state_salvage(const char *path, struct runtime_state *st,
-			  runtime_state_reject_fn *report, char *err, size_t errlen)
+static size_t format_forward(const struct napt_forward *f, char *buf, size_t cap)
 {
-	struct salvage sv = {.report = report, .all_kept = true};
+	char fwd[STATE_LINE_MAX];
+	napt_forward_format(f, fwd, sizeof(fwd));
+	return (size_t)snprintf(buf, cap, "forward %s\n", fwd);
+}
 
-	if (snprintf(sv.path, sizeof(sv.path), "%s.rejected", path) >= (int)sizeof(sv.path)) {
-		snprintf(err, errlen, "%s: path too long", path);
-		return -1;
+/* The DMZ line, or nothing when the config file's DMZ applies. */
+static size_t format_dmz(const struct runtime_state *st, char *buf, size_t cap)
+{
+	char a[INET_ADDRSTRLEN];
+	if (st->dmz_mode == RUNTIME_DMZ_CLEARED)
+		return (size_t)snprintf(buf, cap, "dmz none\n");
+	if (st->dmz_mode != RUNTIME_DMZ_SET) {
+		buf[0] = '\0';
+		return 0;
 	}
-	if (load_file(path, st, &sv, err, errlen) < 0)
-		return -1;
-	/* Written again without them, the file loads whole next time; a line that could not
-	 * be kept aside stays where it is rather than be lost. */
-	if (sv.count && sv.all_kept && runtime_state_save(path, st, err, errlen) < 0)
-		return -1;
-	return (int)sv.count;
+	inet_ntop(AF_INET, &st->dmz, a, sizeof(a));
+	return (size_t)snprintf(buf, cap, "dmz %s\n", a);
 }
 
 static size_t format_lease(const struct runtime_lease *l, char *buf, size_t cap)
@@ -281,25 +285,99 @@ static char *format_state(const struct runtime_state *st, size_t *len)
 	size_t n = (size_t)snprintf(buf, cap,
 				    "# naptd run-time state: forwards and DMZ set with naptctl.\n"
 				    "# Written by naptd; do not edit while it runs.\n");
-	for (unsigned i = 0; i < st->n_forwards; i++) {
-		char fwd[STATE_LINE_MAX];
-		napt_forward_format(&st->forwards[i], fwd, sizeof(fwd));
-		n += (size_t)snprintf(buf + n, cap - n, "forward %s\n", fwd);
-	}
+	for (unsigned i = 0; i < st->n_forwards; i++)
+		n += format_forward(&st->forwards[i], buf + n, cap - n);
 	for (unsigned i = 0; i < st->n_leases; i++)
 		n += format_lease(&st->leases[i], buf + n, cap - n);
 	if (st->epoch_start)
 		n += (size_t)snprintf(buf + n, cap - n, "pcp-epoch %lld\n",
 				      (long long)st->epoch_start);
-	if (st->dmz_mode == RUNTIME_DMZ_SET) {
-		char a[INET_ADDRSTRLEN];
-		inet_ntop(AF_INET, &st->dmz, a, sizeof(a));
-		n += (size_t)snprintf(buf + n, cap - n, "dmz %s\n", a);
-	} else if (st->dmz_mode == RUNTIME_DMZ_CLEARED) {
-		n += (size_t)snprintf(buf + n, cap - n, "dmz none\n");
-	}
+	n += format_dmz(st, buf + n, cap - n);
 	*len = n;
 	return buf;
+}
+
+/* ---- the start: lines that cannot be loaded are set aside ---- */
+
+/* Whether the config file with st on top would start (runtime_state_apply). */
+static bool starts(const struct runtime_state *st, const struct napt_config *cfg,
+		   struct napt_config *run, char *why, size_t len)
+{
+	*run = *cfg;
+	return runtime_state_apply(st, run, why, len) == 0;
+}
+
+/* The last entry added to kept, text its line: kept unless the config refuses it. */
+static bool admitted(struct salvage *sv, const struct runtime_state *kept,
+		     const struct napt_config *cfg, struct napt_config *run, const char *text)
+{
+	char why[300];
+	size_t n = (size_t)snprintf(why, sizeof(why), "%s: ", sv->state);
+
+	if (starts(kept, cfg, run, why + n, sizeof(why) - n))
+		return true;
+	set_aside(sv, text, why);
+	return false;
+}
+
+/* Entries that load but that the config file refuses (a forward overlapping one of its
+ * forwards, a host no longer inside: the config changed since they were saved) are set aside
+ * as well, one by one in the file's order, as runtime_state_apply would refuse them. */
+static int admit(struct salvage *sv, struct runtime_state *st, const struct napt_config *cfg)
+{
+	struct runtime_state *kept = calloc(1, sizeof(*kept));
+	struct napt_config *run = malloc(sizeof(*run));
+	char text[STATE_LINE_MAX + 64];
+
+	if (!kept || !run) {
+		free(kept);
+		free(run);
+		return -1;
+	}
+	kept->epoch_start = st->epoch_start;
+	for (unsigned i = 0; i < st->n_forwards; i++) {
+		kept->forwards[kept->n_forwards++] = st->forwards[i];
+		format_forward(&st->forwards[i], text, sizeof(text));
+		kept->n_forwards -= !admitted(sv, kept, cfg, run, text);
+	}
+	for (unsigned i = 0; i < st->n_leases; i++) {
+		kept->leases[kept->n_leases++] = st->leases[i];
+		format_lease(&st->leases[i], text, sizeof(text));
+		kept->n_leases -= !admitted(sv, kept, cfg, run, text);
+	}
+	kept->dmz_mode = st->dmz_mode;
+	kept->dmz = st->dmz;
+	format_dmz(st, text, sizeof(text));
+	if (!admitted(sv, kept, cfg, run, text)) {
+		kept->dmz_mode = RUNTIME_DMZ_FROM_CONFIG;
+		kept->dmz = 0;
+	}
+	*st = *kept;
+	free(kept);
+	free(run);
+	return 0;
+}
+
+int runtime_state_salvage(const char *path, struct runtime_state *st, const struct napt_config *cfg,
+			  runtime_state_reject_fn *report, char *err, size_t errlen)
+{
+	struct salvage sv = {.report = report, .all_kept = true, .state = path};
+
+	if (snprintf(sv.path, sizeof(sv.path), "%s.rejected", path) >= (int)sizeof(sv.path)) {
+		snprintf(err, errlen, "%s: path too long", path);
+		return -1;
+	}
+	if (load_file(path, st, &sv, err, errlen) < 0)
+		return -1;
+	if (admit(&sv, st, cfg) < 0) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	/* Written again without them, the file loads whole next time; a line that could not
+	 * be kept aside stays where it is rather than be lost. */
+	if (sv.count && sv.all_kept && runtime_state_save(path, st, err, errlen) < 0)
+		return -1;
+	return (int)sv.count;
 }
 
 static int write_all(int fd, const char *buf, size_t len)

@@ -368,6 +368,14 @@ START_TEST(apply_refuses_dmz_outside)
 }
 END_TEST
 
+/* The config file the salvage checks entries against. */
+static const struct napt_config *base_cfg(void)
+{
+	parse_cfg("inside 192.168.1.0/24\nexternal 203.0.113.10\n"
+		  "forward tcp 9000 192.168.1.40:9000\n");
+	return &cfg;
+}
+
 /* The directory's fsync fails after the rename: the new file is in place, so the save says
  * so (1), not "failed" (-1): a caller that undid its change would disagree with the file. */
 START_TEST(dir_fsync_failure_after_rename_is_not_a_failure)
@@ -406,7 +414,8 @@ START_TEST(salvage_sets_bad_lines_aside)
 		 later, later);
 	write_file(path, text);
 	n_told = 0;
-	ck_assert_int_eq(runtime_state_salvage(path, &back, note_reject, err, sizeof(err)), 3);
+	ck_assert_int_eq(
+	    runtime_state_salvage(path, &back, base_cfg(), note_reject, err, sizeof(err)), 3);
 	ck_assert_uint_eq(n_told, 3);
 	snprintf(rejected, sizeof(rejected), "%s.rejected", path);
 	snprintf(want, sizeof(want), "%s:2: ", path);
@@ -430,6 +439,38 @@ START_TEST(salvage_sets_bad_lines_aside)
 }
 END_TEST
 
+/* Lines that load but that the config file refuses (it changed since they were saved) are
+ * set aside too, in the file's order, and what is left starts. */
+START_TEST(salvage_sets_aside_what_the_config_refuses)
+{
+	char rejected[200];
+	long long later = (long long)time(NULL) + 600;
+	char text[512];
+	snprintf(text, sizeof(text),
+		 "forward tcp 9000 192.168.1.20:22\n"
+		 "forward udp 9000 192.168.1.20:53\n"
+		 "forward tcp 50000 10.0.0.5:80 expires %lld\n"
+		 "forward tcp 50001 192.168.1.21:80 expires %lld\n"
+		 "dmz 10.9.9.9\n",
+		 later, later);
+	write_file(path, text);
+	n_told = 0;
+	ck_assert_int_eq(
+	    runtime_state_salvage(path, &back, base_cfg(), note_reject, err, sizeof(err)), 3);
+	ck_assert_msg(strstr(told[0], "overlaps") != NULL, "got '%s'", told[0]);
+	ck_assert_uint_eq(back.n_forwards, 1);
+	ck_assert_uint_eq(back.forwards[0].protos, NAPT_FWD_UDP);
+	ck_assert_uint_eq(back.n_leases, 1);
+	ck_assert_uint_eq(back.leases[0].fwd.ext_lo, 50001);
+	ck_assert_int_eq(back.dmz_mode, RUNTIME_DMZ_FROM_CONFIG);
+	ck_assert_msg(runtime_state_apply(&back, &cfg, err, sizeof(err)) == 0, "%s", err);
+	snprintf(rejected, sizeof(rejected), "%s.rejected", path);
+	const char *aside = read_file(rejected);
+	ck_assert_msg(strstr(aside, "\nforward tcp 9000 192.168.1.20:22\n") != NULL, "%s", aside);
+	ck_assert_msg(strstr(aside, "\ndmz 10.9.9.9\n") != NULL, "%s", aside);
+}
+END_TEST
+
 /* When the rejected file cannot be written, the bad line stays in the state file: never
  * lost, only skipped. */
 START_TEST(salvage_keeps_what_it_cannot_set_aside)
@@ -439,7 +480,8 @@ START_TEST(salvage_keeps_what_it_cannot_set_aside)
 	ck_assert_int_eq(mkdir(rejected, 0700), 0);
 	write_file(path, "forward tcp 8080 192.168.1.10:80\nbogus 1\n");
 	n_told = 0;
-	ck_assert_int_eq(runtime_state_salvage(path, &back, note_reject, err, sizeof(err)), 1);
+	ck_assert_int_eq(
+	    runtime_state_salvage(path, &back, base_cfg(), note_reject, err, sizeof(err)), 1);
 	ck_assert_msg(strstr(told[0], "-> -") != NULL, "got '%s'", told[0]);
 	ck_assert_uint_eq(back.n_forwards, 1);
 	ck_assert_ptr_nonnull(strstr(read_file(path), "bogus 1"));
@@ -449,7 +491,8 @@ END_TEST
 START_TEST(salvage_of_a_whole_file_writes_nothing)
 {
 	write_file(path, "forward tcp 8080 192.168.1.10:80\n");
-	ck_assert_int_eq(runtime_state_salvage(path, &back, note_reject, err, sizeof(err)), 0);
+	ck_assert_int_eq(
+	    runtime_state_salvage(path, &back, base_cfg(), note_reject, err, sizeof(err)), 0);
 	ck_assert_uint_eq(back.n_forwards, 1);
 	ck_assert_str_eq(read_file(path), "forward tcp 8080 192.168.1.10:80\n");
 	snprintf(err, sizeof(err), "%s.rejected", path);
@@ -542,6 +585,7 @@ int main(void)
 	tcase_add_test(tc, dir_fsync_failure_after_rename_is_not_a_failure);
 	tcase_add_test(tc, salvage_sets_bad_lines_aside);
 	tcase_add_test(tc, salvage_keeps_what_it_cannot_set_aside);
+	tcase_add_test(tc, salvage_sets_aside_what_the_config_refuses);
 	tcase_add_test(tc, salvage_of_a_whole_file_writes_nothing);
 	tcase_add_test(tc, writer_writes_pending_text_on_stop);
 	tcase_add_test(tc, writer_never_writes_over_a_newer_save);
