@@ -7,6 +7,9 @@
  * Forwards made through NAT-PMP or PCP (pcp_server.h) carry their end of life and nonce:
  * "forward tcp 50000 192.168.1.10:80 expires UNIX_TIME [nonce HEX]", and "pcp-epoch
  * UNIX_TIME" says since when that mapping state exists; files without them stay readable.
+ * Those reach the file a little later (the lease writer below): their clients renew them.
+ * At start, a line that cannot be loaded is set aside in STATE.rejected, never a reason
+ * not to start (runtime_state_salvage).
  */
 #ifndef RUNTIME_STATE_H
 #define RUNTIME_STATE_H
