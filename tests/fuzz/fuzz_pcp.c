@@ -15,8 +15,9 @@
  *    runtime_state_apply): no request can leave a line that stops the next start.
  */
 #include "../../src/naptd/pcp_server.c"
+#include "fuzz_tmpdir.h"
 
-static char dir[64], state_path[128];
+static char state_path[128];
 static struct naptd d;
 static struct pcp_server srv;
 static uint64_t fake_now = 1000000;
@@ -32,32 +33,12 @@ void daemon_log(int priority, const char *fmt, ...)
 	(void)fmt;
 }
 
-static void die(const char *what, const char *detail)
-{
-	fprintf(stderr, "fuzz_pcp: %s: %s\n", what, detail);
-	abort();
-}
-
-static void remove_dir(void)
-{
-	char tmp[160];
-	snprintf(tmp, sizeof(tmp), "%s.tmp", state_path);
-	unlink(tmp);
-	unlink(state_path);
-	rmdir(dir);
-}
-
-/* tmpfs: the check's state file writes cost nothing. */
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	char err[512];
 	(void)argc;
 	(void)argv;
-	snprintf(dir, sizeof(dir), "/dev/shm/fuzz_pcp.XXXXXX");
-	if (!mkdtemp(dir))
-		die("mkdtemp", dir);
-	atexit(remove_dir);
-	snprintf(state_path, sizeof(state_path), "%s/state", dir);
+	fuzz_make_dir("fuzz_pcp", state_path, sizeof(state_path), "state");
 	/* No state path in the daemon's config: the oracle writes the file itself. */
 	if (napt_config_parse_text(&d.file_cfg,
 				   "inside 192.168.1.0/24\n"
@@ -68,10 +49,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 				   "pcp-deny 192.168.1.0/25 2000-2999\n"
 				   "pcp-allow 192.168.1.0/24 1024-65535\n",
 				   "fuzz.conf", err, sizeof(err)) < 0)
-		die("config", err);
+		fuzz_die("config", err);
 	d.nat = napt_create(&d.file_cfg, 42, err, sizeof(err));
 	if (!d.nat)
-		die("napt_create", err);
+		fuzz_die("napt_create", err);
 	srv.d = &d;
 	srv.epfd = srv.timerfd = srv.announce_timerfd = -1;
 	return 0;
@@ -94,15 +75,15 @@ static void check_lease(unsigned i)
 	const struct napt_config *c = napt_get_config(d.nat);
 	const struct napt_forward *f = &d.runtime.leases[i].fwd;
 	if (!f->in_lo || f->ext_lo != f->ext_hi || f->ext_lo < c->port_lo || f->ext_lo > c->port_hi)
-		die("lease", "port 0, a range, or a port outside the port range");
+		fuzz_die("lease", "port 0, a range, or a port outside the port range");
 	if (!napt_config_inside(c, f->in_addr) || !allowed(&srv, f->in_addr, f->ext_lo))
-		die("lease", "to a host outside, or on a port the rules refuse");
+		fuzz_die("lease", "to a host outside, or on a port the rules refuse");
 	if (!engine_runs(f))
-		die("lease", "the engine does not run it");
+		fuzz_die("lease", "the engine does not run it");
 	for (unsigned j = 0; j < i; j++)
 		if (d.runtime.leases[j].fwd.ext_lo == f->ext_lo &&
 		    d.runtime.leases[j].fwd.protos == f->protos)
-			die("lease", "two leases on one port");
+			fuzz_die("lease", "two leases on one port");
 }
 
 /* The leases as the state file keeps them would load whole and start. */
@@ -112,12 +93,12 @@ static void check_state_file(void)
 	static struct napt_config run;
 	char err[512];
 	if (runtime_state_save(state_path, &d.runtime, err, sizeof(err)) != 0)
-		die("save", err);
+		fuzz_die("save", err);
 	if (runtime_state_load(state_path, &back, err, sizeof(err)) != 0)
-		die("the leases' state file does not load", err);
+		fuzz_die("the leases' state file does not load", err);
 	run = d.file_cfg;
 	if (runtime_state_apply(&back, &run, err, sizeof(err)) != 0)
-		die("the leases' state file would not start", err);
+		fuzz_die("the leases' state file would not start", err);
 }
 
 static void reset(void)
@@ -139,7 +120,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint32_t client = htonl((who & 0x80 ? 0xcb007100u : 0xc0a80100u) | (who & 0x7f));
 		fake_now += 100;
 		if (answer(&srv, client, data + 2, len, r) > PCP_MSG_MAX)
-			die("answer", "longer than PCP_MSG_MAX");
+			fuzz_die("answer", "longer than PCP_MSG_MAX");
 		data += 2 + len;
 		size -= 2 + len;
 	}

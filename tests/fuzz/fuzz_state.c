@@ -14,35 +14,18 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fuzz_tmpdir.h"
 #include "runtime_state.h"
 
-static char dir[64], path[128], rejected[160];
+static char path[128], rejected[160];
 static struct runtime_state strict, salvaged, back;
 static struct napt_config cfg, run;
 
-static void die(const char *what, const char *detail)
-{
-	fprintf(stderr, "fuzz_state: %s: %s\n", what, detail);
-	abort();
-}
-
-static void remove_dir(void)
-{
-	unlink(rejected);
-	unlink(path);
-	rmdir(dir);
-}
-
-/* tmpfs: the writes and fsyncs cost nothing. */
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	snprintf(dir, sizeof(dir), "/dev/shm/fuzz_state.XXXXXX");
-	if (!mkdtemp(dir))
-		die("mkdtemp", dir);
-	atexit(remove_dir);
-	snprintf(path, sizeof(path), "%s/state", dir);
+	fuzz_make_dir("fuzz_state", path, sizeof(path), "state");
 	snprintf(rejected, sizeof(rejected), "%s.rejected", path);
 	char err[512];
 	if (napt_config_parse_text(&cfg,
@@ -50,7 +33,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 				   "external 203.0.113.10\n"
 				   "forward tcp 9000 192.168.1.40:9000\n",
 				   "fuzz.conf", err, sizeof(err)) < 0)
-		die("config", err);
+		fuzz_die("config", err);
 	return 0;
 }
 
@@ -80,7 +63,7 @@ static void write_input(const uint8_t *data, size_t size)
 {
 	FILE *f = fopen(path, "w");
 	if (!f || fwrite(data, 1, size, f) != size || fclose(f) != 0)
-		die("write", path);
+		fuzz_die("write", path);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -98,22 +81,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	int aside = runtime_state_salvage(path, &salvaged, &cfg, NULL, err, sizeof(err));
 	if (aside < 0)
-		die("salvage failed on a readable file", err);
+		fuzz_die("salvage failed on a readable file", err);
 	if ((size_t)aside > lines)
-		die("salvage", "more lines set aside than the file has");
+		fuzz_die("salvage", "more lines set aside than the file has");
 	run = cfg;
 	if (runtime_state_apply(&salvaged, &run, err, sizeof(err)) != 0)
-		die("what the salvage kept would not start", err);
+		fuzz_die("what the salvage kept would not start", err);
 	if (whole == 0 && (aside != 0 || !same_state(&strict, &salvaged)))
-		die("salvage", "a whole file was not loaded as the strict loader loads it");
+		fuzz_die("salvage", "a whole file was not loaded as the strict loader loads it");
 	if (runtime_state_load(path, &back, err, sizeof(err)) != 0)
-		die("the file written again does not load whole", err);
+		fuzz_die("the file written again does not load whole", err);
 	if (aside && !same_state(&back, &salvaged))
-		die("salvage", "the file written again holds another state");
+		fuzz_die("salvage", "the file written again holds another state");
 	if (runtime_state_save(path, &salvaged, err, sizeof(err)) != 0 ||
 	    runtime_state_load(path, &back, err, sizeof(err)) != 0)
-		die("round trip", err);
+		fuzz_die("round trip", err);
 	if (!same_state(&back, &salvaged))
-		die("round trip", "the state changed");
+		fuzz_die("round trip", "the state changed");
 	return 0;
 }

@@ -398,6 +398,16 @@ static void note_reject(const char *why, const char *kept_in)
 	snprintf(told[n_told++ % 4], sizeof(told[0]), "%s -> %s", why, kept_in ? kept_in : "-");
 }
 
+/* The state file from format (two %lld: both `later`), salvaged against base_cfg(). */
+static int salvage_file(const char *format, long long later)
+{
+	char text[512];
+	snprintf(text, sizeof(text), format, later, later);
+	write_file(path, text);
+	n_told = 0;
+	return runtime_state_salvage(path, &back, base_cfg(), note_reject, err, sizeof(err));
+}
+
 /* Lines that cannot be loaded do not stop the start (issue 11 item 3): they go to
  * STATE.rejected with path:line and why, the rest loads, the file is written again without
  * them. A forward to port 0 is one (an older naptd saved such NAT-PMP leases). */
@@ -405,17 +415,13 @@ START_TEST(salvage_sets_bad_lines_aside)
 {
 	char text[512], rejected[200], want[300];
 	long long later = (long long)time(NULL) + 600;
-	snprintf(text, sizeof(text),
-		 "forward tcp 8080 192.168.1.10:80\n"
-		 "forward tcp 50000 192.168.1.10:0 expires %lld\n"
-		 "bogus 1\n"
-		 "forward udp 50001 192.168.1.11:53 expires %lld\n"
-		 "dmz 1.2.3\n",
-		 later, later);
-	write_file(path, text);
-	n_told = 0;
-	ck_assert_int_eq(
-	    runtime_state_salvage(path, &back, base_cfg(), note_reject, err, sizeof(err)), 3);
+	ck_assert_int_eq(salvage_file("forward tcp 8080 192.168.1.10:80\n"
+				      "forward tcp 50000 192.168.1.10:0 expires %lld\n"
+				      "bogus 1\n"
+				      "forward udp 50001 192.168.1.11:53 expires %lld\n"
+				      "dmz 1.2.3\n",
+				      later),
+			 3);
 	ck_assert_uint_eq(n_told, 3);
 	snprintf(rejected, sizeof(rejected), "%s.rejected", path);
 	snprintf(want, sizeof(want), "%s:2: ", path);
@@ -445,18 +451,13 @@ START_TEST(salvage_sets_aside_what_the_config_refuses)
 {
 	char rejected[200];
 	long long later = (long long)time(NULL) + 600;
-	char text[512];
-	snprintf(text, sizeof(text),
-		 "forward tcp 9000 192.168.1.20:22\n"
-		 "forward udp 9000 192.168.1.20:53\n"
-		 "forward tcp 50000 10.0.0.5:80 expires %lld\n"
-		 "forward tcp 50001 192.168.1.21:80 expires %lld\n"
-		 "dmz 10.9.9.9\n",
-		 later, later);
-	write_file(path, text);
-	n_told = 0;
-	ck_assert_int_eq(
-	    runtime_state_salvage(path, &back, base_cfg(), note_reject, err, sizeof(err)), 3);
+	ck_assert_int_eq(salvage_file("forward tcp 9000 192.168.1.20:22\n"
+				      "forward udp 9000 192.168.1.20:53\n"
+				      "forward tcp 50000 10.0.0.5:80 expires %lld\n"
+				      "forward tcp 50001 192.168.1.21:80 expires %lld\n"
+				      "dmz 10.9.9.9\n",
+				      later),
+			 3);
 	ck_assert_msg(strstr(told[0], "overlaps") != NULL, "got '%s'", told[0]);
 	ck_assert_uint_eq(back.n_forwards, 1);
 	ck_assert_uint_eq(back.forwards[0].protos, NAPT_FWD_UDP);
