@@ -212,12 +212,11 @@ static bool writer_ready(struct pcp_server *s)
  * told of, RFC 6887 section 15). */
 static void flush_leases(struct pcp_server *s)
 {
-	char err[512];
-	uint64_t writes;
-
 	if (!s->d->file_cfg.daemon.state[0])
 		return;
 	if (s->writer) {
+		char err[512];
+		uint64_t writes;
 		int rc = runtime_state_writer_status(s->writer, &writes, err, sizeof(err));
 
 		write_failed(rc, err);

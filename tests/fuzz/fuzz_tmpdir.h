@@ -22,26 +22,26 @@ static void fuzz_remove_dir(void)
 {
 	DIR *dir = opendir(fuzz_dir);
 	struct dirent *e;
-	char path[sizeof(fuzz_dir) + 256];
+	char file[sizeof(fuzz_dir) + 256];
 
 	while (dir && (e = readdir(dir)) != NULL) {
-		snprintf(path, sizeof(path), "%s/%s", fuzz_dir, e->d_name);
+		snprintf(file, sizeof(file), "%s/%s", fuzz_dir, e->d_name);
 		if (e->d_name[0] != '.')
-			unlink(path);
+			unlink(file);
 	}
 	if (dir)
 		closedir(dir);
 	rmdir(fuzz_dir);
 }
 
-/* /dev/shm/NAME.XXXXXX; path receives DIR/FILE for the target's state file. */
-static void fuzz_make_dir(const char *name, char *path, size_t len, const char *file)
+/* /dev/shm/NAME.XXXXXX; in receives DIR/FILE for the target's state file. */
+static void fuzz_make_dir(const char *name, char *in, size_t len, const char *file)
 {
 	snprintf(fuzz_dir, sizeof(fuzz_dir), "/dev/shm/%s.XXXXXX", name);
 	if (!mkdtemp(fuzz_dir))
 		fuzz_die("mkdtemp", fuzz_dir);
 	atexit(fuzz_remove_dir);
-	snprintf(path, len, "%s/%s", fuzz_dir, file);
+	snprintf(in, len, "%s/%s", fuzz_dir, file);
 }
 
 #endif
