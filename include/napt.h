@@ -178,6 +178,10 @@ typedef int (*napt_mapping_fn)(const struct napt_mapping_info *m, void *ctx);
 void napt_foreach_session(const struct napt *n, uint64_t now_ms, napt_session_fn fn, void *ctx);
 void napt_foreach_mapping(const struct napt *n, napt_mapping_fn fn, void *ctx);
 
+/* Whether a mapping of any origin holds external port `port` of proto (IPPROTO_TCP or
+ * IPPROTO_UDP) on some external address: one hash lookup per address, not a walk. */
+bool napt_port_mapped(struct napt *n, uint8_t proto, uint16_t port);
+
 const struct napt_counters *napt_get_counters(const struct napt *n);
 /* Bytes the tables take (for memory per session). */
 size_t napt_memory_bytes(const struct napt *n);

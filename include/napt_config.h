@@ -129,6 +129,9 @@ void napt_config_defaults(struct napt_config *cfg);
  * Returns 0, or -1 with the reason written to err (without file:line). */
 int napt_config_parse_line(struct napt_config *cfg, const char *line, char *err, size_t errlen);
 
+/* Whether addr (network order) lies in one of cfg's inside prefixes. */
+bool napt_config_inside(const struct napt_config *cfg, uint32_t addr);
+
 /* Checks that need the whole file: at least one inside prefix and one external address,
  * external addresses outside every inside prefix (RFC 4787 REQ-7), forwards and DMZ inside,
  * forwards not overlapping. Returns 0, or -1 with the reason in err. */

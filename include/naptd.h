@@ -16,6 +16,15 @@ struct control_server;
 struct wan_address;
 struct pcp_server;
 
+/* The event loop's longest iterations (their work, not the waits for events): since start,
+ * and one per second of the last LOOP_WINDOW_S seconds, so a stall shows while it is news. */
+#define LOOP_WINDOW_S 5
+struct loop_times {
+	uint64_t longest_us;
+	uint64_t second[LOOP_WINDOW_S]; /* naptd_now_ms() / 1000 of each slot's iterations */
+	uint64_t slot_us[LOOP_WINDOW_S];
+};
+
 struct naptd {
 	struct napt *nat;             /* the engine */
 	const char *config_path;      /* -c */
@@ -30,10 +39,27 @@ struct naptd {
 	struct pcp_server *pcp;       /* NULL without "pcp-allow" */
 	uint64_t host_limit_drops[2]; /* per-host session and port limit drops at the last log */
 	uint64_t tun_write_errors;    /* translated packets the TUN refused (EAGAIN, ENOBUFS) */
+	struct loop_times loop;       /* the event loop's longest iterations */
+	unsigned state_rejected;      /* state file lines set aside at start (runtime_state.h) */
+	/* NAT-PMP/PCP (pcp_server.c): requests not from lan-interface and an inside address
+	 * (not answered), mapping requests over a host's rate (answered "out of resources"),
+	 * state file writes for the leases (batched: a few a second at most). */
+	uint64_t pcp_not_lan, pcp_limited, pcp_state_writes;
 };
 
 /* CLOCK_MONOTONIC in milliseconds: the engine's clock. */
 uint64_t naptd_now_ms(void);
+
+/* The longest iteration of the last LOOP_WINDOW_S seconds before now_s. */
+static inline uint64_t loop_times_recent(const struct loop_times *t, uint64_t now_s)
+{
+	uint64_t longest = 0;
+
+	for (unsigned i = 0; i < LOOP_WINDOW_S; i++)
+		if (t->second[i] + LOOP_WINDOW_S > now_s && t->slot_us[i] > longest)
+			longest = t->slot_us[i];
+	return longest;
+}
 
 /* Re-read config_path, merge the run-time state, apply to the engine. On any error the
  * running config stays in force and err says why. Sessions survive. */

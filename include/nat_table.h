@@ -143,6 +143,10 @@ bool nat_session_expired(const struct nat_table *t, const struct nat_session *s,
 /* Walk every live mapping; fn returns non-zero to stop. fn may remove the mapping. */
 typedef int (*nat_mapping_visit)(struct nat_table *t, uint32_t idx, void *ctx);
 void nat_table_each_mapping(struct nat_table *t, nat_mapping_visit fn, void *ctx);
+/* The same for the mappings on one external endpoint (proto, external address number
+ * ext_index, ext_port) only: one hash chain, whatever the table's size. */
+void nat_table_each_mapping_on(struct nat_table *t, uint8_t proto, unsigned ext_index,
+			       uint16_t ext_port, nat_mapping_visit fn, void *ctx);
 /* The sessions of each timeout class, oldest first. */
 typedef int (*nat_session_visit)(const struct nat_table *t, uint32_t idx, void *ctx);
 void nat_table_each_session(const struct nat_table *t, nat_session_visit fn, void *ctx);

@@ -12,9 +12,14 @@
  * refuses; a host no pcp-allow line names is refused outright. A reload applies new rules at
  * once. A host maps only to itself (RFC 6887 section 8.1: the client address
  * must be the request's source; THIRD_PARTY is not supported).
+ * Only datagrams that came in on lan-interface (IP_PKTINFO) from an inside address are
+ * answered: Linux takes a datagram for the LAN address on any interface. A host gets 10
+ * mapping requests a second; each costs a few hash lookups whatever the table's size, and
+ * the leases reach the state file at most every 250 ms, through a writer thread
+ * (runtime_state.h), so requests never hold up the packets.
  *
- * The sockets and two timers (lease expiry, the announcement series) sit behind one inner
- * epoll fd, as with the control server.
+ * The sockets and two timers (lease expiry and writes, the announcement series) sit behind
+ * one inner epoll fd, as with the control server.
  */
 #ifndef PCP_SERVER_H
 #define PCP_SERVER_H
@@ -39,6 +44,7 @@ void pcp_server_dispatch(struct pcp_server *s);
 /* The external address changed (wan_address.h): tells the clients with a new series of
  * announcements (RFC 6886 section 3.2.1, RFC 6887 section 14.2). s may be NULL. */
 void pcp_server_address_changed(struct pcp_server *s);
+/* Writes the leases not yet in the state file, then closes. */
 void pcp_server_close(struct pcp_server *s);
 
 #endif

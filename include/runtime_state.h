@@ -7,6 +7,9 @@
  * Forwards made through NAT-PMP or PCP (pcp_server.h) carry their end of life and nonce:
  * "forward tcp 50000 192.168.1.10:80 expires UNIX_TIME [nonce HEX]", and "pcp-epoch
  * UNIX_TIME" says since when that mapping state exists; files without them stay readable.
+ * Those reach the file a little later (the lease writer below): their clients renew them.
+ * At start, a line that cannot be loaded is set aside in STATE.rejected, never a reason
+ * not to start (runtime_state_salvage).
  */
 #ifndef RUNTIME_STATE_H
 #define RUNTIME_STATE_H
@@ -40,8 +43,40 @@ struct runtime_state {
 
 /* A missing file is an empty state (returns 0). Errors name path:line and why. */
 int runtime_state_load(const char *path, struct runtime_state *st, char *err, size_t errlen);
-/* Atomic replace; returns 0 or -1 with the reason (errno text) in err. */
+
+/* Told of each line set aside: "path:line: why", and where it was kept (NULL: it could not
+ * be, and stays in the state file). */
+typedef void runtime_state_reject_fn(const char *why, const char *kept_in);
+/* At start: as runtime_state_load, but a line that cannot be loaded never stops the start,
+ * nor one that cfg (the config file) refuses (runtime_state_apply: a forward overlapping one
+ * of the config file, a host no longer inside). It goes to PATH.rejected (appended, after a
+ * comment "# path[:line]: why"), report (may be NULL) hears of it, the rest is loaded, and the
+ * file is written again without it. Returns how many lines were set aside, or -1 with the
+ * reason when the file cannot be read or written again. */
+int runtime_state_salvage(const char *path, struct runtime_state *st, const struct napt_config *cfg,
+			  runtime_state_reject_fn *report, char *err, size_t errlen);
+
+/* Atomic replace. Returns 0; -1 with the reason (errno text) in err when the old file
+ * stays; 1 with the reason in err when the new file is in place but the fsync of its
+ * directory failed (the caller keeps the change: the file holds it). */
 int runtime_state_save(const char *path, const struct runtime_state *st, char *err, size_t errlen);
+/* The lease writer: a thread that writes the state file, so the event loop does not wait for
+ * the disk (a write and its fsyncs take milliseconds, more on a busy disk). It writes as
+ * runtime_state_save does, taking turns with it; a text submitted before a save is not
+ * written after it. Returns NULL with the reason in err. */
+struct runtime_state_writer;
+struct runtime_state_writer *runtime_state_writer_start(const char *path, char *err, size_t errlen);
+/* Hand over st's text and return at once; a text not yet written is replaced (the new one
+ * holds all of it). -1: out of memory. */
+int runtime_state_writer_submit(struct runtime_state_writer *w, const struct runtime_state *st);
+/* The writes done since the last call in *writes, and the outcome of the last one as
+ * runtime_state_save returns it (reason in err), told once. */
+int runtime_state_writer_status(struct runtime_state_writer *w, uint64_t *writes, char *err,
+				size_t errlen);
+/* Writes the text still pending, ends the thread, frees w; returns the outcome not yet told
+ * (runtime_state_writer_status). */
+int runtime_state_writer_stop(struct runtime_state_writer *w, char *err, size_t errlen);
+
 /* Removes st->leases[i] (i < n_leases), keeping the others in order; the engine and the file
  * are the caller's. */
 void runtime_state_drop_lease(struct runtime_state *st, unsigned i);

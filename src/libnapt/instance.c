@@ -127,11 +127,28 @@ static int remove_if_matches(struct nat_table *t, uint32_t idx, void *ctx)
 	return 0;
 }
 
+/* A hash lookup costs about as much as 16 slots of the walk over the whole table. */
+#define LOOKUP_COST_IN_SLOTS 16
+
+/* A forward of a few ports (as NAT-PMP and PCP make) looks its ports up, so adding or
+ * removing one costs the same at any table size; a wide range, the DMZ (every port) or an
+ * external address walks the table once. */
 static void remove_mappings(struct napt *n, struct mapping_filter f)
 {
+	static const uint8_t protos[NAPT_PROTOS] = {IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP};
+	uint64_t lookups = ((uint64_t)f.port_hi - f.port_lo + 1) * n->cfg.n_external * NAPT_PROTOS;
+
 	if (!n->counters.mappings_current)
 		return;
-	nat_table_each_mapping(n->table, remove_if_matches, &f);
+	if (f.by_ext || lookups * LOOKUP_COST_IN_SLOTS >= n->cfg.max_sessions) {
+		nat_table_each_mapping(n->table, remove_if_matches, &f);
+		return;
+	}
+	for (unsigned p = 0; p < NAPT_PROTOS; p++)
+		for (unsigned e = 0; proto_in(protos[p], f.protos) && e < n->cfg.n_external; e++)
+			for (uint32_t port = f.port_lo; port <= f.port_hi; port++)
+				nat_table_each_mapping_on(n->table, protos[p], e, (uint16_t)port,
+							  remove_if_matches, &f);
 }
 
 /* ---- rules ---- */
@@ -382,6 +399,18 @@ static int visit_mapping(struct nat_table *t, uint32_t idx, void *ctx)
 	};
 
 	return w->fn(&info, w->ctx);
+}
+
+bool napt_port_mapped(struct napt *n, uint8_t proto, uint16_t port)
+{
+	for (unsigned e = 0; e < n->cfg.n_external; e++) {
+		struct nat_key k = {
+		    .addr = nat_table_ext_addr(n->table, e), .port = port, .proto = proto};
+
+		if (nat_mapping_find_out(n->table, &k))
+			return true;
+	}
+	return false;
 }
 
 void napt_foreach_mapping(const struct napt *n, napt_mapping_fn fn, void *ctx)

@@ -725,6 +725,11 @@ static int inside_index(const struct napt_config *cfg, uint32_t addr)
 	return -1;
 }
 
+bool napt_config_inside(const struct napt_config *cfg, uint32_t addr)
+{
+	return inside_index(cfg, addr) >= 0;
+}
+
 static int prefix_text(const struct napt_prefix *p, char *buf, size_t len)
 {
 	char a[INET_ADDRSTRLEN];

@@ -672,6 +672,23 @@ void nat_table_each_mapping(struct nat_table *t, nat_mapping_visit fn, void *ctx
 			return;
 }
 
+void nat_table_each_mapping_on(struct nat_table *t, uint8_t proto, unsigned ext_index,
+			       uint16_t ext_port, nat_mapping_visit fn, void *ctx)
+{
+	struct nat_key k = {t->external[ext_index], 0, ext_port, 0, proto};
+	uint32_t i = t->map_out[key_hash(t, &k)];
+
+	while (i) {
+		const struct nat_mapping *m = &t->mappings[i];
+		uint32_t next = m->next_out; /* fn may remove m, which clears its links */
+
+		if (m->ext_port == ext_port && m->proto == proto && m->ext_index == ext_index &&
+		    fn(t, i, ctx))
+			return;
+		i = next;
+	}
+}
+
 void nat_table_each_session(const struct nat_table *t, nat_session_visit fn, void *ctx)
 {
 	for (int c = 0; c < NAPT_TIMEOUT_CLASSES; c++)

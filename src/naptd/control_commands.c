@@ -456,6 +456,13 @@ static int cmd_show_stats(struct command_ctx *c)
 	stat_line(c, "memory-bytes", napt_memory_bytes(c->d->nat), &first);
 	stat_line(c, "tun-write-errors", c->d->tun_write_errors, &first);
 	stat_line(c, "tun-frames-refused", c->d->tun.frames_refused, &first);
+	stat_line(c, "loop-longest-us", c->d->loop.longest_us, &first);
+	stat_line(c, "loop-longest-5s-us", loop_times_recent(&c->d->loop, naptd_now_ms() / 1000),
+		  &first);
+	stat_line(c, "pcp-requests-not-lan", c->d->pcp_not_lan, &first);
+	stat_line(c, "pcp-requests-limited", c->d->pcp_limited, &first);
+	stat_line(c, "pcp-state-writes", c->d->pcp_state_writes, &first);
+	stat_line(c, "state-lines-rejected", c->d->state_rejected, &first);
 	stat_line(c, "uptime-s", (naptd_now_ms() - c->d->started_ms) / 1000, &first);
 	for (int r = NAPT_DROP_NONE + 1; r < NAPT_DROP_REASONS; r++) {
 		snprintf(name, sizeof(name), "dropped-%s", napt_drop_reason_name(r));

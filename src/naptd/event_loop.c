@@ -9,6 +9,7 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "control_server.h"
@@ -247,10 +248,36 @@ static int dispatch(struct naptd *d, struct event_loop *ev, const struct epoll_e
 	return 0;
 }
 
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* How long the loop may keep packets waiting: the longest iteration shows in "show stats"
+ * (a control request, a NAT-PMP/PCP burst or a state file write that stalls forwarding). */
+static void note_iteration(struct loop_times *t, uint64_t began_us)
+{
+	uint64_t end = now_us(), took = end - began_us, second = end / 1000000u;
+	unsigned slot = (unsigned)(second % LOOP_WINDOW_S);
+
+	if (t->second[slot] != second) {
+		t->second[slot] = second;
+		t->slot_us[slot] = 0;
+	}
+	if (took > t->slot_us[slot])
+		t->slot_us[slot] = took;
+	if (took > t->longest_us)
+		t->longest_us = took;
+}
+
 static int loop_wait(struct naptd *d, struct event_loop *ev, char *err, size_t errlen)
 {
 	struct epoll_event events[8];
 	int n = epoll_wait(ev->epfd, events, 8, -1);
+	uint64_t began = now_us();
 
 	if (n < 0 && errno == EINTR)
 		return 0;
@@ -261,6 +288,7 @@ static int loop_wait(struct naptd *d, struct event_loop *ev, char *err, size_t e
 	for (int i = 0; i < n && !ev->stop; i++)
 		if (dispatch(d, ev, &events[i], err, errlen) != 0)
 			return -1;
+	note_iteration(&d->loop, began);
 	return 0;
 }
 

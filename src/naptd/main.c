@@ -79,7 +79,16 @@ static int parse_options(int argc, char **argv, struct naptd_options *o)
 	return 0;
 }
 
-/* The config file plus the run-time state file: what the engine starts with. */
+static void state_line_rejected(const char *why, const char *kept_in)
+{
+	if (kept_in)
+		daemon_log(LOG_ERR, "state file: %s: line set aside in %s", why, kept_in);
+	else
+		daemon_log(LOG_ERR, "state file: %s: line skipped (left in the file)", why);
+}
+
+/* The config file plus the run-time state file: what the engine starts with. A state line
+ * that cannot be loaded is set aside, never a reason not to start (runtime_state.h). */
 static int load_config(struct naptd *d, struct napt_config *run, char *err, size_t errlen)
 {
 	if (config_file_load(d->config_path, &d->file_cfg, err, errlen) != 0 ||
@@ -87,8 +96,12 @@ static int load_config(struct naptd *d, struct napt_config *run, char *err, size
 		return -1;
 	/* An empty state path: run-time changes are not kept. */
 	const char *state = d->file_cfg.daemon.state;
-	if (state[0] && runtime_state_load(state, &d->runtime, err, errlen) != 0)
+	int rejected = state[0] ? runtime_state_salvage(state, &d->runtime, &d->file_cfg,
+							state_line_rejected, err, errlen)
+				: 0;
+	if (rejected < 0)
 		return -1;
+	d->state_rejected = (unsigned)rejected;
 	*run = d->file_cfg;
 	return runtime_state_apply(&d->runtime, run, err, errlen);
 }

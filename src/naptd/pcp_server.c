@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <ifaddrs.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,8 +28,20 @@
  * twice the one before (about 128 s in all). */
 #define ANNOUNCEMENTS         10
 #define ANNOUNCE_FIRST_GAP_MS 250
-/* Ports tried for a new mapping before giving up with NO_RESOURCES. */
+/* Ports tried for a new mapping before giving up with NO_RESOURCES: each try is a few hash
+ * lookups (napt_port_mapped), whatever the table's size. */
 #define PORT_TRIES 4096
+/* Mapping requests a host may make in a second; the others are answered "out of resources"
+ * (RFC 6886 section 3.5, RFC 6887 section 7.4). A client sends one request and its
+ * retransmissions, 250 ms apart and doubling (RFC 6886 section 3.1, RFC 6887 section 8.1.1),
+ * and renews each mapping once per half lifetime: ten a second leave room for a burst of
+ * new mappings. Hosts share a budget when their addresses are equal modulo RATE_SLOTS, which
+ * within a /24 (or smaller) inside prefix never happens. */
+#define HOST_MAPS_PER_S 10
+#define RATE_SLOTS      256
+/* Lease timer: expiry and the state file's write, at most this often (RFC 6887 section 15
+ * lets a lease acknowledged this long before a kill -9 be lost: the client renews it). */
+#define TICK_MS 250
 
 /* RFC 6886 section 3.5 result codes. */
 enum natpmp_result {
@@ -66,6 +79,14 @@ enum map_outcome {
 	MAP_NONCE_MISMATCH, /* PCP: another client's mapping (RFC 6887 section 11.3) */
 	MAP_NO_RESOURCES,   /* no port free */
 	MAP_CANNOT_PROVIDE, /* PREFER_FAILURE and the suggested port is not free */
+	MAP_MALFORMED,      /* internal port 0 with a lifetime: only a deletion names port 0 */
+	MAP_LIMITED,        /* over the host's HOST_MAPS_PER_S */
+};
+
+/* One host's mapping requests in the current second. */
+struct host_rate {
+	int64_t second;
+	unsigned count;
 };
 
 struct pcp_server {
@@ -76,6 +97,10 @@ struct pcp_server {
 	unsigned announce_gap_ms; /* until the one after the next */
 	int socks[PCP_MAX_SOCKETS];
 	unsigned n_socks;
+	unsigned lan_ifindex; /* requests count only when they came in on lan-interface */
+	bool dirty;           /* the leases changed since their last hand-over to the writer */
+	struct runtime_state_writer *writer; /* NULL without a state file */
+	struct host_rate rates[RATE_SLOTS];
 };
 
 /* One mapping request, from either protocol. */
@@ -145,13 +170,65 @@ static uint32_t external_of(const struct pcp_server *s, uint32_t host)
 	return c->external[ntohl(host) % c->n_external];
 }
 
+/* The leases changed: the state file follows at the next tick (flush_leases), so a flood
+ * of requests costs at most one write (and its fsyncs) per tick. */
 static void save_leases(struct pcp_server *s)
 {
-	char err[512];
-	const char *path = s->d->file_cfg.daemon.state;
+	s->dirty = true;
+}
 
-	if (path[0] && runtime_state_save(path, &s->d->runtime, err, sizeof(err)) != 0)
-		daemon_log(LOG_WARNING, "pcp: mappings not kept on disk: %s", err);
+static void write_failed(int rc, const char *err)
+{
+	if (rc != 0)
+		daemon_log(LOG_WARNING, "pcp: %s%s", rc < 0 ? "mappings not kept on disk: " : "",
+			   err);
+}
+
+/* Write the leases now, in the loop (at start, and should the writer thread fail). */
+static void save_now(struct pcp_server *s)
+{
+	char err[512];
+	int rc = runtime_state_save(s->d->file_cfg.daemon.state, &s->d->runtime, err, sizeof(err));
+
+	write_failed(rc, err);
+	s->dirty = rc < 0;
+	s->d->pcp_state_writes += rc >= 0;
+}
+
+/* The writer thread starts with the first change after start, so after privileges_drop():
+ * capabilities belong to each thread, and one made before the drop would keep them all. */
+static bool writer_ready(struct pcp_server *s)
+{
+	char err[512];
+
+	if (!s->writer && !(s->writer = runtime_state_writer_start(s->d->file_cfg.daemon.state, err,
+								   sizeof(err))))
+		daemon_log(LOG_WARNING, "pcp: %s: writing in the loop", err);
+	return s->writer != NULL;
+}
+
+/* Hand the leases to the writer thread if they changed: the loop does not wait for the
+ * disk. A failed write is due again (the state file must hold the leases the clients were
+ * told of, RFC 6887 section 15). */
+static void flush_leases(struct pcp_server *s)
+{
+	if (!s->d->file_cfg.daemon.state[0])
+		return;
+	if (s->writer) {
+		char err[512];
+		uint64_t writes;
+		int rc = runtime_state_writer_status(s->writer, &writes, err, sizeof(err));
+
+		write_failed(rc, err);
+		s->dirty = s->dirty || rc < 0;
+		s->d->pcp_state_writes += writes;
+	}
+	if (!s->dirty)
+		return;
+	if (!writer_ready(s))
+		save_now(s);
+	else if (runtime_state_writer_submit(s->writer, &s->d->runtime) == 0)
+		s->dirty = false;
 }
 
 static void lease_remove(struct pcp_server *s, unsigned i)
@@ -197,29 +274,12 @@ static void expire_leases(struct pcp_server *s)
 		save_leases(s);
 }
 
-struct port_probe {
-	uint8_t proto; /* IPPROTO_TCP or IPPROTO_UDP */
-	uint16_t port;
-	bool used;
-};
-
-static int probe_mapping(const struct napt_mapping_info *m, void *ctx)
-{
-	struct port_probe *p = ctx;
-
-	p->used = m->proto == p->proto && m->ext_port == p->port;
-	return p->used;
-}
-
 /* A forward wins over a dynamic mapping on its port (napt_forward_add): a new lease takes
  * a port no mapping uses, so no open connection is cut. */
 static bool port_in_use(const struct pcp_server *s, uint8_t protos, uint16_t port)
 {
-	struct port_probe p = {.proto = protos == NAPT_FWD_TCP ? IPPROTO_TCP : IPPROTO_UDP,
-			       .port = port};
-
-	napt_foreach_mapping(s->d->nat, probe_mapping, &p);
-	return p.used;
+	return napt_port_mapped(s->d->nat, protos == NAPT_FWD_TCP ? IPPROTO_TCP : IPPROTO_UDP,
+				port);
 }
 
 /* Add the forward ext_port -> host:in_port if the rules allow it and the port is free. */
@@ -351,10 +411,29 @@ static enum map_outcome map_add(struct pcp_server *s, const struct map_request *
 	return MAP_OK;
 }
 
+/* Whether host is within HOST_MAPS_PER_S this second (counting this request). */
+static bool within_rate(struct pcp_server *s, uint32_t host)
+{
+	struct host_rate *r = &s->rates[ntohl(host) % RATE_SLOTS];
+	int64_t now = (int64_t)(naptd_now_ms() / 1000);
+
+	if (r->second != now)
+		*r = (struct host_rate){.second = now};
+	return ++r->count <= HOST_MAPS_PER_S;
+}
+
 static enum map_outcome map_request_run(struct pcp_server *s, const struct map_request *q,
 					struct map_grant *g)
 {
 	*g = (struct map_grant){0};
+	if (!within_rate(s, q->client)) {
+		s->d->pcp_limited++;
+		return MAP_LIMITED;
+	}
+	/* RFC 6886 section 3.4, RFC 6887 section 11.1: internal port 0 deletes all of the
+	 * host's mappings, with lifetime 0 only; a forward to port 0 is nothing to keep. */
+	if (!q->in_port && q->lifetime)
+		return MAP_MALFORMED;
 	expire_leases(s);
 	if (q->lifetime == 0)
 		return map_delete(s, q);
@@ -403,6 +482,10 @@ static const struct outcome_codes {
     [MAP_NONCE_MISMATCH] = {NATPMP_REFUSED, PCP_NOT_AUTHORIZED},
     [MAP_NO_RESOURCES] = {NATPMP_NO_RESOURCES, PCP_NO_RESOURCES},
     [MAP_CANNOT_PROVIDE] = {NATPMP_NO_RESOURCES, PCP_CANNOT_PROVIDE_EXTERNAL},
+    /* NAT-PMP has no "malformed": refused, as RFC 6886 section 3.5 answers what it will
+     * not do. */
+    [MAP_MALFORMED] = {NATPMP_REFUSED, PCP_MALFORMED_REQUEST},
+    [MAP_LIMITED] = {NATPMP_NO_RESOURCES, PCP_NO_RESOURCES},
 };
 
 /* NAT-PMP mapping request (RFC 6886 section 3.3): opcode 1 UDP, 2 TCP. */
@@ -487,8 +570,6 @@ static void pcp_map(struct pcp_server *s, uint32_t client, uint8_t *r, size_t le
 
 	if (result == PCP_SUCCESS && proto != IPPROTO_TCP && proto != IPPROTO_UDP)
 		result = PCP_UNSUPP_PROTOCOL; /* protocol 0 ("all") included */
-	else if (result == PCP_SUCCESS && !m.in_port && m.lifetime)
-		result = PCP_MALFORMED_REQUEST; /* section 11.1: port 0 only to delete */
 	if (result == PCP_SUCCESS)
 		result = outcome_codes[map_request_run(s, &m, &g)].pcp;
 	/* Errors: a short lifetime for what may pass, a long one for refusals (7.4). */
@@ -545,6 +626,50 @@ static size_t answer(struct pcp_server *s, uint32_t client, const uint8_t *q, si
 	return 24;
 }
 
+/* The interface a datagram came in on (IP_PKTINFO), 0 when the kernel did not say. */
+static unsigned arrival_ifindex(struct msghdr *mh)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		struct in_pktinfo pi;
+
+		if (c->cmsg_level != IPPROTO_IP || c->cmsg_type != IP_PKTINFO)
+			continue;
+		memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+		return (unsigned)pi.ipi_ifindex;
+	}
+	return 0;
+}
+
+/* Linux takes a datagram for the LAN address on any interface: a WAN neighbour routing the
+ * inside prefix at us could forge a request from an inside host and open a forward to it.
+ * Only what came in on lan-interface from an inside address is a request (RFC 6887 section
+ * 8.1: the server listens on its internal interfaces; RFC 6886 section 3: the gateway's
+ * internal address). */
+static bool from_lan(const struct pcp_server *s, unsigned ifindex, uint32_t client)
+{
+	return ifindex == s->lan_ifindex && napt_config_inside(napt_get_config(s->d->nat), client);
+}
+
+/* One datagram into q: its length, or -1 when none is left. */
+static ssize_t receive(int fd, uint8_t *q, size_t cap, struct sockaddr_in *from, unsigned *ifindex)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = {.iov_base = q, .iov_len = cap};
+	struct msghdr mh = {.msg_name = from,
+			    .msg_namelen = sizeof(*from),
+			    .msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = ctl.buf,
+			    .msg_controllen = sizeof(ctl.buf)};
+	ssize_t n = recvmsg(fd, &mh, 0);
+
+	*ifindex = n < 0 ? 0 : arrival_ifindex(&mh);
+	return n;
+}
+
 static void serve(struct pcp_server *s, int fd)
 {
 	uint8_t q[PCP_MSG_MAX + 4], r[PCP_MSG_MAX + 4];
@@ -552,15 +677,19 @@ static void serve(struct pcp_server *s, int fd)
 	/* A bounded number per wake-up: a flood cannot starve the TUN. */
 	for (int i = 0; i < 32; i++) {
 		struct sockaddr_in from;
-		socklen_t flen = sizeof(from);
-		ssize_t n = recvfrom(fd, q, sizeof(q), 0, (struct sockaddr *)&from, &flen);
+		unsigned ifindex;
+		ssize_t n = receive(fd, q, sizeof(q), &from, &ifindex);
 		size_t rlen;
 
 		if (n < 0)
 			return;
+		if (!from_lan(s, ifindex, from.sin_addr.s_addr)) {
+			s->d->pcp_not_lan++; /* no answer: the forger learns nothing */
+			continue;
+		}
 		rlen = answer(s, from.sin_addr.s_addr, q, (size_t)n, r);
 		if (rlen)
-			sendto(fd, r, rlen, 0, (struct sockaddr *)&from, flen);
+			sendto(fd, r, rlen, 0, (struct sockaddr *)&from, sizeof(from));
 	}
 }
 
@@ -613,11 +742,12 @@ static int open_socket(struct pcp_server *s, const struct sockaddr_in *addr, cha
 	struct sockaddr_in at = *addr;
 	struct in_addr ifaddr = addr->sin_addr;
 	struct epoll_event e = {.events = EPOLLIN};
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), on = 1;
 
 	at.sin_port = htons(PCP_SERVER_PORT);
 	e.data.fd = fd;
-	if (fd < 0 || bind(fd, (struct sockaddr *)&at, sizeof(at)) != 0 ||
+	if (fd < 0 || setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on)) != 0 ||
+	    bind(fd, (struct sockaddr *)&at, sizeof(at)) != 0 ||
 	    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &ifaddr, sizeof(ifaddr)) != 0 ||
 	    epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &e) != 0) {
 		char a[INET_ADDRSTRLEN];
@@ -640,7 +770,8 @@ static int open_sockets(struct pcp_server *s, const char *lan, char *err, size_t
 	struct ifaddrs *list, *a;
 	int rc = 0;
 
-	if (!lan[0] || getifaddrs(&list) != 0) {
+	s->lan_ifindex = lan[0] ? if_nametoindex(lan) : 0;
+	if (!s->lan_ifindex || getifaddrs(&list) != 0) {
 		snprintf(err, errlen, "pcp-allow needs lan-interface (its addresses are served)");
 		return -1;
 	}
@@ -674,11 +805,13 @@ static int open_timer(struct pcp_server *s, int *fd, const struct itimerspec *wh
 
 static int open_timers(struct pcp_server *s, char *err, size_t errlen)
 {
-	/* Leases end to the second; the announcement timer waits, disarmed, for a series. */
-	static const struct itimerspec every_second = {.it_interval = {1, 0}, .it_value = {1, 0}};
+	/* Leases end to the tick; the announcement timer waits, disarmed, for a series. */
+	static const struct itimerspec every_tick = {
+	    .it_interval = {TICK_MS / 1000, TICK_MS % 1000 * 1000000L},
+	    .it_value = {TICK_MS / 1000, TICK_MS % 1000 * 1000000L}};
 	static const struct itimerspec disarmed;
 
-	if (open_timer(s, &s->timerfd, &every_second, err, errlen) != 0)
+	if (open_timer(s, &s->timerfd, &every_tick, err, errlen) != 0)
 		return -1;
 	return open_timer(s, &s->announce_timerfd, &disarmed, err, errlen);
 }
@@ -692,7 +825,8 @@ static void start_epoch(struct pcp_server *s)
 	if (!st->epoch_start || !st->n_leases)
 		st->epoch_start = wall_now();
 	expire_leases(s);
-	save_leases(s);
+	if (s->d->file_cfg.daemon.state[0])
+		save_now(s);
 }
 
 static int server_start(struct pcp_server *s, char *err, size_t errlen)
@@ -739,6 +873,12 @@ int pcp_server_fd(const struct pcp_server *s)
 	return s->epfd;
 }
 
+static void lease_tick(struct pcp_server *s)
+{
+	expire_leases(s);
+	flush_leases(s);
+}
+
 void pcp_server_dispatch(struct pcp_server *s)
 {
 	struct epoll_event events[PCP_MAX_SOCKETS + 2];
@@ -753,7 +893,7 @@ void pcp_server_dispatch(struct pcp_server *s)
 		else if (read(fd, &ticks, sizeof(ticks)) != (ssize_t)sizeof(ticks))
 			continue;
 		else if (fd == s->timerfd)
-			expire_leases(s);
+			lease_tick(s);
 		else
 			announce_next(s);
 	}
@@ -769,6 +909,12 @@ void pcp_server_close(struct pcp_server *s)
 {
 	if (!s)
 		return;
+	flush_leases(s); /* a clean stop keeps every lease acknowledged */
+	if (s->writer) {
+		char err[512];
+
+		write_failed(runtime_state_writer_stop(s->writer, err, sizeof(err)), err);
+	}
 	for (unsigned i = 0; i < s->n_socks; i++)
 		close(s->socks[i]);
 	if (s->timerfd >= 0)

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,7 +154,57 @@ static int load_line(struct runtime_state *st, char *line, char *err, size_t err
 	return -1;
 }
 
-int runtime_state_load(const char *path, struct runtime_state *st, char *err, size_t errlen)
+/* Where the lines that cannot be loaded go at start (runtime_state_salvage); NULL when the
+ * first such line fails the load. */
+struct salvage {
+	char path[NAPT_PATH_LEN + 16]; /* STATE.rejected */
+	runtime_state_reject_fn *report;
+	const char *state; /* the state file's path */
+	unsigned count;
+	bool all_kept; /* every line set aside is in path */
+};
+
+/* Append "# where: why" and the line as it was to the rejected file. */
+static void set_aside(struct salvage *sv, const char *line, const char *why)
+{
+	FILE *f = fopen(sv->path, "ae");
+	size_t n = strlen(line);
+	bool kept =
+	    f && fprintf(f, "# %s\n%s%s", why, line, n && line[n - 1] == '\n' ? "" : "\n") >= 0;
+
+	if (f && fclose(f) != 0)
+		kept = false;
+	sv->all_kept = sv->all_kept && kept;
+	sv->count++;
+	if (sv->report)
+		sv->report(why, kept ? sv->path : NULL);
+}
+
+/* One line, as read: loaded, set aside (sv) or the load's failure (-1, reason in err). */
+static int take_line(struct runtime_state *st, char *line, const char *where, struct salvage *sv,
+		     char *err, size_t errlen)
+{
+	char why[256];
+	char *copy = sv ? strdup(line) : NULL; /* load_line cuts the line up */
+	int rc = 0;
+
+	if (sv && !copy) {
+		snprintf(err, errlen, "%s: out of memory", where);
+		return -1;
+	}
+	if (load_line(st, line, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "%s: %s", where, why);
+		if (sv)
+			set_aside(sv, copy, err);
+		else
+			rc = -1;
+	}
+	free(copy);
+	return rc;
+}
+
+static int load_file(const char *path, struct runtime_state *st, struct salvage *sv, char *err,
+		     size_t errlen)
 {
 	memset(st, 0, sizeof(*st));
 	FILE *f = fopen(path, "re");
@@ -163,17 +214,13 @@ int runtime_state_load(const char *path, struct runtime_state *st, char *err, si
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	char *line = NULL;
+	char *line = NULL, where[NAPT_PATH_LEN + 16];
 	size_t cap = 0;
 	unsigned lineno = 0;
 	int rc = 0;
-	char why[256];
 	while (rc == 0 && getline(&line, &cap, f) >= 0) {
-		lineno++;
-		if (load_line(st, line, why, sizeof(why)) < 0) {
-			snprintf(err, errlen, "%s:%u: %s", path, lineno, why);
-			rc = -1;
-		}
+		snprintf(where, sizeof(where), "%s:%u", path, ++lineno);
+		rc = take_line(st, line, where, sv, err, errlen);
 	}
 	if (rc == 0 && ferror(f)) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -184,6 +231,32 @@ int runtime_state_load(const char *path, struct runtime_state *st, char *err, si
 	if (rc < 0)
 		memset(st, 0, sizeof(*st));
 	return rc;
+}
+
+int runtime_state_load(const char *path, struct runtime_state *st, char *err, size_t errlen)
+{
+	return load_file(path, st, NULL, err, errlen);
+}
+
+static size_t format_forward(const struct napt_forward *f, char *buf, size_t cap)
+{
+	char fwd[STATE_LINE_MAX];
+	napt_forward_format(f, fwd, sizeof(fwd));
+	return (size_t)snprintf(buf, cap, "forward %s\n", fwd);
+}
+
+/* The DMZ line, or nothing when the config file's DMZ applies. */
+static size_t format_dmz(const struct runtime_state *st, char *buf, size_t cap)
+{
+	char a[INET_ADDRSTRLEN];
+	if (st->dmz_mode == RUNTIME_DMZ_CLEARED)
+		return (size_t)snprintf(buf, cap, "dmz none\n");
+	if (st->dmz_mode != RUNTIME_DMZ_SET) {
+		buf[0] = '\0';
+		return 0;
+	}
+	inet_ntop(AF_INET, &st->dmz, a, sizeof(a));
+	return (size_t)snprintf(buf, cap, "dmz %s\n", a);
 }
 
 static size_t format_lease(const struct runtime_lease *l, char *buf, size_t cap)
@@ -212,25 +285,99 @@ static char *format_state(const struct runtime_state *st, size_t *len)
 	size_t n = (size_t)snprintf(buf, cap,
 				    "# naptd run-time state: forwards and DMZ set with naptctl.\n"
 				    "# Written by naptd; do not edit while it runs.\n");
-	for (unsigned i = 0; i < st->n_forwards; i++) {
-		char fwd[STATE_LINE_MAX];
-		napt_forward_format(&st->forwards[i], fwd, sizeof(fwd));
-		n += (size_t)snprintf(buf + n, cap - n, "forward %s\n", fwd);
-	}
+	for (unsigned i = 0; i < st->n_forwards; i++)
+		n += format_forward(&st->forwards[i], buf + n, cap - n);
 	for (unsigned i = 0; i < st->n_leases; i++)
 		n += format_lease(&st->leases[i], buf + n, cap - n);
 	if (st->epoch_start)
 		n += (size_t)snprintf(buf + n, cap - n, "pcp-epoch %lld\n",
 				      (long long)st->epoch_start);
-	if (st->dmz_mode == RUNTIME_DMZ_SET) {
-		char a[INET_ADDRSTRLEN];
-		inet_ntop(AF_INET, &st->dmz, a, sizeof(a));
-		n += (size_t)snprintf(buf + n, cap - n, "dmz %s\n", a);
-	} else if (st->dmz_mode == RUNTIME_DMZ_CLEARED) {
-		n += (size_t)snprintf(buf + n, cap - n, "dmz none\n");
-	}
+	n += format_dmz(st, buf + n, cap - n);
 	*len = n;
 	return buf;
+}
+
+/* ---- the start: lines that cannot be loaded are set aside ---- */
+
+/* Whether the config file with st on top would start (runtime_state_apply). */
+static bool starts(const struct runtime_state *st, const struct napt_config *cfg,
+		   struct napt_config *run, char *why, size_t len)
+{
+	*run = *cfg;
+	return runtime_state_apply(st, run, why, len) == 0;
+}
+
+/* The last entry added to kept, text its line: kept unless the config refuses it. */
+static bool admitted(struct salvage *sv, const struct runtime_state *kept,
+		     const struct napt_config *cfg, struct napt_config *run, const char *text)
+{
+	char why[300];
+	size_t n = (size_t)snprintf(why, sizeof(why), "%s: ", sv->state);
+
+	if (starts(kept, cfg, run, why + n, sizeof(why) - n))
+		return true;
+	set_aside(sv, text, why);
+	return false;
+}
+
+/* Entries that load but that the config file refuses (a forward overlapping one of its
+ * forwards, a host no longer inside: the config changed since they were saved) are set aside
+ * as well, one by one in the file's order, as runtime_state_apply would refuse them. */
+static int admit(struct salvage *sv, struct runtime_state *st, const struct napt_config *cfg)
+{
+	struct runtime_state *kept = calloc(1, sizeof(*kept));
+	struct napt_config *run = malloc(sizeof(*run));
+	char text[STATE_LINE_MAX + 64];
+
+	if (!kept || !run) {
+		free(kept);
+		free(run);
+		return -1;
+	}
+	kept->epoch_start = st->epoch_start;
+	for (unsigned i = 0; i < st->n_forwards; i++) {
+		kept->forwards[kept->n_forwards++] = st->forwards[i];
+		format_forward(&st->forwards[i], text, sizeof(text));
+		kept->n_forwards -= !admitted(sv, kept, cfg, run, text);
+	}
+	for (unsigned i = 0; i < st->n_leases; i++) {
+		kept->leases[kept->n_leases++] = st->leases[i];
+		format_lease(&st->leases[i], text, sizeof(text));
+		kept->n_leases -= !admitted(sv, kept, cfg, run, text);
+	}
+	kept->dmz_mode = st->dmz_mode;
+	kept->dmz = st->dmz;
+	format_dmz(st, text, sizeof(text));
+	if (!admitted(sv, kept, cfg, run, text)) {
+		kept->dmz_mode = RUNTIME_DMZ_FROM_CONFIG;
+		kept->dmz = 0;
+	}
+	*st = *kept;
+	free(kept);
+	free(run);
+	return 0;
+}
+
+int runtime_state_salvage(const char *path, struct runtime_state *st, const struct napt_config *cfg,
+			  runtime_state_reject_fn *report, char *err, size_t errlen)
+{
+	struct salvage sv = {.report = report, .all_kept = true, .state = path};
+
+	if (snprintf(sv.path, sizeof(sv.path), "%s.rejected", path) >= (int)sizeof(sv.path)) {
+		snprintf(err, errlen, "%s: path too long", path);
+		return -1;
+	}
+	if (load_file(path, st, &sv, err, errlen) < 0)
+		return -1;
+	if (admit(&sv, st, cfg) < 0) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	/* Written again without them, the file loads whole next time; a line that could not
+	 * be kept aside stays where it is rather than be lost. */
+	if (sv.count && sv.all_kept && runtime_state_save(path, st, err, errlen) < 0)
+		return -1;
+	return (int)sv.count;
 }
 
 static int write_all(int fd, const char *buf, size_t len)
@@ -275,22 +422,25 @@ static int write_temp(const char *tmp, const char *text, size_t len)
 	return close(fd);
 }
 
-int runtime_state_save(const char *path, const struct runtime_state *st, char *err, size_t errlen)
+/* Writes of the file, from the event loop (naptctl) and from the lease writer's thread, take
+ * turns; a text formatted earlier than the one already written is not written over it (a
+ * naptctl change saved at once must not be undone by older leases written after it). */
+static pthread_mutex_t file_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t formatted_seq; /* the event loop's, which formats every text */
+static uint64_t written_seq;   /* under file_lock */
+
+/* The text of state number seq to path: atomic replace, see runtime_state_save. */
+static int write_text(const char *path, const char *text, size_t len, uint64_t seq, char *err,
+		      size_t errlen)
 {
 	char tmp[NAPT_PATH_LEN + 8];
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
 		snprintf(err, errlen, "%s: path too long", path);
 		return -1;
 	}
-	size_t len;
-	char *text = format_state(st, &len);
-	if (!text) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		return -1;
-	}
-	int rc = write_temp(tmp, text, len);
-	free(text);
-	if (rc < 0) {
+	if (seq < written_seq)
+		return 0; /* a newer state is on disk */
+	if (write_temp(tmp, text, len) < 0) {
 		snprintf(err, errlen, "writing %s: %s", tmp, strerror(errno));
 		unlink(tmp);
 		return -1;
@@ -301,11 +451,154 @@ int runtime_state_save(const char *path, const struct runtime_state *st, char *e
 		unlink(tmp);
 		return -1;
 	}
+	written_seq = seq;
+	/* The file holds the new state now: the caller keeps it too, or the two would differ
+	 * (a change the daemon undid would come back at the next start). The next save syncs
+	 * the directory again. */
 	if (sync_directory(path) < 0) {
-		snprintf(err, errlen, "fsync of the directory of %s: %s", path, strerror(errno));
-		return -1;
+		snprintf(err, errlen,
+			 "%s written, but the fsync of its directory failed (%s): a power loss may "
+			 "bring back the previous file",
+			 path, strerror(errno));
+		return 1;
 	}
 	return 0;
+}
+
+static int write_locked(const char *path, const char *text, size_t len, uint64_t seq, char *err,
+			size_t errlen)
+{
+	pthread_mutex_lock(&file_lock);
+	int rc = write_text(path, text, len, seq, err, errlen);
+	pthread_mutex_unlock(&file_lock);
+	return rc;
+}
+
+int runtime_state_save(const char *path, const struct runtime_state *st, char *err, size_t errlen)
+{
+	size_t len;
+	char *text = format_state(st, &len);
+	if (!text) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	int rc = write_locked(path, text, len, ++formatted_seq, err, errlen);
+	free(text);
+	return rc;
+}
+
+/* ---- the lease writer ---- */
+
+struct runtime_state_writer {
+	pthread_t thread;
+	pthread_mutex_t lock; /* guards what follows */
+	pthread_cond_t wake;
+	char *text; /* the newest text not yet written, or NULL */
+	size_t len;
+	uint64_t seq;
+	bool stop;
+	int last_rc; /* of the last write: runtime_state_save's */
+	char last_err[256];
+	uint64_t writes;
+	char path[NAPT_PATH_LEN];
+};
+
+/* Take the pending text (the caller holds w->lock and frees it), or NULL to end. */
+static char *next_text(struct runtime_state_writer *w, size_t *len, uint64_t *seq)
+{
+	char *text;
+	while (!w->text && !w->stop)
+		pthread_cond_wait(&w->wake, &w->lock);
+	text = w->text; /* pending text is written before a stop */
+	*len = w->len;
+	*seq = w->seq;
+	w->text = NULL;
+	return text;
+}
+
+static void *writer_main(void *arg)
+{
+	struct runtime_state_writer *w = arg;
+	char *text, err[sizeof(w->last_err)];
+	size_t len;
+	uint64_t seq;
+
+	pthread_mutex_lock(&w->lock);
+	while ((text = next_text(w, &len, &seq)) != NULL) {
+		pthread_mutex_unlock(&w->lock);
+		int rc = write_locked(w->path, text, len, seq, err, sizeof(err));
+		free(text);
+		pthread_mutex_lock(&w->lock);
+		w->last_rc = rc;
+		w->writes += rc >= 0;
+		if (rc != 0)
+			snprintf(w->last_err, sizeof(w->last_err), "%s", err);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+struct runtime_state_writer *runtime_state_writer_start(const char *path, char *err, size_t errlen)
+{
+	struct runtime_state_writer *w = calloc(1, sizeof(*w));
+	int e = ENOMEM;
+
+	if (w) {
+		snprintf(w->path, sizeof(w->path), "%s", path);
+		pthread_mutex_init(&w->lock, NULL);
+		pthread_cond_init(&w->wake, NULL);
+		e = pthread_create(&w->thread, NULL, writer_main, w);
+	}
+	if (e == 0)
+		return w;
+	snprintf(err, errlen, "state file writer: %s", strerror(e));
+	free(w);
+	return NULL;
+}
+
+int runtime_state_writer_submit(struct runtime_state_writer *w, const struct runtime_state *st)
+{
+	size_t len;
+	char *text = format_state(st, &len);
+	if (!text)
+		return -1;
+	pthread_mutex_lock(&w->lock);
+	free(w->text); /* older and not yet written: the new text holds it all */
+	w->text = text;
+	w->len = len;
+	w->seq = ++formatted_seq;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->lock);
+	return 0;
+}
+
+int runtime_state_writer_status(struct runtime_state_writer *w, uint64_t *writes, char *err,
+				size_t errlen)
+{
+	pthread_mutex_lock(&w->lock);
+	int rc = w->last_rc;
+	*writes = w->writes;
+	snprintf(err, errlen, "%s", rc ? w->last_err : "");
+	w->last_rc = 0; /* each outcome and write is told once */
+	w->writes = 0;
+	pthread_mutex_unlock(&w->lock);
+	return rc;
+}
+
+int runtime_state_writer_stop(struct runtime_state_writer *w, char *err, size_t errlen)
+{
+	uint64_t writes;
+
+	pthread_mutex_lock(&w->lock);
+	w->stop = true;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->thread, NULL);
+	int rc = runtime_state_writer_status(w, &writes, err, errlen);
+	pthread_cond_destroy(&w->wake);
+	pthread_mutex_destroy(&w->lock);
+	free(w);
+	return rc;
 }
 
 void runtime_state_drop_lease(struct runtime_state *st, unsigned i)

@@ -5,7 +5,7 @@
 set -euo pipefail
 src=$(cd "$1" && pwd); secs=$2; shift 2
 [[ $secs =~ ^[1-9][0-9]*$ ]] || { echo "run-fuzz.sh: SECONDS must be a whole number above 0, not '$secs'" >&2; exit 2; }
-targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=(fuzz_packet fuzz_config fuzz_control)
+targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=(fuzz_packet fuzz_config fuzz_control fuzz_pcp fuzz_state)
 work=${FUZZ_WORK:-$PWD/fuzz-work}
 mkdir -p "$work"
 engine=$(ls "$src"/src/libnapt/*.c)
@@ -57,11 +57,41 @@ seed_requests() { # one file per command of docs/control-protocol.md, plus a seq
 	printf 'forward add both 7000 192.168.1.20:7000\ndmz set 192.168.1.7\nforward del both 7000\njson show forwards\ndmz clear\n' >"$1/req-sequence"
 }
 
+seed_pcp() { # NAT-PMP and PCP requests, each behind a sender byte and a length byte
+	/usr/bin/python3 - "$1" <<'PY'
+import os, struct, sys
+out = sys.argv[1]
+def rec(who, msg):
+    return bytes([who, len(msg)]) + msg
+def pcp_map(proto, inp, ext, life, opts=b""):
+    hdr = struct.pack("!BBHI", 2, 1, 0, life) + bytes(10) + b"\xff\xff" + bytes([192, 168, 1, 10])
+    return hdr + bytes(range(12)) + struct.pack("!B3xHH", proto, inp, ext) + bytes(16) + opts
+seeds = {
+    "address": rec(10, struct.pack("!BB", 0, 0)),
+    "map-delete": rec(10, struct.pack("!BBHHHI", 0, 2, 0, 80, 8080, 3600)) +
+                  rec(10, struct.pack("!BBHHHI", 0, 2, 0, 80, 0, 0)),
+    "port0": rec(10, struct.pack("!BBHHHI", 0, 1, 0, 0, 5000, 3600)),
+    "outside": rec(0x85, struct.pack("!BBHHHI", 0, 2, 0, 22, 2222, 3600)),
+    "pcp-map": rec(10, pcp_map(6, 80, 8081, 600, struct.pack("!BBH", 2, 0, 0))),
+    "pcp-announce": rec(10, struct.pack("!BBHI", 2, 0, 0, 0) + bytes(10) + b"\xff\xff" + bytes([192, 168, 1, 10])),
+}
+for name, data in seeds.items():
+    open(os.path.join(out, name), "wb").write(data)
+PY
+}
+
+seed_state() { # state files: forwards, leases, the epoch, the DMZ, and lines to set aside
+	printf 'forward tcp 8080 192.168.1.10:80\ndmz 192.168.1.50\n' >"$1/plain"
+	printf 'forward udp 50000 192.168.1.20:5000 expires 4000000000 nonce 00112233445566778899aaff\npcp-epoch 1700000000\ndmz none\n' >"$1/lease"
+	printf 'forward tcp 6000 192.168.1.2:0 expires 4000000000\nbogus\nforward tcp 8080 192.168.1.10:80\nforward tcp 8080 192.168.1.11:80\n' >"$1/bad"
+}
+
 for t in "${targets[@]}"; do
 	bin="$work/$t"
 	extra=()
 	[ "$t" = fuzz_control ] && extra=(-I"$src/tests/unit" "$src"/src/naptd/control_commands.c
 		"$src"/src/naptd/runtime_state.c "$src"/tests/unit/packet_builder.c)
+	case $t in fuzz_pcp | fuzz_state) extra=("$src"/src/naptd/runtime_state.c) ;; esac
 	clang "${flags[@]}" -o "$bin" "$src/tests/fuzz/$t.c" $engine "${extra[@]}"
 	corpus="$work/corpus-$t"
 	mkdir -p "$corpus"
@@ -71,6 +101,8 @@ for t in "${targets[@]}"; do
 			[ -e "$c" ] && cp "$c" "$corpus/$(basename "$(dirname "$c")")"
 		done ;;
 	fuzz_control) seed_requests "$corpus" ;;
+	fuzz_pcp) seed_pcp "$corpus" ;;
+	fuzz_state) seed_state "$corpus" ;;
 	esac
 	echo "== $t: ${secs}s"
 	(cd "$work" && "$bin" -max_total_time="$secs" -print_final_stats=1 "$corpus" 2>&1 |

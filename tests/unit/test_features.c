@@ -787,6 +787,34 @@ START_TEST(replace_releases_host_ports)
 }
 END_TEST
 
+/* napt_port_mapped finds a mapping by its external port, as NAT-PMP/PCP probe ports with it
+ * (a lookup per external address, not a walk), and a forward on a dynamic mapping's port ends
+ * that mapping (rfc-checklist F.53), found by lookup too for a narrow forward. */
+START_TEST(port_mapped_and_forward_takes_the_port)
+{
+	struct pb_spec s = udp(HOST1, 40000, REM, 53),
+		       t = pb_flow(IPPROTO_TCP, HOST1, 40001, REM, 80);
+	struct napt_forward f = {.protos = NAPT_FWD_UDP,
+				 .ext_lo = 40000,
+				 .ext_hi = 40000,
+				 .in_addr = pb_addr(HOST2),
+				 .in_lo = 53};
+	start("external " EXT2 "\n");
+	ck_assert(!napt_port_mapped(n, IPPROTO_UDP, 40000));
+	leaves_from(&s, EXT);
+	leaves_from(&t, EXT);
+	ck_assert(napt_port_mapped(n, IPPROTO_UDP, 40000));
+	ck_assert(!napt_port_mapped(n, IPPROTO_TCP, 40000));
+	ck_assert(!napt_port_mapped(n, IPPROTO_UDP, 40001));
+	ck_assert(napt_port_mapped(n, IPPROTO_TCP, 40001));
+	ck_assert_uint_eq(counters()->mappings_current, 2);
+	ck_assert_int_eq(napt_forward_add(n, &f, err, sizeof(err)), 0);
+	ck_assert(!napt_port_mapped(n, IPPROTO_UDP, 40000));
+	ck_assert(napt_port_mapped(n, IPPROTO_TCP, 40001));
+	ck_assert_uint_eq(counters()->mappings_current, 1);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("features");
@@ -826,5 +854,9 @@ int main(void)
 	tcase_add_test(er, replace_leaves_other_addresses_alone);
 	tcase_add_test(er, replace_refusals_change_nothing);
 	tcase_add_test(er, replace_releases_host_ports);
+	TCase *pm = tcase_create("ports by lookup");
+	tcase_add_checked_fixture(pm, setup, teardown);
+	suite_add_tcase(s, pm);
+	tcase_add_test(pm, port_mapped_and_forward_takes_the_port);
 	return unit_run(s);
 }

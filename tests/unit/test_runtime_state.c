@@ -2,10 +2,13 @@
  * path:line, and merging into the config file's settings. */
 #include <arpa/inet.h>
 #include <check.h>
+#include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,6 +20,20 @@ static char path[128];
 static char tmp_path[160];
 static char err[512];
 static struct runtime_state st, back;
+
+/* fsync() of a directory fails while fail_dir_fsync is set: a disk error after the rename.
+ * The program's own definition comes before the C library's for runtime_state.c too. */
+static bool fail_dir_fsync;
+
+int fsync(int fd)
+{
+	struct stat sb;
+	if (fail_dir_fsync && fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		errno = EIO;
+		return -1;
+	}
+	return (int)syscall(SYS_fsync, fd);
+}
 
 static uint32_t ip(const char *s)
 {
@@ -351,6 +368,201 @@ START_TEST(apply_refuses_dmz_outside)
 }
 END_TEST
 
+/* The config file the salvage checks entries against. */
+static const struct napt_config *base_cfg(void)
+{
+	parse_cfg("inside 192.168.1.0/24\nexternal 203.0.113.10\n"
+		  "forward tcp 9000 192.168.1.40:9000\n");
+	return &cfg;
+}
+
+/* The directory's fsync fails after the rename: the new file is in place, so the save says
+ * so (1), not "failed" (-1): a caller that undid its change would disagree with the file. */
+START_TEST(dir_fsync_failure_after_rename_is_not_a_failure)
+{
+	add_forward(&st, NAPT_FWD_TCP, 8080, 8080, "192.168.1.10", 80);
+	fail_dir_fsync = true;
+	ck_assert_int_eq(runtime_state_save(path, &st, err, sizeof(err)), 1);
+	fail_dir_fsync = false;
+	ck_assert_msg(strstr(err, "fsync of its directory") != NULL, "got '%s'", err);
+	ck_assert_msg(runtime_state_load(path, &back, err, sizeof(err)) == 0, "%s", err);
+	assert_same_forwards(&st, &back);
+}
+END_TEST
+
+static char told[4][300];
+static unsigned n_told;
+
+static void note_reject(const char *why, const char *kept_in)
+{
+	snprintf(told[n_told++ % 4], sizeof(told[0]), "%s -> %s", why, kept_in ? kept_in : "-");
+}
+
+/* The state file from format (two %lld: both `later`), salvaged against base_cfg(). */
+static int salvage_file(const char *format, long long later)
+{
+	char text[512];
+	snprintf(text, sizeof(text), format, later, later);
+	write_file(path, text);
+	n_told = 0;
+	return runtime_state_salvage(path, &back, base_cfg(), note_reject, err, sizeof(err));
+}
+
+/* Lines that cannot be loaded do not stop the start (issue 11 item 3): they go to
+ * STATE.rejected with path:line and why, the rest loads, the file is written again without
+ * them. A forward to port 0 is one (an older naptd saved such NAT-PMP leases). */
+START_TEST(salvage_sets_bad_lines_aside)
+{
+	char text[512], rejected[200], want[300];
+	long long later = (long long)time(NULL) + 600;
+	ck_assert_int_eq(salvage_file("forward tcp 8080 192.168.1.10:80\n"
+				      "forward tcp 50000 192.168.1.10:0 expires %lld\n"
+				      "bogus 1\n"
+				      "forward udp 50001 192.168.1.11:53 expires %lld\n"
+				      "dmz 1.2.3\n",
+				      later),
+			 3);
+	ck_assert_uint_eq(n_told, 3);
+	snprintf(rejected, sizeof(rejected), "%s.rejected", path);
+	snprintf(want, sizeof(want), "%s:2: ", path);
+	ck_assert_msg(strncmp(told[0], want, strlen(want)) == 0, "got '%s'", told[0]);
+	ck_assert_msg(strstr(told[0], rejected) != NULL, "got '%s'", told[0]);
+	ck_assert_uint_eq(back.n_forwards, 1);
+	ck_assert_uint_eq(back.n_leases, 1);
+	ck_assert_uint_eq(back.leases[0].fwd.ext_lo, 50001);
+	ck_assert_int_eq(back.dmz_mode, RUNTIME_DMZ_FROM_CONFIG);
+	/* Kept aside whole, each after the reason. */
+	snprintf(text, sizeof(text), "# %s:3: unknown keyword 'bogus'", path);
+	const char *aside = read_file(rejected);
+	ck_assert_msg(strstr(aside, text) != NULL, "%s", aside);
+	snprintf(text, sizeof(text), "\nforward tcp 50000 192.168.1.10:0 expires %lld\n", later);
+	ck_assert_msg(strstr(aside, text) != NULL, "%s", aside);
+	ck_assert_msg(strstr(aside, "\nbogus 1\n") != NULL, "%s", aside);
+	ck_assert_msg(strstr(aside, "\ndmz 1.2.3\n") != NULL, "%s", aside);
+	/* The state file loads whole now. */
+	ck_assert_msg(runtime_state_load(path, &back, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(back.n_leases, 1);
+}
+END_TEST
+
+/* Lines that load but that the config file refuses (it changed since they were saved) are
+ * set aside too, in the file's order, and what is left starts. */
+START_TEST(salvage_sets_aside_what_the_config_refuses)
+{
+	char rejected[200];
+	long long later = (long long)time(NULL) + 600;
+	ck_assert_int_eq(salvage_file("forward tcp 9000 192.168.1.20:22\n"
+				      "forward udp 9000 192.168.1.20:53\n"
+				      "forward tcp 50000 10.0.0.5:80 expires %lld\n"
+				      "forward tcp 50001 192.168.1.21:80 expires %lld\n"
+				      "dmz 10.9.9.9\n",
+				      later),
+			 3);
+	ck_assert_msg(strstr(told[0], "overlaps") != NULL, "got '%s'", told[0]);
+	ck_assert_uint_eq(back.n_forwards, 1);
+	ck_assert_uint_eq(back.forwards[0].protos, NAPT_FWD_UDP);
+	ck_assert_uint_eq(back.n_leases, 1);
+	ck_assert_uint_eq(back.leases[0].fwd.ext_lo, 50001);
+	ck_assert_int_eq(back.dmz_mode, RUNTIME_DMZ_FROM_CONFIG);
+	ck_assert_msg(runtime_state_apply(&back, &cfg, err, sizeof(err)) == 0, "%s", err);
+	snprintf(rejected, sizeof(rejected), "%s.rejected", path);
+	const char *aside = read_file(rejected);
+	ck_assert_msg(strstr(aside, "\nforward tcp 9000 192.168.1.20:22\n") != NULL, "%s", aside);
+	ck_assert_msg(strstr(aside, "\ndmz 10.9.9.9\n") != NULL, "%s", aside);
+}
+END_TEST
+
+/* When the rejected file cannot be written, the bad line stays in the state file: never
+ * lost, only skipped. */
+START_TEST(salvage_keeps_what_it_cannot_set_aside)
+{
+	char rejected[200];
+	snprintf(rejected, sizeof(rejected), "%s.rejected", path);
+	ck_assert_int_eq(mkdir(rejected, 0700), 0);
+	write_file(path, "forward tcp 8080 192.168.1.10:80\nbogus 1\n");
+	n_told = 0;
+	ck_assert_int_eq(
+	    runtime_state_salvage(path, &back, base_cfg(), note_reject, err, sizeof(err)), 1);
+	ck_assert_msg(strstr(told[0], "-> -") != NULL, "got '%s'", told[0]);
+	ck_assert_uint_eq(back.n_forwards, 1);
+	ck_assert_ptr_nonnull(strstr(read_file(path), "bogus 1"));
+}
+END_TEST
+
+START_TEST(salvage_of_a_whole_file_writes_nothing)
+{
+	write_file(path, "forward tcp 8080 192.168.1.10:80\n");
+	ck_assert_int_eq(
+	    runtime_state_salvage(path, &back, base_cfg(), note_reject, err, sizeof(err)), 0);
+	ck_assert_uint_eq(back.n_forwards, 1);
+	ck_assert_str_eq(read_file(path), "forward tcp 8080 192.168.1.10:80\n");
+	snprintf(err, sizeof(err), "%s.rejected", path);
+	ck_assert_int_eq(access(err, F_OK), -1);
+}
+END_TEST
+
+/* The lease writer: what was submitted is on disk once it stops. */
+START_TEST(writer_writes_pending_text_on_stop)
+{
+	uint64_t writes;
+	struct runtime_state_writer *w = runtime_state_writer_start(path, err, sizeof(err));
+	ck_assert_msg(w != NULL, "%s", err);
+	add_lease(&st, NAPT_FWD_TCP, 50000, "192.168.1.10", 80, (int64_t)time(NULL) + 600);
+	ck_assert_int_eq(runtime_state_writer_submit(w, &st), 0);
+	add_lease(&st, NAPT_FWD_UDP, 50001, "192.168.1.11", 53, (int64_t)time(NULL) + 600);
+	ck_assert_int_eq(runtime_state_writer_submit(w, &st), 0);
+	ck_assert_int_eq(runtime_state_writer_stop(w, err, sizeof(err)), 0);
+	ck_assert_msg(runtime_state_load(path, &back, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(back.n_leases, 2);
+	w = runtime_state_writer_start(path, err, sizeof(err));
+	ck_assert_int_eq(runtime_state_writer_status(w, &writes, err, sizeof(err)), 0);
+	ck_assert_uint_eq(writes, 0);
+	ck_assert_int_eq(runtime_state_writer_stop(w, err, sizeof(err)), 0);
+}
+END_TEST
+
+/* A naptctl change saved at once is never overwritten by leases submitted before it, however
+ * the writer thread and the save interleave. */
+START_TEST(writer_never_writes_over_a_newer_save)
+{
+	for (int round = 0; round < 50; round++) {
+		struct runtime_state_writer *w = runtime_state_writer_start(path, err, sizeof(err));
+		ck_assert_msg(w != NULL, "%s", err);
+		memset(&st, 0, sizeof(st));
+		add_lease(&st, NAPT_FWD_TCP, 50000, "192.168.1.10", 80, (int64_t)time(NULL) + 600);
+		ck_assert_int_eq(runtime_state_writer_submit(w, &st), 0);
+		add_forward(&st, NAPT_FWD_TCP, 8080, 8080, "192.168.1.10", 80);
+		ck_assert_int_eq(runtime_state_save(path, &st, err, sizeof(err)), 0);
+		ck_assert_int_eq(runtime_state_writer_stop(w, err, sizeof(err)), 0);
+		ck_assert_msg(runtime_state_load(path, &back, err, sizeof(err)) == 0, "%s", err);
+		ck_assert_uint_eq(back.n_forwards, 1);
+	}
+}
+END_TEST
+
+/* A write that fails is told, once. */
+START_TEST(writer_tells_a_failed_write)
+{
+	uint64_t writes;
+	ck_assert_int_eq(mkdir(tmp_path, 0700), 0);
+	struct runtime_state_writer *w = runtime_state_writer_start(path, err, sizeof(err));
+	ck_assert_int_eq(runtime_state_writer_submit(w, &st), 0);
+	ck_assert_int_eq(runtime_state_writer_stop(w, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, tmp_path) != NULL, "got '%s'", err);
+	w = runtime_state_writer_start(path, err, sizeof(err));
+	ck_assert_int_eq(runtime_state_writer_submit(w, &st), 0);
+	for (int i = 0; i < 1000; i++) {
+		int rc = runtime_state_writer_status(w, &writes, err, sizeof(err));
+		if (rc == -1)
+			break;
+		ck_assert_int_eq(rc, 0);
+		usleep(1000);
+	}
+	ck_assert_int_eq(runtime_state_writer_status(w, &writes, err, sizeof(err)), 0);
+	ck_assert_int_eq(runtime_state_writer_stop(w, err, sizeof(err)), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("runtime_state");
@@ -371,6 +583,14 @@ int main(void)
 	tcase_add_test(tc, apply_merges_over_config);
 	tcase_add_test(tc, apply_refuses_overlap_with_config);
 	tcase_add_test(tc, apply_refuses_dmz_outside);
+	tcase_add_test(tc, dir_fsync_failure_after_rename_is_not_a_failure);
+	tcase_add_test(tc, salvage_sets_bad_lines_aside);
+	tcase_add_test(tc, salvage_keeps_what_it_cannot_set_aside);
+	tcase_add_test(tc, salvage_sets_aside_what_the_config_refuses);
+	tcase_add_test(tc, salvage_of_a_whole_file_writes_nothing);
+	tcase_add_test(tc, writer_writes_pending_text_on_stop);
+	tcase_add_test(tc, writer_never_writes_over_a_newer_save);
+	tcase_add_test(tc, writer_tells_a_failed_write);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
