@@ -2,8 +2,9 @@
 # test_pcp_edge.sh - NAT-PMP/PCP requests at the edges (issue 11, items 2 to 4):
 #  1. a NAT-PMP request forged on the WAN side, with an inside source and the router's LAN
 #     address as destination (Linux delivers it to the LAN socket whatever interface it came
-#     in on), opens nothing and is counted; the LAN host's own request still works. No
-#     routing guard is needed for this: the check is the server's (IP_PKTINFO).
+#     in on), opens nothing: the WAN guard rule drops it, and with that rule taken away the
+#     server's own check (IP_PKTINFO) refuses and counts it; the LAN host's own request still
+#     works.
 #  2. internal port 0 with a lifetime is refused (RFC 6886 section 3.4) and never reaches the
 #     state file; a state file with lines that cannot be loaded (port 0, an unknown keyword)
 #     does not stop the start: the lines go to STATE.rejected, the rest loads, show stats
@@ -67,9 +68,20 @@ part_forgery() {
 	local before after out
 	# The WAN neighbour routes the LAN address at the router (its own namespace's route).
 	ip -n "$NS_WAN" route add "$RTR_LAN_IP/32" via "$RTR_WAN_IP"
+	forge 3
+	sleep 1
+	ctl show forwards | grep -q "^tcp *2222 " &&
+		fail "a request forged on the WAN side opened a forward past the WAN guard"
+	echo "ok: 3 forged WAN-side requests opened nothing with the WAN guard in place"
+	# The server's own check must hold without the routing guard (test_wan_guard.sh): take
+	# the guard away, forge again, put it back.
+	ip -n "$NS_RTR" rule show pref 0 | grep -q "from $INSIDE iif wan0 blackhole" ||
+		fail "no WAN guard rule at priority 0: $(ip -n "$NS_RTR" rule show)"
+	ip -n "$NS_RTR" rule del pref 0 from "$INSIDE" iif wan0 blackhole
 	before=$(stat_value pcp-requests-not-lan)
 	forge 3
 	sleep 1
+	ip -n "$NS_RTR" rule add pref 0 from "$INSIDE" iif wan0 blackhole
 	ctl show forwards | grep -q "^tcp *2222 " &&
 		fail "a request forged on the WAN side opened a forward: $(ctl show forwards)"
 	after=$(stat_value pcp-requests-not-lan)
