@@ -29,6 +29,7 @@ TOPO_PIDS=()
 
 # skip (exit 77) unless root with the tools the tests need.
 topo_require() {
+	[ "${NAPT_NETNS_TESTS:-yes}" = yes ] || { echo "SKIP: configure --disable-netns-tests"; exit 77; }
 	[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
 	local t
 	for t in ip "$PY" "$@"; do
