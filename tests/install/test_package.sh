@@ -9,11 +9,12 @@ set -euo pipefail
 build=$(cd "${1:?usage: test_package.sh BUILD_DIR [--chroot]}" && pwd)
 work=$(mktemp -d /tmp/napt-package.XXXXXX)
 root=
+# --one-file-system: never into a /proc (or what debootstrap mounted) still mounted in root.
 cleanup() {
 	if [ -n "$root" ]; then
 		umount "$root/proc" 2>/dev/null || true
 	fi
-	rm -rf "$work"
+	rm -rf --one-file-system "$work"
 }
 trap cleanup EXIT
 
