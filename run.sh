@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # run.sh - the quick start. On a fresh Debian 12 machine, as root:
 #   ./run.sh demo    build if needed, then show the gateway at work in network namespaces
 #   ./run.sh test    install what is missing, build, run every test (normal + sanitizer build),

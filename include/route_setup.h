@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* route_setup.h - the routing that steers NAT traffic through the TUN device (manage-routes
  * yes): external addresses routed into it, policy rules for the inside prefixes, proxy
  * neighbour entries on the WAN interface, loose rp_filter on the TUN, ip_forward on.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* service_notify.h - tell the service manager how naptd is doing (sd_notify(3)): ready once
  * set up, alive from the event loop (the watchdog of WatchdogSec=), stopping at exit. With no
  * NOTIFY_SOCKET in the environment (not started by systemd) each call does nothing. */

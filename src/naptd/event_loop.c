@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* event_loop.c - the daemon's main loop: packets (in bursts), control requests, signals,
  * expiry. */
 #include <arpa/inet.h>

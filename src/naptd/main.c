@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* main.c - naptd: set up the gateway (engine, TUN, routing, control socket), run the event
  * loop, and take down exactly what was set up, in reverse order. */
 #include <getopt.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* service_notify.c - sd_notify(3) messages to systemd (Type=notify, WatchdogSec=). */
 #include <stdbool.h>
 #include <stdint.h>

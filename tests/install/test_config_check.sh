@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_config_check.sh - naptd -t -c FILE (what ExecStartPre and ExecReload of the unit run):
 # a good config exits 0, a config error exits 1 naming file:line, a missing file or external
 # interface exits 1, and a state-file line that cannot be loaded is a warning with exit 0.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_install.sh - make install (into a DESTDIR) puts in place the programs, the man pages,
 # the example config and the systemd unit, with this installation's paths in the unit; the
 # installed naptd accepts the installed example (naptd -t) and systemd-analyze verify finds

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_package.sh BUILD_DIR [--chroot] - the Debian packages, built as a user of the release
 # would: make dist, then dpkg-buildpackage -us -uc -b in the unpacked tarball, without a test
 # run (DEB_BUILD_OPTIONS=nocheck, profile nocheck: make check ran already). Checks lintian

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # lib.sh - network namespaces for naptd tests. Source it from a test script.
 #
 #   lan  eth0 192.168.77.2/24, default via 192.168.77.1

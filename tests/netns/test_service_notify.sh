@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_service_notify.sh - what systemd would see of naptd (Type=notify, WatchdogSec=), through
 # a test socket in place of systemd's: READY=1 once set up, WATCHDOG=1 each second from the
 # event loop, none while the loop does not run (SIGSTOP: what a hung loop looks like from
