@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # run.sh - the quick start. On a fresh Debian 12 machine, as root:
 #   ./run.sh demo    build if needed, then show the gateway at work in network namespaces
-#   ./run.sh test    install what is missing, build, run every test (normal + sanitizer build)
+#   ./run.sh test    install what is missing, build, run every test (normal + sanitizer build),
+#                    build the Debian package and try it in a throwaway root
 #   ./run.sh build   install what is missing and build into ./build
 #   ./run.sh bench   the engine benchmark and the side-by-side with the kernel's NAT
 set -euo pipefail
 top=$(cd "$(dirname "$0")" && pwd)
 cd "$top"
 
-# Debian packages: build, unit tests, fixture generation and checks, namespace tests.
+# Debian packages: build, unit tests, fixture generation and checks, namespace tests, the
+# Debian package and its check (systemd for systemd-analyze; debootstrap for a throwaway root).
 DEPS="autoconf automake pkg-config make gcc libnl-3-dev libnl-route-3-dev libpcap-dev check
-      libcap-ng-dev python3-scapy tshark iproute2 curl iputils-ping traceroute iperf3 nftables
+      libcap-ng-dev libsystemd-dev systemd debhelper lintian debootstrap python3-scapy tshark
+      iproute2 curl iputils-ping traceroute iperf3 nftables
       ethtool socat procps stun-client stun-server natpmpc clang libclang-rt-14-dev
       clang-format cppcheck"
 # Only for the benchmarks (./run.sh bench): nginx-light would start a web server on the host.
@@ -71,7 +75,10 @@ test)
 	build build-asan --enable-sanitizers
 	check build-asan
 	make -C build -s fuzz
-	echo "run.sh: all tests passed (normal and sanitizer builds, fuzzing)"
+	# The .deb from make dist (nocheck: tested above), then install, remove and purge in a
+	# throwaway root.
+	tests/install/test_package.sh build --chroot
+	echo "run.sh: all tests passed (normal and sanitizer builds, fuzzing, Debian package)"
 	;;
 bench)
 	install_deps "$BENCH_DEPS"

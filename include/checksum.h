@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* checksum.h - the Internet checksum (RFC 1071) and its incremental update (RFC 1624). */
 #ifndef CHECKSUM_H
 #define CHECKSUM_H

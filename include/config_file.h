@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* config_file.h - read a config file from disk and parse it (napt_config_parse_text). */
 #ifndef CONFIG_FILE_H
 #define CONFIG_FILE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* control_commands.h - the commands of the control socket, without the socket.
  *
  * control_command_run() takes one request line as received, checks it, runs it against the

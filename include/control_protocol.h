@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* control_protocol.h - the framing of naptd's control socket, shared by naptd and naptctl.
  *
  * One request per connection: the client sends one line of printable ASCII ending in "\n"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* control_server.h - naptd's control socket: a unix stream socket, one request per connection.
  *
  * All the socket's file descriptors (the listening socket, the clients, a timer for their

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* daemon_log.h - naptd's log: stderr in the foreground (-f), syslog once detached. */
 #ifndef DAEMON_LOG_H
 #define DAEMON_LOG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* daemonize.h - detach from the terminal the way daemon(3) does, but let the parent wait
  * for the set-up, so a failure still reaches the administrator's stderr with exit status 1.
  * Also the pidfile. */

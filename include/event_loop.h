@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* event_loop.h - naptd's one loop (epoll) over the TUN device, the control socket, the
  * signals (signalfd) and the expiry timer (timerfd). */
 #ifndef EVENT_LOOP_H

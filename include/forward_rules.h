@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* forward_rules.h - static port forwards (DNAT, the documents' "virtual server"). */
 #ifndef FORWARD_RULES_H
 #define FORWARD_RULES_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* fragment.h - following IP fragments through the NAT (RFC 4787 REQ-14).
  *
  * Only the first fragment carries the ports, so its translation is remembered under

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* host_limits.h - sessions and external ports held by each inside host (RFC 6888 REQ-4).
  *
  * An open-addressing table keyed by inside address. It is made only when a per-host limit

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ipv4_packet.h - parsing and validation of IPv4 packets with TCP, UDP or ICMP. */
 #ifndef IPV4_PACKET_H
 #define IPV4_PACKET_H

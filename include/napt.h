@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* napt.h - the translation engine's instance API.
  *
  * Every call takes an instance, so the daemon, napt-replay, the benchmark, the fuzzers and

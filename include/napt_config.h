@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* napt_config.h - the settings of one NAT instance and the parser of the config file.
  *
  * One plain "keyword value" file, one setting per line, '#' starts a comment. The engine

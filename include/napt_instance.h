@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* napt_instance.h - the engine instance, for the engine's own files (napt.h is the API). */
 #ifndef NAPT_INSTANCE_H
 #define NAPT_INSTANCE_H

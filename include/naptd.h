@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* naptd.h - the daemon's state, shared by its modules (event loop, control socket). */
 #ifndef NAPTD_H
 #define NAPTD_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* nat_table.h - the translation table: mappings, sessions, their hash indexes and expiry.
  *
  * Everything is allocated once, sized by max-sessions; entries are addressed by 32-bit

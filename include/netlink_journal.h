@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* netlink_journal.h - add routes, rules and neighbour entries, and remember each one, so
  * naptd removes exactly what it added, newest first, and nothing else. */
 #ifndef NETLINK_JOURNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* pcp_server.h - NAT-PMP (RFC 6886) and PCP (RFC 6887: ANNOUNCE and MAP) on UDP port 5351
  * of the lan-interface's IPv4 addresses: an inside host opens a forward to itself for a
  * lifetime.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* port_alloc.h - which external ports are in use, and the choice of a new one. */
 #ifndef PORT_ALLOC_H
 #define PORT_ALLOC_H

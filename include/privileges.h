@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* privileges.h - after set-up naptd keeps only CAP_NET_ADMIN (libcap-ng). */
 #ifndef PRIVILEGES_H
 #define PRIVILEGES_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* prng.h - the engine's pseudo-random numbers (port choice, hash seeds). */
 #ifndef PRNG_H
 #define PRNG_H

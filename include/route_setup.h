@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* route_setup.h - the routing that steers NAT traffic through the TUN device (manage-routes
  * yes): external addresses routed into it, policy rules for the inside prefixes, guards on
  * the WAN and LAN interfaces, unreachable routes that keep the router closed if naptd is

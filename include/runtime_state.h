@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* runtime_state.h - what the administrator changed at run time (naptctl), kept on disk.
  *
  * Forwards added and the DMZ set or cleared through the control socket live in the state

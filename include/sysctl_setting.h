@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* sysctl_setting.h - change one /proc/sys value and put the old one back later. */
 #ifndef SYSCTL_SETTING_H
 #define SYSCTL_SETTING_H

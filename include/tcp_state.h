@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* tcp_state.h - the TCP state a NAT follows for each session (RFC 5382, RFC 7857 2.1). */
 #ifndef TCP_STATE_H
 #define TCP_STATE_H

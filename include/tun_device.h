@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* tun_device.h - the TUN device naptd reads packets from and writes them back to.
  *
  * The device has IFF_VNET_HDR: every read and write carries a struct virtio_net_hdr before

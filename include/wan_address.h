@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* wan_address.h - Easy IP ("external interface NAME"): the WAN interface's own address is
  * the external address. naptd learns it through rtnetlink at start and follows it when it
  * changes (RTM_NEWADDR / RTM_DELADDR, as on a DHCP renew): mappings on the old address are

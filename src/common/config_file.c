@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* config_file.c - the I/O half of config loading; the parsing lives in libnapt. */
 #include "config_file.h"
 

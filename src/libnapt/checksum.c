@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* checksum.c - Internet checksum, full and incremental. */
 #include "checksum.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* forward_rules.c - the forward table. */
 #include "forward_rules.h"
 

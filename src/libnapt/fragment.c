@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* fragment.c - fragment translations and the held-fragment pool. */
 #include "fragment.h"
 

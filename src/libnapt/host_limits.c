@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* host_limits.c - per-host counts in a linear-probing table with backward-shift deletion
  * (no tombstones, so lookups stay short however long the gateway runs). */
 #include "host_limits.h"

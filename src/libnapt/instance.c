@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* instance.c - making, changing and reading an engine instance (everything but packets). */
 #include "napt_instance.h"
 

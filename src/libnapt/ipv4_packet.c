@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ipv4_packet.c - parsing and validation; nothing here changes a packet. */
 #include "ipv4_packet.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* napt_config.c - the config file parser: "keyword value..." lines into struct napt_config.
  *
  * Pure: no I/O and no syscalls (inet_pton/inet_ntop are plain libc), so the engine library,

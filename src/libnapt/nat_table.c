@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* nat_table.c - mappings and sessions in fixed arrays, hash chains and LRU expiry. */
 #include "nat_table.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* port_alloc.c - external port bitmaps and RFC 6056 port choice. */
 #include "port_alloc.h"
 

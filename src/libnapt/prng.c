@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* prng.c - xoshiro256** (Blackman and Vigna), seeded with splitmix64. */
 #include "prng.h"
 

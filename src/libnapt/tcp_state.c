@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* tcp_state.c - the NAT's view of a TCP connection. */
 #include "tcp_state.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* translate.c - the engine's entry point: one packet in, a verdict out.
  *
  * The rules implemented here are written out in docs/behaviour.md; the section numbers

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* naptctl - send one command to naptd's control socket and print the answer.
  *
  * naptctl [-s SOCKET] [-j] COMMAND...: the words are joined with spaces into one request

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* control_commands.c - parse one control request, run it, write the answer.
  *
  * Rule changes follow one order so that an "ok" is never a lie and a crash never loses an

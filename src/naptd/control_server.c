@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* control_server.c - the control socket: accept, read one request line, answer, close.
  *
  * Every client is non-blocking and served a piece at a time from the daemon's loop, so a slow,

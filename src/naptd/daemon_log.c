@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* daemon_log.c - one log call for the daemon, whether it runs in the foreground or not. */
 #include <stdarg.h>
 #include <stdio.h>

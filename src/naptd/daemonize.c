@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* daemonize.c - fork into the background, report the set-up result to the parent. */
 #include <errno.h>
 #include <fcntl.h>

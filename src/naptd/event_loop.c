@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* event_loop.c - the daemon's main loop: packets (in bursts), control requests, signals,
  * expiry. */
 #include <arpa/inet.h>
@@ -16,6 +17,7 @@
 #include "daemon_log.h"
 #include "event_loop.h"
 #include "pcp_server.h"
+#include "service_notify.h"
 #include "wan_address.h"
 
 /* Frames read per wake-up. Bounded, so a busy TUN never starves the control socket or the
@@ -180,6 +182,7 @@ static void timer_readable(struct naptd *d, struct event_loop *ev)
 		return;
 	napt_expire(d->nat, naptd_now_ms());
 	log_host_limits(d);
+	service_notify_alive();
 }
 
 static int watch(struct event_loop *ev, int fd, enum event_source src)
@@ -303,6 +306,7 @@ int event_loop_run(struct naptd *d, char *err, size_t errlen)
 		daemon_log(LOG_INFO, "ready: %s up, offloads %s, napi %s, translating", d->tun.name,
 			   tun_device_offload_names(&d->tun, offloads, sizeof(offloads)),
 			   d->tun.napi_threaded ? "threaded" : "in softirq");
+		service_notify_ready();
 	}
 	while (rc == 0 && !ev.stop)
 		rc = loop_wait(d, &ev, err, errlen);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* main.c - naptd: set up the gateway (engine, TUN, routing, control socket), run the event
  * loop, and take down exactly what was set up, in reverse order. */
 #include <getopt.h>
@@ -16,6 +17,7 @@
 #include "pcp_server.h"
 #include "privileges.h"
 #include "route_setup.h"
+#include "service_notify.h"
 #include "wan_address.h"
 
 #define DEFAULT_PIDFILE "/run/naptd.pid"
@@ -24,6 +26,7 @@ struct naptd_options {
 	const char *config;
 	const char *pidfile; /* NULL: none (only with -f and no -p) */
 	bool foreground;
+	bool check; /* -t */
 };
 
 /* Large (two configs with their forward tables): static rather than on the stack. */
@@ -41,9 +44,11 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: naptd -c CONFIG [-f] [-p PIDFILE]\n"
+		"       naptd -t -c CONFIG\n"
 		"  -c CONFIG   config file (see naptd(8))\n"
 		"  -f          stay in the foreground, log to stderr\n"
-		"  -p PIDFILE  pidfile (default " DEFAULT_PIDFILE "; with -f only if given)\n");
+		"  -p PIDFILE  pidfile (default " DEFAULT_PIDFILE "; with -f only if given)\n"
+		"  -t          check the config (and the state file) and exit: 1 on an error\n");
 }
 
 static int parse_options(int argc, char **argv, struct naptd_options *o)
@@ -51,7 +56,7 @@ static int parse_options(int argc, char **argv, struct naptd_options *o)
 	int c;
 
 	memset(o, 0, sizeof(*o));
-	while ((c = getopt(argc, argv, "c:fp:h")) != -1) {
+	while ((c = getopt(argc, argv, "c:fp:th")) != -1) {
 		switch (c) {
 		case 'c':
 			o->config = optarg;
@@ -61,6 +66,9 @@ static int parse_options(int argc, char **argv, struct naptd_options *o)
 			break;
 		case 'p':
 			o->pidfile = optarg;
+			break;
+		case 't':
+			o->check = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -87,13 +95,19 @@ static void state_line_rejected(const char *why, const char *kept_in)
 		daemon_log(LOG_ERR, "state file: %s: line skipped (left in the file)", why);
 }
 
-/* The config file plus the run-time state file: what the engine starts with. A state line
- * that cannot be loaded is set aside, never a reason not to start (runtime_state.h). */
-static int load_config(struct naptd *d, struct napt_config *run, char *err, size_t errlen)
+/* The config file, with the external interface's address filled in. */
+static int load_file_config(struct naptd *d, char *err, size_t errlen)
 {
 	if (config_file_load(d->config_path, &d->file_cfg, err, errlen) != 0 ||
 	    wan_address_fill(&d->file_cfg, err, errlen) != 0)
 		return -1;
+	return 0;
+}
+
+/* The file's config plus the run-time state file: what the engine starts with. A state line
+ * that cannot be loaded is set aside, never a reason not to start (runtime_state.h). */
+static int load_runtime_state(struct naptd *d, struct napt_config *run, char *err, size_t errlen)
+{
 	/* An empty state path: run-time changes are not kept. */
 	const char *state = d->file_cfg.daemon.state;
 	int rejected = state[0] ? runtime_state_salvage(state, &d->runtime, &d->file_cfg,
@@ -104,6 +118,13 @@ static int load_config(struct naptd *d, struct napt_config *run, char *err, size
 	d->state_rejected = (unsigned)rejected;
 	*run = d->file_cfg;
 	return runtime_state_apply(&d->runtime, run, err, errlen);
+}
+
+static int load_config(struct naptd *d, struct napt_config *run, char *err, size_t errlen)
+{
+	if (load_file_config(d, err, errlen) != 0)
+		return -1;
+	return load_runtime_state(d, run, err, errlen);
 }
 
 static int start_engine(struct naptd *d, char *err, size_t errlen)
@@ -164,6 +185,31 @@ static void take_down(struct naptd *d)
 	d->nat = NULL;
 }
 
+/* -t: read the config as the daemon does at start (the parser's and the engine's checks name
+ * the file and line; the external interface must have an address) and exit 1 on an error. A
+ * state file that cannot be loaded is a warning: the daemon starts without what it cannot
+ * load. */
+static int check_config(struct naptd *d)
+{
+	struct napt_config *run = malloc(sizeof(*run));
+	char err[512];
+
+	if (!run || load_file_config(d, err, sizeof(err)) != 0) {
+		fprintf(stderr, "naptd: %s\n", run ? err : "out of memory");
+		free(run);
+		return 1;
+	}
+	/* runtime_state_load, not the start's salvage: a check changes no file. */
+	const char *state = d->file_cfg.daemon.state;
+	*run = d->file_cfg;
+	if (state[0] && (runtime_state_load(state, &d->runtime, err, sizeof(err)) != 0 ||
+			 runtime_state_apply(&d->runtime, run, err, sizeof(err)) != 0))
+		fprintf(stderr, "naptd: warning: %s (set aside at start)\n", err);
+	free(run);
+	printf("naptd: %s: config ok\n", d->config_path);
+	return 0;
+}
+
 /* Detached: fork first (the parent waits for the result), so the TUN and the sockets
  * belong to the process that runs. */
 static int run_daemon(struct naptd *d, const struct naptd_options *o, char *err, size_t errlen)
@@ -182,6 +228,7 @@ static int run_daemon(struct naptd *d, const struct naptd_options *o, char *err,
 	if (!d->routes)
 		daemon_log(LOG_NOTICE, "manage-routes no: routing is left to the administrator");
 	rc = event_loop_run(d, err, errlen);
+	service_notify_stopping();
 	if (rc != 0)
 		daemon_log(LOG_ERR, "%s", err);
 	if (o->pidfile)
@@ -199,6 +246,8 @@ int main(int argc, char **argv)
 	if (parse_options(argc, argv, &opt) != 0)
 		return 1;
 	d->config_path = opt.config;
+	if (opt.check)
+		return check_config(d);
 	d->foreground = opt.foreground;
 	d->started_ms = naptd_now_ms();
 	if (event_loop_block_signals(err, sizeof(err)) != 0) {

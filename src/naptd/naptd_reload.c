@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* naptd_reload.c - SIGHUP and "naptctl reload": re-read the config, keep what cannot change
  * while running, apply the rest to the engine and the routing, or change nothing. */
 #include <stdio.h>

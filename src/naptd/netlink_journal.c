@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* netlink_journal.c - a stack of what naptd added through rtnetlink. */
 #include <netlink/route/neighbour.h>
 #include <netlink/route/route.h>

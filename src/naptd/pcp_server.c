@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* pcp_server.c - NAT-PMP and PCP port mappings: the wire formats, the access rules, the
  * leases (forwards with an end of life) and their expiry. */
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* privileges.c - drop to CAP_NET_ADMIN once the TUN, the routing and the socket exist. */
 #include <cap-ng.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* route_setup.c - which routes, rules and neighbour entries naptd adds, and in what order. */
 #include <arpa/inet.h>
 #include <linux/fib_rules.h>

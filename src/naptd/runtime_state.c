@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* runtime_state.c - the state file: forwards and DMZ changed through naptctl.
  *
  * The file uses config syntax so an administrator can read it, but naptd alone writes it:

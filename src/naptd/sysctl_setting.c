@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* sysctl_setting.c - read, change and restore /proc/sys values (rp_filter, ip_forward). */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* tun_device.c - open the TUN device with its offloads, bring it up, move frames. */
 #include <endian.h>
 #include <errno.h>

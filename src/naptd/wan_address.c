@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* wan_address.c - Easy IP: the external address is the WAN interface's own, and follows it. */
 #include <arpa/inet.h>
 #include <linux/if_addr.h>

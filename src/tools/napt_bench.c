@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* napt-bench - the engine's speed and memory, in memory, with synthetic packets (no TUN).
  *
  * For each table size S (sessions = max-sessions = S) it fills the table with S established

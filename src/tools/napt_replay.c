@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* napt-replay - run a pcap of IPv4 packets through the engine and write what comes out.
  *
  * The pcap timestamps are the engine's clock, so a capture replays the same way every time:

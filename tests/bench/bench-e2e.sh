@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # bench-e2e.sh [on|off] -- naptd side by side with the kernel's NAT, on real devices.
 #
 # Builds one topology in network namespaces of its own three times: plain routing (the

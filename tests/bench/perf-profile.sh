@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # perf-profile.sh [SESSIONS] [PACKETS] -- where the engine's time goes, per packet.
 #
 # Runs a short napt-bench (one size, one run) under valgrind's callgrind and prints the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # plot.sh [-o OUT.svg] BENCH_OUTPUT... -- ns per packet against the number of sessions, from
 # the "bench sessions=N case=established-{out,in}[-burst] ns_per_pkt=X ..." lines that
 # napt-bench prints (one packet per napt_translate() call, and bursts). Given several runs,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_napt_bench.sh -- napt-bench still runs: a small table, one short run per figure.
 # No figure is judged (speed is never asserted by a test); what is checked is what the
 # benchmark checks itself (every packet of the fill is translated as it should be, no new

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* fuzz_config - libFuzzer target: the config parser.
  *
  * Oracle, beyond "no crash": a config that parses has only valid forwards, and every

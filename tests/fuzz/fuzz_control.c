@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* fuzz_control - libFuzzer target: the control protocol, without the socket.
  *
  * The input is split at "\n" into request lines, each run by control_command_run() against a

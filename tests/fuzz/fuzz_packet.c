@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* fuzz_packet - libFuzzer target: packets in both directions into one live engine.
  *
  * The input is a sequence of records: a control byte, a 2-byte length, the packet. The

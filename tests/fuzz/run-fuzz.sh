@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # run-fuzz.sh SRCDIR SECONDS [TARGET...] - build the libFuzzer targets with clang under
 # ASan + UBSan and run each for SECONDS, seeded from the replay fixtures. A crash (or an
 # oracle abort) fails the run and leaves the input as crash-* in the work directory.

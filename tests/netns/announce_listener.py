@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """announce_listener.py - catch a NAT gateway's unsolicited announcements on 224.0.0.1:5350.
 
   announce_listener.py LOCAL-ADDR EXTERNAL-ADDR [TIMEOUT-S]

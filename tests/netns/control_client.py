@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """control_client.py - raw clients of naptd's control socket, for test_cli.sh.
 
 Speaks the protocol of docs/control-protocol.md byte by byte, so the tests can send what

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # demo.sh BUILD_DIR - naptd at work, live, in network namespaces made for the demo:
 # a LAN host fetches a page from a WAN web server through the NAT (the server logs the
 # external address), the session table, a port forward added with naptctl that lets a WAN

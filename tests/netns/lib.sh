@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # lib.sh - network namespaces for naptd tests. Source it from a test script.
 #
 #   lan  eth0 192.168.77.2/24, default via 192.168.77.1
@@ -47,6 +48,7 @@ tool_package() {
 # topo_require TOOL...: skip (exit 77) unless root; as root (as in CI), a missing tool
 # fails the test with its package (require_tools.sh) instead of skipping it.
 topo_require() {
+	[ "${NAPT_NETNS_TESTS:-yes}" = yes ] || { echo "SKIP: configure --disable-netns-tests"; exit 77; }
 	[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
 	local t pairs=()
 	for t in ip "$PY" "$@"; do

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # lib_behaviour.sh - topologies for the NAT behaviour tests, on top of lib_extra.sh (source
 # this one instead).
 #

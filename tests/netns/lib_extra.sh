@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # lib_extra.sh - more of the namespace topology, on top of lib.sh (source this one instead):
 #
 #   lan2  eth0 192.168.77.3/24, default via 192.168.77.1; in rtr its veth is lan1 with a

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # lib_hardening.sh - helpers of the hardening tests (test_security, test_exhaustion,
 # test_faults, test_soak), on top of lib_extra.sh (source this one instead):
 #

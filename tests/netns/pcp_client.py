@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """pcp_client.py - a small PCP client (RFC 6887) for the tests, written from the RFC alone.
 
   pcp_client.py SERVER CLIENT announce

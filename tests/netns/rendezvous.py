@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """rendezvous.py - a hole-punching rendezvous server and its two clients (UDP and TCP).
 
   rendezvous.py server ADDR PORT

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """tcp_peer_echo.py ADDR PORT - a TCP server that answers each connection with the client's
 address and port as it sees them ("A.B.C.D:PORT"), then closes it: what a NAT made of the
 client, seen from outside."""

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_basic.sh - naptd on a real TUN: curl and ping from the LAN reach a WAN host that has
 # no route back to the LAN, the server sees the external address, naptd keeps only
 # CAP_NET_ADMIN, and after SIGTERM the router's rules, routes, proxy neighbour entries and

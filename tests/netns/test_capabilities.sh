@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_capabilities.sh - naptd runs under exactly the capabilities docs/naptd.service gives
+# test_capabilities.sh - naptd runs under exactly the capabilities docs/naptd.service.in gives
 # it. The bounding set and NoNewPrivileges are read from the unit file (so the two cannot
 # drift) and applied with setpriv, as systemd applies them to a root service: root's
 # capabilities after exec are the bounding set. Under them, with `control-group nogroup`:
@@ -15,7 +15,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 
 topo_require setpriv ping
-unit=$(cd "$(dirname "$0")/../../docs" && pwd)/naptd.service
+unit=$(cd "$(dirname "$0")/../../docs" && pwd)/naptd.service.in
 [ -f "$unit" ] || fail "$unit not found"
 
 # The unit's CapabilityBoundingSet lines (several add up; "~" would invert, which this test
@@ -90,4 +90,4 @@ rc=$?
 [ $rc = 0 ] || fail "naptd exited with $rc on SIGTERM"
 expect_unchanged "$before" "$(routing_snapshot)" "naptd left rtr's routing changed"
 echo "ok: SIGTERM: exit 0, routing as before"
-echo "PASS: naptd works under the capabilities of docs/naptd.service"
+echo "PASS: naptd works under the capabilities of docs/naptd.service.in"

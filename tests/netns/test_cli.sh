@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_cli.sh - naptctl and the control socket with naptd on a real TUN:
 #  - TCP and UDP forwards added with naptctl let a WAN client reach LAN servers through the
 #    external address; "forward del" closes the door, also for a TCP connection already open;

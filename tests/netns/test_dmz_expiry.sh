@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_dmz_expiry.sh - DMZ and expiry in naptd on a real TUN (docs/behaviour.md 4 and 5):
 #  1. with `dmz 192.168.77.2` in the config, a WAN client connecting to an unforwarded TCP
 #     port of the external address reaches the LAN host's listener (session origin dmz);

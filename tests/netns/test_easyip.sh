@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_easyip.sh - Easy IP: "external interface wan0", the router's one WAN address shared
 # by the LAN. curl, ping and a forward work through it, with external ports in the default
 # range of this mode (49152-65534); the router's own HTTP service on its WAN address still

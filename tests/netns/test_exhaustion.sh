@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_exhaustion.sh - one LAN host floods the table (RFC 6888 REQ-3, REQ-4; issue 6):
 #  1. with max-sessions-per-host and ports-per-host set, the LAN host sends 100 thousand new
 #     UDP flows (2000 source ports x 50 destination ports, a raw sender, at most 20 s);

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_faults.sh - crashes and overload (issue 6, docs/security.md):
 #  1. ten rounds of: a burst of `naptctl forward add/del` on 30 ports, naptd killed with
 #     SIGKILL at a random moment of it, naptd started again. Every time the state file parses

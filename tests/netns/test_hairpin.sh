@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_hairpin.sh - hairpinning in naptd on a real TUN (RFC 4787 REQ-9, RFC 5382 REQ-8,
 # docs/behaviour.md 9): lan2 (192.168.77.3) offers an HTTP server and a UDP echo, forwarded
 # with naptctl from the external address; lan (192.168.77.2) reaches both through

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_holepunch.sh - hole punching between two LAN hosts behind two naptd routers, with a
 # rendezvous server on the shared WAN segment (lib_behaviour.sh's pair topology,
 # rendezvous.py). RFC 5128 section 3 describes the method; what must happen follows from the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_icmp.sh - ICMP through naptd on a real TUN:
 #  1. two LAN hosts ping the WAN host at once with the SAME echo identifier: both get every
 #     reply, so naptd gave them different external identifiers (RFC 5508 REQ-1, identifier

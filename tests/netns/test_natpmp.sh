@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_natpmp.sh - naptd's NAT-PMP (RFC 6886) and PCP (RFC 6887) server with real clients:
 # Debian's natpmpc reads the public address, adds a mapping that shows in "naptctl show
 # forwards" with its lifetime and lets a WAN host reach the LAN service, the mapping

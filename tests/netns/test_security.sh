@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_security.sh - what the WAN side can reach, spoofing from the LAN side, unpredictable
 # external ports, and naptd's own exposure (issue 6, docs/security.md):
 #  1. a WAN host that routes the inside prefix via the router, with its own or a spoofed

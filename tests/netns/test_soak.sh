@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_soak.sh - a bounded soak: SOAK_SECONDS (default 60, at most 300) of mixed traffic with
 # session churn through naptd (issue 6, docs/security.md):
 #  - short HTTP connections LAN -> WAN, one after the other (a new TCP session each);

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_static_pool.sh - an address pool and static NAT. Two `external` addresses: each LAN
 # host keeps one of them (paired pooling, RFC 4787 REQ-2), the one of index ntohl(host) % 2
 # (198.51.100.10 for 192.168.77.2, 198.51.100.11 for 192.168.77.3). A `static` host

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_stun.sh - naptd's four nat-types as classified by tools that are not ours: Debian's
 # stund on the WAN host (two addresses) and Debian's stun-client (`stun`) on the LAN host.
 # Then the same classification once against the kernel's nftables masquerade in the same

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_wire.sh - the checksums naptd puts on the wire, checked by tshark on the WAN side.
 #
 # tshark captures on the WAN host's eth0 while TCP (curl of 64 KB), UDP (5 echoed

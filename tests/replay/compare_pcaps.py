@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """compare_pcaps.py EXPECTED GOT - packet by packet, byte for byte, timestamps included.
 
 Exits 0 when equal; otherwise prints the first mismatch readably (packet index, the first

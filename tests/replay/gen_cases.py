@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """gen_cases.py - the replay fixtures of pcaps/, described case by case.
 
 Each case is a config, the packets that go into the gateway (with their times) and the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """replay_pcap - read and write classic pcap files of raw IPv4 packets, byte for byte.
 
 Written by hand (not scapy's writer) so the generated files depend only on the packets and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # run_case.sh CASE - check one replay fixture of pcaps/.
 #
 # CASE is the case directory or any file in it (automake passes pcaps/NN-name/in.pcap).

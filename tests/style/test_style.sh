@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_style.sh -- the C sources keep the project's style: formatted by the committed
 # .clang-format, and cppcheck (warning, style, performance) finds nothing. Either tool
 # missing fails the test with its Debian package (clang-format, cppcheck).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* packet_builder.c - test packets and an Internet checksum independent of the engine's. */
 #include "packet_builder.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* packet_builder.h - IPv4 packets for the unit tests.
  *
  * Checksums here are computed by the tests' own code, never by the engine's checksum.c,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_burst - napt_translate_burst() must do exactly what napt_translate() does packet by
  * packet: same verdicts, reasons, directions and bytes, in the same order. Two instances
  * with the same config and seed get the same traffic, one in bursts of 32, one packet by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_checksum.c - checksum.c against the RFC examples and against the tests' own full
  * recomputation (packet_builder.c) over random buffers. */
 #include <check.h>

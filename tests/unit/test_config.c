@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_config.c - the config parser: every key, its defaults, and every error message. */
 #include <arpa/inet.h>
 #include <check.h>

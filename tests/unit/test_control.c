@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_control.c - the control commands run against a real engine, without a socket:
  * forwards and the DMZ through the state file, the show commands (tables and JSON checked by
  * Python's json.tool), and requests that must be refused. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_features.c - the engine's newer features through napt.h and napt_config.h: static
  * one-to-one NAT, per-host limits (RFC 6888 REQ-4), port parity (RFC 4787 REQ-4), answers
  * to unsolicited SYNs (RFC 5382 REQ-4, RFC 793 3.4, RFC 792) and napt_external_replace.

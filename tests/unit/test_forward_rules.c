@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_forward_rules.c - the forward table: lookups over a port range, protocols,
  * overlaps, removal by any port of a rule, limits. */
 #include <check.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_fragment.c - remembered first-fragment translations and the held-fragment pool
  * (docs/behaviour.md section 10, RFC 4787 REQ-14). */
 #include <check.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_nat_table.c - mappings and sessions: hash lookups from both sides, chains under
  * collisions, LRU expiry order, removal, a full table and flush. */
 #include <check.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_packet.c - ipv4_parse() and ipv4_parse_quote(): the validation of
  * docs/behaviour.md section 2 and the quotes of RFC 5508 section 4. */
 #include <check.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_port_alloc.c - the port bitmaps and the choice of RFC 6056 algorithm 1 with port
  * preservation (docs/behaviour.md section 3). */
 #include <check.h>

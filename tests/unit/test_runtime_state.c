@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_runtime_state.c - the state file: round trip, atomic replacement, errors named
  * path:line, and merging into the config file's settings. */
 #include <arpa/inet.h>

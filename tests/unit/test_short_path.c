@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_short_path - the short path for established flows (translate.c) must give every
  * packet exactly what the full path gives it: same verdicts, reasons, directions, bytes and
  * counters. A static NAT entry turns the short path off (translate.c leaves static NAT to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_tcp_state.c - the TCP state a session follows (docs/behaviour.md section 6,
  * RFC 5382, RFC 7857 2.1). */
 #include <check.h>

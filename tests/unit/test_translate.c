@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_translate.c - the engine through napt.h. Every translated packet is compared byte
  * for byte with one built from docs/behaviour.md by packet_builder.c, whose checksums are
  * full recomputations by the tests' own code: over thousands of random flows, and in

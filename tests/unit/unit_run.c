@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* unit_run.c - run a Check suite and turn its result into an exit status. */
 #include "unit_run.h"
 

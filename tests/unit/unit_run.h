@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* unit_run.h - the one main() body every Check program shares. */
 #ifndef UNIT_RUN_H
 #define UNIT_RUN_H
