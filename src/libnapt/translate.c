@@ -322,7 +322,7 @@ static enum napt_drop_reason outbound_session(struct napt *n, const struct ipv4_
 	return why;
 }
 
-/* Only SYN, FIN and RST move a TCP session's state (tcp_state_update()): any other
+/* Only the segments tcp_state_moves() names move a TCP session's state: any other
  * segment, and every UDP or ICMP packet, leaves the session in the class it is in. */
 static void track_tcp(struct napt *n, uint32_t sidx, const struct ipv4_view *v, bool outbound,
 		      uint32_t now)
@@ -330,7 +330,7 @@ static void track_tcp(struct napt *n, uint32_t sidx, const struct ipv4_view *v, 
 	struct nat_session *s = nat_session_at(n->table, sidx);
 	enum napt_timeout_class c = s->tclass;
 
-	if ((v->tcp_flags & (TCP_SYN | TCP_FIN | TCP_RST)) && v->proto == IPPROTO_TCP && v->l4) {
+	if (v->proto == IPPROTO_TCP && v->l4 && tcp_state_moves(s->tcp_seen, v->tcp_flags)) {
 		s->tcp_seen = tcp_state_update(s->tcp_seen, v->tcp_flags, outbound);
 		c = session_class(s->proto, s->tcp_seen);
 	}

@@ -782,7 +782,12 @@ START_TEST(tcp_states_and_timeouts)
 	expect_state("established", 7440000);
 	now += 7440000; /* exactly the established timeout */
 	tcp_seg(false, TCP_ACK);
-	tcp_seg(false, TCP_RST); /* RFC 7857 2.3: a RST makes the session transitory */
+	tcp_seg(false, TCP_RST); /* RFC 7857 2.2: a RST makes the session transitory */
+	expect_state("closed", 240000);
+	now += 1000;
+	tcp_seg(true, TCP_ACK); /* the RST was ignored: the connection goes on */
+	expect_state("established", 7440000);
+	tcp_seg(true, TCP_RST);
 	expect_state("closed", 240000);
 	now += 240001;
 	ack.tcp_flags = TCP_ACK;
@@ -797,7 +802,7 @@ START_TEST(tcp_new_syn_on_time_wait_restarts)
 	tcp_seg(true, TCP_SYN);
 	tcp_seg(false, TCP_SYN | TCP_ACK);
 	tcp_seg(true, TCP_FIN | TCP_ACK);
-	expect_state("fin-wait", 240000);
+	expect_state("fin-wait", 7440000); /* half-closed: RFC 6146 3.5.2.2 keeps TCP_EST */
 	tcp_seg(false, TCP_FIN | TCP_ACK);
 	expect_state("time-wait", 240000);
 	now += 1000;
