@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "ipv4_packet.h"
 #include "napt_config.h"
 
 /* What has been seen on a session, one bit each: the state is derived from them. */
@@ -31,8 +32,13 @@ const char *tcp_state_name(enum tcp_state st);
 enum napt_timeout_class tcp_timeout_class(uint8_t seen);
 
 /* Whether a segment with these flags can change the state: a SYN, FIN or RST, or any
- * segment after a RST (tcp_state_update()). Every other segment leaves it as it is. */
-bool tcp_state_moves(uint8_t seen, uint8_t tcp_flags);
+ * segment after a RST (tcp_state_update()). Every other segment leaves it as it is. Inline:
+ * the short path asks it for every TCP packet. */
+static inline bool tcp_state_moves(uint8_t seen, uint8_t tcp_flags)
+{
+	return ((tcp_flags & (TCP_SYN | TCP_FIN | TCP_RST)) | (seen & TCPF_RST)) !=
+	       0; /* one test */
+}
 
 /* Fold one segment's flags (the TCP header's flag byte) into `seen`. A SYN without ACK on
  * a closing or closed session starts it again: clients reuse ports within seconds. A RST

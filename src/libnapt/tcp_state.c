@@ -40,11 +40,6 @@ enum napt_timeout_class tcp_timeout_class(uint8_t seen)
 							   : NAPT_TIMEOUT_TCP_TRANSITORY;
 }
 
-bool tcp_state_moves(uint8_t seen, uint8_t tcp_flags)
-{
-	return (tcp_flags & (TCP_SYN | TCP_FIN | TCP_RST)) || (seen & TCPF_RST);
-}
-
 uint8_t tcp_state_update(uint8_t seen, uint8_t tcp_flags, bool outbound)
 {
 	enum tcp_state st = tcp_state_of(seen);
