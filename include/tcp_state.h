@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "ipv4_packet.h"
 #include "napt_config.h"
 
 /* What has been seen on a session, one bit each: the state is derived from them. */
@@ -27,12 +28,22 @@ enum tcp_state {
 enum tcp_state tcp_state_of(uint8_t seen);
 const char *tcp_state_name(enum tcp_state st);
 
-/* RFC 5382 REQ-5: established connections get the long timeout; set-up, closing and
- * closed ones the transitory one. */
+/* RFC 5382 REQ-5: established and half-closed connections (one FIN) get the long timeout;
+ * set-up, closed (both FINs) and reset ones the transitory one. */
 enum napt_timeout_class tcp_timeout_class(uint8_t seen);
 
+/* Whether a segment with these flags can change the state: a SYN, FIN or RST, or any
+ * segment after a RST (tcp_state_update()). Every other segment leaves it as it is. Inline:
+ * the short path asks it for every TCP packet. */
+static inline bool tcp_state_moves(uint8_t seen, uint8_t tcp_flags)
+{
+	return ((tcp_flags & (TCP_SYN | TCP_FIN | TCP_RST)) | (seen & TCPF_RST)) !=
+	       0; /* one test */
+}
+
 /* Fold one segment's flags (the TCP header's flag byte) into `seen`. A SYN without ACK on
- * a closing or closed session starts it again: clients reuse ports within seconds. */
+ * a closing or closed session starts it again: clients reuse ports within seconds. A RST
+ * holds only until the next segment without one (RFC 7857 2.2). */
 uint8_t tcp_state_update(uint8_t seen, uint8_t tcp_flags, bool outbound);
 
 #endif

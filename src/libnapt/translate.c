@@ -177,14 +177,17 @@ static inline void rewrite_endpoint(struct ipv4_view *v, bool source, uint32_t a
 	fold_l4(v, addr_delta, set_port(v, source, port), partial);
 }
 
-/* ICMP errors are rewritten inside their quote, so their checksum is summed anew over the
- * whole message (RFC 5508 REQ-4). */
-static void icmp_recompute(struct ipv4_view *v)
+/* ICMP errors are rewritten inside their quote (RFC 5508 REQ-4): the ICMP checksum takes
+ * the change of the bytes at hand in one RFC 1624 eqn 3 update, m and m' being their sum
+ * before (`before`) and after the rewrite. Summing the message anew would be wrong for a
+ * first fragment, which holds only the start of what the checksum covers; for a whole
+ * message, whose checksum was checked on the way in, both give the same. */
+static void icmp_refold(struct ipv4_view *v, uint16_t before)
 {
 	uint16_t c;
 
-	memset(v->l4 + ICMP_OFF_CSUM, 0, 2);
-	c = csum_buffer(v->l4, v->l4_len);
+	memcpy(&c, v->l4 + ICMP_OFF_CSUM, 2);
+	c = csum_apply(c, csum_delta16(before, csum_sum_as_stored(v->l4, v->l4_len)));
 	memcpy(v->l4 + ICMP_OFF_CSUM, &c, 2);
 }
 
@@ -323,7 +326,7 @@ static enum napt_drop_reason outbound_session(struct napt *n, const struct ipv4_
 	return why;
 }
 
-/* Only SYN, FIN and RST move a TCP session's state (tcp_state_update()): any other
+/* Only the segments tcp_state_moves() names move a TCP session's state: any other
  * segment, and every UDP or ICMP packet, leaves the session in the class it is in. */
 static void track_tcp(struct napt *n, uint32_t sidx, const struct ipv4_view *v, bool outbound,
 		      uint32_t now)
@@ -331,7 +334,7 @@ static void track_tcp(struct napt *n, uint32_t sidx, const struct ipv4_view *v, 
 	struct nat_session *s = nat_session_at(n->table, sidx);
 	enum napt_timeout_class c = s->tclass;
 
-	if ((v->tcp_flags & (TCP_SYN | TCP_FIN | TCP_RST)) && v->proto == IPPROTO_TCP && v->l4) {
+	if (tcp_state_moves(s->tcp_seen, v->tcp_flags) && v->proto == IPPROTO_TCP && v->l4) {
 		s->tcp_seen = tcp_state_update(s->tcp_seen, v->tcp_flags, outbound);
 		c = session_class(s->proto, s->tcp_seen);
 	}
@@ -360,6 +363,16 @@ static bool filter_admits(const struct napt *n, const struct nat_mapping *m, uin
 	default:
 		return false; /* APDF: only an existing session admits, found before */
 	}
+}
+
+/* RFC 5508 3.1: an inside host's echo mapping is a query mapping, there for the replies to
+ * its own requests. An echo request that comes in on it (an outside host that guessed or saw
+ * the identifier, or the host's own request hairpinned back) is not a reply: refused,
+ * whatever the filtering. The DMZ host's mappings, made by requests, take requests. */
+static bool echo_request_to_query(const struct ipv4_view *v, uint8_t origin)
+{
+	return v->proto == IPPROTO_ICMP && v->icmp_type == ICMP_ECHO &&
+	       origin == NAPT_ORIGIN_OUTBOUND;
 }
 
 /* A mapping for an unsolicited packet that a forward or the DMZ takes in. */
@@ -404,6 +417,10 @@ static enum napt_drop_reason inbound_session(struct napt *n, const struct ipv4_v
 	uint32_t m;
 
 	*sidx = nat_session_find_out(n->table, &flow, now);
+	if (*sidx && echo_request_to_query(v, nat_session_at(n->table, *sidx)->origin)) {
+		*sidx = 0;
+		return NAPT_DROP_FILTERED;
+	}
 	if (*sidx)
 		return NAPT_DROP_NONE;
 	if (v->proto == IPPROTO_ICMP && v->icmp_type != ICMP_ECHO)
@@ -411,7 +428,8 @@ static enum napt_drop_reason inbound_session(struct napt *n, const struct ipv4_v
 	m = nat_mapping_find_out(n->table, &mkey);
 	if (m && !nat_mapping_live(n->table, m, now))
 		m = 0;
-	if (m && !filter_admits(n, nat_mapping_at(n->table, m), flow.rem_addr, now))
+	if (m && (echo_request_to_query(v, nat_mapping_at(n->table, m)->origin) ||
+		  !filter_admits(n, nat_mapping_at(n->table, m), flow.rem_addr, now)))
 		return NAPT_DROP_FILTERED;
 	if (!m) {
 		/* Decide first whether anything would take it: no state for the unsolicited. */
@@ -466,9 +484,11 @@ static struct napt_result translate_icmp_error(struct napt *n, struct ipv4_view 
 	struct nat_key k;
 	const struct nat_session *s;
 	uint32_t sidx, ext_addr;
+	uint16_t before;
 
 	if (icmp_quote(v, &q) != NAPT_DROP_NONE)
 		return drop(n, NAPT_DROP_BAD_ICMP_QUOTE, dir);
+	before = csum_sum_as_stored(v->l4, v->l4_len);
 	if (static_icmp_error(n, v, &q, outbound))
 		goto translated;
 	k = flow_key(&q, !outbound);
@@ -486,7 +506,7 @@ static struct napt_result translate_icmp_error(struct napt *n, struct ipv4_view 
 		rewrite_addr(v, false, s->in_addr, false);
 	}
 translated:
-	icmp_recompute(v);
+	icmp_refold(v, before);
 	n->counters.icmp_errors_translated++;
 	return forwarded(n, IPPROTO_ICMP, dir);
 }

@@ -177,6 +177,15 @@ def case(fn):
     return fn
 
 
+def numbered(number):
+    """A case whose number was handed out in advance (branches written in parallel add cases
+    side by side): it keeps that number whatever precedes it in this file."""
+    def mark(fn):
+        fn.number = number
+        return case(fn)
+    return mark
+
+
 def handshake(c, t, m, remote, rport, iseq=1000, rseq=5000):
     """SYN out, SYN-ACK in, ACK out through mapping m: the session is established."""
     c.send(t, *m.out(tcp, remote, rport, "S", seq=iseq))
@@ -1166,13 +1175,139 @@ def unsolicited_syn_rate_limit():
     return c
 
 
+# ---- TCP state after RST and FIN, hairpins to the sender, echo requests, fragmented errors --
+
+
+@numbered(76)
+def tcp_rst_ignored():
+    c = Case("tcp-rst-ignored", "A RST comes in on an established connection (stale or forged: "
+             "the inside host ignores it) and is translated; the inside host's next segment "
+             "takes the session back to established, so a segment 300 s later (beyond the "
+             "240 s transitory timeout) still passes both ways.",
+             "behaviour.md 5, 6; RFC 7857 2.2, RFC 6146 3.5.2.2 (TRANS)", BASE)
+    m = Mapping(I1, 40000, E)
+    handshake(c, T0, m, R1, 80)
+    c.send(T0 + 1, *m.back(tcp, R1, 80, "R", seq=9999))
+    c.send(T0 + 2, *m.out(tcp, R1, 80, "PA", seq=1001, ack=5001, data=b"still here"))
+    c.send(T0 + 302, *m.back(tcp, R1, 80, "PA", seq=5001, ack=1011, data=b"so am I"))
+    c.send(T0 + 302.1, *m.out(tcp, R1, 80, "A", seq=1011, ack=5008))
+    c.expect("translated tcp in 3", "translated tcp out 4")
+    return c
+
+
+@numbered(77)
+def tcp_half_close():
+    c = Case("tcp-half-close", "The inside host sends its FIN (half-close) and the server "
+             "goes on sending: the session keeps the established timeout, so the server's data "
+             "300 s later passes. The server's FIN then puts the session in time-wait (240 s): "
+             "a segment 241 s after it is dropped.",
+             "behaviour.md 5, 6; RFC 6146 3.5.2.2 (V4/V6 FIN RCV), RFC 5382 REQ-5", BASE)
+    m = Mapping(I1, 40000, E)
+    handshake(c, T0, m, R1, 80)
+    c.send(T0 + 1, *m.out(tcp, R1, 80, "FA", seq=1001, ack=5001))
+    c.send(T0 + 301, *m.back(tcp, R1, 80, "PA", seq=5001, ack=1002, data=b"more data"))
+    c.send(T0 + 301.1, *m.out(tcp, R1, 80, "A", seq=1002, ack=5010))
+    c.send(T0 + 302, *m.back(tcp, R1, 80, "FA", seq=5010, ack=1002))
+    c.send(T0 + 302.1, *m.out(tcp, R1, 80, "A", seq=1002, ack=5011))
+    c.send(T0 + 543.2, tcp(R1, 80, E, 40000, "FA", seq=5010, ack=1002))
+    c.expect("dropped no-mapping 1")
+    return c
+
+
+@numbered(78)
+def tcp_fin_in_handshake():
+    c = Case("tcp-fin-in-handshake", "Through a forward, a SYN then a FIN from outside without "
+             "any answer: a FIN before the handshake completes does not make the session "
+             "half-closed (which would get the established timeout); it stays in "
+             "syn-received and is gone 241 s later.",
+             "behaviour.md 5, 6; RFC 6146 3.5.2.2 (V4 INIT)",
+             BASE + "forward tcp 8080 192.168.1.10:80\n")
+    m = Mapping(I1, 80, E, 8080)
+    c.send(T0, *m.back(tcp, R1, 4000, "S", seq=7000))
+    c.send(T0 + 1, *m.back(tcp, R1, 4000, "FA", seq=7001, ack=1))
+    c.send(T0 + 242, tcp(R1, 4000, E, 8080, "A", seq=7002, ack=1))
+    c.expect("dropped tcp-no-session 1")
+    return c
+
+
+@numbered(79)
+def icmp_error_fragmented():
+    c = Case("icmp-error-fragmented", "Port unreachables quoting a whole 240-byte UDP datagram, "
+             "each in two fragments (64 + 204 bytes of ICMP): the first fragment gets the "
+             "quote translated and the ICMP checksum of the whole reassembled message, the "
+             "second only the outer destination. The second error's later fragment comes "
+             "first, is held and released after its first.",
+             "behaviour.md 7, 8, 10; RFC 5508 REQ-4, RFC 4787 REQ-14", BASE)
+    m = Mapping(I1, 5000, E)
+    data = bytes(range(200)) + bytes(40)
+    c.send(T0, *m.out(udp, R1, 53, data))
+    arrived, reached = m.error_back(R1, 3, 3, m.out(udp, R1, 53, data, ttl=63))
+    inside, outside = fragments(arrived, [64]), fragments(reached, [64])
+    c.send(T0 + 1, inside[0], outside[0])
+    c.send(T0 + 1.1, inside[1], outside[1])
+    arrived, reached = m.error_back(R1, 3, 3, m.out(udp, R1, 53, data, ttl=63), ipid=0x401)
+    inside, outside = fragments(arrived, [64]), fragments(reached, [64])
+    c.send(T0 + 2, inside[1])
+    c.send(T0 + 2.1, inside[0], outside[0], outside[1])
+    c.expect("icmp-errors translated 2")
+    return c
+
+
+@numbered(80)
+def hairpin_to_own_mapping():
+    c = Case("hairpin-to-own-mapping", "With a DMZ host and endpoint-independent filtering, I1 "
+             "holds mapping E:5000 and sends from I1:5000 to E:5000 itself (the STUN hairpin "
+             "probe): the packet comes back to I1:5000 from E:5000, the owner of E:5000, not "
+             "to the DMZ host. I2:6000 -> E:5000 reaches I1 from E:6000.",
+             "behaviour.md 9; RFC 4787 REQ-9",
+             BASE + "filtering endpoint-independent\ndmz %s\n" % D)
+    c.send(T0, *Mapping(I1, 5000, E).out(udp, R1, 53))
+    c.send(T0 + 1, udp(I1, 5000, E, 5000), udp(E, 5000, I1, 5000))
+    c.send(T0 + 2, udp(I2, 6000, E, 5000), udp(E, 6000, I1, 5000))
+    c.expect("hairpinned 2")
+    return c
+
+
+@numbered(81)
+def hairpin_echo():
+    c = Case("hairpin-echo", "With a DMZ host, I1 pings the pool address E (identifier 7700): "
+             "the identifier is both ends of the query, so the request would come back to I1; "
+             "it is dropped (filtered), reaching neither I1 nor the DMZ host. I1's ping to "
+             "the static address 203.0.113.30 reaches the static host 192.168.1.30 from E, "
+             "and its reply returns to I1 from 203.0.113.30 (Basic NAT hairpin).",
+             "behaviour.md 9, 12; RFC 5508 REQ-7", BASE + "dmz %s\n" % D + STATIC)
+    c.send(T0, echo(I1, E, 7700))
+    c.send(T0 + 1, echo(I1, S_EXT, 7800), echo(E, S_IN, 7800))
+    c.send(T0 + 1.1, echo(S_IN, E, 7800, reply=True), echo(S_EXT, I1, 7800, reply=True))
+    c.expect("dropped filtered 1", "hairpinned 2")
+    return c
+
+
+@numbered(82)
+def echo_request_on_query_mapping():
+    c = Case("echo-request-on-query-mapping", "With endpoint-independent filtering and a DMZ "
+             "host, I1 pings R1 with identifier 0x4242 and gets its reply. Echo requests to "
+             "E with identifier 0x4242, from R2 and from R1 itself, are no replies: dropped "
+             "(filtered), sent neither to I1 nor to the DMZ host. A request with another "
+             "identifier goes to the DMZ host.",
+             "behaviour.md 4; RFC 5508 3.1", BASE + "filtering endpoint-independent\ndmz %s\n" % D)
+    m = Mapping(I1, 0x4242, E)
+    c.send(T0, *m.echo_out(R1))
+    c.send(T0 + 0.1, *m.echo_back(R1, reply=True))
+    c.send(T0 + 1, echo(R2, E, 0x4242))
+    c.send(T0 + 2, echo(R1, E, 0x4242, seq=2))
+    c.send(T0 + 3, *Mapping(D, 0x5000, E).echo_back(R2))
+    c.expect("dropped filtered 2")
+    return c
+
+
 # ---- output ---------------------------------------------------------------------------
 
 
 def build_all():
     cases = [fn() for fn in CASES]
-    for i, c in enumerate(cases):
-        c.dirname = "%02d-%s" % (i + 1, c.name)
+    for i, (fn, c) in enumerate(zip(CASES, cases)):
+        c.dirname = "%02d-%s" % (getattr(fn, "number", i + 1), c.name)
     return cases
 
 

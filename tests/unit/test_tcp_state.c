@@ -68,10 +68,41 @@ START_TEST(reset)
 	ck_assert_str_eq(AFTER({TCP_SYN, OUT}, {TCP_SYN | TCP_ACK, IN}, {TCP_RST, IN}), "closed");
 	ck_assert_str_eq(AFTER({TCP_SYN, OUT}, {TCP_RST | TCP_ACK, IN}), "closed");
 	ck_assert_str_eq(AFTER({TCP_SYN, OUT}, {TCP_SYN | TCP_ACK, IN}, {TCP_RST, OUT}), "closed");
-	/* Traffic after a RST does not reopen: only a new SYN does. */
 	ck_assert_str_eq(
-	    AFTER({TCP_SYN, OUT}, {TCP_RST, IN}, {TCP_ACK, OUT}, {TCP_SYN | TCP_ACK, IN}),
+	    AFTER({TCP_SYN, OUT}, {TCP_SYN | TCP_ACK, IN}, {TCP_RST, IN}, {TCP_RST | TCP_ACK, OUT}),
 	    "closed");
+}
+END_TEST
+
+/* RFC 7857 2.2, RFC 6146 3.5.2.2 (TRANS): a RST the end host ignored (stale, lost on its
+ * way, forged) is followed by more traffic, which takes the session back to where it was. */
+START_TEST(traffic_after_a_reset_reopens)
+{
+	ck_assert_str_eq(
+	    AFTER({TCP_SYN, OUT}, {TCP_SYN | TCP_ACK, IN}, {TCP_RST, IN}, {TCP_ACK, OUT}),
+	    "established");
+	ck_assert_str_eq(
+	    AFTER({TCP_SYN, OUT}, {TCP_SYN | TCP_ACK, IN}, {TCP_RST, OUT}, {TCP_ACK, OUT}),
+	    "established");
+	ck_assert_str_eq(AFTER({TCP_SYN, OUT}, {TCP_SYN | TCP_ACK, IN}, {TCP_FIN | TCP_ACK, OUT},
+			       {TCP_RST, IN}, {TCP_ACK, IN}),
+			 "fin-wait");
+	ck_assert_str_eq(
+	    AFTER({TCP_SYN, OUT}, {TCP_RST | TCP_ACK, IN}, {TCP_ACK, OUT}, {TCP_SYN | TCP_ACK, IN}),
+	    "established");
+	/* The handshake was never completed: back to syn-sent, not established. */
+	ck_assert_str_eq(AFTER({TCP_SYN, OUT}, {TCP_RST | TCP_ACK, IN}, {TCP_ACK, OUT}),
+			 "syn-sent");
+}
+END_TEST
+
+/* RFC 6146 3.5.2.2: FINs count once the connection is established. */
+START_TEST(fin_during_handshake_changes_nothing)
+{
+	ck_assert_str_eq(AFTER({TCP_SYN, IN}, {TCP_FIN | TCP_ACK, IN}), "syn-received");
+	ck_assert_str_eq(AFTER({TCP_SYN, OUT}, {TCP_FIN, OUT}), "syn-sent");
+	ck_assert_str_eq(AFTER({TCP_SYN, OUT}, {TCP_FIN, IN}, {TCP_SYN | TCP_ACK, IN}),
+			 "established");
 }
 END_TEST
 
@@ -96,16 +127,21 @@ END_TEST
 
 START_TEST(timeout_classes)
 {
-	/* RFC 5382 REQ-5: only established connections get the long timeout. */
+	/* RFC 5382 REQ-5: established connections get the long timeout, and so do half-closed
+	 * ones (RFC 6146 3.5.2.2: V4/V6 FIN RCV keep TCP_EST). */
 	ck_assert_int_eq(tcp_timeout_class(TCPF_SYN_OUT), NAPT_TIMEOUT_TCP_TRANSITORY);
 	ck_assert_int_eq(tcp_timeout_class(TCPF_SYN_IN), NAPT_TIMEOUT_TCP_TRANSITORY);
 	ck_assert_int_eq(tcp_timeout_class(TCPF_SYN_OUT | TCPF_SYN_IN),
 			 NAPT_TIMEOUT_TCP_ESTABLISHED);
 	ck_assert_int_eq(tcp_timeout_class(TCPF_SYN_OUT | TCPF_SYN_IN | TCPF_FIN_IN),
-			 NAPT_TIMEOUT_TCP_TRANSITORY);
+			 NAPT_TIMEOUT_TCP_ESTABLISHED);
+	ck_assert_int_eq(tcp_timeout_class(TCPF_SYN_OUT | TCPF_SYN_IN | TCPF_FIN_OUT),
+			 NAPT_TIMEOUT_TCP_ESTABLISHED);
 	ck_assert_int_eq(tcp_timeout_class(TCPF_SYN_OUT | TCPF_SYN_IN | TCPF_FIN_IN | TCPF_FIN_OUT),
 			 NAPT_TIMEOUT_TCP_TRANSITORY);
 	ck_assert_int_eq(tcp_timeout_class(TCPF_SYN_OUT | TCPF_SYN_IN | TCPF_RST),
+			 NAPT_TIMEOUT_TCP_TRANSITORY);
+	ck_assert_int_eq(tcp_timeout_class(TCPF_SYN_OUT | TCPF_SYN_IN | TCPF_FIN_IN | TCPF_RST),
 			 NAPT_TIMEOUT_TCP_TRANSITORY);
 }
 END_TEST
@@ -130,6 +166,8 @@ int main(void)
 	tcase_add_test(tc, simultaneous_open);
 	tcase_add_test(tc, closing);
 	tcase_add_test(tc, reset);
+	tcase_add_test(tc, traffic_after_a_reset_reopens);
+	tcase_add_test(tc, fin_during_handshake_changes_nothing);
 	tcase_add_test(tc, new_syn_restarts_a_closing_session);
 	tcase_add_test(tc, timeout_classes);
 	tcase_add_test(tc, state_names);

@@ -709,6 +709,46 @@ START_TEST(hairpin_filtered_under_apdf)
 }
 END_TEST
 
+/* Section 9: UDP to the sender's own mapped endpoint comes back to it (the STUN hairpin
+ * probe); an echo request to the external address lands on the sender's own echo mapping
+ * and goes neither back to it nor to the DMZ host. */
+START_TEST(hairpin_to_own_mapping)
+{
+	struct pb_spec u = pb_flow(IPPROTO_UDP, HOST1, 5000, EXT, 5000);
+	struct pb_spec uw = pb_flow(IPPROTO_UDP, EXT, 5000, HOST1, 5000);
+	struct pb_spec ping = pb_flow(IPPROTO_ICMP, HOST1, 0x7777, EXT, 0);
+
+	conf("dmz " DMZ);
+	start();
+	expect_translated(&u, NAPT_DIR_HAIRPIN, &uw);
+	expect_drop(&ping, NAPT_DROP_FILTERED);
+	ck_assert_uint_eq(ctr()->hairpinned, 1);
+}
+END_TEST
+
+/* Section 4: an echo request never comes in through an inside host's echo mapping or
+ * session, whatever the filtering (RFC 5508 3.1: it is no reply). */
+START_TEST(echo_request_refused_on_query_mapping)
+{
+	static const char *const modes[] = {"endpoint-independent", "address-dependent",
+					    "address-and-port-dependent"};
+	struct pb_spec ping = pb_flow(IPPROTO_ICMP, HOST1, 0x4242, REM1, 0);
+	struct pb_spec from_rem1 = pb_flow(IPPROTO_ICMP, REM1, 0x4242, EXT, 0);
+	struct pb_spec from_rem2 = pb_flow(IPPROTO_ICMP, REM2, 0x4242, EXT, 0);
+	char line[64];
+
+	snprintf(line, sizeof(line), "filtering %s", modes[_i]);
+	conf(line);
+	conf("dmz " DMZ);
+	start();
+	ck_assert_uint_eq(out(&ping), 0x4242);
+	expect_reply_passes(&ping, 0x4242);
+	expect_drop(&from_rem1, NAPT_DROP_FILTERED);
+	expect_drop(&from_rem2, NAPT_DROP_FILTERED);
+	ck_assert_uint_eq(sessions().count, 1);
+}
+END_TEST
+
 /* ---- timeouts with the injected clock (section 5) ---- */
 
 START_TEST(udp_timeout_exact)
@@ -743,6 +783,47 @@ START_TEST(icmp_error_does_not_refresh)
 	expect_forwarded(translate(&e), NAPT_DIR_IN);
 	now += 10001;
 	expect_reply_dropped(&a, 5000, NAPT_DROP_NO_MAPPING);
+}
+END_TEST
+
+/* Cut the IPv4 packet in buf down to its first fragment: `keep` payload bytes, MF set. */
+static size_t first_fragment(uint8_t *buf, size_t keep)
+{
+	size_t len = (size_t)(buf[0] & 15) * 4 + keep;
+
+	buf[2] = (uint8_t)(len >> 8);
+	buf[3] = (uint8_t)len;
+	buf[6] |= 0x20;
+	pb_fix_ip_csum(buf);
+	return len;
+}
+
+/* An ICMP error in fragments: the first holds only the start of the message its checksum
+ * covers, so that checksum must follow the quote's rewrite, not be summed over the
+ * fragment. The expected first fragment is cut from the whole translated error, built with
+ * its checksum over the whole message. */
+START_TEST(fragmented_icmp_error_checksum)
+{
+	struct pb_spec a = pb_flow(IPPROTO_UDP, HOST1, 5000, REM1, 53);
+	uint8_t quote[PB_MAX], quote_w[PB_MAX];
+	struct pb_spec e, ew;
+	struct napt_packet p = {.data = pkt};
+	size_t qlen;
+
+	a.payload_len = 200;
+	start();
+	qlen = pb_build(quote_w, &a);
+	ck_assert_uint_eq(out(&a), 5000);
+	memcpy(quote, pkt, pkt_len);
+	e = icmp_error(pb_addr(ROUTER), pb_addr(EXT), ICMP_UNREACH, 3, quote, qlen);
+	ew = icmp_error(pb_addr(ROUTER), a.src, ICMP_UNREACH, 3, quote_w, qlen);
+	e.ip_id = ew.ip_id = 0x99;
+	pb_build(pkt, &e);
+	p.len = pkt_len = first_fragment(pkt, 64);
+	expect_forwarded(napt_translate(n, &p, now), NAPT_DIR_IN);
+	pb_build(want, &ew);
+	ck_assert_uint_eq(first_fragment(want, 64), pkt_len);
+	ck_assert_mem_eq(pkt, want, pkt_len);
 }
 END_TEST
 
@@ -783,7 +864,12 @@ START_TEST(tcp_states_and_timeouts)
 	expect_state("established", 7440000);
 	now += 7440000; /* exactly the established timeout */
 	tcp_seg(false, TCP_ACK);
-	tcp_seg(false, TCP_RST); /* RFC 7857 2.3: a RST makes the session transitory */
+	tcp_seg(false, TCP_RST); /* RFC 7857 2.2: a RST makes the session transitory */
+	expect_state("closed", 240000);
+	now += 1000;
+	tcp_seg(true, TCP_ACK); /* the RST was ignored: the connection goes on */
+	expect_state("established", 7440000);
+	tcp_seg(true, TCP_RST);
 	expect_state("closed", 240000);
 	now += 240001;
 	ack.tcp_flags = TCP_ACK;
@@ -798,7 +884,7 @@ START_TEST(tcp_new_syn_on_time_wait_restarts)
 	tcp_seg(true, TCP_SYN);
 	tcp_seg(false, TCP_SYN | TCP_ACK);
 	tcp_seg(true, TCP_FIN | TCP_ACK);
-	expect_state("fin-wait", 240000);
+	expect_state("fin-wait", 7440000); /* half-closed: RFC 6146 3.5.2.2 keeps TCP_EST */
 	tcp_seg(false, TCP_FIN | TCP_ACK);
 	expect_state("time-wait", 240000);
 	now += 1000;
@@ -1059,8 +1145,11 @@ int main(void)
 	tcase_add_test(tc, dmz_takes_the_unsolicited);
 	tcase_add_test(tc, hairpin);
 	tcase_add_test(tc, hairpin_filtered_under_apdf);
+	tcase_add_test(tc, hairpin_to_own_mapping);
+	tcase_add_loop_test(tc, echo_request_refused_on_query_mapping, 0, 3);
 	tcase_add_test(tc, udp_timeout_exact);
 	tcase_add_test(tc, icmp_error_does_not_refresh);
+	tcase_add_test(tc, fragmented_icmp_error_checksum);
 	tcase_add_test(tc, tcp_states_and_timeouts);
 	tcase_add_test(tc, tcp_new_syn_on_time_wait_restarts);
 	tcase_add_loop_test(tc, malformed_dropped_tables_unchanged, 0, (int)pb_malformed_count);
