@@ -20,6 +20,8 @@ struct control_answer {
 	size_t len;
 	size_t cap;
 	bool out_of_memory; /* an append failed: the answer becomes an error */
+	/* "monitor": no answer here; the client goes to event_monitor.h, JSON lines or not. */
+	bool monitor, monitor_json;
 };
 
 void control_answer_init(struct control_answer *a);

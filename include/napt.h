@@ -171,6 +171,10 @@ struct napt_mapping_info {
 	uint16_t in_port, ext_port;
 	enum napt_origin origin;
 	uint32_t sessions;
+	/* The remote an address-dependent mapping is keyed by (RFC 4787 section 4.1); 0 for an
+	 * endpoint-independent one. */
+	uint32_t rem_addr;
+	uint16_t rem_port;
 };
 
 /* Call fn for each entry; stop early when fn returns non-zero. */
@@ -178,6 +182,10 @@ typedef int (*napt_session_fn)(const struct napt_session_info *s, void *ctx);
 typedef int (*napt_mapping_fn)(const struct napt_mapping_info *m, void *ctx);
 void napt_foreach_session(const struct napt *n, uint64_t now_ms, napt_session_fn fn, void *ctx);
 void napt_foreach_mapping(const struct napt *n, napt_mapping_fn fn, void *ctx);
+/* Only the mappings on external endpoint ext_addr:ext_port of proto: one hash chain (more
+ * than one mapping under an address-dependent mapping behaviour). */
+void napt_foreach_mapping_on(const struct napt *n, uint8_t proto, uint32_t ext_addr,
+			     uint16_t ext_port, napt_mapping_fn fn, void *ctx);
 
 /* Whether a mapping of any origin holds external port `port` of proto (IPPROTO_TCP or
  * IPPROTO_UDP) on some external address: one hash lookup per address, not a walk. */

@@ -78,6 +78,12 @@ struct napt_pcp_rule {
 };
 
 /* Settings only naptd reads; napt-replay and the engine ignore them. */
+/* An address and port naptd listens on or sends to; addr 0: not configured. */
+struct napt_endpoint {
+	uint32_t addr; /* network order */
+	uint16_t port;
+};
+
 struct napt_daemon_settings {
 	char tun[NAPT_IFNAME_LEN];
 	char lan_interface[NAPT_IFNAME_LEN];
@@ -94,6 +100,10 @@ struct napt_daemon_settings {
 	/* NAT-PMP/PCP access rules in file order: the first holding a request decides. */
 	struct napt_pcp_rule pcp_rules[NAPT_MAX_PCP_RULES];
 	unsigned n_pcp_rules;
+	/* RFC 6888 REQ-12: a log line for each mapping created and ended (docs/logging.md). */
+	bool log_mappings;
+	/* Prometheus text format over HTTP (metrics_http.h); addr 0: nothing listens. */
+	struct napt_endpoint metrics_listen;
 };
 
 struct napt_config {

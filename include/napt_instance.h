@@ -7,6 +7,7 @@
 #include "fragment.h"
 #include "host_limits.h"
 #include "napt.h"
+#include "nat_event.h"
 #include "nat_table.h"
 #include "prng.h"
 
@@ -24,6 +25,7 @@ struct napt {
 	struct prng rng;
 	struct napt_counters counters;
 	struct host_limits *hosts; /* when a per-host limit is configured */
+	struct nat_events *events; /* napt_events_enable(); NULL: no events recorded */
 	/* External address index + 1 by the address's last octet; EXT_OCTET_SHARED when two
 	 * addresses end alike (napt_index_externals()). */
 	uint8_t ext_by_octet[256];

@@ -16,6 +16,8 @@ struct route_setup;
 struct control_server;
 struct wan_address;
 struct pcp_server;
+struct mapping_log;
+struct event_monitor;
 
 /* The event loop's longest iterations (their work, not the waits for events): since start,
  * and one per second of the last LOOP_WINDOW_S seconds, so a stall shows while it is news. */
@@ -46,6 +48,8 @@ struct naptd {
 	 * (not answered), mapping requests over a host's rate (answered "out of resources"),
 	 * state file writes for the leases (batched: a few a second at most). */
 	uint64_t pcp_not_lan, pcp_limited, pcp_state_writes;
+	struct mapping_log *mapping_log; /* NULL without log-mappings */
+	struct event_monitor *monitor;   /* naptctl monitor's readers */
 };
 
 /* CLOCK_MONOTONIC in milliseconds: the engine's clock. */

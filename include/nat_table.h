@@ -158,4 +158,9 @@ void nat_table_flush(struct nat_table *t);
  * The counts are rebuilt from the entries in the table; the table does not own hl. */
 void nat_table_count_hosts(struct nat_table *t, struct host_limits *hl);
 
+/* Record mapping and session events in ev from now on (NULL: stop); the table does not own
+ * ev (nat_event.h). */
+struct nat_events;
+void nat_table_set_events(struct nat_table *t, struct nat_events *ev);
+
 #endif

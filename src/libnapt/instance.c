@@ -90,6 +90,7 @@ void napt_destroy(struct napt *n)
 		return;
 	nat_table_destroy(n->table);
 	host_limits_destroy(n->hosts);
+	nat_events_destroy(n->events);
 	free(n);
 }
 
@@ -397,6 +398,8 @@ static int visit_mapping(struct nat_table *t, uint32_t idx, void *ctx)
 	    .ext_port = m->ext_port,
 	    .origin = (enum napt_origin)m->origin,
 	    .sessions = nat_mapping_sessions(t, idx),
+	    .rem_addr = m->rem_addr,
+	    .rem_port = m->rem_port,
 	};
 
 	return w->fn(&info, w->ctx);
@@ -419,6 +422,16 @@ void napt_foreach_mapping(const struct napt *n, napt_mapping_fn fn, void *ctx)
 	struct mapping_walk w = {fn, ctx};
 
 	nat_table_each_mapping(n->table, visit_mapping, &w);
+}
+
+void napt_foreach_mapping_on(const struct napt *n, uint8_t proto, uint32_t ext_addr,
+			     uint16_t ext_port, napt_mapping_fn fn, void *ctx)
+{
+	struct mapping_walk w = {fn, ctx};
+
+	for (unsigned e = 0; e < n->cfg.n_external; e++)
+		if (n->cfg.external[e] == ext_addr)
+			nat_table_each_mapping_on(n->table, proto, e, ext_port, visit_mapping, &w);
 }
 
 const struct napt_counters *napt_get_counters(const struct napt *n)

@@ -640,6 +640,31 @@ static int kw_mtu(struct napt_config *cfg, char **v, char *err, size_t errlen)
 	return parse_number("mtu", v[0], 68, 65535, &cfg->daemon.mtu, err, errlen);
 }
 
+static int kw_log_mappings(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	return parse_yes_no("log-mappings", v[0], &cfg->daemon.log_mappings, err, errlen);
+}
+
+/* "ADDR:PORT" of a service naptd offers or talks to: one address, one port. */
+static int parse_service(const char *what, const char *s, struct napt_endpoint *ep, char *err,
+			 size_t errlen)
+{
+	char buf[32];
+	char *colon;
+
+	if (strlen(s) >= sizeof(buf) || !(colon = strchr(strcpy(buf, s), ':')))
+		return fail(err, errlen, "'%s' takes ADDR:PORT, not '%s'", what, s);
+	*colon = '\0';
+	if (parse_addr(buf, &ep->addr) < 0 || !ep->addr)
+		return fail(err, errlen, "%s: bad address '%s'", what, buf);
+	return parse_port(colon + 1, &ep->port, err, errlen);
+}
+
+static int kw_metrics_listen(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	return parse_service("metrics-listen", v[0], &cfg->daemon.metrics_listen, err, errlen);
+}
+
 static const struct config_keyword keywords[] = {
     {"inside", 1, "a prefix like 192.168.1.0/24", kw_inside},
     {"external", 1, "an IPv4 address", kw_external},
@@ -669,6 +694,8 @@ static const struct config_keyword keywords[] = {
     {"manage-routes", 1, "yes or no", kw_manage_routes},
     {"offload", 1, "yes or no", kw_offload},
     {"mtu", 1, "a number", kw_mtu},
+    {"log-mappings", 1, "yes or no", kw_log_mappings},
+    {"metrics-listen", 1, "ADDR:PORT, like 192.168.1.1:9108", kw_metrics_listen},
 };
 
 int napt_config_parse_line(struct napt_config *cfg, const char *line, char *err, size_t errlen)

@@ -2,6 +2,8 @@
 /* nat_table.c - mappings and sessions in fixed arrays, hash chains and LRU expiry. */
 #include "nat_table.h"
 
+#include "nat_event.h"
+
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,7 @@ struct nat_table {
 	struct napt_counters *counters;
 	uint32_t external[NAPT_MAX_EXTERNAL];
 	struct host_limits *hosts; /* per-host counts, when a limit is configured */
+	struct nat_events *events; /* NULL: nothing recorded */
 	uint64_t core_cache_bytes; /* L2 size: see nat_table_worth_prefetching() */
 	/* When reap_known, no session expires before reap_after, so the reap that runs with
 	 * every packet costs one comparison while nothing is due. */
@@ -172,10 +175,25 @@ struct nat_mapping *nat_mapping_at(const struct nat_table *t, uint32_t idx)
 	return &t->mappings[idx];
 }
 
+/* A flush ends every entry at once: each end is recorded as a removal would record it. */
+static void record_flush(struct nat_table *t)
+{
+	for (uint32_t i = 1; t->events && i < t->max; i++) {
+		if (t->sessions[i].proto)
+			nat_event_session(t->events, NAPT_EV_SESSION_END, &t->sessions[i],
+					  t->external[t->sessions[i].ext_index], false);
+		if (t->mappings[i].proto)
+			nat_event_mapping(t->events, NAPT_EV_MAPPING_END, &t->mappings[i],
+					  t->external[t->mappings[i].ext_index]);
+	}
+}
+
 /* Everything goes back to the free lists: used at start and by "flush sessions". */
 void nat_table_flush(struct nat_table *t)
 {
 	size_t buckets = (size_t)t->mask + 1;
+
+	record_flush(t);
 
 	memset(t->sess_in, 0, buckets * sizeof(uint32_t));
 	memset(t->sess_out, 0, buckets * sizeof(uint32_t));
@@ -388,6 +406,7 @@ uint32_t nat_mapping_new(struct nat_table *t, const struct nat_mapping *m,
 	if (t->hosts && counts_as_host_port(e))
 		host_limits_add(t->hosts, e->in_addr, 0, 1);
 	t->counters->mappings_current++;
+	nat_event_mapping(t->events, NAPT_EV_MAPPING_NEW, e, t->external[e->ext_index]);
 	return idx;
 }
 
@@ -416,6 +435,7 @@ void nat_mapping_remove(struct nat_table *t, uint32_t idx)
 		port_pool_release(&t->ports, proto_index(m->proto), m->ext_index, m->ext_port);
 	if (t->hosts && counts_as_host_port(m))
 		host_limits_add(t->hosts, m->in_addr, 0, -1);
+	nat_event_mapping(t->events, NAPT_EV_MAPPING_END, m, t->external[m->ext_index]);
 	*m = (struct nat_mapping){.next_in = t->free_mappings};
 	t->free_mappings = idx;
 	t->counters->mappings_current--;
@@ -465,6 +485,7 @@ uint32_t nat_session_new(struct nat_table *t, uint32_t mapping, uint32_t rem_add
 		host_limits_add(t->hosts, s->in_addr, 1, 0);
 	t->counters->sessions_created++;
 	t->counters->sessions_current++;
+	nat_event_session(t->events, NAPT_EV_SESSION_NEW, s, t->external[s->ext_index], false);
 	return idx;
 }
 
@@ -516,6 +537,7 @@ void nat_session_remove(struct nat_table *t, uint32_t idx, bool expired)
 	if (t->hosts)
 		host_limits_add(t->hosts, s->in_addr, -1, 0);
 	emptied = sibling_unlink(t, s);
+	nat_event_session(t->events, NAPT_EV_SESSION_END, s, t->external[s->ext_index], expired);
 	*s = (struct nat_session){.lru_next = t->free_sessions};
 	t->free_sessions = idx;
 	t->counters->sessions_current--;
@@ -696,6 +718,11 @@ void nat_table_each_session(const struct nat_table *t, nat_session_visit fn, voi
 		for (uint32_t i = t->lru[c].head; i; i = t->sessions[i].lru_next)
 			if (fn(t, i, ctx))
 				return;
+}
+
+void nat_table_set_events(struct nat_table *t, struct nat_events *ev)
+{
+	t->events = ev;
 }
 
 void nat_table_count_hosts(struct nat_table *t, struct host_limits *hl)

@@ -2,9 +2,9 @@
 /* naptctl - send one command to naptd's control socket and print the answer.
  *
  * naptctl [-s SOCKET] [-j] COMMAND...: the words are joined with spaces into one request
- * line (docs/control-protocol.md). Exit 0 when naptd answers "ok" (the body goes to stdout),
- * 1 when it answers "error: ..." or the exchange breaks (the reason goes to stderr), 2 when
- * the socket cannot be reached.
+ * line (docs/control-protocol.md); `monitor` streams events until interrupted. Exit 0 when naptd
+ * answers "ok" (the body goes to stdout), 1 when it answers "error: ..." or the exchange breaks
+ * (the reason goes to stderr), 2 when the socket cannot be reached.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -104,6 +104,16 @@ static int write_out(const char *buf, size_t len)
 	return fwrite(buf, 1, len, stdout) == len ? 0 : -1;
 }
 
+/* monitor: the answer is a stream with no end and long silences; each line is shown as it
+ * comes (stdout line-buffered even into a pipe), until naptd closes or a signal ends us. */
+static void stream_forever(int fd)
+{
+	struct timeval none = {0};
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none));
+	setvbuf(stdout, NULL, _IOLBF, 0);
+}
+
 /* Read the first line into buf; returns its length up to "\n" and leaves in *got how much
  * buf holds. */
 static ssize_t read_status(int fd, char *buf, size_t cap, size_t *got)
@@ -191,6 +201,8 @@ int main(int argc, char **argv)
 		free(req);
 		return EXIT_NO_CONNECT;
 	}
+	if (strcmp(argv[optind], "monitor") == 0)
+		stream_forever(fd);
 	send_request(fd, req);
 	free(req);
 	errno = 0;

@@ -18,6 +18,9 @@
 #include <time.h>
 
 #include "control_protocol.h"
+#include "event_monitor.h"
+#include "mapping_log.h"
+#include "nat_event.h"
 
 #define MAX_WORDS 8
 #define ERR_LEN   512
@@ -464,6 +467,9 @@ static int cmd_show_stats(struct command_ctx *c)
 	stat_line(c, "pcp-requests-limited", c->d->pcp_limited, &first);
 	stat_line(c, "pcp-state-writes", c->d->pcp_state_writes, &first);
 	stat_line(c, "state-lines-rejected", c->d->state_rejected, &first);
+	stat_line(c, "events-lost", napt_events_lost(c->d->nat), &first);
+	stat_line(c, "monitor-events-lost", event_monitor_lost(c->d->monitor), &first);
+	stat_line(c, "mapping-log-lines", mapping_log_lines(c->d->mapping_log), &first);
 	stat_line(c, "uptime-s", (naptd_now_ms() - c->d->started_ms) / 1000, &first);
 	for (int r = NAPT_DROP_NONE + 1; r < NAPT_DROP_REASONS; r++) {
 		snprintf(name, sizeof(name), "dropped-%s", napt_drop_reason_name(r));
@@ -937,6 +943,115 @@ static int cmd_flush_sessions(struct command_ctx *c)
 	return 0;
 }
 
+/* ---- lookup, monitor ---- */
+
+struct lookup_list {
+	struct command_ctx *c;
+	uint32_t inside; /* 0: every mapping fn is given */
+	unsigned long count;
+};
+
+/* A mapping with its remote: who holds an external endpoint (RFC 6888 REQ-12 asks that it
+ * can be found). */
+static int lookup_row(const struct napt_mapping_info *m, void *ctx)
+{
+	struct lookup_list *l = ctx;
+	char rem[EP_LEN] = "-";
+
+	if (l->inside && m->in_addr != l->inside)
+		return 0;
+	row_endpoints(l->c, l->count == 0, m->proto, m->in_addr, m->in_port, m->ext_addr,
+		      m->ext_port);
+	if (m->rem_addr && m->rem_port)
+		fmt_endpoint(m->rem_addr, m->rem_port, rem);
+	else if (m->rem_addr)
+		fmt_addr(m->rem_addr, rem);
+	if (l->c->json)
+		control_answer_printf(l->c->a,
+				      "\"remote\": %s%s%s, \"origin\": \"%s\", \"sessions\": %u}",
+				      m->rem_addr ? "\"" : "", m->rem_addr ? rem : "null",
+				      m->rem_addr ? "\"" : "", origin_name(m->origin), m->sessions);
+	else
+		control_answer_printf(l->c->a, "%-21s %-8s %8u\n", rem, origin_name(m->origin),
+				      m->sessions);
+	l->count++;
+	return l->c->a->out_of_memory;
+}
+
+struct lookup_key {
+	uint32_t addr;
+	unsigned long port; /* 0: addr is an inside address */
+	uint8_t proto;
+};
+
+/* "EXT-ADDR:PORT PROTO" or "INSIDE-ADDR". */
+static int parse_lookup(struct command_ctx *c, struct lookup_key *k)
+{
+	char *colon = strchr(c->argv[0], ':');
+
+	if (c->argc != (colon ? 2 : 1)) {
+		snprintf(c->err, sizeof(c->err),
+			 "usage: lookup EXT-ADDR:PORT tcp|udp|icmp, or lookup INSIDE-ADDR");
+		return -1;
+	}
+	if (colon)
+		*colon = '\0';
+	if (parse_addr(c, c->argv[0], &k->addr) < 0)
+		return -1;
+	if (!colon)
+		return 0;
+	if (parse_number(colon + 1, 65535, &k->port) < 0) {
+		snprintf(c->err, sizeof(c->err), "bad port '%s'", colon + 1);
+		return -1;
+	}
+	k->proto = strcmp(c->argv[1], "tcp") == 0    ? IPPROTO_TCP
+		   : strcmp(c->argv[1], "udp") == 0  ? IPPROTO_UDP
+		   : strcmp(c->argv[1], "icmp") == 0 ? IPPROTO_ICMP
+						     : 0;
+	if (!k->proto) {
+		snprintf(c->err, sizeof(c->err), "protocol '%s': tcp, udp or icmp", c->argv[1]);
+		return -1;
+	}
+	return 0;
+}
+
+/* An external endpoint is one hash chain; an inside host's mappings, a walk. */
+static int cmd_lookup(struct command_ctx *c)
+{
+	struct lookup_list l = {.c = c};
+	struct lookup_key k = {0};
+
+	if (parse_lookup(c, &k) < 0)
+		return -1;
+	if (c->json)
+		control_answer_printf(c->a, "{\"mappings\": [");
+	else
+		control_answer_printf(c->a, "%-5s %-21s %-21s %-21s %-8s %8s\n", "PROTO", "INSIDE",
+				      "EXTERNAL", "REMOTE", "ORIGIN", "SESSIONS");
+	if (k.port) {
+		napt_foreach_mapping_on(c->d->nat, k.proto, k.addr, (uint16_t)k.port, lookup_row,
+					&l);
+	} else {
+		l.inside = k.addr;
+		napt_foreach_mapping(c->d->nat, lookup_row, &l);
+	}
+	if (c->json)
+		control_answer_printf(c->a, "\n], \"count\": %lu}\n", l.count);
+	else
+		control_answer_printf(c->a, "%lu mappings\n", l.count);
+	return 0;
+}
+
+/* The answer "ok" is sent by the monitor itself, which the control server hands the client
+ * to (event_monitor.h). */
+static int cmd_monitor(struct command_ctx *c)
+{
+	c->a->monitor = true;
+	c->a->monitor_json = c->json;
+	c->a->len = 0;
+	return 0;
+}
+
 static int cmd_reload(struct command_ctx *c)
 {
 	if (naptd_reload(c->d, c->err, sizeof(c->err)) < 0)
@@ -964,6 +1079,9 @@ static const struct command commands[] = {
      "change a timeout until the next reload (not kept)"},
     {"flush sessions", 0, 0, cmd_flush_sessions, "", "remove every session, keep the rules"},
     {"reload", 0, 0, cmd_reload, "", "re-read the config file (like SIGHUP)"},
+    {"lookup", 1, 2, cmd_lookup, "EXT-ADDR:PORT tcp|udp|icmp | INSIDE-ADDR",
+     "who holds an external endpoint now, or an inside host's mappings"},
+    {"monitor", 0, 0, cmd_monitor, "", "stream mapping and session events, one line each"},
     {"help", 0, 0, cmd_help, "", "this list"},
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -1093,6 +1211,7 @@ int control_command_run(struct naptd *d, const char *req, size_t len, struct con
 	struct command_ctx c = {.d = d, .a = a};
 	a->len = 0;
 	a->out_of_memory = false;
+	a->monitor = false;
 	control_answer_printf(a, "%s\n", CONTROL_ANSWER_OK);
 	int rc = run_request(&c, req, len);
 	if (rc == 0 && a->out_of_memory) {
@@ -1102,6 +1221,7 @@ int control_command_run(struct naptd *d, const char *req, size_t len, struct con
 	if (rc < 0) {
 		a->len = 0;
 		a->out_of_memory = false;
+		a->monitor = false;
 		control_answer_printf(a, "%s%s\n", CONTROL_ANSWER_ERROR, c.err);
 	}
 	return a->out_of_memory ? -1 : rc;

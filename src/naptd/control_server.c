@@ -25,6 +25,7 @@
 #include "control_commands.h"
 #include "control_protocol.h"
 #include "daemon_log.h"
+#include "event_monitor.h"
 
 /* epoll tags beside the client slots 0..CONTROL_MAX_CLIENTS-1 */
 #define TAG_LISTEN       CONTROL_MAX_CLIENTS
@@ -106,9 +107,26 @@ static void log_change(const struct control_client *cl, size_t len)
 	daemon_log(LOG_NOTICE, "control: %s: %.*s", req, alen, cl->answer.text);
 }
 
+/* "monitor": the client stays connected and is the event monitor's from now on. */
+static void hand_to_monitor(struct control_server *cs, struct control_client *cl)
+{
+	char err[128];
+
+	epoll_ctl(cs->epfd, EPOLL_CTL_DEL, cl->fd, NULL);
+	if (event_monitor_adopt(cs->d->monitor, cs->d->nat, cl->fd, cl->answer.monitor_json, err,
+				sizeof(err)) < 0)
+		daemon_log(LOG_WARNING, "control: monitor refused: %s", err);
+	control_answer_free(&cl->answer);
+	cl->fd = -1;
+}
+
 static void client_answer(struct control_server *cs, struct control_client *cl, size_t len)
 {
 	control_command_run(cs->d, cl->req, len, &cl->answer);
+	if (cl->answer.monitor) {
+		hand_to_monitor(cs, cl);
+		return;
+	}
 	if (cl->answer.len)
 		log_change(cl, len);
 	cl->answering = true;

@@ -16,6 +16,8 @@
 #include "control_server.h"
 #include "daemon_log.h"
 #include "event_loop.h"
+#include "event_monitor.h"
+#include "event_pump.h"
 #include "pcp_server.h"
 #include "service_notify.h"
 #include "wan_address.h"
@@ -25,11 +27,12 @@
  * once, after the other ready sources have had their turn. */
 #define TUN_BATCH 64
 
-enum event_source { EV_TUN, EV_SIGNAL, EV_TIMER, EV_CONTROL, EV_WAN, EV_PCP };
+enum event_source { EV_TUN, EV_SIGNAL, EV_TIMER, EV_CONTROL, EV_WAN, EV_PCP, EV_MONITOR };
 
 struct event_loop {
 	int epfd, sigfd, timerfd;
 	bool stop;
+	int wait_ms; /* epoll_wait's timeout: event_pump_run() says */
 };
 
 /* One wake-up's frames as read and the engine's view of them: pkts[i] lies in frames[i]. */
@@ -203,11 +206,13 @@ static int loop_open(struct event_loop *ev, struct naptd *d, char *err, size_t e
 	ev->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	ev->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	ev->stop = false;
+	ev->wait_ms = -1;
 	if (ev->epfd < 0 || ev->sigfd < 0 || ev->timerfd < 0 ||
 	    timerfd_settime(ev->timerfd, 0, &every_second, NULL) != 0 ||
 	    watch(ev, d->tun.fd, EV_TUN) != 0 || watch(ev, ev->sigfd, EV_SIGNAL) != 0 ||
 	    watch(ev, ev->timerfd, EV_TIMER) != 0 ||
 	    watch(ev, control_server_fd(d->control), EV_CONTROL) != 0 ||
+	    watch(ev, event_monitor_fd(d->monitor), EV_MONITOR) != 0 ||
 	    (d->wan && watch(ev, wan_address_fd(d->wan), EV_WAN) != 0) ||
 	    (d->pcp && watch(ev, pcp_server_fd(d->pcp), EV_PCP) != 0)) {
 		snprintf(err, errlen, "event loop: %s", strerror(errno));
@@ -247,6 +252,9 @@ static int dispatch(struct naptd *d, struct event_loop *ev, const struct epoll_e
 	case EV_PCP:
 		pcp_server_dispatch(d->pcp);
 		break;
+	case EV_MONITOR:
+		event_monitor_dispatch(d->monitor, d->nat);
+		break;
 	}
 	return 0;
 }
@@ -279,7 +287,7 @@ static void note_iteration(struct loop_times *t, uint64_t began_us)
 static int loop_wait(struct naptd *d, struct event_loop *ev, char *err, size_t errlen)
 {
 	struct epoll_event events[8];
-	int n = epoll_wait(ev->epfd, events, 8, -1);
+	int n = epoll_wait(ev->epfd, events, 8, ev->wait_ms);
 	uint64_t began = now_us();
 
 	if (n < 0 && errno == EINTR)
@@ -291,6 +299,8 @@ static int loop_wait(struct naptd *d, struct event_loop *ev, char *err, size_t e
 	for (int i = 0; i < n && !ev->stop; i++)
 		if (dispatch(d, ev, &events[i], err, errlen) != 0)
 			return -1;
+	/* The iteration's events go out with it (their cost counts in its time). */
+	ev->wait_ms = event_pump_run(d);
 	note_iteration(&d->loop, began);
 	return 0;
 }

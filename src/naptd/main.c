@@ -12,6 +12,7 @@
 #include "control_server.h"
 #include "daemon_log.h"
 #include "daemonize.h"
+#include "event_pump.h"
 #include "event_loop.h"
 #include "naptd.h"
 #include "pcp_server.h"
@@ -154,7 +155,7 @@ static int set_up(struct naptd *d, char *err, size_t errlen)
 {
 	const struct napt_daemon_settings *ds = &d->file_cfg.daemon;
 
-	if (start_engine(d, err, errlen) != 0 ||
+	if (start_engine(d, err, errlen) != 0 || event_pump_open(d, err, errlen) != 0 ||
 	    tun_device_open(&d->tun, ds->tun, ds->mtu, ds->offload, err, errlen) != 0)
 		return -1;
 	if (ds->manage_routes &&
@@ -181,6 +182,7 @@ static void take_down(struct naptd *d)
 	route_setup_close(d->routes);
 	d->routes = NULL;
 	tun_device_close(&d->tun);
+	event_pump_close(d);
 	napt_destroy(d->nat);
 	d->nat = NULL;
 }

@@ -35,6 +35,8 @@ static void keep_daemon_settings(const struct napt_daemon_settings *running,
 	warn_if_changed("state", running->state, n->state);
 	warn_if_changed("manage-routes", running->manage_routes ? "yes" : "no",
 			n->manage_routes ? "yes" : "no");
+	warn_if_changed("log-mappings", running->log_mappings ? "yes" : "no",
+			n->log_mappings ? "yes" : "no");
 	snprintf(now, sizeof(now), "%u", running->mtu);
 	snprintf(then, sizeof(then), "%u", n->mtu);
 	warn_if_changed("mtu", now, then);

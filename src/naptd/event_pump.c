@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* event_pump.c - from the engine's event ring to the mapping log and the monitors. */
+#include "event_pump.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "event_monitor.h"
+#include "mapping_log.h"
+#include "nat_event.h"
+
+/* How long to wait before trying a full syslog socket again. */
+#define SYSLOG_RETRY_MS 10
+
+static uint64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Under systemd (JOURNAL_STREAM set) stderr is a stream to journald that blocks when it
+ * falls behind: the mapping lines go to its syslog socket instead, without blocking. */
+static const char *log_destination(const struct naptd *d)
+{
+	return d->foreground && !getenv("JOURNAL_STREAM") ? NULL : MAPPING_LOG_SYSLOG;
+}
+
+int event_pump_open(struct naptd *d, char *err, size_t errlen)
+{
+	bool log = d->file_cfg.daemon.log_mappings;
+	uint32_t capacity = EVENT_RING_SLACK + (log ? napt_get_config(d->nat)->max_sessions : 0);
+
+	if (napt_events_enable(d->nat, capacity, false) < 0) {
+		snprintf(err, errlen, "out of memory for an event ring of %u", capacity);
+		return -1;
+	}
+	if (log && !(d->mapping_log = mapping_log_open(d->nat, log_destination(d), err, errlen)))
+		return -1;
+	d->monitor = event_monitor_create(err, errlen);
+	return d->monitor ? 0 : -1;
+}
+
+void event_pump_close(struct naptd *d)
+{
+	event_monitor_destroy(d->monitor);
+	d->monitor = NULL;
+	mapping_log_close(d->mapping_log);
+	d->mapping_log = NULL;
+}
+
+int event_pump_run(struct naptd *d)
+{
+	uint64_t now = wall_ms();
+	enum mapping_log_state state = MAPPING_LOG_IDLE;
+
+	napt_events_stamp(d->nat, now);
+	event_monitor_feed(d->monitor, d->nat, now);
+	if (d->mapping_log) {
+		state = mapping_log_write(d->mapping_log, d->nat, now);
+		napt_events_release(d->nat, mapping_log_cursor(d->mapping_log));
+	} else {
+		napt_events_release(d->nat, napt_events_head(d->nat));
+	}
+	return state == MAPPING_LOG_IDLE ? -1 : state == MAPPING_LOG_MORE ? 0 : SYSLOG_RETRY_MS;
+}
