@@ -38,6 +38,6 @@ int event_monitor_adopt(struct event_monitor *m, struct napt *n, int fd, bool js
 void event_monitor_feed(struct event_monitor *m, const struct napt *n, uint64_t now_ms);
 /* Events no reader had room for, all readers together; 0 for NULL. */
 uint64_t event_monitor_lost(const struct event_monitor *m);
-unsigned event_monitor_count(const struct event_monitor *m);
+unsigned event_monitor_count(const struct event_monitor *m); /* readers now; 0 for NULL */
 
 #endif

@@ -468,6 +468,7 @@ static int cmd_show_stats(struct command_ctx *c)
 	stat_line(c, "pcp-state-writes", c->d->pcp_state_writes, &first);
 	stat_line(c, "state-lines-rejected", c->d->state_rejected, &first);
 	stat_line(c, "events-lost", napt_events_lost(c->d->nat), &first);
+	stat_line(c, "monitors", event_monitor_count(c->d->monitor), &first);
 	stat_line(c, "monitor-events-lost", event_monitor_lost(c->d->monitor), &first);
 	stat_line(c, "mapping-log-lines", mapping_log_lines(c->d->mapping_log), &first);
 	stat_line(c, "uptime-s", (naptd_now_ms() - c->d->started_ms) / 1000, &first);

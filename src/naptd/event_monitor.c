@@ -26,6 +26,7 @@ struct monitor_client {
 struct event_monitor {
 	int epfd;
 	uint64_t cursor; /* the next event to send */
+	uint64_t now_ms; /* the wall clock at the last feed, for lost lines */
 	uint64_t lost;
 	unsigned count;
 	struct monitor_client cl[EVENT_MONITOR_MAX];
@@ -83,6 +84,21 @@ static void watch(struct event_monitor *m, struct monitor_client *c, bool out)
 	c->want_out = out;
 }
 
+/* The reader learns how many events it lost as soon as its buffer has room, even when no
+ * event follows. Returns whether the line was added. */
+static bool tell_lost(struct event_monitor *m, struct monitor_client *c)
+{
+	char lost[EVENT_LINE_MAX];
+	size_t len = event_format_lost(c->lost_pending, m->now_ms, c->json, lost);
+
+	if (c->len + len > EVENT_MONITOR_BUFFER)
+		return false;
+	memcpy(c->buf + c->len, lost, len);
+	c->len += len;
+	c->lost_pending = 0;
+	return true;
+}
+
 /* Write what the socket takes; false when the reader is gone. */
 static bool client_flush(struct event_monitor *m, struct monitor_client *c)
 {
@@ -101,6 +117,8 @@ static bool client_flush(struct event_monitor *m, struct monitor_client *c)
 	}
 	memmove(c->buf, c->buf + off, c->len - off);
 	c->len -= off;
+	if (c->lost_pending && tell_lost(m, c))
+		return client_flush(m, c);
 	watch(m, c, c->len > 0);
 	return true;
 }
@@ -149,39 +167,29 @@ int event_monitor_adopt(struct event_monitor *m, struct napt *n, int fd, bool js
 	return 0;
 }
 
-static void append(struct monitor_client *c, const char *line, size_t len)
+/* One event to one reader, after the lost line it is owed: both fit, or the event is lost. */
+static void offer(struct event_monitor *m, struct monitor_client *c, const char *line, size_t len)
 {
-	memcpy(c->buf + c->len, line, len);
-	c->len += len;
-}
-
-/* One event to one reader: after the lost line it is owed, when both fit. */
-static void offer(struct event_monitor *m, struct monitor_client *c, const char *line, size_t len,
-		  uint64_t now_ms)
-{
-	char lost[EVENT_LINE_MAX];
-	size_t lost_len = 0;
-
-	if (c->lost_pending)
-		lost_len = event_format_lost(c->lost_pending, now_ms, c->json, lost);
-	if (c->len + lost_len + len > EVENT_MONITOR_BUFFER) {
+	/* Full: the socket may take some now (a flush of the table comes in one go). */
+	if (c->len + len + EVENT_LINE_MAX > EVENT_MONITOR_BUFFER && !c->want_out)
+		client_flush(m, c);
+	if ((c->lost_pending && !tell_lost(m, c)) || c->len + len > EVENT_MONITOR_BUFFER) {
 		c->lost_pending++;
 		m->lost++;
 		return;
 	}
-	append(c, lost, lost_len);
-	c->lost_pending = 0;
-	append(c, line, len);
+	memcpy(c->buf + c->len, line, len);
+	c->len += len;
 }
 
-static void offer_all(struct event_monitor *m, const struct napt_event *e, uint64_t now_ms)
+static void offer_all(struct event_monitor *m, const struct napt_event *e)
 {
 	char line[2][EVENT_LINE_MAX];
 	size_t len[2] = {event_format(e, false, line[0]), event_format(e, true, line[1])};
 
 	for (unsigned i = 0; i < EVENT_MONITOR_MAX; i++)
 		if (m->cl[i].fd >= 0)
-			offer(m, &m->cl[i], line[m->cl[i].json], len[m->cl[i].json], now_ms);
+			offer(m, &m->cl[i], line[m->cl[i].json], len[m->cl[i].json]);
 }
 
 void event_monitor_feed(struct event_monitor *m, const struct napt *n, uint64_t now_ms)
@@ -189,13 +197,14 @@ void event_monitor_feed(struct event_monitor *m, const struct napt *n, uint64_t 
 	struct napt_event ev[64];
 	unsigned got;
 
+	m->now_ms = now_ms;
 	if (!m->count) {
 		m->cursor = napt_events_head(n);
 		return;
 	}
 	while ((got = napt_events_peek(n, m->cursor, ev, 64, &m->cursor)))
 		for (unsigned i = 0; i < got; i++)
-			offer_all(m, &ev[i], now_ms);
+			offer_all(m, &ev[i]);
 	for (unsigned i = 0; i < EVENT_MONITOR_MAX; i++)
 		if (m->cl[i].fd >= 0 && m->cl[i].len && !m->cl[i].want_out)
 			client_flush(m, &m->cl[i]);
@@ -233,5 +242,5 @@ uint64_t event_monitor_lost(const struct event_monitor *m)
 
 unsigned event_monitor_count(const struct event_monitor *m)
 {
-	return m->count;
+	return m ? m->count : 0;
 }
