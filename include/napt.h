@@ -96,6 +96,8 @@ struct napt_counters {
 	uint64_t sessions_removed; /* by flush, rule removal or reconfiguration */
 	uint64_t sessions_current;
 	uint64_t mappings_current;
+	uint64_t sessions_proto[NAPT_PROTOS]; /* sessions_current and mappings_current */
+	uint64_t mappings_proto[NAPT_PROTOS]; /* by protocol (enum napt_proto_index) */
 	uint64_t fragments_held;
 	uint64_t icmp_errors_translated;
 	uint64_t replies_sent;    /* NAPT_REPLY answers to unsolicited SYNs */
@@ -192,6 +194,9 @@ void napt_foreach_mapping_on(const struct napt *n, uint8_t proto, uint32_t ext_a
 bool napt_port_mapped(struct napt *n, uint8_t proto, uint16_t port);
 
 const struct napt_counters *napt_get_counters(const struct napt *n);
+/* External ports of protocol p held by mappings on external address number ext (the order
+ * of napt_get_config()->external). */
+unsigned napt_ports_in_use(const struct napt *n, enum napt_proto_index p, unsigned ext);
 /* Bytes the tables take (for memory per session). */
 size_t napt_memory_bytes(const struct napt *n);
 

@@ -18,6 +18,7 @@ struct wan_address;
 struct pcp_server;
 struct mapping_log;
 struct event_monitor;
+struct metrics_http;
 
 /* The event loop's longest iterations (their work, not the waits for events): since start,
  * and one per second of the last LOOP_WINDOW_S seconds, so a stall shows while it is news. */
@@ -50,6 +51,7 @@ struct naptd {
 	uint64_t pcp_not_lan, pcp_limited, pcp_state_writes;
 	struct mapping_log *mapping_log; /* NULL without log-mappings */
 	struct event_monitor *monitor;   /* naptctl monitor's readers */
+	struct metrics_http *metrics;    /* NULL without metrics-listen */
 };
 
 /* CLOCK_MONOTONIC in milliseconds: the engine's clock. */

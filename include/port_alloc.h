@@ -22,6 +22,8 @@ static inline bool port_bit(const uint64_t *bitmap, uint16_t port)
 
 void port_pool_take(struct port_pool *pp, int proto, unsigned ext, uint16_t port);
 void port_pool_release(struct port_pool *pp, int proto, unsigned ext, uint16_t port);
+/* Ports taken on (proto, ext): a count of the bits, for the metrics. */
+unsigned port_pool_count(const struct port_pool *pp, int proto, unsigned ext);
 
 /* Choose a free port in lo..hi on (proto, ext): `preferred` when it is in range and free
  * (port preservation; pass 0 for none), else RFC 6056 algorithm 1: a random start, then

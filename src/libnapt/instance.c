@@ -439,6 +439,11 @@ const struct napt_counters *napt_get_counters(const struct napt *n)
 	return &n->counters;
 }
 
+unsigned napt_ports_in_use(const struct napt *n, enum napt_proto_index p, unsigned ext)
+{
+	return port_pool_count(nat_table_ports(n->table), (int)p, ext);
+}
+
 size_t napt_memory_bytes(const struct napt *n)
 {
 	return sizeof(*n) + nat_table_bytes(n->table) +

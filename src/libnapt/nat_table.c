@@ -214,6 +214,8 @@ void nat_table_flush(struct nat_table *t)
 	t->counters->sessions_removed += t->counters->sessions_current;
 	t->counters->sessions_current = 0;
 	t->counters->mappings_current = 0;
+	memset(t->counters->sessions_proto, 0, sizeof(t->counters->sessions_proto));
+	memset(t->counters->mappings_proto, 0, sizeof(t->counters->mappings_proto));
 }
 
 /* ---- hash chains ---- */
@@ -406,6 +408,7 @@ uint32_t nat_mapping_new(struct nat_table *t, const struct nat_mapping *m,
 	if (t->hosts && counts_as_host_port(e))
 		host_limits_add(t->hosts, e->in_addr, 0, 1);
 	t->counters->mappings_current++;
+	t->counters->mappings_proto[proto_index(e->proto)]++;
 	nat_event_mapping(t->events, NAPT_EV_MAPPING_NEW, e, t->external[e->ext_index]);
 	return idx;
 }
@@ -436,6 +439,7 @@ void nat_mapping_remove(struct nat_table *t, uint32_t idx)
 	if (t->hosts && counts_as_host_port(m))
 		host_limits_add(t->hosts, m->in_addr, 0, -1);
 	nat_event_mapping(t->events, NAPT_EV_MAPPING_END, m, t->external[m->ext_index]);
+	t->counters->mappings_proto[proto_index(m->proto)]--;
 	*m = (struct nat_mapping){.next_in = t->free_mappings};
 	t->free_mappings = idx;
 	t->counters->mappings_current--;
@@ -485,6 +489,7 @@ uint32_t nat_session_new(struct nat_table *t, uint32_t mapping, uint32_t rem_add
 		host_limits_add(t->hosts, s->in_addr, 1, 0);
 	t->counters->sessions_created++;
 	t->counters->sessions_current++;
+	t->counters->sessions_proto[proto_index(s->proto)]++;
 	nat_event_session(t->events, NAPT_EV_SESSION_NEW, s, t->external[s->ext_index], false);
 	return idx;
 }
@@ -538,6 +543,7 @@ void nat_session_remove(struct nat_table *t, uint32_t idx, bool expired)
 		host_limits_add(t->hosts, s->in_addr, -1, 0);
 	emptied = sibling_unlink(t, s);
 	nat_event_session(t->events, NAPT_EV_SESSION_END, s, t->external[s->ext_index], expired);
+	t->counters->sessions_proto[proto_index(s->proto)]--;
 	*s = (struct nat_session){.lru_next = t->free_sessions};
 	t->free_sessions = idx;
 	t->counters->sessions_current--;

@@ -63,3 +63,12 @@ int port_pool_pick(const struct port_pool *pp, int proto, unsigned ext, uint16_t
 		port = first_free(used, reserved, wrong, lo, start - 1);
 	return port;
 }
+
+unsigned port_pool_count(const struct port_pool *pp, int proto, unsigned ext)
+{
+	unsigned n = 0;
+
+	for (unsigned w = 0; w < PORT_BITMAP_WORDS; w++)
+		n += (unsigned)__builtin_popcountll(pp->used[proto][ext][w]);
+	return n;
+}

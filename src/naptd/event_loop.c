@@ -18,6 +18,7 @@
 #include "event_loop.h"
 #include "event_monitor.h"
 #include "event_pump.h"
+#include "metrics_http.h"
 #include "pcp_server.h"
 #include "service_notify.h"
 #include "wan_address.h"
@@ -27,7 +28,16 @@
  * once, after the other ready sources have had their turn. */
 #define TUN_BATCH 64
 
-enum event_source { EV_TUN, EV_SIGNAL, EV_TIMER, EV_CONTROL, EV_WAN, EV_PCP, EV_MONITOR };
+enum event_source {
+	EV_TUN,
+	EV_SIGNAL,
+	EV_TIMER,
+	EV_CONTROL,
+	EV_WAN,
+	EV_PCP,
+	EV_MONITOR,
+	EV_METRICS
+};
 
 struct event_loop {
 	int epfd, sigfd, timerfd;
@@ -185,6 +195,7 @@ static void timer_readable(struct naptd *d, struct event_loop *ev)
 		return;
 	napt_expire(d->nat, naptd_now_ms());
 	log_host_limits(d);
+	metrics_http_dispatch(d->metrics); /* scrapers past their timeout */
 	service_notify_alive();
 }
 
@@ -214,7 +225,8 @@ static int loop_open(struct event_loop *ev, struct naptd *d, char *err, size_t e
 	    watch(ev, control_server_fd(d->control), EV_CONTROL) != 0 ||
 	    watch(ev, event_monitor_fd(d->monitor), EV_MONITOR) != 0 ||
 	    (d->wan && watch(ev, wan_address_fd(d->wan), EV_WAN) != 0) ||
-	    (d->pcp && watch(ev, pcp_server_fd(d->pcp), EV_PCP) != 0)) {
+	    (d->pcp && watch(ev, pcp_server_fd(d->pcp), EV_PCP) != 0) ||
+	    (d->metrics && watch(ev, metrics_http_fd(d->metrics), EV_METRICS) != 0)) {
 		snprintf(err, errlen, "event loop: %s", strerror(errno));
 		return -1;
 	}
@@ -254,6 +266,9 @@ static int dispatch(struct naptd *d, struct event_loop *ev, const struct epoll_e
 		break;
 	case EV_MONITOR:
 		event_monitor_dispatch(d->monitor, d->nat);
+		break;
+	case EV_METRICS:
+		metrics_http_dispatch(d->metrics);
 		break;
 	}
 	return 0;

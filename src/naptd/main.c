@@ -13,6 +13,7 @@
 #include "daemon_log.h"
 #include "daemonize.h"
 #include "event_pump.h"
+#include "metrics_http.h"
 #include "event_loop.h"
 #include "naptd.h"
 #include "pcp_server.h"
@@ -168,11 +169,15 @@ static int set_up(struct naptd *d, char *err, size_t errlen)
 		return -1;
 	if (pcp_server_open(d, &d->pcp, err, errlen) != 0)
 		return -1;
+	if (ds->metrics_listen.addr && !(d->metrics = metrics_http_open(d, err, errlen)))
+		return -1;
 	return privileges_drop(err, errlen);
 }
 
 static void take_down(struct naptd *d)
 {
+	metrics_http_close(d->metrics);
+	d->metrics = NULL;
 	pcp_server_close(d->pcp);
 	d->pcp = NULL;
 	wan_address_close(d->wan);

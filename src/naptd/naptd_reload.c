@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* naptd_reload.c - SIGHUP and "naptctl reload": re-read the config, keep what cannot change
  * while running, apply the rest to the engine and the routing, or change nothing. */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,13 @@ static void warn_if_changed(const char *key, const char *running, const char *ne
 			   next, running);
 }
 
+static void endpoint_text(const struct napt_endpoint *ep, char buf[24])
+{
+	char addr[INET_ADDRSTRLEN];
+
+	snprintf(buf, 24, "%s:%u", inet_ntop(AF_INET, &ep->addr, addr, sizeof(addr)), ep->port);
+}
+
 /* The TUN, the sockets and the routing set-up mode are made once at start; the new file's
  * values for them wait for the next restart. The NAT-PMP/PCP access rules are read at each
  * request (pcp_server.c): the new ones apply at once. */
@@ -26,7 +34,7 @@ static void keep_daemon_settings(const struct napt_daemon_settings *running,
 {
 	const struct napt_daemon_settings *n = &next->daemon;
 	struct napt_daemon_settings kept = *running;
-	char now[16], then[16];
+	char now[24], then[24];
 
 	warn_if_changed("tun", running->tun, n->tun);
 	warn_if_changed("lan-interface", running->lan_interface, n->lan_interface);
@@ -37,6 +45,9 @@ static void keep_daemon_settings(const struct napt_daemon_settings *running,
 			n->manage_routes ? "yes" : "no");
 	warn_if_changed("log-mappings", running->log_mappings ? "yes" : "no",
 			n->log_mappings ? "yes" : "no");
+	endpoint_text(&running->metrics_listen, now);
+	endpoint_text(&n->metrics_listen, then);
+	warn_if_changed("metrics-listen", now, then);
 	snprintf(now, sizeof(now), "%u", running->mtu);
 	snprintf(then, sizeof(then), "%u", n->mtu);
 	warn_if_changed("mtu", now, then);
