@@ -41,10 +41,9 @@ struct napt_event {
 	uint8_t expired; /* *_END: 1 when the idle timeout ended it, 0 when removed */
 };
 
-/* Record from now on, in a ring of at least `capacity` events (rounded up to a power of
- * two); sessions too when `sessions`, mappings only otherwise. capacity 0 stops recording
- * and frees the ring. A new capacity drops what the old ring held. Returns 0, or -1 when
- * out of memory (recording then stays off). */
+/* Record from now on, in a ring of `capacity` events; sessions too when `sessions`, mappings only
+ * otherwise. capacity 0 stops recording and frees the ring. A new capacity drops what the old ring
+ * held. Returns 0, or -1 when out of memory (recording then stays off). */
 int napt_events_enable(struct napt *n, uint32_t capacity, bool sessions);
 /* Whether session events are recorded: can change without touching the ring. */
 void napt_events_sessions(struct napt *n, bool sessions);
@@ -69,7 +68,7 @@ const char *napt_event_type_name(enum napt_event_type t); /* "mapping-new", ... 
 
 struct nat_events {
 	struct napt_event *ring;
-	uint64_t mask; /* capacity - 1 */
+	uint64_t capacity;
 	uint64_t head, tail;
 	uint64_t stamped; /* events before it have their time */
 	uint64_t lost;

@@ -8,11 +8,11 @@
 
 static void record(struct nat_events *ev, const struct napt_event *e)
 {
-	if (ev->head - ev->tail > ev->mask) {
+	if (ev->head - ev->tail == ev->capacity) {
 		ev->lost++;
 		return;
 	}
-	ev->ring[ev->head & ev->mask] = *e;
+	ev->ring[ev->head % ev->capacity] = *e;
 	ev->head++;
 }
 
@@ -59,19 +59,16 @@ void nat_events_destroy(struct nat_events *ev)
 int napt_events_enable(struct napt *n, uint32_t capacity, bool sessions)
 {
 	struct nat_events *ev = NULL;
-	uint64_t size = 1;
 
 	if (capacity) {
-		while (size < capacity)
-			size <<= 1;
 		ev = calloc(1, sizeof(*ev));
 		if (ev)
-			ev->ring = malloc(size * sizeof(*ev->ring));
+			ev->ring = malloc((size_t)capacity * sizeof(*ev->ring));
 		if (!ev || !ev->ring) {
 			nat_events_destroy(ev);
 			return -1;
 		}
-		ev->mask = size - 1;
+		ev->capacity = capacity;
 		ev->sessions = sessions;
 	}
 	nat_table_set_events(n->table, ev);
@@ -114,7 +111,7 @@ unsigned napt_events_peek(const struct napt *n, uint64_t seq, struct napt_event 
 	if (seq < ev->tail)
 		seq = ev->tail;
 	for (; got < max && seq < ev->head; got++, seq++)
-		out[got] = ev->ring[seq & ev->mask];
+		out[got] = ev->ring[seq % ev->capacity];
 	*next = seq;
 	return got;
 }
@@ -128,7 +125,7 @@ void napt_events_stamp(struct napt *n, uint64_t time_ms)
 	if (ev->stamped < ev->tail)
 		ev->stamped = ev->tail;
 	for (; ev->stamped < ev->head; ev->stamped++)
-		ev->ring[ev->stamped & ev->mask].time_ms = time_ms;
+		ev->ring[ev->stamped % ev->capacity].time_ms = time_ms;
 }
 
 void napt_events_release(struct napt *n, uint64_t seq)

@@ -77,12 +77,15 @@ static size_t text_line(const struct napt_event *e, const char *when, char *buf)
 
 static size_t json_line(const struct napt_event *e, const char *when, char *buf)
 {
-	char in[INET_ADDRSTRLEN], ext[INET_ADDRSTRLEN], ra[INET_ADDRSTRLEN];
+	char in[INET_ADDRSTRLEN], ext[INET_ADDRSTRLEN];
 	char rem[INET_ADDRSTRLEN + 2] = "null";
 	int n;
 
-	if (e->rem_addr)
+	if (e->rem_addr) {
+		char ra[INET_ADDRSTRLEN];
+
 		snprintf(rem, sizeof(rem), "\"%s\"", addr_text(e->rem_addr, ra));
+	}
 	n = snprintf(
 	    buf, EVENT_LINE_MAX,
 	    "{\"event\": \"%s\", \"time\": \"%s\", \"proto\": \"%s\", \"inside_addr\": "

@@ -218,12 +218,12 @@ void event_monitor_dispatch(struct event_monitor *m, struct napt *n)
 
 	for (int i = 0; i < k; i++) {
 		struct monitor_client *c = &m->cl[ev[i].data.u32];
-		char scratch[256];
 		bool gone = false;
 
 		if (c->fd < 0)
 			continue;
 		if (ev[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+			char scratch[256];
 			ssize_t r = recv(c->fd, scratch, sizeof(scratch), MSG_DONTWAIT);
 
 			gone = r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR);

@@ -179,7 +179,6 @@ static enum MHD_Result serve(void *cls, struct MHD_Connection *conn, const char 
 static int interface_of(uint32_t addr, char *name, char *err, size_t errlen)
 {
 	struct ifaddrs *all, *i;
-	char text[INET_ADDRSTRLEN];
 
 	if (getifaddrs(&all) < 0) {
 		snprintf(err, errlen, "metrics-listen: getifaddrs: %s", strerror(errno));
@@ -189,11 +188,14 @@ static int interface_of(uint32_t addr, char *name, char *err, size_t errlen)
 		if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET &&
 		    ((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr == addr)
 			break;
-	if (i)
+	if (i) {
 		snprintf(name, IF_NAMESIZE, "%s", i->ifa_name);
-	else
+	} else {
+		char text[INET_ADDRSTRLEN];
+
 		snprintf(err, errlen, "metrics-listen: no interface has the address %s",
 			 inet_ntop(AF_INET, &addr, text, sizeof(text)));
+	}
 	freeifaddrs(all);
 	return i ? 0 : -1;
 }

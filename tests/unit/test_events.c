@@ -112,6 +112,11 @@ START_TEST(mapping_and_session_lifecycle)
 	send_udp(4000, 53); /* the same session: no event */
 	send_udp(4000, 54); /* a second session on the same mapping */
 	ck_assert_uint_eq(take(ev, 8), 3);
+	/* The metrics' counts by protocol (metrics_http.h) follow the same entries. */
+	ck_assert_uint_eq(napt_get_counters(n)->sessions_proto[NAPT_P_UDP], 2);
+	ck_assert_uint_eq(napt_get_counters(n)->mappings_proto[NAPT_P_UDP], 1);
+	ck_assert_uint_eq(napt_ports_in_use(n, NAPT_P_UDP, 0), 1);
+	ck_assert_uint_eq(napt_ports_in_use(n, NAPT_P_TCP, 0), 0);
 	is_event(&ev[0], NAPT_EV_MAPPING_NEW, 4000, ext, 0, 0);
 	is_event(&ev[1], NAPT_EV_SESSION_NEW, 4000, ext, pb_addr(REM), 53);
 	is_event(&ev[2], NAPT_EV_SESSION_NEW, 4000, ext, pb_addr(REM), 54);
@@ -123,6 +128,9 @@ START_TEST(mapping_and_session_lifecycle)
 	is_event(&ev[2], NAPT_EV_MAPPING_END, 4000, ext, 0, 0);
 	ck_assert_uint_eq(ev[0].expired, 1);
 	ck_assert_uint_eq(ev[1].expired, 1);
+	ck_assert_uint_eq(napt_get_counters(n)->sessions_proto[NAPT_P_UDP], 0);
+	ck_assert_uint_eq(napt_get_counters(n)->mappings_proto[NAPT_P_UDP], 0);
+	ck_assert_uint_eq(napt_ports_in_use(n, NAPT_P_UDP, 0), 0);
 }
 END_TEST
 
@@ -276,6 +284,7 @@ START_TEST(log_resumes_after_full_socket_and_drops_nothing)
 	}
 	got += drain(fd, count);
 	ck_assert_int_eq(st, MAPPING_LOG_IDLE);
+	ck_assert_uint_gt(blocked, 0); /* the socket filled up again on the way */
 	ck_assert_uint_eq(got, MAPPINGS);
 	ck_assert_uint_eq(mapping_log_lines(ml), MAPPINGS);
 	for (unsigned i = 0; i < MAPPINGS; i++)
