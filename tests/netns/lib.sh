@@ -130,6 +130,17 @@ bg() {
 	TOPO_PIDS+=($!)
 }
 
+# Bounded wait: wait_for SECONDS CMD... retries CMD every 0.1 s.
+wait_for() {
+	local n=$(($1 * 10)) i
+	shift
+	for ((i = 0; i < n; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # kill_wait PID SECONDS: SIGTERM, wait up to SECONDS, then SIGKILL. Returns PID's status.
 kill_wait() {
 	local pid=$1 i

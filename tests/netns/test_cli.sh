@@ -15,17 +15,6 @@ CLIENT="$PY $(cd "$(dirname "$0")" && pwd)/control_client.py"
 
 topo_require curl ping socat
 
-# Bounded wait: wait_for SECONDS CMD... retries CMD every 0.1 s.
-wait_for() {
-	local n=$(($1 * 10)) i
-	shift
-	for ((i = 0; i < n; i++)); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 ctl() { in_rtr "$NAPTCTL" -s "$SOCK" "$@"; }
 
 # udp_probe PORT: one datagram from the WAN host to EXT_IP:PORT; prints the echo or nothing.

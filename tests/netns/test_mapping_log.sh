@@ -15,17 +15,6 @@ PEER="$PY $(cd "$(dirname "$0")" && pwd)/mapping_peer.py"
 
 topo_require
 
-# Bounded wait: wait_for SECONDS CMD... retries CMD every 0.1 s.
-wait_for() {
-	local n=$(($1 * 10)) i
-	shift
-	for ((i = 0; i < n; i++)); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 ctl() { in_rtr "$NAPTCTL" -s "$SOCK" "$@"; }
 lines() { grep -c -- "$1" "$2" 2>/dev/null || true; }
 has_lines() { [ "$(lines "$1" "$2")" -ge "$3" ]; }
