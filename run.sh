@@ -16,7 +16,7 @@ DEPS="autoconf automake pkg-config make gcc libnl-3-dev libnl-route-3-dev libpca
       libcap-ng-dev libsystemd-dev systemd debhelper lintian debootstrap python3-scapy tshark
       iproute2 curl iputils-ping traceroute iperf3 nftables
       ethtool socat procps stun-client stun-server natpmpc clang libclang-rt-14-dev
-      clang-format cppcheck libmicrohttpd-dev python3-prometheus-client"
+      clang-format cppcheck libmicrohttpd-dev python3-prometheus-client libfixbuf-dev"
 # Only for the benchmarks (./run.sh bench): nginx-light would start a web server on the host.
 BENCH_DEPS="wrk nginx-light gnuplot-nox valgrind"
 

@@ -6,7 +6,8 @@
  * connected. Each gets the events of each loop iteration in a buffer of its own, written
  * without blocking: a reader too slow to keep up never slows the packet path, it loses the
  * events its buffer cannot hold, and is told how many (an event=lost line) once there is
- * room again. Session events are recorded by the engine only while a monitor is connected.
+ * room again. Session events are recorded by the engine only while a monitor is connected
+ * (or IPFIX export is on: event_pump.c).
  */
 #ifndef EVENT_MONITOR_H
 #define EVENT_MONITOR_H
@@ -27,7 +28,7 @@ struct event_monitor *event_monitor_create(char *err, size_t errlen);
 void event_monitor_destroy(struct event_monitor *m);
 /* One fd for the daemon's epoll, EPOLLIN: a reader went away or can take more. */
 int event_monitor_fd(const struct event_monitor *m);
-void event_monitor_dispatch(struct event_monitor *m, struct napt *n);
+void event_monitor_dispatch(struct event_monitor *m);
 
 /* Take over connected client fd (its request was `monitor`): answers "ok" and streams from
  * the next event on. Returns 0, or -1 (too many monitors, out of memory: the client is told,

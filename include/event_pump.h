@@ -13,9 +13,10 @@
  * monitors, many times over. */
 #define EVENT_RING_SLACK 65536
 
-/* The ring: with log-mappings, room for every mapping the table can hold to end at once (a
- * flush) on top of a backlog of EVENT_RING_SLACK, so the log drops nothing; without, the
- * slack alone. Opens the mapping log and the monitor. Returns 0, or -1 with the reason. */
+/* The ring (IPFIX export too, with ipfix-collector): with log-mappings, room for every mapping the
+ * table can hold to end at once (a flush) on top of a backlog of EVENT_RING_SLACK, so the log drops
+ * nothing; without, the slack alone. Opens the mapping log and the monitor. Returns 0, or -1 with
+ * the reason. */
 int event_pump_open(struct naptd *d, char *err, size_t errlen);
 void event_pump_close(struct naptd *d);
 
@@ -23,5 +24,7 @@ void event_pump_close(struct naptd *d);
  * Returns how long the loop may wait for its next event in ms (epoll_wait's timeout): -1
  * (as long as it likes), 0 (log lines are waiting) or a few ms (syslog's socket is full). */
 int event_pump_run(struct naptd *d);
+/* Once a second: what is due once a second (IPFIX limit events and templates). */
+void event_pump_tick(struct naptd *d);
 
 #endif

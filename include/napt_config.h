@@ -104,6 +104,8 @@ struct napt_daemon_settings {
 	bool log_mappings;
 	/* Prometheus text format over HTTP (metrics_http.h); addr 0: nothing listens. */
 	struct napt_endpoint metrics_listen;
+	/* RFC 8158 NAT events over IPFIX (ipfix_export.h); addr 0: none. */
+	struct napt_endpoint ipfix_collector;
 };
 
 struct napt_config {

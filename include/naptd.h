@@ -19,6 +19,7 @@ struct pcp_server;
 struct mapping_log;
 struct event_monitor;
 struct metrics_http;
+struct ipfix_export;
 
 /* The event loop's longest iterations (their work, not the waits for events): since start,
  * and one per second of the last LOOP_WINDOW_S seconds, so a stall shows while it is news. */
@@ -52,6 +53,7 @@ struct naptd {
 	struct mapping_log *mapping_log; /* NULL without log-mappings */
 	struct event_monitor *monitor;   /* naptctl monitor's readers */
 	struct metrics_http *metrics;    /* NULL without metrics-listen */
+	struct ipfix_export *ipfix;      /* NULL without ipfix-collector */
 };
 
 /* CLOCK_MONOTONIC in milliseconds: the engine's clock. */

@@ -665,6 +665,11 @@ static int kw_metrics_listen(struct napt_config *cfg, char **v, char *err, size_
 	return parse_service("metrics-listen", v[0], &cfg->daemon.metrics_listen, err, errlen);
 }
 
+static int kw_ipfix_collector(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	return parse_service("ipfix-collector", v[0], &cfg->daemon.ipfix_collector, err, errlen);
+}
+
 static const struct config_keyword keywords[] = {
     {"inside", 1, "a prefix like 192.168.1.0/24", kw_inside},
     {"external", 1, "an IPv4 address", kw_external},
@@ -696,6 +701,7 @@ static const struct config_keyword keywords[] = {
     {"mtu", 1, "a number", kw_mtu},
     {"log-mappings", 1, "yes or no", kw_log_mappings},
     {"metrics-listen", 1, "ADDR:PORT, like 192.168.1.1:9108", kw_metrics_listen},
+    {"ipfix-collector", 1, "ADDR:PORT, like 192.0.2.5:4739", kw_ipfix_collector},
 };
 
 int napt_config_parse_line(struct napt_config *cfg, const char *line, char *err, size_t errlen)

@@ -196,6 +196,7 @@ static void timer_readable(struct naptd *d, struct event_loop *ev)
 	napt_expire(d->nat, naptd_now_ms());
 	log_host_limits(d);
 	metrics_http_dispatch(d->metrics); /* scrapers past their timeout */
+	event_pump_tick(d);
 	service_notify_alive();
 }
 
@@ -265,7 +266,7 @@ static int dispatch(struct naptd *d, struct event_loop *ev, const struct epoll_e
 		pcp_server_dispatch(d->pcp);
 		break;
 	case EV_MONITOR:
-		event_monitor_dispatch(d->monitor, d->nat);
+		event_monitor_dispatch(d->monitor);
 		break;
 	case EV_METRICS:
 		metrics_http_dispatch(d->metrics);

@@ -46,14 +46,13 @@ struct event_monitor *event_monitor_create(char *err, size_t errlen)
 	return m;
 }
 
-static void client_close(struct event_monitor *m, struct napt *n, struct monitor_client *c)
+static void client_close(struct event_monitor *m, struct monitor_client *c)
 {
 	epoll_ctl(m->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	free(c->buf);
 	*c = (struct monitor_client){.fd = -1};
-	if (--m->count == 0)
-		napt_events_sessions(n, false);
+	m->count--;
 }
 
 void event_monitor_destroy(struct event_monitor *m)
@@ -158,12 +157,10 @@ int event_monitor_adopt(struct event_monitor *m, struct napt *n, int fd, bool js
 	c->fd = fd;
 	c->json = json;
 	c->len = (size_t)snprintf(c->buf, EVENT_MONITOR_BUFFER, "%s\n", CONTROL_ANSWER_OK);
-	if (m->count++ == 0) {
-		napt_events_sessions(n, true);
+	if (m->count++ == 0)
 		m->cursor = napt_events_head(n);
-	}
 	if (!client_flush(m, c))
-		client_close(m, n, c);
+		client_close(m, c);
 	return 0;
 }
 
@@ -211,7 +208,7 @@ void event_monitor_feed(struct event_monitor *m, const struct napt *n, uint64_t 
 }
 
 /* Readable: the reader closed (anything it sends is ignored). Writable: room again. */
-void event_monitor_dispatch(struct event_monitor *m, struct napt *n)
+void event_monitor_dispatch(struct event_monitor *m)
 {
 	struct epoll_event ev[EVENT_MONITOR_MAX];
 	int k = epoll_wait(m->epfd, ev, EVENT_MONITOR_MAX, 0);
@@ -231,7 +228,7 @@ void event_monitor_dispatch(struct event_monitor *m, struct napt *n)
 		if (!gone && (ev[i].events & EPOLLOUT))
 			gone = !client_flush(m, c);
 		if (gone)
-			client_close(m, n, c);
+			client_close(m, c);
 	}
 }
 

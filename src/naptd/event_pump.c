@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "event_monitor.h"
+#include "ipfix_export.h"
 #include "mapping_log.h"
 #include "nat_event.h"
 
@@ -33,18 +34,31 @@ int event_pump_open(struct naptd *d, char *err, size_t errlen)
 	bool log = d->file_cfg.daemon.log_mappings;
 	uint32_t capacity = EVENT_RING_SLACK + (log ? napt_get_config(d->nat)->max_sessions : 0);
 
-	if (napt_events_enable(d->nat, capacity, false) < 0) {
+	if (napt_events_enable(d->nat, capacity, d->file_cfg.daemon.ipfix_collector.addr != 0) <
+	    0) {
 		snprintf(err, errlen, "out of memory for an event ring of %u", capacity);
 		return -1;
 	}
 	if (log && !(d->mapping_log = mapping_log_open(d->nat, log_destination(d), err, errlen)))
 		return -1;
 	d->monitor = event_monitor_create(err, errlen);
-	return d->monitor ? 0 : -1;
+	if (!d->monitor)
+		return -1;
+	if (d->file_cfg.daemon.ipfix_collector.addr &&
+	    !(d->ipfix = ipfix_export_open(d, err, errlen)))
+		return -1;
+	return 0;
+}
+
+void event_pump_tick(struct naptd *d)
+{
+	ipfix_export_tick(d->ipfix, d->nat, wall_ms());
 }
 
 void event_pump_close(struct naptd *d)
 {
+	ipfix_export_close(d->ipfix);
+	d->ipfix = NULL;
 	event_monitor_destroy(d->monitor);
 	d->monitor = NULL;
 	mapping_log_close(d->mapping_log);
@@ -58,11 +72,15 @@ int event_pump_run(struct naptd *d)
 
 	napt_events_stamp(d->nat, now);
 	event_monitor_feed(d->monitor, d->nat, now);
+	if (d->ipfix)
+		ipfix_export_feed(d->ipfix, d->nat);
 	if (d->mapping_log) {
 		state = mapping_log_write(d->mapping_log, d->nat, now);
 		napt_events_release(d->nat, mapping_log_cursor(d->mapping_log));
 	} else {
 		napt_events_release(d->nat, napt_events_head(d->nat));
 	}
+	/* Session events cost a ring slot each: only while someone reads them. */
+	napt_events_sessions(d->nat, event_monitor_count(d->monitor) > 0 || d->ipfix);
 	return state == MAPPING_LOG_IDLE ? -1 : state == MAPPING_LOG_MORE ? 0 : SYSLOG_RETRY_MS;
 }

@@ -15,6 +15,7 @@
 
 #include "control_commands.h"
 #include "event_monitor.h"
+#include "ipfix_export.h"
 #include "mapping_log.h"
 #include "nat_event.h"
 
@@ -118,6 +119,8 @@ static void daemon_side(struct control_answer *a, const struct naptd *d)
 	       event_monitor_lost(d->monitor));
 	single(a, "mapping_log_lines_total", "counter", "Mapping log lines written.",
 	       mapping_log_lines(d->mapping_log));
+	single(a, "ipfix_records_total", "counter", "IPFIX NAT event records exported.",
+	       ipfix_export_records(d->ipfix));
 	single(a, "uptime_seconds", "gauge", "Seconds since naptd started.",
 	       (naptd_now_ms() - d->started_ms) / 1000);
 }

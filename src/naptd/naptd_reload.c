@@ -48,6 +48,9 @@ static void keep_daemon_settings(const struct napt_daemon_settings *running,
 	endpoint_text(&running->metrics_listen, now);
 	endpoint_text(&n->metrics_listen, then);
 	warn_if_changed("metrics-listen", now, then);
+	endpoint_text(&running->ipfix_collector, now);
+	endpoint_text(&n->ipfix_collector, then);
+	warn_if_changed("ipfix-collector", now, then);
 	snprintf(now, sizeof(now), "%u", running->mtu);
 	snprintf(then, sizeof(then), "%u", n->mtu);
 	warn_if_changed("mtu", now, then);
