@@ -1043,13 +1043,12 @@ static int cmd_lookup(struct command_ctx *c)
 	return 0;
 }
 
-/* The answer "ok" is sent by the monitor itself, which the control server hands the client
- * to (event_monitor.h). */
+/* The answer is "ok" alone: the control server hands the client to the event monitor
+ * (event_monitor.h), which says it and streams from then on. */
 static int cmd_monitor(struct command_ctx *c)
 {
 	c->a->monitor = true;
 	c->a->monitor_json = c->json;
-	c->a->len = 0;
 	return 0;
 }
 

@@ -54,6 +54,9 @@ seed_requests() { # one file per command of docs/control-protocol.md, plus a seq
 		timeout set tcp-established 60
 		flush sessions
 		reload
+		lookup 203.0.113.1:40000 udp
+		json lookup 192.168.1.10
+		monitor
 	REQ
 	printf 'forward add both 7000 192.168.1.20:7000\ndmz set 192.168.1.7\nforward del both 7000\njson show forwards\ndmz clear\n' >"$1/req-sequence"
 }
@@ -91,7 +94,9 @@ for t in "${targets[@]}"; do
 	bin="$work/$t"
 	extra=()
 	[ "$t" = fuzz_control ] && extra=(-I"$src/tests/unit" "$src"/src/naptd/control_commands.c
-		"$src"/src/naptd/runtime_state.c "$src"/tests/unit/packet_builder.c)
+		"$src"/src/naptd/runtime_state.c "$src"/tests/unit/packet_builder.c
+		"$src"/src/naptd/event_monitor.c "$src"/src/naptd/mapping_log.c
+		"$src"/src/naptd/event_format.c)
 	case $t in fuzz_pcp | fuzz_state) extra=("$src"/src/naptd/runtime_state.c) ;; esac
 	clang "${flags[@]}" -o "$bin" "$src/tests/fuzz/$t.c" $engine "${extra[@]}"
 	corpus="$work/corpus-$t"

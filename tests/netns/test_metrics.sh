@@ -6,6 +6,7 @@
 #    python3-prometheus-client's parser (an independent reader) takes, with the values of
 #    the traffic sent: mappings, sessions and ports in use per protocol and external
 #    address, translated packets equal to naptctl show stats';
+#  - garbage, an oversized header and cut-off requests leave it serving;
 #  - a request for the same address that arrives on another interface is refused, while a
 #    plain listener on that address answers it (so the path itself is open).
 set -u
@@ -74,6 +75,28 @@ PYEOF
 in_wan curl -s --max-time 5 -o /dev/null -w '%{http_code}' "http://$METRICS/other" | grep -q 404 ||
 	fail "a path other than /metrics is not 404"
 echo "ok: /metrics parsed by prometheus_client with the values of $N UDP flows"
+
+# Garbage, a 100 KB header, a request cut off, 20 connections opened and dropped: naptd
+# still answers.
+in_wan "$PY" - "$RTR_WAN_IP" 9108 <<'PYEOF' || fail "could not send the bad requests"
+import socket, sys
+addr = (sys.argv[1], int(sys.argv[2]))
+for payload in (bytes(range(256)) * 4, b"GET /metrics HTTP/1.1\r\nX: " + b"a" * 100000 + b"\r\n\r\n",
+                b"GET /metr", b"POST /metrics HTTP/1.1\r\nContent-Length: 5\r\n\r\n12"):
+    s = socket.create_connection(addr, timeout=3)
+    try:
+        s.sendall(payload)
+        s.settimeout(2)
+        s.recv(100)
+    except OSError:
+        pass
+    s.close()
+idle = [socket.create_connection(addr, timeout=3) for _ in range(20)]
+PYEOF
+in_wan curl -sS --max-time 10 "http://$METRICS/metrics" | grep -q '^napt_uptime_seconds ' ||
+	fail "no answer after bad requests"
+kill -0 "$NAPTD_PID" || fail "naptd died of bad requests"
+echo "ok: garbage, an oversized header, cut-off and dropped connections; /metrics still answers"
 
 # The LAN host's request for the same address goes through the NAT and arrives on napt0.
 bg "$NS_RTR" "$TOPO_DIR/plain.log" socat TCP4-LISTEN:9109,bind="$RTR_WAN_IP",reuseaddr,fork \

@@ -328,6 +328,33 @@ START_TEST(log_reports_lost_events)
 }
 END_TEST
 
+/* The keys that turn these on: what they take and what they refuse. */
+START_TEST(config_keys)
+{
+	static const char *const bad[] = {
+	    "log-mappings maybe\n",           "metrics-listen 192.168.1.1\n",
+	    "metrics-listen 192.168.1.1:0\n", "metrics-listen 0.0.0.0:9108\n",
+	    "ipfix-collector nowhere:4739\n", "ipfix-collector 192.0.2.5:70000\n",
+	};
+	struct napt_config cfg;
+
+	ck_assert_msg(napt_config_parse_text(&cfg,
+					     "inside 192.168.1.0/24\nexternal " EXT "\n"
+					     "log-mappings yes\nmetrics-listen 192.168.1.1:9108\n"
+					     "ipfix-collector 192.0.2.5:4739\n",
+					     "t.conf", err, sizeof(err)) == 0,
+		      "%s", err);
+	ck_assert(cfg.daemon.log_mappings);
+	ck_assert_uint_eq(cfg.daemon.metrics_listen.addr, pb_addr("192.168.1.1"));
+	ck_assert_uint_eq(cfg.daemon.metrics_listen.port, 9108);
+	ck_assert_uint_eq(cfg.daemon.ipfix_collector.addr, pb_addr("192.0.2.5"));
+	ck_assert_uint_eq(cfg.daemon.ipfix_collector.port, 4739);
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(napt_config_parse_text(&cfg, bad[i], "t.conf", err, sizeof(err)) < 0,
+			      "accepted: %s", bad[i]);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("events");
@@ -344,6 +371,7 @@ int main(void)
 	tcase_add_test(ring, full_ring_counts_lost);
 	tcase_add_test(ring, stamp_gives_new_events_their_time);
 	tcase_add_test(log, line_format);
+	tcase_add_test(log, config_keys);
 	tcase_add_test(log, log_resumes_after_full_socket_and_drops_nothing);
 	tcase_add_test(log, log_reports_lost_events);
 	return unit_run(s);
