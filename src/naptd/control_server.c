@@ -2,9 +2,12 @@
  *
  * Every client is non-blocking and served a piece at a time from the daemon's loop, so a slow,
  * silent or vanished client never stalls packet forwarding: its request has CONTROL_CLIENT_
- * TIMEOUT_MS to arrive, its answer is written as the socket drains (a session table can be
- * tens of megabytes) with the deadline renewed on each progress, and at most
- * CONTROL_MAX_CLIENTS are served at once.
+ * TIMEOUT_MS to arrive, its answer is written as the socket drains with the deadline renewed
+ * on each progress, and at most CONTROL_MAX_CLIENTS are served at once. A listing (a session
+ * table can be tens of megabytes) is made a piece at a time, the next piece once the last is
+ * sent and only PIECES_PER_TURN pieces per turn of the loop: a client holds at most one piece
+ * of memory (CONTROL_ANSWER_PIECE), however much it asked for and however slowly it reads,
+ * and packets wait at most a few pieces' time.
  */
 #include "control_server.h"
 
@@ -30,12 +33,16 @@
 #define TAG_TIMER        (CONTROL_MAX_CLIENTS + 1)
 #define EVENTS_PER_CALL  32
 #define ACCEPTS_PER_CALL 16
+/* Listing pieces made per turn of the daemon's loop, all clients together: at most
+ * 4 x CONTROL_ANSWER_PIECE bytes formatted between two packet bursts. */
+#define PIECES_PER_TURN 4
 
 struct control_client {
 	int fd; /* -1: free slot */
 	char req[CONTROL_REQUEST_MAX];
 	size_t req_len;
-	bool answering; /* the request was run; answer.text[sent..len) is left to write */
+	bool
+	    answering; /* the request was run; answer.text[sent..len) and further pieces are left */
 	struct control_answer answer;
 	size_t sent;
 	uint64_t deadline_ms;
@@ -48,6 +55,7 @@ struct control_server {
 	int timer_fd;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct control_client clients[CONTROL_MAX_CLIENTS];
+	unsigned pieces_left; /* listing pieces still to make in this turn */
 };
 
 static int watch(struct control_server *cs, int op, int fd, uint32_t events, uint64_t tag)
@@ -64,8 +72,9 @@ static void client_close(struct control_server *cs, struct control_client *cl)
 	cl->fd = -1;
 }
 
-/* Write what the socket takes now; close once all is sent or the client is gone. */
-static void client_write(struct control_server *cs, struct control_client *cl)
+/* Send the answer's current text as far as the socket takes it. Returns 1 when all is
+ * sent, 0 when the socket is full, -1 when the client is gone. */
+static int client_send(struct control_client *cl)
 {
 	static const char no_memory[] = CONTROL_ANSWER_ERROR "out of memory\n";
 	const char *text = cl->answer.len ? cl->answer.text : no_memory;
@@ -76,13 +85,31 @@ static void client_write(struct control_server *cs, struct control_client *cl)
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0 && errno == EAGAIN)
-			return;
+			return 0;
 		if (w < 0)
-			break;
+			return -1;
 		cl->sent += (size_t)w;
 		cl->deadline_ms = naptd_now_ms() + CONTROL_CLIENT_TIMEOUT_MS;
 	}
-	client_close(cs, cl);
+	return 1;
+}
+
+/* Write what the socket takes now, making the next piece of a listing each time the last
+ * one is sent, as long as this turn's budget of pieces lasts (the socket stays watched, so
+ * the next turn of the daemon's loop goes on); close once all is sent or the client is
+ * gone. */
+static void client_write(struct control_server *cs, struct control_client *cl)
+{
+	int rc;
+	while ((rc = client_send(cl)) == 1 && cl->answer.listing.kind != CONTROL_LIST_NONE) {
+		if (cs->pieces_left == 0)
+			return;
+		cs->pieces_left--;
+		control_answer_more(cs->d, &cl->answer);
+		cl->sent = 0;
+	}
+	if (rc != 0)
+		client_close(cs, cl);
 }
 
 /* Rule changes go to the log, so the administrator can trace who changed what; a request is
@@ -212,6 +239,7 @@ void control_server_dispatch(struct control_server *cs)
 {
 	struct epoll_event ev[EVENTS_PER_CALL];
 	int n = epoll_wait(cs->epfd, ev, EVENTS_PER_CALL, 0);
+	cs->pieces_left = PIECES_PER_TURN;
 	for (int i = 0; i < n; i++) {
 		uint64_t tag = ev[i].data.u64;
 		if (tag == TAG_LISTEN) {
