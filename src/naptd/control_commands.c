@@ -270,7 +270,8 @@ static int show_mapping(const struct napt_mapping_info *m, void *ctx)
 	else
 		control_answer_printf(a, "%-8s %8u\n", origin_name(m->origin), m->sessions);
 	a->listing.count++;
-	return !room_for_rows(a);
+	a->listing.steps += m->sessions;
+	return !room_for_rows(a) || a->listing.steps >= CONTROL_SESSION_STEPS_PER_PIECE;
 }
 
 /* [tcp|udp|icmp] [inside|host ADDR], in any order. */
@@ -334,6 +335,7 @@ bool control_answer_more(struct naptd *d, struct control_answer *a)
 {
 	struct control_listing *l = &a->listing;
 	a->len = 0;
+	l->steps = 0;
 	if (l->kind == CONTROL_LIST_SESSIONS)
 		l->cursor = napt_walk_sessions(d->nat, naptd_now_ms(), l->cursor,
 					       CONTROL_POSITIONS_PER_PIECE, show_session, a);

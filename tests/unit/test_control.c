@@ -428,6 +428,12 @@ START_TEST(big_listing_in_bounded_pieces)
 	ok("json show mappings host 192.168.1.7");
 	body_is_json();
 	answer_has("\"count\": 20}");
+	/* Each mapping's row counts its 100 sessions: a piece stops after
+	 * CONTROL_SESSION_STEPS_PER_PIECE of those steps, not after 32 KiB of rows. */
+	ok("show mappings");
+	answer_has("\n2000 mappings\n");
+	ck_assert_uint_eq(rows("udp ", " outbound      100"), 2000);
+	ck_assert_uint_ge(pieces, 200000 / CONTROL_SESSION_STEPS_PER_PIECE);
 	/* A filter that matches nothing still looks at a bounded number of positions a piece:
 	 * the header, then one piece per CONTROL_POSITIONS_PER_PIECE positions. */
 	ok("show sessions host 192.168.1.250");
