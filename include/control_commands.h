@@ -23,7 +23,7 @@
 /* A mapping's row counts its sessions by walking their list (about 40 ns a step when the
  * table is out of cache): a piece of show mappings also ends after this many steps, so
  * mappings shared by thousands of sessions cost a turn no more than rows of sessions do. */
-#define CONTROL_SESSION_STEPS_PER_PIECE 4096
+#define CONTROL_SESSION_STEPS_PER_PIECE 2048
 
 enum control_listing_kind { CONTROL_LIST_NONE, CONTROL_LIST_SESSIONS, CONTROL_LIST_MAPPINGS };
 
