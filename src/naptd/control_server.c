@@ -51,8 +51,7 @@ struct control_client {
 	int fd; /* -1: free slot */
 	char req[CONTROL_REQUEST_MAX];
 	size_t req_len;
-	bool
-	    answering; /* the request was run; answer.text[sent..len) and further pieces are left */
+	bool answering; /* the request was run; answer.text[sent..len) and more may be left */
 	struct control_answer answer;
 	size_t sent;
 	uint64_t deadline_ms;
@@ -124,8 +123,9 @@ static void log_listing(const struct control_client *cl)
 		   "control: %.*s: %lu rows, %llu bytes in %llu ms over %u turns, longest turn "
 		   "%llu us of CPU",
 		   len < 64 ? len : 64, cl->req, cl->answer.listing.count,
-		   (unsigned long long)c->bytes, (unsigned long long)(naptd_now_ms() - c->start_ms),
-		   c->turns, (unsigned long long)c->longest_turn_us);
+		   (unsigned long long)(c->bytes + cl->answer.len),
+		   (unsigned long long)(naptd_now_ms() - c->start_ms), c->turns,
+		   (unsigned long long)c->longest_turn_us);
 }
 
 /* Write what the socket takes now, making the next piece of a listing each time the last
@@ -148,11 +148,10 @@ static void client_write(struct control_server *cs, struct control_client *cl)
 	cl->cost.turns++;
 	if (turn > cl->cost.longest_turn_us)
 		cl->cost.longest_turn_us = turn;
-	if (rc == 1 && cl->answer.listing.kind == CONTROL_LIST_NONE) {
-		cl->cost.bytes += cl->answer.len;
+	bool done = rc == 1 && cl->answer.listing.kind == CONTROL_LIST_NONE;
+	if (done)
 		log_listing(cl);
-	}
-	if (rc != 0 && (rc < 0 || cl->answer.listing.kind == CONTROL_LIST_NONE))
+	if (rc < 0 || done)
 		client_close(cs, cl);
 }
 
