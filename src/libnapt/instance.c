@@ -355,13 +355,6 @@ static int visit_session(const struct nat_table *t, uint32_t idx, void *ctx)
 	return w->fn(&info, w->ctx);
 }
 
-void napt_foreach_session(const struct napt *n, uint64_t now_ms, napt_session_fn fn, void *ctx)
-{
-	struct session_walk w = {(uint32_t)now_ms, fn, ctx};
-
-	nat_table_each_session(n->table, visit_session, &w);
-}
-
 uint32_t napt_walk_sessions(const struct napt *n, uint64_t now_ms, uint32_t cursor,
 			    uint32_t positions, napt_session_fn fn, void *ctx)
 {
