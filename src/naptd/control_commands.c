@@ -205,6 +205,11 @@ static bool room_for_rows(const struct control_answer *a)
 	return a->len + 2 * ROW_MAX < CONTROL_ANSWER_PIECE;
 }
 
+static const char *listing_name(enum control_listing_kind kind)
+{
+	return kind == CONTROL_LIST_SESSIONS ? "sessions" : "mappings";
+}
+
 static bool listed(const struct control_listing *l, uint8_t proto, uint32_t in_addr)
 {
 	return (!l->proto || proto == l->proto) && (!l->by_inside || in_addr == l->inside);
@@ -292,7 +297,7 @@ static int parse_listing_filter(struct command_ctx *c, struct control_listing *l
 			snprintf(
 			    c->err, sizeof(c->err),
 			    "unexpected '%s' (usage: show %s [tcp|udp|icmp] [inside|host ADDR])", w,
-			    l->kind == CONTROL_LIST_SESSIONS ? "sessions" : "mappings");
+			    listing_name(l->kind));
 			return -1;
 		}
 	}
@@ -309,8 +314,7 @@ static int listing_begin(struct command_ctx *c, enum control_listing_kind kind)
 		return -1;
 	answer_reserve(c->a, CONTROL_ANSWER_PIECE - 1 - c->a->len);
 	if (c->json)
-		control_answer_printf(c->a, "{\"%s\": [",
-				      kind == CONTROL_LIST_SESSIONS ? "sessions" : "mappings");
+		control_answer_printf(c->a, "{\"%s\": [", listing_name(kind));
 	else if (kind == CONTROL_LIST_SESSIONS)
 		control_answer_printf(c->a, "%-5s %-21s %-21s %-21s %-12s %-8s %8s %8s\n", "PROTO",
 				      "INSIDE", "EXTERNAL", "REMOTE", "STATE", "ORIGIN", "IDLE-S",
@@ -323,11 +327,11 @@ static int listing_begin(struct command_ctx *c, enum control_listing_kind kind)
 
 static void listing_end(struct control_answer *a)
 {
-	const char *what = a->listing.kind == CONTROL_LIST_SESSIONS ? "sessions" : "mappings";
 	if (a->listing.json)
 		control_answer_printf(a, "\n], \"count\": %lu}\n", a->listing.count);
 	else
-		control_answer_printf(a, "%lu %s\n", a->listing.count, what);
+		control_answer_printf(a, "%lu %s\n", a->listing.count,
+				      listing_name(a->listing.kind));
 	a->listing.kind = CONTROL_LIST_NONE;
 }
 
