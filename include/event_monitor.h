@@ -6,8 +6,8 @@
  * connected. Each gets the events of each loop iteration in a buffer of its own, written
  * without blocking: a reader too slow to keep up never slows the packet path, it loses the
  * events its buffer cannot hold, and is told how many (an event=lost line) once there is
- * room again. Session events are recorded by the engine only while a monitor is connected
- * (or IPFIX export is on: event_pump.c).
+ * room again. The engine records mapping events only while a monitor or the log reads them,
+ * session events while a monitor or IPFIX export does (event_pump.c).
  */
 #ifndef EVENT_MONITOR_H
 #define EVENT_MONITOR_H

@@ -45,8 +45,9 @@ struct napt_event {
  * otherwise. capacity 0 stops recording and frees the ring. A new capacity drops what the old ring
  * held. Returns 0, or -1 when out of memory (recording then stays off). */
 int napt_events_enable(struct napt *n, uint32_t capacity, bool sessions);
-/* Whether session events are recorded: can change without touching the ring. */
-void napt_events_sessions(struct napt *n, bool sessions);
+/* Which events are recorded from now on (enable records mappings): changes nothing else, so
+ * a reader that comes and goes costs the ring nothing while it is away. */
+void napt_events_select(struct napt *n, bool mappings, bool sessions);
 
 uint64_t napt_events_head(const struct napt *n); /* sequence number of the next event */
 uint64_t napt_events_tail(const struct napt *n); /* the oldest event still kept */
@@ -72,7 +73,7 @@ struct nat_events {
 	uint64_t head, tail;
 	uint64_t stamped; /* events before it have their time */
 	uint64_t lost;
-	bool sessions;
+	bool mappings, sessions;
 };
 
 struct nat_mapping;

@@ -19,7 +19,7 @@ static void record(struct nat_events *ev, const struct napt_event *e)
 void nat_event_mapping(struct nat_events *ev, enum napt_event_type type,
 		       const struct nat_mapping *m, uint32_t ext_addr)
 {
-	if (!ev)
+	if (!ev || !ev->mappings)
 		return;
 	record(ev, &(struct napt_event){.in_addr = m->in_addr,
 					.ext_addr = ext_addr,
@@ -69,6 +69,7 @@ int napt_events_enable(struct napt *n, uint32_t capacity, bool sessions)
 			return -1;
 		}
 		ev->capacity = capacity;
+		ev->mappings = true;
 		ev->sessions = sessions;
 	}
 	nat_table_set_events(n->table, ev);
@@ -77,10 +78,12 @@ int napt_events_enable(struct napt *n, uint32_t capacity, bool sessions)
 	return 0;
 }
 
-void napt_events_sessions(struct napt *n, bool sessions)
+void napt_events_select(struct napt *n, bool mappings, bool sessions)
 {
-	if (n->events)
-		n->events->sessions = sessions;
+	if (!n->events)
+		return;
+	n->events->mappings = mappings;
+	n->events->sessions = sessions;
 }
 
 uint64_t napt_events_head(const struct napt *n)

@@ -161,7 +161,8 @@ static void client_write(struct control_server *cs, struct control_client *cl)
  * logged with its non-printable bytes as '?', cut at a NUL or at 200 characters. */
 static void log_change(const struct control_client *cl, size_t len)
 {
-	static const char *const quiet[] = {"show ", "json show ", "help", "json help"};
+	static const char *const quiet[] = {"show ",     "json show ", "help",
+					    "json help", "lookup ",    "json lookup "};
 	char req[201];
 	for (size_t i = 0; i < sizeof(quiet) / sizeof(quiet[0]); i++) {
 		if (len >= strlen(quiet[i]) && memcmp(cl->req, quiet[i], strlen(quiet[i])) == 0)

@@ -34,8 +34,7 @@ int event_pump_open(struct naptd *d, char *err, size_t errlen)
 	bool log = d->file_cfg.daemon.log_mappings;
 	uint32_t capacity = EVENT_RING_SLACK + (log ? napt_get_config(d->nat)->max_sessions : 0);
 
-	if (napt_events_enable(d->nat, capacity, d->file_cfg.daemon.ipfix_collector.addr != 0) <
-	    0) {
+	if (napt_events_enable(d->nat, capacity, false) < 0) {
 		snprintf(err, errlen, "out of memory for an event ring of %u", capacity);
 		return -1;
 	}
@@ -47,6 +46,7 @@ int event_pump_open(struct naptd *d, char *err, size_t errlen)
 	if (d->file_cfg.daemon.ipfix_collector.addr &&
 	    !(d->ipfix = ipfix_export_open(d, err, errlen)))
 		return -1;
+	napt_events_select(d->nat, log, d->ipfix != NULL);
 	return 0;
 }
 
@@ -80,7 +80,9 @@ int event_pump_run(struct naptd *d)
 	} else {
 		napt_events_release(d->nat, napt_events_head(d->nat));
 	}
-	/* Session events cost a ring slot each: only while someone reads them. */
-	napt_events_sessions(d->nat, event_monitor_count(d->monitor) > 0 || d->ipfix);
+	/* Events only while someone reads them: without a reader they would only fill the ring
+	 * (a flush of a big table) and count as lost. */
+	napt_events_select(d->nat, d->mapping_log || event_monitor_count(d->monitor) > 0,
+			   event_monitor_count(d->monitor) > 0 || d->ipfix);
 	return state == MAPPING_LOG_IDLE ? -1 : state == MAPPING_LOG_MORE ? 0 : SYSLOG_RETRY_MS;
 }

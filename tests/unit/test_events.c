@@ -172,6 +172,24 @@ START_TEST(full_ring_counts_lost)
 }
 END_TEST
 
+/* A kind not selected is not recorded, and costs no slot. */
+START_TEST(select_records_only_what_is_read)
+{
+	struct napt_event ev[8];
+
+	start("");
+	ck_assert_int_eq(napt_events_enable(n, 8, true), 0);
+	napt_events_select(n, false, false);
+	send_udp(4000, 53);
+	ck_assert_uint_eq(take(ev, 8), 0);
+	napt_events_select(n, false, true);
+	send_udp(4001, 53);
+	ck_assert_uint_eq(take(ev, 8), 1);
+	ck_assert_uint_eq(ev[0].type, NAPT_EV_SESSION_NEW);
+	ck_assert_uint_eq(napt_events_lost(n), 0);
+}
+END_TEST
+
 START_TEST(stamp_gives_new_events_their_time)
 {
 	struct napt_event ev[4];
@@ -369,6 +387,7 @@ int main(void)
 	tcase_add_test(ring, mapping_and_session_lifecycle);
 	tcase_add_test(ring, flush_ends_every_mapping_with_its_remote);
 	tcase_add_test(ring, full_ring_counts_lost);
+	tcase_add_test(ring, select_records_only_what_is_read);
 	tcase_add_test(ring, stamp_gives_new_events_their_time);
 	tcase_add_test(log, line_format);
 	tcase_add_test(log, config_keys);
