@@ -39,7 +39,13 @@ struct route_setup *route_setup_open(const struct napt_config *cfg, const struct
 
 /* Remove everything route_setup_open() added, newest first, and restore the sysctls. The
  * engine refuses changes of inside prefixes and external addresses at run time
- * (napt_reconfigure), so the routing stays as made at start. */
+ * (napt_reconfigure); only Easy IP remakes the routing (route_setup_remake). */
 void route_setup_close(struct route_setup *rs);
+
+/* Make the routing again for cfg (the Easy IP address, or its local-service and local-ports
+ * lines, changed): what *rs added goes, newest first, then everything for cfg comes. 0, or -1
+ * with *rs NULL and the reason in err. */
+int route_setup_remake(struct route_setup **rs, const struct napt_config *cfg,
+		       const struct tun_device *tun, char *err, size_t errlen);
 
 #endif

@@ -6,9 +6,11 @@
 #ifndef WAN_ADDRESS_H
 #define WAN_ADDRESS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "napt.h"
 #include "napt_config.h"
 #include "naptd.h"
 
@@ -27,5 +29,13 @@ int wan_address_fd(const struct wan_address *w);
 /* Called when that fd is readable: reads the events, and applies an address change. */
 void wan_address_dispatch(struct wan_address *w);
 void wan_address_close(struct wan_address *w);
+
+/* Easy IP steers every TCP, UDP and ICMP packet for the WAN address into the TUN
+ * (route_setup.c). Whether the engine's result r for p means that it is the router's own
+ * after all (no mapping, forward, lease or DMZ took it: a service the config does not name,
+ * an echo reply or ICMP error for the router's own traffic): naptd then writes it back to the
+ * TUN unchanged and the kernel delivers it. False for w NULL (no Easy IP). */
+bool wan_address_hands_back(const struct wan_address *w, const struct napt_config *cfg,
+			    const struct napt_packet *p, const struct napt_result *r);
 
 #endif

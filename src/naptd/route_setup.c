@@ -24,7 +24,8 @@ struct route_setup {
 	bool pref0; /* rules at priority 0, ahead of the local rule (put_local_rule_last) */
 	struct tun_device tun;
 	int wan_ifindex; /* 0: no wan-interface, no proxy neighbour entries */
-	struct sysctl_setting ip_forward, rp_filter, accept_local, reserved_ports;
+	struct sysctl_setting ip_forward, rp_filter, accept_local, local_ports, tcp_demux,
+	    udp_demux;
 };
 
 /* addr in network order. NULL when out of memory. */
@@ -271,17 +272,6 @@ static int add_rule(struct route_setup *rs, const struct rule_spec *spec, char *
 	return rc;
 }
 
-/* pref 0: to addr/32 ipproto proto [dport lo-hi] lookup ROUTE_TABLE; lo 0 for any port. */
-static int add_steering_rule(struct route_setup *rs, uint32_t addr, uint8_t proto, uint16_t lo,
-			     uint16_t hi, char *err, size_t errlen)
-{
-	struct napt_prefix to = {addr, 0xffffffffu, 32};
-	struct rule_spec r = {
-	    .dst = &to, .table = ROUTE_TABLE, .ipproto = proto, .dport_lo = lo, .dport_hi = hi};
-
-	return add_rule(rs, &r, err, errlen);
-}
-
 /* "pref PREF lookup local" with protocol proto: the rule that delivers packets to the
  * router's own addresses. */
 static struct rtnl_rule *local_rule(uint32_t pref, uint8_t proto)
@@ -334,45 +324,94 @@ static int put_local_rule_last(struct route_setup *rs, char *err, size_t errlen)
 	return rc < 0 ? -1 : 0;
 }
 
-/* The router's own connections must not take ephemeral ports of naptd's range: their
- * replies would be steered into the TUN. */
-static int reserve_ports(struct route_setup *rs, const struct napt_config *cfg, char *err,
-			 size_t errlen)
+/* The router's own connections take their ephemeral ports from local-ports
+ * (net.ipv4.ip_local_port_range, put back at exit): replies to them are kept from the TUN by
+ * add_easy_ip, and no forward, lease or mapping of naptd's lies there (napt_config.h). */
+static int move_local_ports(struct route_setup *rs, const struct napt_config *cfg, char *err,
+			    size_t errlen)
 {
-	const char *path = "/proc/sys/net/ipv4/ip_local_reserved_ports";
-	char old[sizeof(rs->reserved_ports.old)], value[sizeof(old) + 16];
+	char value[16];
 
-	if (sysctl_read(path, old, sizeof(old), err, errlen) != 0)
-		return -1;
-	snprintf(value, sizeof(value), "%s%s%u-%u", old, old[0] ? "," : "", cfg->port_lo,
-		 cfg->port_hi);
-	return sysctl_change(&rs->reserved_ports, path, value, err, errlen);
+	/* As the kernel prints it, so an unchanged range is not rewritten. */
+	snprintf(value, sizeof(value), "%u\t%u", cfg->local_ports_lo, cfg->local_ports_hi);
+	return sysctl_change(&rs->local_ports, "/proc/sys/net/ipv4/ip_local_port_range", value, err,
+			     errlen);
 }
 
-/* Easy IP: addr is the WAN interface's own address. Inbound packets to naptd's port range
- * and to the forwarded ports, and all ICMP (echo replies and errors carry no port), go into
- * the TUN; the router keeps the other ports for its own services. */
-static int add_easy_ip(struct route_setup *rs, uint32_t addr, const struct napt_config *cfg,
-		       char *err, size_t errlen)
+/* Early demux (put back at exit) hands a packet that matches a local socket the socket's
+ * cached input route, or marks it as the socket's: the rules are then skipped, or the packet
+ * is steered into the TUN and the forwarding path drops it for carrying a socket. Both hit
+ * the connections of a service naptd handed back: its handshake's ACK is lost. Off, every
+ * packet to the WAN address is routed by the rules. */
+static int no_early_demux(struct route_setup *rs, char *err, size_t errlen)
+{
+	if (sysctl_change(&rs->tcp_demux, "/proc/sys/net/ipv4/tcp_early_demux", "0", err, errlen) !=
+	    0)
+		return -1;
+	return sysctl_change(&rs->udp_demux, "/proc/sys/net/ipv4/udp_early_demux", "0", err,
+			     errlen);
+}
+
+/* pref 0, to addr/32 ipproto proto [dport lo-hi] [iif iif] lookup table; lo 0 for any port. */
+static int add_wan_addr_rule(struct route_setup *rs, uint32_t addr, const char *iif, uint8_t proto,
+			     uint16_t lo, uint16_t hi, uint32_t table, char *err, size_t errlen)
+{
+	struct napt_prefix to = {addr, 0xffffffffu, 32};
+	struct rule_spec r = {.iif = iif,
+			      .dst = &to,
+			      .table = table,
+			      .ipproto = proto,
+			      .dport_lo = lo,
+			      .dport_hi = hi};
+
+	return add_rule(rs, &r, err, errlen);
+}
+
+/* The router's own ports, ahead of the steering rules: each local-service, and local-ports
+ * (the replies to the router's own connections), straight to the local table. Without an
+ * iif: from the WAN, the LAN and the router itself alike. */
+static int keep_local(struct route_setup *rs, uint32_t addr, const struct napt_config *cfg,
+		      char *err, size_t errlen)
 {
 	static const uint8_t protos[] = {IPPROTO_TCP, IPPROTO_UDP};
 
-	for (unsigned p = 0; p < 2; p++) {
-		if (add_steering_rule(rs, addr, protos[p], cfg->port_lo, cfg->port_hi, err,
+	for (unsigned i = 0; i < cfg->n_local_services; i++) {
+		const struct napt_local_service *ls = &cfg->local_services[i];
+		uint8_t p = ls->protos == NAPT_FWD_TCP ? IPPROTO_TCP : IPPROTO_UDP;
+
+		if (add_wan_addr_rule(rs, addr, NULL, p, ls->lo, ls->hi, RT_TABLE_LOCAL, err,
 				      errlen) != 0)
 			return -1;
-		for (unsigned i = 0; i < cfg->n_forwards; i++) {
-			const struct napt_forward *f = &cfg->forwards[i];
+	}
+	for (unsigned p = 0; p < 2; p++)
+		if (add_wan_addr_rule(rs, addr, NULL, protos[p], cfg->local_ports_lo,
+				      cfg->local_ports_hi, RT_TABLE_LOCAL, err, errlen) != 0)
+			return -1;
+	return 0;
+}
 
-			if ((f->protos & (1u << p)) &&
-			    add_steering_rule(rs, addr, protos[p], f->ext_lo, f->ext_hi, err,
+/* Easy IP: addr is the WAN interface's own address. Every TCP, UDP and ICMP packet to it that
+ * arrives on the WAN interface (or, for hairpinning, on lan-interface) enters the TUN,
+ * whatever its port: a forward, lease, static entry or DMZ added at run time needs no rule of
+ * its own. What no rule of naptd's takes, naptd hands back to the kernel unchanged
+ * (wan_address_hands_back); the router's own ports go to the local table before (keep_local).
+ * The rules name the input interface, so a packet naptd writes back (input interface the
+ * TUN) is delivered locally instead of entering the TUN again. */
+static int add_easy_ip(struct route_setup *rs, uint32_t addr, const struct napt_config *cfg,
+		       char *err, size_t errlen)
+{
+	static const uint8_t protos[] = {IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP};
+	const char *iifs[] = {cfg->daemon.external_interface, cfg->daemon.lan_interface};
+
+	if (move_local_ports(rs, cfg, err, errlen) != 0 || no_early_demux(rs, err, errlen) != 0 ||
+	    keep_local(rs, addr, cfg, err, errlen) != 0)
+		return -1;
+	for (unsigned i = 0; i < 2 && iifs[i][0]; i++)
+		for (unsigned p = 0; p < 3; p++)
+			if (add_wan_addr_rule(rs, addr, iifs[i], protos[p], 0, 0, ROUTE_TABLE, err,
 					      errlen) != 0)
 				return -1;
-		}
-	}
-	if (add_steering_rule(rs, addr, IPPROTO_ICMP, 0, 0, err, errlen) != 0)
-		return -1;
-	return reserve_ports(rs, cfg, err, errlen);
+	return 0;
 }
 
 /* A proxy entry (NTF_PROXY) makes the kernel answer ARP for addr on the WAN interface as
@@ -761,11 +800,21 @@ void route_setup_close(struct route_setup *rs)
 		return;
 	drop_stale(rs, false);
 	netlink_journal_close(rs->journal);
-	restore_sysctl(&rs->reserved_ports);
+	restore_sysctl(&rs->udp_demux);
+	restore_sysctl(&rs->tcp_demux);
+	restore_sysctl(&rs->local_ports);
 	restore_sysctl(&rs->accept_local);
 	restore_sysctl(&rs->rp_filter);
 	if (rs->ip_forward.changed)
 		daemon_log(LOG_NOTICE, "ip_forward set back to %s", rs->ip_forward.old);
 	restore_sysctl(&rs->ip_forward);
 	free(rs);
+}
+
+int route_setup_remake(struct route_setup **rs, const struct napt_config *cfg,
+		       const struct tun_device *tun, char *err, size_t errlen)
+{
+	route_setup_close(*rs);
+	*rs = route_setup_open(cfg, tun, err, errlen);
+	return *rs ? 0 : -1;
 }

@@ -4,7 +4,7 @@
 # range of this mode (49152-65534); the router's own HTTP service on its WAN address still
 # answers from the WAN; a renumbering of wan0 (as on a DHCP renew) is followed: new flows
 # leave with the new address; after SIGTERM the routing (rules: the local rule at priority 0
-# included), ip_forward and ip_local_reserved_ports are as before.
+# included), ip_forward, ip_local_port_range and early demux are as before.
 set -u
 . "$(dirname "$0")/lib_extra.sh"
 
@@ -23,7 +23,8 @@ forward tcp 8080 $LAN_IP:80
 CONF
 snapshot() {
 	routing_snapshot
-	in_rtr sysctl -n net.ipv4.ip_local_reserved_ports
+	in_rtr sysctl -n net.ipv4.ip_local_port_range net.ipv4.tcp_early_demux \
+		net.ipv4.udp_early_demux
 }
 before=$(snapshot)
 
@@ -84,5 +85,5 @@ stop_naptd || fail "naptd exited with status $? after SIGTERM"
 in_rtr ip addr del "$NEW_WAN_IP/24" dev wan0
 in_rtr ip addr add "$RTR_WAN_IP/24" dev wan0
 expect_unchanged "$before" "$(snapshot)" "routing not restored after naptd exited"
-echo "ok: rules, routes, ip_forward and reserved ports as before naptd started"
+echo "ok: rules, routes, ip_forward, local port range and early demux as before naptd started"
 exit 0
