@@ -831,22 +831,36 @@ static bool spans_meet(uint16_t a_lo, uint16_t a_hi, uint16_t b_lo, uint16_t b_h
 	return a_lo <= b_hi && b_lo <= a_hi;
 }
 
+/* "2222" or "2000-2999". */
+static const char *span_text(uint16_t lo, uint16_t hi, char *buf, size_t len)
+{
+	if (lo == hi)
+		snprintf(buf, len, "%u", lo);
+	else
+		snprintf(buf, len, "%u-%u", lo, hi);
+	return buf;
+}
+
 bool napt_config_hides_local(const struct napt_config *cfg, uint8_t protos, uint16_t lo,
 			     uint16_t hi, char *err, size_t errlen)
 {
+	char a[16], b[16];
+
 	for (unsigned i = 0; i < cfg->n_local_services; i++) {
 		const struct napt_local_service *ls = &cfg->local_services[i];
 
 		if ((ls->protos & protos) && spans_meet(lo, hi, ls->lo, ls->hi)) {
-			fail(err, errlen, "ports %u-%u would hide local-service %s %u-%u", lo, hi,
-			     ls->protos == NAPT_FWD_TCP ? "tcp" : "udp", ls->lo, ls->hi);
+			fail(err, errlen, "port %s would hide local-service %s %s",
+			     span_text(lo, hi, a, sizeof(a)),
+			     ls->protos == NAPT_FWD_TCP ? "tcp" : "udp",
+			     span_text(ls->lo, ls->hi, b, sizeof(b)));
 			return true;
 		}
 	}
 	if (cfg->local_ports_lo && spans_meet(lo, hi, cfg->local_ports_lo, cfg->local_ports_hi)) {
 		fail(err, errlen,
-		     "ports %u-%u overlap local-ports %u-%u (the router's own connections)", lo, hi,
-		     cfg->local_ports_lo, cfg->local_ports_hi);
+		     "port %s overlaps local-ports %u-%u (the router's own connections)",
+		     span_text(lo, hi, a, sizeof(a)), cfg->local_ports_lo, cfg->local_ports_hi);
 		return true;
 	}
 	return false;
