@@ -30,11 +30,8 @@ int wan_address_fd(const struct wan_address *w);
 void wan_address_dispatch(struct wan_address *w);
 void wan_address_close(struct wan_address *w);
 
-/* Easy IP steers every TCP, UDP and ICMP packet for the WAN address into the TUN
- * (route_setup.c). Whether the engine's result r for p means that it is the router's own
- * after all (no mapping, forward, lease or DMZ took it: a service the config does not name,
- * an echo reply or ICMP error for the router's own traffic): naptd then writes it back to the
- * TUN unchanged and the kernel delivers it. False for w NULL (no Easy IP). */
+/* host_handback_takes() for the address in force: whether naptd writes p back to the TUN
+ * for the router (host_handback.h). False for w NULL (no Easy IP). */
 bool wan_address_hands_back(const struct wan_address *w, const struct napt_config *cfg,
 			    const struct napt_packet *p, const struct napt_result *r);
 
