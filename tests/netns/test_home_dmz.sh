@@ -8,7 +8,7 @@
 # 1191: the router's "fragmentation needed" comes back to the WAN address). After SIGTERM
 # rules, routes and the sysctls naptd changed are as before.
 set -u
-. "$(dirname "$0")/lib_extra.sh"
+. "$(dirname "$0")/lib_home.sh"
 
 topo_require curl ping socat ss nstat
 topo_up_extra
@@ -17,33 +17,9 @@ far_up
 # with ICMP "fragmentation needed", MTU 1280.
 ip -n "$NS_WAN" link set far0 mtu 1280
 
-cat >"$TOPO_DIR/naptd.conf" <<CONF
-inside $INSIDE
-external interface wan0
-tun napt0
-lan-interface lan0
-control $TOPO_DIR/naptd.sock
-state $TOPO_DIR/naptd.state
-dmz $LAN_IP
-local-service tcp 2222
-CONF
-snapshot() {
-	routing_snapshot
-	in_rtr sysctl -n net.ipv4.ip_local_port_range net.ipv4.tcp_early_demux \
-		net.ipv4.udp_early_demux
-}
-before=$(snapshot)
+easyip_config "dmz $LAN_IP" "local-service tcp 2222" >"$TOPO_DIR/naptd.conf"
+before=$(easyip_snapshot)
 
-# banner_server NS PORT TEXT: a TCP service that writes TEXT to whoever connects.
-banner_server() {
-	bg "$1" "$TOPO_DIR/banner-$1-$2.log" socat "TCP-LISTEN:$2,reuseaddr,fork" \
-		"SYSTEM:echo $3"
-	wait_listen "$1" tcp "0.0.0.0:$2"
-}
-# banner NS ADDR PORT: what the service at ADDR:PORT writes.
-banner() {
-	ip netns exec "$1" timeout 10 socat -T 5 - "TCP:$2:$3,connect-timeout=5" </dev/null
-}
 # expect_banner NS ADDR PORT TEXT WHAT
 expect_banner() {
 	local got
@@ -115,6 +91,6 @@ in_rtr ip route get "$FAR_IP" | grep -q "mtu 1280" ||
 echo "ok: the router's 2 MB upload through a 1280-byte link arrived (path MTU 1280 learnt)"
 
 stop_naptd || fail "naptd exited with status $? after SIGTERM"
-expect_unchanged "$before" "$(snapshot)" "routing or sysctls not restored after naptd exited"
+expect_unchanged "$before" "$(easyip_snapshot)" "routing or sysctls not restored after naptd exited"
 echo "ok: rules, routes, local port range and early demux as before naptd started"
 exit 0

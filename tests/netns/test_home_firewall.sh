@@ -7,32 +7,23 @@
 #     page from the WAN and pings it, a WAN host reaches the forward and the DMZ host, and
 #     the router's own ping and HTTP fetch work.
 set -u
-. "$(dirname "$0")/lib_extra.sh"
+. "$(dirname "$0")/lib_home.sh"
 
 topo_require nft curl ping socat ss
 topo_up
 
 doc=$(cd "$(dirname "$0")/../../docs" && pwd)/routing.md
+# shellcheck disable=SC2016 # backquotes in a sed pattern, not an expansion
 ruleset=$(sed -n '/^```nft conntrack$/,/^```$/p' "$doc" | sed '1d;$d')
 [ -n "$ruleset" ] || fail "no \`\`\`nft conntrack block in $doc"
 grep -q napt0 <<<"$ruleset" || fail "the block of $doc names no napt0"
 
-cat >"$TOPO_DIR/naptd.conf" <<CONF
-inside $INSIDE
-external interface wan0
-tun napt0
-lan-interface lan0
-control $TOPO_DIR/naptd.sock
-state $TOPO_DIR/naptd.state
-forward tcp 8080 $LAN_IP:80
-dmz $LAN_IP
-CONF
+easyip_config "forward tcp 8080 $LAN_IP:80" "dmz $LAN_IP" >"$TOPO_DIR/naptd.conf"
 mkdir -p "$TOPO_DIR/lan" "$TOPO_DIR/web"
 echo lan-web >"$TOPO_DIR/lan/id.txt"
 echo wan-web >"$TOPO_DIR/web/id.txt"
 http_serve "$NS_LAN" 0.0.0.0 80 "$TOPO_DIR/lan" "$TOPO_DIR/lan-http.log"
-bg "$NS_LAN" "$TOPO_DIR/banner.log" socat TCP-LISTEN:5000,reuseaddr,fork "SYSTEM:echo dmz-5000"
-wait_listen "$NS_LAN" tcp "0.0.0.0:5000"
+banner_server "$NS_LAN" 5000 dmz-5000
 http_serve "$NS_WAN" "$WAN_IP" 80 "$TOPO_DIR/web" "$TOPO_DIR/wan-http.log"
 
 start_naptd "$TOPO_DIR/naptd.conf" || fail "naptd did not start"
@@ -57,7 +48,7 @@ echo "ok: the LAN host pings the WAN host"
 [ "$(fetch "$NS_WAN" "http://$RTR_WAN_IP:8080/id.txt")" = lan-web ] ||
 	fail "the WAN host does not reach the forward tcp 8080"
 echo "ok: the WAN host reaches the forward"
-got=$(in_wan timeout 10 socat -T 5 - "TCP:$RTR_WAN_IP:5000,connect-timeout=5" </dev/null)
+got=$(banner "$NS_WAN" "$RTR_WAN_IP" 5000)
 [ "$got" = dmz-5000 ] || fail "the WAN host does not reach the DMZ host on 5000: '$got'"
 echo "ok: the WAN host reaches the DMZ host"
 in_rtr ping -c 3 -i 0.2 -W 2 -w 10 "$WAN_IP" >"$TOPO_DIR/ping-rtr.log" ||

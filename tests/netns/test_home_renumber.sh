@@ -11,38 +11,19 @@
 # - "naptctl forward del" and "dmz clear" are undone at once: port 8080 then reaches the DMZ
 #   host's own port 8080, port 5000 nothing.
 set -u
-. "$(dirname "$0")/lib_extra.sh"
+. "$(dirname "$0")/lib_home.sh"
 
 topo_require curl socat ss natpmpc
 topo_up
 
 NEW_WAN_IP=198.51.100.3
 write_conf() {
-	cat <<-CONF
-		inside $INSIDE
-		external interface wan0
-		tun napt0
-		lan-interface lan0
-		control $TOPO_DIR/naptd.sock
-		state $TOPO_DIR/naptd.state
-		local-service tcp 2222
-		pcp-allow $INSIDE 1024-65535
-	CONF
-	local line
-	for line in "$@"; do
-		echo "$line"
-	done
+	easyip_config "local-service tcp 2222" "pcp-allow $INSIDE 1024-65535" "$@"
 }
 write_conf >"$TOPO_DIR/naptd.conf"
 
-banner_server() {
-	bg "$NS_LAN" "$TOPO_DIR/banner-$1.log" socat "TCP-LISTEN:$1,reuseaddr,fork" "SYSTEM:echo $2"
-	wait_listen "$NS_LAN" tcp "0.0.0.0:$1"
-}
-# reach ADDR PORT: what the WAN host gets from ADDR:PORT (a page or a banner).
-reach() {
-	in_wan timeout 10 socat -T 5 - "TCP:$1:$2,connect-timeout=5" </dev/null 2>/dev/null
-}
+# reach ADDR PORT: what the WAN host gets from ADDR:PORT.
+reach() { banner "$NS_WAN" "$1" "$2" 2>/dev/null; }
 # expect_reach ADDR PORT TEXT WHAT
 expect_reach() {
 	local got
@@ -51,12 +32,11 @@ expect_reach() {
 	echo "ok: $4"
 }
 
-banner_server 80 lan-80
-banner_server 8080 dmz-8080
-banner_server 5000 dmz-5000
-banner_server 8081 lan-8081
-bg "$NS_RTR" "$TOPO_DIR/rtr-ssh.log" socat TCP-LISTEN:2222,reuseaddr,fork "SYSTEM:echo router-ssh"
-wait_listen "$NS_RTR" tcp "0.0.0.0:2222"
+banner_server "$NS_LAN" 80 lan-80
+banner_server "$NS_LAN" 8080 dmz-8080
+banner_server "$NS_LAN" 5000 dmz-5000
+banner_server "$NS_LAN" 8081 lan-8081
+banner_server "$NS_RTR" 2222 router-ssh
 
 start_naptd "$TOPO_DIR/naptd.conf" || fail "naptd did not start"
 wait_listen "$NS_RTR" udp "$RTR_LAN_IP:5351"
