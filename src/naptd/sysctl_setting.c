@@ -1,4 +1,5 @@
-/* sysctl_setting.c - read, change and restore /proc/sys values (rp_filter, ip_forward). */
+/* sysctl_setting.c - read, change and restore /proc/sys values (rp_filter, ip_forward, the
+ * local port range, early demux). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -28,7 +29,7 @@ int sysctl_read(const char *path, char *buf, size_t len, char *err, size_t errle
 }
 
 /* The value is written with a newline, as echo would: an empty value (an empty list such
- * as ip_local_reserved_ports) then still clears the setting, where writing 0 bytes would
+ * such as a port list) then still clears the setting, where writing 0 bytes would
  * leave it as it was. */
 static int sysctl_write(const char *path, const char *value, char *err, size_t errlen)
 {
