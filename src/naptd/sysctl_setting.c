@@ -28,9 +28,8 @@ int sysctl_read(const char *path, char *buf, size_t len, char *err, size_t errle
 	return 0;
 }
 
-/* The value is written with a newline, as echo would: an empty value (an empty list such
- * such as a port list) then still clears the setting, where writing 0 bytes would
- * leave it as it was. */
+/* The value is written with a newline, as echo would: an empty value (an empty list) then
+ * still clears the setting, where writing 0 bytes would leave it as it was. */
 static int sysctl_write(const char *path, const char *value, char *err, size_t errlen)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
