@@ -4,7 +4,8 @@
 # - "naptctl forward add tcp 8080" (outside naptd's port-range) and a forward added to the
 #   file and applied by "naptctl reload" work at once, from the WAN; "naptctl dmz set" too;
 # - a forward that would hide "local-service tcp 2222" is refused, by naptctl and by reload,
-#   with a message naming the local-service;
+#   with a message naming the local-service; a local-service added by reload takes its port
+#   from the DMZ at once;
 # - wan0 is renumbered (as on a DHCP renew): the forward and the DMZ work on the new address,
 #   and the NAT-PMP/PCP clients are told: an announcement with the new address reaches the
 #   LAN host (RFC 6886 section 3.2.1), natpmpc reads the new address;
@@ -36,7 +37,9 @@ banner_server "$NS_LAN" 80 lan-80
 banner_server "$NS_LAN" 8080 dmz-8080
 banner_server "$NS_LAN" 5000 dmz-5000
 banner_server "$NS_LAN" 8081 lan-8081
+banner_server "$NS_LAN" 2223 dmz-2223
 banner_server "$NS_RTR" 2222 router-ssh
+banner_server "$NS_RTR" 2223 router-2223
 
 start_naptd "$TOPO_DIR/naptd.conf" || fail "naptd did not start"
 wait_listen "$NS_RTR" udp "$RTR_LAN_IP:5351"
@@ -59,6 +62,11 @@ expect_reach "$RTR_WAN_IP" 8081 lan-8081 "the refused reload left the running co
 
 out=$(ctl dmz set "$LAN_IP") || fail "dmz set: $out"
 expect_reach "$RTR_WAN_IP" 5000 dmz-5000 "the DMZ set by naptctl takes port 5000 at once"
+expect_reach "$RTR_WAN_IP" 2223 dmz-2223 "with the DMZ set, the unnamed port 2223 is the DMZ host's"
+write_conf "forward tcp 8081 $LAN_IP:8081" "local-service tcp 2223" >"$TOPO_DIR/naptd.conf"
+out=$(ctl reload) || fail "reload with local-service tcp 2223: $out"
+expect_reach "$RTR_WAN_IP" 2223 router-2223 "a local-service added by reload is the router's at once"
+expect_reach "$RTR_WAN_IP" 5000 dmz-5000 "the DMZ stays after the reload"
 
 # The announcement of the new address, caught on the LAN host (NAT-PMP opcode 128, result 0).
 in_lan "$PY" -c '
