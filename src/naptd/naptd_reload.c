@@ -43,14 +43,17 @@ static void keep_daemon_settings(const struct napt_daemon_settings *running,
 	next->daemon = kept;
 }
 
-/* Easy IP: the rules that keep the router's own ports out of the TUN follow local-service
- * and local-ports. */
-static bool local_ports_changed(const struct napt_config *a, const struct napt_config *b)
+/* The routing follows the static entries (their addresses are routed into the TUN) and,
+ * under Easy IP, local-service and local-ports (the rules that keep the router's own ports
+ * out of the TUN). */
+static bool routing_changed(const struct napt_config *a, const struct napt_config *b)
 {
 	return a->n_local_services != b->n_local_services ||
 	       memcmp(a->local_services, b->local_services,
 		      a->n_local_services * sizeof(a->local_services[0])) != 0 ||
-	       a->local_ports_lo != b->local_ports_lo || a->local_ports_hi != b->local_ports_hi;
+	       a->local_ports_lo != b->local_ports_lo || a->local_ports_hi != b->local_ports_hi ||
+	       a->n_statics != b->n_statics ||
+	       memcmp(a->statics, b->statics, a->n_statics * sizeof(a->statics[0])) != 0;
 }
 
 static void remake_routes(struct naptd *d)
@@ -59,7 +62,7 @@ static void remake_routes(struct naptd *d)
 
 	if (d->routes &&
 	    route_setup_remake(&d->routes, napt_get_config(d->nat), &d->tun, err, sizeof(err)) != 0)
-		daemon_log(LOG_ERR, "reload: routing for the new local ports failed: %s", err);
+		daemon_log(LOG_ERR, "reload: the routing stays as it was: %s", err);
 }
 
 int naptd_reload(struct naptd *d, char *err, size_t errlen)
@@ -78,7 +81,7 @@ int naptd_reload(struct naptd *d, char *err, size_t errlen)
 		/* The engine refuses what it cannot change in place (inside prefixes,
 		 * external addresses: the routing depends on them too) and then changes
 		 * nothing. */
-		bool remake = local_ports_changed(napt_get_config(d->nat), run);
+		bool remake = routing_changed(napt_get_config(d->nat), run);
 
 		if (runtime_state_apply(&d->runtime, run, err, errlen) == 0 &&
 		    napt_reconfigure(d->nat, run, naptd_now_ms(), err, errlen) == 0) {

@@ -21,7 +21,8 @@ struct route_setup {
 	/* During start, what a naptd that did not exit left (protocol ROUTE_PROTO): taken over
 	 * where this one makes the same entry, removed once set-up is complete. */
 	struct nl_cache *stale_rules, *stale_routes;
-	bool pref0; /* rules at priority 0, ahead of the local rule (put_local_rule_last) */
+	bool pref0;  /* rules at priority 0, ahead of the local rule (put_local_rule_last) */
+	bool remake; /* made over the routing of the running naptd (route_setup_remake) */
 	struct tun_device tun;
 	int wan_ifindex; /* 0: no wan-interface, no proxy neighbour entries */
 	struct sysctl_setting ip_forward, rp_filter, accept_local, local_ports, tcp_demux,
@@ -620,17 +621,18 @@ static int add_addresses(struct route_setup *rs, const struct napt_config *a, ch
 	return add_guards(rs, a, err, errlen);
 }
 
-/* Keeps in a snapshot only naptd's own entries (protocol ROUTE_PROTO) that a dead naptd can
- * have left: rules, and routes that lead into no device (the default route into this
- * naptd's TUN, already made, is not stale). */
+/* Keeps in a snapshot only naptd's own entries (protocol ROUTE_PROTO) that this set-up may
+ * take over: rules, and routes that lead into no device (what a dead naptd can have left;
+ * the default route into this naptd's TUN, already made, is not stale), or with *remake
+ * every route of naptd's: this naptd's own, made again (route_setup_remake). */
 static void keep_stale(struct nl_object *obj, void *arg)
 {
+	const bool *remake = arg;
 	uint8_t proto = 0;
 
-	(void)arg;
 	if (strcmp(nl_object_get_type(obj), "route/rule") == 0)
 		rtnl_rule_get_protocol((struct rtnl_rule *)obj, &proto);
-	else if (rtnl_route_get_type((struct rtnl_route *)obj) == RTN_UNREACHABLE)
+	else if (*remake || rtnl_route_get_type((struct rtnl_route *)obj) == RTN_UNREACHABLE)
 		proto = rtnl_route_get_protocol((struct rtnl_route *)obj);
 	if (proto != ROUTE_PROTO)
 		nl_cache_remove(obj);
@@ -657,7 +659,7 @@ static void restore_local_rule(struct route_setup *rs)
  * naptd sets up, which takes over those it makes again (fail closed throughout) and removes
  * the rest at the end (drop_stale). The administrator's own entries are never touched.
  * Called once ROUTE_TABLE's default route is ours, so no other naptd is running. */
-static int find_stale(struct route_setup *rs, char *err, size_t errlen)
+static int find_stale(struct route_setup *rs, bool remake, char *err, size_t errlen)
 {
 	struct nl_sock *sk = netlink_journal_sock(rs->journal);
 	int rc = rtnl_rule_alloc_cache(sk, AF_INET, &rs->stale_rules);
@@ -668,15 +670,16 @@ static int find_stale(struct route_setup *rs, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot list rules and routes: %s", nl_geterror(rc));
 		return -1;
 	}
-	nl_cache_foreach(rs->stale_rules, keep_stale, NULL);
-	nl_cache_foreach(rs->stale_routes, keep_stale, NULL);
+	nl_cache_foreach(rs->stale_rules, keep_stale, &remake);
+	nl_cache_foreach(rs->stale_routes, keep_stale, &remake);
 	restore_local_rule(rs);
 	return 0;
 }
 
 static void remove_stale(struct nl_object *obj, void *arg)
 {
-	struct nl_sock *sk = arg;
+	const struct route_setup *rs = arg;
+	struct nl_sock *sk = netlink_journal_sock(rs->journal);
 	bool rule = strcmp(nl_object_get_type(obj), "route/rule") == 0;
 	int rc = rule ? rtnl_rule_delete(sk, (struct rtnl_rule *)obj, 0)
 		      : rtnl_route_delete(sk, (struct rtnl_route *)obj, 0);
@@ -684,8 +687,8 @@ static void remove_stale(struct nl_object *obj, void *arg)
 
 	nl_object_dump_buf(obj, text, sizeof(text));
 	text[strcspn(text, "\n")] = '\0';
-	daemon_log(rc < 0 ? LOG_WARNING : LOG_NOTICE,
-		   "left by a naptd that did not exit and not made again: %s: %s",
+	daemon_log(rc < 0 ? LOG_WARNING : LOG_NOTICE, "%s and not made again: %s: %s",
+		   rs->remake ? "made for the old config" : "left by a naptd that did not exit",
 		   text + strspn(text, " "), rc < 0 ? nl_geterror(rc) : "removed");
 }
 
@@ -694,7 +697,7 @@ static void remove_stale(struct nl_object *obj, void *arg)
 static void drop_list(struct route_setup *rs, struct nl_cache **stale, bool remove)
 {
 	if (*stale && remove) /* a list exists only with the journal's socket */
-		nl_cache_foreach(*stale, remove_stale, netlink_journal_sock(rs->journal));
+		nl_cache_foreach(*stale, remove_stale, rs);
 	nl_cache_free(*stale);
 	*stale = NULL;
 }
@@ -744,8 +747,30 @@ static int set_sysctls(struct route_setup *rs, char *err, size_t errlen)
 	return sysctl_change(&rs->accept_local, path, "1", err, errlen);
 }
 
-static int route_setup_start(struct route_setup *rs, const struct napt_config *cfg, char *err,
-			     size_t errlen)
+static void remove_steering(struct nl_object *obj, void *arg)
+{
+	struct rtnl_rule *r = (struct rtnl_rule *)obj;
+
+	if (rtnl_rule_get_prio(r) == 0 && rtnl_rule_get_table(r) == ROUTE_TABLE) {
+		rtnl_rule_delete(arg, r, 0);
+		nl_cache_remove(obj);
+	}
+}
+
+/* Easy IP's steering rules (priority 0, into ROUTE_TABLE) must come after the rules that keep
+ * the router's ports, and the kernel orders rules of one priority as they were added: on a
+ * remake they go first and come again after those. Meanwhile the WAN address's packets go
+ * to the router; nothing passes untranslated. */
+static void drop_steering(struct route_setup *rs)
+{
+	nl_cache_foreach(rs->stale_rules, remove_steering, netlink_journal_sock(rs->journal));
+}
+
+/* With remake, the routing of a running naptd is in place and is the stale set: what is
+ * made again is taken over, never missing for a moment (but for drop_steering), and the
+ * rest goes at the end. */
+static int route_setup_start(struct route_setup *rs, const struct napt_config *cfg, bool remake,
+			     char *err, size_t errlen)
 {
 	const char *wan = cfg->daemon.wan_interface;
 
@@ -756,11 +781,17 @@ static int route_setup_start(struct route_setup *rs, const struct napt_config *c
 	if (!wan[0])
 		daemon_log(LOG_WARNING, "no wan-interface: no proxy neighbour entries");
 	rs->journal = netlink_journal_open(err, errlen);
+	rs->remake = remake;
+	if (!rs->journal || (remake && find_stale(rs, true, err, errlen) != 0))
+		return -1;
+	if (remake)
+		drop_steering(rs);
 	/* The default route of ROUTE_TABLE first: it exists only while a naptd runs (it goes
 	 * with the TUN device), so a second naptd stops here before it touches any rule. Its
 	 * unreachable companion (fail closed) next, before any rule leads into that table. */
-	if (!rs->journal || add_tun_route(rs, 0, 0, ROUTE_TABLE, 0, err, errlen) != 0 ||
-	    find_stale(rs, err, errlen) != 0 || set_sysctls(rs, err, errlen) != 0 ||
+	if (add_tun_route(rs, 0, 0, ROUTE_TABLE, 0, err, errlen) != 0 ||
+	    (!remake && find_stale(rs, false, err, errlen) != 0) ||
+	    set_sysctls(rs, err, errlen) != 0 ||
 	    add_closed_route(rs, 0, 0, ROUTE_TABLE, err, errlen) != 0 ||
 	    add_addresses(rs, cfg, err, errlen) != 0 ||
 	    (rs->pref0 && put_local_rule_last(rs, err, errlen) != 0))
@@ -769,17 +800,23 @@ static int route_setup_start(struct route_setup *rs, const struct napt_config *c
 	return 0;
 }
 
-struct route_setup *route_setup_open(const struct napt_config *cfg, const struct tun_device *tun,
-				     char *err, size_t errlen)
+static struct route_setup *setup_new(const struct tun_device *tun, char *err, size_t errlen)
 {
 	struct route_setup *rs = calloc(1, sizeof(*rs));
 
-	if (!rs) {
+	if (!rs)
 		snprintf(err, errlen, "routing: out of memory");
-		return NULL;
-	}
-	rs->tun = *tun;
-	if (route_setup_start(rs, cfg, err, errlen) != 0) {
+	else
+		rs->tun = *tun;
+	return rs;
+}
+
+struct route_setup *route_setup_open(const struct napt_config *cfg, const struct tun_device *tun,
+				     char *err, size_t errlen)
+{
+	struct route_setup *rs = setup_new(tun, err, errlen);
+
+	if (rs && route_setup_start(rs, cfg, false, err, errlen) != 0) {
 		route_setup_close(rs);
 		return NULL;
 	}
@@ -794,12 +831,9 @@ static void restore_sysctl(struct sysctl_setting *s)
 		daemon_log(LOG_WARNING, "%s", err);
 }
 
-void route_setup_close(struct route_setup *rs)
+/* Put back what the set-up changed, the last change first. */
+static void restore_sysctls(struct route_setup *rs)
 {
-	if (!rs)
-		return;
-	drop_stale(rs, false);
-	netlink_journal_close(rs->journal);
 	restore_sysctl(&rs->udp_demux);
 	restore_sysctl(&rs->tcp_demux);
 	restore_sysctl(&rs->local_ports);
@@ -808,13 +842,55 @@ void route_setup_close(struct route_setup *rs)
 	if (rs->ip_forward.changed)
 		daemon_log(LOG_NOTICE, "ip_forward set back to %s", rs->ip_forward.old);
 	restore_sysctl(&rs->ip_forward);
+}
+
+void route_setup_close(struct route_setup *rs)
+{
+	if (!rs)
+		return;
+	drop_stale(rs, false);
+	netlink_journal_close(rs->journal);
+	restore_sysctls(rs);
+	free(rs);
+}
+
+/* The sysctls the old set-up changed: put back at exit the values from before naptd. */
+static void inherit_sysctls(struct route_setup *now, const struct route_setup *old)
+{
+	sysctl_inherit(&now->ip_forward, &old->ip_forward);
+	sysctl_inherit(&now->rp_filter, &old->rp_filter);
+	sysctl_inherit(&now->accept_local, &old->accept_local);
+	sysctl_inherit(&now->local_ports, &old->local_ports);
+	sysctl_inherit(&now->tcp_demux, &old->tcp_demux);
+	sysctl_inherit(&now->udp_demux, &old->udp_demux);
+}
+
+/* Forget a set-up without undoing it: its entries stay in force, owned by another one or
+ * left for the next start to take over. Its sysctls, when with_sysctls, go back. */
+static void setup_forget(struct route_setup *rs, bool with_sysctls)
+{
+	drop_stale(rs, false);
+	netlink_journal_forget(rs->journal);
+	if (with_sysctls)
+		restore_sysctls(rs);
 	free(rs);
 }
 
 int route_setup_remake(struct route_setup **rs, const struct napt_config *cfg,
 		       const struct tun_device *tun, char *err, size_t errlen)
 {
-	route_setup_close(*rs);
-	*rs = route_setup_open(cfg, tun, err, errlen);
-	return *rs ? 0 : -1;
+	struct route_setup *now = setup_new(tun, err, errlen);
+
+	if (!now)
+		return -1;
+	if (route_setup_start(now, cfg, true, err, errlen) != 0) {
+		/* What it added stays in force beside the old routing (protocol 245: the next
+		 * start removes it); the sysctls it changed go back to the old set-up's. */
+		setup_forget(now, true);
+		return -1;
+	}
+	inherit_sysctls(now, *rs);
+	setup_forget(*rs, false);
+	*rs = now;
+	return 0;
 }

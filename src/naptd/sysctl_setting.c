@@ -77,3 +77,13 @@ int sysctl_restore(struct sysctl_setting *s, char *err, size_t errlen)
 	s->changed = false;
 	return sysctl_write(s->path, s->old, err, errlen);
 }
+
+void sysctl_inherit(struct sysctl_setting *s, const struct sysctl_setting *before)
+{
+	if (!before->changed)
+		return;
+	if (!s->path[0]) /* s left it alone: before's change stays in force */
+		*s = *before;
+	snprintf(s->old, sizeof(s->old), "%s", before->old);
+	s->changed = true;
+}

@@ -145,8 +145,8 @@ int wan_address_fd(const struct wan_address *w)
 	return nl_socket_get_fd(w->events);
 }
 
-/* The routes and rules for the old address go, those for the new one come. Routing fails
- * only if the kernel refuses; translation goes on either way. */
+/* The routes and rules for the new address come, then those for the old one go. Routing
+ * fails only if the kernel refuses; translation goes on either way. */
 static void redo_routes(struct wan_address *w)
 {
 	struct naptd *d = w->d;
@@ -154,7 +154,9 @@ static void redo_routes(struct wan_address *w)
 
 	if (d->routes &&
 	    route_setup_remake(&d->routes, napt_get_config(d->nat), &d->tun, err, sizeof(err)) != 0)
-		daemon_log(LOG_ERR, "external interface %s: no routing for the new address: %s",
+		daemon_log(LOG_ERR,
+			   "external interface %s: no routing for the new address, the old one "
+			   "stays: %s",
 			   w->ifname, err);
 }
 
