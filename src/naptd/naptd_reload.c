@@ -78,11 +78,11 @@ int naptd_reload(struct naptd *d, char *err, size_t errlen)
 		 wan_address_fill(file, err, errlen) == 0) {
 		keep_daemon_settings(&d->file_cfg.daemon, file);
 		*run = *file;
+		bool remake = routing_changed(napt_get_config(d->nat), run);
+
 		/* The engine refuses what it cannot change in place (inside prefixes,
 		 * external addresses: the routing depends on them too) and then changes
 		 * nothing. */
-		bool remake = routing_changed(napt_get_config(d->nat), run);
-
 		if (runtime_state_apply(&d->runtime, run, err, errlen) == 0 &&
 		    napt_reconfigure(d->nat, run, naptd_now_ms(), err, errlen) == 0) {
 			d->file_cfg = *file;
