@@ -36,5 +36,7 @@ int netlink_journal_adopt_rule(struct netlink_journal *j, struct rtnl_rule *r, c
 
 /* Undo everything and free. */
 void netlink_journal_close(struct netlink_journal *j);
+/* Free without undoing: the entries stay in the kernel (another journal took them over). */
+void netlink_journal_forget(struct netlink_journal *j);
 
 #endif

@@ -155,3 +155,14 @@ void netlink_journal_close(struct netlink_journal *j)
 	nl_socket_free(j->sk);
 	free(j);
 }
+
+void netlink_journal_forget(struct netlink_journal *j)
+{
+	if (!j)
+		return;
+	while (j->n > 0)
+		nl_object_put(j->entries[--j->n].obj);
+	free(j->entries);
+	nl_socket_free(j->sk);
+	free(j);
+}
