@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# test_failed_restart_closed.sh - attack (h-break1): naptd killed with SIGKILL leaves the
+# router closed (test_fail_closed.sh); a restart that then FAILS during routing set-up must
+# leave it closed too. Here the restart's config has a second external address whose /32
+# the administrator already routes, so adding naptd's route fails ("Object exists") after
+# set-up took over what the killed naptd left (the unreachable default of table 4242, the
+# WAN guard, the first address's unreachable route). The rules into table 4242 that it had
+# not reached yet stay; if the failed start removes what it took over, table 4242 is empty
+# and the LAN host's packets go out untranslated, the WAN host's come in (fail open).
+set -u
+# shellcheck source-path=SCRIPTDIR source=lib_hardening.sh
+. "$(dirname "$0")/lib_hardening.sh"
+
+topo_require ping
+topo_up_extra
+
+# crossed NS IF FROM_NS TO_IP SKIP: ping TO_IP from FROM_NS while recording what NS's IF
+# receives; prints the packets (proto src sport dst dport flags) not from SKIP.
+crossed() {
+	local log=$TOPO_DIR/sniff-$RANDOM.log
+	sniff_start "$1" "$2" "$log" 20
+	ip netns exec "$3" ping -c 2 -i 0.2 -W 1 "$4" >/dev/null 2>&1
+	sleep 0.5
+	sniff_stop
+	awk -v r="$5" '$2 != r' "$log"
+}
+
+# closed WHEN: nothing from the LAN host reaches the WAN host, nor the reverse.
+closed() {
+	local got
+	got=$(crossed "$NS_WAN" eth0 "$NS_LAN" "$WAN_IP" "$RTR_WAN_IP")
+	[ -z "$got" ] || fail "$1: LAN traffic reached the WAN host (proto src sport dst dport flags):
+$got"
+	got=$(crossed "$NS_LAN" eth0 "$NS_WAN" "$LAN_IP" "$RTR_LAN_IP")
+	[ -z "$got" ] || fail "$1: a WAN host routing $INSIDE at the router reached the LAN host:
+$got"
+	echo "ok: $1: nothing crosses, LAN -> WAN or WAN -> LAN"
+}
+
+ip -n "$NS_WAN" route add "$INSIDE" via "$RTR_WAN_IP"
+# shellcheck disable=SC2119 # the config needs no extra lines
+naptd_config >"$TOPO_DIR/naptd.conf"
+start_naptd "$TOPO_DIR/naptd.conf" || fail "naptd did not start"
+in_lan ping -c 2 -i 0.2 -W 2 "$WAN_IP" >/dev/null || fail "no ping through naptd"
+kill -KILL "$NAPTD_PID"
+wait "$NAPTD_PID" 2>/dev/null
+NAPTD_PID=
+closed "naptd killed"
+
+ip -n "$NS_RTR" route add 198.51.100.12/32 dev wan0
+echo "external 198.51.100.12" >>"$TOPO_DIR/naptd.conf"
+start_naptd "$TOPO_DIR/naptd.conf" 2>/dev/null && fail "naptd started despite the clash"
+grep -q "198.51.100.12/32.*exists" "$NAPTD_LOG" ||
+	fail "the restart did not fail where expected: $(cat "$NAPTD_LOG")"
+echo "ok: the restart failed: $(grep -m1 exists "$NAPTD_LOG")"
+closed "killed, then a failed restart"
+exit 0
