@@ -741,6 +741,11 @@ struct route_setup *route_setup_open(const struct napt_config *cfg, const struct
 	}
 	rs->tun = *tun;
 	if (route_setup_start(rs, cfg, err, errlen) != 0) {
+		/* What a killed naptd left (rules into table 4242, its unreachable routes) stays
+		 * as it was, whole: removing the part taken over so far would leave its other
+		 * rules leading into an empty table, and LAN traffic out untranslated. */
+		if (rs->journal)
+			netlink_journal_forget_adopted(rs->journal);
 		route_setup_close(rs);
 		return NULL;
 	}
