@@ -3,7 +3,8 @@
 #  1. a NAT-PMP request forged on the WAN side, with an inside source and the router's LAN
 #     address as destination (Linux delivers it to the LAN socket whatever interface it came
 #     in on), opens nothing and is counted; the LAN host's own request still works. No
-#     routing guard is needed for this: the check is the server's (IP_PKTINFO).
+#     routing guard is needed for this: the check is the server's (IP_PKTINFO); the guard
+#     is removed for the part.
 #  2. internal port 0 with a lifetime is refused (RFC 6886 section 3.4) and never reaches the
 #     state file; a state file with lines that cannot be loaded (port 0, an unknown keyword)
 #     does not stop the start: the lines go to STATE.rejected, the rest loads, show stats
@@ -67,6 +68,9 @@ part_forgery() {
 	local before after out
 	# The WAN neighbour routes the LAN address at the router (its own namespace's route).
 	ip -n "$NS_WAN" route add "$RTR_LAN_IP/32" via "$RTR_WAN_IP"
+	# The routing's WAN guard (pref 0, test_wan_guard.sh) would blackhole the forged packets
+	# before the server sees them: out of the way, so the server's own check is what is shown.
+	ip -n "$NS_RTR" rule del pref 0 iif wan0 from "$INSIDE" blackhole
 	before=$(stat_value pcp-requests-not-lan)
 	forge 3
 	sleep 1
