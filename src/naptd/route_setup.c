@@ -56,6 +56,20 @@ static bool same_route(struct nl_object *a, struct nl_object *b)
 	       nl_addr_cmp_prefix(rtnl_route_get_dst(x), rtnl_route_get_dst(y)) == 0;
 }
 
+/* Whether two rules agree on what naptd's rules leave unset: a leftover with naptd's
+ * protocol and selectors but a fwmark, tos, oif or goto more is not one of naptd's. (libnl
+ * shows no FIB_RULE_INVERT: a "not" leftover still passes, see routing.md.) */
+static bool same_extras(struct rtnl_rule *x, struct rtnl_rule *y)
+{
+	const char *ox = rtnl_rule_get_oif(x), *oy = rtnl_rule_get_oif(y);
+
+	return rtnl_rule_get_mark(x) == rtnl_rule_get_mark(y) &&
+	       rtnl_rule_get_mask(x) == rtnl_rule_get_mask(y) &&
+	       rtnl_rule_get_dsfield(x) == rtnl_rule_get_dsfield(y) &&
+	       rtnl_rule_get_goto(x) == rtnl_rule_get_goto(y) &&
+	       strcmp(ox ? ox : "", oy ? oy : "") == 0;
+}
+
 /* Whether the stale entry a (a rule) is the rule b: all that naptd's rules set. */
 static bool same_rule(struct nl_object *a, struct nl_object *b)
 {
@@ -74,7 +88,7 @@ static bool same_rule(struct nl_object *a, struct nl_object *b)
 	       strcmp(ix ? ix : "", iy ? iy : "") == 0 &&
 	       nl_addr_cmp(rtnl_rule_get_src(x), rtnl_rule_get_src(y)) == 0 &&
 	       nl_addr_cmp(rtnl_rule_get_dst(x), rtnl_rule_get_dst(y)) == 0 && px == py &&
-	       lx == ly && hx == hy;
+	       lx == ly && hx == hy && same_extras(x, y);
 }
 
 struct stale_search {
@@ -818,6 +832,11 @@ struct route_setup *route_setup_open(const struct napt_config *cfg, const struct
 	struct route_setup *rs = setup_new(tun, err, errlen);
 
 	if (rs && route_setup_start(rs, cfg, false, err, errlen) != 0) {
+		/* What a killed naptd left (rules into table 4242, its unreachable routes) stays
+		 * as it was, whole: removing the part taken over so far would leave its other
+		 * rules leading into an empty table, and LAN traffic out untranslated. */
+		if (rs->journal)
+			netlink_journal_forget_adopted(rs->journal);
 		route_setup_close(rs);
 		return NULL;
 	}
