@@ -17,6 +17,11 @@
 #include "napt.h"
 #include "napt_config.h"
 
+/* UDP segmentation (Linux 6.2), newer than some installed uapi headers. */
+#ifndef VIRTIO_NET_HDR_GSO_UDP_L4
+#define VIRTIO_NET_HDR_GSO_UDP_L4 5
+#endif
+
 /* The largest IPv4 packet (total length is 16 bits), a GSO packet included. */
 #define TUN_PACKET_MAX 65535u
 /* A frame is what one read or write moves: the virtio_net_hdr (with offloads), the packet. */

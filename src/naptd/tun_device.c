@@ -20,9 +20,6 @@
 #define TUN_F_USO4 0x20
 #define TUN_F_USO6 0x40
 #endif
-#ifndef VIRTIO_NET_HDR_GSO_UDP_L4
-#define VIRTIO_NET_HDR_GSO_UDP_L4 5
-#endif
 
 /* The GSO packets naptd passes on whole: TCP, with or without ECN (CWR set), and UDP. The
  * kernel grants UDP only for both families at once (one feature, NETIF_F_GSO_UDP_L4, behind
