@@ -585,6 +585,7 @@ static void config_daemon(struct command_ctx *c, const struct napt_daemon_settin
 	}
 	config_line(c, "manage-routes", s->manage_routes ? "yes" : "no", first);
 	config_line(c, "offload", s->offload ? "yes" : "no", first);
+	config_line(c, "coalesce", s->coalesce ? "yes" : "no", first);
 	snprintf(v, sizeof(v), "%u", s->mtu);
 	config_line(c, "mtu", v, first);
 }

@@ -31,8 +31,8 @@
 #include "tun_coalesce.h"
 #include "tun_device.h"
 
-#define VNET_HDR   sizeof(struct virtio_net_hdr)
-#define TCP_PSH    0x08
+#define VNET_HDR    sizeof(struct virtio_net_hdr)
+#define TCP_PSH     0x08
 #define TCP_OFF_WIN 14
 
 /* What one packet is, as far as merging goes. */
@@ -163,8 +163,7 @@ static bool headers_match(const uint8_t *h, const struct segment *s, const struc
 	       memcmp(hl4 + TCP_MIN_HDR, sl4 + TCP_MIN_HDR, s->l4_hdr - TCP_MIN_HDR) == 0;
 }
 
-static bool can_join(const struct tun_frame *frames, const struct run *r,
-		     const struct segment *s)
+static bool can_join(const struct tun_frame *frames, const struct run *r, const struct segment *s)
 {
 	return s->payload <= r->gso_size && r->segs < TUN_COALESCE_MAX_SEGS &&
 	       frames[r->head].len + s->payload <= VNET_HDR + TUN_PACKET_MAX &&

@@ -58,8 +58,8 @@ static uint8_t stream_byte(unsigned f, uint32_t x)
 static void make_segment(unsigned slot, unsigned f, unsigned k, uint16_t len, uint8_t flags,
 			 bool opts)
 {
-	struct pb_spec s = pb_flow(flow_proto(f), "192.168.1.10", (uint16_t)(4000 + f),
-				   "198.51.100.7", 443);
+	struct pb_spec s =
+	    pb_flow(flow_proto(f), "192.168.1.10", (uint16_t)(4000 + f), "198.51.100.7", 443);
 	uint8_t *ip = orig[slot], *l4 = ip + IPV4_MIN_HDR;
 	size_t hdr = flow_proto(f) == IPPROTO_TCP ? TCP_MIN_HDR : UDP_HDR;
 
@@ -202,7 +202,8 @@ START_TEST(one_flow_in_order)
 	load(10);
 	ck_assert_uint_eq(tun_coalesce(frames, 10, true), 9);
 	ck_assert_uint_eq(check_written(10, flow_of), 1);
-	ck_assert_uint_eq(frames[0].len, VH + IPV4_MIN_HDR + TCP_MIN_HDR + OPTS_LEN + 9 * MSS + 300);
+	ck_assert_uint_eq(frames[0].len,
+			  VH + IPV4_MIN_HDR + TCP_MIN_HDR + OPTS_LEN + 9 * MSS + 300);
 }
 END_TEST
 
@@ -307,11 +308,20 @@ static const struct mutation {
 	const char *name;
 	void (*apply)(unsigned slot);
 } mutations[] = {
-    {"IP options", ip_options},   {"more fragments", set_mf},     {"TTL", set_ttl},
-    {"TOS", set_tos},             {"DF", clear_df},               {"IP ID", other_id},
-    {"FIN", set_fin},             {"URG", set_urg},               {"CWR", set_cwr},
-    {"acknowledgment", other_ack}, {"window", other_window},      {"options", other_option},
-    {"sequence gap", sequence_gap}, {"bad checksum", bad_checksum},
+    {"IP options", ip_options},
+    {"more fragments", set_mf},
+    {"TTL", set_ttl},
+    {"TOS", set_tos},
+    {"DF", clear_df},
+    {"IP ID", other_id},
+    {"FIN", set_fin},
+    {"URG", set_urg},
+    {"CWR", set_cwr},
+    {"acknowledgment", other_ack},
+    {"window", other_window},
+    {"options", other_option},
+    {"sequence gap", sequence_gap},
+    {"bad checksum", bad_checksum},
 };
 
 START_TEST(rule_breakers_stay_alone)
@@ -428,7 +438,8 @@ START_TEST(garbage)
 			make_segment(i, 0, i, MSS, 0x10, false);
 			orig_len[i] = next_random(60);
 			for (unsigned b = 0; b < 8; b++)
-				orig[i][next_random((unsigned)orig_len[i] + 1)] ^= (uint8_t)next_random(256);
+				orig[i][next_random((unsigned)orig_len[i] + 1)] ^=
+				    (uint8_t)next_random(256);
 		}
 		load(n);
 		tun_coalesce(frames, n, true);
