@@ -5,7 +5,7 @@
 set -euo pipefail
 src=$(cd "$1" && pwd); secs=$2; shift 2
 [[ $secs =~ ^[1-9][0-9]*$ ]] || { echo "run-fuzz.sh: SECONDS must be a whole number above 0, not '$secs'" >&2; exit 2; }
-targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=(fuzz_packet fuzz_config fuzz_control)
+targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=(fuzz_packet fuzz_config fuzz_control fuzz_coalesce)
 work=${FUZZ_WORK:-$PWD/fuzz-work}
 mkdir -p "$work"
 engine=$(ls "$src"/src/libnapt/*.c)
@@ -62,6 +62,7 @@ for t in "${targets[@]}"; do
 	extra=()
 	[ "$t" = fuzz_control ] && extra=(-I"$src/tests/unit" "$src"/src/naptd/control_commands.c
 		"$src"/src/naptd/runtime_state.c "$src"/tests/unit/packet_builder.c)
+	[ "$t" = fuzz_coalesce ] && extra=("$src"/src/naptd/tun_coalesce.c)
 	clang "${flags[@]}" -o "$bin" "$src/tests/fuzz/$t.c" $engine "${extra[@]}"
 	corpus="$work/corpus-$t"
 	mkdir -p "$corpus"
