@@ -2,7 +2,8 @@
  * (tun_coalesce.h).
  *
  * The input is a sequence of records of 4 bytes: a control byte, a payload length (2 bytes)
- * and a byte to flip. The harness builds each frame from them with checksums of its own, so
+ * and a byte to flip. The harness builds each frame from them, with the checksums of the
+ * tests' own code (tests/unit/packet_builder.c), so
  * most frames qualify and runs form: the control byte picks one of four flows, TCP or UDP,
  * whether the segment continues its flow (sequence number and IP ID) or jumps, PSH, a
  * partial-checksum header, and whether the flip byte damages the packet (a byte at a place
@@ -19,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ipv4_packet.h"
+#include "packet_builder.h"
 #include "tun_coalesce.h"
 #include "tun_device.h"
 
@@ -29,28 +32,6 @@ static uint8_t bufs[BURST][TUN_FRAME_MAX], copies[BURST][VH + 1600];
 static struct tun_frame frames[BURST];
 static size_t in_len[BURST], in_payload[BURST];
 
-static uint32_t sum16(const uint8_t *p, size_t len, uint32_t sum)
-{
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		sum += (uint32_t)(p[len - 1] << 8);
-	return sum;
-}
-
-static uint16_t fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
-static void put16(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
 /* Frame i from a record; seq and id per flow carry on between records. */
 static void build(unsigned i, const uint8_t *rec, uint32_t *seq, uint16_t *id)
 {
@@ -58,33 +39,30 @@ static void build(unsigned i, const uint8_t *rec, uint32_t *seq, uint16_t *id)
 	bool udp = rec[0] & 4, jump = rec[0] & 8, psh = rec[0] & 16, partial = rec[0] & 32;
 	size_t l4h = udp ? 8 : 20, tot = 20 + l4h + len;
 	uint8_t *f = bufs[i], *ip = f + VH, *l4 = ip + 20;
-	uint32_t sum;
 
 	memset(f, 0, VH + tot);
 	ip[0] = 0x45;
-	put16(ip + 2, (uint32_t)tot);
-	put16(ip + 4, jump ? (uint32_t)(*id + 7) : *id);
+	put16(ip + 2, (uint16_t)tot);
+	put16(ip + 4, jump ? (uint16_t)(*id + 7) : *id);
 	put16(ip + 6, 0x4000);
 	ip[8] = 64;
 	ip[9] = udp ? IPPROTO_UDP : IPPROTO_TCP;
 	memcpy(ip + 12, (const uint8_t[]){192, 168, 1, 10, 198, 51, 100, 7}, 8);
-	put16(l4, 4000 + flow);
+	put16(l4, (uint16_t)(4000 + flow));
 	put16(l4 + 2, 443);
 	if (udp) {
-		put16(l4 + 4, (uint32_t)(l4h + len));
+		put16(l4 + 4, (uint16_t)(l4h + len));
 	} else {
-		put16(l4 + 4, (*seq + (jump ? 99u : 0)) >> 16);
-		put16(l4 + 6, *seq + (jump ? 99u : 0));
+		put32(l4 + 4, *seq + (jump ? 99u : 0));
 		l4[12] = 0x50;
 		l4[13] = psh ? 0x18 : 0x10;
 		put16(l4 + 14, 65535);
 	}
 	for (unsigned b = 0; b < len; b++)
 		l4[l4h + b] = (uint8_t)(b * 13 + i);
-	sum = sum16(ip + 12, 8, ip[9] + (uint32_t)(l4h + len));
-	put16(l4 + (udp ? 6 : 16),
-	      partial ? fold(sum) : (uint16_t)~fold(sum16(l4, l4h + len, sum)));
-	put16(ip + 10, (uint16_t)~fold(sum16(ip, 20, 0)));
+	/* A partial checksum's field is rewritten when merged, whatever it holds. */
+	pb_fix_l4_csum(ip);
+	pb_fix_ip_csum(ip);
 	if (partial) {
 		f[0] = VIRTIO_NET_HDR_F_NEEDS_CSUM;
 		f[6] = 20;
@@ -116,8 +94,7 @@ static void check(unsigned n)
 			if (memcmp(bufs[i], copies[i], in_len[i]) != 0)
 				abort();
 		} else if (frames[i].len < in_len[i] || bufs[i][1] == VIRTIO_NET_HDR_GSO_NONE ||
-			   fold(sum16(ip, 20, 0)) != 0xffff ||
-			   (size_t)(ip[2] << 8 | ip[3]) != frames[i].len - VH) {
+			   pb_checksum(ip, 20) != 0 || get16(ip + 2) != frames[i].len - VH) {
 			abort();
 		} else {
 			gained += frames[i].len - in_len[i];

@@ -62,7 +62,8 @@ for t in "${targets[@]}"; do
 	extra=()
 	[ "$t" = fuzz_control ] && extra=(-I"$src/tests/unit" "$src"/src/naptd/control_commands.c
 		"$src"/src/naptd/runtime_state.c "$src"/tests/unit/packet_builder.c)
-	[ "$t" = fuzz_coalesce ] && extra=("$src"/src/naptd/tun_coalesce.c)
+	[ "$t" = fuzz_coalesce ] && extra=(-I"$src/tests/unit" "$src"/src/naptd/tun_coalesce.c
+		"$src"/tests/unit/packet_builder.c)
 	clang "${flags[@]}" -o "$bin" "$src/tests/fuzz/$t.c" $engine "${extra[@]}"
 	corpus="$work/corpus-$t"
 	mkdir -p "$corpus"
