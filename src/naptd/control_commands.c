@@ -456,6 +456,7 @@ static int cmd_show_stats(struct command_ctx *c)
 	stat_line(c, "memory-bytes", napt_memory_bytes(c->d->nat), &first);
 	stat_line(c, "tun-write-errors", c->d->tun_write_errors, &first);
 	stat_line(c, "tun-frames-refused", c->d->tun.frames_refused, &first);
+	stat_line(c, "tun-frames-merged", c->d->tun.frames_merged, &first);
 	stat_line(c, "uptime-s", (naptd_now_ms() - c->d->started_ms) / 1000, &first);
 	for (int r = NAPT_DROP_NONE + 1; r < NAPT_DROP_REASONS; r++) {
 		snprintf(name, sizeof(name), "dropped-%s", napt_drop_reason_name(r));

@@ -11,7 +11,8 @@
 # hold retransmissions, gaps and reordered segments too. Each run must deliver every stream
 # byte for byte, and every UDP datagram that arrives must be the one sent (USO keeps the
 # datagram boundaries), in the order sent. The run with coalescing must make fewer than half
-# the write() calls of the other (/proc/PID/io syscw): it did coalesce. tshark on the WAN
+# the write() calls of the other (/proc/PID/io syscw), and count frames merged in
+# `naptctl show stats` (tun-frames-merged), the other none: it did coalesce. tshark on the WAN
 # host checks the IP, TCP and UDP checksums of every packet the kernel cut from naptd's GSO
 # packets (tx checksum offload off on the sending veths, as in test_wire.sh) and that none
 # is longer than the MTU.
@@ -81,6 +82,7 @@ run() {
 	wait_until 10 test -s "$dir/udp" || fail "the UDP receiver wrote nothing"
 	read -r _ w1 < <(grep syscw "/proc/$NAPTD_PID/io")
 	echo $((w1 - w0)) >"$dir/writes"
+	stat_value tun-frames-merged >"$dir/merged"
 	stop_naptd || fail "naptd exited with an error (coalesce $mode)"
 	if [ "$mode" = yes ]; then
 		kill_wait "$TSHARK_PID" 10 >/dev/null 2>&1
@@ -108,9 +110,12 @@ drops=$(in_rtr nft list chain ip loss pre | grep -o 'packets [0-9]*' | awk '{ pr
 [ "${drops:-0}" -gt 0 ] || fail "the loss rule dropped nothing"
 echo "ok: the loss rule dropped $drops TCP packets over both runs"
 yes_w=$(cat "$TOPO_DIR/yes/writes") no_w=$(cat "$TOPO_DIR/no/writes")
+yes_m=$(cat "$TOPO_DIR/yes/merged") no_m=$(cat "$TOPO_DIR/no/merged")
 [ $((yes_w * 2)) -lt "$no_w" ] ||
 	fail "coalescing made $yes_w writes, without it $no_w: not fewer than half"
-echo "ok: with coalescing $yes_w write() calls, without $no_w"
+[ "${yes_m:-0}" -gt 0 ] && [ "$no_m" = 0 ] ||
+	fail "tun-frames-merged: ${yes_m:-none} with coalescing, ${no_m:-none} without"
+echo "ok: with coalescing $yes_w write() calls ($yes_m frames merged), without $no_w"
 
 # The capture: every checksum good, nothing longer than the MTU, and TCP and UDP from the
 # external address in it.
