@@ -94,7 +94,8 @@ struct napt_daemon_settings {
 	char control_group[NAPT_IFNAME_LEN * 2]; /* group allowed on the socket (mode 0660) */
 	char state[NAPT_PATH_LEN];
 	bool manage_routes;
-	bool offload; /* TUN checksum and segmentation offloads (tun_device.h) */
+	bool offload;  /* TUN checksum and segmentation offloads (tun_device.h) */
+	bool coalesce; /* a burst's segments of a flow written as one (tun_coalesce.h) */
 	unsigned mtu;
 	/* Easy IP: "external interface NAME" takes the external address from this interface
 	 * and follows it when it changes. */

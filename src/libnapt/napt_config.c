@@ -91,6 +91,7 @@ void napt_config_defaults(struct napt_config *cfg)
 	strcpy(cfg->daemon.control, "/run/naptd.sock");
 	cfg->daemon.manage_routes = true;
 	cfg->daemon.offload = true;
+	cfg->daemon.coalesce = true;
 	cfg->daemon.mtu = 1500;
 }
 
@@ -679,6 +680,11 @@ static int kw_offload(struct napt_config *cfg, char **v, char *err, size_t errle
 	return parse_yes_no("offload", v[0], &cfg->daemon.offload, err, errlen);
 }
 
+static int kw_coalesce(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	return parse_yes_no("coalesce", v[0], &cfg->daemon.coalesce, err, errlen);
+}
+
 static int kw_mtu(struct napt_config *cfg, char **v, char *err, size_t errlen)
 {
 	/* 68: the smallest MTU every IPv4 link must carry (RFC 791). */
@@ -715,6 +721,7 @@ static const struct config_keyword keywords[] = {
     {"state", 1, "a file path", kw_state},
     {"manage-routes", 1, "yes or no", kw_manage_routes},
     {"offload", 1, "yes or no", kw_offload},
+    {"coalesce", 1, "yes or no", kw_coalesce},
     {"mtu", 1, "a number", kw_mtu},
 };
 

@@ -171,7 +171,7 @@ START_TEST(daemon_keys)
 {
 	parse_ok(BASE "tun napt7\nlan-interface lan0\nwan-interface wan0\n"
 		      "control /tmp/n.sock\nstate /var/lib/naptd/state\nmanage-routes no\n"
-		      "mtu 1400\noffload no\n");
+		      "mtu 1400\noffload no\ncoalesce no\n");
 	ck_assert_str_eq(cfg.daemon.tun, "napt7");
 	ck_assert_str_eq(cfg.daemon.lan_interface, "lan0");
 	ck_assert_str_eq(cfg.daemon.wan_interface, "wan0");
@@ -180,8 +180,10 @@ START_TEST(daemon_keys)
 	ck_assert(!cfg.daemon.manage_routes);
 	ck_assert_uint_eq(cfg.daemon.mtu, 1400);
 	ck_assert(!cfg.daemon.offload);
+	ck_assert(!cfg.daemon.coalesce);
 	parse_ok(BASE);
 	ck_assert(cfg.daemon.offload);
+	ck_assert(cfg.daemon.coalesce);
 }
 END_TEST
 
