@@ -503,6 +503,7 @@ static int cmd_show_stats(struct command_ctx *c)
 	stat_line(c, "monitors", event_monitor_count(c->d->monitor), &first);
 	stat_line(c, "monitor-events-lost", event_monitor_lost(c->d->monitor), &first);
 	stat_line(c, "mapping-log-lines", mapping_log_lines(c->d->mapping_log), &first);
+	stat_line(c, "tun-frames-merged", c->d->tun.frames_merged, &first);
 	stat_line(c, "uptime-s", (naptd_now_ms() - c->d->started_ms) / 1000, &first);
 	for (int r = NAPT_DROP_NONE + 1; r < NAPT_DROP_REASONS; r++) {
 		snprintf(name, sizeof(name), "dropped-%s", napt_drop_reason_name(r));
@@ -632,6 +633,7 @@ static void config_daemon(struct command_ctx *c, const struct napt_daemon_settin
 	}
 	config_line(c, "manage-routes", s->manage_routes ? "yes" : "no", first);
 	config_line(c, "offload", s->offload ? "yes" : "no", first);
+	config_line(c, "coalesce", s->coalesce ? "yes" : "no", first);
 	snprintf(v, sizeof(v), "%u", s->mtu);
 	config_line(c, "mtu", v, first);
 }
