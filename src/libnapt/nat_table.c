@@ -12,13 +12,14 @@ struct lru_list {
 };
 
 struct nat_table {
-	uint32_t max;  /* entries per array, slot 0 unused */
-	uint32_t mask; /* buckets - 1 */
-	uint64_t seed; /* hash key: chains cannot be aimed at from outside */
+	uint32_t max;           /* entries per array, slot 0 unused */
+	uint32_t mask;          /* buckets - 1 */
+	struct siphash_key key; /* chains cannot be aimed at from outside (siphash.h) */
 	struct nat_session *sessions;
 	struct nat_mapping *mappings;
 	uint32_t *sess_in, *sess_out; /* bucket heads */
 	uint32_t *map_in, *map_out;
+	uint32_t *peers; /* sessions per bucket of (external address, remote address, proto) */
 	uint32_t free_sessions, free_mappings; /* free lists, linked through lru_next/next_in */
 	struct lru_list lru[NAPT_TIMEOUT_CLASSES];
 	uint32_t timeout_ms[NAPT_TIMEOUT_CLASSES];
@@ -44,16 +45,17 @@ static int proto_index(uint8_t proto)
 	return proto == IPPROTO_TCP ? NAPT_P_TCP : proto == IPPROTO_UDP ? NAPT_P_UDP : NAPT_P_ICMP;
 }
 
+/* The whole key goes through the keyed hash: an outsider who picks ports or addresses
+ * cannot know which keys share a chain (docs/security.md, hash flooding). */
+uint64_t nat_key_hash(const struct nat_table *t, const struct nat_key *k)
+{
+	return siphash13_16(&t->key, (uint64_t)k->rem_addr << 32 | k->addr,
+			    (uint64_t)k->proto << 32 | (uint64_t)k->rem_port << 16 | k->port);
+}
+
 static uint32_t key_hash(const struct nat_table *t, const struct nat_key *k)
 {
-	uint64_t h = t->seed;
-
-	h ^= ((uint64_t)k->addr << 32 | k->rem_addr) * 0x9e3779b97f4a7c15ull;
-	h = (h ^ (h >> 29)) * 0xbf58476d1ce4e5b9ull;
-	h ^= ((uint64_t)k->port << 32 | (uint64_t)k->rem_port << 16 | k->proto) *
-	     0x94d049bb133111ebull;
-	h ^= h >> 32;
-	return (uint32_t)h & t->mask;
+	return (uint32_t)nat_key_hash(t, k) & t->mask;
 }
 
 /* Tables this large sit on 2 MiB pages where the kernel has them (transparent huge pages
@@ -83,7 +85,7 @@ static uint64_t core_cache_bytes(void)
 	return l2 > 0 ? (uint64_t)l2 : 1u << 20;
 }
 
-struct nat_table *nat_table_create(uint32_t max_sessions, uint64_t seed,
+struct nat_table *nat_table_create(uint32_t max_sessions, const struct siphash_key *key,
 				   struct napt_counters *counters, const uint32_t *external,
 				   unsigned n_external)
 {
@@ -96,7 +98,7 @@ struct nat_table *nat_table_create(uint32_t max_sessions, uint64_t seed,
 		buckets <<= 1;
 	t->max = max_sessions + 1;
 	t->mask = buckets - 1;
-	t->seed = seed;
+	t->key = *key;
 	t->counters = counters;
 	t->core_cache_bytes = core_cache_bytes();
 	memcpy(t->external, external, n_external * sizeof(uint32_t));
@@ -106,8 +108,9 @@ struct nat_table *nat_table_create(uint32_t max_sessions, uint64_t seed,
 	t->sess_out = alloc_zeroed(buckets, sizeof(uint32_t));
 	t->map_in = alloc_zeroed(buckets, sizeof(uint32_t));
 	t->map_out = alloc_zeroed(buckets, sizeof(uint32_t));
+	t->peers = alloc_zeroed(buckets, sizeof(uint32_t));
 	if (!t->sessions || !t->mappings || !t->sess_in || !t->sess_out || !t->map_in ||
-	    !t->map_out) {
+	    !t->map_out || !t->peers) {
 		nat_table_destroy(t);
 		return NULL;
 	}
@@ -125,6 +128,7 @@ void nat_table_destroy(struct nat_table *t)
 	free(t->sess_out);
 	free(t->map_in);
 	free(t->map_out);
+	free(t->peers);
 	free(t);
 }
 
@@ -132,7 +136,7 @@ size_t nat_table_bytes(const struct nat_table *t)
 {
 	return sizeof(*t) +
 	       (size_t)t->max * (sizeof(struct nat_session) + sizeof(struct nat_mapping)) +
-	       4 * sizeof(uint32_t) * ((size_t)t->mask + 1);
+	       5 * sizeof(uint32_t) * ((size_t)t->mask + 1);
 }
 
 struct port_pool *nat_table_ports(struct nat_table *t)
@@ -180,6 +184,7 @@ void nat_table_flush(struct nat_table *t)
 	memset(t->sess_out, 0, buckets * sizeof(uint32_t));
 	memset(t->map_in, 0, buckets * sizeof(uint32_t));
 	memset(t->map_out, 0, buckets * sizeof(uint32_t));
+	memset(t->peers, 0, buckets * sizeof(uint32_t));
 	memset(t->lru, 0, sizeof(t->lru));
 	t->reap_known = false;
 	memset(&t->ports, 0, sizeof(t->ports));
@@ -231,6 +236,22 @@ static struct nat_key mapping_in_key(const struct nat_mapping *m)
 static struct nat_key mapping_out_key(const struct nat_table *t, const struct nat_mapping *m)
 {
 	return (struct nat_key){t->external[m->ext_index], 0, m->ext_port, 0, m->proto};
+}
+
+/* The bucket counting the sessions between a remote address and an external address. */
+static uint32_t peer_bucket(const struct nat_table *t, const struct nat_session *s)
+{
+	struct nat_key k = {t->external[s->ext_index], s->rem_addr, 0, 0, s->proto};
+
+	return key_hash(t, &k);
+}
+
+bool nat_table_peer_known(const struct nat_table *t, uint32_t ext_addr, uint32_t rem_addr,
+			  uint8_t proto)
+{
+	struct nat_key k = {ext_addr, rem_addr, 0, 0, proto};
+
+	return t->peers[key_hash(t, &k)] != 0;
 }
 
 /* Unlink idx from the chain at *head whose links live at byte offset `link` of each entry:
@@ -459,6 +480,7 @@ uint32_t nat_session_new(struct nat_table *t, uint32_t mapping, uint32_t rem_add
 	h = key_hash(t, &k);
 	s->next_out = t->sess_out[h];
 	t->sess_out[h] = idx;
+	t->peers[peer_bucket(t, s)]++;
 	lru_append(t, idx);
 	if (t->hosts)
 		host_limits_add(t->hosts, s->in_addr, 1, 0);
@@ -511,6 +533,7 @@ void nat_session_remove(struct nat_table *t, uint32_t idx, bool expired)
 	k = session_out_key(t, s);
 	chain_unlink(&t->sess_out[key_hash(t, &k)], t->sessions, sizeof(*s),
 		     offsetof(struct nat_session, next_out), idx);
+	t->peers[peer_bucket(t, s)]--;
 	lru_unlink(t, idx);
 	if (t->hosts)
 		host_limits_add(t->hosts, s->in_addr, -1, 0);

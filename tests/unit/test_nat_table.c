@@ -17,11 +17,12 @@
 static struct napt_counters ctr;
 static struct nat_table *t;
 static const uint32_t ext_addr = EXT_ADDR;
+static const struct siphash_key table_key = {42, 43};
 
 static void make_table(uint32_t max)
 {
 	memset(&ctr, 0, sizeof(ctr));
-	t = nat_table_create(max, 42, &ctr, &ext_addr, 1);
+	t = nat_table_create(max, &table_key, &ctr, &ext_addr, 1);
 	ck_assert_ptr_nonnull(t);
 	nat_table_set_timeout(t, NAPT_TIMEOUT_UDP, UDP_MS);
 	nat_table_set_timeout(t, NAPT_TIMEOUT_ICMP, 500);
