@@ -11,6 +11,14 @@ struct lru_list {
 	uint32_t head, tail; /* head: least recently used */
 };
 
+/* A key a lookup did not find, and its bucket. A new flow's keys are hashed by the lookups
+ * that miss and again when its entries go in: the second time costs a comparison. */
+struct missed_key {
+	struct nat_key key;
+	uint32_t bucket;
+	bool valid;
+};
+
 struct nat_table {
 	uint32_t max;           /* entries per array, slot 0 unused */
 	uint32_t mask;          /* buckets - 1 */
@@ -20,6 +28,7 @@ struct nat_table {
 	uint32_t *sess_in, *sess_out; /* bucket heads */
 	uint32_t *map_in, *map_out;
 	uint32_t *peers; /* sessions per bucket of (external address, remote address, proto) */
+	struct missed_key missed_session, missed_mapping;
 	uint32_t free_sessions, free_mappings; /* free lists, linked through lru_next/next_in */
 	struct lru_list lru[NAPT_TIMEOUT_CLASSES];
 	uint32_t timeout_ms[NAPT_TIMEOUT_CLASSES];
@@ -56,6 +65,27 @@ uint64_t nat_key_hash(const struct nat_table *t, const struct nat_key *k)
 static uint32_t key_hash(const struct nat_table *t, const struct nat_key *k)
 {
 	return (uint32_t)nat_key_hash(t, k) & t->mask;
+}
+
+static bool key_equal(const struct nat_key *a, const struct nat_key *b)
+{
+	return a->addr == b->addr && a->rem_addr == b->rem_addr && a->port == b->port &&
+	       a->rem_port == b->rem_port && a->proto == b->proto;
+}
+
+/* The bucket of a key that may have just missed a lookup (a new flow's): hashed once. */
+static uint32_t new_key_bucket(const struct nat_table *t, const struct nat_key *k)
+{
+	if (t->missed_session.valid && key_equal(&t->missed_session.key, k))
+		return t->missed_session.bucket;
+	if (t->missed_mapping.valid && key_equal(&t->missed_mapping.key, k))
+		return t->missed_mapping.bucket;
+	return key_hash(t, k);
+}
+
+static void remember_miss(struct missed_key *m, const struct nat_key *k, uint32_t bucket)
+{
+	*m = (struct missed_key){*k, bucket, true};
 }
 
 /* Tables this large sit on 2 MiB pages where the kernel has them (transparent huge pages
@@ -288,24 +318,27 @@ static uint32_t find_session(struct nat_table *t, const struct nat_key *k, uint3
 	}
 	if (i && nat_session_expired(t, &t->sessions[i], now)) {
 		nat_session_remove(t, i, true);
-		return 0;
+		i = 0;
 	}
+	if (!i)
+		remember_miss(&t->missed_session, k, bucket);
 	return i;
 }
 
 uint32_t nat_session_find_in(struct nat_table *t, const struct nat_key *k, uint32_t now)
 {
-	return find_session(t, k, key_hash(t, k), false, now);
+	return find_session(t, k, new_key_bucket(t, k), false, now);
 }
 
 uint32_t nat_session_find_out(struct nat_table *t, const struct nat_key *k, uint32_t now)
 {
-	return find_session(t, k, key_hash(t, k), true, now);
+	return find_session(t, k, new_key_bucket(t, k), true, now);
 }
 
 uint32_t nat_mapping_find_in(struct nat_table *t, const struct nat_key *k)
 {
-	uint32_t i = t->map_in[key_hash(t, k)];
+	uint32_t b = key_hash(t, k);
+	uint32_t i = t->map_in[b];
 
 	while (i) {
 		const struct nat_mapping *m = &t->mappings[i];
@@ -315,12 +348,14 @@ uint32_t nat_mapping_find_in(struct nat_table *t, const struct nat_key *k)
 			return i;
 		i = m->next_in;
 	}
+	remember_miss(&t->missed_mapping, k, b);
 	return 0;
 }
 
 uint32_t nat_mapping_find_out(struct nat_table *t, const struct nat_key *k)
 {
-	uint32_t i = t->map_out[key_hash(t, k)];
+	uint32_t b = key_hash(t, k);
+	uint32_t i = t->map_out[b];
 
 	while (i) {
 		const struct nat_mapping *m = &t->mappings[i];
@@ -330,6 +365,7 @@ uint32_t nat_mapping_find_out(struct nat_table *t, const struct nat_key *k)
 			return i;
 		i = m->next_out;
 	}
+	remember_miss(&t->missed_mapping, k, b);
 	return 0;
 }
 
@@ -396,11 +432,11 @@ uint32_t nat_mapping_new(struct nat_table *t, const struct nat_mapping *m,
 	if (e->flags & MAPF_IN_INDEXED) {
 		e->rem_addr = in_key->rem_addr;
 		e->rem_port = in_key->rem_port;
-		h = key_hash(t, in_key);
+		h = new_key_bucket(t, in_key);
 		e->next_in = t->map_in[h];
 		t->map_in[h] = idx;
 	}
-	h = key_hash(t, &out);
+	h = new_key_bucket(t, &out);
 	e->next_out = t->map_out[h];
 	t->map_out[h] = idx;
 	if (e->flags & MAPF_POOL_PORT)
@@ -473,11 +509,11 @@ uint32_t nat_session_new(struct nat_table *t, uint32_t mapping, uint32_t rem_add
 		t->sessions[m->sessions].sib_prev = idx;
 	m->sessions = idx;
 	k = session_in_key(s);
-	h = key_hash(t, &k);
+	h = new_key_bucket(t, &k);
 	s->next_in = t->sess_in[h];
 	t->sess_in[h] = idx;
 	k = session_out_key(t, s);
-	h = key_hash(t, &k);
+	h = new_key_bucket(t, &k);
 	s->next_out = t->sess_out[h];
 	t->sess_out[h] = idx;
 	t->peers[peer_bucket(t, s)]++;
