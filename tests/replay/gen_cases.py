@@ -1170,6 +1170,13 @@ def udp_fragments(src, sport, dst, dport, ipid, cut=24):
     return fragments(udp(src, sport, dst, dport, data=bytes(range(40)), ipid=ipid), [cut])
 
 
+def later_fragment_first(c, t, sent, arrived):
+    """sent's later fragment comes at t and is held; its first, 10 ms later, releases it:
+    both come out as arrived."""
+    c.send(t, sent[1])
+    c.send(t + 0.01, sent[0], arrived[0], arrived[1])
+
+
 @case
 def fragment_wan_unsolicited():
     c = Case("fragment-wan-unsolicited", "Inbound later fragments are held only when their "
@@ -1181,10 +1188,8 @@ def fragment_wan_unsolicited():
     m = Mapping(I1, 5000, E, 50000)
     c.send(T0, *m.out(udp, R1, 53))
     c.send(T0 + 1, udp_fragments(R2, 53, E, 50000, 0x901)[1])
-    sent = udp_fragments(R1, 53, E, 50000, 0x902)
-    arrived = udp_fragments(R1, 53, I1, 5000, 0x902)
-    c.send(T0 + 2, sent[1])
-    c.send(T0 + 2.01, sent[0], arrived[0], arrived[1])
+    later_fragment_first(c, T0 + 2, udp_fragments(R1, 53, E, 50000, 0x902),
+                         udp_fragments(R1, 53, I1, 5000, 0x902))
     c.expect("dropped fragment-no-first 1", "fragments held 1")
     return c
 
@@ -1198,10 +1203,8 @@ def fragment_pool_fair():
              ONE_PORT)
     for i in range(80):
         c.send(T0 + i * 0.001, udp_fragments(I2, 6000, R1, 53, 0x1000 + i)[1])
-    sent = udp_fragments(I1, 5000, R1, 53, 0x903)
-    left = udp_fragments(E, 50000, R1, 53, 0x903)
-    c.send(T0 + 1, sent[1])
-    c.send(T0 + 1.01, sent[0], left[0], left[1])
+    later_fragment_first(c, T0 + 1, udp_fragments(I1, 5000, R1, 53, 0x903),
+                         udp_fragments(E, 50000, R1, 53, 0x903))
     c.expect("dropped fragment-full 72", "fragments held 81")
     return c
 
