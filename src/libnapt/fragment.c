@@ -43,23 +43,31 @@ static void entry_unlink(struct frag_table *ft, uint32_t idx)
 }
 
 /* The entry to reuse for k within its source's own: the same datagram's, else the
- * source's oldest when it holds its share of live entries; -1 when neither. */
-static int own_slot(const struct frag_table *ft, const struct frag_key *k, uint32_t bucket,
-		    uint32_t now)
+ * source's oldest when it holds its share of live entries; -1 when neither. Expired entries
+ * met on the way leave the chain (their ring slots stay for the ring to take), so a chain
+ * holds live entries only: at most a share per source. */
+static int own_slot(struct frag_table *ft, const struct frag_key *k, uint32_t bucket, uint32_t now)
 {
 	unsigned count = 0;
 	int oldest = -1;
 
-	for (uint32_t i = ft->buckets[bucket]; i; i = ft->entries[i - 1].next) {
-		const struct frag_entry *e = &ft->entries[i - 1];
+	for (uint32_t *p = &ft->buckets[bucket]; *p;) {
+		struct frag_entry *e = &ft->entries[*p - 1];
+		int idx = (int)*p - 1;
 
 		if (key_eq(&e->key, k))
-			return (int)i - 1;
-		if (e->key.src != k->src || expired(e->born_ms, now))
+			return idx;
+		if (expired(e->born_ms, now)) {
+			e->live = false;
+			*p = e->next;
+			continue;
+		}
+		p = &e->next;
+		if (e->key.src != k->src)
 			continue;
 		count++;
 		if (oldest < 0 || earlier(e->born_ms, ft->entries[oldest].born_ms))
-			oldest = (int)i - 1;
+			oldest = idx;
 	}
 	return count >= FRAG_PER_SOURCE ? oldest : -1;
 }

@@ -124,6 +124,27 @@ START_TEST(one_host_cannot_fill_the_ring)
 }
 END_TEST
 
+/* Expired entries do not count against a source's share: after ten seconds a host's next
+ * FRAG_PER_SOURCE datagrams are all remembered, none taking another's place. */
+START_TEST(expired_entries_leave_the_share)
+{
+	const uint32_t later = FRAG_TIMEOUT_MS + 1;
+	struct frag_rewrite rw = {1, 2}, got;
+	struct frag_key k;
+
+	for (uint16_t i = 0; i < 2 * FRAG_PER_SOURCE; i++) {
+		k = key(i);
+		frag_remember(&ft, &k, &rw, i < FRAG_PER_SOURCE ? 0 : later);
+	}
+	for (uint16_t i = FRAG_PER_SOURCE; i < 2 * FRAG_PER_SOURCE; i++) {
+		k = key(i);
+		ck_assert(frag_lookup(&ft, &k, later, &got));
+	}
+	k = key(0);
+	ck_assert(!frag_lookup(&ft, &k, later, &got));
+}
+END_TEST
+
 /* Many sources, each under its share: the ring takes new entries over the oldest live ones
  * instead of refusing them for ten seconds. */
 START_TEST(full_ring_replaces_its_oldest)
@@ -253,6 +274,7 @@ int main(void)
 	tcase_add_test(tc, remember_and_lookup);
 	tcase_add_test(tc, remembered_for_ten_seconds);
 	tcase_add_test(tc, one_host_cannot_fill_the_ring);
+	tcase_add_test(tc, expired_entries_leave_the_share);
 	tcase_add_test(tc, full_ring_replaces_its_oldest);
 	tcase_add_test(tc, one_host_cannot_fill_the_pool);
 	tcase_add_test(tc, held_released_in_arrival_order);
