@@ -56,8 +56,8 @@ enum napt_drop_reason {
 	NAPT_DROP_TCP_NO_SESSION,   /* TCP segment other than SYN with no session */
 	NAPT_DROP_TABLE_FULL,       /* max-sessions reached */
 	NAPT_DROP_PORTS_EXHAUSTED,  /* no free external port in the range */
-	NAPT_DROP_FRAG_NO_FIRST,    /* non-first fragment whose first never came */
-	NAPT_DROP_FRAG_FULL,        /* fragment state or buffers exhausted */
+	NAPT_DROP_FRAG_NO_FIRST,    /* later fragment whose first never came, or could not match */
+	NAPT_DROP_FRAG_FULL,        /* held fragment pushed out, or no buffer free */
 	NAPT_DROP_FIRST_FRAG_SHORT, /* first fragment too short to hold the ports (RFC 1858) */
 	NAPT_DROP_HOST_SESSIONS,    /* the inside host is at max-sessions-per-host */
 	NAPT_DROP_HOST_PORTS,       /* the inside host is at ports-per-host */
