@@ -22,7 +22,7 @@
 #define FRAG_ENTRIES         1024
 #define FRAG_PER_SOURCE      (FRAG_ENTRIES / 16)
 #define FRAG_HELD            64
-#define FRAG_HELD_PER_SOURCE (FRAG_HELD / 8)
+#define FRAG_HELD_PER_SOURCE (FRAG_HELD / 4)
 #define FRAG_HELD_MAX        1600
 #define FRAG_TIMEOUT_MS      10000u
 

@@ -1197,7 +1197,7 @@ def fragment_wan_unsolicited():
 @case
 def fragment_pool_fair():
     c = Case("fragment-pool-fair", "I2 sends 80 later fragments whose first never comes: it "
-             "holds at most 8 (its share of the 64-fragment pool), each new one taking the "
+             "holds at most 16 (its share of the 64-fragment pool), each new one taking the "
              "place of its own oldest. I1's datagram, later fragment first, is still held and "
              "released by its first fragment.", "behaviour.md 10 (fragments shared by source)",
              ONE_PORT)
@@ -1205,7 +1205,7 @@ def fragment_pool_fair():
         c.send(T0 + i * 0.001, udp_fragments(I2, 6000, R1, 53, 0x1000 + i)[1])
     later_fragment_first(c, T0 + 1, udp_fragments(I1, 5000, R1, 53, 0x903),
                          udp_fragments(E, 50000, R1, 53, 0x903))
-    c.expect("dropped fragment-full 72", "fragments held 81")
+    c.expect("dropped fragment-full 64", "fragments held 81")
     return c
 
 
