@@ -22,6 +22,7 @@ struct napt {
 	struct forward_rules fwd;
 	struct frag_table frag;
 	struct prng rng;
+	struct siphash_key hash_key; /* of the flow, host and fragment tables */
 	struct napt_counters counters;
 	struct host_limits *hosts; /* when a per-host limit is configured */
 	/* External address index + 1 by the address's last octet; EXT_OCTET_SHARED when two
