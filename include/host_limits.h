@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "siphash.h"
+
 struct host_count {
 	uint32_t addr; /* network order; 0 = free slot */
 	uint32_t sessions, ports;
@@ -18,11 +20,13 @@ struct host_count {
 
 struct host_limits {
 	uint32_t mask;
+	struct siphash_key key;
 	struct host_count *slots;
 };
 
-/* Room for max_hosts hosts at a load of at most one half. NULL when out of memory. */
-struct host_limits *host_limits_create(uint32_t max_hosts);
+/* Room for max_hosts hosts at a load of at most one half, slots chosen by the keyed hash of
+ * the address under key. NULL when out of memory. */
+struct host_limits *host_limits_create(uint32_t max_hosts, const struct siphash_key *key);
 void host_limits_destroy(struct host_limits *hl);
 size_t host_limits_bytes(const struct host_limits *hl);
 

@@ -57,8 +57,8 @@ enum napt_drop_reason {
 	NAPT_DROP_TCP_NO_SESSION,   /* TCP segment other than SYN with no session */
 	NAPT_DROP_TABLE_FULL,       /* max-sessions reached */
 	NAPT_DROP_PORTS_EXHAUSTED,  /* no free external port in the range */
-	NAPT_DROP_FRAG_NO_FIRST,    /* non-first fragment whose first never came */
-	NAPT_DROP_FRAG_FULL,        /* fragment state or buffers exhausted */
+	NAPT_DROP_FRAG_NO_FIRST,    /* later fragment whose first never came, or could not match */
+	NAPT_DROP_FRAG_FULL,        /* held fragment pushed out, or no buffer free */
 	NAPT_DROP_FIRST_FRAG_SHORT, /* first fragment too short to hold the ports (RFC 1858) */
 	NAPT_DROP_HOST_SESSIONS,    /* the inside host is at max-sessions-per-host */
 	NAPT_DROP_HOST_PORTS,       /* the inside host is at ports-per-host */
@@ -106,8 +106,20 @@ struct napt_counters {
 	uint32_t last_limited_host;
 };
 
-/* Create an instance from a validated config; seed drives port randomisation (RFC 6056).
- * Returns NULL with the reason in err (for example: out of memory for max-sessions). */
+/* An instance's secrets. port_seed drives port randomisation (RFC 6056); hash_key keys the
+ * hash of every table a remote party can fill (SipHash, docs/security.md). Both must be
+ * unknown outside: the daemon reads them from getrandom(2), each on its own. */
+struct napt_secrets {
+	uint64_t port_seed;
+	uint64_t hash_key[2];
+};
+
+/* Create an instance from a validated config. Returns NULL with the reason in err (for
+ * example: out of memory for max-sessions). */
+struct napt *napt_create_keyed(const struct napt_config *cfg, const struct napt_secrets *secrets,
+			       char *err, size_t errlen);
+/* The same, with the hash key derived from seed: for tests and tools, whose instances need
+ * one known number only. Whoever learns the seed learns the key. */
 struct napt *napt_create(const struct napt_config *cfg, uint64_t seed, char *err, size_t errlen);
 void napt_destroy(struct napt *n);
 

@@ -23,6 +23,7 @@ struct napt {
 	struct forward_rules fwd;
 	struct frag_table frag;
 	struct prng rng;
+	struct siphash_key hash_key; /* of the flow, host and fragment tables */
 	struct napt_counters counters;
 	struct host_limits *hosts; /* when a per-host limit is configured */
 	struct nat_events *events; /* napt_events_enable(); NULL: no events recorded */

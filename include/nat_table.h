@@ -17,6 +17,7 @@
 #include "host_limits.h"
 #include "napt.h"
 #include "port_alloc.h"
+#include "siphash.h"
 
 /* A lookup key: protocol, local endpoint (inside or external), remote endpoint. */
 struct nat_key {
@@ -60,8 +61,9 @@ struct nat_session {
 
 struct nat_table;
 
-/* external: the configured external addresses (network order), n_external of them. */
-struct nat_table *nat_table_create(uint32_t max_sessions, uint64_t seed,
+/* external: the configured external addresses (network order), n_external of them; key: the
+ * secret of the chains' hash (from getrandom(2) in the daemon). */
+struct nat_table *nat_table_create(uint32_t max_sessions, const struct siphash_key *key,
 				   struct napt_counters *counters, const uint32_t *external,
 				   unsigned n_external);
 void nat_table_destroy(struct nat_table *t);
@@ -81,11 +83,21 @@ uint32_t nat_session_mapping(struct nat_table *t, uint32_t idx);
 unsigned nat_mapping_sessions(const struct nat_table *t, uint32_t idx);
 struct nat_mapping *nat_mapping_at(const struct nat_table *t, uint32_t idx);
 
+/* The key's keyed hash (SipHash-1-3, siphash.h). A bucket is its low bits; its high bits
+ * are free for a tag, so one hash per key can serve both. */
+uint64_t nat_key_hash(const struct nat_table *t, const struct nat_key *k);
+
 /* Lookups. An entry found expired at `now` is removed and not returned. */
 uint32_t nat_session_find_in(struct nat_table *t, const struct nat_key *k, uint32_t now);
 uint32_t nat_session_find_out(struct nat_table *t, const struct nat_key *k, uint32_t now);
 uint32_t nat_mapping_find_in(struct nat_table *t, const struct nat_key *k);
 uint32_t nat_mapping_find_out(struct nat_table *t, const struct nat_key *k);
+
+/* Whether rem_addr may hold a session of proto on external address ext_addr: sessions are
+ * counted per keyed bucket of (external, remote, proto), so a false yes is possible (two
+ * pairs in one bucket), a false no is not. */
+bool nat_table_peer_known(const struct nat_table *t, uint32_t ext_addr, uint32_t rem_addr,
+			  uint8_t proto);
 
 /* New entries; 0 when the table is full. A mapping with MAPF_POOL_PORT takes its port in
  * the pool; one with MAPF_IN_INDEXED is keyed by `in_key` (rem fields as the mapping

@@ -5,12 +5,14 @@
 
 #include <stdlib.h>
 
+/* Keyed (siphash.h): a LAN host that sends from many addresses of its prefix cannot choose
+ * ones that share a probe run. */
 static uint32_t slot_of(const struct host_limits *hl, uint32_t addr)
 {
-	return (uint32_t)(((uint64_t)addr * 0x9e3779b97f4a7c15ull) >> 32) & hl->mask;
+	return (uint32_t)siphash13_16(&hl->key, addr, 0) & hl->mask;
 }
 
-struct host_limits *host_limits_create(uint32_t max_hosts)
+struct host_limits *host_limits_create(uint32_t max_hosts, const struct siphash_key *key)
 {
 	struct host_limits *hl = calloc(1, sizeof(*hl));
 	uint32_t n = 2;
@@ -20,6 +22,7 @@ struct host_limits *host_limits_create(uint32_t max_hosts)
 	while (n < 2 * (uint64_t)max_hosts)
 		n <<= 1;
 	hl->mask = n - 1;
+	hl->key = *key;
 	hl->slots = calloc(n, sizeof(*hl->slots));
 	if (!hl->slots) {
 		free(hl);

@@ -32,7 +32,7 @@ static int apply_host_limits(struct napt *n, char *err, size_t errlen)
 	bool want = n->cfg.max_sessions_per_host || n->cfg.ports_per_host;
 
 	if (want && !n->hosts) {
-		n->hosts = host_limits_create(n->cfg.max_sessions);
+		n->hosts = host_limits_create(n->cfg.max_sessions, &n->hash_key);
 		if (!n->hosts) {
 			snprintf(err, errlen, "out of memory for per-host limits");
 			return -1;
@@ -46,7 +46,8 @@ static int apply_host_limits(struct napt *n, char *err, size_t errlen)
 	return 0;
 }
 
-struct napt *napt_create(const struct napt_config *cfg, uint64_t seed, char *err, size_t errlen)
+struct napt *napt_create_keyed(const struct napt_config *cfg, const struct napt_secrets *secrets,
+			       char *err, size_t errlen)
 {
 	struct napt *n;
 
@@ -60,9 +61,10 @@ struct napt *napt_create(const struct napt_config *cfg, uint64_t seed, char *err
 	n->cfg = *cfg;
 	n->cfg.n_forwards = 0;
 	napt_index_externals(n);
-	prng_seed(&n->rng, seed);
-	n->table = nat_table_create(cfg->max_sessions, prng_next(&n->rng), &n->counters,
-				    cfg->external, cfg->n_external);
+	prng_seed(&n->rng, secrets->port_seed);
+	n->hash_key = (struct siphash_key){secrets->hash_key[0], secrets->hash_key[1]};
+	n->table = nat_table_create(cfg->max_sessions, &n->hash_key, &n->counters, cfg->external,
+				    cfg->n_external);
 	if (!n->table) {
 		snprintf(err, errlen, "out of memory for max-sessions %u", cfg->max_sessions);
 		free(n);
@@ -74,7 +76,7 @@ struct napt *napt_create(const struct napt_config *cfg, uint64_t seed, char *err
 		return NULL;
 	}
 	forward_rules_clear(&n->fwd);
-	frag_table_init(&n->frag);
+	frag_table_init(&n->frag, &n->hash_key);
 	for (unsigned i = 0; i < cfg->n_forwards; i++) {
 		if (napt_forward_add(n, &cfg->forwards[i], err, errlen) < 0) {
 			napt_destroy(n);
@@ -82,6 +84,17 @@ struct napt *napt_create(const struct napt_config *cfg, uint64_t seed, char *err
 		}
 	}
 	return n;
+}
+
+struct napt *napt_create(const struct napt_config *cfg, uint64_t seed, char *err, size_t errlen)
+{
+	struct napt_secrets s = {.port_seed = seed};
+	struct prng derive;
+
+	prng_seed(&derive, ~seed);
+	s.hash_key[0] = prng_next(&derive);
+	s.hash_key[1] = prng_next(&derive);
+	return napt_create_keyed(cfg, &s, err, errlen);
 }
 
 void napt_destroy(struct napt *n)
@@ -270,7 +283,7 @@ int napt_timeout_set(struct napt *n, enum napt_timeout_class c, uint32_t seconds
 void napt_flush(struct napt *n)
 {
 	nat_table_flush(n->table);
-	frag_table_init(&n->frag);
+	frag_table_init(&n->frag, &n->hash_key);
 }
 
 /* What napt_reconfigure() cannot change in place. */

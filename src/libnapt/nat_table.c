@@ -14,14 +14,24 @@ struct lru_list {
 	uint32_t head, tail; /* head: least recently used */
 };
 
+/* A key a lookup did not find, and its bucket. A new flow's keys are hashed by the lookups
+ * that miss and again when its entries go in: the second time costs a comparison. */
+struct missed_key {
+	struct nat_key key;
+	uint32_t bucket;
+	bool valid;
+};
+
 struct nat_table {
-	uint32_t max;  /* entries per array, slot 0 unused */
-	uint32_t mask; /* buckets - 1 */
-	uint64_t seed; /* hash key: chains cannot be aimed at from outside */
+	uint32_t max;           /* entries per array, slot 0 unused */
+	uint32_t mask;          /* buckets - 1 */
+	struct siphash_key key; /* chains cannot be aimed at from outside (siphash.h) */
 	struct nat_session *sessions;
 	struct nat_mapping *mappings;
 	uint32_t *sess_in, *sess_out; /* bucket heads */
 	uint32_t *map_in, *map_out;
+	uint32_t *peers; /* sessions per bucket of (external address, remote address, proto) */
+	struct missed_key missed_session, missed_mapping;
 	uint32_t free_sessions, free_mappings; /* free lists, linked through lru_next/next_in */
 	struct lru_list lru[NAPT_TIMEOUT_CLASSES];
 	uint32_t timeout_ms[NAPT_TIMEOUT_CLASSES];
@@ -48,16 +58,38 @@ static int proto_index(uint8_t proto)
 	return proto == IPPROTO_TCP ? NAPT_P_TCP : proto == IPPROTO_UDP ? NAPT_P_UDP : NAPT_P_ICMP;
 }
 
+/* The whole key goes through the keyed hash: an outsider who picks ports or addresses
+ * cannot know which keys share a chain (docs/security.md, hash flooding). */
+uint64_t nat_key_hash(const struct nat_table *t, const struct nat_key *k)
+{
+	return siphash13_16(&t->key, (uint64_t)k->rem_addr << 32 | k->addr,
+			    (uint64_t)k->proto << 32 | (uint64_t)k->rem_port << 16 | k->port);
+}
+
 static uint32_t key_hash(const struct nat_table *t, const struct nat_key *k)
 {
-	uint64_t h = t->seed;
+	return (uint32_t)nat_key_hash(t, k) & t->mask;
+}
 
-	h ^= ((uint64_t)k->addr << 32 | k->rem_addr) * 0x9e3779b97f4a7c15ull;
-	h = (h ^ (h >> 29)) * 0xbf58476d1ce4e5b9ull;
-	h ^= ((uint64_t)k->port << 32 | (uint64_t)k->rem_port << 16 | k->proto) *
-	     0x94d049bb133111ebull;
-	h ^= h >> 32;
-	return (uint32_t)h & t->mask;
+static bool key_equal(const struct nat_key *a, const struct nat_key *b)
+{
+	return a->addr == b->addr && a->rem_addr == b->rem_addr && a->port == b->port &&
+	       a->rem_port == b->rem_port && a->proto == b->proto;
+}
+
+/* The bucket of a key that may have just missed a lookup (a new flow's): hashed once. */
+static uint32_t new_key_bucket(const struct nat_table *t, const struct nat_key *k)
+{
+	if (t->missed_session.valid && key_equal(&t->missed_session.key, k))
+		return t->missed_session.bucket;
+	if (t->missed_mapping.valid && key_equal(&t->missed_mapping.key, k))
+		return t->missed_mapping.bucket;
+	return key_hash(t, k);
+}
+
+static void remember_miss(struct missed_key *m, const struct nat_key *k, uint32_t bucket)
+{
+	*m = (struct missed_key){*k, bucket, true};
 }
 
 /* Tables this large sit on 2 MiB pages where the kernel has them (transparent huge pages
@@ -87,7 +119,7 @@ static uint64_t core_cache_bytes(void)
 	return l2 > 0 ? (uint64_t)l2 : 1u << 20;
 }
 
-struct nat_table *nat_table_create(uint32_t max_sessions, uint64_t seed,
+struct nat_table *nat_table_create(uint32_t max_sessions, const struct siphash_key *key,
 				   struct napt_counters *counters, const uint32_t *external,
 				   unsigned n_external)
 {
@@ -100,7 +132,7 @@ struct nat_table *nat_table_create(uint32_t max_sessions, uint64_t seed,
 		buckets <<= 1;
 	t->max = max_sessions + 1;
 	t->mask = buckets - 1;
-	t->seed = seed;
+	t->key = *key;
 	t->counters = counters;
 	t->core_cache_bytes = core_cache_bytes();
 	memcpy(t->external, external, n_external * sizeof(uint32_t));
@@ -110,8 +142,9 @@ struct nat_table *nat_table_create(uint32_t max_sessions, uint64_t seed,
 	t->sess_out = alloc_zeroed(buckets, sizeof(uint32_t));
 	t->map_in = alloc_zeroed(buckets, sizeof(uint32_t));
 	t->map_out = alloc_zeroed(buckets, sizeof(uint32_t));
+	t->peers = alloc_zeroed(buckets, sizeof(uint32_t));
 	if (!t->sessions || !t->mappings || !t->sess_in || !t->sess_out || !t->map_in ||
-	    !t->map_out) {
+	    !t->map_out || !t->peers) {
 		nat_table_destroy(t);
 		return NULL;
 	}
@@ -129,6 +162,7 @@ void nat_table_destroy(struct nat_table *t)
 	free(t->sess_out);
 	free(t->map_in);
 	free(t->map_out);
+	free(t->peers);
 	free(t);
 }
 
@@ -136,7 +170,7 @@ size_t nat_table_bytes(const struct nat_table *t)
 {
 	return sizeof(*t) +
 	       (size_t)t->max * (sizeof(struct nat_session) + sizeof(struct nat_mapping)) +
-	       4 * sizeof(uint32_t) * ((size_t)t->mask + 1);
+	       5 * sizeof(uint32_t) * ((size_t)t->mask + 1);
 }
 
 struct port_pool *nat_table_ports(struct nat_table *t)
@@ -199,6 +233,7 @@ void nat_table_flush(struct nat_table *t)
 	memset(t->sess_out, 0, buckets * sizeof(uint32_t));
 	memset(t->map_in, 0, buckets * sizeof(uint32_t));
 	memset(t->map_out, 0, buckets * sizeof(uint32_t));
+	memset(t->peers, 0, buckets * sizeof(uint32_t));
 	memset(t->lru, 0, sizeof(t->lru));
 	t->reap_known = false;
 	memset(&t->ports, 0, sizeof(t->ports));
@@ -254,6 +289,22 @@ static struct nat_key mapping_out_key(const struct nat_table *t, const struct na
 	return (struct nat_key){t->external[m->ext_index], 0, m->ext_port, 0, m->proto};
 }
 
+/* The bucket counting the sessions between a remote address and an external address. */
+static uint32_t peer_bucket(const struct nat_table *t, const struct nat_session *s)
+{
+	struct nat_key k = {t->external[s->ext_index], s->rem_addr, 0, 0, s->proto};
+
+	return key_hash(t, &k);
+}
+
+bool nat_table_peer_known(const struct nat_table *t, uint32_t ext_addr, uint32_t rem_addr,
+			  uint8_t proto)
+{
+	struct nat_key k = {ext_addr, rem_addr, 0, 0, proto};
+
+	return t->peers[key_hash(t, &k)] != 0;
+}
+
 /* Unlink idx from the chain at *head whose links live at byte offset `link` of each entry:
  * one function serves the four chains. */
 static void chain_unlink(uint32_t *head, void *base, size_t size, size_t link, uint32_t idx)
@@ -288,24 +339,27 @@ static uint32_t find_session(struct nat_table *t, const struct nat_key *k, uint3
 	}
 	if (i && nat_session_expired(t, &t->sessions[i], now)) {
 		nat_session_remove(t, i, true);
-		return 0;
+		i = 0;
 	}
+	if (!i)
+		remember_miss(&t->missed_session, k, bucket);
 	return i;
 }
 
 uint32_t nat_session_find_in(struct nat_table *t, const struct nat_key *k, uint32_t now)
 {
-	return find_session(t, k, key_hash(t, k), false, now);
+	return find_session(t, k, new_key_bucket(t, k), false, now);
 }
 
 uint32_t nat_session_find_out(struct nat_table *t, const struct nat_key *k, uint32_t now)
 {
-	return find_session(t, k, key_hash(t, k), true, now);
+	return find_session(t, k, new_key_bucket(t, k), true, now);
 }
 
 uint32_t nat_mapping_find_in(struct nat_table *t, const struct nat_key *k)
 {
-	uint32_t i = t->map_in[key_hash(t, k)];
+	uint32_t b = key_hash(t, k);
+	uint32_t i = t->map_in[b];
 
 	while (i) {
 		const struct nat_mapping *m = &t->mappings[i];
@@ -315,12 +369,14 @@ uint32_t nat_mapping_find_in(struct nat_table *t, const struct nat_key *k)
 			return i;
 		i = m->next_in;
 	}
+	remember_miss(&t->missed_mapping, k, b);
 	return 0;
 }
 
 uint32_t nat_mapping_find_out(struct nat_table *t, const struct nat_key *k)
 {
-	uint32_t i = t->map_out[key_hash(t, k)];
+	uint32_t b = key_hash(t, k);
+	uint32_t i = t->map_out[b];
 
 	while (i) {
 		const struct nat_mapping *m = &t->mappings[i];
@@ -330,6 +386,7 @@ uint32_t nat_mapping_find_out(struct nat_table *t, const struct nat_key *k)
 			return i;
 		i = m->next_out;
 	}
+	remember_miss(&t->missed_mapping, k, b);
 	return 0;
 }
 
@@ -396,11 +453,11 @@ uint32_t nat_mapping_new(struct nat_table *t, const struct nat_mapping *m,
 	if (e->flags & MAPF_IN_INDEXED) {
 		e->rem_addr = in_key->rem_addr;
 		e->rem_port = in_key->rem_port;
-		h = key_hash(t, in_key);
+		h = new_key_bucket(t, in_key);
 		e->next_in = t->map_in[h];
 		t->map_in[h] = idx;
 	}
-	h = key_hash(t, &out);
+	h = new_key_bucket(t, &out);
 	e->next_out = t->map_out[h];
 	t->map_out[h] = idx;
 	if (e->flags & MAPF_POOL_PORT)
@@ -477,13 +534,14 @@ uint32_t nat_session_new(struct nat_table *t, uint32_t mapping, uint32_t rem_add
 		t->sessions[m->sessions].sib_prev = idx;
 	m->sessions = idx;
 	k = session_in_key(s);
-	h = key_hash(t, &k);
+	h = new_key_bucket(t, &k);
 	s->next_in = t->sess_in[h];
 	t->sess_in[h] = idx;
 	k = session_out_key(t, s);
-	h = key_hash(t, &k);
+	h = new_key_bucket(t, &k);
 	s->next_out = t->sess_out[h];
 	t->sess_out[h] = idx;
+	t->peers[peer_bucket(t, s)]++;
 	lru_append(t, idx);
 	if (t->hosts)
 		host_limits_add(t->hosts, s->in_addr, 1, 0);
@@ -538,6 +596,7 @@ void nat_session_remove(struct nat_table *t, uint32_t idx, bool expired)
 	k = session_out_key(t, s);
 	chain_unlink(&t->sess_out[key_hash(t, &k)], t->sessions, sizeof(*s),
 		     offsetof(struct nat_session, next_out), idx);
+	t->peers[peer_bucket(t, s)]--;
 	lru_unlink(t, idx);
 	if (t->hosts)
 		host_limits_add(t->hosts, s->in_addr, -1, 0);

@@ -704,18 +704,42 @@ static void apply_frag_rewrite(struct ipv4_view *v, const struct frag_rewrite *r
 	rewrite_addr(v, false, rw->dst, false);
 }
 
+/* Section 10: an inbound later fragment is held only when its first fragment could be
+ * translated: to a static address, through a forward or the DMZ, or on a mapping that
+ * admits its source (any mapping under endpoint-independent filtering, else one with a
+ * session towards the source). An ICMP fragment may be an error about a TCP or UDP
+ * session with its source, so any protocol's session admits it. Unsolicited fragments
+ * make no state. */
+static bool first_could_match(const struct napt *n, const struct ipv4_view *v)
+{
+	if (static_by_ext(n, v->dst) || n->cfg.has_dmz || (n->fwd.n && v->proto != IPPROTO_ICMP))
+		return true;
+	if (n->cfg.filtering == NAPT_ENDPOINT_INDEPENDENT)
+		return n->counters.mappings_current != 0;
+	if (v->proto == IPPROTO_ICMP)
+		return nat_table_peer_known(n->table, v->dst, v->src, IPPROTO_ICMP) ||
+		       nat_table_peer_known(n->table, v->dst, v->src, IPPROTO_TCP) ||
+		       nat_table_peer_known(n->table, v->dst, v->src, IPPROTO_UDP);
+	return nat_table_peer_known(n->table, v->dst, v->src, v->proto);
+}
+
 static struct napt_result later_fragment(struct napt *n, struct napt_packet *pkt,
 					 struct ipv4_view *v, enum napt_dir dir, uint32_t now)
 {
 	struct frag_key k = fragment_key(v);
 	struct frag_rewrite rw;
+	bool evicted;
 
 	if (frag_lookup(&n->frag, &k, now, &rw)) {
 		apply_frag_rewrite(v, &rw);
 		return forwarded(n, v->proto, dir);
 	}
-	if (!frag_hold(&n->frag, &k, pkt->data, v->tot_len, now))
+	if (dir == NAPT_DIR_IN && !first_could_match(n, v))
+		return drop(n, NAPT_DROP_FRAG_NO_FIRST, dir);
+	if (!frag_hold(&n->frag, &k, pkt->data, v->tot_len, now, &evicted))
 		return drop(n, NAPT_DROP_FRAG_FULL, dir);
+	if (evicted)
+		n->counters.dropped[NAPT_DROP_FRAG_FULL]++;
 	n->counters.fragments_held++;
 	return (struct napt_result){NAPT_HELD, NAPT_DROP_NONE, dir};
 }
@@ -726,8 +750,7 @@ static void first_fragment_done(struct napt *n, const struct frag_key *k, const 
 {
 	struct frag_rewrite rw = {v->src, v->dst};
 
-	if (!frag_remember(&n->frag, k, &rw, now))
-		n->counters.dropped[NAPT_DROP_FRAG_FULL]++; /* later fragments will be held */
+	frag_remember(&n->frag, k, &rw, now);
 	frag_release(&n->frag, k, &rw, dir == NAPT_DIR_IN);
 }
 

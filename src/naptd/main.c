@@ -132,7 +132,7 @@ static int load_config(struct naptd *d, struct napt_config *run, char *err, size
 static int start_engine(struct naptd *d, char *err, size_t errlen)
 {
 	struct napt_config *run = malloc(sizeof(*run));
-	uint64_t seed;
+	struct napt_secrets secrets;
 	int rc = -1;
 
 	if (!run) {
@@ -143,10 +143,11 @@ static int start_engine(struct naptd *d, char *err, size_t errlen)
 		free(run);
 		return -1;
 	}
-	/* RFC 6056: the port randomisation needs a seed an outsider cannot guess. */
-	if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
-		snprintf(err, errlen, "getrandom: cannot seed the port allocator");
-	else if ((d->nat = napt_create(run, seed, err, errlen)) != NULL)
+	/* RFC 6056: the port randomisation needs a seed an outsider cannot guess; the tables'
+	 * hash a key of its own, so that guessing one tells nothing of the other. */
+	if (getrandom(&secrets, sizeof(secrets), 0) != (ssize_t)sizeof(secrets))
+		snprintf(err, errlen, "getrandom: cannot seed the port allocator and hash key");
+	else if ((d->nat = napt_create_keyed(run, &secrets, err, errlen)) != NULL)
 		rc = 0;
 	free(run);
 	return rc;

@@ -4,11 +4,14 @@
  * The pcap timestamps are the engine's clock, so a capture replays the same way every time:
  * this is what the fixtures in pcaps/ are checked with.
  *
- *   napt-replay [-v] [-p] [-s SEED] -c CONFIG IN.pcap OUT.pcap
+ *   napt-replay [-v] [-p] [-s SEED] [-k KEY] -c CONFIG IN.pcap OUT.pcap
  *
+ * -k sets the tables' hash key (32 hex digits: key bytes 0 to 15) instead of deriving it
+ * from the seed: tests/attack aims flows at one bucket under a known key.
  * -p hands TCP and UDP packets over as a TUN device with checksum offload does
  * (napt.h: csum_partial): their checksum field holds the pseudo-header sum only.
  */
+#include <ctype.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <netinet/in.h>
@@ -31,6 +34,8 @@ struct replay_options {
 	const char *in_path;
 	const char *out_path;
 	uint64_t seed;
+	struct napt_secrets secrets; /* hash_key used when has_key */
+	bool has_key;
 	bool verbose;
 	bool partial; /* -p */
 };
@@ -45,8 +50,27 @@ struct replay_io {
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: napt-replay [-v] [-p] [-s SEED] -c CONFIG IN.pcap OUT.pcap\n");
+	fprintf(stderr,
+		"usage: napt-replay [-v] [-p] [-s SEED] [-k KEY] -c CONFIG IN.pcap OUT.pcap\n");
 	exit(1);
+}
+
+/* 32 hex digits, key byte 0 first, into the two little-endian words of the key. */
+static bool parse_key(const char *hex, uint64_t key[2])
+{
+	key[0] = key[1] = 0;
+	if (strlen(hex) != 32)
+		return false;
+	for (int i = 0; i < 16; i++) {
+		unsigned byte;
+
+		if (!isxdigit((unsigned char)hex[2 * i]) ||
+		    !isxdigit((unsigned char)hex[2 * i + 1]) ||
+		    sscanf(hex + 2 * i, "%2x", &byte) != 1)
+			return false;
+		key[i / 8] |= (uint64_t)byte << (8 * (i % 8));
+	}
+	return true;
 }
 
 static struct replay_options parse_args(int argc, char **argv)
@@ -55,10 +79,15 @@ static struct replay_options parse_args(int argc, char **argv)
 	char *end;
 	int c;
 
-	while ((c = getopt(argc, argv, "c:ps:v")) != -1) {
+	while ((c = getopt(argc, argv, "c:k:ps:v")) != -1) {
 		switch (c) {
 		case 'c':
 			o.config = optarg;
+			break;
+		case 'k':
+			if (!parse_key(optarg, o.secrets.hash_key))
+				usage();
+			o.has_key = true;
 			break;
 		case 's':
 			o.seed = strtoull(optarg, &end, 0);
@@ -238,7 +267,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "napt-replay: %s\n", err);
 		return 1;
 	}
-	nat = napt_create(&cfg, o.seed, err, sizeof(err));
+	o.secrets.port_seed = o.seed;
+	nat = o.has_key ? napt_create_keyed(&cfg, &o.secrets, err, sizeof(err))
+			: napt_create(&cfg, o.seed, err, sizeof(err));
 	if (!nat) {
 		fprintf(stderr, "napt-replay: %s\n", err);
 		return 1;

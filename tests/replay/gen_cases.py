@@ -1301,6 +1301,71 @@ def echo_request_on_query_mapping():
     return c
 
 
+# ---- fragments: held only when their first could match, shared fairly by source --------
+
+
+def udp_fragments(src, sport, dst, dport, ipid, cut=24):
+    """A 40-byte UDP datagram with IP ID ipid, in two fragments."""
+    return fragments(udp(src, sport, dst, dport, data=bytes(range(40)), ipid=ipid), [cut])
+
+
+def later_fragment_first(c, t, sent, arrived):
+    """sent's later fragment comes at t and is held; its first, 10 ms later, releases it:
+    both come out as arrived."""
+    c.send(t, sent[1])
+    c.send(t + 0.01, sent[0], arrived[0], arrived[1])
+
+
+@numbered(71)
+def fragment_wan_unsolicited():
+    c = Case("fragment-wan-unsolicited", "Inbound later fragments are held only when their "
+             "first fragment could be translated: R2, which has no session, sends a later "
+             "fragment to E:50000 (I1's mapping) and it is dropped at once, not held; R1, which "
+             "I1 talks to, sends its reply's later fragment first: it is held and follows the "
+             "first fragment in.", "behaviour.md 10 (unsolicited fragments make no state)",
+             ONE_PORT)
+    m = Mapping(I1, 5000, E, 50000)
+    c.send(T0, *m.out(udp, R1, 53))
+    c.send(T0 + 1, udp_fragments(R2, 53, E, 50000, 0x901)[1])
+    later_fragment_first(c, T0 + 2, udp_fragments(R1, 53, E, 50000, 0x902),
+                         udp_fragments(R1, 53, I1, 5000, 0x902))
+    c.expect("dropped fragment-no-first 1", "fragments held 1")
+    return c
+
+
+@numbered(72)
+def fragment_pool_fair():
+    c = Case("fragment-pool-fair", "I2 sends 80 later fragments whose first never comes: it "
+             "holds at most 16 (its share of the 64-fragment pool), each new one taking the "
+             "place of its own oldest. I1's datagram, later fragment first, is still held and "
+             "released by its first fragment.", "behaviour.md 10 (fragments shared by source)",
+             ONE_PORT)
+    for i in range(80):
+        c.send(T0 + i * 0.001, udp_fragments(I2, 6000, R1, 53, 0x1000 + i)[1])
+    later_fragment_first(c, T0 + 1, udp_fragments(I1, 5000, R1, 53, 0x903),
+                         udp_fragments(E, 50000, R1, 53, 0x903))
+    c.expect("dropped fragment-full 64", "fragments held 81")
+    return c
+
+
+@numbered(73)
+def fragment_ring_fair():
+    c = Case("fragment-ring-fair", "I2 sends 1100 first fragments in 1.1 s (more than the "
+             "1024 remembered translations); it keeps at most 64 of them, its own oldest "
+             "giving way. I1's datagram then goes through, first fragment then later one: "
+             "the later one is translated at once, not held.",
+             "behaviour.md 10 (fragments shared by source)", BASE)
+    flood = Mapping(I2, 6000, E)
+    for i in range(1100):
+        c.send(T0 + i * 0.001, *(f[0] for f in flood.out(udp_fragments, R1, 53, 0x2000 + i)))
+    sent = udp_fragments(I1, 5000, R1, 53, 0x904)
+    left = udp_fragments(E, 5000, R1, 53, 0x904)
+    c.send(T0 + 2, sent[0], left[0])
+    c.send(T0 + 2.01, sent[1], left[1])
+    c.expect("fragments held 0")
+    return c
+
+
 # ---- output ---------------------------------------------------------------------------
 
 
@@ -1337,7 +1402,7 @@ def write_index(cases, outdir):
                 "case: config, in.pcap, expected.pcap, README, and checks (counters "
                 "napt-replay must print, expected frames that keep a wrong checksum on "
                 "purpose).\n\n| case | what it shows | rule / RFC item |\n| --- | --- | --- |\n")
-        for c in cases:
+        for c in sorted(cases, key=lambda c: c.dirname):
             f.write("| %s | %s | %s |\n" % (c.dirname, c.what, c.rule))
 
 
