@@ -31,10 +31,12 @@ external 203.0.113.10"
 
 mkfifo "$dir/fifo.conf" "$dir/fifo.state"
 expect 1 "fifo.conf: cannot open: not a regular file" "$dir/fifo.conf"
-expect 1 "cannot read: larger than 1 MiB" /dev/zero
+expect 1 "/dev/zero: cannot open: not a regular file" /dev/zero
+head -c 1100000 /dev/urandom >"$dir/big.conf"
+expect 1 "big.conf: cannot read: larger than 1 MiB" "$dir/big.conf"
 ln -s "$dir/loop2" "$dir/loop1" && ln -s "$dir/loop1" "$dir/loop2"
 expect 1 "loop1: cannot open: Too many levels" "$dir/loop1"
-expect 1 "cannot read: Is a directory\|not a regular file" "$dir"
+expect 1 "cannot open: not a regular file" "$dir"
 head -c 4096 /dev/urandom | tr -d '\n' >"$dir/binary.conf"
 printf '\0' >>"$dir/binary.conf"
 expect 1 "binary.conf: cannot read: holds a NUL byte" "$dir/binary.conf"
