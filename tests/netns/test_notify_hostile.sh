@@ -23,11 +23,7 @@ s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind(sys.argv[1])
 time.sleep(120)
 ' "$deaf"
-for ((i = 0; i < 50; i++)); do
-	[ -S "$deaf" ] && break
-	sleep 0.1
-done
-[ -S "$deaf" ] || fail "the deaf socket did not appear"
+socket_appears "$deaf"
 touch "$TOPO_DIR/plain-file"
 
 # check NOTIFY_SOCKET: naptd starts with it, answers and forwards 6 s later, stops on SIGTERM.
