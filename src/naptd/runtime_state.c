@@ -251,7 +251,7 @@ static int load_file(const char *path, struct runtime_state *st, struct salvage 
 		if (errno == ENOENT)
 			return 0;
 		snprintf(err, errlen, "%s: %s", path, why);
-		return -1;
+		return RUNTIME_STATE_UNREADABLE;
 	}
 	char line[STATE_READ_MAX], where[NAPT_PATH_LEN + 16];
 	unsigned lineno = 0;
@@ -263,7 +263,7 @@ static int load_file(const char *path, struct runtime_state *st, struct salvage 
 	}
 	if (rc == 0 && ferror(f)) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		rc = -1;
+		rc = RUNTIME_STATE_UNREADABLE;
 	}
 	fclose(f);
 	if (rc < 0)

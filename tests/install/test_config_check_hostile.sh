@@ -41,11 +41,12 @@ head -c 4096 /dev/urandom | tr -d '\n' >"$dir/binary.conf"
 printf '\0' >>"$dir/binary.conf"
 expect 1 "binary.conf: cannot read: holds a NUL byte" "$dir/binary.conf"
 
-# The state file: what cannot be read is a warning (the start sets it aside), never a hang.
+# The state file: one that cannot be read stops the start, so it is an error (never a hang);
+# a line too long is a warning (the start sets it aside).
 printf '%s\nstate %s\n' "$base" "$dir/fifo.state" >"$dir/st-fifo.conf"
-expect 0 "warning: $dir/fifo.state: not a regular file" "$dir/st-fifo.conf"
+expect 1 "^naptd: $dir/fifo.state: not a regular file (naptd would not start)" "$dir/st-fifo.conf"
 printf '%s\nstate /dev/zero\n' "$base" >"$dir/st-zero.conf"
-expect 0 "warning: /dev/zero: not a regular file" "$dir/st-zero.conf"
+expect 1 "^naptd: /dev/zero: not a regular file (naptd would not start)" "$dir/st-zero.conf"
 truncate -s 2G "$dir/sparse.state"
 printf '%s\nstate %s\n' "$base" "$dir/sparse.state" >"$dir/st-sparse.conf"
 expect 0 "warning: $dir/sparse.state:1: line longer than" "$dir/st-sparse.conf"

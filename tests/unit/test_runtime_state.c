@@ -472,6 +472,23 @@ START_TEST(long_line_set_aside_and_skipped)
 }
 END_TEST
 
+/* A FIFO in the state file's place (nobody writes to it): the load and the start's salvage
+ * return at once, the file unreadable; fopen() waited for a writer for ever. */
+START_TEST(fifo_is_unreadable_not_a_wait)
+{
+	char want[200];
+
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	ck_assert_int_eq(runtime_state_load(path, &back, err, sizeof(err)),
+			 RUNTIME_STATE_UNREADABLE);
+	snprintf(want, sizeof(want), "%s: not a regular file", path);
+	ck_assert_str_eq(err, want);
+	ck_assert_int_lt(
+	    runtime_state_salvage(path, &back, base_cfg(), note_reject, err, sizeof(err)), 0);
+	ck_assert_str_eq(err, want);
+}
+END_TEST
+
 /* Lines that load but that the config file refuses (it changed since they were saved) are
  * set aside too, in the file's order, and what is left starts. */
 START_TEST(salvage_sets_aside_what_the_config_refuses)
@@ -615,6 +632,7 @@ int main(void)
 	tcase_add_test(tc, salvage_keeps_what_it_cannot_set_aside);
 	tcase_add_test(tc, salvage_sets_aside_what_the_config_refuses);
 	tcase_add_test(tc, long_line_set_aside_and_skipped);
+	tcase_add_test(tc, fifo_is_unreadable_not_a_wait);
 	tcase_add_test(tc, salvage_of_a_whole_file_writes_nothing);
 	tcase_add_test(tc, writer_writes_pending_text_on_stop);
 	tcase_add_test(tc, writer_never_writes_over_a_newer_save);
