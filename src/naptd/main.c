@@ -188,12 +188,14 @@ static void take_down(struct naptd *d)
 
 /* -t: read the config as the daemon does at start (the parser's and the engine's checks name
  * the file and line; the external interface must have an address) and exit 1 on an error. A
- * state file that cannot be loaded is a warning: the daemon starts without what it cannot
- * load. */
+ * state-file line that cannot be loaded is a warning: the daemon starts without it. A state
+ * file that cannot be read at all (a FIFO, no permission) stops the start, so it is an
+ * error here too. */
 static int check_config(struct naptd *d)
 {
 	struct napt_config *run = malloc(sizeof(*run));
 	char err[512];
+	int rc = 0;
 
 	if (!run || load_file_config(d, err, sizeof(err)) != 0) {
 		fprintf(stderr, "naptd: %s\n", run ? err : "out of memory");
@@ -203,10 +205,17 @@ static int check_config(struct naptd *d)
 	/* runtime_state_load, not the start's salvage: a check changes no file. */
 	const char *state = d->file_cfg.daemon.state;
 	*run = d->file_cfg;
-	if (state[0] && (runtime_state_load(state, &d->runtime, err, sizeof(err)) != 0 ||
-			 runtime_state_apply(&d->runtime, run, err, sizeof(err)) != 0))
-		fprintf(stderr, "naptd: warning: %s (set aside at start)\n", err);
+	if (state[0])
+		rc = runtime_state_load(state, &d->runtime, err, sizeof(err));
+	if (rc == 0 && state[0])
+		rc = runtime_state_apply(&d->runtime, run, err, sizeof(err));
 	free(run);
+	if (rc == RUNTIME_STATE_UNREADABLE) {
+		fprintf(stderr, "naptd: %s (naptd would not start)\n", err);
+		return 1;
+	}
+	if (rc != 0)
+		fprintf(stderr, "naptd: warning: %s (set aside at start)\n", err);
 	printf("naptd: %s: config ok\n", d->config_path);
 	return 0;
 }

@@ -20,8 +20,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "regular_file.h"
+
 /* Room for one line of the state file (a forward is at most ~50 characters). */
 #define STATE_LINE_MAX 128
+
+/* The longest line read, newline included, plus its NUL: what naptd writes is under 200
+ * bytes, an administrator's comment line may be longer. */
+#define STATE_READ_MAX 1024
 
 static char *trim(char *s)
 {
@@ -204,30 +210,61 @@ static int take_line(struct runtime_state *st, char *line, const char *where, st
 	return rc;
 }
 
+/* One line into line[STATE_READ_MAX]. The last byte is set first: fgets() ends the text
+ * there with a NUL only when the line filled the buffer, which filled() then sees even
+ * when the line holds NUL bytes. */
+static bool read_line(char *line, FILE *f)
+{
+	line[STATE_READ_MAX - 1] = 1;
+	return fgets(line, STATE_READ_MAX, f) != NULL;
+}
+
+/* Whether read_line() filled the buffer before the line's end. */
+static bool filled(const char *line, FILE *f)
+{
+	return line[STATE_READ_MAX - 1] == '\0' && line[STATE_READ_MAX - 2] != '\n' && !feof(f);
+}
+
+/* A line longer than the buffer: no line naptd writes is that long, and reading it whole
+ * (getline) would take memory without bound from a file without a newline (a sparse or
+ * damaged file). The strict load fails there; the start sets its first part aside and
+ * reads past the rest a buffer at a time. */
+static int long_line(char *line, FILE *f, const char *where, struct salvage *sv, char *err,
+		     size_t errlen)
+{
+	snprintf(err, errlen, "%s: line longer than %d bytes", where, STATE_READ_MAX - 2);
+	if (!sv)
+		return -1;
+	set_aside(sv, line, err);
+	while (read_line(line, f) && filled(line, f))
+		;
+	return 0;
+}
+
 static int load_file(const char *path, struct runtime_state *st, struct salvage *sv, char *err,
 		     size_t errlen)
 {
 	memset(st, 0, sizeof(*st));
-	FILE *f = fopen(path, "re");
+	const char *why;
+	FILE *f = regular_file_open(path, &why);
 	if (!f) {
 		if (errno == ENOENT)
 			return 0;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
+		snprintf(err, errlen, "%s: %s", path, why);
+		return RUNTIME_STATE_UNREADABLE;
 	}
-	char *line = NULL, where[NAPT_PATH_LEN + 16];
-	size_t cap = 0;
+	char line[STATE_READ_MAX], where[NAPT_PATH_LEN + 16];
 	unsigned lineno = 0;
 	int rc = 0;
-	while (rc == 0 && getline(&line, &cap, f) >= 0) {
+	while (rc == 0 && read_line(line, f)) {
 		snprintf(where, sizeof(where), "%s:%u", path, ++lineno);
-		rc = take_line(st, line, where, sv, err, errlen);
+		rc = filled(line, f) ? long_line(line, f, where, sv, err, errlen)
+				     : take_line(st, line, where, sv, err, errlen);
 	}
 	if (rc == 0 && ferror(f)) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		rc = -1;
+		rc = RUNTIME_STATE_UNREADABLE;
 	}
-	free(line);
 	fclose(f);
 	if (rc < 0)
 		memset(st, 0, sizeof(*st));

@@ -229,3 +229,13 @@ expect_unchanged() {
 	diff <(echo "$1") <(echo "$2") >&2
 	fail "$3"
 }
+
+# socket_appears PATH: until the socket file PATH exists, at most 5 s; fail if it does not.
+socket_appears() {
+	local i
+	for ((i = 0; i < 50; i++)); do
+		[ -S "$1" ] && return 0
+		sleep 0.1
+	done
+	fail "the socket $1 did not appear"
+}

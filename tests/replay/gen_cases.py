@@ -18,7 +18,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import replay_pcap  # noqa: E402
 
-from scapy.all import ICMP, IP, TCP, UDP, IPOption_Router_Alert, Raw  # noqa: E402
+from scapy.all import ICMP, IP, TCP, UDP, IPOption_Router_Alert, Raw, checksum  # noqa: E402
 
 I1, I2, I3, D = "192.168.1.10", "192.168.1.20", "192.168.1.21", "192.168.1.50"
 E, E2 = "203.0.113.10", "203.0.113.11"
@@ -1363,6 +1363,92 @@ def fragment_ring_fair():
     c.send(T0 + 2, sent[0], left[0])
     c.send(T0 + 2.01, sent[1], left[1])
     c.expect("fragments held 0")
+    return c
+
+
+@numbered(120)
+def icmp_error_odd_length():
+    c = Case("icmp-error-odd-length", "Port unreachables quoting 29 and 31 bytes of a UDP "
+             "datagram (an ICMP message of odd length: the checksum pads the last byte): the "
+             "quote is translated back and the ICMP checksum is that of the odd-length message.",
+             "behaviour.md 7; RFC 5508 REQ-4, RFC 1071", BASE)
+    m = Mapping(I1, 5000, E)
+    c.send(T0, *m.out(udp, R1, 53, b"odd-length-data"))
+    for cut in (29, 31):
+        c.send(T0 + 1, *m.error_back(R1, 3, 3, m.out(udp, R1, 53, b"odd-length-data", ttl=63),
+                                     cut=cut))
+    c.expect("icmp-errors translated 2")
+    return c
+
+
+@numbered(121)
+def icmp_error_quotes_first_fragment():
+    c = Case("icmp-error-quotes-first-fragment", "A port unreachable quoting the first fragment "
+             "(MF set, 16 bytes of UDP) of a datagram I1 sent in two: the quote is the fragment "
+             "as it left, translated back to the fragment I1 sent, ICMP checksum right.",
+             "behaviour.md 7, 10; RFC 5508 REQ-4", BASE)
+    m = Mapping(I1, 5000, E)
+    data = bytes(range(40))
+    c.send(T0, *m.out(udp, R1, 53, data))
+    sent, left = (fragments(p, [16])[0] for p in m.out(udp, R1, 53, data, ttl=63))
+    c.send(T0 + 1, *m.error_back(R1, 3, 3, (sent, left)))
+    c.expect("icmp-errors translated 1")
+    return c
+
+
+@numbered(122)
+def icmp_error_quotes_later_fragment():
+    c = Case("icmp-error-quotes-later-fragment", "ICMP errors quoting a later fragment (offset "
+             "16: no ports in it), an error about an error, and a quote cut inside its own IP "
+             "header (22 bytes of a 24-byte header) are dropped: nothing in them names a session.",
+             "behaviour.md 7; RFC 5508 REQ-3, RFC 1122 3.2.2", BASE)
+    m = Mapping(I1, 5000, E)
+    data = bytes(range(40))
+    c.send(T0, *m.out(udp, R1, 53, data))
+    later = bytes(fragments(m.out(udp, R1, 53, data, ttl=63)[1], [16])[1])
+    c.send(T0 + 1, icmp_error(R1, E, 3, 3, later))
+    inner = bytes(icmp_error(E, R1, 3, 3, bytes(m.out(udp, R1, 53, data)[1])[:28]))
+    c.send(T0 + 2, icmp_error(R1, E, 3, 3, inner))
+    opts = bytes(IP(src=E, dst=R1, id=0x100, options=[IPOption_Router_Alert()]) /
+                 UDP(sport=5000, dport=53) / Raw(data))
+    c.send(T0 + 3, icmp_error(R1, E, 3, 3, opts[:22]))
+    c.expect("dropped bad-icmp-quote 3")
+    return c
+
+
+def icmp_error_with_rest(pair, rest):
+    """The pair of error_back() with the first two of the ICMP header's unused bytes set to
+    rest, the ICMP checksum summed again (scapy's checksum()). Returns (bytes, checksum)
+    pairs."""
+    out = []
+    for p in pair:
+        raw = bytearray(bytes(p))
+        raw[24:26] = struct.pack("!H", rest)
+        raw[22:24] = b"\0\0"
+        raw[22:24] = struct.pack("!H", checksum(bytes(raw[20:])))
+        out.append((bytes(raw), struct.unpack("!H", raw[22:24])[0]))
+    return out
+
+
+@numbered(123)
+def icmp_error_checksum_zero():
+    c = Case("icmp-error-checksum-zero", "Two port unreachables whose unused header bytes are "
+             "chosen so that the ICMP checksum is 0x0000: once on the translated error (it "
+             "must be 0x0000, as a full sum gives, not 0xffff), once on the error as it "
+             "arrives, written there as 0xffff (the other form of zero, RFC 1624 section 3).",
+             "behaviour.md 7; RFC 5508 REQ-4, RFC 1624 3", BASE)
+    m = Mapping(I1, 5000, E)
+    c.send(T0, *m.out(udp, R1, 53))
+    pair = m.error_back(R1, 3, 3, m.out(udp, R1, 53, ttl=63))
+    (_, arrived), (_, reached) = icmp_error_with_rest(pair, 0)
+    # rest = the checksum with rest 0 brings the sum to 0xffff: checksum 0x0000.
+    (a, _), (r, c_r) = icmp_error_with_rest(pair, reached)
+    assert c_r == 0
+    c.send(T0 + 1, a, r)
+    (a, c_a), (r, _) = icmp_error_with_rest(pair, arrived)
+    assert c_a == 0
+    c.send(T0 + 2, a[:22] + b"\xff\xff" + a[24:], r)
+    c.expect("icmp-errors translated 2")
     return c
 
 
