@@ -100,6 +100,10 @@ struct napt_counters {
 	uint64_t icmp_errors_translated;
 	uint64_t replies_sent;    /* NAPT_REPLY answers to unsolicited SYNs */
 	uint64_t replies_limited; /* answers not sent: over the rate limit */
+	/* Deterministic flows whose formula port was held, given the next free one. */
+	uint64_t det_collisions;
+	/* Deterministic TCP flows picked up in the middle (an outbound segment, no session). */
+	uint64_t det_pickups;
 	/* The inside host that last hit a per-host limit, for the daemon's log line. */
 	uint32_t last_limited_host;
 };

@@ -27,6 +27,7 @@ struct nat_key {
 
 #define MAPF_IN_INDEXED 0x01 /* found by inside endpoint (outbound mappings) */
 #define MAPF_POOL_PORT  0x02 /* holds its port in the port pool */
+#define MAPF_DET        0x04 /* a deterministic port (det_nat.h): no rest on release */
 
 /* 32 bytes. The external address is kept as an index into the configured addresses
  * (which cannot change at run time), to keep entries small (docs/design.md). */
@@ -72,7 +73,8 @@ void nat_table_set_timeout(struct nat_table *t, enum napt_timeout_class c, uint3
 uint32_t nat_table_timeout(const struct nat_table *t, enum napt_timeout_class c);
 
 uint32_t nat_table_ext_addr(const struct nat_table *t, unsigned ext_index);
-/* Renumber external address ext_index; its mappings must be gone already. */
+/* Renumber external address ext_index; its mappings must be gone already. Its resting
+ * ports are free at once: they rested for the old address, not the new one. */
 void nat_table_set_external(struct nat_table *t, unsigned ext_index, uint32_t addr);
 
 struct nat_session *nat_session_at(const struct nat_table *t, uint32_t idx);

@@ -14,6 +14,7 @@ static void apply_timeouts(struct napt *n)
 	for (int c = 0; c < NAPT_TIMEOUT_CLASSES; c++)
 		nat_table_set_timeout(n->table, (enum napt_timeout_class)c,
 				      n->cfg.timeout_s[c] * 1000u);
+	port_pool_set_rest(nat_table_ports(n->table), n->cfg.port_rest_s * 1000u);
 }
 
 void napt_index_externals(struct napt *n)
@@ -46,6 +47,20 @@ static int apply_host_limits(struct napt *n, char *err, size_t errlen)
 	return 0;
 }
 
+/* The external addresses of the deterministic prefix are kept for its hosts. */
+static void apply_deterministic(struct napt *n)
+{
+	struct det_range r;
+
+	n->det_externals = 0;
+	if (!n->cfg.det.on)
+		return;
+	det_layout_make(&n->cfg, &n->det, NULL, 0); /* validated already */
+	for (unsigned i = 0; i < n->cfg.n_external; i++)
+		if (det_reverse(&n->det, n->cfg.external[i], n->det.port_lo, &r))
+			n->det_externals |= 1u << i;
+}
+
 struct napt *napt_create(const struct napt_config *cfg, uint64_t seed, char *err, size_t errlen)
 {
 	struct napt *n;
@@ -69,6 +84,7 @@ struct napt *napt_create(const struct napt_config *cfg, uint64_t seed, char *err
 		return NULL;
 	}
 	apply_timeouts(n);
+	apply_deterministic(n);
 	if (apply_host_limits(n, err, errlen) < 0) {
 		napt_destroy(n);
 		return NULL;
@@ -282,6 +298,9 @@ static int check_fixed(const struct napt_config *old, const struct napt_config *
 		what = "external addresses";
 	else if (!prefixes_equal(old, new))
 		what = "inside prefixes";
+	else if (memcmp(&old->det, &new->det, sizeof(old->det)) ||
+		 (old->det.on && (old->port_lo != new->port_lo || old->port_hi != new->port_hi)))
+		what = "deterministic NAT";
 	if (!what)
 		return 0;
 	snprintf(err, errlen, "changing %s needs a restart", what);
@@ -325,6 +344,7 @@ int napt_reconfigure(struct napt *n, const struct napt_config *cfg, uint64_t now
 	n->cfg.unsolicited_syn = cfg->unsolicited_syn;
 	n->cfg.max_sessions_per_host = cfg->max_sessions_per_host;
 	n->cfg.ports_per_host = cfg->ports_per_host;
+	n->cfg.port_rest_s = cfg->port_rest_s;
 	memcpy(n->cfg.statics, cfg->statics, sizeof(cfg->statics));
 	n->cfg.n_statics = cfg->n_statics;
 	memcpy(n->cfg.timeout_s, cfg->timeout_s, sizeof(cfg->timeout_s));

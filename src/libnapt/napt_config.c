@@ -7,6 +7,8 @@
  */
 #include "napt_config.h"
 
+#include "det_nat.h"
+
 #include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -87,6 +89,7 @@ void napt_config_defaults(struct napt_config *cfg)
 	cfg->timeout_s[NAPT_TIMEOUT_TCP_TRANSITORY] = 240;
 	cfg->timeout_s[NAPT_TIMEOUT_ICMP] = 60;
 	cfg->max_sessions = 1048576;
+	cfg->port_rest_s = 120; /* RFC 6888 REQ-8 */
 	strcpy(cfg->daemon.tun, "napt0");
 	strcpy(cfg->daemon.control, "/run/naptd.sock");
 	cfg->daemon.manage_routes = true;
@@ -532,6 +535,56 @@ static int kw_ports_per_host(struct napt_config *cfg, char **v, char *err, size_
 	return parse_number("ports-per-host", v[0], 0, 65535, &cfg->ports_per_host, err, errlen);
 }
 
+static int kw_port_rest(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	return parse_number("port-rest", v[0], 0, 3600, &cfg->port_rest_s, err, errlen);
+}
+
+/* The external prefix's addresses join the external addresses (those already listed stay
+ * where they are), so inbound packets to them are ours. */
+static int add_det_externals(struct napt_config *cfg, const struct napt_prefix *p, char *err,
+			     size_t errlen)
+{
+	uint32_t base = ntohl(p->addr);
+
+	if (p->len < 28)
+		return fail(err, errlen,
+			    "deterministic external prefix /%u is larger than %d addresses", p->len,
+			    NAPT_MAX_EXTERNAL);
+	for (uint32_t i = 0; i < (1u << (32 - p->len)); i++) {
+		uint32_t a = htonl(base + i);
+		bool listed = false;
+
+		for (unsigned e = 0; e < cfg->n_external; e++)
+			listed = listed || cfg->external[e] == a;
+		if (listed)
+			continue;
+		if (cfg->n_external == NAPT_MAX_EXTERNAL)
+			return fail(err, errlen, "too many external addresses (at most %d)",
+				    NAPT_MAX_EXTERNAL);
+		cfg->external[cfg->n_external++] = a;
+	}
+	return 0;
+}
+
+static int kw_deterministic(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	struct napt_deterministic *d = &cfg->det;
+
+	if (d->on)
+		return fail(err, errlen, "'deterministic' is given twice");
+	if (parse_prefix("deterministic", v[0], &d->in, err, errlen) < 0 ||
+	    parse_prefix("deterministic", v[1], &d->ext, err, errlen) < 0)
+		return -1;
+	d->on = true;
+	return add_det_externals(cfg, &d->ext, err, errlen);
+}
+
+static int kw_deterministic_ports(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	return parse_number("deterministic-ports", v[0], 1, 65535, &cfg->det.ports, err, errlen);
+}
+
 static int kw_port_parity(struct napt_config *cfg, char **v, char *err, size_t errlen)
 {
 	return parse_yes_no("port-parity", v[0], &cfg->port_parity, err, errlen);
@@ -656,6 +709,9 @@ static const struct config_keyword keywords[] = {
     {"max-sessions-per-host", 1, "a number (0: no limit)", kw_sessions_per_host},
     {"ports-per-host", 1, "a number (0: no limit)", kw_ports_per_host},
     {"port-parity", 1, "yes or no", kw_port_parity},
+    {"port-rest", 1, "seconds (0: no rest)", kw_port_rest},
+    {"deterministic", 2, "INSIDE-PREFIX EXTERNAL-PREFIX", kw_deterministic},
+    {"deterministic-ports", 1, "a number", kw_deterministic_ports},
     {"unsolicited-syn", 1, "drop, rst or icmp", kw_unsolicited_syn},
     {"static", 2, "INSIDE-ADDRESS EXTERNAL-ADDRESS", kw_static},
     {"pcp-allow", 2, "a prefix and ports, like 192.168.1.0/24 1024-65535", kw_pcp_allow},
@@ -832,6 +888,24 @@ static int check_statics(const struct napt_config *cfg, struct config_fault *f, 
 	return 0;
 }
 
+/* The deterministic inside prefix lies within one inside prefix, and its hosts fit. */
+static int check_deterministic(const struct napt_config *cfg, char *err, size_t errlen)
+{
+	const struct napt_deterministic *d = &cfg->det;
+	struct det_layout layout;
+	int i;
+
+	if (!d->on)
+		return d->ports ? fail(err, errlen, "'deterministic-ports' without 'deterministic'")
+				: 0;
+	i = inside_index(cfg, d->in.addr);
+	if (i < 0 || cfg->inside[i].len > d->in.len)
+		return fail(err, errlen,
+			    "the deterministic inside prefix is not within an 'inside' "
+			    "prefix");
+	return det_layout_make(cfg, &layout, err, errlen);
+}
+
 static int validate(const struct napt_config *cfg, struct config_fault *f, char *err, size_t errlen)
 {
 	blame(f, ITEM_NONE, 0, ITEM_NONE, 0);
@@ -845,7 +919,7 @@ static int validate(const struct napt_config *cfg, struct config_fault *f, char 
 			    "with 'external interface' the port-range ends at 65534 at most: ip "
 			    "rules cannot match port 65535");
 	if (check_external(cfg, f, err, errlen) < 0 || check_forwards(cfg, f, err, errlen) < 0 ||
-	    check_statics(cfg, f, err, errlen) < 0)
+	    check_statics(cfg, f, err, errlen) < 0 || check_deterministic(cfg, err, errlen) < 0)
 		return -1;
 	if (cfg->has_dmz && inside_index(cfg, cfg->dmz) < 0) {
 		char a[INET_ADDRSTRLEN];

@@ -160,6 +160,7 @@ uint32_t nat_table_ext_addr(const struct nat_table *t, unsigned ext_index)
 void nat_table_set_external(struct nat_table *t, unsigned ext_index, uint32_t addr)
 {
 	t->external[ext_index] = addr;
+	port_pool_forget_rest(&t->ports, ext_index);
 }
 
 struct nat_session *nat_session_at(const struct nat_table *t, uint32_t idx)
@@ -183,7 +184,7 @@ void nat_table_flush(struct nat_table *t)
 	memset(t->map_out, 0, buckets * sizeof(uint32_t));
 	memset(t->lru, 0, sizeof(t->lru));
 	t->reap_known = false;
-	memset(&t->ports, 0, sizeof(t->ports));
+	port_pool_clear(&t->ports);
 	if (t->hosts)
 		memset(t->hosts->slots, 0, ((size_t)t->hosts->mask + 1) * sizeof(*t->hosts->slots));
 	t->free_sessions = t->free_mappings = 0;
@@ -413,7 +414,8 @@ void nat_mapping_remove(struct nat_table *t, uint32_t idx)
 	chain_unlink(&t->map_out[key_hash(t, &k)], t->mappings, sizeof(*m),
 		     offsetof(struct nat_mapping, next_out), idx);
 	if (m->flags & MAPF_POOL_PORT)
-		port_pool_release(&t->ports, proto_index(m->proto), m->ext_index, m->ext_port);
+		port_pool_release(&t->ports, proto_index(m->proto), m->ext_index, m->ext_port,
+				  !(m->flags & MAPF_DET));
 	if (t->hosts && counts_as_host_port(m))
 		host_limits_add(t->hosts, m->in_addr, 0, -1);
 	*m = (struct nat_mapping){.next_in = t->free_mappings};

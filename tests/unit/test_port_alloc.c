@@ -29,7 +29,7 @@ START_TEST(take_and_release_one_bit)
 	ck_assert(!port_bit(pool.used[NAPT_P_TCP][3], 5000));
 	ck_assert(!port_bit(pool.used[NAPT_P_UDP][2], 5000));
 	ck_assert(!port_bit(pool.used[NAPT_P_UDP][3], 5001));
-	port_pool_release(&pool, NAPT_P_UDP, 3, 5000);
+	port_pool_release(&pool, NAPT_P_UDP, 3, 5000, true);
 	ck_assert(!port_bit(pool.used[NAPT_P_UDP][3], 5000));
 }
 END_TEST
