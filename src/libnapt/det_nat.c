@@ -31,8 +31,8 @@ int det_layout_make(const struct napt_config *cfg, struct det_layout *d, char *e
 	}
 	if (!d->ports || !d->per_ext || (uint64_t)d->per_ext * d->ext_count < d->in_count) {
 		snprintf(err, errlen,
-			 "deterministic: %llu inside addresses do not fit in %u external addresses "
-			 "with %u ports each in port-range %u-%u",
+			 "deterministic: %llu inside addresses do not fit on %u external addresses "
+			 "with %u port(s) each in port-range %u-%u",
 			 (unsigned long long)d->in_count, d->ext_count, c->ports ? c->ports : 1,
 			 cfg->port_lo, cfg->port_hi);
 		return -1;
