@@ -104,6 +104,10 @@ struct napt_counters {
 	uint64_t det_collisions;
 	/* Deterministic TCP flows picked up in the middle (an outbound segment, no session). */
 	uint64_t det_pickups;
+	/* Port blocks handed to inside hosts and given back (the events a mapping log would
+	 * record, one per block instead of one per mapping). */
+	uint64_t port_blocks_allocated;
+	uint64_t port_blocks_released;
 	/* The inside host that last hit a per-host limit, for the daemon's log line. */
 	uint32_t last_limited_host;
 };

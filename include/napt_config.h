@@ -126,6 +126,9 @@ struct napt_config {
 	/* RFC 6888 REQ-8: seconds a released external port rests before a new mapping may
 	 * take it ("port-rest", default 120); 0: reused at once. */
 	uint32_t port_rest_s;
+	/* "port-block-size N": an inside host's mappings take ports from blocks of N it holds
+	 * (port_alloc.h); 0: every mapping's port is chosen alone. */
+	uint32_t port_block_size;
 	struct napt_deterministic det;
 	struct napt_static statics[NAPT_MAX_STATIC];
 	unsigned n_statics;

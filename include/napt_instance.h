@@ -28,6 +28,7 @@ struct napt {
 	/* Deterministic NAT (cfg.det.on): the formula, and the external addresses (bit per
 	 * index) that only deterministic hosts use. */
 	struct det_layout det;
+	struct port_blocks *blocks; /* port-block-size */
 	uint32_t det_externals;
 	/* External address index + 1 by the address's last octet; EXT_OCTET_SHARED when two
 	 * addresses end alike (napt_index_externals()). */

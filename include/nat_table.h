@@ -28,6 +28,7 @@ struct nat_key {
 #define MAPF_IN_INDEXED 0x01 /* found by inside endpoint (outbound mappings) */
 #define MAPF_POOL_PORT  0x02 /* holds its port in the port pool */
 #define MAPF_DET        0x04 /* a deterministic port (det_nat.h): no rest on release */
+#define MAPF_BLOCK      0x08 /* its port is in a port block of its inside host */
 
 /* 32 bytes. The external address is kept as an index into the configured addresses
  * (which cannot change at run time), to keep entries small (docs/design.md). */
@@ -155,6 +156,11 @@ typedef int (*nat_session_visit)(const struct nat_table *t, uint32_t idx, void *
 void nat_table_each_session(const struct nat_table *t, nat_session_visit fn, void *ctx);
 
 void nat_table_flush(struct nat_table *t);
+
+/* Keep the port blocks in pb (NULL: none): a MAPF_BLOCK mapping made on a free block gives
+ * it to the mapping's inside host, and the block goes back with its last mapping. Needs the
+ * host table (nat_table_count_hosts()). The table does not own pb. */
+void nat_table_use_blocks(struct nat_table *t, struct port_blocks *pb);
 
 /* Count sessions and pool ports per inside host in hl from now on (NULL: stop counting).
  * The counts are rebuilt from the entries in the table; the table does not own hl. */

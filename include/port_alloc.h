@@ -59,4 +59,37 @@ bool port_pool_resting(const struct port_pool *pp, int proto, unsigned ext, uint
 int port_pool_pick(const struct port_pool *pp, int proto, unsigned ext, uint16_t lo, uint16_t hi,
 		   uint16_t preferred, int parity, uint64_t random, const uint64_t *reserved);
 
+/* Port blocks ("port-block-size N"): the port range of each external address cut into
+ * blocks of N consecutive ports, each held by one inside host while a mapping of any
+ * protocol is on it. A block whose last mapping ends goes back; its ports rest as any
+ * others, and a block is handed out again only when none of its ports is used or resting,
+ * so the block rests too. Ports past the last whole block are not used. */
+struct port_block {
+	uint32_t owner;    /* inside address, network order; 0: free */
+	uint32_t next;     /* the owner's next block (id + 1), 0: none */
+	uint32_t mappings; /* mappings on the block's ports */
+};
+
+struct port_blocks {
+	uint16_t size, lo;
+	uint32_t per_ext; /* blocks per external address */
+	unsigned n_ext;
+	struct port_block *b; /* per_ext * n_ext, id = ext * per_ext + i */
+};
+
+/* NULL when out of memory. */
+struct port_blocks *port_blocks_create(uint16_t size, uint16_t lo, uint16_t hi, unsigned n_ext);
+void port_blocks_destroy(struct port_blocks *pb);
+size_t port_blocks_bytes(const struct port_blocks *pb);
+void port_blocks_clear(struct port_blocks *pb);
+/* The block (id + 1) holding port on ext, 0 for none. */
+uint32_t port_blocks_of(const struct port_blocks *pb, unsigned ext, uint16_t port);
+/* Block id's external address number and ports. */
+void port_blocks_range(const struct port_blocks *pb, uint32_t id, unsigned *ext, uint16_t *lo,
+		       uint16_t *hi);
+/* A block (id + 1) free to hand out on ext, or 0: the one holding `preferred` (port
+ * preservation; 0 for none) when it is free, else the first free one from a random one on. */
+uint32_t port_blocks_find_free(const struct port_blocks *pb, const struct port_pool *pp,
+			       unsigned ext, uint16_t preferred, uint64_t random);
+
 #endif

@@ -27,10 +27,11 @@ void napt_index_externals(struct napt *n)
 	}
 }
 
-/* Per-host counting costs memory and a little time per flow: only while a limit is set. */
+/* Per-host counting costs memory and a little time per flow: only while a limit is set or
+ * hosts hold port blocks. */
 static int apply_host_limits(struct napt *n, char *err, size_t errlen)
 {
-	bool want = n->cfg.max_sessions_per_host || n->cfg.ports_per_host;
+	bool want = n->cfg.max_sessions_per_host || n->cfg.ports_per_host || n->blocks;
 
 	if (want && !n->hosts) {
 		n->hosts = host_limits_create(n->cfg.max_sessions);
@@ -61,6 +62,22 @@ static void apply_deterministic(struct napt *n)
 			n->det_externals |= 1u << i;
 }
 
+static int make_blocks(struct napt *n, char *err, size_t errlen)
+{
+	const struct napt_config *c = &n->cfg;
+
+	if (!c->port_block_size)
+		return 0;
+	n->blocks = port_blocks_create((uint16_t)c->port_block_size, c->port_lo, c->port_hi,
+				       NAPT_MAX_EXTERNAL);
+	if (!n->blocks) {
+		snprintf(err, errlen, "out of memory for port blocks");
+		return -1;
+	}
+	nat_table_use_blocks(n->table, n->blocks);
+	return 0;
+}
+
 struct napt *napt_create(const struct napt_config *cfg, uint64_t seed, char *err, size_t errlen)
 {
 	struct napt *n;
@@ -85,7 +102,7 @@ struct napt *napt_create(const struct napt_config *cfg, uint64_t seed, char *err
 	}
 	apply_timeouts(n);
 	apply_deterministic(n);
-	if (apply_host_limits(n, err, errlen) < 0) {
+	if (make_blocks(n, err, errlen) < 0 || apply_host_limits(n, err, errlen) < 0) {
 		napt_destroy(n);
 		return NULL;
 	}
@@ -106,6 +123,7 @@ void napt_destroy(struct napt *n)
 		return;
 	nat_table_destroy(n->table);
 	host_limits_destroy(n->hosts);
+	port_blocks_destroy(n->blocks);
 	free(n);
 }
 
@@ -298,6 +316,10 @@ static int check_fixed(const struct napt_config *old, const struct napt_config *
 		what = "external addresses";
 	else if (!prefixes_equal(old, new))
 		what = "inside prefixes";
+	else if (old->port_block_size != new->port_block_size ||
+		 (old->port_block_size &&
+		  (old->port_lo != new->port_lo || old->port_hi != new->port_hi)))
+		what = "port-block-size";
 	else if (memcmp(&old->det, &new->det, sizeof(old->det)) ||
 		 (old->det.on && (old->port_lo != new->port_lo || old->port_hi != new->port_hi)))
 		what = "deterministic NAT";
@@ -449,7 +471,8 @@ const struct napt_counters *napt_get_counters(const struct napt *n)
 size_t napt_memory_bytes(const struct napt *n)
 {
 	return sizeof(*n) + nat_table_bytes(n->table) +
-	       (n->hosts ? host_limits_bytes(n->hosts) : 0);
+	       (n->hosts ? host_limits_bytes(n->hosts) : 0) +
+	       (n->blocks ? port_blocks_bytes(n->blocks) : 0);
 }
 
 const char *napt_drop_reason_name(enum napt_drop_reason r)

@@ -580,6 +580,11 @@ static int kw_deterministic(struct napt_config *cfg, char **v, char *err, size_t
 	return add_det_externals(cfg, &d->ext, err, errlen);
 }
 
+static int kw_port_block_size(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	return parse_number("port-block-size", v[0], 0, 32768, &cfg->port_block_size, err, errlen);
+}
+
 static int kw_deterministic_ports(struct napt_config *cfg, char **v, char *err, size_t errlen)
 {
 	return parse_number("deterministic-ports", v[0], 1, 65535, &cfg->det.ports, err, errlen);
@@ -710,6 +715,7 @@ static const struct config_keyword keywords[] = {
     {"ports-per-host", 1, "a number (0: no limit)", kw_ports_per_host},
     {"port-parity", 1, "yes or no", kw_port_parity},
     {"port-rest", 1, "seconds (0: no rest)", kw_port_rest},
+    {"port-block-size", 1, "a number of ports (0: no blocks)", kw_port_block_size},
     {"deterministic", 2, "INSIDE-PREFIX EXTERNAL-PREFIX", kw_deterministic},
     {"deterministic-ports", 1, "a number", kw_deterministic_ports},
     {"unsolicited-syn", 1, "drop, rst or icmp", kw_unsolicited_syn},
@@ -921,6 +927,9 @@ static int validate(const struct napt_config *cfg, struct config_fault *f, char 
 	if (check_external(cfg, f, err, errlen) < 0 || check_forwards(cfg, f, err, errlen) < 0 ||
 	    check_statics(cfg, f, err, errlen) < 0 || check_deterministic(cfg, err, errlen) < 0)
 		return -1;
+	if (cfg->port_block_size > (uint32_t)cfg->port_hi - cfg->port_lo + 1)
+		return fail(err, errlen, "port-block-size %u is larger than the port-range",
+			    cfg->port_block_size);
 	if (cfg->has_dmz && inside_index(cfg, cfg->dmz) < 0) {
 		char a[INET_ADDRSTRLEN];
 

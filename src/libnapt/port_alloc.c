@@ -2,6 +2,7 @@
 /* port_alloc.c - external port bitmaps, RFC 6056 port choice and RFC 6888 REQ-8 rest. */
 #include "port_alloc.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 void port_pool_take(struct port_pool *pp, int proto, unsigned ext, uint16_t port)
@@ -151,4 +152,116 @@ int port_pool_pick(const struct port_pool *pp, int proto, unsigned ext, uint16_t
 	if (port < 0 && start > lo)
 		port = first_free(&t, wrong, lo, start - 1);
 	return port;
+}
+
+/* ---- port blocks ---- */
+
+struct port_blocks *port_blocks_create(uint16_t size, uint16_t lo, uint16_t hi, unsigned n_ext)
+{
+	struct port_blocks *pb = calloc(1, sizeof(*pb));
+
+	if (!pb)
+		return NULL;
+	pb->size = size;
+	pb->lo = lo;
+	pb->per_ext = ((uint32_t)hi - lo + 1) / size;
+	pb->n_ext = n_ext;
+	pb->b = calloc((size_t)pb->per_ext * n_ext, sizeof(*pb->b));
+	if (!pb->b) {
+		free(pb);
+		return NULL;
+	}
+	return pb;
+}
+
+void port_blocks_destroy(struct port_blocks *pb)
+{
+	if (!pb)
+		return;
+	free(pb->b);
+	free(pb);
+}
+
+size_t port_blocks_bytes(const struct port_blocks *pb)
+{
+	return sizeof(*pb) + (size_t)pb->per_ext * pb->n_ext * sizeof(*pb->b);
+}
+
+void port_blocks_clear(struct port_blocks *pb)
+{
+	memset(pb->b, 0, (size_t)pb->per_ext * pb->n_ext * sizeof(*pb->b));
+}
+
+uint32_t port_blocks_of(const struct port_blocks *pb, unsigned ext, uint16_t port)
+{
+	uint32_t i;
+
+	if (port < pb->lo)
+		return 0;
+	i = (uint32_t)(port - pb->lo) / pb->size;
+	return i < pb->per_ext ? ext * pb->per_ext + i + 1 : 0;
+}
+
+void port_blocks_range(const struct port_blocks *pb, uint32_t id, unsigned *ext, uint16_t *lo,
+		       uint16_t *hi)
+{
+	*ext = id / pb->per_ext;
+	*lo = (uint16_t)(pb->lo + (id % pb->per_ext) * pb->size);
+	*hi = (uint16_t)(*lo + pb->size - 1);
+}
+
+/* Whether any port of lo..hi is taken, a word at a time. */
+static bool any_taken(const struct taken_maps *t, uint32_t lo, uint32_t hi)
+{
+	for (uint32_t w = lo / 64; w <= hi / 64; w++) {
+		uint64_t mask = ~0ull;
+
+		if (w == lo / 64)
+			mask &= ~0ull << (lo % 64);
+		if (w == hi / 64 && hi % 64 != 63)
+			mask &= (1ull << (hi % 64 + 1)) - 1;
+		if (taken_word(t, w) & mask)
+			return true;
+	}
+	return false;
+}
+
+/* No port of lo..hi used or resting on ext, in any protocol. */
+static bool ports_all_free(const struct port_pool *pp, unsigned ext, uint16_t lo, uint16_t hi)
+{
+	for (int proto = 0; proto < NAPT_PROTOS; proto++) {
+		struct taken_maps t = taken_maps(pp, proto, ext, NULL);
+
+		if (any_taken(&t, lo, hi))
+			return false;
+	}
+	return true;
+}
+
+static bool block_free(const struct port_blocks *pb, const struct port_pool *pp, uint32_t id)
+{
+	unsigned e;
+	uint16_t lo, hi;
+
+	if (pb->b[id].owner)
+		return false;
+	port_blocks_range(pb, id, &e, &lo, &hi);
+	return ports_all_free(pp, e, lo, hi);
+}
+
+uint32_t port_blocks_find_free(const struct port_blocks *pb, const struct port_pool *pp,
+			       unsigned ext, uint16_t preferred, uint64_t random)
+{
+	uint32_t want = preferred ? port_blocks_of(pb, ext, preferred) : 0;
+	uint32_t start = (uint32_t)(random % pb->per_ext);
+
+	if (want && block_free(pb, pp, want - 1))
+		return want;
+	for (uint32_t j = 0; j < pb->per_ext; j++) {
+		uint32_t id = ext * pb->per_ext + (start + j) % pb->per_ext;
+
+		if (block_free(pb, pp, id))
+			return id + 1;
+	}
+	return 0;
 }

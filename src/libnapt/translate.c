@@ -267,6 +267,52 @@ static uint32_t deterministic_mapping(struct napt *n, const struct nat_key *flow
 	return add_outbound_mapping(n, flow, (unsigned)ext, (uint16_t)port, MAPF_DET, why);
 }
 
+/* A port in one of the host's blocks, else in a new block (its first mapping gives it to
+ * the host, nat_table.c), up to ports-per-host ports of blocks. Returns -1 when no block
+ * has room and the host may have no more blocks. */
+static int block_port(struct napt *n, const struct nat_key *flow, unsigned ext, uint16_t preferred,
+		      int parity, uint64_t rnd, bool *limited)
+{
+	const struct port_pool *pp = nat_table_ports(n->table);
+	const struct host_count *h = host_limits_find(n->hosts, flow->addr);
+	uint32_t size = n->cfg.port_block_size, limit = n->cfg.ports_per_host;
+	uint32_t id = h ? h->block : 0;
+	unsigned e;
+	uint16_t lo, hi;
+	int port;
+
+	for (; id; id = n->blocks->b[id - 1].next) {
+		port_blocks_range(n->blocks, id - 1, &e, &lo, &hi);
+		if (e != ext)
+			continue;
+		port = port_pool_pick(pp, proto_index(flow->proto), e, lo, hi, preferred, parity,
+				      rnd, forward_ports(n, flow->proto));
+		if (port >= 0)
+			return port;
+	}
+	*limited = limit && h && (h->blocks + 1) * size > (limit > size ? limit : size);
+	id = *limited ? 0 : port_blocks_find_free(n->blocks, pp, ext, preferred, rnd);
+	if (!id)
+		return -1;
+	port_blocks_range(n->blocks, id - 1, &e, &lo, &hi);
+	return port_pool_pick(pp, proto_index(flow->proto), e, lo, hi, preferred, parity, rnd,
+			      forward_ports(n, flow->proto));
+}
+
+/* A port for the flow on ext: in the host's blocks, or chosen alone. */
+static int dynamic_port(struct napt *n, const struct nat_key *flow, unsigned ext, uint64_t rnd,
+			bool *limited)
+{
+	const struct napt_config *c = &n->cfg;
+	uint16_t preferred = c->port_preservation ? flow->port : 0;
+	int parity = c->port_parity ? flow->port & 1 : -1;
+
+	if (n->blocks)
+		return block_port(n, flow, ext, preferred, parity, rnd, limited);
+	return port_pool_pick(nat_table_ports(n->table), proto_index(flow->proto), ext, c->port_lo,
+			      c->port_hi, preferred, parity, rnd, forward_ports(n, flow->proto));
+}
+
 /* Paired pooling (RFC 4787 REQ-2): an inside host starts at its own external address and
  * moves on only when that address has no free port. The addresses of a deterministic
  * prefix are left to its hosts. */
@@ -275,9 +321,8 @@ static uint32_t new_outbound_mapping(struct napt *n, const struct nat_key *flow,
 {
 	const struct napt_config *c = &n->cfg;
 	unsigned first = ntohl(flow->addr) % c->n_external;
-	uint16_t preferred = c->port_preservation ? flow->port : 0;
-	int parity = c->port_parity ? flow->port & 1 : -1;
 	uint64_t rnd = prng_next(&n->rng);
+	bool limited = false;
 	struct det_range r;
 
 	port_pool_tick(nat_table_ports(n->table), now);
@@ -289,13 +334,14 @@ static uint32_t new_outbound_mapping(struct napt *n, const struct nat_key *flow,
 
 		if (n->det_externals >> ext & 1)
 			continue;
-		port = port_pool_pick(nat_table_ports(n->table), proto_index(flow->proto), ext,
-				      c->port_lo, c->port_hi, preferred, parity, rnd,
-				      forward_ports(n, flow->proto));
+		port = dynamic_port(n, flow, ext, rnd, &limited);
 		if (port >= 0)
-			return add_outbound_mapping(n, flow, ext, (uint16_t)port, 0, why);
+			return add_outbound_mapping(n, flow, ext, (uint16_t)port,
+						    n->blocks ? MAPF_BLOCK : 0, why);
 	}
-	*why = NAPT_DROP_PORTS_EXHAUSTED;
+	*why = limited ? NAPT_DROP_HOST_PORTS : NAPT_DROP_PORTS_EXHAUSTED;
+	if (limited)
+		n->counters.last_limited_host = flow->addr;
 	return 0;
 }
 

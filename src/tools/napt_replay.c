@@ -215,6 +215,8 @@ static void print_counters(const struct napt_counters *c)
 	printf("replies limited %" PRIu64 "\n", c->replies_limited);
 	printf("deterministic collisions %" PRIu64 "\n", c->det_collisions);
 	printf("deterministic pickups %" PRIu64 "\n", c->det_pickups);
+	printf("port blocks allocated %" PRIu64 "\n", c->port_blocks_allocated);
+	printf("port blocks released %" PRIu64 "\n", c->port_blocks_released);
 	for (int r = NAPT_DROP_NONE + 1; r < NAPT_DROP_REASONS; r++)
 		printf("dropped %s %" PRIu64 "\n", napt_drop_reason_name((enum napt_drop_reason)r),
 		       c->dropped[r]);

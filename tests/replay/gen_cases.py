@@ -1416,6 +1416,56 @@ def det_pickup():
     return c
 
 
+@numbered(104)
+def port_blocks():
+    c = Case("port-blocks", "port-block-size 4 in 5000-5007 (two blocks): 192.168.1.10's four "
+             "flows from 5000-5003 fill the block holding 5000; its flow from 5005 opens the "
+             "second block (the one holding its port); 192.168.1.20 then finds no free block "
+             "and is dropped. Two block events for five mappings; replies pass.",
+             "behaviour.md 3 (port blocks)", BASE + "port-range 5000-5007\nport-block-size 4\n"
+             "port-rest 0\n")
+    for i, port in enumerate([5000, 5001, 5002, 5003, 5005]):
+        m = Mapping(I1, port, E)
+        c.send(T0 + i, *m.out(udp, R1, 53))
+        c.send(T0 + i + 0.5, *m.back(udp, R1, 53))
+    c.send(T0 + 6, udp(I2, 5004, R1, 53))
+    c.expect("port blocks allocated 2", "port blocks released 0", "dropped ports-exhausted 1")
+    return c
+
+
+@numbered(105)
+def port_block_limit():
+    c = Case("port-block-limit", "With ports-per-host 6 and port-block-size 4 a host holds one "
+             "block (a second would pass 6 ports): 192.168.1.10's fifth flow is dropped "
+             "(host-port-limit) although it holds only four mappings; 192.168.1.20 gets the "
+             "other block.", "behaviour.md 3 (port blocks); RFC 6888 REQ-4",
+             BASE + "port-range 5000-5007\nport-block-size 4\nports-per-host 6\n")
+    for i, port in enumerate([5000, 5001, 5002, 5003]):
+        c.send(T0 + i, *Mapping(I1, port, E).out(udp, R1, 53))
+    c.send(T0 + 4, udp(I1, 5005, R1, 53))
+    c.send(T0 + 5, *Mapping(I2, 5004, E).out(udp, R1, 53))
+    c.expect("port blocks allocated 2", "dropped host-port-limit 1")
+    return c
+
+
+@numbered(106)
+def port_block_rest():
+    c = Case("port-block-rest", "port-block-size 4 in 5000-5003 (one block): 192.168.1.10 holds "
+             "it, so 192.168.1.20 is dropped; when the mapping times out (at T0 + 301) the block "
+             "goes back but rests 120 s with its port: 192.168.1.20 is dropped at T0 + 301 and "
+             "T0 + 420, and gets the block (its own port) at T0 + 422.",
+             "behaviour.md 3 (port blocks, port rest); RFC 6888 REQ-8",
+             BASE + "port-range 5000-5003\nport-block-size 4\n")
+    c.send(T0, *Mapping(I1, 5001, E).out(udp, R1, 53))
+    for t in (1, 301, 420):
+        c.send(T0 + t, udp(I2, 5002, R1, 53))
+    late = Mapping(I2, 5002, E)
+    c.send(T0 + 422, *late.out(udp, R1, 53))
+    c.send(T0 + 423, *late.back(udp, R1, 53))
+    c.expect("port blocks allocated 2", "port blocks released 1", "dropped ports-exhausted 3")
+    return c
+
+
 def build_all():
     cases = [fn() for fn in CASES]
     for i, (fn, c) in enumerate(zip(CASES, cases)):

@@ -1064,6 +1064,74 @@ START_TEST(det_needs_a_restart)
 }
 END_TEST
 
+/* ---- port blocks ---- */
+
+/* port-block-size 16 in 5000-5063 (four blocks): 20 flows of one host take two blocks,
+ * every port in them; a second host's flows take ports of neither. */
+START_TEST(blocks_hold_a_hosts_ports)
+{
+	uint16_t block_of[64] = {0};
+
+	start("port-range 5000-5063\nport-block-size 16\nport-preservation no\n");
+	for (uint16_t i = 0; i < 20; i++) {
+		struct pb_spec s = udp(HOST1, (uint16_t)(30000 + i), REM, 53);
+
+		ck_assert_int_eq(feed(&s).verdict, NAPT_FORWARD);
+		block_of[(buf_sport() - 5000) / 16] = 1;
+	}
+	ck_assert_uint_eq(counters()->port_blocks_allocated, 2);
+	for (uint16_t i = 0; i < 10; i++) {
+		struct pb_spec s = udp(HOST2, (uint16_t)(30000 + i), REM, 53);
+
+		ck_assert_int_eq(feed(&s).verdict, NAPT_FORWARD);
+		ck_assert_uint_eq(block_of[(buf_sport() - 5000) / 16], 0);
+	}
+	ck_assert_uint_eq(counters()->port_blocks_allocated, 3);
+	now += 301 * 1000;
+	napt_expire(n, now);
+	ck_assert_uint_eq(counters()->port_blocks_released, 3);
+	ck_assert_uint_eq(counters()->mappings_current, 0);
+}
+END_TEST
+
+/* TCP and UDP mappings of one host share its block; the block goes back with the last. */
+START_TEST(block_shared_by_protocols)
+{
+	struct pb_spec u = udp(HOST1, 5001, REM, 53),
+		       t = pb_flow(IPPROTO_TCP, HOST1, 5002, REM, 80);
+
+	t.tcp_flags = TCP_SYN;
+	start("port-range 5000-5007\nport-block-size 4\ntimeout tcp-transitory 100\n");
+	leaves_from(&u, EXT);
+	leaves_from(&t, EXT);
+	ck_assert_uint_eq(counters()->port_blocks_allocated, 1);
+	now += 101 * 1000; /* the TCP session (transitory) goes, the UDP one stays */
+	napt_expire(n, now);
+	ck_assert_uint_eq(counters()->port_blocks_released, 0);
+	now += 200 * 1000;
+	napt_expire(n, now);
+	ck_assert_uint_eq(counters()->port_blocks_released, 1);
+}
+END_TEST
+
+START_TEST(block_size_needs_a_restart)
+{
+	struct napt_config other;
+
+	start("port-block-size 64\n");
+	other = cfg;
+	other.port_block_size = 128;
+	ck_assert_int_eq(napt_reconfigure(n, &other, now, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "changing port-block-size needs a restart");
+	ck_assert_int_eq(napt_config_parse_text(&cfg,
+						"inside 192.168.1.0/24\nexternal " EXT "\n"
+						"port-range 5000-5007\nport-block-size 9\n",
+						"t.conf", err, sizeof(err)),
+			 -1);
+	ck_assert_str_eq(err, "t.conf: port-block-size 9 is larger than the port-range");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("features");
@@ -1071,9 +1139,10 @@ int main(void)
 	TCase *hl = tcase_create("host limits"), *pp = tcase_create("port parity");
 	TCase *us = tcase_create("unsolicited syn"), *er = tcase_create("external replace");
 	TCase *pr = tcase_create("port rest"), *dt = tcase_create("deterministic");
-	TCase *all[] = {st, cf, hl, pp, us, er, pr, dt};
+	TCase *pbl = tcase_create("port blocks");
+	TCase *all[] = {st, cf, hl, pp, us, er, pr, dt, pbl};
 
-	for (unsigned i = 0; i < 8; i++) {
+	for (unsigned i = 0; i < 9; i++) {
 		tcase_add_checked_fixture(all[i], setup, teardown);
 		suite_add_tcase(s, all[i]);
 	}
@@ -1119,5 +1188,8 @@ int main(void)
 	tcase_add_test(dt, det_pickup_limits);
 	tcase_add_loop_test(dt, det_config_errors, 0, sizeof(det_errors) / sizeof(det_errors[0]));
 	tcase_add_test(dt, det_needs_a_restart);
+	tcase_add_test(pbl, blocks_hold_a_hosts_ports);
+	tcase_add_test(pbl, block_shared_by_protocols);
+	tcase_add_test(pbl, block_size_needs_a_restart);
 	return unit_run(s);
 }

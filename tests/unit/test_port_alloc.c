@@ -184,6 +184,38 @@ START_TEST(no_rest_frees_at_once)
 }
 END_TEST
 
+/* Blocks of 10 in 1000-1034: three per address, the tail 1030-1034 in none. A block with
+ * a port used or resting in any protocol is not free; the block of the preferred port comes
+ * first. */
+START_TEST(blocks_layout_and_free)
+{
+	struct port_blocks *pb = port_blocks_create(10, 1000, 1034, 2);
+	unsigned ext;
+	uint16_t lo, hi;
+
+	ck_assert_ptr_nonnull(pb);
+	ck_assert_uint_eq(pb->per_ext, 3);
+	ck_assert_uint_eq(port_blocks_of(pb, 1, 1015), 3 + 1 + 1);
+	ck_assert_uint_eq(port_blocks_of(pb, 0, 1030), 0);
+	ck_assert_uint_eq(port_blocks_of(pb, 0, 999), 0);
+	port_blocks_range(pb, 4, &ext, &lo, &hi);
+	ck_assert_uint_eq(ext, 1);
+	ck_assert_uint_eq(lo, 1010);
+	ck_assert_uint_eq(hi, 1019);
+	ck_assert_uint_eq(port_blocks_find_free(pb, &pool, 0, 1025, 0), 3);
+	port_pool_take(&pool, NAPT_P_ICMP, 0, 1029);
+	ck_assert_uint_ne(port_blocks_find_free(pb, &pool, 0, 1025, 0), 3);
+	port_pool_set_rest(&pool, 1000);
+	port_pool_release(&pool, NAPT_P_ICMP, 0, 1029, true); /* resting: still not free */
+	ck_assert_uint_ne(port_blocks_find_free(pb, &pool, 0, 1025, 0), 3);
+	pb->b[0].owner = 1;
+	pb->b[1].owner = 1;
+	ck_assert_uint_eq(port_blocks_find_free(pb, &pool, 0, 0, 7), 0);
+	ck_assert_uint_eq(port_blocks_find_free(pb, &pool, 1, 0, 7), 3 + 1 + 1); /* 7 % 3 = 1 */
+	port_blocks_destroy(pb);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("port_alloc");
@@ -201,6 +233,7 @@ int main(void)
 	tcase_add_test(tc, released_port_rests);
 	tcase_add_test(tc, rest_across_clock_wrap);
 	tcase_add_test(tc, no_rest_frees_at_once);
+	tcase_add_test(tc, blocks_layout_and_free);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
