@@ -415,11 +415,12 @@ static int visit_session(const struct nat_table *t, uint32_t idx, void *ctx)
 	return w->fn(&info, w->ctx);
 }
 
-void napt_foreach_session(const struct napt *n, uint64_t now_ms, napt_session_fn fn, void *ctx)
+uint32_t napt_walk_sessions(const struct napt *n, uint64_t now_ms, uint32_t cursor,
+			    uint32_t positions, napt_session_fn fn, void *ctx)
 {
 	struct session_walk w = {(uint32_t)now_ms, fn, ctx};
 
-	nat_table_each_session(n->table, visit_session, &w);
+	return nat_table_walk_sessions(n->table, cursor, positions, visit_session, &w);
 }
 
 struct mapping_walk {
@@ -456,11 +457,17 @@ bool napt_port_mapped(struct napt *n, uint8_t proto, uint16_t port)
 	return false;
 }
 
-void napt_foreach_mapping(const struct napt *n, napt_mapping_fn fn, void *ctx)
+uint32_t napt_walk_mappings(const struct napt *n, uint32_t cursor, uint32_t positions,
+			    napt_mapping_fn fn, void *ctx)
 {
 	struct mapping_walk w = {fn, ctx};
 
-	nat_table_each_mapping(n->table, visit_mapping, &w);
+	return nat_table_walk_mappings(n->table, cursor, positions, visit_mapping, &w);
+}
+
+void napt_foreach_mapping(const struct napt *n, napt_mapping_fn fn, void *ctx)
+{
+	napt_walk_mappings(n, 0, UINT32_MAX, fn, ctx);
 }
 
 const struct napt_counters *napt_get_counters(const struct napt *n)

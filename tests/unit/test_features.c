@@ -979,7 +979,7 @@ static const char *session_state(void)
 {
 	const char *state = NULL;
 
-	napt_foreach_session(n, now, first_state, &state);
+	napt_walk_sessions(n, now, 0, UINT32_MAX, first_state, &state);
 	return state;
 }
 
