@@ -394,6 +394,24 @@ static int kw_inside(struct napt_config *cfg, char **v, char *err, size_t errlen
 	return 0;
 }
 
+/* Append a to the pool; one already there is an error unless `listed_ok`. */
+static int add_external(struct napt_config *cfg, uint32_t a, bool listed_ok, char *err,
+			size_t errlen)
+{
+	char text[INET_ADDRSTRLEN];
+
+	for (unsigned i = 0; i < cfg->n_external; i++)
+		if (cfg->external[i] == a)
+			return listed_ok ? 0
+					 : fail(err, errlen, "external address %s is listed twice",
+						addr_text(a, text));
+	if (cfg->n_external == NAPT_MAX_EXTERNAL)
+		return fail(err, errlen, "too many 'external' addresses (at most %d)",
+			    NAPT_MAX_EXTERNAL);
+	cfg->external[cfg->n_external++] = a;
+	return 0;
+}
+
 static int kw_external(struct napt_config *cfg, char **v, char *err, size_t errlen)
 {
 	uint32_t a;
@@ -402,14 +420,7 @@ static int kw_external(struct napt_config *cfg, char **v, char *err, size_t errl
 		return fail(err, errlen, "'external' needs an IPv4 address, not '%s'", v[0]);
 	if (a == 0 || a == INADDR_BROADCAST)
 		return fail(err, errlen, "external address %s cannot be used", v[0]);
-	for (unsigned i = 0; i < cfg->n_external; i++)
-		if (cfg->external[i] == a)
-			return fail(err, errlen, "external address %s is listed twice", v[0]);
-	if (cfg->n_external == NAPT_MAX_EXTERNAL)
-		return fail(err, errlen, "too many 'external' addresses (at most %d)",
-			    NAPT_MAX_EXTERNAL);
-	cfg->external[cfg->n_external++] = a;
-	return 0;
+	return add_external(cfg, a, false, err, errlen);
 }
 
 /* Easy IP: "external interface NAME". The router's own services keep their ports, so the
@@ -551,19 +562,9 @@ static int add_det_externals(struct napt_config *cfg, const struct napt_prefix *
 		return fail(err, errlen,
 			    "deterministic external prefix /%u is larger than %d addresses", p->len,
 			    NAPT_MAX_EXTERNAL);
-	for (uint32_t i = 0; i < (1u << (32 - p->len)); i++) {
-		uint32_t a = htonl(base + i);
-		bool listed = false;
-
-		for (unsigned e = 0; e < cfg->n_external; e++)
-			listed = listed || cfg->external[e] == a;
-		if (listed)
-			continue;
-		if (cfg->n_external == NAPT_MAX_EXTERNAL)
-			return fail(err, errlen, "too many external addresses (at most %d)",
-				    NAPT_MAX_EXTERNAL);
-		cfg->external[cfg->n_external++] = a;
-	}
+	for (uint32_t i = 0; i < (1u << (32 - p->len)); i++)
+		if (add_external(cfg, htonl(base + i), true, err, errlen) < 0)
+			return -1;
 	return 0;
 }
 

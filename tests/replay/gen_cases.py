@@ -1301,9 +1301,6 @@ def echo_request_on_query_mapping():
     return c
 
 
-# ---- output ---------------------------------------------------------------------------
-
-
 # ---- port rest, deterministic NAT (cases 100-119) ---------------------------------------
 
 
@@ -1464,6 +1461,9 @@ def port_block_rest():
     c.send(T0 + 423, *late.back(udp, R1, 53))
     c.expect("port blocks allocated 2", "port blocks released 1", "dropped ports-exhausted 3")
     return c
+
+
+# ---- output ---------------------------------------------------------------------------
 
 
 def build_all():

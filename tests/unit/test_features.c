@@ -323,6 +323,18 @@ static const struct config_error {
     {"ports-per-host 65536", "t.conf:3: 'ports-per-host' value 65536 is out of range 0..65535"},
     {"port-parity even", "t.conf:3: 'port-parity' takes yes or no, not 'even'"},
     {"unsolicited-syn reset", "t.conf:3: 'unsolicited-syn' takes drop, rst or icmp, not 'reset'"},
+    {"port-range 1024-1100\ndeterministic 192.168.1.0/24 198.51.100.0/32",
+     "t.conf: deterministic: 256 inside addresses do not fit on 1 external addresses with "
+     "1 port(s) each in port-range 1024-1100"},
+    {"deterministic 192.168.1.0/28 198.51.100.0/30\ndeterministic-ports 20000",
+     "t.conf: deterministic: 16 inside addresses do not fit on 4 external addresses with "
+     "20000 port(s) each in port-range 1024-65535"},
+    {"deterministic 10.0.0.0/28 198.51.100.0/30",
+     "t.conf: the deterministic inside prefix is not within an 'inside' prefix"},
+    {"deterministic 192.168.1.0/28 198.51.100.0/24",
+     "t.conf:3: deterministic external prefix /24 is larger than 16 addresses"},
+    {"deterministic-ports 100", "t.conf: 'deterministic-ports' without 'deterministic'"},
+    {"port-rest 3601", "t.conf:3: 'port-rest' value 3601 is out of range 0..3600"},
 };
 
 START_TEST(config_errors_name_their_line)
@@ -1025,33 +1037,6 @@ START_TEST(det_pickup_limits)
 }
 END_TEST
 
-static const struct config_error det_errors[] = {
-    {"port-range 1024-1100\ndeterministic 192.168.1.0/24 198.51.100.0/32",
-     "t.conf: deterministic: 256 inside addresses do not fit on 1 external addresses with "
-     "1 port(s) each in port-range 1024-1100"},
-    {"deterministic 192.168.1.0/28 198.51.100.0/30\ndeterministic-ports 20000",
-     "t.conf: deterministic: 16 inside addresses do not fit on 4 external addresses with "
-     "20000 port(s) each in port-range 1024-65535"},
-    {"deterministic 10.0.0.0/28 198.51.100.0/30",
-     "t.conf: the deterministic inside prefix is not within an 'inside' prefix"},
-    {"deterministic 192.168.1.0/28 198.51.100.0/24",
-     "t.conf:3: deterministic external prefix /24 is larger than 16 addresses"},
-    {"deterministic-ports 100", "t.conf: 'deterministic-ports' without 'deterministic'"},
-    {"port-rest 3601", "t.conf:3: 'port-rest' value 3601 is out of range 0..3600"},
-};
-
-START_TEST(det_config_errors)
-{
-	const struct config_error *c = &det_errors[_i];
-	char text[512];
-
-	snprintf(text, sizeof(text), "inside 192.168.1.0/24\nexternal 203.0.113.10\n%s\n",
-		 c->lines);
-	ck_assert_int_eq(napt_config_parse_text(&cfg, text, "t.conf", err, sizeof(err)), -1);
-	ck_assert_str_eq(err, c->want);
-}
-END_TEST
-
 START_TEST(det_needs_a_restart)
 {
 	struct napt_config other;
@@ -1186,7 +1171,6 @@ int main(void)
 	tcase_add_test(dt, det_and_dynamic_hosts_apart);
 	tcase_add_test(dt, det_mid_stream_ack_picked_up);
 	tcase_add_test(dt, det_pickup_limits);
-	tcase_add_loop_test(dt, det_config_errors, 0, sizeof(det_errors) / sizeof(det_errors[0]));
 	tcase_add_test(dt, det_needs_a_restart);
 	tcase_add_test(pbl, blocks_hold_a_hosts_ports);
 	tcase_add_test(pbl, block_shared_by_protocols);
