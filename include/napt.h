@@ -152,7 +152,8 @@ int napt_forward_del(struct napt *n, uint8_t protos, uint16_t ext_port);
 void napt_dmz_set(struct napt *n, uint32_t addr);
 /* Easy IP: the external address old became new (the WAN interface was renumbered, as on a
  * DHCP renew). Mappings and sessions on old are dropped; new ones use new. Returns 0, or -1
- * when old is not an external address or new is unusable (inside, or already external). */
+ * when old is not an external address (or one of the deterministic prefix) or new is unusable
+ * (inside, or already external). */
 int napt_external_replace(struct napt *n, uint32_t old_addr, uint32_t new_addr);
 void napt_dmz_clear(struct napt *n);
 int napt_timeout_set(struct napt *n, enum napt_timeout_class c, uint32_t seconds);

@@ -261,8 +261,8 @@ int napt_external_replace(struct napt *n, uint32_t old_addr, uint32_t new_addr)
 
 	for (i = 0; i < c->n_external && c->external[i] != old_addr; i++)
 		;
-	if (i == c->n_external || !new_addr)
-		return -1;
+	if (i == c->n_external || !new_addr || n->det_externals >> i & 1)
+		return -1; /* the deterministic formula names its addresses */
 	for (unsigned j = 0; j < c->n_external; j++)
 		if (c->external[j] == new_addr)
 			return -1;

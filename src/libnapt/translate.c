@@ -254,10 +254,12 @@ static uint32_t deterministic_mapping(struct napt *n, const struct nat_key *flow
 {
 	int ext = external_index(n, r->ext_addr);
 	uint16_t want = det_port(r, flow->port);
-	int port = port_pool_pick(nat_table_ports(n->table), proto_index(flow->proto),
-				  (unsigned)ext, r->lo, r->hi, want, -1, (uint64_t)(want - r->lo),
-				  forward_ports(n, flow->proto));
+	int port = -1;
 
+	if (ext >= 0) /* napt_external_replace() keeps the prefix's addresses; be sure */
+		port = port_pool_pick(nat_table_ports(n->table), proto_index(flow->proto),
+				      (unsigned)ext, r->lo, r->hi, want, -1,
+				      (uint64_t)(want - r->lo), forward_ports(n, flow->proto));
 	if (port < 0) {
 		*why = NAPT_DROP_PORTS_EXHAUSTED;
 		return 0;

@@ -1046,6 +1046,9 @@ START_TEST(det_needs_a_restart)
 	other.det.ports = 50;
 	ck_assert_int_eq(napt_reconfigure(n, &other, now, err, sizeof(err)), -1);
 	ck_assert_str_eq(err, "changing deterministic NAT needs a restart");
+	/* Its addresses are named by the formula: Easy IP may not renumber them. */
+	ck_assert_int_eq(napt_external_replace(n, pb_addr("198.51.100.1"), pb_addr(NEW_EXT)), -1);
+	ck_assert_int_eq(napt_external_replace(n, pb_addr(EXT), pb_addr(NEW_EXT)), 0);
 }
 END_TEST
 
