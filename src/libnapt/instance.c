@@ -207,6 +207,9 @@ static bool prefixes_equal(const struct napt_config *a, const struct napt_config
 
 int napt_forward_add(struct napt *n, const struct napt_forward *fwd, char *err, size_t errlen)
 {
+	/* Easy IP: the router's own ports never reach the engine (napt_config.h). */
+	if (napt_config_hides_local(&n->cfg, fwd->protos, fwd->ext_lo, fwd->ext_hi, err, errlen))
+		return -1;
 	if (forward_rules_add(&n->fwd, fwd, err, errlen) < 0)
 		return -1;
 	n->cfg.forwards[n->cfg.n_forwards++] = *fwd;
@@ -344,6 +347,11 @@ int napt_reconfigure(struct napt *n, const struct napt_config *cfg, uint64_t now
 
 	if (napt_config_validate(cfg, err, errlen) < 0 || check_fixed(&old, cfg, err, errlen) < 0)
 		return -1;
+	/* Before the forwards: napt_forward_add() checks them against the new ones. */
+	memcpy(n->cfg.local_services, cfg->local_services, sizeof(cfg->local_services));
+	n->cfg.n_local_services = cfg->n_local_services;
+	n->cfg.local_ports_lo = cfg->local_ports_lo;
+	n->cfg.local_ports_hi = cfg->local_ports_hi;
 	for (unsigned i = 0; i < old.n_forwards; i++)
 		if (!has_forward(cfg, &old.forwards[i]))
 			napt_forward_del(n, old.forwards[i].protos, old.forwards[i].ext_lo);

@@ -122,7 +122,9 @@ static int tun_readable(struct naptd *d, char *err, size_t errlen)
 		return n;
 	napt_translate_burst(d->nat, batch.pkts, batch.res, (unsigned)n, naptd_now_ms());
 	for (unsigned i = 0; i < (unsigned)n; i++)
-		if (batch.res[i].verdict == NAPT_FORWARD || batch.res[i].verdict == NAPT_REPLY)
+		if (batch.res[i].verdict == NAPT_FORWARD || batch.res[i].verdict == NAPT_REPLY ||
+		    wan_address_hands_back(d->wan, napt_get_config(d->nat), &batch.pkts[i],
+					   &batch.res[i]))
 			write_frame(d, i);
 	release_held(d);
 	return 0;
