@@ -100,6 +100,14 @@ struct napt_counters {
 	uint64_t icmp_errors_translated;
 	uint64_t replies_sent;    /* NAPT_REPLY answers to unsolicited SYNs */
 	uint64_t replies_limited; /* answers not sent: over the rate limit */
+	/* Deterministic flows whose formula port was held, given the next free one. */
+	uint64_t det_collisions;
+	/* Deterministic TCP flows picked up in the middle (an outbound segment, no session). */
+	uint64_t det_pickups;
+	/* Port blocks handed to inside hosts and given back (the events a mapping log would
+	 * record, one per block instead of one per mapping). */
+	uint64_t port_blocks_allocated;
+	uint64_t port_blocks_released;
 	/* The inside host that last hit a per-host limit, for the daemon's log line. */
 	uint32_t last_limited_host;
 };
@@ -156,7 +164,8 @@ int napt_forward_del(struct napt *n, uint8_t protos, uint16_t ext_port);
 void napt_dmz_set(struct napt *n, uint32_t addr);
 /* Easy IP: the external address old became new (the WAN interface was renumbered, as on a
  * DHCP renew). Mappings and sessions on old are dropped; new ones use new. Returns 0, or -1
- * when old is not an external address or new is unusable (inside, or already external). */
+ * when old is not an external address (or one of the deterministic prefix) or new is unusable
+ * (inside, or already external). */
 int napt_external_replace(struct napt *n, uint32_t old_addr, uint32_t new_addr);
 void napt_dmz_clear(struct napt *n);
 int napt_timeout_set(struct napt *n, enum napt_timeout_class c, uint32_t seconds);

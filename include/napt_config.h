@@ -85,6 +85,13 @@ struct napt_pcp_rule {
 	bool allow;
 };
 
+/* RFC 7422 deterministic NAT, "deterministic INSIDE-PREFIX EXTERNAL-PREFIX" (det_nat.h). */
+struct napt_deterministic {
+	bool on;
+	struct napt_prefix in, ext;
+	uint32_t ports; /* "deterministic-ports N"; 0: from the two sizes and port-range */
+};
+
 /* Settings only naptd reads; napt-replay and the engine ignore them. */
 struct napt_daemon_settings {
 	char tun[NAPT_IFNAME_LEN];
@@ -125,6 +132,13 @@ struct napt_config {
 	uint32_t ports_per_host;
 	bool port_parity; /* RFC 4787 REQ-4: an even inside port gets an even external one */
 	enum napt_unsolicited unsolicited_syn;
+	/* RFC 6888 REQ-8: seconds a released external port rests before a new mapping may
+	 * take it ("port-rest", default 120); 0: reused at once. */
+	uint32_t port_rest_s;
+	/* "port-block-size N": an inside host's mappings take ports from blocks of N it holds
+	 * (port_alloc.h); 0: every mapping's port is chosen alone. */
+	uint32_t port_block_size;
+	struct napt_deterministic det;
 	struct napt_static statics[NAPT_MAX_STATIC];
 	unsigned n_statics;
 	/* Easy IP: the router's own services on its WAN address, and the kernel's ephemeral
@@ -138,6 +152,7 @@ struct napt_config {
 };
 
 /* Fill cfg with the defaults: port-range 1024-65535, EIM, APDF, port preservation on,
+ * port-rest 120,
  * timeouts udp 300 / tcp-established 7440 / tcp-transitory 240 / icmp 60, max-sessions
  * 1048576, tun napt0, control /run/naptd.sock, manage-routes yes, mtu 1500. */
 void napt_config_defaults(struct napt_config *cfg);

@@ -3,6 +3,7 @@
 #ifndef NAPT_INSTANCE_H
 #define NAPT_INSTANCE_H
 
+#include "det_nat.h"
 #include "forward_rules.h"
 #include "fragment.h"
 #include "host_limits.h"
@@ -25,6 +26,11 @@ struct napt {
 	struct siphash_key hash_key; /* of the flow, host and fragment tables */
 	struct napt_counters counters;
 	struct host_limits *hosts; /* when a per-host limit is configured */
+	/* Deterministic NAT (cfg.det.on): the formula, and the external addresses (bit per
+	 * index) that only deterministic hosts use. */
+	struct det_layout det;
+	struct port_blocks *blocks; /* port-block-size */
+	uint32_t det_externals;
 	/* External address index + 1 by the address's last octet; EXT_OCTET_SHARED when two
 	 * addresses end alike (napt_index_externals()). */
 	uint8_t ext_by_octet[256];

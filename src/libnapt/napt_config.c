@@ -7,6 +7,8 @@
  */
 #include "napt_config.h"
 
+#include "det_nat.h"
+
 #include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -87,6 +89,7 @@ void napt_config_defaults(struct napt_config *cfg)
 	cfg->timeout_s[NAPT_TIMEOUT_TCP_TRANSITORY] = 240;
 	cfg->timeout_s[NAPT_TIMEOUT_ICMP] = 60;
 	cfg->max_sessions = 1048576;
+	cfg->port_rest_s = 120; /* RFC 6888 REQ-8 */
 	strcpy(cfg->daemon.tun, "napt0");
 	strcpy(cfg->daemon.control, "/run/naptd.sock");
 	cfg->daemon.manage_routes = true;
@@ -392,6 +395,24 @@ static int kw_inside(struct napt_config *cfg, char **v, char *err, size_t errlen
 	return 0;
 }
 
+/* Append a to the pool; one already there is an error unless `listed_ok`. */
+static int add_external(struct napt_config *cfg, uint32_t a, bool listed_ok, char *err,
+			size_t errlen)
+{
+	char text[INET_ADDRSTRLEN];
+
+	for (unsigned i = 0; i < cfg->n_external; i++)
+		if (cfg->external[i] == a)
+			return listed_ok ? 0
+					 : fail(err, errlen, "external address %s is listed twice",
+						addr_text(a, text));
+	if (cfg->n_external == NAPT_MAX_EXTERNAL)
+		return fail(err, errlen, "too many 'external' addresses (at most %d)",
+			    NAPT_MAX_EXTERNAL);
+	cfg->external[cfg->n_external++] = a;
+	return 0;
+}
+
 static int kw_external(struct napt_config *cfg, char **v, char *err, size_t errlen)
 {
 	uint32_t a;
@@ -400,14 +421,7 @@ static int kw_external(struct napt_config *cfg, char **v, char *err, size_t errl
 		return fail(err, errlen, "'external' needs an IPv4 address, not '%s'", v[0]);
 	if (a == 0 || a == INADDR_BROADCAST)
 		return fail(err, errlen, "external address %s cannot be used", v[0]);
-	for (unsigned i = 0; i < cfg->n_external; i++)
-		if (cfg->external[i] == a)
-			return fail(err, errlen, "external address %s is listed twice", v[0]);
-	if (cfg->n_external == NAPT_MAX_EXTERNAL)
-		return fail(err, errlen, "too many 'external' addresses (at most %d)",
-			    NAPT_MAX_EXTERNAL);
-	cfg->external[cfg->n_external++] = a;
-	return 0;
+	return add_external(cfg, a, false, err, errlen);
 }
 
 /* Easy IP: "external interface NAME". The router's own services keep their ports, so the
@@ -536,6 +550,51 @@ static int kw_sessions_per_host(struct napt_config *cfg, char **v, char *err, si
 static int kw_ports_per_host(struct napt_config *cfg, char **v, char *err, size_t errlen)
 {
 	return parse_number("ports-per-host", v[0], 0, 65535, &cfg->ports_per_host, err, errlen);
+}
+
+static int kw_port_rest(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	return parse_number("port-rest", v[0], 0, 3600, &cfg->port_rest_s, err, errlen);
+}
+
+/* The external prefix's addresses join the external addresses (those already listed stay
+ * where they are), so inbound packets to them are ours. */
+static int add_det_externals(struct napt_config *cfg, const struct napt_prefix *p, char *err,
+			     size_t errlen)
+{
+	uint32_t base = ntohl(p->addr);
+
+	if (p->len < 28)
+		return fail(err, errlen,
+			    "deterministic external prefix /%u is larger than %d addresses", p->len,
+			    NAPT_MAX_EXTERNAL);
+	for (uint32_t i = 0; i < (1u << (32 - p->len)); i++)
+		if (add_external(cfg, htonl(base + i), true, err, errlen) < 0)
+			return -1;
+	return 0;
+}
+
+static int kw_deterministic(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	struct napt_deterministic *d = &cfg->det;
+
+	if (d->on)
+		return fail(err, errlen, "'deterministic' is given twice");
+	if (parse_prefix("deterministic", v[0], &d->in, err, errlen) < 0 ||
+	    parse_prefix("deterministic", v[1], &d->ext, err, errlen) < 0)
+		return -1;
+	d->on = true;
+	return add_det_externals(cfg, &d->ext, err, errlen);
+}
+
+static int kw_port_block_size(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	return parse_number("port-block-size", v[0], 0, 32768, &cfg->port_block_size, err, errlen);
+}
+
+static int kw_deterministic_ports(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	return parse_number("deterministic-ports", v[0], 1, 65535, &cfg->det.ports, err, errlen);
 }
 
 static int kw_port_parity(struct napt_config *cfg, char **v, char *err, size_t errlen)
@@ -707,6 +766,10 @@ static const struct config_keyword keywords[] = {
     {"max-sessions-per-host", 1, "a number (0: no limit)", kw_sessions_per_host},
     {"ports-per-host", 1, "a number (0: no limit)", kw_ports_per_host},
     {"port-parity", 1, "yes or no", kw_port_parity},
+    {"port-rest", 1, "seconds (0: no rest)", kw_port_rest},
+    {"port-block-size", 1, "a number of ports (0: no blocks)", kw_port_block_size},
+    {"deterministic", 2, "INSIDE-PREFIX EXTERNAL-PREFIX", kw_deterministic},
+    {"deterministic-ports", 1, "a number", kw_deterministic_ports},
     {"unsolicited-syn", 1, "drop, rst or icmp", kw_unsolicited_syn},
     {"static", 2, "INSIDE-ADDRESS EXTERNAL-ADDRESS", kw_static},
     {"local-service", 2, "tcp or udp and ports, like 'local-service tcp 22'", kw_local_service},
@@ -954,6 +1017,24 @@ static int check_statics(const struct napt_config *cfg, struct config_fault *f, 
 	return 0;
 }
 
+/* The deterministic inside prefix lies within one inside prefix, and its hosts fit. */
+static int check_deterministic(const struct napt_config *cfg, char *err, size_t errlen)
+{
+	const struct napt_deterministic *d = &cfg->det;
+	struct det_layout layout;
+	int i;
+
+	if (!d->on)
+		return d->ports ? fail(err, errlen, "'deterministic-ports' without 'deterministic'")
+				: 0;
+	i = inside_index(cfg, d->in.addr);
+	if (i < 0 || cfg->inside[i].len > d->in.len)
+		return fail(err, errlen,
+			    "the deterministic inside prefix is not within an 'inside' "
+			    "prefix");
+	return det_layout_make(cfg, &layout, err, errlen);
+}
+
 static int validate(const struct napt_config *cfg, struct config_fault *f, char *err, size_t errlen)
 {
 	blame(f, ITEM_NONE, 0, ITEM_NONE, 0);
@@ -967,8 +1048,12 @@ static int validate(const struct napt_config *cfg, struct config_fault *f, char 
 			    "with 'external interface' the port-range ends at 65534 at most: ip "
 			    "rules cannot match port 65535");
 	if (check_external(cfg, f, err, errlen) < 0 || check_forwards(cfg, f, err, errlen) < 0 ||
-	    check_statics(cfg, f, err, errlen) < 0 || check_local(cfg, f, err, errlen) < 0)
+	    check_statics(cfg, f, err, errlen) < 0 || check_local(cfg, f, err, errlen) < 0 ||
+	    check_deterministic(cfg, err, errlen) < 0)
 		return -1;
+	if (cfg->port_block_size > (uint32_t)cfg->port_hi - cfg->port_lo + 1)
+		return fail(err, errlen, "port-block-size %u is larger than the port-range",
+			    cfg->port_block_size);
 	if (cfg->has_dmz && inside_index(cfg, cfg->dmz) < 0) {
 		char a[INET_ADDRSTRLEN];
 

@@ -221,44 +221,129 @@ static struct nat_key mapping_key(const struct napt *n, const struct nat_key *fl
 
 /* ---- outbound (sections 3, 6) ---- */
 
+/* A mapping on (ext, port) for the flow, or 0 with the reason. */
+static uint32_t add_outbound_mapping(struct napt *n, const struct nat_key *flow, unsigned ext,
+				     uint16_t port, uint8_t flags, enum napt_drop_reason *why)
+{
+	struct nat_key mkey = mapping_key(n, flow);
+	struct nat_mapping m = {
+	    .in_addr = flow->addr,
+	    .in_port = flow->port,
+	    .ext_port = port,
+	    .proto = flow->proto,
+	    .origin = NAPT_ORIGIN_OUTBOUND,
+	    .flags = MAPF_IN_INDEXED | MAPF_POOL_PORT | flags,
+	    .ext_index = (uint8_t)ext,
+	};
+	uint32_t idx = nat_mapping_new(n->table, &m, &mkey);
+
+	if (!idx)
+		*why = NAPT_DROP_TABLE_FULL;
+	return idx;
+}
+
+static const uint64_t *forward_ports(const struct napt *n, uint8_t proto)
+{
+	return proto == IPPROTO_ICMP ? NULL : forward_rules_claimed(&n->fwd, forward_bit(proto));
+}
+
+/* RFC 7422: the port the formula gives the flow in its host's range, else the next free
+ * one of the range (det_nat.h), counted. */
+static uint32_t deterministic_mapping(struct napt *n, const struct nat_key *flow,
+				      const struct det_range *r, enum napt_drop_reason *why)
+{
+	int ext = external_index(n, r->ext_addr);
+	uint16_t want = det_port(r, flow->port);
+	int port = -1;
+
+	if (ext >= 0) /* napt_external_replace() keeps the prefix's addresses; be sure */
+		port = port_pool_pick(nat_table_ports(n->table), proto_index(flow->proto),
+				      (unsigned)ext, r->lo, r->hi, want, -1,
+				      (uint64_t)(want - r->lo), forward_ports(n, flow->proto));
+	if (port < 0) {
+		*why = NAPT_DROP_PORTS_EXHAUSTED;
+		return 0;
+	}
+	if (port != want)
+		n->counters.det_collisions++;
+	return add_outbound_mapping(n, flow, (unsigned)ext, (uint16_t)port, MAPF_DET, why);
+}
+
+/* A port in one of the host's blocks, else in a new block (its first mapping gives it to
+ * the host, nat_table.c), up to ports-per-host ports of blocks. Returns -1 when no block
+ * has room and the host may have no more blocks. */
+static int block_port(struct napt *n, const struct nat_key *flow, unsigned ext, uint16_t preferred,
+		      int parity, uint64_t rnd, bool *limited)
+{
+	const struct port_pool *pp = nat_table_ports(n->table);
+	const struct host_count *h = host_limits_find(n->hosts, flow->addr);
+	uint32_t size = n->cfg.port_block_size, limit = n->cfg.ports_per_host;
+	uint32_t id = h ? h->block : 0;
+	unsigned e;
+	uint16_t lo, hi;
+	int port;
+
+	for (; id; id = n->blocks->b[id - 1].next) {
+		port_blocks_range(n->blocks, id - 1, &e, &lo, &hi);
+		if (e != ext)
+			continue;
+		port = port_pool_pick(pp, proto_index(flow->proto), e, lo, hi, preferred, parity,
+				      rnd, forward_ports(n, flow->proto));
+		if (port >= 0)
+			return port;
+	}
+	*limited = limit && h && (h->blocks + 1) * size > (limit > size ? limit : size);
+	id = *limited ? 0 : port_blocks_find_free(n->blocks, pp, ext, preferred, rnd);
+	if (!id)
+		return -1;
+	port_blocks_range(n->blocks, id - 1, &e, &lo, &hi);
+	return port_pool_pick(pp, proto_index(flow->proto), e, lo, hi, preferred, parity, rnd,
+			      forward_ports(n, flow->proto));
+}
+
+/* A port for the flow on ext: in the host's blocks, or chosen alone. */
+static int dynamic_port(struct napt *n, const struct nat_key *flow, unsigned ext, uint64_t rnd,
+			bool *limited)
+{
+	const struct napt_config *c = &n->cfg;
+	uint16_t preferred = c->port_preservation ? flow->port : 0;
+	int parity = c->port_parity ? flow->port & 1 : -1;
+
+	if (n->blocks)
+		return block_port(n, flow, ext, preferred, parity, rnd, limited);
+	return port_pool_pick(nat_table_ports(n->table), proto_index(flow->proto), ext, c->port_lo,
+			      c->port_hi, preferred, parity, rnd, forward_ports(n, flow->proto));
+}
+
 /* Paired pooling (RFC 4787 REQ-2): an inside host starts at its own external address and
- * moves on only when that address has no free port. */
-static uint32_t new_outbound_mapping(struct napt *n, const struct nat_key *flow,
+ * moves on only when that address has no free port. The addresses of a deterministic
+ * prefix are left to its hosts. */
+static uint32_t new_outbound_mapping(struct napt *n, const struct nat_key *flow, uint32_t now,
 				     enum napt_drop_reason *why)
 {
 	const struct napt_config *c = &n->cfg;
-	struct nat_key mkey = mapping_key(n, flow);
 	unsigned first = ntohl(flow->addr) % c->n_external;
-	const uint64_t *reserved = flow->proto == IPPROTO_ICMP
-				       ? NULL
-				       : forward_rules_claimed(&n->fwd, forward_bit(flow->proto));
-	uint16_t preferred = c->port_preservation ? flow->port : 0;
-	int parity = c->port_parity ? flow->port & 1 : -1;
 	uint64_t rnd = prng_next(&n->rng);
+	bool limited = false;
+	struct det_range r;
 
+	port_pool_tick(nat_table_ports(n->table), now);
+	if (c->det.on && det_forward(&n->det, flow->addr, &r))
+		return deterministic_mapping(n, flow, &r, why);
 	for (unsigned i = 0; i < c->n_external; i++) {
 		unsigned ext = (first + i) % c->n_external;
-		int port = port_pool_pick(nat_table_ports(n->table), proto_index(flow->proto), ext,
-					  c->port_lo, c->port_hi, preferred, parity, rnd, reserved);
-		struct nat_mapping m = {
-		    .in_addr = flow->addr,
-		    .in_port = flow->port,
-		    .proto = flow->proto,
-		    .origin = NAPT_ORIGIN_OUTBOUND,
-		    .flags = MAPF_IN_INDEXED | MAPF_POOL_PORT,
-		    .ext_index = (uint8_t)ext,
-		};
-		uint32_t idx;
+		int port;
 
-		if (port < 0)
+		if (n->det_externals >> ext & 1)
 			continue;
-		m.ext_port = (uint16_t)port;
-		idx = nat_mapping_new(n->table, &m, &mkey);
-		if (!idx)
-			*why = NAPT_DROP_TABLE_FULL;
-		return idx;
+		port = dynamic_port(n, flow, ext, rnd, &limited);
+		if (port >= 0)
+			return add_outbound_mapping(n, flow, ext, (uint16_t)port,
+						    n->blocks ? MAPF_BLOCK : 0, why);
 	}
-	*why = NAPT_DROP_PORTS_EXHAUSTED;
+	*why = limited ? NAPT_DROP_HOST_PORTS : NAPT_DROP_PORTS_EXHAUSTED;
+	if (limited)
+		n->counters.last_limited_host = flow->addr;
 	return 0;
 }
 
@@ -297,6 +382,27 @@ static enum napt_drop_reason host_limit(struct napt *n, uint32_t host, bool new_
 	return why;
 }
 
+/* A TCP segment other than a SYN with no session: only a deterministic host's flow is
+ * picked up (another node with the same config may have carried it so far, on the same
+ * external endpoint), as conntrack does; a RST closes what it would pick up. */
+static bool may_pick_up(const struct napt *n, const struct ipv4_view *v)
+{
+	struct det_range r;
+
+	return n->cfg.det.on && !(v->tcp_flags & TCP_RST) && det_forward(&n->det, v->src, &r);
+}
+
+/* The picked-up session is in the state the segment allows: established (its long timeout)
+ * for an ACK or data; a FIN then moves it on as on any session (track_tcp). */
+static void picked_up(struct napt *n, uint32_t sidx, uint32_t now)
+{
+	struct nat_session *s = nat_session_at(n->table, sidx);
+
+	s->tcp_seen = TCPF_SYN_OUT | TCPF_SYN_IN;
+	nat_session_touch(n->table, sidx, session_class(s->proto, s->tcp_seen), now);
+	n->counters.det_pickups++;
+}
+
 static enum napt_drop_reason outbound_session(struct napt *n, const struct ipv4_view *v,
 					      uint32_t now, uint32_t *sidx)
 {
@@ -305,10 +411,13 @@ static enum napt_drop_reason outbound_session(struct napt *n, const struct ipv4_
 	enum napt_drop_reason why = NAPT_DROP_NONE;
 	uint32_t m;
 
+	bool pickup;
+
 	*sidx = nat_session_find_in(n->table, &flow, now);
 	if (*sidx)
 		return NAPT_DROP_NONE;
-	if (v->proto == IPPROTO_TCP && !is_bare_syn(v))
+	pickup = v->proto == IPPROTO_TCP && !is_bare_syn(v);
+	if (pickup && !may_pick_up(n, v))
 		return NAPT_DROP_TCP_NO_SESSION;
 	if (v->proto == IPPROTO_ICMP && v->icmp_type != ICMP_ECHO)
 		return NAPT_DROP_NO_MAPPING;
@@ -320,9 +429,11 @@ static enum napt_drop_reason outbound_session(struct napt *n, const struct ipv4_
 	if (why != NAPT_DROP_NONE)
 		return why;
 	if (!m)
-		m = new_outbound_mapping(n, &flow, &why);
+		m = new_outbound_mapping(n, &flow, now, &why);
 	if (m)
 		*sidx = new_session(n, m, &flow, now, &why);
+	if (*sidx && pickup)
+		picked_up(n, *sidx, now);
 	return why;
 }
 

@@ -486,6 +486,10 @@ static int cmd_show_stats(struct command_ctx *c)
 	stat_line(c, "sessions-current", k->sessions_current, &first);
 	stat_line(c, "mappings-current", k->mappings_current, &first);
 	stat_line(c, "fragments-held", k->fragments_held, &first);
+	stat_line(c, "port-blocks-allocated", k->port_blocks_allocated, &first);
+	stat_line(c, "port-blocks-released", k->port_blocks_released, &first);
+	stat_line(c, "deterministic-collisions", k->det_collisions, &first);
+	stat_line(c, "deterministic-pickups", k->det_pickups, &first);
 	stat_line(c, "memory-bytes", napt_memory_bytes(c->d->nat), &first);
 	stat_line(c, "tun-write-errors", c->d->tun_write_errors, &first);
 	stat_line(c, "tun-frames-refused", c->d->tun.frames_refused, &first);

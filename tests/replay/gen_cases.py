@@ -1452,6 +1452,168 @@ def icmp_error_checksum_zero():
     return c
 
 
+# ---- port rest, deterministic NAT (cases 100-119) ---------------------------------------
+
+
+@numbered(100)
+def port_rest():
+    c = Case("port-rest", "The only port of the range, released when its UDP session times out, "
+             "rests 120 s before a new mapping may take it: another host's flow 1 s and 120 s "
+             "after the release is dropped (ports-exhausted), one 121 s after it gets the port.",
+             "behaviour.md 3 (port rest); RFC 6888 REQ-8", ONE_PORT)
+    first, second = Mapping(I1, 5000, E, 50000), Mapping(I2, 6000, E, 50000)
+    c.send(T0, *first.out(udp, R1, 53))
+    # T0 + 301: the session (and the mapping) expire at this packet; the port rests from here.
+    c.send(T0 + 301, udp(I2, 6000, R1, 53))
+    c.send(T0 + 420, udp(I2, 6000, R1, 53))
+    c.send(T0 + 422, *second.out(udp, R1, 53))
+    c.send(T0 + 423, *second.back(udp, R1, 53))
+    c.expect("dropped ports-exhausted 2")
+    return c
+
+
+def ipv4_int(a):
+    return struct.unpack("!I", bytes(int(x) for x in a.split(".")))[0]
+
+
+def ipv4_text(n):
+    return ".".join(str(b) for b in struct.pack("!I", n))
+
+
+def det_endpoint(inside, iport, in_prefix, ext_prefix, lo, hi, ports=None):
+    """docs/scale-out.md: S hosts per external address, P ports each; host k gets external
+    address k / S and ports lo + (k % S) * P onwards; inside port p starts at p % P in it."""
+    (in_base, in_len), (ext_base, ext_len) = ([(ipv4_int(a), int(n)) for a, n in
+                                               [p.split("/") for p in (in_prefix, ext_prefix)]])
+    hosts, addrs, total = 2 ** (32 - in_len), 2 ** (32 - ext_len), hi - lo + 1
+    per_ext = total // ports if ports else -(-hosts // addrs)
+    ports = ports or total // per_ext
+    k = ipv4_int(inside) - in_base
+    return ipv4_text(ext_base + k // per_ext), lo + (k % per_ext) * ports + iport % ports
+
+
+DET_IN, DET_EXT = "100.64.0.0/24", "203.0.113.16/28"
+DET = "inside 100.64.0.0/24\ndeterministic %s %s\n" % (DET_IN, DET_EXT)
+
+
+def det_mapping(inside, iport):
+    ext, eport = det_endpoint(inside, iport, DET_IN, DET_EXT, 1024, 65535)
+    return Mapping(inside, iport, ext, eport)
+
+
+@numbered(101)
+def det_formula():
+    c = Case("det-formula", "Deterministic NAT (RFC 7422) of 100.64.0.0/24 on 203.0.113.16/28 "
+             "with port-range 1024-65535: 16 hosts per external address, 4032 ports each. "
+             "100.64.0.1 leaves from 203.0.113.16 in 5056-9087, 100.64.0.17 from 203.0.113.17 "
+             "in 5056-9087, 100.64.0.255 from 203.0.113.31 in 61504-65535, each flow on the port "
+             "first + inside port % 4032; the replies come back.",
+             "scale-out.md (formula); RFC 7422 section 2", DET)
+    flows = [("100.64.0.1", 40000, udp), ("100.64.0.17", 40000, udp),
+             ("100.64.0.255", 1234, udp), ("100.64.0.17", 50001, tcp)]
+    for i, (host, port, make) in enumerate(flows):
+        m = det_mapping(host, port)
+        args = ("S",) if make is tcp else ()
+        c.send(T0 + i, *m.out(make, R1, 80, *args))
+        if make is tcp:
+            c.send(T0 + i + 0.5, *m.back(make, R1, 80, "SA", seq=5000, ack=1001))
+        else:
+            c.send(T0 + i + 0.5, *m.back(make, R1, 80))
+    c.expect("deterministic collisions 0")
+    return c
+
+
+@numbered(102)
+def det_collision():
+    c = Case("det-collision", "Deterministic NAT with deterministic-ports 100 in 2000-2999: "
+             "192.168.1.10 (position 10: 203.0.113.17, ports 2000-2099) sends from 5000 and "
+             "5100, both wanting 2000: the second takes 2001, the next free port of its "
+             "range, counted; from 5099 it gets 2099 and from 5199 (2099 held) it wraps to "
+             "2002. Replies reach each flow.",
+             "scale-out.md (collisions); RFC 7422 section 2",
+             BASE + "port-range 2000-2999\ndeterministic 192.168.1.0/28 203.0.113.16/30\n"
+             "deterministic-ports 100\n")
+    ports = [(5000, 2000), (5100, 2001), (5099, 2099), (5199, 2002)]
+    for i, (iport, eport) in enumerate(ports):
+        m = Mapping(I1, iport, "203.0.113.17", eport)
+        c.send(T0 + i, *m.out(udp, R1, 53))
+        c.send(T0 + i + 0.5, *m.back(udp, R1, 53))
+    c.expect("deterministic collisions 2")
+    return c
+
+
+@numbered(103)
+def det_pickup():
+    c = Case("det-pickup", "A deterministic host's TCP flow met in the middle (its outbound "
+             "ACK with data, no session: another node carried it so far) is picked up on "
+             "the formula's endpoint as established: the server's answer 300 s later (past "
+             "the transitory timeout) passes. An inbound segment without a session, a RST "
+             "and a host outside the deterministic prefix still create nothing.",
+             "scale-out.md (pickup); behaviour.md 3 (TCP)",
+             "inside 100.64.0.0/16\ndeterministic %s %s\n" % (DET_IN, DET_EXT))
+    m = det_mapping("100.64.0.17", 40000)
+    c.send(T0, *m.out(tcp, R1, 443, "PA", seq=7000, ack=9000, data=b"mid-stream"))
+    c.send(T0 + 300, *m.back(tcp, R1, 443, "PA", seq=9000, ack=7010, data=b"answer"))
+    c.send(T0 + 301, *m.out(tcp, R1, 443, "A", seq=7010, ack=9006))
+    other = det_mapping("100.64.0.18", 40000)
+    c.send(T0 + 302, tcp(R1, 443, other.ext, other.eport, "A", seq=9000, ack=7000))
+    c.send(T0 + 303, tcp("100.64.0.18", 40001, R1, 443, "R", seq=7000))
+    c.send(T0 + 304, tcp("100.64.1.5", 40000, R1, 443, "A", seq=7000, ack=9000))
+    c.expect("deterministic pickups 1", "dropped no-mapping 1", "dropped tcp-no-session 2",
+             "sessions created 1")
+    return c
+
+
+@numbered(104)
+def port_blocks():
+    c = Case("port-blocks", "port-block-size 4 in 5000-5007 (two blocks): 192.168.1.10's four "
+             "flows from 5000-5003 fill the block holding 5000; its flow from 5005 opens the "
+             "second block (the one holding its port); 192.168.1.20 then finds no free block "
+             "and is dropped. Two block events for five mappings; replies pass.",
+             "behaviour.md 3 (port blocks)", BASE + "port-range 5000-5007\nport-block-size 4\n"
+             "port-rest 0\n")
+    for i, port in enumerate([5000, 5001, 5002, 5003, 5005]):
+        m = Mapping(I1, port, E)
+        c.send(T0 + i, *m.out(udp, R1, 53))
+        c.send(T0 + i + 0.5, *m.back(udp, R1, 53))
+    c.send(T0 + 6, udp(I2, 5004, R1, 53))
+    c.expect("port blocks allocated 2", "port blocks released 0", "dropped ports-exhausted 1")
+    return c
+
+
+@numbered(105)
+def port_block_limit():
+    c = Case("port-block-limit", "With ports-per-host 6 and port-block-size 4 a host holds one "
+             "block (a second would pass 6 ports): 192.168.1.10's fifth flow is dropped "
+             "(host-port-limit) although it holds only four mappings; 192.168.1.20 gets the "
+             "other block.", "behaviour.md 3 (port blocks); RFC 6888 REQ-4",
+             BASE + "port-range 5000-5007\nport-block-size 4\nports-per-host 6\n")
+    for i, port in enumerate([5000, 5001, 5002, 5003]):
+        c.send(T0 + i, *Mapping(I1, port, E).out(udp, R1, 53))
+    c.send(T0 + 4, udp(I1, 5005, R1, 53))
+    c.send(T0 + 5, *Mapping(I2, 5004, E).out(udp, R1, 53))
+    c.expect("port blocks allocated 2", "dropped host-port-limit 1")
+    return c
+
+
+@numbered(106)
+def port_block_rest():
+    c = Case("port-block-rest", "port-block-size 4 in 5000-5003 (one block): 192.168.1.10 holds "
+             "it, so 192.168.1.20 is dropped; when the mapping times out (at T0 + 301) the block "
+             "goes back but rests 120 s with its port: 192.168.1.20 is dropped at T0 + 301 and "
+             "T0 + 420, and gets the block (its own port) at T0 + 422.",
+             "behaviour.md 3 (port blocks, port rest); RFC 6888 REQ-8",
+             BASE + "port-range 5000-5003\nport-block-size 4\n")
+    c.send(T0, *Mapping(I1, 5001, E).out(udp, R1, 53))
+    for t in (1, 301, 420):
+        c.send(T0 + t, udp(I2, 5002, R1, 53))
+    late = Mapping(I2, 5002, E)
+    c.send(T0 + 422, *late.out(udp, R1, 53))
+    c.send(T0 + 423, *late.back(udp, R1, 53))
+    c.expect("port blocks allocated 2", "port blocks released 1", "dropped ports-exhausted 3")
+    return c
+
+
 # ---- output ---------------------------------------------------------------------------
 
 
@@ -1488,7 +1650,7 @@ def write_index(cases, outdir):
                 "case: config, in.pcap, expected.pcap, README, and checks (counters "
                 "napt-replay must print, expected frames that keep a wrong checksum on "
                 "purpose).\n\n| case | what it shows | rule / RFC item |\n| --- | --- | --- |\n")
-        for c in sorted(cases, key=lambda c: c.dirname):
+        for c in sorted(cases, key=lambda c: int(c.dirname.split("-")[0])):
             f.write("| %s | %s | %s |\n" % (c.dirname, c.what, c.rule))
 
 
