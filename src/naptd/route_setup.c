@@ -15,6 +15,7 @@
 #include "daemon_log.h"
 #include "netlink_journal.h"
 #include "route_setup.h"
+#include "rule_dump.h"
 #include "sysctl_setting.h"
 
 struct route_setup {
@@ -56,21 +57,8 @@ static bool same_route(struct nl_object *a, struct nl_object *b)
 	       nl_addr_cmp_prefix(rtnl_route_get_dst(x), rtnl_route_get_dst(y)) == 0;
 }
 
-/* Whether two rules agree on what naptd's rules leave unset: a leftover with naptd's
- * protocol and selectors but a fwmark, tos, oif or goto more is not one of naptd's. (libnl
- * shows no FIB_RULE_INVERT: a "not" leftover still passes, see routing.md.) */
-static bool same_extras(struct rtnl_rule *x, struct rtnl_rule *y)
-{
-	const char *ox = rtnl_rule_get_oif(x), *oy = rtnl_rule_get_oif(y);
-
-	return rtnl_rule_get_mark(x) == rtnl_rule_get_mark(y) &&
-	       rtnl_rule_get_mask(x) == rtnl_rule_get_mask(y) &&
-	       rtnl_rule_get_dsfield(x) == rtnl_rule_get_dsfield(y) &&
-	       rtnl_rule_get_goto(x) == rtnl_rule_get_goto(y) &&
-	       strcmp(ox ? ox : "", oy ? oy : "") == 0;
-}
-
-/* Whether the stale entry a (a rule) is the rule b: all that naptd's rules set. */
+/* Whether the stale entry a (a rule) is the rule b: all that naptd's rules set (a has no
+ * other selector, flag or action: rule_dump_own). */
 static bool same_rule(struct nl_object *a, struct nl_object *b)
 {
 	struct rtnl_rule *x = (struct rtnl_rule *)a, *y = (struct rtnl_rule *)b;
@@ -88,7 +76,7 @@ static bool same_rule(struct nl_object *a, struct nl_object *b)
 	       strcmp(ix ? ix : "", iy ? iy : "") == 0 &&
 	       nl_addr_cmp(rtnl_rule_get_src(x), rtnl_rule_get_src(y)) == 0 &&
 	       nl_addr_cmp(rtnl_rule_get_dst(x), rtnl_rule_get_dst(y)) == 0 && px == py &&
-	       lx == ly && hx == hy && same_extras(x, y);
+	       lx == ly && hx == hy;
 }
 
 struct stale_search {
@@ -636,20 +624,17 @@ static int add_addresses(struct route_setup *rs, const struct napt_config *a, ch
 	return add_guards(rs, a, err, errlen);
 }
 
-/* Keeps in a snapshot only naptd's own entries (protocol ROUTE_PROTO) that this set-up may
- * take over: rules, and routes that lead into no device (what a dead naptd can have left;
+/* Keeps in a snapshot of the routes only naptd's own (protocol ROUTE_PROTO) that this
+ * set-up may take over: those that lead into no device (what a dead naptd can have left;
  * the default route into this naptd's TUN, already made, is not stale), or with *remake
- * every route of naptd's: this naptd's own, made again (route_setup_remake). */
+ * every one: this naptd's own, made again (route_setup_remake). */
 static void keep_stale(struct nl_object *obj, void *arg)
 {
 	const bool *remake = arg;
-	uint8_t proto = 0;
+	struct rtnl_route *r = (struct rtnl_route *)obj;
 
-	if (strcmp(nl_object_get_type(obj), "route/rule") == 0)
-		rtnl_rule_get_protocol((struct rtnl_rule *)obj, &proto);
-	else if (*remake || rtnl_route_get_type((struct rtnl_route *)obj) == RTN_UNREACHABLE)
-		proto = rtnl_route_get_protocol((struct rtnl_route *)obj);
-	if (proto != ROUTE_PROTO)
+	if ((!*remake && rtnl_route_get_type(r) != RTN_UNREACHABLE) ||
+	    rtnl_route_get_protocol(r) != ROUTE_PROTO)
 		nl_cache_remove(obj);
 }
 
@@ -672,20 +657,22 @@ static void restore_local_rule(struct route_setup *rs)
 /* What a naptd that did not exit (SIGKILL, a crash) left: its rules and its unreachable
  * routes (its routes into the TUN went with the device). They stay in force while this
  * naptd sets up, which takes over those it makes again (fail closed throughout) and removes
- * the rest at the end (drop_stale). The administrator's own entries are never touched.
- * Called once ROUTE_TABLE's default route is ours, so no other naptd is running. */
+ * the rest at the end (drop_stale). A rule with naptd's protocol that naptd never makes
+ * (a "not", a fwmark) goes at once (rule_dump_own). The administrator's own entries (another
+ * protocol) are never touched. Called once ROUTE_TABLE's default route is ours, so no other naptd
+ * is running. */
 static int find_stale(struct route_setup *rs, bool remake, char *err, size_t errlen)
 {
 	struct nl_sock *sk = netlink_journal_sock(rs->journal);
-	int rc = rtnl_rule_alloc_cache(sk, AF_INET, &rs->stale_rules);
+	int rc;
 
-	if (rc >= 0)
-		rc = rtnl_route_alloc_cache(sk, AF_INET, 0, &rs->stale_routes);
+	if (rule_dump_own(sk, ROUTE_PROTO, &rs->stale_rules, err, errlen) != 0)
+		return -1;
+	rc = rtnl_route_alloc_cache(sk, AF_INET, 0, &rs->stale_routes);
 	if (rc < 0) {
-		snprintf(err, errlen, "cannot list rules and routes: %s", nl_geterror(rc));
+		snprintf(err, errlen, "cannot list routes: %s", nl_geterror(rc));
 		return -1;
 	}
-	nl_cache_foreach(rs->stale_rules, keep_stale, &remake);
 	nl_cache_foreach(rs->stale_routes, keep_stale, &remake);
 	restore_local_rule(rs);
 	return 0;
