@@ -16,6 +16,7 @@
 #include "netlink_journal.h"
 #include "route_setup.h"
 #include "rule_dump.h"
+#include "sysctl_record.h"
 #include "sysctl_setting.h"
 
 struct route_setup {
@@ -29,6 +30,7 @@ struct route_setup {
 	int wan_ifindex; /* 0: no wan-interface, no proxy neighbour entries */
 	struct sysctl_setting ip_forward, rp_filter, accept_local, local_ports, tcp_demux,
 	    udp_demux;
+	struct sysctl_record record; /* the values of the last four from before naptd */
 };
 
 /* addr in network order. NULL when out of memory. */
@@ -338,7 +340,7 @@ static int move_local_ports(struct route_setup *rs, const struct napt_config *cf
 
 	/* As the kernel prints it, so an unchanged range is not rewritten. */
 	snprintf(value, sizeof(value), "%u\t%u", cfg->local_ports_lo, cfg->local_ports_hi);
-	return sysctl_change(&rs->local_ports, "/proc/sys/net/ipv4/ip_local_port_range", value, err,
+	return sysctl_change(&rs->local_ports, sysctl_record_proc(SYSCTL_LOCAL_PORTS), value, err,
 			     errlen);
 }
 
@@ -349,10 +351,10 @@ static int move_local_ports(struct route_setup *rs, const struct napt_config *cf
  * packet to the WAN address is routed by the rules. */
 static int no_early_demux(struct route_setup *rs, char *err, size_t errlen)
 {
-	if (sysctl_change(&rs->tcp_demux, "/proc/sys/net/ipv4/tcp_early_demux", "0", err, errlen) !=
+	if (sysctl_change(&rs->tcp_demux, sysctl_record_proc(SYSCTL_TCP_DEMUX), "0", err, errlen) !=
 	    0)
 		return -1;
-	return sysctl_change(&rs->udp_demux, "/proc/sys/net/ipv4/udp_early_demux", "0", err,
+	return sysctl_change(&rs->udp_demux, sysctl_record_proc(SYSCTL_UDP_DEMUX), "0", err,
 			     errlen);
 }
 
@@ -736,7 +738,8 @@ static int set_sysctls(struct route_setup *rs, char *err, size_t errlen)
 {
 	char path[128];
 
-	if (sysctl_change(&rs->ip_forward, "/proc/sys/net/ipv4/ip_forward", "1", err, errlen) != 0)
+	if (sysctl_change(&rs->ip_forward, sysctl_record_proc(SYSCTL_IP_FORWARD), "1", err,
+			  errlen) != 0)
 		return -1;
 	if (rs->ip_forward.changed)
 		daemon_log(LOG_NOTICE, "ip_forward was 0: set to 1 until naptd exits");
@@ -792,7 +795,8 @@ static int route_setup_start(struct route_setup *rs, const struct napt_config *c
 	 * with the TUN device), so a second naptd stops here before it touches any rule. Its
 	 * unreachable companion (fail closed) next, before any rule leads into that table. */
 	if (add_tun_route(rs, 0, 0, ROUTE_TABLE, 0, err, errlen) != 0 ||
-	    (!remake && find_stale(rs, false, err, errlen) != 0) ||
+	    (!remake && (find_stale(rs, false, err, errlen) != 0 ||
+			 sysctl_record_open(&rs->record, err, errlen) != 0)) ||
 	    set_sysctls(rs, err, errlen) != 0 ||
 	    add_closed_route(rs, 0, 0, ROUTE_TABLE, err, errlen) != 0 ||
 	    add_addresses(rs, cfg, err, errlen) != 0 ||
@@ -813,6 +817,23 @@ static struct route_setup *setup_new(const struct tun_device *tun, char *err, si
 	return rs;
 }
 
+/* Started over what a naptd that did not exit left: at exit the values from before that
+ * one go back, not those it left in force. Only once the start succeeded: a failed start
+ * leaves the sysctls, like the routing, as the killed naptd had them, file and all. */
+static void take_originals(struct route_setup *rs)
+{
+	struct sysctl_setting *s[SYSCTL_RECORD_KEYS] = {
+	    [SYSCTL_IP_FORWARD] = &rs->ip_forward,
+	    [SYSCTL_LOCAL_PORTS] = &rs->local_ports,
+	    [SYSCTL_TCP_DEMUX] = &rs->tcp_demux,
+	    [SYSCTL_UDP_DEMUX] = &rs->udp_demux,
+	};
+
+	for (unsigned k = 0; rs->record.loaded && k < SYSCTL_RECORD_KEYS; k++)
+		sysctl_set_original(s[k], sysctl_record_proc(k), rs->record.value[k]);
+	rs->record.owned = true;
+}
+
 struct route_setup *route_setup_open(const struct napt_config *cfg, const struct tun_device *tun,
 				     char *err, size_t errlen)
 {
@@ -827,28 +848,34 @@ struct route_setup *route_setup_open(const struct napt_config *cfg, const struct
 		route_setup_close(rs);
 		return NULL;
 	}
+	if (rs)
+		take_originals(rs);
 	return rs;
 }
 
-static void restore_sysctl(struct sysctl_setting *s)
+/* Whether s is back (or was never changed). */
+static bool restore_sysctl(struct sysctl_setting *s)
 {
 	char err[256];
 
-	if (sysctl_restore(s, err, sizeof(err)) != 0)
-		daemon_log(LOG_WARNING, "%s", err);
+	if (sysctl_restore(s, err, sizeof(err)) == 0)
+		return true;
+	daemon_log(LOG_WARNING, "%s", err);
+	return false;
 }
 
-/* Put back what the set-up changed, the last change first. */
-static void restore_sysctls(struct route_setup *rs)
+/* Put back what the set-up changed, the last change first. Whether all are back. */
+static bool restore_sysctls(struct route_setup *rs)
 {
-	restore_sysctl(&rs->udp_demux);
-	restore_sysctl(&rs->tcp_demux);
-	restore_sysctl(&rs->local_ports);
-	restore_sysctl(&rs->accept_local);
-	restore_sysctl(&rs->rp_filter);
+	bool ok = restore_sysctl(&rs->udp_demux);
+
+	ok &= restore_sysctl(&rs->tcp_demux);
+	ok &= restore_sysctl(&rs->local_ports);
+	ok &= restore_sysctl(&rs->accept_local);
+	ok &= restore_sysctl(&rs->rp_filter);
 	if (rs->ip_forward.changed)
 		daemon_log(LOG_NOTICE, "ip_forward set back to %s", rs->ip_forward.old);
-	restore_sysctl(&rs->ip_forward);
+	return restore_sysctl(&rs->ip_forward) && ok;
 }
 
 void route_setup_close(struct route_setup *rs)
@@ -857,11 +884,14 @@ void route_setup_close(struct route_setup *rs)
 		return;
 	drop_stale(rs, false);
 	netlink_journal_close(rs->journal);
-	restore_sysctls(rs);
+	/* A value not put back keeps the file: the next start puts it back. */
+	if (restore_sysctls(rs))
+		sysctl_record_remove(&rs->record);
 	free(rs);
 }
 
-/* The sysctls the old set-up changed: put back at exit the values from before naptd. */
+/* The sysctls the old set-up changed: put back at exit the values from before naptd; and
+ * their file. */
 static void inherit_sysctls(struct route_setup *now, const struct route_setup *old)
 {
 	sysctl_inherit(&now->ip_forward, &old->ip_forward);
@@ -870,6 +900,7 @@ static void inherit_sysctls(struct route_setup *now, const struct route_setup *o
 	sysctl_inherit(&now->local_ports, &old->local_ports);
 	sysctl_inherit(&now->tcp_demux, &old->tcp_demux);
 	sysctl_inherit(&now->udp_demux, &old->udp_demux);
+	now->record = old->record;
 }
 
 /* Forget a set-up without undoing it: its entries stay in force, owned by another one or

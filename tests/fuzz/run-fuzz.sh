@@ -91,8 +91,10 @@ for t in "${targets[@]}"; do
 	bin="$work/$t"
 	extra=()
 	[ "$t" = fuzz_control ] && extra=(-I"$src/tests/unit" "$src"/src/naptd/control_commands.c
-		"$src"/src/naptd/runtime_state.c "$src"/tests/unit/packet_builder.c)
-	case $t in fuzz_pcp | fuzz_state) extra=("$src"/src/naptd/runtime_state.c) ;; esac
+		"$src"/src/naptd/runtime_state.c "$src"/src/common/file_replace.c
+		"$src"/tests/unit/packet_builder.c)
+	case $t in fuzz_pcp | fuzz_state) extra=("$src"/src/naptd/runtime_state.c
+		"$src"/src/common/file_replace.c) ;; esac
 	clang "${flags[@]}" -o "$bin" "$src/tests/fuzz/$t.c" $engine "${extra[@]}"
 	corpus="$work/corpus-$t"
 	mkdir -p "$corpus"
