@@ -93,8 +93,10 @@ for t in "${targets[@]}"; do
 	bin="$work/$t"
 	extra=()
 	[ "$t" = fuzz_control ] && extra=(-I"$src/tests/unit" "$src"/src/naptd/control_commands.c
-		"$src"/src/naptd/runtime_state.c "$src"/src/common/regular_file.c "$src"/tests/unit/packet_builder.c)
-	case $t in fuzz_pcp | fuzz_state) extra=("$src"/src/naptd/runtime_state.c "$src"/src/common/regular_file.c) ;; esac
+		"$src"/src/naptd/runtime_state.c "$src"/src/common/regular_file.c
+		"$src"/src/common/file_replace.c "$src"/tests/unit/packet_builder.c)
+	case $t in fuzz_pcp | fuzz_state) extra=("$src"/src/naptd/runtime_state.c
+		"$src"/src/common/regular_file.c "$src"/src/common/file_replace.c) ;; esac
 	[ "$t" = fuzz_coalesce ] && extra=(-I"$src/tests/unit" "$src"/src/naptd/tun_coalesce.c
 		"$src"/tests/unit/packet_builder.c)
 	clang "${flags[@]}" -o "$bin" "$src/tests/fuzz/$t.c" $engine "${extra[@]}"
