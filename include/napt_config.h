@@ -91,6 +91,9 @@ struct napt_daemon_settings {
 	/* Easy IP: "external interface NAME" takes the external address from this interface
 	 * and follows it when it changes. */
 	char external_interface[NAPT_IFNAME_LEN];
+	/* "mss-clamp auto": naptd sets mss_clamp to the MTU of wan-interface (or of the
+	 * external interface) less 40, the IPv4 and TCP headers, at start and on reload. */
+	bool mss_clamp_auto;
 	/* NAT-PMP/PCP access rules in file order: the first holding a request decides. */
 	struct napt_pcp_rule pcp_rules[NAPT_MAX_PCP_RULES];
 	unsigned n_pcp_rules;
@@ -116,6 +119,8 @@ struct napt_config {
 	uint32_t ports_per_host;
 	bool port_parity; /* RFC 4787 REQ-4: an even inside port gets an even external one */
 	enum napt_unsolicited unsolicited_syn;
+	/* TCP MSS clamping (tcp_mss.h): SYNs both ways carry an MSS of at most this; 0 = off. */
+	uint16_t mss_clamp;
 	struct napt_static statics[NAPT_MAX_STATIC];
 	unsigned n_statics;
 	struct napt_daemon_settings daemon;

@@ -550,6 +550,24 @@ static int kw_unsolicited_syn(struct napt_config *cfg, char **v, char *err, size
 	return fail(err, errlen, "'unsolicited-syn' takes drop, rst or icmp, not '%s'", v[0]);
 }
 
+/* The smallest clamp: 68-byte MTU (RFC 791) less 40 bytes of headers; the largest: the
+ * largest IPv4 packet less the same. */
+#define MSS_CLAMP_MIN 28
+#define MSS_CLAMP_MAX 65495
+
+static int kw_mss_clamp(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	uint32_t mss;
+
+	cfg->daemon.mss_clamp_auto = strcmp(v[0], "auto") == 0;
+	if (cfg->daemon.mss_clamp_auto)
+		return 0;
+	if (parse_number("mss-clamp", v[0], MSS_CLAMP_MIN, MSS_CLAMP_MAX, &mss, err, errlen) < 0)
+		return -1;
+	cfg->mss_clamp = (uint16_t)mss;
+	return 0;
+}
+
 static int kw_static(struct napt_config *cfg, char **v, char *err, size_t errlen)
 {
 	struct napt_static st;
@@ -657,6 +675,7 @@ static const struct config_keyword keywords[] = {
     {"ports-per-host", 1, "a number (0: no limit)", kw_ports_per_host},
     {"port-parity", 1, "yes or no", kw_port_parity},
     {"unsolicited-syn", 1, "drop, rst or icmp", kw_unsolicited_syn},
+    {"mss-clamp", 1, "auto or a number of bytes, like 1452", kw_mss_clamp},
     {"static", 2, "INSIDE-ADDRESS EXTERNAL-ADDRESS", kw_static},
     {"pcp-allow", 2, "a prefix and ports, like 192.168.1.0/24 1024-65535", kw_pcp_allow},
     {"pcp-deny", 2, "a prefix and ports, like 192.168.1.0/24 1-1023", kw_pcp_deny},
@@ -844,6 +863,11 @@ static int validate(const struct napt_config *cfg, struct config_fault *f, char 
 		return fail(err, errlen,
 			    "with 'external interface' the port-range ends at 65534 at most: ip "
 			    "rules cannot match port 65535");
+	if (cfg->daemon.mss_clamp_auto && !cfg->daemon.wan_interface[0] &&
+	    !cfg->daemon.external_interface[0])
+		return fail(err, errlen,
+			    "'mss-clamp auto' reads the WAN link's MTU: it needs 'wan-interface' "
+			    "or 'external interface'");
 	if (check_external(cfg, f, err, errlen) < 0 || check_forwards(cfg, f, err, errlen) < 0 ||
 	    check_statics(cfg, f, err, errlen) < 0)
 		return -1;

@@ -13,6 +13,7 @@
 
 #include "checksum.h"
 #include "ipv4_packet.h"
+#include "tcp_mss.h"
 #include "tcp_state.h"
 
 /* ---- small helpers ---- */
@@ -189,6 +190,14 @@ static void icmp_refold(struct ipv4_view *v, uint16_t before)
 	memcpy(&c, v->l4 + ICMP_OFF_CSUM, 2);
 	c = csum_apply(c, csum_delta16(before, csum_sum_as_stored(v->l4, v->l4_len)));
 	memcpy(v->l4 + ICMP_OFF_CSUM, &c, 2);
+}
+
+/* mss-clamp: a translated SYN (or SYN-ACK) that carries a larger MSS gets the clamp. The
+ * short path asks for each packet, so the common case costs one test of the flags. */
+static inline void clamp_syn(const struct napt *n, struct ipv4_view *v, bool partial)
+{
+	if ((v->tcp_flags & TCP_SYN) && n->cfg.mss_clamp && v->proto == IPPROTO_TCP && v->l4)
+		tcp_mss_clamp(v->l4, v->l4_len, n->cfg.mss_clamp, partial);
 }
 
 /* ---- keys ---- */
@@ -858,6 +867,7 @@ static inline bool translate_established(struct napt *n, struct napt_packet *pkt
 	else
 		rewrite_endpoint(v, true, nat_table_ext_addr(n->table, s->ext_index), s->ext_port,
 				 pkt->csum_partial);
+	clamp_syn(n, v, pkt->csum_partial);
 	*r = forwarded(n, v->proto, l->out ? NAPT_DIR_IN : NAPT_DIR_OUT);
 	return true;
 }
@@ -895,7 +905,10 @@ static struct napt_result translate_valid(struct napt *n, struct napt_packet *pk
 		r = translate_in(n, pkt, v, (unsigned)ext, true, now);
 	else
 		r = translate_hairpin(n, pkt, v, (unsigned)ext, now);
-	if (r.verdict == NAPT_FORWARD && v->more_frags)
+	if (r.verdict != NAPT_FORWARD)
+		return r;
+	clamp_syn(n, v, pkt->csum_partial);
+	if (v->more_frags)
 		first_fragment_done(n, &first_key, v, r.dir, now);
 	return r;
 }

@@ -554,6 +554,11 @@ static void config_behaviour(struct command_ctx *c, const struct napt_config *cf
 		    : cfg->unsolicited_syn == NAPT_UNSOLICITED_ICMP ? "icmp"
 								    : "drop",
 		    first);
+	/* The clamp in force ("auto" shows the number it gave); none: no line. */
+	if (cfg->mss_clamp) {
+		snprintf(v, sizeof(v), "%u", cfg->mss_clamp);
+		config_line(c, "mss-clamp", v, first);
+	}
 }
 
 static void config_rules(struct command_ctx *c, const struct napt_config *cfg, bool *first)

@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* test_home.c - the home router's engine features: MSS clamping (mss-clamp, tcp_mss.h).
+ * SYNs are built here byte by byte with their options, checksums by packet_builder.c's own
+ * code; the clamped packet is compared with the same SYN built with the clamped MSS. */
+#include <arpa/inet.h>
+#include <check.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ipv4_packet.h"
+#include "napt.h"
+#include "packet_builder.h"
+#include "tcp_mss.h"
+#include "unit_run.h"
+
+#define EXT  "203.0.113.1"
+#define HOST PB_INSIDE_HOST
+#define REM  PB_REMOTE_HOST
+#define T0   5000000u
+
+static struct napt *n;
+static char err[512];
+
+static void teardown(void)
+{
+	napt_destroy(n);
+	n = NULL;
+}
+
+static void start(const char *lines)
+{
+	struct napt_config cfg;
+	char text[1024];
+
+	snprintf(text, sizeof(text),
+		 "inside 192.168.1.0/24\nexternal " EXT "\nmax-sessions 512\n%s", lines);
+	ck_assert_msg(napt_config_parse_text(&cfg, text, "t.conf", err, sizeof(err)) == 0, "%s",
+		      err);
+	n = napt_create(&cfg, 7, err, sizeof(err));
+	ck_assert_msg(n != NULL, "%s", err);
+}
+
+/* ---- SYNs with options ---- */
+
+struct syn {
+	const char *src, *dst;
+	uint16_t sport, dport;
+	uint8_t flags;
+	const uint8_t *opts; /* a multiple of 4 bytes */
+	size_t opt_len;
+};
+
+static size_t build_syn(uint8_t *b, const struct syn *s)
+{
+	size_t tcp_len = TCP_MIN_HDR + s->opt_len, len = IPV4_MIN_HDR + tcp_len;
+	uint32_t a;
+
+	memset(b, 0, len);
+	b[0] = 0x45;
+	put16(b + 2, (uint16_t)len);
+	b[8] = 64;
+	b[9] = IPPROTO_TCP;
+	a = pb_addr(s->src);
+	memcpy(b + IP_OFF_SRC, &a, 4);
+	a = pb_addr(s->dst);
+	memcpy(b + IP_OFF_DST, &a, 4);
+	put16(b + IPV4_MIN_HDR, s->sport);
+	put16(b + IPV4_MIN_HDR + 2, s->dport);
+	put32(b + IPV4_MIN_HDR + 4, 1000);
+	b[IPV4_MIN_HDR + 12] = (uint8_t)(tcp_len / 4) << 4;
+	b[IPV4_MIN_HDR + 13] = s->flags;
+	put16(b + IPV4_MIN_HDR + 14, 65535);
+	memcpy(b + IPV4_MIN_HDR + TCP_MIN_HDR, s->opts, s->opt_len);
+	pb_fix_ip_csum(b);
+	pb_fix_l4_csum(b);
+	return len;
+}
+
+/* Options as a Linux SYN carries them (MSS first, even offset) and as some stacks write
+ * them (a NOP first: the MSS value at an odd offset). */
+static const uint8_t linux_opts[] = {2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1,
+				     0, 0, 0, 0, 1, 3, 3, 7};
+static const uint8_t odd_opts[] = {1, 2, 4, 0x05, 0xb4, 1, 1, 0};
+
+/* The MSS value of a built SYN: its offset in the options. */
+static size_t mss_at(const uint8_t *opts)
+{
+	return opts[0] == 2 ? 2 : 3;
+}
+
+/* Clamping a SYN with MSS 1460 to `mss` gives the SYN built with `want` in its place. */
+static void check_clamp(const uint8_t *opts, size_t opt_len, uint16_t mss, uint16_t want)
+{
+	uint8_t o[40], b[PB_MAX], w[PB_MAX];
+	struct syn s = {HOST, REM, 40000, 80, TCP_SYN, o, opt_len};
+	size_t len;
+
+	memcpy(o, opts, opt_len);
+	len = build_syn(b, &s);
+	ck_assert_int_eq(tcp_mss_clamp(b + IPV4_MIN_HDR, len - IPV4_MIN_HDR, mss, false),
+			 want != 1460);
+	put16(o + mss_at(opts), want);
+	build_syn(w, &s);
+	ck_assert_mem_eq(b, w, len);
+	ck_assert_ptr_null(pb_checksums_wrong(b, len));
+}
+
+START_TEST(lowers_a_larger_mss)
+{
+	check_clamp(linux_opts, sizeof(linux_opts), 1452, 1452);
+	check_clamp(odd_opts, sizeof(odd_opts), 1452, 1452);
+	check_clamp(odd_opts, sizeof(odd_opts), 536, 536);
+}
+END_TEST
+
+START_TEST(leaves_a_smaller_mss)
+{
+	check_clamp(linux_opts, sizeof(linux_opts), 1460, 1460);
+	check_clamp(odd_opts, sizeof(odd_opts), 9000, 1460);
+}
+END_TEST
+
+/* No MSS option, or options that end or break before it: nothing changes. */
+START_TEST(no_option_or_malformed_left_alone)
+{
+	static const uint8_t none[] = {1, 1, 4, 2};
+	static const uint8_t end_first[] = {0, 0, 0, 0, 2, 4, 5, 0xb4};
+	static const uint8_t zero_len[] = {8, 0, 2, 4, 5, 0xb4, 0, 0};
+	static const uint8_t past_end[] = {1, 1, 1, 8, 12, 2, 4, 5};
+	static const uint8_t bad_mss_len[] = {2, 3, 5, 0xb4};
+	const struct {
+		const uint8_t *o;
+		size_t len;
+	} cases[] = {{none, 4}, {end_first, 8}, {zero_len, 8}, {past_end, 8}, {bad_mss_len, 4}};
+
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint8_t b[PB_MAX], copy[PB_MAX];
+		struct syn s = {HOST, REM, 40000, 80, TCP_SYN, cases[i].o, cases[i].len};
+		size_t len = build_syn(b, &s);
+
+		memcpy(copy, b, len);
+		ck_assert(!tcp_mss_clamp(b + IPV4_MIN_HDR, len - IPV4_MIN_HDR, 100, false));
+		ck_assert_mem_eq(b, copy, len);
+	}
+}
+END_TEST
+
+/* A header cut short by the buffer: an odd-aligned value whose second word is missing,
+ * and an option past the end, are left alone. */
+START_TEST(cut_header_left_alone)
+{
+	uint8_t b[PB_MAX], copy[PB_MAX];
+	struct syn s = {HOST, REM, 40000, 80, TCP_SYN, odd_opts, sizeof(odd_opts)};
+	size_t len = build_syn(b, &s);
+
+	memcpy(copy, b, len);
+	ck_assert(!tcp_mss_clamp(b + IPV4_MIN_HDR, TCP_MIN_HDR + 5, 100, false));
+	ck_assert(!tcp_mss_clamp(b + IPV4_MIN_HDR, TCP_MIN_HDR + 3, 100, false));
+	ck_assert(!tcp_mss_clamp(b + IPV4_MIN_HDR, TCP_MIN_HDR - 1, 100, false));
+	ck_assert_mem_eq(b, copy, len);
+}
+END_TEST
+
+/* A partial checksum (offload) holds the pseudo-header sum only: options are not in it. */
+START_TEST(partial_checksum_untouched)
+{
+	uint8_t b[PB_MAX];
+	struct syn s = {HOST, REM, 40000, 80, TCP_SYN, linux_opts, sizeof(linux_opts)};
+	size_t len = build_syn(b, &s);
+	uint16_t before = get16(b + IPV4_MIN_HDR + TCP_OFF_CSUM);
+
+	ck_assert(tcp_mss_clamp(b + IPV4_MIN_HDR, len - IPV4_MIN_HDR, 1400, true));
+	ck_assert_uint_eq(get16(b + IPV4_MIN_HDR + 22), 1400);
+	ck_assert_uint_eq(get16(b + IPV4_MIN_HDR + TCP_OFF_CSUM), before);
+}
+END_TEST
+
+/* Through the engine: the SYN out and the SYN-ACK in (the short path: its session exists)
+ * are clamped, the ACK and data are not looked at; without mss-clamp nothing changes. */
+static uint16_t mss_through(const struct syn *s)
+{
+	uint8_t b[PB_MAX];
+	struct napt_packet p = {.data = b};
+	struct napt_result r;
+
+	p.len = build_syn(b, s);
+	r = napt_translate(n, &p, T0);
+	ck_assert_int_eq(r.verdict, NAPT_FORWARD);
+	ck_assert_ptr_null(pb_checksums_wrong(b, p.len));
+	return get16(b + IPV4_MIN_HDR + TCP_MIN_HDR + 2);
+}
+
+START_TEST(engine_clamps_both_directions)
+{
+	struct syn out = {HOST, REM, 40000, 80, TCP_SYN, linux_opts, sizeof(linux_opts)};
+	struct syn back = {REM, EXT, 80, 40000, TCP_SYN | TCP_ACK, linux_opts,
+			   sizeof(linux_opts)};
+
+	start(_i ? "mss-clamp 1452\n" : "");
+	ck_assert_uint_eq(mss_through(&out), _i ? 1452 : 1460);
+	ck_assert_uint_eq(mss_through(&back), _i ? 1452 : 1460);
+}
+END_TEST
+
+START_TEST(config_values)
+{
+	struct napt_config cfg;
+	static const char *const bad[] = {
+	    "mss-clamp 27\n", "mss-clamp 65496\n", "mss-clamp x\n",
+	    "mss-clamp auto\n", /* no interface to read the MTU of */
+	};
+
+	ck_assert_int_eq(napt_config_parse_text(&cfg,
+						"inside 10.0.0.0/8\nexternal 203.0.113.1\n"
+						"mss-clamp 1452\n",
+						"t", err, sizeof(err)),
+			 0);
+	ck_assert_uint_eq(cfg.mss_clamp, 1452);
+	ck_assert_int_eq(napt_config_parse_text(&cfg,
+						"inside 10.0.0.0/8\nexternal 203.0.113.1\n"
+						"wan-interface ppp0\nmss-clamp auto\n",
+						"t", err, sizeof(err)),
+			 0);
+	ck_assert(cfg.daemon.mss_clamp_auto);
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char text[256];
+
+		snprintf(text, sizeof(text), "inside 10.0.0.0/8\nexternal 203.0.113.1\n%s", bad[i]);
+		ck_assert_msg(napt_config_parse_text(&cfg, text, "t", err, sizeof(err)) < 0, "%s",
+			      bad[i]);
+	}
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("home");
+	TCase *mss = tcase_create("mss clamp");
+
+	tcase_add_checked_fixture(mss, NULL, teardown);
+	tcase_add_test(mss, lowers_a_larger_mss);
+	tcase_add_test(mss, leaves_a_smaller_mss);
+	tcase_add_test(mss, no_option_or_malformed_left_alone);
+	tcase_add_test(mss, cut_header_left_alone);
+	tcase_add_test(mss, partial_checksum_untouched);
+	tcase_add_loop_test(mss, engine_clamps_both_directions, 0, 2);
+	tcase_add_test(mss, config_values);
+	suite_add_tcase(s, mss);
+	return unit_run(s);
+}
