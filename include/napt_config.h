@@ -119,6 +119,9 @@ struct napt_config {
 	uint32_t ports_per_host;
 	bool port_parity; /* RFC 4787 REQ-4: an even inside port gets an even external one */
 	enum napt_unsolicited unsolicited_syn;
+	/* RFC 5508 REQ-8: a new outbound flow refused for want of room (table-full,
+	 * ports-exhausted, a per-host limit) gets ICMP 3/13 instead of a silent drop. */
+	bool refused_flows_icmp;
 	/* TCP MSS clamping (tcp_mss.h): SYNs both ways carry an MSS of at most this; 0 = off. */
 	uint16_t mss_clamp;
 	struct napt_static statics[NAPT_MAX_STATIC];

@@ -324,6 +324,7 @@ int napt_reconfigure(struct napt *n, const struct napt_config *cfg, uint64_t now
 	n->cfg.port_parity = cfg->port_parity;
 	n->cfg.unsolicited_syn = cfg->unsolicited_syn;
 	n->cfg.mss_clamp = cfg->mss_clamp;
+	n->cfg.refused_flows_icmp = cfg->refused_flows_icmp;
 	n->cfg.max_sessions_per_host = cfg->max_sessions_per_host;
 	n->cfg.ports_per_host = cfg->ports_per_host;
 	memcpy(n->cfg.statics, cfg->statics, sizeof(cfg->statics));

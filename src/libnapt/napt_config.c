@@ -568,6 +568,14 @@ static int kw_mss_clamp(struct napt_config *cfg, char **v, char *err, size_t err
 	return 0;
 }
 
+static int kw_refused_flows(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	if (strcmp(v[0], "drop") != 0 && strcmp(v[0], "icmp") != 0)
+		return fail(err, errlen, "'refused-flows' takes drop or icmp, not '%s'", v[0]);
+	cfg->refused_flows_icmp = strcmp(v[0], "icmp") == 0;
+	return 0;
+}
+
 static int kw_static(struct napt_config *cfg, char **v, char *err, size_t errlen)
 {
 	struct napt_static st;
@@ -675,6 +683,7 @@ static const struct config_keyword keywords[] = {
     {"ports-per-host", 1, "a number (0: no limit)", kw_ports_per_host},
     {"port-parity", 1, "yes or no", kw_port_parity},
     {"unsolicited-syn", 1, "drop, rst or icmp", kw_unsolicited_syn},
+    {"refused-flows", 1, "drop or icmp", kw_refused_flows},
     {"mss-clamp", 1, "auto or a number of bytes, like 1452", kw_mss_clamp},
     {"static", 2, "INSIDE-ADDRESS EXTERNAL-ADDRESS", kw_static},
     {"pcp-allow", 2, "a prefix and ports, like 192.168.1.0/24 1024-65535", kw_pcp_allow},

@@ -7,9 +7,9 @@
 #include "checksum.h"
 #include "ipv4_packet.h"
 
-#define OPT_END 0
-#define OPT_NOP 1
-#define OPT_MSS 2
+#define OPT_END     0
+#define OPT_NOP     1
+#define OPT_MSS     2
 #define OPT_MSS_LEN 4
 
 /* Offset of the MSS option's value within the header, or 0 when there is none (or the

@@ -582,44 +582,82 @@ static size_t build_rst(const struct ipv4_view *v, uint8_t *buf)
 	return IPV4_MIN_HDR + TCP_MIN_HDR;
 }
 
-/* ICMP port unreachable (3/3) quoting the SYN's IP header and first 8 bytes (RFC 792). */
-static size_t build_port_unreachable(const struct ipv4_view *v, uint8_t *buf)
+/* ICMP destination unreachable with `code`, from src to the sender of v, quoting v's IP
+ * header and first 8 bytes (RFC 792). */
+static size_t build_unreachable(const struct ipv4_view *v, uint8_t *buf, uint8_t code, uint32_t src)
 {
 	uint8_t quote[60 + 8];
 	size_t qlen = v->ihl + 8;
 	uint8_t *icmp = buf + IPV4_MIN_HDR;
-	uint32_t src = v->dst, dst = v->src;
+	uint32_t dst = v->src;
 	uint16_t c;
 
 	memcpy(quote, v->ip, qlen);
 	reply_ip_header(buf, IPV4_MIN_HDR + ICMP_HDR + qlen, IPPROTO_ICMP, src, dst);
 	memset(icmp, 0, ICMP_HDR);
 	icmp[0] = ICMP_UNREACH;
-	icmp[1] = 3;
+	icmp[1] = code;
 	memcpy(icmp + ICMP_HDR, quote, qlen);
 	c = csum_buffer(icmp, ICMP_HDR + qlen);
 	memcpy(icmp + ICMP_OFF_CSUM, &c, 2);
 	return IPV4_MIN_HDR + ICMP_HDR + qlen;
 }
 
-/* Answer an unsolicited SYN in place, when configured, allowed by the rate limit and when
- * the answer fits the buffer. No state is created either way. */
+/* The engine's own answers: to an unsolicited SYN (a RST, or port unreachable from the
+ * address it was sent to) and to a new outbound flow refused (RFC 5508 REQ-8). */
+enum answer_kind { ANSWER_RST, ANSWER_PORT_UNREACHABLE, ANSWER_PROHIBITED };
+
+#define UNREACH_PORT       3
+#define UNREACH_PROHIBITED 13 /* communication administratively prohibited (RFC 1812 5.2.7.1) */
+
+/* Write the answer in place when the rate limit allows and it fits the buffer. No state is
+ * created either way. */
+static bool answer(struct napt *n, struct napt_packet *pkt, const struct ipv4_view *v,
+		   enum answer_kind kind, uint32_t now)
+{
+	size_t cap = pkt->cap ? pkt->cap : pkt->len;
+	size_t need =
+	    kind == ANSWER_RST ? IPV4_MIN_HDR + TCP_MIN_HDR : IPV4_MIN_HDR + ICMP_HDR + v->ihl + 8;
+
+	if (cap < need || !reply_allowed(n, now))
+		return false;
+	if (kind == ANSWER_RST)
+		pkt->len = build_rst(v, pkt->data);
+	else if (kind == ANSWER_PORT_UNREACHABLE)
+		pkt->len = build_unreachable(v, pkt->data, UNREACH_PORT, v->dst);
+	else /* from the external address the host would have used: an address of the NAT */
+		pkt->len = build_unreachable(v, pkt->data, UNREACH_PROHIBITED,
+					     n->cfg.external[ntohl(v->src) % n->cfg.n_external]);
+	n->counters.replies_sent++;
+	return true;
+}
+
+/* Answer an unsolicited SYN, per unsolicited-syn. */
 static bool answer_unsolicited(struct napt *n, struct napt_packet *pkt, const struct ipv4_view *v,
 			       uint32_t now)
 {
-	size_t cap = pkt->cap ? pkt->cap : pkt->len;
-	size_t need = n->cfg.unsolicited_syn == NAPT_UNSOLICITED_RST
-			  ? IPV4_MIN_HDR + TCP_MIN_HDR
-			  : IPV4_MIN_HDR + ICMP_HDR + v->ihl + 8;
-
-	if (n->cfg.unsolicited_syn == NAPT_UNSOLICITED_DROP || cap < need || !reply_allowed(n, now))
+	if (n->cfg.unsolicited_syn == NAPT_UNSOLICITED_DROP)
 		return false;
-	if (n->cfg.unsolicited_syn == NAPT_UNSOLICITED_RST)
-		pkt->len = build_rst(v, pkt->data);
-	else
-		pkt->len = build_port_unreachable(v, pkt->data);
-	n->counters.replies_sent++;
-	return true;
+	return answer(n, pkt, v,
+		      n->cfg.unsolicited_syn == NAPT_UNSOLICITED_RST ? ANSWER_RST
+								     : ANSWER_PORT_UNREACHABLE,
+		      now);
+}
+
+/* RFC 5508 REQ-8: a new flow the NAT has no resources for, or that a per-host limit refuses,
+ * gets ICMP 3/13 with refused-flows icmp. Never for a datagram to a multicast or broadcast
+ * address (RFC 1122 3.2.2): the first octet from 224 on. */
+static bool refused_for_want_of_room(enum napt_drop_reason why)
+{
+	return why == NAPT_DROP_TABLE_FULL || why == NAPT_DROP_PORTS_EXHAUSTED ||
+	       why == NAPT_DROP_HOST_SESSIONS || why == NAPT_DROP_HOST_PORTS;
+}
+
+static bool answer_refused(struct napt *n, struct napt_packet *pkt, const struct ipv4_view *v,
+			   enum napt_drop_reason why, uint32_t now)
+{
+	return n->cfg.refused_flows_icmp && refused_for_want_of_room(why) &&
+	       ((const uint8_t *)&v->dst)[0] < 224 && answer(n, pkt, v, ANSWER_PROHIBITED, now);
 }
 
 /* ---- one direction ---- */
@@ -641,6 +679,10 @@ static struct napt_result translate_out(struct napt *n, struct napt_packet *pkt,
 		return forwarded(n, v->proto, NAPT_DIR_OUT);
 	}
 	why = outbound_session(n, v, now, &sidx);
+	if (why != NAPT_DROP_NONE && answer_refused(n, pkt, v, why, now)) {
+		n->counters.dropped[why]++;
+		return (struct napt_result){NAPT_REPLY, why, NAPT_DIR_OUT};
+	}
 	if (why != NAPT_DROP_NONE)
 		return drop(n, why, NAPT_DIR_OUT);
 	track_tcp(n, sidx, v, true, now);

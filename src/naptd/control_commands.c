@@ -554,6 +554,7 @@ static void config_behaviour(struct command_ctx *c, const struct napt_config *cf
 		    : cfg->unsolicited_syn == NAPT_UNSOLICITED_ICMP ? "icmp"
 								    : "drop",
 		    first);
+	config_line(c, "refused-flows", cfg->refused_flows_icmp ? "icmp" : "drop", first);
 	/* The clamp in force ("auto" shows the number it gave); none: no line. */
 	if (cfg->mss_clamp) {
 		snprintf(v, sizeof(v), "%u", cfg->mss_clamp);

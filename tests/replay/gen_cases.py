@@ -1301,6 +1301,85 @@ def echo_request_on_query_mapping():
     return c
 
 
+# ---- the home router: MSS clamping, the documents' worked example -------------------------
+
+
+def tcp_opts(src, sport, dst, dport, flags, mss, seq=1000, ack=0):
+    """A TCP segment with the options a Linux SYN carries: MSS first, then SACK permitted,
+    timestamps, NOP and window scale."""
+    opts = [("MSS", mss), ("SAckOK", b""), ("Timestamp", (1, 0)), ("NOP", None), ("WScale", 7)]
+    return IP(src=src, dst=dst, id=0x200) / TCP(sport=sport, dport=dport, flags=flags, seq=seq,
+                                                ack=ack, window=65535, options=opts)
+
+
+@numbered(90)
+def mss_clamp():
+    c = Case("mss-clamp", "mss-clamp 1452 (a PPPoE WAN link, MTU 1492): I1's SYN with MSS 1460 "
+             "leaves with MSS 1452, the SYN-ACK coming in with MSS 1460 reaches I1 with MSS 1452; "
+             "I2's SYN with MSS 1400 and the remote's SYN-ACK with MSS 1200 keep theirs; the "
+             "ACK is not touched. Only the MSS option and the TCP checksum change besides the "
+             "translation.", "behaviour.md 15; RFC 9293 3.7.1, RFC 879",
+             BASE + "mss-clamp 1452\n")
+    m, m2 = Mapping(I1, 40000, E), Mapping(I2, 40001, E)
+    c.send(T0, tcp_opts(I1, 40000, R1, 80, "S", 1460), tcp_opts(E, 40000, R1, 80, "S", 1452))
+    c.send(T0 + 0.1, tcp_opts(R1, 80, E, 40000, "SA", 1460, seq=5000, ack=1001),
+           tcp_opts(R1, 80, I1, 40000, "SA", 1452, seq=5000, ack=1001))
+    c.send(T0 + 0.2, *m.out(tcp, R1, 80, "A", seq=1001, ack=5001))
+    c.send(T0 + 1, tcp_opts(I2, 40001, R1, 80, "S", 1400), tcp_opts(E, 40001, R1, 80, "S", 1400))
+    c.send(T0 + 1.1, tcp_opts(R1, 80, E, 40001, "SA", 1200, seq=6000, ack=1001),
+           tcp_opts(R1, 80, I2, 40001, "SA", 1200, seq=6000, ack=1001))
+    c.send(T0 + 1.2, *m2.out(tcp, R1, 80, "A", seq=1001, ack=6001))
+    c.expect("translated tcp out 4", "translated tcp in 2")
+    return c
+
+
+# The worked NAPT example of seed 004 (1.2.3.4 and 2.3.4.5 there, documentation addresses
+# here): a port-range of one port gives the document's external port.
+SEED_HOST, SEED_SERVER, SEED_PUBLIC = "192.168.1.101", "198.51.100.4", "203.0.113.45"
+
+
+@numbered(91)
+def seed004_napt_example():
+    c = Case("seed004-napt-example", "The documents' worked NAPT example (seed 004): "
+             "192.168.1.101 opens TCP port 1920 to the web server (1.2.3.4 there, "
+             "198.51.100.4 here) port 80; the NAT writes its public address (2.3.4.5 there, "
+             "203.0.113.45 here) and port 2345 as the source and records 192.168.1.101 tcp "
+             "1920 ----- 203.0.113.45 tcp 2345; the server's answer to 203.0.113.45:2345 "
+             "reaches 192.168.1.101:1920 with the server's address and port as its source (the "
+             "document's step 5 names the NAT's, a slip: only the destination changes).",
+             "seed 004 (NAPT); behaviour.md 3, 4",
+             "inside 192.168.1.0/24\nexternal %s\nport-range 2345-2345\n" % SEED_PUBLIC)
+    m = Mapping(SEED_HOST, 1920, SEED_PUBLIC, 2345)
+    c.send(T0, *m.out(tcp, SEED_SERVER, 80, "S", seq=1000))
+    c.send(T0 + 0.1, *m.back(tcp, SEED_SERVER, 80, "SA", seq=5000, ack=1001))
+    c.send(T0 + 0.2, *m.out(tcp, SEED_SERVER, 80, "PA", seq=1001, ack=5001,
+                            data=b"GET / HTTP/1.0\r\n\r\n"))
+    c.send(T0 + 0.3, *m.back(tcp, SEED_SERVER, 80, "PA", seq=5001, ack=1019,
+                             data=b"HTTP/1.0 200 OK\r\n\r\n"))
+    c.expect("translated tcp out 2", "translated tcp in 2", "mappings current 1")
+    return c
+
+
+@numbered(92)
+def refused_flow_icmp():
+    c = Case("refused-flow-icmp", "refused-flows icmp with one external port: I1's flow takes "
+             "E:50000; I2's new flow finds no port and I2 gets ICMP 3/13 (communication "
+             "administratively prohibited) from E, TTL 64, DF, ID 0, quoting its datagram's IP "
+             "header and first 8 bytes; I2's datagram to a multicast group gets no answer; "
+             "I1's flow to another remote reuses its mapping (endpoint-independent).",
+             "behaviour.md 16; RFC 5508 REQ-8, RFC 1122 3.2.2, RFC 792",
+             ONE_PORT + "refused-flows icmp\n")
+    m = Mapping(I1, 5000, E, 50000)
+    c.send(T0, *m.out(udp, R1, 53))
+    refused = udp(I2, 6000, R1, 53)
+    c.send(T0 + 1, refused,
+           answer_ip(E, I2, 1) / ICMP(type=3, code=13) / Raw(bytes(refused)[:28]))
+    c.send(T0 + 2, udp(I2, 6001, "224.0.0.251", 5353))
+    c.send(T0 + 3, *m.out(udp, R2, 53))
+    c.expect("replies sent 1", "dropped ports-exhausted 2")
+    return c
+
+
 # ---- output ---------------------------------------------------------------------------
 
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* test_home.c - the home router's engine features: MSS clamping (mss-clamp, tcp_mss.h).
+/* test_home.c - the home router's engine features: MSS clamping (mss-clamp, tcp_mss.h) and
+ * ICMP 3/13 for refused new flows (refused-flows, RFC 5508 REQ-8).
  * SYNs are built here byte by byte with their options, checksums by packet_builder.c's own
  * code; the clamped packet is compared with the same SYN built with the clamped MSS. */
 #include <arpa/inet.h>
@@ -79,8 +80,8 @@ static size_t build_syn(uint8_t *b, const struct syn *s)
 
 /* Options as a Linux SYN carries them (MSS first, even offset) and as some stacks write
  * them (a NOP first: the MSS value at an odd offset). */
-static const uint8_t linux_opts[] = {2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1,
-				     0, 0, 0, 0, 1, 3, 3, 7};
+static const uint8_t linux_opts[] = {2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0,
+				     0, 1, 0,    0,    0, 0, 1, 3,  3, 7};
 static const uint8_t odd_opts[] = {1, 2, 4, 0x05, 0xb4, 1, 1, 0};
 
 /* The MSS value of a built SYN: its offset in the options. */
@@ -194,8 +195,7 @@ static uint16_t mss_through(const struct syn *s)
 START_TEST(engine_clamps_both_directions)
 {
 	struct syn out = {HOST, REM, 40000, 80, TCP_SYN, linux_opts, sizeof(linux_opts)};
-	struct syn back = {REM, EXT, 80, 40000, TCP_SYN | TCP_ACK, linux_opts,
-			   sizeof(linux_opts)};
+	struct syn back = {REM, EXT, 80, 40000, TCP_SYN | TCP_ACK, linux_opts, sizeof(linux_opts)};
 
 	start(_i ? "mss-clamp 1452\n" : "");
 	ck_assert_uint_eq(mss_through(&out), _i ? 1452 : 1460);
@@ -233,6 +233,73 @@ START_TEST(config_values)
 }
 END_TEST
 
+/* ---- refused-flows (RFC 5508 REQ-8) ---- */
+
+/* Host at its session limit: its second flow is refused, with ICMP 3/13 from the external
+ * address quoting the datagram's IP header and 8 bytes, or silently (the default). */
+START_TEST(refused_flow_answered)
+{
+	struct pb_spec first = pb_flow(IPPROTO_UDP, HOST, 5000, REM, 53);
+	struct pb_spec second = pb_flow(IPPROTO_UDP, HOST, 5001, REM, 53);
+	uint8_t b[PB_MAX], sent[PB_MAX];
+	struct napt_packet p = {.data = b, .cap = sizeof(b)};
+	struct napt_result r;
+	uint32_t a;
+
+	start(_i ? "max-sessions-per-host 1\nrefused-flows icmp\n" : "max-sessions-per-host 1\n");
+	p.len = pb_build(b, &first);
+	ck_assert_int_eq(napt_translate(n, &p, T0).verdict, NAPT_FORWARD);
+	p.len = pb_build(b, &second);
+	memcpy(sent, b, p.len);
+	r = napt_translate(n, &p, T0);
+	ck_assert_int_eq(r.reason, NAPT_DROP_HOST_SESSIONS);
+	ck_assert_uint_eq(napt_get_counters(n)->dropped[NAPT_DROP_HOST_SESSIONS], 1);
+	if (!_i) {
+		ck_assert_int_eq(r.verdict, NAPT_DROP);
+		return;
+	}
+	ck_assert_int_eq(r.verdict, NAPT_REPLY);
+	ck_assert_uint_eq(p.len, IPV4_MIN_HDR + ICMP_HDR + IPV4_MIN_HDR + 8);
+	memcpy(&a, b + IP_OFF_SRC, 4);
+	ck_assert_uint_eq(a, pb_addr(EXT));
+	memcpy(&a, b + IP_OFF_DST, 4);
+	ck_assert_uint_eq(a, pb_addr(HOST));
+	ck_assert_uint_eq(b[9], IPPROTO_ICMP);
+	ck_assert_uint_eq(b[IPV4_MIN_HDR], 3);
+	ck_assert_uint_eq(b[IPV4_MIN_HDR + 1], 13);
+	ck_assert_mem_eq(b + IPV4_MIN_HDR + ICMP_HDR, sent, IPV4_MIN_HDR + 8);
+	ck_assert_ptr_null(pb_checksums_wrong(b, p.len));
+	ck_assert_uint_eq(napt_get_counters(n)->replies_sent, 1);
+}
+END_TEST
+
+/* No answer to a datagram for a multicast group, nor for a flow refused for another reason
+ * (an ACK without session), nor without room in the buffer. */
+START_TEST(refused_flow_not_answered)
+{
+	struct pb_spec first = pb_flow(IPPROTO_UDP, HOST, 5000, REM, 53);
+	struct pb_spec group = pb_flow(IPPROTO_UDP, HOST, 5001, "224.0.0.251", 5353);
+	struct pb_spec ack = pb_flow(IPPROTO_TCP, HOST, 5002, REM, 80);
+	uint8_t b[PB_MAX];
+	struct napt_packet p = {.data = b, .cap = sizeof(b)};
+
+	ack.tcp_flags = TCP_ACK;
+	start("max-sessions-per-host 1\nrefused-flows icmp\n");
+	p.len = pb_build(b, &first);
+	ck_assert_int_eq(napt_translate(n, &p, T0).verdict, NAPT_FORWARD);
+	p.len = pb_build(b, &group);
+	ck_assert_int_eq(napt_translate(n, &p, T0).verdict, NAPT_DROP);
+	p.len = pb_build(b, &ack);
+	ck_assert_int_eq(napt_translate(n, &p, T0).verdict, NAPT_DROP);
+	first.sport = 5003;
+	first.payload_len = 0;
+	p.len = pb_build(b, &first);
+	p.cap = p.len; /* 28 bytes: no room for the 56-byte answer */
+	ck_assert_int_eq(napt_translate(n, &p, T0).verdict, NAPT_DROP);
+	ck_assert_uint_eq(napt_get_counters(n)->replies_sent, 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("home");
@@ -247,5 +314,10 @@ int main(void)
 	tcase_add_loop_test(mss, engine_clamps_both_directions, 0, 2);
 	tcase_add_test(mss, config_values);
 	suite_add_tcase(s, mss);
+	TCase *rf = tcase_create("refused flows");
+	tcase_add_checked_fixture(rf, NULL, teardown);
+	tcase_add_loop_test(rf, refused_flow_answered, 0, 2);
+	tcase_add_test(rf, refused_flow_not_answered);
+	suite_add_tcase(s, rf);
 	return unit_run(s);
 }
