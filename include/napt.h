@@ -22,8 +22,8 @@ enum napt_verdict {
 	NAPT_FORWARD = 0, /* translated in place: write it out */
 	NAPT_DROP,        /* dropped; the reason is in napt_result.reason */
 	NAPT_HELD,        /* a fragment kept until its first fragment arrives */
-	NAPT_REPLY,       /* the buffer now holds the engine's answer (TCP RST or ICMP error,
-			   * per unsolicited-syn) to send back instead: write it out */
+	NAPT_REPLY,       /* the buffer now holds the engine's answer (ICMP 3/13 to a refused
+			   * new flow, refused-flows icmp) to send back instead: write it out */
 };
 
 enum napt_dir {
@@ -98,8 +98,9 @@ struct napt_counters {
 	uint64_t mappings_current;
 	uint64_t fragments_held;
 	uint64_t icmp_errors_translated;
-	uint64_t replies_sent;    /* NAPT_REPLY answers to unsolicited SYNs */
-	uint64_t replies_limited; /* answers not sent: over the rate limit */
+	uint64_t replies_sent;      /* the engine's answers: to unsolicited SYNs, refused flows */
+	uint64_t replies_limited;   /* answers not sent: over the rate limit or the SYN queue's */
+	uint64_t replies_cancelled; /* SYN answers cancelled by an outbound SYN of the pair */
 	/* The inside host that last hit a per-host limit, for the daemon's log line. */
 	uint32_t last_limited_host;
 };
@@ -122,7 +123,9 @@ struct napt_result napt_translate(struct napt *n, struct napt_packet *pkt, uint6
 /* After a first fragment is translated, fragments of the same datagram that arrived before
  * it are released: copies them one by one into buf (translated) and returns the length, or
  * 0 when none is left. Released fragments wait until taken, so this may be called after a
- * whole burst. */
+ * whole burst. Then the answers to unsolicited SYNs (unsolicited-syn rst|icmp) whose 6 s
+ * passed by the time of the last napt_translate() or napt_expire(), new packets to send
+ * towards the outside (RFC 5382 REQ-4). */
 size_t napt_next_released(struct napt *n, uint8_t *buf, size_t cap);
 
 /* Translate count packets, as count calls of napt_translate() in order would, but with the

@@ -9,6 +9,7 @@
 #include "napt.h"
 #include "nat_table.h"
 #include "prng.h"
+#include "syn_answer.h"
 
 /* Expired sessions reaped per packet: enough to keep pace with any creation rate (a packet
  * creates at most two sessions), small enough to bound the cost of one packet. */
@@ -30,6 +31,8 @@ struct napt {
 	/* Times of the last answers to unsolicited SYNs (translate.c reply_allowed). */
 	uint32_t reply_times[REPLIES_PER_SECOND];
 	unsigned reply_next, replies_recorded;
+	/* Answers to unsolicited SYNs waiting their 6 s (RFC 5382 REQ-4). */
+	struct syn_answers answers;
 };
 
 #define EXT_OCTET_SHARED 0xff

@@ -610,38 +610,70 @@ enum answer_kind { ANSWER_RST, ANSWER_PORT_UNREACHABLE, ANSWER_PROHIBITED };
 #define UNREACH_PORT       3
 #define UNREACH_PROHIBITED 13 /* communication administratively prohibited (RFC 1812 5.2.7.1) */
 
-/* Write the answer in place when the rate limit allows and it fits the buffer. No state is
- * created either way. */
+static size_t answer_len(const struct ipv4_view *v, enum answer_kind kind)
+{
+	return kind == ANSWER_RST ? IPV4_MIN_HDR + TCP_MIN_HDR
+				  : IPV4_MIN_HDR + ICMP_HDR + v->ihl + 8;
+}
+
+static size_t build_answer(const struct napt *n, const struct ipv4_view *v, enum answer_kind kind,
+			   uint8_t *buf)
+{
+	if (kind == ANSWER_RST)
+		return build_rst(v, buf);
+	if (kind == ANSWER_PORT_UNREACHABLE)
+		return build_unreachable(v, buf, UNREACH_PORT, v->dst);
+	/* from the external address the host would have used: an address of the NAT */
+	return build_unreachable(v, buf, UNREACH_PROHIBITED,
+				 n->cfg.external[ntohl(v->src) % n->cfg.n_external]);
+}
+
+/* RFC 5382 REQ-4: the answer to an unsolicited SYN, per unsolicited-syn, waits 6 s in the
+ * queue (syn_answer.h); a full queue, or a source at its share, gets none. */
+static void hold_answer(struct napt *n, const struct ipv4_view *v, uint32_t now)
+{
+	uint8_t a[SYN_ANSWER_MAX];
+	struct syn_pair pair = {v->src, v->dst, v->sport, v->dport};
+	enum answer_kind kind;
+
+	if (n->cfg.unsolicited_syn == NAPT_UNSOLICITED_DROP)
+		return;
+	kind =
+	    n->cfg.unsolicited_syn == NAPT_UNSOLICITED_RST ? ANSWER_RST : ANSWER_PORT_UNREACHABLE;
+	if (!syn_answer_queue(&n->answers, &pair, a, build_answer(n, v, kind, a), now))
+		n->counters.replies_limited++;
+}
+
+/* An outbound SYN, translated: the answer waiting for an inbound SYN of the same pair (the
+ * other end's SYN of a hole punch, crossed with this one) is not sent. */
+static void cancel_answers(struct napt *n, const struct ipv4_view *v)
+{
+	struct syn_pair pair = {v->dst, v->src, v->dport, v->sport};
+
+	if (syn_answer_waiting(&n->answers) && is_bare_syn(v))
+		n->counters.replies_cancelled += syn_answer_cancel(&n->answers, &pair);
+}
+
+/* Answers whose 6 s passed become due, each under the rate limit. */
+static void answers_come_due(struct napt *n, uint32_t now)
+{
+	struct syn_answer_slot *s;
+
+	while ((s = syn_answer_come_due(&n->answers, now)))
+		s->state = reply_allowed(n, now) ? SYN_ANSWER_DUE : SYN_ANSWER_CANCELLED;
+}
+
+/* Write an immediate answer in place when the rate limit allows and it fits the buffer. */
 static bool answer(struct napt *n, struct napt_packet *pkt, const struct ipv4_view *v,
 		   enum answer_kind kind, uint32_t now)
 {
 	size_t cap = pkt->cap ? pkt->cap : pkt->len;
-	size_t need =
-	    kind == ANSWER_RST ? IPV4_MIN_HDR + TCP_MIN_HDR : IPV4_MIN_HDR + ICMP_HDR + v->ihl + 8;
 
-	if (cap < need || !reply_allowed(n, now))
+	if (cap < answer_len(v, kind) || !reply_allowed(n, now))
 		return false;
-	if (kind == ANSWER_RST)
-		pkt->len = build_rst(v, pkt->data);
-	else if (kind == ANSWER_PORT_UNREACHABLE)
-		pkt->len = build_unreachable(v, pkt->data, UNREACH_PORT, v->dst);
-	else /* from the external address the host would have used: an address of the NAT */
-		pkt->len = build_unreachable(v, pkt->data, UNREACH_PROHIBITED,
-					     n->cfg.external[ntohl(v->src) % n->cfg.n_external]);
+	pkt->len = build_answer(n, v, kind, pkt->data);
 	n->counters.replies_sent++;
 	return true;
-}
-
-/* Answer an unsolicited SYN, per unsolicited-syn. */
-static bool answer_unsolicited(struct napt *n, struct napt_packet *pkt, const struct ipv4_view *v,
-			       uint32_t now)
-{
-	if (n->cfg.unsolicited_syn == NAPT_UNSOLICITED_DROP)
-		return false;
-	return answer(n, pkt, v,
-		      n->cfg.unsolicited_syn == NAPT_UNSOLICITED_RST ? ANSWER_RST
-								     : ANSWER_PORT_UNREACHABLE,
-		      now);
 }
 
 /* RFC 5508 REQ-8: a new flow the NAT has no resources for, or that a per-host limit refuses,
@@ -689,6 +721,7 @@ static struct napt_result translate_out(struct napt *n, struct napt_packet *pkt,
 	s = nat_session_at(n->table, sidx);
 	rewrite_endpoint(v, true, nat_table_ext_addr(n->table, s->ext_index), s->ext_port,
 			 pkt->csum_partial);
+	cancel_answers(n, v);
 	return forwarded(n, v->proto, NAPT_DIR_OUT);
 }
 
@@ -714,10 +747,8 @@ static struct napt_result translate_in(struct napt *n, struct napt_packet *pkt, 
 	}
 	why = inbound_session(n, v, ext, now, &sidx);
 	if ((why == NAPT_DROP_NO_MAPPING || why == NAPT_DROP_FILTERED) && is_bare_syn(v) &&
-	    may_answer && answer_unsolicited(n, pkt, v, now)) {
-		n->counters.dropped[why]++;
-		return (struct napt_result){NAPT_REPLY, why, NAPT_DIR_IN};
-	}
+	    may_answer)
+		hold_answer(n, v, now);
 	if (why != NAPT_DROP_NONE)
 		return drop(n, why, NAPT_DIR_IN);
 	track_tcp(n, sidx, v, false, now);
@@ -797,7 +828,10 @@ size_t napt_next_released(struct napt *n, uint8_t *buf, size_t cap)
 		n->counters.translated[proto_index(v.proto)][inbound]++;
 		return len;
 	}
-	return 0;
+	len = syn_answer_take(&n->answers, buf, cap);
+	if (len)
+		n->counters.replies_sent++;
+	return len;
 }
 
 /* ---- classification (section 1) ---- */
@@ -921,6 +955,8 @@ static void reap(struct napt *n, uint32_t now)
 	nat_table_expire(n->table, now, REAP_PER_PACKET);
 	if (n->frag.n_held)
 		n->counters.dropped[NAPT_DROP_FRAG_NO_FIRST] += frag_expire(&n->frag, now);
+	if (syn_answer_waiting(&n->answers))
+		answers_come_due(n, now);
 }
 
 /* The full path for a packet that passed validation: classification, fragments, ICMP
@@ -988,6 +1024,7 @@ void napt_expire(struct napt *n, uint64_t now_ms)
 
 	nat_table_expire(n->table, now, UINT32_MAX);
 	n->counters.dropped[NAPT_DROP_FRAG_NO_FIRST] += frag_expire(&n->frag, now);
+	answers_come_due(n, now);
 }
 
 /* ---- bursts ---- */

@@ -448,6 +448,7 @@ static int cmd_show_stats(struct command_ctx *c)
 	stat_line(c, "icmp-errors-translated", k->icmp_errors_translated, &first);
 	stat_line(c, "replies-sent", k->replies_sent, &first);
 	stat_line(c, "replies-limited", k->replies_limited, &first);
+	stat_line(c, "replies-cancelled", k->replies_cancelled, &first);
 	stat_line(c, "sessions-created", k->sessions_created, &first);
 	stat_line(c, "sessions-expired", k->sessions_expired, &first);
 	stat_line(c, "sessions-removed", k->sessions_removed, &first);

@@ -1116,6 +1116,12 @@ def port_unreachable_for(syn):
     return answer_ip(seg.dst, seg.src, 1) / ICMP(type=3, code=3) / Raw(raw[:seg.ihl * 4 + 8])
 
 
+def tick(c, t):
+    """A datagram to an unmapped port of E at t, dropped (no-mapping): the engine's clock
+    moves, and the answers whose 6 s passed come out after it."""
+    c.send(t, udp(R2, 7, E, 9))
+
+
 @case
 def unsolicited_syn_rst():
     syn1 = tcp(R1, 4444, E, 80, "S", seq=1000)
@@ -1123,21 +1129,27 @@ def unsolicited_syn_rst():
     filtered = tcp(R2, 5555, E, 40000, "S", seq=3000)
     c = Case("unsolicited-syn-rst", "unsolicited-syn rst: a SYN to an unmapped port, a SYN "
              "with 5 bytes of data, and a SYN refused by APDF filtering of a live mapping are "
-             "each answered by a RST|ACK from the external address (SEQ 0, ACK = SEQ + 1 + "
-             "data, window 0, TTL 64, DF, ID 0); an ACK, a SYN-ACK and a UDP datagram get no "
-             "answer. Drops are still counted and no state is made.",
+             "each dropped, and answered 6 s later (the first packet from then on) by a "
+             "RST|ACK from the external address (SEQ 0, ACK = SEQ + 1 + data, window 0, TTL "
+             "64, DF, ID 0); an ACK, a SYN-ACK and a UDP datagram get no answer. Drops are "
+             "still counted and no state is made.",
              "RFC 5382 REQ-4, RFC 793 3.4", BASE + "unsolicited-syn rst\n")
-    c.send(T0, syn1, rst_for(syn1))
-    c.send(T0 + 1, syn2, rst_for(syn2))
+    c.send(T0, syn1)
+    c.send(T0 + 1, syn2)
     c.send(T0 + 2, tcp(R1, 4446, E, 82, "A", seq=1000, ack=1))
     c.send(T0 + 3, tcp(R1, 4447, E, 83, "SA", seq=1000, ack=1))
     c.send(T0 + 4, udp(R1, 53, E, 9999))
     m = Mapping(I1, 40000, E)
     c.send(T0 + 5, *m.out(tcp, R1, 80, "S"))
-    c.send(T0 + 6, filtered, rst_for(filtered))
-    c.send(T0 + 7, *m.back(tcp, R1, 80, "SA", seq=5000, ack=1001))
-    c.expect("replies sent 3", "replies limited 0", "dropped no-mapping 5", "dropped filtered 1",
-             "sessions created 1", "mappings current 1")
+    c.send(T0 + 5.5, filtered)
+    c.send(T0 + 5.9, *m.back(tcp, R1, 80, "SA", seq=5000, ack=1001))
+    c.send(T0 + 6, tcp(R1, 4448, E, 84, "A", seq=1000, ack=1), rst_for(syn1))
+    c.send(T0 + 7, *(m.out(tcp, R1, 80, "A", seq=1001, ack=5001) + (rst_for(syn2),)))
+    tick(c, T0 + 11.4)
+    c.send(T0 + 11.5, udp(R1, 53, E, 9999), rst_for(filtered))
+    c.expect("replies sent 3", "replies limited 0", "replies cancelled 0",
+             "dropped no-mapping 8", "dropped filtered 1", "sessions created 1",
+             "mappings current 1")
     return c
 
 
@@ -1148,30 +1160,38 @@ def unsolicited_syn_icmp():
         sport=4445, dport=81, flags="S", seq=2000, window=65535)
     syn3 = tcp(R2, 4446, E, 82, "S", seq=3000, data=b"x" * 20)
     c = Case("unsolicited-syn-icmp", "unsolicited-syn icmp: SYNs to unmapped ports (one with "
-             "an IP option, one with 20 bytes of data) are each answered by an ICMP port "
-             "unreachable (3/3) from the external address, TTL 64, DF, ID 0, quoting the SYN's "
-             "IP header (options included) and its first 8 bytes; a UDP datagram gets no "
-             "answer.", "RFC 5382 REQ-4, RFC 792", BASE + "unsolicited-syn icmp\n")
-    c.send(T0, syn1, port_unreachable_for(syn1))
-    c.send(T0 + 1, syn2, port_unreachable_for(syn2))
-    c.send(T0 + 2, syn3, port_unreachable_for(syn3))
+             "an IP option, one with 20 bytes of data) are each dropped, and answered 6 s "
+             "later by an ICMP port unreachable (3/3) from the external address, TTL 64, DF, "
+             "ID 0, quoting the SYN's IP header (options included) and its first 8 bytes; a "
+             "UDP datagram gets no answer.", "RFC 5382 REQ-4, RFC 792",
+             BASE + "unsolicited-syn icmp\n")
+    c.send(T0, syn1)
+    c.send(T0 + 1, syn2)
+    c.send(T0 + 2, syn3)
     c.send(T0 + 3, udp(R1, 53, E, 9999))
-    c.expect("replies sent 3", "dropped no-mapping 4", "sessions created 0")
+    c.send(T0 + 6, udp(R2, 7, E, 9), port_unreachable_for(syn1))
+    c.send(T0 + 7, udp(R2, 7, E, 9), port_unreachable_for(syn2))
+    c.send(T0 + 8, udp(R2, 7, E, 9), port_unreachable_for(syn3))
+    c.expect("replies sent 3", "dropped no-mapping 7", "sessions created 0")
     return c
 
 
 @case
 def unsolicited_syn_rate_limit():
-    c = Case("unsolicited-syn-rate-limit", "unsolicited-syn rst: 101 SYNs within 0.4 s get 100 "
-             "answers, the 101st none (replies limited); a SYN 1.5 s after the first is "
-             "answered again. Every SYN counts as dropped no-mapping.",
+    c = Case("unsolicited-syn-rate-limit", "unsolicited-syn rst: 101 SYNs from as many "
+             "sources within 0.4 s come due together 6 s later and get 100 answers, the 101st "
+             "none (replies limited); a SYN 1.5 s after the first is answered 6 s later. Every "
+             "SYN counts as dropped no-mapping.",
              "RFC 5382 REQ-4 (at most 100 answers a second)", BASE + "unsolicited-syn rst\n")
-    for i in range(101):
-        syn = tcp(R1, 10000 + i, E, 80, "S", seq=1000 + i)
-        c.send(T0 + i * 0.004, syn, *([rst_for(syn)] if i < 100 else []))
+    syns = [tcp("198.51.100.%d" % (100 + i), 10000 + i, E, 80, "S", seq=1000 + i)
+            for i in range(101)]
+    for i, syn in enumerate(syns):
+        c.send(T0 + i * 0.004, syn)
     late = tcp(R1, 20000, E, 80, "S", seq=9000)
-    c.send(T0 + 1.5, late, rst_for(late))
-    c.expect("replies sent 101", "replies limited 1", "dropped no-mapping 102")
+    c.send(T0 + 1.5, late)
+    c.send(T0 + 6.5, udp(R2, 7, E, 9), *[rst_for(syn) for syn in syns[:100]])
+    c.send(T0 + 7.6, udp(R2, 7, E, 9), rst_for(late))
+    c.expect("replies sent 101", "replies limited 1", "dropped no-mapping 104")
     return c
 
 
@@ -1377,6 +1397,32 @@ def refused_flow_icmp():
     c.send(T0 + 2, udp(I2, 6001, "224.0.0.251", 5353))
     c.send(T0 + 3, *m.out(udp, R2, 53))
     c.expect("replies sent 1", "dropped ports-exhausted 2")
+    return c
+
+
+@numbered(93)
+def unsolicited_syn_cancelled():
+    c = Case("unsolicited-syn-cancelled", "unsolicited-syn rst and a TCP hole punch whose SYNs "
+             "cross: R1:5555's SYN to E:40000 comes before I1's own SYN and is dropped; I1's "
+             "SYN to R1:5555 leaves from E:40000 2 s later and cancels the answer, so no RST "
+             "ever goes (the first SYN was dropped silently); R1's retransmitted SYN reaches "
+             "I1 (simultaneous open) and the connection is established both ways. A SYN from "
+             "R2 to another port, unanswered by anything, still gets its RST 6 s on.",
+             "behaviour.md 11; RFC 5382 REQ-4, REQ-2", BASE + "unsolicited-syn rst\n")
+    m = Mapping(I1, 40000, E)
+    other = tcp(R2, 6000, E, 81, "S", seq=3000)
+    c.send(T0, m.back(tcp, R1, 5555, "S", seq=5000)[0])
+    c.send(T0 + 1, other)
+    c.send(T0 + 2, *m.out(tcp, R1, 5555, "S", seq=1000))
+    c.send(T0 + 3, *m.back(tcp, R1, 5555, "S", seq=5000))
+    c.send(T0 + 3.1, *m.out(tcp, R1, 5555, "SA", seq=1000, ack=5001))
+    c.send(T0 + 3.2, *m.back(tcp, R1, 5555, "SA", seq=5000, ack=1001))
+    c.send(T0 + 6.5, *m.out(tcp, R1, 5555, "A", seq=1001, ack=5001))
+    c.send(T0 + 7, *(m.out(tcp, R1, 5555, "PA", seq=1001, ack=5001, data=b"punched") +
+                     (rst_for(other),)))
+    c.send(T0 + 10, udp(R2, 7, E, 9))
+    c.expect("replies sent 1", "replies cancelled 1", "dropped no-mapping 3",
+             "sessions created 1", "translated tcp in 2")
     return c
 
 
