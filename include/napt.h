@@ -37,7 +37,7 @@ enum napt_dir {
  * docs/behaviour.md: truncated, bad-version, bad-ihl, bad-total-length, bad-ip-checksum,
  * bad-l4, bad-icmp-checksum, bad-icmp-quote, unsupported, not-nat, spoofed, no-mapping,
  * filtered, no-session-icmp, tcp-no-session, table-full, ports-exhausted, fragment-no-first,
- * fragment-full, first-fragment-short, host-session-limit, host-port-limit. */
+ * fragment-full, first-fragment-short, host-session-limit, host-port-limit, pool-exhausted. */
 enum napt_drop_reason {
 	NAPT_DROP_NONE = 0,
 	NAPT_DROP_TRUNCATED,        /* shorter than the IPv4 header or its total length */
@@ -62,6 +62,7 @@ enum napt_drop_reason {
 	NAPT_DROP_FIRST_FRAG_SHORT, /* first fragment too short to hold the ports (RFC 1858) */
 	NAPT_DROP_HOST_SESSIONS,    /* the inside host is at max-sessions-per-host */
 	NAPT_DROP_HOST_PORTS,       /* the inside host is at ports-per-host */
+	NAPT_DROP_POOL_EXHAUSTED,   /* mode dynamic: no address of the pool is free */
 	NAPT_DROP_REASONS
 };
 
@@ -156,7 +157,12 @@ void napt_flush(struct napt *n);
 const struct napt_config *napt_get_config(const struct napt *n);
 
 /* Read-only views for "show" commands. Addresses network order, ports host order. */
-enum napt_origin { NAPT_ORIGIN_OUTBOUND = 0, NAPT_ORIGIN_FORWARD, NAPT_ORIGIN_DMZ };
+enum napt_origin {
+	NAPT_ORIGIN_OUTBOUND = 0,
+	NAPT_ORIGIN_FORWARD,
+	NAPT_ORIGIN_DMZ,
+	NAPT_ORIGIN_DYNAMIC, /* mode dynamic: a host's binding to an address (proto 0, ports 0) */
+};
 
 struct napt_session_info {
 	uint8_t proto; /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP */
@@ -176,7 +182,9 @@ struct napt_mapping_info {
 	uint32_t sessions;
 };
 
-/* Call fn for each entry; stop early when fn returns non-zero. */
+/* Call fn for each entry; stop early when fn returns non-zero. With mode dynamic the
+ * mappings begin with one entry per bound address: proto 0, ports 0, origin dynamic, and
+ * sessions the host's session count. */
 typedef int (*napt_session_fn)(const struct napt_session_info *s, void *ctx);
 typedef int (*napt_mapping_fn)(const struct napt_mapping_info *m, void *ctx);
 void napt_foreach_session(const struct napt *n, uint64_t now_ms, napt_session_fn fn, void *ctx);

@@ -45,6 +45,11 @@ enum napt_unsolicited {
 	NAPT_UNSOLICITED_ICMP,     /* answered with ICMP port unreachable (3/3) */
 };
 
+/* `mode`: NAPT (addresses and ports translated, the default) or dynamic NAT (RFC 3022 Basic
+ * NAT: each inside host gets an address of the pool to itself, ports unchanged;
+ * addr_pool.h). */
+enum napt_mode { NAPT_MODE_NAPT = 0, NAPT_MODE_DYNAMIC };
+
 /* One-to-one NAT: the inside host uses ext_addr for everything, all ports, both ways. */
 struct napt_static {
 	uint32_t in_addr, ext_addr; /* network order */
@@ -100,6 +105,7 @@ struct napt_daemon_settings {
 };
 
 struct napt_config {
+	enum napt_mode mode;
 	struct napt_prefix inside[NAPT_MAX_INSIDE];
 	unsigned n_inside;
 	uint32_t external[NAPT_MAX_EXTERNAL]; /* network order */

@@ -568,6 +568,14 @@ static int kw_mss_clamp(struct napt_config *cfg, char **v, char *err, size_t err
 	return 0;
 }
 
+static int kw_mode(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	if (strcmp(v[0], "napt") != 0 && strcmp(v[0], "dynamic") != 0)
+		return fail(err, errlen, "'mode' takes napt or dynamic, not '%s'", v[0]);
+	cfg->mode = strcmp(v[0], "dynamic") == 0 ? NAPT_MODE_DYNAMIC : NAPT_MODE_NAPT;
+	return 0;
+}
+
 static int kw_refused_flows(struct napt_config *cfg, char **v, char *err, size_t errlen)
 {
 	if (strcmp(v[0], "drop") != 0 && strcmp(v[0], "icmp") != 0)
@@ -683,6 +691,7 @@ static const struct config_keyword keywords[] = {
     {"ports-per-host", 1, "a number (0: no limit)", kw_ports_per_host},
     {"port-parity", 1, "yes or no", kw_port_parity},
     {"unsolicited-syn", 1, "drop, rst or icmp", kw_unsolicited_syn},
+    {"mode", 1, "napt or dynamic", kw_mode},
     {"refused-flows", 1, "drop or icmp", kw_refused_flows},
     {"mss-clamp", 1, "auto or a number of bytes, like 1452", kw_mss_clamp},
     {"static", 2, "INSIDE-ADDRESS EXTERNAL-ADDRESS", kw_static},
@@ -860,6 +869,32 @@ static int check_statics(const struct napt_config *cfg, struct config_fault *f, 
 	return 0;
 }
 
+/* Dynamic NAT binds whole addresses and translates no port: the keys that need a shared
+ * address or port translation do not work with it (docs/config.md, Keys that do not go
+ * together). */
+static int check_mode(const struct napt_config *cfg, char *err, size_t errlen)
+{
+	const char *what = NULL;
+
+	if (cfg->mode != NAPT_MODE_DYNAMIC)
+		return 0;
+	if (cfg->mapping != NAPT_ENDPOINT_INDEPENDENT)
+		what = "'mapping' other than endpoint-independent (a host's address is the same "
+		       "towards every remote endpoint)";
+	else if (cfg->n_forwards)
+		what = "'forward' (the addresses belong to the hosts that hold them)";
+	else if (cfg->has_dmz)
+		what = "'dmz' (the addresses belong to the hosts that hold them)";
+	else if (cfg->daemon.external_interface[0])
+		what = "'external interface' (Easy IP shares one address by port translation)";
+	else if (cfg->daemon.n_pcp_rules)
+		what = "'pcp-allow' or 'pcp-deny' (NAT-PMP/PCP map external ports of a shared "
+		       "address)";
+	if (!what)
+		return 0;
+	return fail(err, errlen, "'mode dynamic' does not go with %s", what);
+}
+
 static int validate(const struct napt_config *cfg, struct config_fault *f, char *err, size_t errlen)
 {
 	blame(f, ITEM_NONE, 0, ITEM_NONE, 0);
@@ -877,8 +912,8 @@ static int validate(const struct napt_config *cfg, struct config_fault *f, char 
 		return fail(err, errlen,
 			    "'mss-clamp auto' reads the WAN link's MTU: it needs 'wan-interface' "
 			    "or 'external interface'");
-	if (check_external(cfg, f, err, errlen) < 0 || check_forwards(cfg, f, err, errlen) < 0 ||
-	    check_statics(cfg, f, err, errlen) < 0)
+	if (check_mode(cfg, err, errlen) < 0 || check_external(cfg, f, err, errlen) < 0 ||
+	    check_forwards(cfg, f, err, errlen) < 0 || check_statics(cfg, f, err, errlen) < 0)
 		return -1;
 	if (cfg->has_dmz && inside_index(cfg, cfg->dmz) < 0) {
 		char a[INET_ADDRSTRLEN];

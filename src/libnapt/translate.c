@@ -271,6 +271,33 @@ static uint32_t new_outbound_mapping(struct napt *n, const struct nat_key *flow,
 	return 0;
 }
 
+/* mode dynamic (RFC 3022 Basic NAT): the host's own address of the pool, its port kept. */
+static uint32_t new_bound_mapping(struct napt *n, const struct nat_key *flow, uint32_t now,
+				  enum napt_drop_reason *why)
+{
+	struct nat_key mkey = mapping_key(n, flow);
+	int ext = addr_pool_bind(&n->pool, flow->addr, now, napt_host_busy, n);
+	struct nat_mapping m = {
+	    .in_addr = flow->addr,
+	    .in_port = flow->port,
+	    .ext_port = flow->port,
+	    .proto = flow->proto,
+	    .origin = NAPT_ORIGIN_OUTBOUND,
+	    .flags = MAPF_IN_INDEXED,
+	};
+	uint32_t idx;
+
+	if (ext < 0) {
+		*why = NAPT_DROP_POOL_EXHAUSTED;
+		return 0;
+	}
+	m.ext_index = (uint8_t)ext;
+	idx = nat_mapping_new(n->table, &m, &mkey);
+	if (!idx)
+		*why = NAPT_DROP_TABLE_FULL;
+	return idx;
+}
+
 /* A session of `mapping` towards the remote endpoint; a mapping left without a session
  * (the table is full) is taken back. */
 static uint32_t new_session(struct napt *n, uint32_t mapping, const struct nat_key *flow,
@@ -329,7 +356,8 @@ static enum napt_drop_reason outbound_session(struct napt *n, const struct ipv4_
 	if (why != NAPT_DROP_NONE)
 		return why;
 	if (!m)
-		m = new_outbound_mapping(n, &flow, &why);
+		m = n->cfg.mode == NAPT_MODE_DYNAMIC ? new_bound_mapping(n, &flow, now, &why)
+						     : new_outbound_mapping(n, &flow, &why);
 	if (m)
 		*sidx = new_session(n, m, &flow, now, &why);
 	return why;
@@ -682,7 +710,8 @@ static bool answer(struct napt *n, struct napt_packet *pkt, const struct ipv4_vi
 static bool refused_for_want_of_room(enum napt_drop_reason why)
 {
 	return why == NAPT_DROP_TABLE_FULL || why == NAPT_DROP_PORTS_EXHAUSTED ||
-	       why == NAPT_DROP_HOST_SESSIONS || why == NAPT_DROP_HOST_PORTS;
+	       why == NAPT_DROP_HOST_SESSIONS || why == NAPT_DROP_HOST_PORTS ||
+	       why == NAPT_DROP_POOL_EXHAUSTED;
 }
 
 static bool answer_refused(struct napt *n, struct napt_packet *pkt, const struct ipv4_view *v,
@@ -1025,6 +1054,8 @@ void napt_expire(struct napt *n, uint64_t now_ms)
 	nat_table_expire(n->table, now, UINT32_MAX);
 	n->counters.dropped[NAPT_DROP_FRAG_NO_FIRST] += frag_expire(&n->frag, now);
 	answers_come_due(n, now);
+	if (n->cfg.mode == NAPT_MODE_DYNAMIC)
+		addr_pool_release_idle(&n->pool, now, napt_host_busy, n);
 }
 
 /* ---- bursts ---- */

@@ -134,6 +134,8 @@ static const char *proto_name(uint8_t proto)
 		return "udp";
 	case IPPROTO_ICMP:
 		return "icmp";
+	case 0: /* a dynamic NAT binding: every protocol */
+		return "ip";
 	default:
 		return "?";
 	}
@@ -141,7 +143,7 @@ static const char *proto_name(uint8_t proto)
 
 static const char *origin_name(enum napt_origin o)
 {
-	static const char *const names[] = {"outbound", "forward", "dmz"};
+	static const char *const names[] = {"outbound", "forward", "dmz", "dynamic"};
 	return (unsigned)o < sizeof(names) / sizeof(names[0]) ? names[o] : "?";
 }
 
@@ -555,6 +557,7 @@ static void config_behaviour(struct command_ctx *c, const struct napt_config *cf
 		    : cfg->unsolicited_syn == NAPT_UNSOLICITED_ICMP ? "icmp"
 								    : "drop",
 		    first);
+	config_line(c, "mode", cfg->mode == NAPT_MODE_DYNAMIC ? "dynamic" : "napt", first);
 	config_line(c, "refused-flows", cfg->refused_flows_icmp ? "icmp" : "drop", first);
 	/* The clamp in force ("auto" shows the number it gave); none: no line. */
 	if (cfg->mss_clamp) {

@@ -1426,6 +1426,40 @@ def unsolicited_syn_cancelled():
     return c
 
 
+@numbered(94)
+def dynamic_nat():
+    c = Case("dynamic-nat", "mode dynamic with the pool E, E2 and `timeout udp 10`: I1 gets E "
+             "and I2 gets E2, each to itself, ports and echo identifiers unchanged (I1 and I2 "
+             "both use port 5000); replies come back; filtering stays the configured one "
+             "(APDF: R2 to I1's E:5000 is filtered, a port nobody uses is no-mapping). I3 finds "
+             "the pool empty (pool-exhausted), again at 20 s, when I1's sessions have expired "
+             "and E rests, and at 139 s; at 141 s, E's 120 s rest over, I3 gets it. At 150 s "
+             "I2, idle since 62 s, gets E2 back at once (its own address, resting), and I1 "
+             "finds the pool empty.", "behaviour.md 17; RFC 3022 2.1, 2.2 (Basic NAT)",
+             "inside 192.168.1.0/24\nexternal %s\nexternal %s\nmode dynamic\n"
+             "timeout udp 10\n" % (E, E2))
+    m1, m1b, m2, m3 = Mapping(I1, 5000, E), Mapping(I1, 6000, E), Mapping(I2, 5000, E2), \
+        Mapping(I3, 5000, E)
+    c.send(T0, *m1.out(udp, R1, 53))
+    c.send(T0 + 0.1, *m1.back(udp, R1, 53))
+    c.send(T0 + 0.2, *m1b.out(udp, R2, 53))
+    c.send(T0 + 0.3, *m2.out(udp, R1, 53))
+    c.send(T0 + 0.4, udp(R2, 53, E, 5000))
+    c.send(T0 + 0.5, udp(R1, 53, E, 7000))
+    c.send(T0 + 1, udp(I3, 5000, R1, 53))
+    c.send(T0 + 2, *Mapping(I2, 0x77, E2).echo_out(R1))
+    c.send(T0 + 2.1, *Mapping(I2, 0x77, E2).echo_back(R1, reply=True))
+    c.send(T0 + 20, udp(I3, 5000, R1, 53))
+    c.send(T0 + 139, udp(I3, 5000, R1, 53))
+    c.send(T0 + 141, *m3.out(udp, R1, 53))
+    c.send(T0 + 141.1, *m3.back(udp, R1, 53))
+    c.send(T0 + 150, *m2.out(udp, R1, 53))
+    c.send(T0 + 151, udp(I1, 5000, R1, 53))
+    c.expect("dropped pool-exhausted 4", "dropped filtered 1", "dropped no-mapping 1",
+             "translated udp out 5", "translated udp in 2")
+    return c
+
+
 # ---- output ---------------------------------------------------------------------------
 
 

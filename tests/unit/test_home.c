@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* test_home.c - the home router's engine features: MSS clamping (mss-clamp, tcp_mss.h) and
- * ICMP 3/13 for refused new flows (refused-flows, RFC 5508 REQ-8).
+ * ICMP 3/13 for refused new flows (refused-flows, RFC 5508 REQ-8), dynamic NAT's address
+ * pool (mode dynamic, addr_pool.h) and the keys that do not go with it.
  * SYNs are built here byte by byte with their options, checksums by packet_builder.c's own
  * code; the clamped packet is compared with the same SYN built with the clamped MSS. */
 #include <arpa/inet.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "addr_pool.h"
 #include "ipv4_packet.h"
 #include "napt.h"
 #include "packet_builder.h"
@@ -300,6 +302,160 @@ START_TEST(refused_flow_not_answered)
 }
 END_TEST
 
+/* ---- dynamic NAT: the pool ---- */
+
+#define H1 0x0a000001u
+#define H2 0x0a000002u
+#define H3 0x0a000003u
+
+static bool busy_hosts[4]; /* by the last byte of H1..H3 */
+
+static bool host_busy(void *ctx, uint32_t host)
+{
+	(void)ctx;
+	return busy_hosts[host & 3];
+}
+
+/* Each host its own address while busy; a third finds none; an idle host's address rests
+ * 120 s for others but comes back at once to it. */
+START_TEST(pool_binds_rests_and_returns)
+{
+	struct addr_pool p;
+
+	memset(busy_hosts, 0, sizeof(busy_hosts));
+	addr_pool_init(&p, 2);
+	busy_hosts[1] = busy_hosts[2] = busy_hosts[3] = true;
+	ck_assert_int_eq(addr_pool_bind(&p, H1, 0, host_busy, NULL), 0);
+	ck_assert_int_eq(addr_pool_bind(&p, H2, 0, host_busy, NULL), 1);
+	ck_assert_int_eq(addr_pool_bind(&p, H1, 5, host_busy, NULL), 0);
+	ck_assert_int_eq(addr_pool_bind(&p, H3, 10, host_busy, NULL), -1);
+	busy_hosts[1] = false;
+	ck_assert_uint_eq(addr_pool_release_idle(&p, 1000, host_busy, NULL), 1);
+	ck_assert_int_eq(addr_pool_bind(&p, H3, 1000 + ADDR_REST_MS - 1, host_busy, NULL), -1);
+	ck_assert_int_eq(addr_pool_bind(&p, H3, 1000 + ADDR_REST_MS, host_busy, NULL), 0);
+	/* H2 goes idle; H1 is back before the rest is over: its own last address is not E2's
+	 * former holder's, so it waits; H2 back gets E2 at once. */
+	busy_hosts[2] = false;
+	ck_assert_uint_eq(addr_pool_release_idle(&p, 200000, host_busy, NULL), 1);
+	ck_assert_int_eq(addr_pool_bind(&p, H1, 200001, host_busy, NULL), -1);
+	ck_assert_int_eq(addr_pool_bind(&p, H2, 200002, host_busy, NULL), 1);
+}
+END_TEST
+
+/* The clock wraps: a rest that began just below 2^32 ends 120 s later. */
+START_TEST(pool_rest_across_the_clock_wrap)
+{
+	struct addr_pool p;
+	uint32_t t = UINT32_MAX - 1000;
+
+	memset(busy_hosts, 0, sizeof(busy_hosts));
+	addr_pool_init(&p, 1);
+	busy_hosts[1] = true;
+	ck_assert_int_eq(addr_pool_bind(&p, H1, t, host_busy, NULL), 0);
+	busy_hosts[1] = false;
+	busy_hosts[2] = true;
+	ck_assert_int_eq(addr_pool_bind(&p, H2, t + 1, host_busy, NULL), -1);
+	ck_assert_int_eq(addr_pool_bind(&p, H2, t + ADDR_REST_MS, host_busy, NULL), -1);
+	ck_assert_int_eq(addr_pool_bind(&p, H2, t + 1 + ADDR_REST_MS, host_busy, NULL), 0);
+}
+END_TEST
+
+/* Through the engine: the host keeps its port, other hosts get other addresses, the pool
+ * runs out (counted), and show mappings' walk begins with the bindings. */
+static int count_bindings(const struct napt_mapping_info *m, void *ctx)
+{
+	unsigned *count = ctx;
+
+	if (m->origin == NAPT_ORIGIN_DYNAMIC) {
+		ck_assert_uint_eq(m->proto, 0);
+		ck_assert_uint_eq(m->sessions, 1);
+		(*count)++;
+	}
+	return 0;
+}
+
+START_TEST(engine_binds_hosts_to_addresses)
+{
+	static const char *const hosts[] = {"192.168.1.10", "192.168.1.11", "192.168.1.12"};
+	uint8_t b[PB_MAX];
+	struct napt_packet p = {.data = b};
+	unsigned bindings = 0;
+
+	start("external 203.0.113.2\nmode dynamic\n");
+	for (unsigned i = 0; i < 3; i++) {
+		struct pb_spec s = pb_flow(IPPROTO_UDP, hosts[i], 5000, REM, 53);
+		struct napt_result r;
+		uint32_t src;
+
+		p.len = pb_build(b, &s);
+		r = napt_translate(n, &p, T0);
+		if (i == 2) {
+			ck_assert_int_eq(r.verdict, NAPT_DROP);
+			ck_assert_int_eq(r.reason, NAPT_DROP_POOL_EXHAUSTED);
+			break;
+		}
+		ck_assert_int_eq(r.verdict, NAPT_FORWARD);
+		memcpy(&src, b + IP_OFF_SRC, 4);
+		ck_assert_uint_eq(src, pb_addr(i ? "203.0.113.2" : EXT));
+		ck_assert_uint_eq(get16(b + IPV4_MIN_HDR), 5000);
+		ck_assert_ptr_null(pb_checksums_wrong(b, p.len));
+	}
+	ck_assert_uint_eq(napt_get_counters(n)->dropped[NAPT_DROP_POOL_EXHAUSTED], 1);
+	napt_foreach_mapping(n, count_bindings, &bindings);
+	ck_assert_uint_eq(bindings, 2);
+}
+END_TEST
+
+/* docs/config.md, keys that do not go together: each refused with the reason. */
+START_TEST(dynamic_refuses_what_needs_port_translation)
+{
+	static const char *const bad[] = {
+	    "mapping address-dependent\n",
+	    "forward tcp 80 192.168.1.10:80\n",
+	    "dmz 192.168.1.10\n",
+	    "pcp-allow 192.168.1.0/24 1024-65535\n",
+	};
+	struct napt_config cfg;
+
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char text[256];
+
+		snprintf(text, sizeof(text),
+			 "inside 192.168.1.0/24\nexternal 203.0.113.1\nmode dynamic\n%s", bad[i]);
+		ck_assert_msg(napt_config_parse_text(&cfg, text, "t", err, sizeof(err)) < 0, "%s",
+			      bad[i]);
+		ck_assert_msg(strstr(err, "'mode dynamic' does not go with") != NULL, "%s", err);
+	}
+	ck_assert_int_eq(napt_config_parse_text(&cfg,
+						"inside 192.168.1.0/24\nexternal 203.0.113.1\n"
+						"mode dynamic\nmapping endpoint-independent\n",
+						"t", err, sizeof(err)),
+			 0);
+	ck_assert_int_eq(cfg.mode, NAPT_MODE_DYNAMIC);
+	ck_assert_int_lt(napt_config_parse_text(&cfg,
+						"inside 192.168.1.0/24\nexternal 203.0.113.1\n"
+						"mode basic\n",
+						"t", err, sizeof(err)),
+			 0);
+}
+END_TEST
+
+/* The mode is fixed for the instance's life: a reload that changes it is refused. */
+START_TEST(mode_change_needs_a_restart)
+{
+	struct napt_config cfg;
+
+	start("");
+	ck_assert_int_eq(napt_config_parse_text(&cfg,
+						"inside 192.168.1.0/24\nexternal " EXT
+						"\nmax-sessions 512\nmode dynamic\n",
+						"t", err, sizeof(err)),
+			 0);
+	ck_assert_int_lt(napt_reconfigure(n, &cfg, T0, err, sizeof(err)), 0);
+	ck_assert_str_eq(err, "changing mode needs a restart");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("home");
@@ -319,5 +475,13 @@ int main(void)
 	tcase_add_loop_test(rf, refused_flow_answered, 0, 2);
 	tcase_add_test(rf, refused_flow_not_answered);
 	suite_add_tcase(s, rf);
+	TCase *dn = tcase_create("dynamic nat");
+	tcase_add_checked_fixture(dn, NULL, teardown);
+	tcase_add_test(dn, pool_binds_rests_and_returns);
+	tcase_add_test(dn, pool_rest_across_the_clock_wrap);
+	tcase_add_test(dn, engine_binds_hosts_to_addresses);
+	tcase_add_test(dn, dynamic_refuses_what_needs_port_translation);
+	tcase_add_test(dn, mode_change_needs_a_restart);
+	suite_add_tcase(s, dn);
 	return unit_run(s);
 }
