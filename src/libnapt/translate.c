@@ -192,12 +192,20 @@ static void icmp_refold(struct ipv4_view *v, uint16_t before)
 	memcpy(v->l4 + ICMP_OFF_CSUM, &c, 2);
 }
 
-/* mss-clamp: a translated SYN (or SYN-ACK) that carries a larger MSS gets the clamp. The
- * short path asks for each packet, so the common case costs one test of the flags. */
+/* mss-clamp: a translated SYN (or SYN-ACK) that carries a larger MSS gets the clamp. Out of
+ * line, so that the short path, which asks for each packet, keeps its size and pays only the
+ * test of the flags (clamp_syn). */
+__attribute__((noinline)) static void clamp_syn_options(const struct napt *n, struct ipv4_view *v,
+							bool partial)
+{
+	if (n->cfg.mss_clamp && v->proto == IPPROTO_TCP && v->l4)
+		tcp_mss_clamp(v->l4, v->l4_len, n->cfg.mss_clamp, partial);
+}
+
 static inline void clamp_syn(const struct napt *n, struct ipv4_view *v, bool partial)
 {
-	if ((v->tcp_flags & TCP_SYN) && n->cfg.mss_clamp && v->proto == IPPROTO_TCP && v->l4)
-		tcp_mss_clamp(v->l4, v->l4_len, n->cfg.mss_clamp, partial);
+	if (__builtin_expect(v->tcp_flags & TCP_SYN, 0))
+		clamp_syn_options(n, v, partial);
 }
 
 /* ---- keys ---- */
@@ -682,8 +690,9 @@ static void cancel_answers(struct napt *n, const struct ipv4_view *v)
 		n->counters.replies_cancelled += syn_answer_cancel(&n->answers, &pair);
 }
 
-/* Answers whose 6 s passed become due, each under the rate limit. */
-static void answers_come_due(struct napt *n, uint32_t now)
+/* Answers whose 6 s passed become due, each under the rate limit. Out of line: reap() runs
+ * for every packet and asks only whether any answer waits. */
+__attribute__((noinline)) static void answers_come_due(struct napt *n, uint32_t now)
 {
 	struct syn_answer_slot *s;
 
@@ -979,12 +988,12 @@ static inline bool translate_established(struct napt *n, struct napt_packet *pkt
 
 /* ---- the entry point ---- */
 
-static void reap(struct napt *n, uint32_t now)
+static inline void reap(struct napt *n, uint32_t now)
 {
 	nat_table_expire(n->table, now, REAP_PER_PACKET);
 	if (n->frag.n_held)
 		n->counters.dropped[NAPT_DROP_FRAG_NO_FIRST] += frag_expire(&n->frag, now);
-	if (syn_answer_waiting(&n->answers))
+	if (__builtin_expect(syn_answer_waiting(&n->answers), 0))
 		answers_come_due(n, now);
 }
 
