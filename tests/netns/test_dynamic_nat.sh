@@ -8,7 +8,8 @@
 #  2. C, third, finds the pool empty: its connection fails and pool-exhausted counts it;
 #  3. A's address is not opened to the world: a WAN host cannot reach A's HTTP server on
 #     it (filtering is the configured one);
-#  4. once A's and B's connections have expired (tcp-transitory 4 s), their bindings go;
+#  4. naptctl cannot add a forward or set a DMZ: they need a shared address;
+#  5. once A's and B's connections have expired (tcp-transitory 4 s), their bindings go;
 #     C still finds nothing (both addresses rest 120 s), while A and B get their own
 #     addresses back at once.
 set -u
@@ -63,6 +64,12 @@ body=$(in_wan curl -sS --max-time 2 "http://${a%:*}:9123/id.txt" 2>&1) &&
 echo "ok: A's address is not open to the world (its HTTP server is out of reach)"
 
 unbound() { [ -z "$(holder "$LAN_IP")$(holder "$LAN2_IP")" ]; }
+out=$(ctl forward add tcp 8080 "$LAN_IP:80" 2>&1) && fail "forward added under mode dynamic"
+grep -q "'mode dynamic' does not go with 'forward'" <<<"$out" || fail "forward add: $out"
+out=$(ctl dmz set "$LAN_IP" 2>&1) && fail "dmz set under mode dynamic"
+grep -q "'mode dynamic' does not go with 'dmz'" <<<"$out" || fail "dmz set: $out"
+echo "ok: naptctl forward add and dmz set are refused under mode dynamic, with the reason"
+
 wait_until 15 unbound ||
 	fail "the bindings of A and B did not go after their sessions: $(ctl show mappings)"
 c=$(seen "$NS_LAN" "$C_IP" 40126) && fail "C got $c while the released addresses rest"
