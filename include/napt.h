@@ -182,13 +182,22 @@ struct napt_mapping_info {
 	uint32_t sessions;
 };
 
-/* Call fn for each entry; stop early when fn returns non-zero. With mode dynamic the
+/* Call fn for each mapping; stop early when fn returns non-zero. With mode dynamic the
  * mappings begin with one entry per bound address: proto 0, ports 0, origin dynamic, and
- * sessions the host's session count. */
+ * sessions the host's session count (all of them with the walk's first piece, cursor 0). */
 typedef int (*napt_session_fn)(const struct napt_session_info *s, void *ctx);
 typedef int (*napt_mapping_fn)(const struct napt_mapping_info *m, void *ctx);
-void napt_foreach_session(const struct napt *n, uint64_t now_ms, napt_session_fn fn, void *ctx);
 void napt_foreach_mapping(const struct napt *n, napt_mapping_fn fn, void *ctx);
+/* A walk that can be done a piece at a time, for long listings (UINT32_MAX positions: all
+ * at once): fn for the entries at table positions cursor, cursor+1, ... (cursor 0: the start),
+ * looking at no more than `positions` of them and stopping after an entry for which fn returns
+ * non-zero. Returns the cursor to resume from, 0 once the table is done. Table order, not age: an
+ * entry alive during the whole walk is seen once; one removed before the walk reaches it is not
+ * seen. */
+uint32_t napt_walk_sessions(const struct napt *n, uint64_t now_ms, uint32_t cursor,
+			    uint32_t positions, napt_session_fn fn, void *ctx);
+uint32_t napt_walk_mappings(const struct napt *n, uint32_t cursor, uint32_t positions,
+			    napt_mapping_fn fn, void *ctx);
 
 /* Whether a mapping of any origin holds external port `port` of proto (IPPROTO_TCP or
  * IPPROTO_UDP) on some external address: one hash lookup per address, not a walk. */

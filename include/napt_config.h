@@ -17,6 +17,7 @@
 #define NAPT_MAX_FORWARDS  1024
 #define NAPT_MAX_STATIC    16
 #define NAPT_MAX_PCP_RULES 64
+#define NAPT_MAX_LOCAL     32
 #define NAPT_IFNAME_LEN    16 /* IFNAMSIZ */
 #define NAPT_PATH_LEN      256
 /* Timeouts are kept in milliseconds in 32 bits with wrap-around arithmetic, so they must
@@ -74,6 +75,13 @@ struct napt_forward {
 	uint16_t in_lo;
 };
 
+/* Easy IP: ports of the WAN address that stay the router's own, "local-service tcp|udp
+ * LO[-HI]": never steered into the TUN, so neither a forward, a lease nor the DMZ takes them. */
+struct napt_local_service {
+	uint8_t protos; /* NAPT_FWD_TCP or NAPT_FWD_UDP */
+	uint16_t lo, hi;
+};
+
 /* A NAT-PMP/PCP access rule, "pcp-allow|pcp-deny PREFIX LO[-HI]" (as miniupnpd's allow/deny
  * lists): whether the inside hosts of the prefix may map the external ports lo..hi. */
 struct napt_pcp_rule {
@@ -91,7 +99,8 @@ struct napt_daemon_settings {
 	char control_group[NAPT_IFNAME_LEN * 2]; /* group allowed on the socket (mode 0660) */
 	char state[NAPT_PATH_LEN];
 	bool manage_routes;
-	bool offload; /* TUN checksum and segmentation offloads (tun_device.h) */
+	bool offload;  /* TUN checksum and segmentation offloads (tun_device.h) */
+	bool coalesce; /* a burst's segments of a flow written as one (tun_coalesce.h) */
 	unsigned mtu;
 	/* Easy IP: "external interface NAME" takes the external address from this interface
 	 * and follows it when it changes. */
@@ -132,6 +141,13 @@ struct napt_config {
 	uint16_t mss_clamp;
 	struct napt_static statics[NAPT_MAX_STATIC];
 	unsigned n_statics;
+	/* Easy IP: the router's own services on its WAN address, and the kernel's ephemeral
+	 * range for the router's own connections ("local-ports", net.ipv4.ip_local_port_range,
+	 * 32768-49151 by default with "external interface", 0-0 otherwise): both stay out of
+	 * the TUN, so no forward, lease or mapping may use them. */
+	struct napt_local_service local_services[NAPT_MAX_LOCAL];
+	unsigned n_local_services;
+	uint16_t local_ports_lo, local_ports_hi;
 	struct napt_daemon_settings daemon;
 };
 
@@ -164,6 +180,11 @@ int napt_forward_parse(struct napt_forward *fwd, const char *text, char *err, si
 /* Write fwd as it would appear after "forward " in a config file. */
 int napt_forward_format(const struct napt_forward *fwd, char *buf, size_t len);
 
+/* Easy IP: whether external ports lo..hi of protos (NAPT_FWD_TCP/UDP) hold a port that stays
+ * the router's own (a local-service, or local-ports); if so err says which. A forward or a
+ * lease there would never see a packet. */
+bool napt_config_hides_local(const struct napt_config *cfg, uint8_t protos, uint16_t lo,
+			     uint16_t hi, char *err, size_t errlen);
 /* Whether two forwards claim a common (protocol, external port). */
 bool napt_forward_overlaps(const struct napt_forward *a, const struct napt_forward *b);
 

@@ -151,6 +151,16 @@ void nat_table_each_mapping_on(struct nat_table *t, uint8_t proto, unsigned ext_
 /* The sessions of each timeout class, oldest first. */
 typedef int (*nat_session_visit)(const struct nat_table *t, uint32_t idx, void *ctx);
 void nat_table_each_session(const struct nat_table *t, nat_session_visit fn, void *ctx);
+/* Resumable walks in index order, for listings made a piece at a time: fn for the live
+ * entries at positions from, from+1, ... (from 0 means the start), no more than `positions`
+ * positions looked at, stopping after an entry for which fn returns non-zero. Returns the
+ * position to resume from, 0 at the end of the table. An entry keeps its index for its
+ * whole life, so a walk resumed later neither repeats nor skips an entry that lived
+ * throughout. */
+uint32_t nat_table_walk_mappings(struct nat_table *t, uint32_t from, uint32_t positions,
+				 nat_mapping_visit fn, void *ctx);
+uint32_t nat_table_walk_sessions(const struct nat_table *t, uint32_t from, uint32_t positions,
+				 nat_session_visit fn, void *ctx);
 
 void nat_table_flush(struct nat_table *t);
 

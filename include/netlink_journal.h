@@ -34,7 +34,14 @@ int netlink_journal_adopt_route(struct netlink_journal *j, struct rtnl_route *r,
 int netlink_journal_adopt_rule(struct netlink_journal *j, struct rtnl_rule *r, const char *what,
 			       char *err, size_t errlen);
 
+/* Forget the entries recorded by netlink_journal_adopt_*: netlink_journal_close leaves them
+ * in the kernel. A start that fails keeps a killed naptd's leftovers in force (fail closed,
+ * route_setup.c) and undoes only what it added itself. */
+void netlink_journal_forget_adopted(struct netlink_journal *j);
+
 /* Undo everything and free. */
 void netlink_journal_close(struct netlink_journal *j);
+/* Free without undoing: the entries stay in the kernel (another journal took them over). */
+void netlink_journal_forget(struct netlink_journal *j);
 
 #endif

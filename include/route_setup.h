@@ -40,7 +40,15 @@ struct route_setup *route_setup_open(const struct napt_config *cfg, const struct
 
 /* Remove everything route_setup_open() added, newest first, and restore the sysctls. The
  * engine refuses changes of inside prefixes and external addresses at run time
- * (napt_reconfigure), so the routing stays as made at start. */
+ * (napt_reconfigure); only Easy IP remakes the routing (route_setup_remake). */
 void route_setup_close(struct route_setup *rs);
+
+/* Make the routing again for cfg (the Easy IP address, its local-service or local-ports
+ * lines, or the static entries changed) without a moment open: the entries of *rs that cfg
+ * makes again are taken over as they are, the new ones added, and then those cfg no longer
+ * makes removed (as after a kill, routing.md). 0, or -1 with the reason in err and *rs, the
+ * old routing, still in force. */
+int route_setup_remake(struct route_setup **rs, const struct napt_config *cfg,
+		       const struct tun_device *tun, char *err, size_t errlen);
 
 #endif

@@ -23,4 +23,8 @@ int sysctl_change(struct sysctl_setting *s, const char *path, const char *value,
  * reason in err. */
 int sysctl_restore(struct sysctl_setting *s, char *err, size_t errlen);
 
+/* s is set again over a value that before had changed: s puts back before's old value, the
+ * one from before naptd. */
+void sysctl_inherit(struct sysctl_setting *s, const struct sysctl_setting *before);
+
 #endif

@@ -17,6 +17,12 @@
 
 #include "napt.h"
 #include "napt_config.h"
+#include "tun_coalesce.h"
+
+/* UDP segmentation (Linux 6.2), newer than some installed uapi headers. */
+#ifndef VIRTIO_NET_HDR_GSO_UDP_L4
+#define VIRTIO_NET_HDR_GSO_UDP_L4 5
+#endif
 
 /* The largest IPv4 packet (total length is 16 bits), a GSO packet included. */
 #define TUN_PACKET_MAX 65535u
@@ -27,9 +33,12 @@ struct tun_device {
 	int fd; /* non-blocking, close-on-exec */
 	char name[NAPT_IFNAME_LEN];
 	int ifindex;
-	unsigned offloads;       /* the TUN_F_* flags the kernel granted */
-	bool napi_threaded;      /* its NAPI polled by a kernel thread (tun_device_open) */
+	unsigned offloads;  /* the TUN_F_* flags the kernel granted */
+	bool napi_threaded; /* its NAPI polled by a kernel thread (tun_device_open) */
+	bool coalesce_tcp;  /* bursts written coalesced (tun_device_set_coalesce) */
+	bool coalesce_udp;
 	uint64_t frames_refused; /* frames with an offload layout the engine cannot take whole */
+	uint64_t frames_merged;  /* frames written as part of an earlier one (tun_coalesce) */
 };
 
 /* Open (create, or attach to a persistent) TUN device named name, IFF_TUN | IFF_NO_PI |
@@ -63,6 +72,18 @@ int tun_device_write(const struct tun_device *tun, const uint8_t *frame, size_t 
  * header is cleared first, since such a packet carries whole checksums and is no GSO
  * packet, whatever the frame held before. len counts the packet only. */
 int tun_device_write_new(const struct tun_device *tun, uint8_t *frame, size_t len);
+
+/* Whether tun_device_write_burst() coalesces (config "coalesce"): TCP only with the TSO4
+ * offload, UDP only with USO4, since the kernel must be able to cut what it is given. */
+void tun_device_set_coalesce(struct tun_device *tun, bool want);
+
+/* "tcp udp", "tcp" or "off": what tun_device_set_coalesce() turned on, for the log. */
+const char *tun_device_coalesce_names(const struct tun_device *tun);
+
+/* Write a burst's frames (the header of each as it is to go) in order, the alike segments of
+ * a flow merged first (tun_coalesce.h) where allowed. Returns the number of writes the
+ * device refused (a full queue: a merged frame counts once). */
+unsigned tun_device_write_burst(struct tun_device *tun, struct tun_frame *frames, unsigned n);
 
 /* Close the device; a non-persistent TUN disappears with its routes. */
 void tun_device_close(struct tun_device *tun);

@@ -7,9 +7,11 @@
 #ifndef WAN_ADDRESS_H
 #define WAN_ADDRESS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "napt.h"
 #include "napt_config.h"
 #include "naptd.h"
 
@@ -28,5 +30,10 @@ int wan_address_fd(const struct wan_address *w);
 /* Called when that fd is readable: reads the events, and applies an address change. */
 void wan_address_dispatch(struct wan_address *w);
 void wan_address_close(struct wan_address *w);
+
+/* host_handback_takes() for the address in force: whether naptd writes p back to the TUN
+ * for the router (host_handback.h). False for w NULL (no Easy IP). */
+bool wan_address_hands_back(const struct wan_address *w, const struct napt_config *cfg,
+			    const struct napt_packet *p, const struct napt_result *r);
 
 #endif

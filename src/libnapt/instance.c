@@ -176,6 +176,9 @@ static bool prefixes_equal(const struct napt_config *a, const struct napt_config
 
 int napt_forward_add(struct napt *n, const struct napt_forward *fwd, char *err, size_t errlen)
 {
+	/* Easy IP: the router's own ports never reach the engine (napt_config.h). */
+	if (napt_config_hides_local(&n->cfg, fwd->protos, fwd->ext_lo, fwd->ext_hi, err, errlen))
+		return -1;
 	if (forward_rules_add(&n->fwd, fwd, err, errlen) < 0)
 		return -1;
 	n->cfg.forwards[n->cfg.n_forwards++] = *fwd;
@@ -308,6 +311,11 @@ int napt_reconfigure(struct napt *n, const struct napt_config *cfg, uint64_t now
 
 	if (napt_config_validate(cfg, err, errlen) < 0 || check_fixed(&old, cfg, err, errlen) < 0)
 		return -1;
+	/* Before the forwards: napt_forward_add() checks them against the new ones. */
+	memcpy(n->cfg.local_services, cfg->local_services, sizeof(cfg->local_services));
+	n->cfg.n_local_services = cfg->n_local_services;
+	n->cfg.local_ports_lo = cfg->local_ports_lo;
+	n->cfg.local_ports_hi = cfg->local_ports_hi;
 	for (unsigned i = 0; i < old.n_forwards; i++)
 		if (!has_forward(cfg, &old.forwards[i]))
 			napt_forward_del(n, old.forwards[i].protos, old.forwards[i].ext_lo);
@@ -380,11 +388,12 @@ static int visit_session(const struct nat_table *t, uint32_t idx, void *ctx)
 	return w->fn(&info, w->ctx);
 }
 
-void napt_foreach_session(const struct napt *n, uint64_t now_ms, napt_session_fn fn, void *ctx)
+uint32_t napt_walk_sessions(const struct napt *n, uint64_t now_ms, uint32_t cursor,
+			    uint32_t positions, napt_session_fn fn, void *ctx)
 {
 	struct session_walk w = {(uint32_t)now_ms, fn, ctx};
 
-	nat_table_each_session(n->table, visit_session, &w);
+	return nat_table_walk_sessions(n->table, cursor, positions, visit_session, &w);
 }
 
 struct mapping_walk {
@@ -428,8 +437,9 @@ bool napt_host_busy(void *ctx, uint32_t host)
 	return host_limits_get(n->hosts, host).sessions > 0;
 }
 
-/* mode dynamic: the bound addresses, as mappings of every protocol and port. */
-static int each_binding(const struct napt *n, napt_mapping_fn fn, void *ctx)
+/* mode dynamic: the bound addresses (at most NAPT_MAX_EXTERNAL), as mappings of every
+ * protocol and port, all at the start of a walk. */
+static void each_binding(const struct napt *n, napt_mapping_fn fn, void *ctx)
 {
 	for (unsigned i = 0; i < n->pool.n; i++) {
 		const struct addr_binding *b = &n->pool.b[i];
@@ -440,19 +450,23 @@ static int each_binding(const struct napt *n, napt_mapping_fn fn, void *ctx)
 		if (!b->holder)
 			continue;
 		m.sessions = host_limits_get(n->hosts, b->holder).sessions;
-		if (fn(&m, ctx))
-			return 1;
+		fn(&m, ctx);
 	}
-	return 0;
+}
+
+uint32_t napt_walk_mappings(const struct napt *n, uint32_t cursor, uint32_t positions,
+			    napt_mapping_fn fn, void *ctx)
+{
+	struct mapping_walk w = {fn, ctx};
+
+	if (cursor == 0 && n->cfg.mode == NAPT_MODE_DYNAMIC)
+		each_binding(n, fn, ctx);
+	return nat_table_walk_mappings(n->table, cursor, positions, visit_mapping, &w);
 }
 
 void napt_foreach_mapping(const struct napt *n, napt_mapping_fn fn, void *ctx)
 {
-	struct mapping_walk w = {fn, ctx};
-
-	if (n->cfg.mode == NAPT_MODE_DYNAMIC && each_binding(n, fn, ctx))
-		return;
-	nat_table_each_mapping(n->table, visit_mapping, &w);
+	napt_walk_mappings(n, 0, UINT32_MAX, fn, ctx);
 }
 
 const struct napt_counters *napt_get_counters(const struct napt *n)

@@ -91,6 +91,7 @@ void napt_config_defaults(struct napt_config *cfg)
 	strcpy(cfg->daemon.control, "/run/naptd.sock");
 	cfg->daemon.manage_routes = true;
 	cfg->daemon.offload = true;
+	cfg->daemon.coalesce = true;
 	cfg->daemon.mtu = 1500;
 }
 
@@ -422,6 +423,11 @@ static int kw_external_interface(struct napt_config *cfg, char **v, char *err, s
 		cfg->port_lo = 49152;
 		cfg->port_hi = 65534;
 	}
+	/* The router's own connections take their ports below naptd's (local-ports). */
+	if (!cfg->local_ports_lo) {
+		cfg->local_ports_lo = 32768;
+		cfg->local_ports_hi = 49151;
+	}
 	return copy_name("external interface", v[1], cfg->daemon.external_interface,
 			 sizeof(cfg->daemon.external_interface), err, errlen);
 }
@@ -598,6 +604,46 @@ static int kw_static(struct napt_config *cfg, char **v, char *err, size_t errlen
 	return 0;
 }
 
+/* "local-service tcp|udp LO[-HI]": a service of the router's own on its WAN address (Easy
+ * IP). Port 65535 cannot be named: the kernel refuses ip rules whose dport range ends there. */
+static int kw_local_service(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	struct napt_local_service ls;
+
+	if (strcmp(v[0], "tcp") != 0 && strcmp(v[0], "udp") != 0)
+		return fail(err, errlen, "'local-service' takes tcp or udp, not '%s'", v[0]);
+	ls.protos = v[0][0] == 't' ? NAPT_FWD_TCP : NAPT_FWD_UDP;
+	if (parse_port_range(v[1], &ls.lo, &ls.hi, err, errlen) < 0)
+		return -1;
+	if (ls.hi == 65535)
+		return fail(err, errlen, "local-service: port 65535 cannot be steered by ip rules");
+	if (cfg->n_local_services == NAPT_MAX_LOCAL)
+		return fail(err, errlen, "too many 'local-service' lines (at most %d)",
+			    NAPT_MAX_LOCAL);
+	cfg->local_services[cfg->n_local_services++] = ls;
+	return 0;
+}
+
+/* "local-ports LO-HI": net.ipv4.ip_local_port_range while naptd runs in Easy IP mode. */
+static int kw_local_ports(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	uint16_t lo, hi;
+
+	if (!strchr(v[0], '-'))
+		return fail(err, errlen, "'local-ports' needs LOW-HIGH, like 32768-49151");
+	if (parse_port_range(v[0], &lo, &hi, err, errlen) < 0)
+		return -1;
+	/* The kernel wants at least two ports (ip_local_port_range). */
+	if (lo < 1024 || lo >= hi || hi == 65535)
+		return fail(err, errlen,
+			    "local-ports %s: needs LOW < HIGH within 1024-65534 (the kernel's "
+			    "ephemeral range; ip rules cannot match 65535)",
+			    v[0]);
+	cfg->local_ports_lo = lo;
+	cfg->local_ports_hi = hi;
+	return 0;
+}
+
 /* "pcp-allow|pcp-deny PREFIX LO[-HI]": who may map which external ports through naptd's
  * NAT-PMP/PCP server (src/naptd/pcp_server.c), kept in file order. */
 static int add_pcp_rule(struct napt_config *cfg, bool allow, char **v, char *err, size_t errlen)
@@ -668,6 +714,11 @@ static int kw_offload(struct napt_config *cfg, char **v, char *err, size_t errle
 	return parse_yes_no("offload", v[0], &cfg->daemon.offload, err, errlen);
 }
 
+static int kw_coalesce(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	return parse_yes_no("coalesce", v[0], &cfg->daemon.coalesce, err, errlen);
+}
+
 static int kw_mtu(struct napt_config *cfg, char **v, char *err, size_t errlen)
 {
 	/* 68: the smallest MTU every IPv4 link must carry (RFC 791). */
@@ -695,6 +746,8 @@ static const struct config_keyword keywords[] = {
     {"refused-flows", 1, "drop or icmp", kw_refused_flows},
     {"mss-clamp", 1, "auto or a number of bytes, like 1452", kw_mss_clamp},
     {"static", 2, "INSIDE-ADDRESS EXTERNAL-ADDRESS", kw_static},
+    {"local-service", 2, "tcp or udp and ports, like 'local-service tcp 22'", kw_local_service},
+    {"local-ports", 1, "LOW-HIGH, like 32768-49151", kw_local_ports},
     {"pcp-allow", 2, "a prefix and ports, like 192.168.1.0/24 1024-65535", kw_pcp_allow},
     {"pcp-deny", 2, "a prefix and ports, like 192.168.1.0/24 1-1023", kw_pcp_deny},
     {"tun", 1, "an interface name", kw_tun},
@@ -705,6 +758,7 @@ static const struct config_keyword keywords[] = {
     {"state", 1, "a file path", kw_state},
     {"manage-routes", 1, "yes or no", kw_manage_routes},
     {"offload", 1, "yes or no", kw_offload},
+    {"coalesce", 1, "yes or no", kw_coalesce},
     {"mtu", 1, "a number", kw_mtu},
 };
 
@@ -822,6 +876,74 @@ static int check_forwards(const struct napt_config *cfg, struct config_fault *f,
 	return 0;
 }
 
+static bool spans_meet(uint16_t a_lo, uint16_t a_hi, uint16_t b_lo, uint16_t b_hi)
+{
+	return a_lo <= b_hi && b_lo <= a_hi;
+}
+
+/* "2222" or "2000-2999". */
+static const char *span_text(uint16_t lo, uint16_t hi, char *buf, size_t len)
+{
+	if (lo == hi)
+		snprintf(buf, len, "%u", lo);
+	else
+		snprintf(buf, len, "%u-%u", lo, hi);
+	return buf;
+}
+
+bool napt_config_hides_local(const struct napt_config *cfg, uint8_t protos, uint16_t lo,
+			     uint16_t hi, char *err, size_t errlen)
+{
+	char a[16], b[16];
+
+	for (unsigned i = 0; i < cfg->n_local_services; i++) {
+		const struct napt_local_service *ls = &cfg->local_services[i];
+
+		if ((ls->protos & protos) && spans_meet(lo, hi, ls->lo, ls->hi)) {
+			fail(err, errlen, "port %s would hide local-service %s %s",
+			     span_text(lo, hi, a, sizeof(a)),
+			     ls->protos == NAPT_FWD_TCP ? "tcp" : "udp",
+			     span_text(ls->lo, ls->hi, b, sizeof(b)));
+			return true;
+		}
+	}
+	if (cfg->local_ports_lo && spans_meet(lo, hi, cfg->local_ports_lo, cfg->local_ports_hi)) {
+		fail(err, errlen,
+		     "port %s overlaps local-ports %u-%u (the router's own connections)",
+		     span_text(lo, hi, a, sizeof(a)), cfg->local_ports_lo, cfg->local_ports_hi);
+		return true;
+	}
+	return false;
+}
+
+/* Easy IP's own ports: only with "external interface", never in naptd's port-range (its
+ * mappings would take them), never behind a forward (forward a port that no local-service
+ * names, or drop the local-service). */
+static int check_local(const struct napt_config *cfg, struct config_fault *f, char *err,
+		       size_t errlen)
+{
+	char why[160], k[32];
+
+	if (!cfg->daemon.external_interface[0] && (cfg->n_local_services || cfg->local_ports_lo))
+		return fail(err, errlen,
+			    "local-service and local-ports need 'external interface': other "
+			    "external addresses are naptd's alone");
+	if (napt_config_hides_local(cfg, NAPT_FWD_TCP | NAPT_FWD_UDP, cfg->port_lo, cfg->port_hi,
+				    why, sizeof(why)))
+		return fail(err, errlen, "port-range: %s", why);
+	for (unsigned i = 0; i < cfg->n_forwards; i++) {
+		const struct napt_forward *fwd = &cfg->forwards[i];
+
+		if (!napt_config_hides_local(cfg, fwd->protos, fwd->ext_lo, fwd->ext_hi, why,
+					     sizeof(why)))
+			continue;
+		blame(f, ITEM_FORWARD, i, ITEM_NONE, 0);
+		forward_key_text(fwd, k, sizeof(k));
+		return fail(err, errlen, "forward %s refused: %s", k, why);
+	}
+	return 0;
+}
+
 static bool is_external(const struct napt_config *cfg, uint32_t addr)
 {
 	for (unsigned e = 0; e < cfg->n_external; e++)
@@ -913,7 +1035,8 @@ static int validate(const struct napt_config *cfg, struct config_fault *f, char 
 			    "'mss-clamp auto' reads the WAN link's MTU: it needs 'wan-interface' "
 			    "or 'external interface'");
 	if (check_mode(cfg, err, errlen) < 0 || check_external(cfg, f, err, errlen) < 0 ||
-	    check_forwards(cfg, f, err, errlen) < 0 || check_statics(cfg, f, err, errlen) < 0)
+	    check_forwards(cfg, f, err, errlen) < 0 || check_statics(cfg, f, err, errlen) < 0 ||
+	    check_local(cfg, f, err, errlen) < 0)
 		return -1;
 	if (cfg->has_dmz && inside_index(cfg, cfg->dmz) < 0) {
 		char a[INET_ADDRSTRLEN];

@@ -666,11 +666,47 @@ unsigned nat_table_expire(struct nat_table *t, uint32_t now, unsigned budget)
 	return reap(t, now, budget);
 }
 
+/* The positions [*i, end) a walk looks at (slot 0 is never used); returns end. */
+static uint32_t walk_range(const struct nat_table *t, uint32_t from, uint32_t positions,
+			   uint32_t *i)
+{
+	*i = from ? from : 1;
+	if (*i >= t->max)
+		*i = t->max;
+	return positions < t->max - *i ? *i + positions : t->max;
+}
+
+/* The position to resume from at i, 0 at the end of the table. */
+static uint32_t walk_next(const struct nat_table *t, uint32_t i)
+{
+	return i < t->max ? i : 0;
+}
+
+uint32_t nat_table_walk_mappings(struct nat_table *t, uint32_t from, uint32_t positions,
+				 nat_mapping_visit fn, void *ctx)
+{
+	uint32_t i, end = walk_range(t, from, positions, &i);
+
+	for (; i < end; i++)
+		if (t->mappings[i].proto && fn(t, i, ctx))
+			return walk_next(t, i + 1);
+	return walk_next(t, end);
+}
+
+uint32_t nat_table_walk_sessions(const struct nat_table *t, uint32_t from, uint32_t positions,
+				 nat_session_visit fn, void *ctx)
+{
+	uint32_t i, end = walk_range(t, from, positions, &i);
+
+	for (; i < end; i++)
+		if (t->sessions[i].proto && fn(t, i, ctx))
+			return walk_next(t, i + 1);
+	return walk_next(t, end);
+}
+
 void nat_table_each_mapping(struct nat_table *t, nat_mapping_visit fn, void *ctx)
 {
-	for (uint32_t i = 1; i < t->max; i++)
-		if (t->mappings[i].proto && fn(t, i, ctx))
-			return;
+	nat_table_walk_mappings(t, 1, t->max, fn, ctx);
 }
 
 void nat_table_each_mapping_on(struct nat_table *t, uint8_t proto, unsigned ext_index,

@@ -21,7 +21,8 @@
 
 #define EXIT_ERROR      1
 #define EXIT_NO_CONNECT 2
-/* naptd answers at once, but a table of a million sessions takes a while to build. */
+/* naptd answers at once and sends a long table a piece at a time; this bounds a wait for
+ * the next piece from a naptd that is stuck. */
 #define ANSWER_TIMEOUT_S 60
 
 static void usage(FILE *f)
@@ -144,13 +145,18 @@ static int print_answer(int fd)
 	}
 	if (write_out(buf + status + 1, got - (size_t)status - 1) < 0)
 		return EXIT_ERROR;
+	char last = buf[got - 1];
 	ssize_t r;
 	while ((r = read_some(fd, buf, sizeof(buf))) > 0) {
 		if (write_out(buf, (size_t)r) < 0)
 			return EXIT_ERROR;
+		last = buf[r - 1];
 	}
-	if (r < 0) {
-		fprintf(stderr, "naptctl: answer cut short: %s\n", strerror(errno));
+	/* Every answer ends with a whole line: naptd closing mid-line (it exited, or dropped us
+	 * at a deadline mid-listing) is not a complete answer. */
+	if (r < 0 || last != '\n') {
+		fprintf(stderr, "naptctl: answer cut short: %s\n",
+			r < 0 ? strerror(errno) : "the connection closed mid-line");
 		return EXIT_ERROR;
 	}
 	return fflush(stdout) == 0 ? EXIT_SUCCESS : EXIT_ERROR;

@@ -196,140 +196,172 @@ static const char *kept_note(const struct command_ctx *c)
 	return c->not_kept ? " (not kept across a restart: the config sets no state file)" : "";
 }
 
-/* ---- show sessions ---- */
+/* ---- show sessions, show mappings: listings made a piece at a time ---- */
 
-struct session_filter {
-	struct command_ctx *c;
-	uint8_t proto; /* 0: all */
-	bool by_inside;
-	uint32_t inside;
-	unsigned long count;
-};
+/* Longest row of a listing (a JSON session row is about 270 bytes) or count line: a piece
+ * takes rows while room for two is left, so the count line always fits after the last row
+ * and the buffer never grows past CONTROL_ANSWER_PIECE. */
+#define ROW_MAX 512
+
+static bool room_for_rows(const struct control_answer *a)
+{
+	return a->len + 2 * ROW_MAX < CONTROL_ANSWER_PIECE;
+}
+
+static const char *listing_name(enum control_listing_kind kind)
+{
+	return kind == CONTROL_LIST_SESSIONS ? "sessions" : "mappings";
+}
+
+static bool listed(const struct control_listing *l, uint8_t proto, uint32_t in_addr)
+{
+	return (!l->proto || proto == l->proto) && (!l->by_inside || in_addr == l->inside);
+}
 
 /* The columns a session and a mapping share: protocol, inside and external endpoint. */
-static void row_endpoints(struct command_ctx *c, bool first, uint8_t proto, uint32_t in_addr,
+static void row_endpoints(struct control_answer *a, uint8_t proto, uint32_t in_addr,
 			  uint16_t in_port, uint32_t ext_addr, uint16_t ext_port)
 {
 	char in[EP_LEN], ext[EP_LEN];
-	if (!c->json) {
-		control_answer_printf(c->a, "%-5s %-21s %-21s ", proto_name(proto),
+	if (!a->listing.json) {
+		control_answer_printf(a, "%-5s %-21s %-21s ", proto_name(proto),
 				      fmt_endpoint(in_addr, in_port, in),
 				      fmt_endpoint(ext_addr, ext_port, ext));
 		return;
 	}
-	control_answer_printf(c->a,
+	control_answer_printf(a,
 			      "%s\n  {\"proto\": \"%s\", \"inside_addr\": \"%s\", "
 			      "\"inside_port\": %u, ",
-			      first ? "" : ",", proto_name(proto), fmt_addr(in_addr, in), in_port);
-	control_answer_printf(c->a, "\"external_addr\": \"%s\", \"external_port\": %u, ",
+			      a->listing.count ? "," : "", proto_name(proto), fmt_addr(in_addr, in),
+			      in_port);
+	control_answer_printf(a, "\"external_addr\": \"%s\", \"external_port\": %u, ",
 			      fmt_addr(ext_addr, ext), ext_port);
 }
 
-static void session_rest(struct command_ctx *c, const struct napt_session_info *s)
+static void session_rest(struct control_answer *a, const struct napt_session_info *s)
 {
 	char rem[EP_LEN];
-	if (!c->json) {
+	if (!a->listing.json) {
 		control_answer_printf(
-		    c->a, "%-21s %-12s %-8s %8u %8u\n", fmt_endpoint(s->rem_addr, s->rem_port, rem),
+		    a, "%-21s %-12s %-8s %8u %8u\n", fmt_endpoint(s->rem_addr, s->rem_port, rem),
 		    s->state, origin_name(s->origin), s->idle_ms / 1000, s->expires_in_ms / 1000);
 		return;
 	}
-	control_answer_printf(c->a, "\"remote_addr\": \"%s\", \"remote_port\": %u, \"state\": ",
+	control_answer_printf(a, "\"remote_addr\": \"%s\", \"remote_port\": %u, \"state\": ",
 			      fmt_addr(s->rem_addr, rem), s->rem_port);
-	json_string(c->a, s->state);
-	control_answer_printf(c->a, ", \"origin\": \"%s\", \"idle_ms\": %u, \"expires_in_ms\": %u}",
+	json_string(a, s->state);
+	control_answer_printf(a, ", \"origin\": \"%s\", \"idle_ms\": %u, \"expires_in_ms\": %u}",
 			      origin_name(s->origin), s->idle_ms, s->expires_in_ms);
 }
 
+/* One row; returns non-zero, ending the piece, once the buffer is nearly full. */
 static int show_session(const struct napt_session_info *s, void *ctx)
 {
-	struct session_filter *f = ctx;
-	if ((f->proto && s->proto != f->proto) || (f->by_inside && s->in_addr != f->inside))
+	struct control_answer *a = ctx;
+	if (!listed(&a->listing, s->proto, s->in_addr))
 		return 0;
-	row_endpoints(f->c, f->count == 0, s->proto, s->in_addr, s->in_port, s->ext_addr,
-		      s->ext_port);
-	session_rest(f->c, s);
-	f->count++;
-	return f->c->a->out_of_memory; /* stop early: the answer is lost anyway */
+	row_endpoints(a, s->proto, s->in_addr, s->in_port, s->ext_addr, s->ext_port);
+	session_rest(a, s);
+	a->listing.count++;
+	return !room_for_rows(a);
 }
 
-static int parse_session_filter(struct command_ctx *c, struct session_filter *f)
+static int show_mapping(const struct napt_mapping_info *m, void *ctx)
+{
+	struct control_answer *a = ctx;
+	if (!listed(&a->listing, m->proto, m->in_addr))
+		return 0;
+	row_endpoints(a, m->proto, m->in_addr, m->in_port, m->ext_addr, m->ext_port);
+	if (a->listing.json)
+		control_answer_printf(a, "\"origin\": \"%s\", \"sessions\": %u}",
+				      origin_name(m->origin), m->sessions);
+	else
+		control_answer_printf(a, "%-8s %8u\n", origin_name(m->origin), m->sessions);
+	a->listing.count++;
+	a->listing.steps += m->sessions;
+	return !room_for_rows(a) || a->listing.steps >= CONTROL_SESSION_STEPS_PER_PIECE;
+}
+
+/* [tcp|udp|icmp] [inside|host ADDR], in any order. */
+static int parse_listing_filter(struct command_ctx *c, struct control_listing *l)
 {
 	for (int i = 0; i < c->argc; i++) {
 		const char *w = c->argv[i];
 		if (strcmp(w, "tcp") == 0 || strcmp(w, "udp") == 0 || strcmp(w, "icmp") == 0) {
-			f->proto = w[0] == 't'   ? IPPROTO_TCP
+			l->proto = w[0] == 't'   ? IPPROTO_TCP
 				   : w[0] == 'u' ? IPPROTO_UDP
 						 : IPPROTO_ICMP;
-		} else if (strcmp(w, "inside") == 0 && i + 1 < c->argc) {
-			if (parse_addr(c, c->argv[++i], &f->inside) < 0)
+		} else if ((strcmp(w, "inside") == 0 || strcmp(w, "host") == 0) &&
+			   i + 1 < c->argc) {
+			if (parse_addr(c, c->argv[++i], &l->inside) < 0)
 				return -1;
-			f->by_inside = true;
+			l->by_inside = true;
 		} else {
-			snprintf(c->err, sizeof(c->err),
-				 "unexpected '%s' (usage: show sessions "
-				 "[tcp|udp|icmp] [inside ADDR])",
-				 w);
+			snprintf(
+			    c->err, sizeof(c->err),
+			    "unexpected '%s' (usage: show %s [tcp|udp|icmp] [inside|host ADDR])", w,
+			    listing_name(l->kind));
 			return -1;
 		}
 	}
 	return 0;
 }
 
-static int cmd_show_sessions(struct command_ctx *c)
+/* The answer's first piece, its header; the rows follow from control_answer_more(). The
+ * whole piece is allocated now, so a listing never fails half-way for want of memory. */
+static int listing_begin(struct command_ctx *c, enum control_listing_kind kind)
 {
-	struct session_filter f = {.c = c};
-	if (parse_session_filter(c, &f) < 0)
+	struct control_listing *l = &c->a->listing;
+	*l = (struct control_listing){.kind = kind, .json = c->json};
+	if (parse_listing_filter(c, l) < 0)
 		return -1;
+	answer_reserve(c->a, CONTROL_ANSWER_PIECE - 1 - c->a->len);
 	if (c->json)
-		control_answer_printf(c->a, "{\"sessions\": [");
-	else
+		control_answer_printf(c->a, "{\"%s\": [", listing_name(kind));
+	else if (kind == CONTROL_LIST_SESSIONS)
 		control_answer_printf(c->a, "%-5s %-21s %-21s %-21s %-12s %-8s %8s %8s\n", "PROTO",
 				      "INSIDE", "EXTERNAL", "REMOTE", "STATE", "ORIGIN", "IDLE-S",
 				      "EXPIRE-S");
-	napt_foreach_session(c->d->nat, naptd_now_ms(), show_session, &f);
-	if (c->json)
-		control_answer_printf(c->a, "\n], \"count\": %lu}\n", f.count);
 	else
-		control_answer_printf(c->a, "%lu sessions\n", f.count);
+		control_answer_printf(c->a, "%-5s %-21s %-21s %-8s %8s\n", "PROTO", "INSIDE",
+				      "EXTERNAL", "ORIGIN", "SESSIONS");
 	return 0;
 }
 
-/* ---- show mappings ---- */
-
-struct mapping_list {
-	struct command_ctx *c;
-	unsigned long count;
-};
-
-static int show_mapping(const struct napt_mapping_info *m, void *ctx)
+static void listing_end(struct control_answer *a)
 {
-	struct mapping_list *l = ctx;
-	row_endpoints(l->c, l->count == 0, m->proto, m->in_addr, m->in_port, m->ext_addr,
-		      m->ext_port);
-	if (l->c->json)
-		control_answer_printf(l->c->a, "\"origin\": \"%s\", \"sessions\": %u}",
-				      origin_name(m->origin), m->sessions);
+	if (a->listing.json)
+		control_answer_printf(a, "\n], \"count\": %lu}\n", a->listing.count);
 	else
-		control_answer_printf(l->c->a, "%-8s %8u\n", origin_name(m->origin), m->sessions);
-	l->count++;
-	return l->c->a->out_of_memory;
+		control_answer_printf(a, "%lu %s\n", a->listing.count,
+				      listing_name(a->listing.kind));
+	a->listing.kind = CONTROL_LIST_NONE;
+}
+
+bool control_answer_more(struct naptd *d, struct control_answer *a)
+{
+	struct control_listing *l = &a->listing;
+	a->len = 0;
+	l->steps = 0;
+	if (l->kind == CONTROL_LIST_SESSIONS)
+		l->cursor = napt_walk_sessions(d->nat, naptd_now_ms(), l->cursor,
+					       CONTROL_POSITIONS_PER_PIECE, show_session, a);
+	else if (l->kind == CONTROL_LIST_MAPPINGS)
+		l->cursor = napt_walk_mappings(d->nat, l->cursor, CONTROL_POSITIONS_PER_PIECE,
+					       show_mapping, a);
+	if (l->kind != CONTROL_LIST_NONE && l->cursor == 0)
+		listing_end(a);
+	return l->kind != CONTROL_LIST_NONE;
+}
+
+static int cmd_show_sessions(struct command_ctx *c)
+{
+	return listing_begin(c, CONTROL_LIST_SESSIONS);
 }
 
 static int cmd_show_mappings(struct command_ctx *c)
 {
-	struct mapping_list l = {.c = c};
-	if (c->json)
-		control_answer_printf(c->a, "{\"mappings\": [");
-	else
-		control_answer_printf(c->a, "%-5s %-21s %-21s %-8s %8s\n", "PROTO", "INSIDE",
-				      "EXTERNAL", "ORIGIN", "SESSIONS");
-	napt_foreach_mapping(c->d->nat, show_mapping, &l);
-	if (c->json)
-		control_answer_printf(c->a, "\n], \"count\": %lu}\n", l.count);
-	else
-		control_answer_printf(c->a, "%lu mappings\n", l.count);
-	return 0;
+	return listing_begin(c, CONTROL_LIST_MAPPINGS);
 }
 
 /* ---- show forwards ---- */
@@ -467,6 +499,7 @@ static int cmd_show_stats(struct command_ctx *c)
 	stat_line(c, "pcp-requests-limited", c->d->pcp_limited, &first);
 	stat_line(c, "pcp-state-writes", c->d->pcp_state_writes, &first);
 	stat_line(c, "state-lines-rejected", c->d->state_rejected, &first);
+	stat_line(c, "tun-frames-merged", c->d->tun.frames_merged, &first);
 	stat_line(c, "uptime-s", (naptd_now_ms() - c->d->started_ms) / 1000, &first);
 	for (int r = NAPT_DROP_NONE + 1; r < NAPT_DROP_REASONS; r++) {
 		snprintf(name, sizeof(name), "dropped-%s", napt_drop_reason_name(r));
@@ -603,6 +636,7 @@ static void config_daemon(struct command_ctx *c, const struct napt_daemon_settin
 	}
 	config_line(c, "manage-routes", s->manage_routes ? "yes" : "no", first);
 	config_line(c, "offload", s->offload ? "yes" : "no", first);
+	config_line(c, "coalesce", s->coalesce ? "yes" : "no", first);
 	snprintf(v, sizeof(v), "%u", s->mtu);
 	config_line(c, "mtu", v, first);
 }
@@ -958,9 +992,10 @@ static int cmd_reload(struct command_ctx *c)
 static int cmd_help(struct command_ctx *c);
 
 static const struct command commands[] = {
-    {"show sessions", 0, 3, cmd_show_sessions, "[tcp|udp|icmp] [inside ADDR]",
+    {"show sessions", 0, 3, cmd_show_sessions, "[tcp|udp|icmp] [inside|host ADDR]",
      "the session table, optionally filtered"},
-    {"show mappings", 0, 0, cmd_show_mappings, "", "the mappings (inside to external)"},
+    {"show mappings", 0, 3, cmd_show_mappings, "[tcp|udp|icmp] [inside|host ADDR]",
+     "the mappings (inside to external), optionally filtered"},
     {"show forwards", 0, 0, cmd_show_forwards, "", "port forwards, from config or run time"},
     {"show stats", 0, 0, cmd_show_stats, "", "every counter, drops by reason"},
     {"show config", 0, 0, cmd_show_config, "", "the running config in config-file syntax"},
@@ -1103,6 +1138,7 @@ int control_command_run(struct naptd *d, const char *req, size_t len, struct con
 	struct command_ctx c = {.d = d, .a = a};
 	a->len = 0;
 	a->out_of_memory = false;
+	a->listing.kind = CONTROL_LIST_NONE;
 	control_answer_printf(a, "%s\n", CONTROL_ANSWER_OK);
 	int rc = run_request(&c, req, len);
 	if (rc == 0 && a->out_of_memory) {
@@ -1112,6 +1148,7 @@ int control_command_run(struct naptd *d, const char *req, size_t len, struct con
 	if (rc < 0) {
 		a->len = 0;
 		a->out_of_memory = false;
+		a->listing.kind = CONTROL_LIST_NONE;
 		control_answer_printf(a, "%s%s\n", CONTROL_ANSWER_ERROR, c.err);
 	}
 	return a->out_of_memory ? -1 : rc;

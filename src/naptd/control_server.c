@@ -3,9 +3,12 @@
  *
  * Every client is non-blocking and served a piece at a time from the daemon's loop, so a slow,
  * silent or vanished client never stalls packet forwarding: its request has CONTROL_CLIENT_
- * TIMEOUT_MS to arrive, its answer is written as the socket drains (a session table can be
- * tens of megabytes) with the deadline renewed on each progress, and at most
- * CONTROL_MAX_CLIENTS are served at once.
+ * TIMEOUT_MS to arrive, its answer is written as the socket drains with the deadline renewed
+ * on each progress, and at most CONTROL_MAX_CLIENTS are served at once. A listing (a session
+ * table can be tens of megabytes) is made a piece at a time, the next piece once the last is
+ * sent and only PIECES_PER_TURN pieces per turn of the loop: a client holds at most one piece
+ * of memory (CONTROL_ANSWER_PIECE), however much it asked for and however slowly it reads,
+ * and packets wait at most a few pieces' time.
  */
 #include "control_server.h"
 
@@ -19,6 +22,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -31,15 +35,28 @@
 #define TAG_TIMER        (CONTROL_MAX_CLIENTS + 1)
 #define EVENTS_PER_CALL  32
 #define ACCEPTS_PER_CALL 16
+/* Listing pieces made per turn of the daemon's loop, all clients together: at most
+ * 4 x CONTROL_ANSWER_PIECE bytes formatted between two packet bursts. */
+#define PIECES_PER_TURN 4
+
+/* What a listing cost the loop, for its log line. */
+struct listing_cost {
+	uint64_t start_ms;
+	uint64_t bytes;
+	unsigned pieces; /* made by control_answer_more(): 0 for an answer made whole */
+	unsigned turns;
+	uint64_t longest_turn_us; /* CPU time */
+};
 
 struct control_client {
 	int fd; /* -1: free slot */
 	char req[CONTROL_REQUEST_MAX];
 	size_t req_len;
-	bool answering; /* the request was run; answer.text[sent..len) is left to write */
+	bool answering; /* the request was run; answer.text[sent..len) and more may be left */
 	struct control_answer answer;
 	size_t sent;
 	uint64_t deadline_ms;
+	struct listing_cost cost;
 };
 
 struct control_server {
@@ -49,6 +66,7 @@ struct control_server {
 	int timer_fd;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct control_client clients[CONTROL_MAX_CLIENTS];
+	unsigned pieces_left; /* listing pieces still to make in this turn */
 };
 
 static int watch(struct control_server *cs, int op, int fd, uint32_t events, uint64_t tag)
@@ -65,25 +83,77 @@ static void client_close(struct control_server *cs, struct control_client *cl)
 	cl->fd = -1;
 }
 
-/* Write what the socket takes now; close once all is sent or the client is gone. */
-static void client_write(struct control_server *cs, struct control_client *cl)
+/* Send the answer's current text as far as the socket takes it. Returns 1 when all is
+ * sent, 0 when the socket is full, -1 when the client is gone. */
+static int client_send(struct control_client *cl)
 {
-	static const char no_memory[] = CONTROL_ANSWER_ERROR "out of memory\n";
-	const char *text = cl->answer.len ? cl->answer.text : no_memory;
-	size_t len = cl->answer.len ? cl->answer.len : sizeof(no_memory) - 1;
-	while (cl->sent < len) {
-		ssize_t w =
-		    send(cl->fd, text + cl->sent, len - cl->sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (cl->sent < cl->answer.len) {
+		ssize_t w = send(cl->fd, cl->answer.text + cl->sent, cl->answer.len - cl->sent,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0 && errno == EAGAIN)
-			return;
+			return 0;
 		if (w < 0)
-			break;
+			return -1;
 		cl->sent += (size_t)w;
 		cl->deadline_ms = naptd_now_ms() + CONTROL_CLIENT_TIMEOUT_MS;
 	}
-	client_close(cs, cl);
+	return 1;
+}
+
+/* CPU time of the daemon's thread: what making pieces costs the loop, without the time
+ * other processes held the CPU. */
+static uint64_t cpu_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* A listing that took more than one turn says what it cost, so a heavy or frequent one is
+ * visible to the administrator (and the tests check the longest turn). */
+static void log_listing(const struct control_client *cl)
+{
+	const struct listing_cost *c = &cl->cost;
+	const char *nl = memchr(cl->req, '\n', cl->req_len);
+	int len = nl ? (int)(nl - cl->req) : (int)cl->req_len;
+	if (c->pieces == 0 || c->turns < 2)
+		return;
+	daemon_log(LOG_INFO,
+		   "control: %.*s: %lu rows, %llu bytes in %llu ms over %u turns, longest turn "
+		   "%llu us of CPU",
+		   len < 64 ? len : 64, cl->req, cl->answer.listing.count,
+		   (unsigned long long)(c->bytes + cl->answer.len),
+		   (unsigned long long)(naptd_now_ms() - c->start_ms), c->turns,
+		   (unsigned long long)c->longest_turn_us);
+}
+
+/* Write what the socket takes now, making the next piece of a listing each time the last
+ * one is sent, as long as this turn's budget of pieces lasts (the socket stays watched, so
+ * the next turn of the daemon's loop goes on); close once all is sent or the client is
+ * gone. */
+static void client_write(struct control_server *cs, struct control_client *cl)
+{
+	uint64_t t0 = cpu_us();
+	int rc;
+	while ((rc = client_send(cl)) == 1 && cl->answer.listing.kind != CONTROL_LIST_NONE &&
+	       cs->pieces_left > 0) {
+		cs->pieces_left--;
+		cl->cost.pieces++;
+		cl->cost.bytes += cl->answer.len;
+		control_answer_more(cs->d, &cl->answer);
+		cl->sent = 0;
+	}
+	uint64_t turn = cpu_us() - t0;
+	cl->cost.turns++;
+	if (turn > cl->cost.longest_turn_us)
+		cl->cost.longest_turn_us = turn;
+	bool done = rc == 1 && cl->answer.listing.kind == CONTROL_LIST_NONE;
+	if (done)
+		log_listing(cl);
+	if (rc < 0 || done)
+		client_close(cs, cl);
 }
 
 /* Rule changes go to the log, so the administrator can trace who changed what; a request is
@@ -106,13 +176,26 @@ static void log_change(const struct control_client *cl, size_t len)
 	daemon_log(LOG_NOTICE, "control: %s: %.*s", req, alen, cl->answer.text);
 }
 
+/* A short message, best effort: the socket is new or idle, so it takes it at once. */
+static void say(int fd, const char *msg)
+{
+	if (send(fd, msg, strlen(msg), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		daemon_log(LOG_WARNING, "control: answering a client: %s", strerror(errno));
+}
+
 static void client_answer(struct control_server *cs, struct control_client *cl, size_t len)
 {
 	control_command_run(cs->d, cl->req, len, &cl->answer);
-	if (cl->answer.len)
-		log_change(cl, len);
+	if (!cl->answer.len) {
+		/* Not even the error line found memory. */
+		say(cl->fd, CONTROL_ANSWER_ERROR "out of memory\n");
+		client_close(cs, cl);
+		return;
+	}
+	log_change(cl, len);
 	cl->answering = true;
 	cl->sent = 0;
+	cl->cost = (struct listing_cost){.start_ms = naptd_now_ms()};
 	cl->deadline_ms = naptd_now_ms() + CONTROL_CLIENT_TIMEOUT_MS;
 	if (watch(cs, EPOLL_CTL_MOD, cl->fd, EPOLLOUT, (uint64_t)(cl - cs->clients)) < 0) {
 		client_close(cs, cl);
@@ -155,12 +238,10 @@ static void client_read(struct control_server *cs, struct control_client *cl)
 	}
 }
 
-/* More clients than slots: say so, best effort, and hang up. */
+/* More clients than slots: say so and hang up. */
 static void refuse(int fd)
 {
-	static const char busy[] = CONTROL_ANSWER_ERROR "too many clients; try again\n";
-	if (send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-		daemon_log(LOG_WARNING, "control: refusing a client: %s", strerror(errno));
+	say(fd, CONTROL_ANSWER_ERROR "too many clients; try again\n");
 	close(fd);
 }
 
@@ -213,6 +294,7 @@ void control_server_dispatch(struct control_server *cs)
 {
 	struct epoll_event ev[EVENTS_PER_CALL];
 	int n = epoll_wait(cs->epfd, ev, EVENTS_PER_CALL, 0);
+	cs->pieces_left = PIECES_PER_TURN;
 	for (int i = 0; i < n; i++) {
 		uint64_t tag = ev[i].data.u64;
 		if (tag == TAG_LISTEN) {

@@ -64,20 +64,27 @@ int event_loop_block_signals(char *err, size_t errlen)
 }
 
 /* A translated packet goes back with the header it came with (the engine never changes its
- * length); an answer of the engine (NAPT_REPLY) is a new packet. A full queue (EAGAIN,
- * ENOBUFS) drops the frame, as a router's full interface queue would; TCP and the
- * applications recover. */
-static void write_frame(struct naptd *d, unsigned i)
+ * length); an answer of the engine (NAPT_REPLY) is a new packet, its header cleared. The
+ * burst is written in order, coalesced where the device allows (tun_device.h). A full
+ * queue (EAGAIN, ENOBUFS) drops the frame, as a router's full interface queue would; TCP
+ * and the applications recover. */
+static void write_burst(struct naptd *d, unsigned n)
 {
-	const size_t hdr = sizeof(struct virtio_net_hdr), len = batch.pkts[i].len;
-	int rc;
+	const size_t hdr = sizeof(struct virtio_net_hdr);
+	struct tun_frame out[TUN_BATCH];
+	unsigned m = 0;
 
-	if (batch.res[i].verdict == NAPT_REPLY)
-		rc = tun_device_write_new(&d->tun, batch.frames[i], len);
-	else
-		rc = tun_device_write(&d->tun, batch.frames[i], hdr + len);
-	if (rc != 0)
-		d->tun_write_errors++;
+	for (unsigned i = 0; i < n; i++) {
+		if (batch.res[i].verdict == NAPT_REPLY)
+			memset(batch.frames[i], 0, hdr);
+		else if (batch.res[i].verdict != NAPT_FORWARD &&
+			 !wan_address_hands_back(d->wan, napt_get_config(d->nat), &batch.pkts[i],
+						 &batch.res[i]))
+			continue;
+		out[m].buf = batch.frames[i];
+		out[m++].len = hdr + batch.pkts[i].len;
+	}
+	d->tun_write_errors += tun_device_write_burst(&d->tun, out, m);
 }
 
 static void release_held(struct naptd *d)
@@ -121,9 +128,7 @@ static int tun_readable(struct naptd *d, char *err, size_t errlen)
 	if (n <= 0)
 		return n;
 	napt_translate_burst(d->nat, batch.pkts, batch.res, (unsigned)n, naptd_now_ms());
-	for (unsigned i = 0; i < (unsigned)n; i++)
-		if (batch.res[i].verdict == NAPT_FORWARD || batch.res[i].verdict == NAPT_REPLY)
-			write_frame(d, i);
+	write_burst(d, (unsigned)n);
 	release_held(d);
 	return 0;
 }
@@ -304,9 +309,12 @@ int event_loop_run(struct naptd *d, char *err, size_t errlen)
 	if (rc == 0) {
 		char offloads[64];
 
-		daemon_log(LOG_INFO, "ready: %s up, offloads %s, napi %s, translating", d->tun.name,
-			   tun_device_offload_names(&d->tun, offloads, sizeof(offloads)),
-			   d->tun.napi_threaded ? "threaded" : "in softirq");
+		tun_device_set_coalesce(&d->tun, d->file_cfg.daemon.coalesce);
+		daemon_log(
+		    LOG_INFO, "ready: %s up, offloads %s, napi %s, coalescing %s, translating",
+		    d->tun.name, tun_device_offload_names(&d->tun, offloads, sizeof(offloads)),
+		    d->tun.napi_threaded ? "threaded" : "in softirq",
+		    tun_device_coalesce_names(&d->tun));
 		service_notify_ready();
 	}
 	while (rc == 0 && !ev.stop)

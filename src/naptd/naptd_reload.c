@@ -9,6 +9,7 @@
 #include "daemon_log.h"
 #include "link_mtu.h"
 #include "naptd.h"
+#include "route_setup.h"
 #include "wan_address.h"
 
 static void warn_if_changed(const char *key, const char *running, const char *next)
@@ -44,6 +45,28 @@ static void keep_daemon_settings(const struct napt_daemon_settings *running,
 	next->daemon = kept;
 }
 
+/* The routing follows the static entries (their addresses are routed into the TUN) and,
+ * under Easy IP, local-service and local-ports (the rules that keep the router's own ports
+ * out of the TUN). */
+static bool routing_changed(const struct napt_config *a, const struct napt_config *b)
+{
+	return a->n_local_services != b->n_local_services ||
+	       memcmp(a->local_services, b->local_services,
+		      a->n_local_services * sizeof(a->local_services[0])) != 0 ||
+	       a->local_ports_lo != b->local_ports_lo || a->local_ports_hi != b->local_ports_hi ||
+	       a->n_statics != b->n_statics ||
+	       memcmp(a->statics, b->statics, a->n_statics * sizeof(a->statics[0])) != 0;
+}
+
+static void remake_routes(struct naptd *d)
+{
+	char err[512];
+
+	if (d->routes &&
+	    route_setup_remake(&d->routes, napt_get_config(d->nat), &d->tun, err, sizeof(err)) != 0)
+		daemon_log(LOG_ERR, "reload: the routing stays as it was: %s", err);
+}
+
 int naptd_reload(struct naptd *d, char *err, size_t errlen)
 {
 	/* Two configs of about 12 KB each (the forward table): on the heap. */
@@ -58,6 +81,8 @@ int naptd_reload(struct naptd *d, char *err, size_t errlen)
 		 link_mtu_fill_mss(file, err, errlen) == 0) {
 		keep_daemon_settings(&d->file_cfg.daemon, file);
 		*run = *file;
+		bool remake = routing_changed(napt_get_config(d->nat), run);
+
 		/* The engine refuses what it cannot change in place (inside prefixes,
 		 * external addresses: the routing depends on them too) and then changes
 		 * nothing. */
@@ -65,6 +90,8 @@ int naptd_reload(struct naptd *d, char *err, size_t errlen)
 		    napt_reconfigure(d->nat, run, naptd_now_ms(), err, errlen) == 0) {
 			d->file_cfg = *file;
 			rc = 0;
+			if (remake)
+				remake_routes(d);
 		}
 	}
 	free(file);

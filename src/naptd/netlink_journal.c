@@ -3,6 +3,7 @@
 #include <netlink/route/neighbour.h>
 #include <netlink/route/route.h>
 #include <netlink/route/rule.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -14,6 +15,7 @@ enum journal_kind { JOURNAL_ROUTE, JOURNAL_RULE, JOURNAL_NEIGH };
 struct journal_entry {
 	enum journal_kind kind;
 	struct nl_object *obj; /* a reference of our own */
+	bool adopted;          /* found in the kernel, not added (netlink_journal_adopt_*) */
 	char what[96];
 };
 
@@ -49,7 +51,7 @@ struct nl_sock *netlink_journal_sock(struct netlink_journal *j)
 }
 
 static int journal_push(struct netlink_journal *j, enum journal_kind kind, struct nl_object *obj,
-			const char *what, char *err, size_t errlen)
+			bool adopted, const char *what, char *err, size_t errlen)
 {
 	struct journal_entry *e;
 
@@ -66,6 +68,7 @@ static int journal_push(struct netlink_journal *j, enum journal_kind kind, struc
 	e = &j->entries[j->n++];
 	e->kind = kind;
 	e->obj = obj;
+	e->adopted = adopted;
 	nl_object_get(obj);
 	snprintf(e->what, sizeof(e->what), "%s", what);
 	return 0;
@@ -93,7 +96,7 @@ static int journal_added(struct netlink_journal *j, enum journal_kind kind, stru
 		snprintf(err, errlen, "cannot add %s: %s", what, nl_geterror(rc));
 		return -1;
 	}
-	if (journal_push(j, kind, obj, what, err, errlen) == 0)
+	if (journal_push(j, kind, obj, false, what, err, errlen) == 0)
 		return 0;
 	journal_delete(j->sk, kind, obj);
 	return -1;
@@ -126,13 +129,13 @@ int netlink_journal_add_neigh(struct netlink_journal *j, struct rtnl_neigh *n, c
 int netlink_journal_adopt_route(struct netlink_journal *j, struct rtnl_route *r, const char *what,
 				char *err, size_t errlen)
 {
-	return journal_push(j, JOURNAL_ROUTE, (struct nl_object *)r, what, err, errlen);
+	return journal_push(j, JOURNAL_ROUTE, (struct nl_object *)r, true, what, err, errlen);
 }
 
 int netlink_journal_adopt_rule(struct netlink_journal *j, struct rtnl_rule *r, const char *what,
 			       char *err, size_t errlen)
 {
-	return journal_push(j, JOURNAL_RULE, (struct nl_object *)r, what, err, errlen);
+	return journal_push(j, JOURNAL_RULE, (struct nl_object *)r, true, what, err, errlen);
 }
 
 static void journal_remove(struct netlink_journal *j, struct journal_entry *e)
@@ -145,12 +148,36 @@ static void journal_remove(struct netlink_journal *j, struct journal_entry *e)
 	nl_object_put(e->obj);
 }
 
+void netlink_journal_forget_adopted(struct netlink_journal *j)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < j->n; i++) {
+		if (j->entries[i].adopted)
+			nl_object_put(j->entries[i].obj);
+		else
+			j->entries[kept++] = j->entries[i];
+	}
+	j->n = kept;
+}
+
 void netlink_journal_close(struct netlink_journal *j)
 {
 	if (!j)
 		return;
 	while (j->n > 0)
 		journal_remove(j, &j->entries[--j->n]);
+	free(j->entries);
+	nl_socket_free(j->sk);
+	free(j);
+}
+
+void netlink_journal_forget(struct netlink_journal *j)
+{
+	if (!j)
+		return;
+	while (j->n > 0)
+		nl_object_put(j->entries[--j->n].obj);
 	free(j->entries);
 	nl_socket_free(j->sk);
 	free(j);

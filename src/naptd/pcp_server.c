@@ -36,10 +36,14 @@
  * (RFC 6886 section 3.5, RFC 6887 section 7.4). A client sends one request and its
  * retransmissions, 250 ms apart and doubling (RFC 6886 section 3.1, RFC 6887 section 8.1.1),
  * and renews each mapping once per half lifetime: ten a second leave room for a burst of
- * new mappings. Hosts share a budget when their addresses are equal modulo RATE_SLOTS, which
- * within a /24 (or smaller) inside prefix never happens. */
+ * new mappings. Each host counts in an entry of its own (its address is kept), in one of
+ * RATE_SETS sets chosen by a keyed hash: a busy neighbour cannot use up another host's
+ * budget. Only when RATE_WAYS other hosts of its set have asked in the same second is a
+ * host refused unheard. */
 #define HOST_MAPS_PER_S 10
-#define RATE_SLOTS      256
+#define RATE_SET_BITS   8
+#define RATE_SETS       (1u << RATE_SET_BITS)
+#define RATE_WAYS       4
 /* Lease timer: expiry and the state file's write, at most this often (RFC 6887 section 15
  * lets a lease acknowledged this long before a kill -9 be lost: the client renews it). */
 #define TICK_MS 250
@@ -86,6 +90,7 @@ enum map_outcome {
 
 /* One host's mapping requests in the current second. */
 struct host_rate {
+	uint32_t host; /* network order */
 	int64_t second;
 	unsigned count;
 };
@@ -101,7 +106,8 @@ struct pcp_server {
 	unsigned lan_ifindex; /* requests count only when they came in on lan-interface */
 	bool dirty;           /* the leases changed since their last hand-over to the writer */
 	struct runtime_state_writer *writer; /* NULL without a state file */
-	struct host_rate rates[RATE_SLOTS];
+	struct host_rate rates[RATE_SETS][RATE_WAYS];
+	uint32_t rate_key; /* random: which hosts share a set is not known outside */
 };
 
 /* One mapping request, from either protocol. */
@@ -412,15 +418,32 @@ static enum map_outcome map_add(struct pcp_server *s, const struct map_request *
 	return MAP_OK;
 }
 
+/* host's entry for second now: its own, else one that no host used in that second (taken
+ * for host); NULL when RATE_WAYS other hosts of its set asked in that second. */
+static struct host_rate *rate_entry(struct pcp_server *s, uint32_t host, int64_t now)
+{
+	/* Multiplicative hashing (Knuth): the top bits depend on every bit of host ^ key. */
+	struct host_rate *set =
+	    s->rates[((ntohl(host) ^ s->rate_key) * 2654435761u) >> (32 - RATE_SET_BITS)];
+	struct host_rate *spare = NULL;
+
+	for (unsigned w = 0; w < RATE_WAYS; w++) {
+		if (set[w].second == now && set[w].host == host)
+			return &set[w];
+		if (set[w].second != now && !spare)
+			spare = &set[w];
+	}
+	if (spare)
+		*spare = (struct host_rate){.host = host, .second = now};
+	return spare;
+}
+
 /* Whether host is within HOST_MAPS_PER_S this second (counting this request). */
 static bool within_rate(struct pcp_server *s, uint32_t host)
 {
-	struct host_rate *r = &s->rates[ntohl(host) % RATE_SLOTS];
-	int64_t now = (int64_t)(naptd_now_ms() / 1000);
+	struct host_rate *r = rate_entry(s, host, (int64_t)(naptd_now_ms() / 1000));
 
-	if (r->second != now)
-		*r = (struct host_rate){.second = now};
-	return ++r->count <= HOST_MAPS_PER_S;
+	return r && ++r->count <= HOST_MAPS_PER_S;
 }
 
 static enum map_outcome map_request_run(struct pcp_server *s, const struct map_request *q,
@@ -861,6 +884,8 @@ int pcp_server_open(struct naptd *d, struct pcp_server **out, char *err, size_t 
 	}
 	s->d = d;
 	s->epfd = s->timerfd = s->announce_timerfd = -1;
+	if (getrandom(&s->rate_key, sizeof(s->rate_key), GRND_NONBLOCK) < 0)
+		s->rate_key = (uint32_t)wall_now();
 	if (server_start(s, err, errlen) != 0) {
 		pcp_server_close(s);
 		return -1;

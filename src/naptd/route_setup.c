@@ -22,10 +22,12 @@ struct route_setup {
 	/* During start, what a naptd that did not exit left (protocol ROUTE_PROTO): taken over
 	 * where this one makes the same entry, removed once set-up is complete. */
 	struct nl_cache *stale_rules, *stale_routes;
-	bool pref0; /* rules at priority 0, ahead of the local rule (put_local_rule_last) */
+	bool pref0;  /* rules at priority 0, ahead of the local rule (put_local_rule_last) */
+	bool remake; /* made over the routing of the running naptd (route_setup_remake) */
 	struct tun_device tun;
 	int wan_ifindex; /* 0: no wan-interface, no proxy neighbour entries */
-	struct sysctl_setting ip_forward, rp_filter, accept_local, reserved_ports;
+	struct sysctl_setting ip_forward, rp_filter, accept_local, local_ports, tcp_demux,
+	    udp_demux;
 };
 
 /* addr in network order. NULL when out of memory. */
@@ -54,6 +56,20 @@ static bool same_route(struct nl_object *a, struct nl_object *b)
 	       nl_addr_cmp_prefix(rtnl_route_get_dst(x), rtnl_route_get_dst(y)) == 0;
 }
 
+/* Whether two rules agree on what naptd's rules leave unset: a leftover with naptd's
+ * protocol and selectors but a fwmark, tos, oif or goto more is not one of naptd's. (libnl
+ * shows no FIB_RULE_INVERT: a "not" leftover still passes, see routing.md.) */
+static bool same_extras(struct rtnl_rule *x, struct rtnl_rule *y)
+{
+	const char *ox = rtnl_rule_get_oif(x), *oy = rtnl_rule_get_oif(y);
+
+	return rtnl_rule_get_mark(x) == rtnl_rule_get_mark(y) &&
+	       rtnl_rule_get_mask(x) == rtnl_rule_get_mask(y) &&
+	       rtnl_rule_get_dsfield(x) == rtnl_rule_get_dsfield(y) &&
+	       rtnl_rule_get_goto(x) == rtnl_rule_get_goto(y) &&
+	       strcmp(ox ? ox : "", oy ? oy : "") == 0;
+}
+
 /* Whether the stale entry a (a rule) is the rule b: all that naptd's rules set. */
 static bool same_rule(struct nl_object *a, struct nl_object *b)
 {
@@ -72,7 +88,7 @@ static bool same_rule(struct nl_object *a, struct nl_object *b)
 	       strcmp(ix ? ix : "", iy ? iy : "") == 0 &&
 	       nl_addr_cmp(rtnl_rule_get_src(x), rtnl_rule_get_src(y)) == 0 &&
 	       nl_addr_cmp(rtnl_rule_get_dst(x), rtnl_rule_get_dst(y)) == 0 && px == py &&
-	       lx == ly && hx == hy;
+	       lx == ly && hx == hy && same_extras(x, y);
 }
 
 struct stale_search {
@@ -272,17 +288,6 @@ static int add_rule(struct route_setup *rs, const struct rule_spec *spec, char *
 	return rc;
 }
 
-/* pref 0: to addr/32 ipproto proto [dport lo-hi] lookup ROUTE_TABLE; lo 0 for any port. */
-static int add_steering_rule(struct route_setup *rs, uint32_t addr, uint8_t proto, uint16_t lo,
-			     uint16_t hi, char *err, size_t errlen)
-{
-	struct napt_prefix to = {addr, 0xffffffffu, 32};
-	struct rule_spec r = {
-	    .dst = &to, .table = ROUTE_TABLE, .ipproto = proto, .dport_lo = lo, .dport_hi = hi};
-
-	return add_rule(rs, &r, err, errlen);
-}
-
 /* "pref PREF lookup local" with protocol proto: the rule that delivers packets to the
  * router's own addresses. */
 static struct rtnl_rule *local_rule(uint32_t pref, uint8_t proto)
@@ -335,45 +340,94 @@ static int put_local_rule_last(struct route_setup *rs, char *err, size_t errlen)
 	return rc < 0 ? -1 : 0;
 }
 
-/* The router's own connections must not take ephemeral ports of naptd's range: their
- * replies would be steered into the TUN. */
-static int reserve_ports(struct route_setup *rs, const struct napt_config *cfg, char *err,
-			 size_t errlen)
+/* The router's own connections take their ephemeral ports from local-ports
+ * (net.ipv4.ip_local_port_range, put back at exit): replies to them are kept from the TUN by
+ * add_easy_ip, and no forward, lease or mapping of naptd's lies there (napt_config.h). */
+static int move_local_ports(struct route_setup *rs, const struct napt_config *cfg, char *err,
+			    size_t errlen)
 {
-	const char *path = "/proc/sys/net/ipv4/ip_local_reserved_ports";
-	char old[sizeof(rs->reserved_ports.old)], value[sizeof(old) + 16];
+	char value[16];
 
-	if (sysctl_read(path, old, sizeof(old), err, errlen) != 0)
-		return -1;
-	snprintf(value, sizeof(value), "%s%s%u-%u", old, old[0] ? "," : "", cfg->port_lo,
-		 cfg->port_hi);
-	return sysctl_change(&rs->reserved_ports, path, value, err, errlen);
+	/* As the kernel prints it, so an unchanged range is not rewritten. */
+	snprintf(value, sizeof(value), "%u\t%u", cfg->local_ports_lo, cfg->local_ports_hi);
+	return sysctl_change(&rs->local_ports, "/proc/sys/net/ipv4/ip_local_port_range", value, err,
+			     errlen);
 }
 
-/* Easy IP: addr is the WAN interface's own address. Inbound packets to naptd's port range
- * and to the forwarded ports, and all ICMP (echo replies and errors carry no port), go into
- * the TUN; the router keeps the other ports for its own services. */
-static int add_easy_ip(struct route_setup *rs, uint32_t addr, const struct napt_config *cfg,
-		       char *err, size_t errlen)
+/* Early demux (put back at exit) hands a packet that matches a local socket the socket's
+ * cached input route, or marks it as the socket's: the rules are then skipped, or the packet
+ * is steered into the TUN and the forwarding path drops it for carrying a socket. Both hit
+ * the connections of a service naptd handed back: its handshake's ACK is lost. Off, every
+ * packet to the WAN address is routed by the rules. */
+static int no_early_demux(struct route_setup *rs, char *err, size_t errlen)
+{
+	if (sysctl_change(&rs->tcp_demux, "/proc/sys/net/ipv4/tcp_early_demux", "0", err, errlen) !=
+	    0)
+		return -1;
+	return sysctl_change(&rs->udp_demux, "/proc/sys/net/ipv4/udp_early_demux", "0", err,
+			     errlen);
+}
+
+/* pref 0, to addr/32 ipproto proto [dport lo-hi] [iif iif] lookup table; lo 0 for any port. */
+static int add_wan_addr_rule(struct route_setup *rs, uint32_t addr, const char *iif, uint8_t proto,
+			     uint16_t lo, uint16_t hi, uint32_t table, char *err, size_t errlen)
+{
+	struct napt_prefix to = {addr, 0xffffffffu, 32};
+	struct rule_spec r = {.iif = iif,
+			      .dst = &to,
+			      .table = table,
+			      .ipproto = proto,
+			      .dport_lo = lo,
+			      .dport_hi = hi};
+
+	return add_rule(rs, &r, err, errlen);
+}
+
+/* The router's own ports, ahead of the steering rules: each local-service, and local-ports
+ * (the replies to the router's own connections), straight to the local table. Without an
+ * iif: from the WAN, the LAN and the router itself alike. */
+static int keep_local(struct route_setup *rs, uint32_t addr, const struct napt_config *cfg,
+		      char *err, size_t errlen)
 {
 	static const uint8_t protos[] = {IPPROTO_TCP, IPPROTO_UDP};
 
-	for (unsigned p = 0; p < 2; p++) {
-		if (add_steering_rule(rs, addr, protos[p], cfg->port_lo, cfg->port_hi, err,
+	for (unsigned i = 0; i < cfg->n_local_services; i++) {
+		const struct napt_local_service *ls = &cfg->local_services[i];
+		uint8_t p = ls->protos == NAPT_FWD_TCP ? IPPROTO_TCP : IPPROTO_UDP;
+
+		if (add_wan_addr_rule(rs, addr, NULL, p, ls->lo, ls->hi, RT_TABLE_LOCAL, err,
 				      errlen) != 0)
 			return -1;
-		for (unsigned i = 0; i < cfg->n_forwards; i++) {
-			const struct napt_forward *f = &cfg->forwards[i];
+	}
+	for (unsigned p = 0; p < 2; p++)
+		if (add_wan_addr_rule(rs, addr, NULL, protos[p], cfg->local_ports_lo,
+				      cfg->local_ports_hi, RT_TABLE_LOCAL, err, errlen) != 0)
+			return -1;
+	return 0;
+}
 
-			if ((f->protos & (1u << p)) &&
-			    add_steering_rule(rs, addr, protos[p], f->ext_lo, f->ext_hi, err,
+/* Easy IP: addr is the WAN interface's own address. Every TCP, UDP and ICMP packet to it that
+ * arrives on the WAN interface (or, for hairpinning, on lan-interface) enters the TUN,
+ * whatever its port: a forward, lease, static entry or DMZ added at run time needs no rule of
+ * its own. What no rule of naptd's takes, naptd hands back to the kernel unchanged
+ * (wan_address_hands_back); the router's own ports go to the local table before (keep_local).
+ * The rules name the input interface, so a packet naptd writes back (input interface the
+ * TUN) is delivered locally instead of entering the TUN again. */
+static int add_easy_ip(struct route_setup *rs, uint32_t addr, const struct napt_config *cfg,
+		       char *err, size_t errlen)
+{
+	static const uint8_t protos[] = {IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP};
+	const char *iifs[] = {cfg->daemon.external_interface, cfg->daemon.lan_interface};
+
+	if (move_local_ports(rs, cfg, err, errlen) != 0 || no_early_demux(rs, err, errlen) != 0 ||
+	    keep_local(rs, addr, cfg, err, errlen) != 0)
+		return -1;
+	for (unsigned i = 0; i < 2 && iifs[i][0]; i++)
+		for (unsigned p = 0; p < 3; p++)
+			if (add_wan_addr_rule(rs, addr, iifs[i], protos[p], 0, 0, ROUTE_TABLE, err,
 					      errlen) != 0)
 				return -1;
-		}
-	}
-	if (add_steering_rule(rs, addr, IPPROTO_ICMP, 0, 0, err, errlen) != 0)
-		return -1;
-	return reserve_ports(rs, cfg, err, errlen);
+	return 0;
 }
 
 /* A proxy entry (NTF_PROXY) makes the kernel answer ARP for addr on the WAN interface as
@@ -582,17 +636,18 @@ static int add_addresses(struct route_setup *rs, const struct napt_config *a, ch
 	return add_guards(rs, a, err, errlen);
 }
 
-/* Keeps in a snapshot only naptd's own entries (protocol ROUTE_PROTO) that a dead naptd can
- * have left: rules, and routes that lead into no device (the default route into this
- * naptd's TUN, already made, is not stale). */
+/* Keeps in a snapshot only naptd's own entries (protocol ROUTE_PROTO) that this set-up may
+ * take over: rules, and routes that lead into no device (what a dead naptd can have left;
+ * the default route into this naptd's TUN, already made, is not stale), or with *remake
+ * every route of naptd's: this naptd's own, made again (route_setup_remake). */
 static void keep_stale(struct nl_object *obj, void *arg)
 {
+	const bool *remake = arg;
 	uint8_t proto = 0;
 
-	(void)arg;
 	if (strcmp(nl_object_get_type(obj), "route/rule") == 0)
 		rtnl_rule_get_protocol((struct rtnl_rule *)obj, &proto);
-	else if (rtnl_route_get_type((struct rtnl_route *)obj) == RTN_UNREACHABLE)
+	else if (*remake || rtnl_route_get_type((struct rtnl_route *)obj) == RTN_UNREACHABLE)
 		proto = rtnl_route_get_protocol((struct rtnl_route *)obj);
 	if (proto != ROUTE_PROTO)
 		nl_cache_remove(obj);
@@ -619,7 +674,7 @@ static void restore_local_rule(struct route_setup *rs)
  * naptd sets up, which takes over those it makes again (fail closed throughout) and removes
  * the rest at the end (drop_stale). The administrator's own entries are never touched.
  * Called once ROUTE_TABLE's default route is ours, so no other naptd is running. */
-static int find_stale(struct route_setup *rs, char *err, size_t errlen)
+static int find_stale(struct route_setup *rs, bool remake, char *err, size_t errlen)
 {
 	struct nl_sock *sk = netlink_journal_sock(rs->journal);
 	int rc = rtnl_rule_alloc_cache(sk, AF_INET, &rs->stale_rules);
@@ -630,15 +685,16 @@ static int find_stale(struct route_setup *rs, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot list rules and routes: %s", nl_geterror(rc));
 		return -1;
 	}
-	nl_cache_foreach(rs->stale_rules, keep_stale, NULL);
-	nl_cache_foreach(rs->stale_routes, keep_stale, NULL);
+	nl_cache_foreach(rs->stale_rules, keep_stale, &remake);
+	nl_cache_foreach(rs->stale_routes, keep_stale, &remake);
 	restore_local_rule(rs);
 	return 0;
 }
 
 static void remove_stale(struct nl_object *obj, void *arg)
 {
-	struct nl_sock *sk = arg;
+	const struct route_setup *rs = arg;
+	struct nl_sock *sk = netlink_journal_sock(rs->journal);
 	bool rule = strcmp(nl_object_get_type(obj), "route/rule") == 0;
 	int rc = rule ? rtnl_rule_delete(sk, (struct rtnl_rule *)obj, 0)
 		      : rtnl_route_delete(sk, (struct rtnl_route *)obj, 0);
@@ -646,8 +702,8 @@ static void remove_stale(struct nl_object *obj, void *arg)
 
 	nl_object_dump_buf(obj, text, sizeof(text));
 	text[strcspn(text, "\n")] = '\0';
-	daemon_log(rc < 0 ? LOG_WARNING : LOG_NOTICE,
-		   "left by a naptd that did not exit and not made again: %s: %s",
+	daemon_log(rc < 0 ? LOG_WARNING : LOG_NOTICE, "%s and not made again: %s: %s",
+		   rs->remake ? "made for the old config" : "left by a naptd that did not exit",
 		   text + strspn(text, " "), rc < 0 ? nl_geterror(rc) : "removed");
 }
 
@@ -656,7 +712,7 @@ static void remove_stale(struct nl_object *obj, void *arg)
 static void drop_list(struct route_setup *rs, struct nl_cache **stale, bool remove)
 {
 	if (*stale && remove) /* a list exists only with the journal's socket */
-		nl_cache_foreach(*stale, remove_stale, netlink_journal_sock(rs->journal));
+		nl_cache_foreach(*stale, remove_stale, rs);
 	nl_cache_free(*stale);
 	*stale = NULL;
 }
@@ -706,8 +762,30 @@ static int set_sysctls(struct route_setup *rs, char *err, size_t errlen)
 	return sysctl_change(&rs->accept_local, path, "1", err, errlen);
 }
 
-static int route_setup_start(struct route_setup *rs, const struct napt_config *cfg, char *err,
-			     size_t errlen)
+static void remove_steering(struct nl_object *obj, void *arg)
+{
+	struct rtnl_rule *r = (struct rtnl_rule *)obj;
+
+	if (rtnl_rule_get_prio(r) == 0 && rtnl_rule_get_table(r) == ROUTE_TABLE) {
+		rtnl_rule_delete(arg, r, 0);
+		nl_cache_remove(obj);
+	}
+}
+
+/* Easy IP's steering rules (priority 0, into ROUTE_TABLE) must come after the rules that keep
+ * the router's ports, and the kernel orders rules of one priority as they were added: on a
+ * remake they go first and come again after those. Meanwhile the WAN address's packets go
+ * to the router; nothing passes untranslated. */
+static void drop_steering(struct route_setup *rs)
+{
+	nl_cache_foreach(rs->stale_rules, remove_steering, netlink_journal_sock(rs->journal));
+}
+
+/* With remake, the routing of a running naptd is in place and is the stale set: what is
+ * made again is taken over, never missing for a moment (but for drop_steering), and the
+ * rest goes at the end. */
+static int route_setup_start(struct route_setup *rs, const struct napt_config *cfg, bool remake,
+			     char *err, size_t errlen)
 {
 	const char *wan = cfg->daemon.wan_interface;
 
@@ -718,11 +796,17 @@ static int route_setup_start(struct route_setup *rs, const struct napt_config *c
 	if (!wan[0])
 		daemon_log(LOG_WARNING, "no wan-interface: no proxy neighbour entries");
 	rs->journal = netlink_journal_open(err, errlen);
+	rs->remake = remake;
+	if (!rs->journal || (remake && find_stale(rs, true, err, errlen) != 0))
+		return -1;
+	if (remake)
+		drop_steering(rs);
 	/* The default route of ROUTE_TABLE first: it exists only while a naptd runs (it goes
 	 * with the TUN device), so a second naptd stops here before it touches any rule. Its
 	 * unreachable companion (fail closed) next, before any rule leads into that table. */
-	if (!rs->journal || add_tun_route(rs, 0, 0, ROUTE_TABLE, 0, err, errlen) != 0 ||
-	    find_stale(rs, err, errlen) != 0 || set_sysctls(rs, err, errlen) != 0 ||
+	if (add_tun_route(rs, 0, 0, ROUTE_TABLE, 0, err, errlen) != 0 ||
+	    (!remake && find_stale(rs, false, err, errlen) != 0) ||
+	    set_sysctls(rs, err, errlen) != 0 ||
 	    add_closed_route(rs, 0, 0, ROUTE_TABLE, err, errlen) != 0 ||
 	    add_addresses(rs, cfg, err, errlen) != 0 ||
 	    (rs->pref0 && put_local_rule_last(rs, err, errlen) != 0))
@@ -731,17 +815,28 @@ static int route_setup_start(struct route_setup *rs, const struct napt_config *c
 	return 0;
 }
 
-struct route_setup *route_setup_open(const struct napt_config *cfg, const struct tun_device *tun,
-				     char *err, size_t errlen)
+static struct route_setup *setup_new(const struct tun_device *tun, char *err, size_t errlen)
 {
 	struct route_setup *rs = calloc(1, sizeof(*rs));
 
-	if (!rs) {
+	if (!rs)
 		snprintf(err, errlen, "routing: out of memory");
-		return NULL;
-	}
-	rs->tun = *tun;
-	if (route_setup_start(rs, cfg, err, errlen) != 0) {
+	else
+		rs->tun = *tun;
+	return rs;
+}
+
+struct route_setup *route_setup_open(const struct napt_config *cfg, const struct tun_device *tun,
+				     char *err, size_t errlen)
+{
+	struct route_setup *rs = setup_new(tun, err, errlen);
+
+	if (rs && route_setup_start(rs, cfg, false, err, errlen) != 0) {
+		/* What a killed naptd left (rules into table 4242, its unreachable routes) stays
+		 * as it was, whole: removing the part taken over so far would leave its other
+		 * rules leading into an empty table, and LAN traffic out untranslated. */
+		if (rs->journal)
+			netlink_journal_forget_adopted(rs->journal);
 		route_setup_close(rs);
 		return NULL;
 	}
@@ -756,17 +851,66 @@ static void restore_sysctl(struct sysctl_setting *s)
 		daemon_log(LOG_WARNING, "%s", err);
 }
 
+/* Put back what the set-up changed, the last change first. */
+static void restore_sysctls(struct route_setup *rs)
+{
+	restore_sysctl(&rs->udp_demux);
+	restore_sysctl(&rs->tcp_demux);
+	restore_sysctl(&rs->local_ports);
+	restore_sysctl(&rs->accept_local);
+	restore_sysctl(&rs->rp_filter);
+	if (rs->ip_forward.changed)
+		daemon_log(LOG_NOTICE, "ip_forward set back to %s", rs->ip_forward.old);
+	restore_sysctl(&rs->ip_forward);
+}
+
 void route_setup_close(struct route_setup *rs)
 {
 	if (!rs)
 		return;
 	drop_stale(rs, false);
 	netlink_journal_close(rs->journal);
-	restore_sysctl(&rs->reserved_ports);
-	restore_sysctl(&rs->accept_local);
-	restore_sysctl(&rs->rp_filter);
-	if (rs->ip_forward.changed)
-		daemon_log(LOG_NOTICE, "ip_forward set back to %s", rs->ip_forward.old);
-	restore_sysctl(&rs->ip_forward);
+	restore_sysctls(rs);
 	free(rs);
+}
+
+/* The sysctls the old set-up changed: put back at exit the values from before naptd. */
+static void inherit_sysctls(struct route_setup *now, const struct route_setup *old)
+{
+	sysctl_inherit(&now->ip_forward, &old->ip_forward);
+	sysctl_inherit(&now->rp_filter, &old->rp_filter);
+	sysctl_inherit(&now->accept_local, &old->accept_local);
+	sysctl_inherit(&now->local_ports, &old->local_ports);
+	sysctl_inherit(&now->tcp_demux, &old->tcp_demux);
+	sysctl_inherit(&now->udp_demux, &old->udp_demux);
+}
+
+/* Forget a set-up without undoing it: its entries stay in force, owned by another one or
+ * left for the next start to take over. Its sysctls, when with_sysctls, go back. */
+static void setup_forget(struct route_setup *rs, bool with_sysctls)
+{
+	drop_stale(rs, false);
+	netlink_journal_forget(rs->journal);
+	if (with_sysctls)
+		restore_sysctls(rs);
+	free(rs);
+}
+
+int route_setup_remake(struct route_setup **rs, const struct napt_config *cfg,
+		       const struct tun_device *tun, char *err, size_t errlen)
+{
+	struct route_setup *now = setup_new(tun, err, errlen);
+
+	if (!now)
+		return -1;
+	if (route_setup_start(now, cfg, true, err, errlen) != 0) {
+		/* What it added stays in force beside the old routing (protocol 245: the next
+		 * start removes it); the sysctls it changed go back to the old set-up's. */
+		setup_forget(now, true);
+		return -1;
+	}
+	inherit_sysctls(now, *rs);
+	setup_forget(*rs, false);
+	*rs = now;
+	return 0;
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* sysctl_setting.c - read, change and restore /proc/sys values (rp_filter, ip_forward). */
+/* sysctl_setting.c - read, change and restore /proc/sys values (rp_filter, ip_forward, the
+ * local port range, early demux). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -28,9 +29,8 @@ int sysctl_read(const char *path, char *buf, size_t len, char *err, size_t errle
 	return 0;
 }
 
-/* The value is written with a newline, as echo would: an empty value (an empty list such
- * as ip_local_reserved_ports) then still clears the setting, where writing 0 bytes would
- * leave it as it was. */
+/* The value is written with a newline, as echo would: an empty value (an empty list) then
+ * still clears the setting, where writing 0 bytes would leave it as it was. */
 static int sysctl_write(const char *path, const char *value, char *err, size_t errlen)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -77,4 +77,14 @@ int sysctl_restore(struct sysctl_setting *s, char *err, size_t errlen)
 		return 0;
 	s->changed = false;
 	return sysctl_write(s->path, s->old, err, errlen);
+}
+
+void sysctl_inherit(struct sysctl_setting *s, const struct sysctl_setting *before)
+{
+	if (!before->changed)
+		return;
+	if (!s->path[0]) /* s left it alone: before's change stays in force */
+		*s = *before;
+	snprintf(s->old, sizeof(s->old), "%s", before->old);
+	s->changed = true;
 }

@@ -21,9 +21,6 @@
 #define TUN_F_USO4 0x20
 #define TUN_F_USO6 0x40
 #endif
-#ifndef VIRTIO_NET_HDR_GSO_UDP_L4
-#define VIRTIO_NET_HDR_GSO_UDP_L4 5
-#endif
 
 /* The GSO packets naptd passes on whole: TCP, with or without ECN (CWR set), and UDP. The
  * kernel grants UDP only for both families at once (one feature, NETIF_F_GSO_UDP_L4, behind
@@ -154,6 +151,8 @@ int tun_device_open(struct tun_device *tun, const char *name, unsigned mtu, bool
 		    size_t errlen)
 {
 	tun->frames_refused = 0;
+	tun->frames_merged = 0;
+	tun->coalesce_tcp = tun->coalesce_udp = false;
 	if (tun_attach(tun, name, err, errlen) != 0)
 		return -1;
 	tun_offloads(tun, offload);
@@ -240,6 +239,29 @@ bool tun_device_frame_packet(struct tun_device *tun, uint8_t *frame, size_t len,
 int tun_device_write(const struct tun_device *tun, const uint8_t *frame, size_t len)
 {
 	return write(tun->fd, frame, len) == (ssize_t)len ? 0 : -1;
+}
+
+void tun_device_set_coalesce(struct tun_device *tun, bool want)
+{
+	tun->coalesce_tcp = want && (tun->offloads & TUN_F_TSO4);
+	tun->coalesce_udp = tun->coalesce_tcp && (tun->offloads & TUN_F_USO4);
+}
+
+const char *tun_device_coalesce_names(const struct tun_device *tun)
+{
+	return tun->coalesce_udp ? "tcp udp" : tun->coalesce_tcp ? "tcp" : "off";
+}
+
+unsigned tun_device_write_burst(struct tun_device *tun, struct tun_frame *frames, unsigned n)
+{
+	unsigned refused = 0;
+
+	if (tun->coalesce_tcp)
+		tun->frames_merged += tun_coalesce(frames, n, tun->coalesce_udp);
+	for (unsigned i = 0; i < n; i++)
+		if (frames[i].len && tun_device_write(tun, frames[i].buf, frames[i].len) != 0)
+			refused++;
+	return refused;
 }
 
 int tun_device_write_new(const struct tun_device *tun, uint8_t *frame, size_t len)

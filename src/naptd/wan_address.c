@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "daemon_log.h"
+#include "host_handback.h"
 #include "pcp_server.h"
 #include "route_setup.h"
 #include "wan_address.h"
@@ -145,19 +146,18 @@ int wan_address_fd(const struct wan_address *w)
 	return nl_socket_get_fd(w->events);
 }
 
-/* The routes and rules for the old address go, those for the new one come. Routing fails
- * only if the kernel refuses; translation goes on either way. */
+/* The routes and rules for the new address come, then those for the old one go. Routing
+ * fails only if the kernel refuses; translation goes on either way. */
 static void redo_routes(struct wan_address *w)
 {
 	struct naptd *d = w->d;
 	char err[512];
 
-	if (!d->routes)
-		return;
-	route_setup_close(d->routes);
-	d->routes = route_setup_open(napt_get_config(d->nat), &d->tun, err, sizeof(err));
-	if (!d->routes)
-		daemon_log(LOG_ERR, "external interface %s: no routing for the new address: %s",
+	if (d->routes &&
+	    route_setup_remake(&d->routes, napt_get_config(d->nat), &d->tun, err, sizeof(err)) != 0)
+		daemon_log(LOG_ERR,
+			   "external interface %s: no routing for the new address, the old one "
+			   "stays: %s",
 			   w->ifname, err);
 }
 
@@ -202,6 +202,12 @@ void wan_address_dispatch(struct wan_address *w)
 	w->lost = !addr;
 	if (addr && addr != w->addr)
 		address_changed(w, addr);
+}
+
+bool wan_address_hands_back(const struct wan_address *w, const struct napt_config *cfg,
+			    const struct napt_packet *p, const struct napt_result *r)
+{
+	return w && host_handback_takes(w->addr, cfg, p, r);
 }
 
 void wan_address_close(struct wan_address *w)

@@ -17,7 +17,9 @@
 # Prints one table (figure x routing / kernel / naptd, ratio naptd/kernel) and one machine
 # line per figure: "e2e offload=on mode=naptd case=tcp-out value=9.41 unit=gbit/s cpu=..."
 # To measure less (for A/B runs): MODES (default "routing kernel naptd") and FIGURES
-# (default "tcp-out tcp-in udp64 conn"), space-separated subsets.
+# (default "tcp-out tcp-in udp64 conn"), space-separated subsets. COALESCE=yes or no puts
+# "coalesce yes|no" in naptd's config, for side-by-side runs of coalesced writes (unset:
+# no such line, naptd's default, so a build older than the key runs too).
 #
 # Needs root, iperf3, nftables, ethtool, curl, wrk, nginx (nginx-light); naptd from
 # $BUILD_DIR (default: the current directory). Exits 0 when every figure was measured.
@@ -31,9 +33,11 @@ set -euo pipefail
 OFFLOAD=${1:-on}
 DURATION=${DURATION:-10}
 VETH_OFFLOAD=$OFFLOAD
+COALESCE=${COALESCE:-}
 PORT=5201
 
 case $OFFLOAD in on | off) ;; *) echo "usage: $0 [on|off]" >&2; exit 2 ;; esac
+case $COALESCE in yes | no | "") ;; *) echo "bench-e2e.sh: COALESCE is yes or no" >&2; exit 2 ;; esac
 [ "$(id -u)" = 0 ] || { echo "bench-e2e.sh: needs root" >&2; exit 2; }
 for t in ip iperf3 nft ethtool curl wrk nginx "$PY"; do
 	command -v "$t" >/dev/null || { echo "bench-e2e.sh: $t missing (run.sh deps)" >&2; exit 2; }
@@ -131,7 +135,7 @@ record() {
 	RESULT[$1,$2]=$3
 	HOSTCPU[$1,$2]=$HOST_CPU
 	PROCCPU[$1,$2]=$PROC_CPU
-	echo "e2e offload=$OFFLOAD mode=$1 case=$2 value=$3 host_cpu=$HOST_CPU naptd_cpu=$PROC_CPU"
+	echo "e2e offload=$OFFLOAD coalesce=${COALESCE:-default} mode=$1 case=$2 value=$3 host_cpu=$HOST_CPU naptd_cpu=$PROC_CPU"
 }
 
 # measured CASE: whether FIGURES (default: all four) asks for this figure.
@@ -214,7 +218,8 @@ mode_kernel() {
 }
 
 naptd_up() {
-	naptd_config "max-sessions 1048576" "forward tcp $PORT $LAN_IP:$PORT" >"$TOPO_DIR/naptd.conf"
+	naptd_config "max-sessions 1048576" "forward tcp $PORT $LAN_IP:$PORT" \
+		${COALESCE:+"coalesce $COALESCE"} >"$TOPO_DIR/naptd.conf"
 	start_naptd "$TOPO_DIR/naptd.conf"
 }
 
@@ -246,7 +251,7 @@ print_table() {
 		[udp64-kpps]="UDP 64 B received kpps" [udp64-loss]="UDP 64 B loss %"
 		[conn]="new TCP conn/s (wrk)")
 	echo
-	echo "napt bench-e2e: veth offloads $OFFLOAD, ${DURATION} s per figure, $(nproc) CPUs, $(uname -r)"
+	echo "napt bench-e2e: veth offloads $OFFLOAD, naptd coalesce ${COALESCE:-default}, ${DURATION} s per figure, $(nproc) CPUs, $(uname -r)"
 	printf '%-26s %10s %10s %10s %13s %11s\n' figure routing kernel naptd naptd/kernel "naptd CPU%"
 	for c in "${CASES[@]}"; do
 		label=${LABEL[$c]}

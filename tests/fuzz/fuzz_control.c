@@ -9,7 +9,9 @@
  *
  * Oracle, beyond "no crash, no sanitizer report" (docs/control-protocol.md):
  *  - every answer ends with "\n"; it starts "ok\n" when the call returned 0, and is exactly
- *    one line "error: REASON\n" when it returned -1;
+ *    one line "error: REASON\n" when it returned -1; a listing (show sessions, show
+ *    mappings) comes in pieces of at most CONTROL_ANSWER_PIECE bytes, the last ending with
+ *    "\n";
  *  - after every request the state file parses, says what the daemon holds (d.runtime), and
  *    the engine runs exactly the config file's forwards and DMZ with the state file's applied
  *    on top: an answered change is never lost on a restart, a refused one never half-made.
@@ -125,10 +127,23 @@ static void reset_daemon(void)
 	add_sessions();
 }
 
-static void check_answer(int rc)
+/* A listing's further pieces, as the server would send them: each within its bound, the
+ * last one ending the answer with its count line. */
+static void check_pieces(void)
 {
+	while (ans.listing.kind != CONTROL_LIST_NONE) {
+		control_answer_more(&d, &ans);
+		if (ans.cap > CONTROL_ANSWER_PIECE || ans.out_of_memory)
+			die("listing", "a piece grew past CONTROL_ANSWER_PIECE");
+	}
 	if (ans.len == 0 || ans.len >= ans.cap || ans.text[ans.len - 1] != '\n')
 		die("answer", "empty, unterminated or without room for a NUL");
+}
+
+static void check_answer(int rc)
+{
+	if (ans.len == 0 || ans.len >= ans.cap)
+		die("answer", "empty or without room for a NUL");
 	ans.text[ans.len] = '\0';
 	if (rc == 0 && strncmp(ans.text, "ok\n", 3) != 0)
 		die("rc 0 but not ok", ans.text);
@@ -137,6 +152,7 @@ static void check_answer(int rc)
 		die("rc -1 but not one error line", ans.text);
 	if (rc != 0 && rc != -1)
 		die("return code", ans.text);
+	check_pieces();
 }
 
 static bool same_forward(const struct napt_forward *x, const struct napt_forward *y)

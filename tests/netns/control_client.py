@@ -13,6 +13,8 @@ naptctl never would: binary, over-long, unfinished requests, and many clients at
                                             each, print how many answers start with "ok"
   control_client.py SOCKET flood N          N silent connections, print how many were refused
   control_client.py SOCKET slow TEXT        send TEXT, wait 2 s before reading, print the answer
+  control_client.py SOCKET stall N TEXT S   N connections each send TEXT and never read; after
+                                            S seconds print how many naptd has not closed
 """
 import socket
 import sys
@@ -41,6 +43,19 @@ def answer(s):
 
 def first_line(data):
     return data.split(b"\n", 1)[0].decode("ascii", "replace")
+
+
+def still_open(s):
+    """No end of file or reset waits among what the socket has received (read past it)."""
+    try:
+        while True:
+            d = s.recv(1 << 20, socket.MSG_DONTWAIT)
+            if not d:
+                return False
+    except BlockingIOError:
+        return True
+    except ConnectionResetError:
+        return False
 
 
 def send_quietly(s, data):
@@ -93,6 +108,15 @@ def main():
         s.sendall(sys.argv[3].encode() + b"\n")
         time.sleep(2)  # the answer outgrows the socket buffer: naptd must wait for room
         sys.stdout.write(answer(s).decode())
+    elif mode == "stall":
+        n, text, secs = int(sys.argv[3]), sys.argv[4], float(sys.argv[5])
+        socks = [connect(path) for _ in range(n)]
+        for s in socks:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.sendall(text.encode() + b"\n")
+        print("sent", flush=True)
+        time.sleep(secs)
+        print(sum(1 for s in socks if still_open(s)))
     else:
         sys.exit("unknown mode " + mode)
 

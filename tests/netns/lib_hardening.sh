@@ -9,6 +9,7 @@
 #   pin_ext_neighbour              no proxy ARP delay for the WAN host's bursts
 #   naptd_field NAME               a line of /proc/NAPTD_PID/status (VmRSS, CapEff, ...)
 #   stat_sum NAME...               the sum of counters of `naptctl show stats`
+#   crossed, closed                what crosses the router while naptd is down (fail closed)
 #
 # Senders and recorders use Debian's /usr/bin/python3 and the socket module only, so they
 # are the tests' own description of the packets, not the engine's.
@@ -131,4 +132,39 @@ stat_sum() {
 		BEGIN { n = split(names, want, " "); for (i = 1; i <= n; i++) need[want[i]] = 1 }
 		($1 in need) { sum += $2; found++ }
 		END { if (found != n) exit 1; print sum + 0 }'
+}
+
+# probe FROM_NS TO_IP: ping, a UDP datagram and a TCP SYN (curl) to TO_IP port PROBE_PORT
+# (default 7000), none answered for long.
+probe() {
+	ip netns exec "$1" ping -c 2 -i 0.2 -W 1 "$2" >/dev/null 2>&1
+	ip netns exec "$1" "$PY" -c '
+import socket, sys
+socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"probe", (sys.argv[1], int(sys.argv[2])))
+' "$2" "${PROBE_PORT:-7000}" 2>/dev/null
+	ip netns exec "$1" curl -s --max-time 1 "http://$2:${PROBE_PORT:-7000}/" >/dev/null 2>&1
+}
+
+# crossed NS IF FROM_NS TO_IP SKIP: probe TO_IP from FROM_NS while recording what NS's IF
+# receives; prints the packets (proto src sport dst dport flags) not from SKIP.
+crossed() {
+	local log=$TOPO_DIR/sniff-$RANDOM.log
+	sniff_start "$1" "$2" "$log" 20
+	probe "$3" "$4"
+	sleep 0.5
+	sniff_stop
+	awk -v r="$5" '$2 != r' "$log"
+}
+
+# closed WHEN: naptd not running (WHEN says why); nothing from the LAN host reaches the WAN
+# host nor the reverse: only the router's own address on the link may send.
+closed() {
+	local got
+	got=$(crossed "$NS_WAN" eth0 "$NS_LAN" "$WAN_IP" "$RTR_WAN_IP")
+	[ -z "$got" ] || fail "$1: LAN traffic reached the WAN host (proto src sport dst dport flags):
+$got"
+	got=$(crossed "$NS_LAN" eth0 "$NS_WAN" "$LAN_IP" "$RTR_LAN_IP")
+	[ -z "$got" ] || fail "$1: a WAN host routing $INSIDE at the router reached the LAN host:
+$got"
+	echo "ok: $1: nothing crosses, LAN -> WAN or WAN -> LAN host (ping, UDP, TCP)"
 }

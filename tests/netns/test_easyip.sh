@@ -5,28 +5,16 @@
 # range of this mode (49152-65534); the router's own HTTP service on its WAN address still
 # answers from the WAN; a renumbering of wan0 (as on a DHCP renew) is followed: new flows
 # leave with the new address; after SIGTERM the routing (rules: the local rule at priority 0
-# included), ip_forward and ip_local_reserved_ports are as before.
+# included), ip_forward, ip_local_port_range and early demux are as before.
 set -u
-. "$(dirname "$0")/lib_extra.sh"
+. "$(dirname "$0")/lib_home.sh"
 
 topo_require curl ping ss
 topo_up
 
 NEW_WAN_IP=198.51.100.3
-cat >"$TOPO_DIR/naptd.conf" <<CONF
-inside $INSIDE
-external interface wan0
-tun napt0
-lan-interface lan0
-control $TOPO_DIR/naptd.sock
-state $TOPO_DIR/naptd.state
-forward tcp 8080 $LAN_IP:80
-CONF
-snapshot() {
-	routing_snapshot
-	in_rtr sysctl -n net.ipv4.ip_local_reserved_ports
-}
-before=$(snapshot)
+easyip_config "forward tcp 8080 $LAN_IP:80" >"$TOPO_DIR/naptd.conf"
+before=$(easyip_snapshot)
 
 # WAN: a TCP server that answers with the client's address and port as it sees them.
 bg "$NS_WAN" "$TOPO_DIR/echo.log" "$PY" "$(dirname "$0")/tcp_peer_echo.py" "$WAN_IP" 7000
@@ -84,6 +72,6 @@ echo "ok: the forward follows the new address"
 stop_naptd || fail "naptd exited with status $? after SIGTERM"
 in_rtr ip addr del "$NEW_WAN_IP/24" dev wan0
 in_rtr ip addr add "$RTR_WAN_IP/24" dev wan0
-expect_unchanged "$before" "$(snapshot)" "routing not restored after naptd exited"
-echo "ok: rules, routes, ip_forward and reserved ports as before naptd started"
+expect_unchanged "$before" "$(easyip_snapshot)" "routing not restored after naptd exited"
+echo "ok: rules, routes, ip_forward, local port range and early demux as before naptd started"
 exit 0

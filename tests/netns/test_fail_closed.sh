@@ -21,46 +21,12 @@ topo_require ping curl
 topo_up_extra
 
 EXT2_IP=198.51.100.11
-PORT=7000
-
-# probe FROM_NS TO_IP: ping, a UDP datagram and a TCP SYN (curl) to TO_IP, none answered
-# for long.
-probe() {
-	ip netns exec "$1" ping -c 2 -i 0.2 -W 1 "$2" >/dev/null 2>&1
-	ip netns exec "$1" "$PY" -c '
-import socket, sys
-socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"probe", (sys.argv[1], int(sys.argv[2])))
-' "$2" "$PORT" 2>/dev/null
-	ip netns exec "$1" curl -s --max-time 1 "http://$2:$PORT/" >/dev/null 2>&1
-}
-
-# crossed NS IF FROM_NS TO_IP SKIP: probe TO_IP from FROM_NS while recording what NS's IF
-# receives; prints the packets (proto src sport dst dport flags) not from SKIP.
-crossed() {
-	local log=$TOPO_DIR/sniff-$RANDOM.log
-	sniff_start "$1" "$2" "$log" 20
-	probe "$3" "$4"
-	sleep 0.5
-	sniff_stop
-	awk -v r="$5" '$2 != r' "$log"
-}
+PROBE_PORT=7000
 
 kill_naptd() {
 	kill -KILL "$NAPTD_PID"
 	wait "$NAPTD_PID" 2>/dev/null
 	NAPTD_PID=
-}
-
-# closed MODE: step 2, naptd dead; only the router's own address on the link may send.
-closed() {
-	local got
-	got=$(crossed "$NS_WAN" eth0 "$NS_LAN" "$WAN_IP" "$RTR_WAN_IP")
-	[ -z "$got" ] || fail "$1: after kill -9, LAN traffic reached the WAN host (proto src sport dst dport flags):
-$got"
-	got=$(crossed "$NS_LAN" eth0 "$NS_WAN" "$LAN_IP" "$RTR_LAN_IP")
-	[ -z "$got" ] || fail "$1: after kill -9, a WAN host routing $INSIDE at the router reached the LAN host:
-$got"
-	echo "ok: $1: naptd killed: nothing crosses, LAN -> WAN or WAN -> LAN host (ping, UDP, TCP)"
 }
 
 # flows MODE SEEN_AS: step 1 and 3: ping through, and the WAN host sees SEEN_AS only.
@@ -81,7 +47,7 @@ cycle() {
 	flows "$1" "$2"
 	running=$(routing_snapshot)
 	kill_naptd
-	closed "$1"
+	closed "$1: after kill -9"
 	start_naptd "$TOPO_DIR/naptd.conf" || fail "$1: naptd did not start again after kill -9"
 	grep -qiE "cannot|error" "$NAPTD_LOG" && fail "$1: the restart logged errors"
 	expect_unchanged "$running" "$(routing_snapshot)" "$1: routing after the restart differs"
@@ -95,7 +61,7 @@ cycle() {
 # The WAN host routes the inside prefix at the router, as a hostile neighbour would.
 ip -n "$NS_WAN" route add "$INSIDE" via "$RTR_WAN_IP"
 mkdir -p "$TOPO_DIR/www"
-http_serve "$NS_WAN" "$WAN_IP" "$PORT" "$TOPO_DIR/www" "$TOPO_DIR/wan-http.log"
+http_serve "$NS_WAN" "$WAN_IP" "$PROBE_PORT" "$TOPO_DIR/www" "$TOPO_DIR/wan-http.log"
 
 # shellcheck disable=SC2119 # the config needs no extra lines
 naptd_config >"$TOPO_DIR/naptd.conf"

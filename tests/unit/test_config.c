@@ -171,7 +171,7 @@ START_TEST(daemon_keys)
 {
 	parse_ok(BASE "tun napt7\nlan-interface lan0\nwan-interface wan0\n"
 		      "control /tmp/n.sock\nstate /var/lib/naptd/state\nmanage-routes no\n"
-		      "mtu 1400\noffload no\n");
+		      "mtu 1400\noffload no\ncoalesce no\n");
 	ck_assert_str_eq(cfg.daemon.tun, "napt7");
 	ck_assert_str_eq(cfg.daemon.lan_interface, "lan0");
 	ck_assert_str_eq(cfg.daemon.wan_interface, "wan0");
@@ -180,8 +180,10 @@ START_TEST(daemon_keys)
 	ck_assert(!cfg.daemon.manage_routes);
 	ck_assert_uint_eq(cfg.daemon.mtu, 1400);
 	ck_assert(!cfg.daemon.offload);
+	ck_assert(!cfg.daemon.coalesce);
 	parse_ok(BASE);
 	ck_assert(cfg.daemon.offload);
+	ck_assert(cfg.daemon.coalesce);
 }
 END_TEST
 
@@ -218,6 +220,64 @@ START_TEST(external_interface_errors)
 	parse_fails(INSIDE_ONLY "external interface wan0\nport-range 40000-65535\n",
 		    "t.conf: with 'external interface' the port-range ends at 65534 at most: ip "
 		    "rules cannot match port 65535");
+}
+END_TEST
+
+#define EASY_IP INSIDE_ONLY "external interface wan0\n"
+
+/* The router's own ports under Easy IP (docs/home-router.md): local-service lines, and
+ * local-ports, the kernel's ephemeral range, by default just below naptd's port range. */
+START_TEST(local_ports_and_services)
+{
+	parse_ok(EASY_IP "local-service tcp 22\nlocal-service udp 5000-5010\n");
+	ck_assert_uint_eq(cfg.local_ports_lo, 32768);
+	ck_assert_uint_eq(cfg.local_ports_hi, 49151);
+	ck_assert_uint_eq(cfg.n_local_services, 2);
+	ck_assert_uint_eq(cfg.local_services[0].protos, NAPT_FWD_TCP);
+	ck_assert_uint_eq(cfg.local_services[0].lo, 22);
+	ck_assert_uint_eq(cfg.local_services[0].hi, 22);
+	ck_assert_uint_eq(cfg.local_services[1].protos, NAPT_FWD_UDP);
+	ck_assert_uint_eq(cfg.local_services[1].lo, 5000);
+	ck_assert_uint_eq(cfg.local_services[1].hi, 5010);
+	/* Before or after the Easy IP line, an explicit range wins. */
+	parse_ok(INSIDE_ONLY "local-ports 20000-29999\nexternal interface wan0\n");
+	ck_assert_uint_eq(cfg.local_ports_lo, 20000);
+	ck_assert_uint_eq(cfg.local_ports_hi, 29999);
+	/* A forward beside a local-service of the other protocol is fine. */
+	parse_ok(EASY_IP "local-service tcp 22\nforward udp 22 192.168.1.5:22\n");
+	/* Without Easy IP there are none. */
+	parse_ok(BASE);
+	ck_assert_uint_eq(cfg.local_ports_lo, 0);
+	ck_assert_uint_eq(cfg.n_local_services, 0);
+}
+END_TEST
+
+/* The combinations that cannot work together (docs/config.md). */
+START_TEST(local_ports_errors)
+{
+	parse_fails(EASY_IP "local-service sctp 22\n",
+		    "t.conf:3: 'local-service' takes tcp or udp, not 'sctp'");
+	parse_fails(EASY_IP "local-service tcp 65535\n",
+		    "t.conf:3: local-service: port 65535 cannot be steered by ip rules");
+	parse_fails(EASY_IP "local-ports 30000\n",
+		    "t.conf:3: 'local-ports' needs LOW-HIGH, like 32768-49151");
+	parse_fails(EASY_IP "local-ports 500-900\n",
+		    "t.conf:3: local-ports 500-900: needs LOW < HIGH within 1024-65534 (the "
+		    "kernel's ephemeral range; ip rules cannot match 65535)");
+	parse_fails(BASE "local-service tcp 22\n",
+		    "t.conf: local-service and local-ports need 'external interface': other "
+		    "external addresses are naptd's alone");
+	parse_fails(EASY_IP "local-service tcp 22\nforward both 20-25 192.168.1.5:20\n",
+		    "t.conf:4: forward both 20-25 refused: port 20-25 would hide local-service tcp "
+		    "22");
+	parse_fails(EASY_IP "forward tcp 40000 192.168.1.5:80\n",
+		    "t.conf:3: forward tcp 40000 refused: port 40000 overlaps local-ports "
+		    "32768-49151 (the router's own connections)");
+	parse_fails(EASY_IP "local-service udp 50000\n",
+		    "t.conf: port-range: port 49152-65534 would hide local-service udp 50000");
+	parse_fails(EASY_IP "local-ports 40000-50000\n",
+		    "t.conf: port-range: port 49152-65534 overlaps local-ports 40000-50000 (the "
+		    "router's own connections)");
 }
 END_TEST
 
@@ -503,6 +563,8 @@ int main(void)
 	tcase_add_test(tc, daemon_keys);
 	tcase_add_test(tc, external_interface);
 	tcase_add_test(tc, external_interface_errors);
+	tcase_add_test(tc, local_ports_and_services);
+	tcase_add_test(tc, local_ports_errors);
 	tcase_add_test(tc, pcp_rules);
 	tcase_add_test(tc, pcp_rule_errors);
 	tcase_add_test(tc, too_many_pcp_rules);

@@ -22,7 +22,9 @@
 static char dir[64];
 static char state_path[128];
 static struct naptd d;
-static struct control_answer ans;
+static struct control_answer piece; /* what control_command_run() fills */
+static struct control_answer ans;   /* the whole answer, its pieces put together */
+static unsigned pieces;             /* how many pieces the last answer took */
 static uint64_t fake_now = 1000000;
 static char reload_error[64];
 
@@ -64,25 +66,40 @@ static void setup(void)
 	ck_assert_msg(d.nat != NULL, "%s", err);
 	d.started_ms = fake_now;
 	reload_error[0] = '\0';
+	control_answer_init(&piece);
 	control_answer_init(&ans);
 }
 
 static void teardown(void)
 {
 	char cmd[160];
+	control_answer_free(&piece);
 	control_answer_free(&ans);
 	napt_destroy(d.nat);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	ck_assert_int_eq(system(cmd), 0);
 }
 
-/* Run a request of len bytes; the answer, NUL-terminated, is left in ans. */
+/* Run a request of len bytes; the whole answer, its pieces put together as the server sends
+ * them and NUL-terminated, is left in ans. A listing's every piece fits in its bound. */
 static int run_bytes(const char *req, size_t len)
 {
-	int rc = control_command_run(&d, req, len, &ans);
+	int rc = control_command_run(&d, req, len, &piece);
+	bool listing = piece.listing.kind != CONTROL_LIST_NONE;
+	ans.len = 0;
+	pieces = 1;
+	control_answer_printf(&ans, "%.*s", (int)piece.len, piece.text);
+	while (piece.listing.kind != CONTROL_LIST_NONE) {
+		control_answer_more(&d, &piece);
+		ck_assert_uint_le(piece.cap, CONTROL_ANSWER_PIECE);
+		ck_assert(!piece.out_of_memory);
+		control_answer_printf(&ans, "%.*s", (int)piece.len, piece.text);
+		pieces++;
+	}
+	if (listing)
+		ck_assert_uint_le(piece.cap, CONTROL_ANSWER_PIECE);
 	ck_assert(ans.len > 0);
 	ck_assert(ans.len < ans.cap);
-	ans.text[ans.len] = '\0';
 	ck_assert(ans.text[ans.len - 1] == '\n');
 	/* The first line says it all (control_protocol.h). */
 	if (rc == 0)
@@ -298,10 +315,9 @@ static uint16_t csum(const uint8_t *p, size_t n)
 }
 
 /* An outbound UDP datagram (no UDP checksum, allowed in IPv4 by RFC 768). */
-static void send_udp(const char *src, uint16_t sport, const char *dst, uint16_t dport)
+static void send_udp_from(uint32_t s, uint16_t sport, uint32_t t, uint16_t dport)
 {
 	uint8_t pkt[32] = {0x45, 0, 0, 32, 0, 1, 0, 0, 64, 17};
-	uint32_t s = ip(src), t = ip(dst);
 	memcpy(pkt + 12, &s, 4);
 	memcpy(pkt + 16, &t, 4);
 	uint16_t c = htons(csum(pkt, 20));
@@ -314,6 +330,11 @@ static void send_udp(const char *src, uint16_t sport, const char *dst, uint16_t 
 	struct napt_packet p = {.data = pkt, .len = sizeof(pkt)};
 	struct napt_result r = napt_translate(d.nat, &p, fake_now);
 	ck_assert_int_eq(r.verdict, NAPT_FORWARD);
+}
+
+static void send_udp(const char *src, uint16_t sport, const char *dst, uint16_t dport)
+{
+	send_udp_from(ip(src), sport, ip(dst), dport);
 }
 
 START_TEST(show_sessions_filters)
@@ -344,6 +365,105 @@ START_TEST(show_sessions_filters)
 	ok("flush sessions");
 	ok("show sessions");
 	answer_has("\n0 sessions\n");
+}
+END_TEST
+
+/* An engine of max-sessions `max` holding hosts x PORTS x REMOTES sessions: inside hosts
+ * 192.168.1.1.., each from PORTS ports to REMOTES remote hosts (one mapping per inside
+ * port, as the single external address has ports for 65 000 mappings, not 200 000). */
+#define PORTS   20
+#define REMOTES 100
+static void fill_table(uint32_t max, unsigned hosts)
+{
+	char err[512], text[256];
+	napt_destroy(d.nat);
+	snprintf(text, sizeof(text),
+		 "inside 192.168.1.0/24\nexternal 203.0.113.10\nmax-sessions %u\n", max);
+	ck_assert_msg(napt_config_parse_text(&d.file_cfg, text, "t.conf", err, sizeof(err)) == 0,
+		      "%s", err);
+	d.nat = napt_create(&d.file_cfg, 42, err, sizeof(err));
+	ck_assert_msg(d.nat != NULL, "%s", err);
+	for (unsigned h = 1; h <= hosts; h++)
+		for (unsigned p = 0; p < PORTS; p++)
+			for (unsigned r = 0; r < REMOTES; r++)
+				send_udp_from(htonl(0xc0a80100 + h), (uint16_t)(10000 + p),
+					      htonl(0xc6336400 + r), 53);
+	ck_assert_uint_eq(napt_get_counters(d.nat)->sessions_current, hosts * PORTS * REMOTES);
+}
+
+/* Lines of ans that start with prefix and hold what. Line by line with explicit lengths:
+ * strstr() on the rest of a 20-MB answer would read all of it under ASan for every line. */
+static unsigned rows(const char *prefix, const char *what)
+{
+	unsigned n = 0;
+	const char *end = ans.text + ans.len;
+	for (const char *l = ans.text, *nl; l < end; l = nl + 1) {
+		nl = memchr(l, '\n', (size_t)(end - l));
+		if (!nl)
+			break;
+		size_t len = (size_t)(nl - l);
+		if (len >= strlen(prefix) && memcmp(l, prefix, strlen(prefix)) == 0 &&
+		    memmem(l, len, what, strlen(what)))
+			n++;
+	}
+	return n;
+}
+
+/* Issue 11.8: 200 000 sessions are listed in pieces of at most CONTROL_ANSWER_PIECE bytes
+ * (run_bytes checks each) and CONTROL_POSITIONS_PER_PIECE table positions, each session
+ * once; the host filter narrows sessions and mappings. */
+START_TEST(big_listing_in_bounded_pieces)
+{
+	const uint32_t max = 204800;
+	fill_table(max, 100);
+	ok("show sessions");
+	answer_has("\n200000 sessions\n");
+	ck_assert_uint_eq(rows("udp ", " 198.51.100."), 200000);
+	ck_assert_uint_ge(pieces, ans.len / CONTROL_ANSWER_PIECE);
+	ok("show sessions host 192.168.1.7");
+	ck_assert_uint_eq(rows("udp   192.168.1.7:", ""), PORTS * REMOTES);
+	answer_has("\n2000 sessions\n");
+	ok("json show sessions udp inside 192.168.1.7");
+	body_is_json();
+	answer_has("\"count\": 2000}");
+	ok("json show mappings host 192.168.1.7");
+	body_is_json();
+	answer_has("\"count\": 20}");
+	/* Each mapping's row counts its 100 sessions: a piece stops after
+	 * CONTROL_SESSION_STEPS_PER_PIECE of those steps, not after 32 KiB of rows. */
+	ok("show mappings");
+	answer_has("\n2000 mappings\n");
+	ck_assert_uint_eq(rows("udp ", " outbound      100"), 2000);
+	ck_assert_uint_ge(pieces, 200000 / CONTROL_SESSION_STEPS_PER_PIECE);
+	/* A filter that matches nothing still looks at a bounded number of positions a piece:
+	 * the header, then one piece per CONTROL_POSITIONS_PER_PIECE positions. */
+	ok("show sessions host 192.168.1.250");
+	answer_has("\n0 sessions\n");
+	ck_assert_uint_eq(pieces, 1 + (max + CONTROL_POSITIONS_PER_PIECE - 1) /
+					  CONTROL_POSITIONS_PER_PIECE);
+}
+END_TEST
+
+/* Sessions that end while a listing is under way are not shown, and the count line counts
+ * the rows shown. */
+START_TEST(listing_skips_sessions_ended_midway)
+{
+	fill_table(4096, 2);
+	ck_assert_int_eq(control_command_run(&d, "show sessions", 13, &piece), 0);
+	ck_assert(control_answer_more(&d, &piece));
+	unsigned long shown = piece.listing.count;
+	ck_assert_uint_gt(shown, 0);
+	ck_assert_uint_lt(shown, 2 * PORTS * REMOTES);
+	napt_flush(d.nat);
+	while (control_answer_more(&d, &piece))
+		;
+	ck_assert_uint_eq(piece.listing.count, shown);
+	ans.len = 0;
+	control_answer_printf(&ans, "%.*s", (int)piece.len, piece.text);
+	ck_assert_uint_eq(rows("udp ", ""), 0);
+	char last[32];
+	snprintf(last, sizeof(last), "%lu sessions\n", shown);
+	answer_has(last);
 }
 END_TEST
 
@@ -447,6 +567,8 @@ int main(void)
 	tcase_add_test(tc, timeout_set_runtime);
 	tcase_add_test(tc, reload_error_returned);
 	tcase_add_test(tc, show_sessions_filters);
+	tcase_add_test(tc, big_listing_in_bounded_pieces);
+	tcase_add_test(tc, listing_skips_sessions_ended_midway);
 	tcase_add_test(tc, show_stats_every_drop_reason);
 	tcase_add_test(tc, show_config_in_config_syntax);
 	tcase_add_test(tc, bad_requests_refused);

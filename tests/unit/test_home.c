@@ -302,6 +302,33 @@ START_TEST(refused_flow_not_answered)
 }
 END_TEST
 
+/* ---- answers to unsolicited SYNs under Easy IP ---- */
+
+/* naptd hands a SYN for a port of the WAN address outside the port-range back to the router
+ * (host_handback.h), whose own stack answers: the engine answers only for its own ports. */
+START_TEST(easy_ip_answers_only_its_ports)
+{
+	static const uint16_t ports[2] = {22, 50000};
+	uint8_t b[PB_MAX];
+	struct napt_packet p = {.data = b, .cap = sizeof(b)};
+	unsigned answers = 0;
+
+	start("external interface wan0\nunsolicited-syn rst\n");
+	for (unsigned i = 0; i < 2; i++) {
+		struct pb_spec syn = pb_flow(IPPROTO_TCP, REM, 4444, EXT, ports[i]);
+
+		p.len = pb_build(b, &syn);
+		ck_assert_int_eq(napt_translate(n, &p, T0).reason, NAPT_DROP_NO_MAPPING);
+	}
+	napt_expire(n, T0 + 6000);
+	while (napt_next_released(n, b, sizeof(b))) {
+		ck_assert_uint_eq(get16(b + IPV4_MIN_HDR), 50000); /* the RST from port 50000 */
+		answers++;
+	}
+	ck_assert_uint_eq(answers, 1);
+}
+END_TEST
+
 /* ---- dynamic NAT: the pool ---- */
 
 #define H1 0x0a000001u
@@ -475,6 +502,10 @@ int main(void)
 	tcase_add_loop_test(rf, refused_flow_answered, 0, 2);
 	tcase_add_test(rf, refused_flow_not_answered);
 	suite_add_tcase(s, rf);
+	TCase *ez = tcase_create("easy ip answers");
+	tcase_add_checked_fixture(ez, NULL, teardown);
+	tcase_add_test(ez, easy_ip_answers_only_its_ports);
+	suite_add_tcase(s, ez);
 	TCase *dn = tcase_create("dynamic nat");
 	tcase_add_checked_fixture(dn, NULL, teardown);
 	tcase_add_test(dn, pool_binds_rests_and_returns);

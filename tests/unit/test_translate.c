@@ -185,7 +185,7 @@ static void expect_reply_dropped(const struct pb_spec *s, uint16_t ext_port,
 	expect_drop(&r, why);
 }
 
-/* ---- sessions as napt_foreach_session shows them ---- */
+/* ---- sessions as napt_walk_sessions shows them ---- */
 
 struct session_view {
 	unsigned count;
@@ -205,7 +205,7 @@ static struct session_view sessions(void)
 {
 	struct session_view v = {0};
 
-	napt_foreach_session(n, now, note_session, &v);
+	ck_assert_uint_eq(napt_walk_sessions(n, now, 0, UINT32_MAX, note_session, &v), 0);
 	return v;
 }
 
