@@ -46,6 +46,11 @@ enum napt_unsolicited {
 	NAPT_UNSOLICITED_ICMP,     /* answered with ICMP port unreachable (3/3) */
 };
 
+/* `mode`: NAPT (addresses and ports translated, the default) or dynamic NAT (RFC 3022 Basic
+ * NAT: each inside host gets an address of the pool to itself, ports unchanged;
+ * addr_pool.h). */
+enum napt_mode { NAPT_MODE_NAPT = 0, NAPT_MODE_DYNAMIC };
+
 /* One-to-one NAT: the inside host uses ext_addr for everything, all ports, both ways. */
 struct napt_static {
 	uint32_t in_addr, ext_addr; /* network order */
@@ -107,12 +112,16 @@ struct napt_daemon_settings {
 	/* Easy IP: "external interface NAME" takes the external address from this interface
 	 * and follows it when it changes. */
 	char external_interface[NAPT_IFNAME_LEN];
+	/* "mss-clamp auto": naptd sets mss_clamp to the MTU of wan-interface (or of the
+	 * external interface) less 40, the IPv4 and TCP headers, at start and on reload. */
+	bool mss_clamp_auto;
 	/* NAT-PMP/PCP access rules in file order: the first holding a request decides. */
 	struct napt_pcp_rule pcp_rules[NAPT_MAX_PCP_RULES];
 	unsigned n_pcp_rules;
 };
 
 struct napt_config {
+	enum napt_mode mode;
 	struct napt_prefix inside[NAPT_MAX_INSIDE];
 	unsigned n_inside;
 	uint32_t external[NAPT_MAX_EXTERNAL]; /* network order */
@@ -139,6 +148,11 @@ struct napt_config {
 	 * (port_alloc.h); 0: every mapping's port is chosen alone. */
 	uint32_t port_block_size;
 	struct napt_deterministic det;
+	/* RFC 5508 REQ-8: a new outbound flow refused for want of room (table-full,
+	 * ports-exhausted, a per-host limit) gets ICMP 3/13 instead of a silent drop. */
+	bool refused_flows_icmp;
+	/* TCP MSS clamping (tcp_mss.h): SYNs both ways carry an MSS of at most this; 0 = off. */
+	uint16_t mss_clamp;
 	struct napt_static statics[NAPT_MAX_STATIC];
 	unsigned n_statics;
 	/* Easy IP: the router's own services on its WAN address, and the kernel's ephemeral

@@ -3,6 +3,7 @@
 #ifndef NAPT_INSTANCE_H
 #define NAPT_INSTANCE_H
 
+#include "addr_pool.h"
 #include "det_nat.h"
 #include "forward_rules.h"
 #include "fragment.h"
@@ -10,6 +11,7 @@
 #include "napt.h"
 #include "nat_table.h"
 #include "prng.h"
+#include "syn_answer.h"
 
 /* Expired sessions reaped per packet: enough to keep pace with any creation rate (a packet
  * creates at most two sessions), small enough to bound the cost of one packet. */
@@ -37,9 +39,17 @@ struct napt {
 	/* Times of the last answers to unsolicited SYNs (translate.c reply_allowed). */
 	uint32_t reply_times[REPLIES_PER_SECOND];
 	unsigned reply_next, replies_recorded;
+	/* mode dynamic: which host holds which external address. */
+	struct addr_pool pool;
+	/* Answers to unsolicited SYNs waiting their 6 s (RFC 5382 REQ-4). */
+	struct syn_answers answers;
 };
 
 #define EXT_OCTET_SHARED 0xff
+
+/* mode dynamic: whether an inside host holds a session (the per-host counts); ctx is the
+ * instance. */
+bool napt_host_busy(void *ctx, uint32_t host);
 
 /* Rebuild ext_by_octet after the external addresses change. */
 void napt_index_externals(struct napt *n);

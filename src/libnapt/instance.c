@@ -31,7 +31,9 @@ void napt_index_externals(struct napt *n)
  * hosts hold port blocks. */
 static int apply_host_limits(struct napt *n, char *err, size_t errlen)
 {
-	bool want = n->cfg.max_sessions_per_host || n->cfg.ports_per_host || n->blocks;
+	/* Dynamic NAT keeps a host's address while the host holds a session: it counts too. */
+	bool want = n->cfg.max_sessions_per_host || n->cfg.ports_per_host ||
+		    n->cfg.mode == NAPT_MODE_DYNAMIC || n->blocks;
 
 	if (want && !n->hosts) {
 		n->hosts = host_limits_create(n->cfg.max_sessions, &n->hash_key);
@@ -110,6 +112,7 @@ struct napt *napt_create_keyed(const struct napt_config *cfg, const struct napt_
 	}
 	forward_rules_clear(&n->fwd);
 	frag_table_init(&n->frag, &n->hash_key);
+	addr_pool_init(&n->pool, cfg->n_external);
 	for (unsigned i = 0; i < cfg->n_forwards; i++) {
 		if (napt_forward_add(n, &cfg->forwards[i], err, errlen) < 0) {
 			napt_destroy(n);
@@ -327,6 +330,8 @@ static int check_fixed(const struct napt_config *old, const struct napt_config *
 
 	if (old->max_sessions != new->max_sessions)
 		what = "max-sessions";
+	else if (old->mode != new->mode)
+		what = "mode";
 	else if (old->n_external != new->n_external ||
 		 memcmp(old->external, new->external, old->n_external * sizeof(uint32_t)))
 		what = "external addresses";
@@ -385,6 +390,8 @@ int napt_reconfigure(struct napt *n, const struct napt_config *cfg, uint64_t now
 	n->cfg.port_preservation = cfg->port_preservation;
 	n->cfg.port_parity = cfg->port_parity;
 	n->cfg.unsolicited_syn = cfg->unsolicited_syn;
+	n->cfg.mss_clamp = cfg->mss_clamp;
+	n->cfg.refused_flows_icmp = cfg->refused_flows_icmp;
 	n->cfg.max_sessions_per_host = cfg->max_sessions_per_host;
 	n->cfg.ports_per_host = cfg->ports_per_host;
 	n->cfg.port_rest_s = cfg->port_rest_s;
@@ -478,11 +485,37 @@ bool napt_port_mapped(struct napt *n, uint8_t proto, uint16_t port)
 	return false;
 }
 
+bool napt_host_busy(void *ctx, uint32_t host)
+{
+	const struct napt *n = ctx;
+
+	return host_limits_get(n->hosts, host).sessions > 0;
+}
+
+/* mode dynamic: the bound addresses (at most NAPT_MAX_EXTERNAL), as mappings of every
+ * protocol and port, all at the start of a walk. */
+static void each_binding(const struct napt *n, napt_mapping_fn fn, void *ctx)
+{
+	for (unsigned i = 0; i < n->pool.n; i++) {
+		const struct addr_binding *b = &n->pool.b[i];
+		struct napt_mapping_info m = {.in_addr = b->holder,
+					      .ext_addr = n->cfg.external[i],
+					      .origin = NAPT_ORIGIN_DYNAMIC};
+
+		if (!b->holder)
+			continue;
+		m.sessions = host_limits_get(n->hosts, b->holder).sessions;
+		fn(&m, ctx);
+	}
+}
+
 uint32_t napt_walk_mappings(const struct napt *n, uint32_t cursor, uint32_t positions,
 			    napt_mapping_fn fn, void *ctx)
 {
 	struct mapping_walk w = {fn, ctx};
 
+	if (cursor == 0 && n->cfg.mode == NAPT_MODE_DYNAMIC)
+		each_binding(n, fn, ctx);
 	return nat_table_walk_mappings(n->table, cursor, positions, visit_mapping, &w);
 }
 
@@ -529,6 +562,7 @@ const char *napt_drop_reason_name(enum napt_drop_reason r)
 	    [NAPT_DROP_FIRST_FRAG_SHORT] = "first-fragment-short",
 	    [NAPT_DROP_HOST_SESSIONS] = "host-session-limit",
 	    [NAPT_DROP_HOST_PORTS] = "host-port-limit",
+	    [NAPT_DROP_POOL_EXHAUSTED] = "pool-exhausted",
 	};
 	return (unsigned)r < NAPT_DROP_REASONS ? names[r] : "?";
 }

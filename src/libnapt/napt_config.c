@@ -615,6 +615,40 @@ static int kw_unsolicited_syn(struct napt_config *cfg, char **v, char *err, size
 	return fail(err, errlen, "'unsolicited-syn' takes drop, rst or icmp, not '%s'", v[0]);
 }
 
+/* The smallest clamp: 68-byte MTU (RFC 791) less 40 bytes of headers; the largest: the
+ * largest IPv4 packet less the same. */
+#define MSS_CLAMP_MIN 28
+#define MSS_CLAMP_MAX 65495
+
+static int kw_mss_clamp(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	uint32_t mss;
+
+	cfg->daemon.mss_clamp_auto = strcmp(v[0], "auto") == 0;
+	if (cfg->daemon.mss_clamp_auto)
+		return 0;
+	if (parse_number("mss-clamp", v[0], MSS_CLAMP_MIN, MSS_CLAMP_MAX, &mss, err, errlen) < 0)
+		return -1;
+	cfg->mss_clamp = (uint16_t)mss;
+	return 0;
+}
+
+static int kw_mode(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	if (strcmp(v[0], "napt") != 0 && strcmp(v[0], "dynamic") != 0)
+		return fail(err, errlen, "'mode' takes napt or dynamic, not '%s'", v[0]);
+	cfg->mode = strcmp(v[0], "dynamic") == 0 ? NAPT_MODE_DYNAMIC : NAPT_MODE_NAPT;
+	return 0;
+}
+
+static int kw_refused_flows(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	if (strcmp(v[0], "drop") != 0 && strcmp(v[0], "icmp") != 0)
+		return fail(err, errlen, "'refused-flows' takes drop or icmp, not '%s'", v[0]);
+	cfg->refused_flows_icmp = strcmp(v[0], "icmp") == 0;
+	return 0;
+}
+
 static int kw_static(struct napt_config *cfg, char **v, char *err, size_t errlen)
 {
 	struct napt_static st;
@@ -771,6 +805,9 @@ static const struct config_keyword keywords[] = {
     {"deterministic", 2, "INSIDE-PREFIX EXTERNAL-PREFIX", kw_deterministic},
     {"deterministic-ports", 1, "a number", kw_deterministic_ports},
     {"unsolicited-syn", 1, "drop, rst or icmp", kw_unsolicited_syn},
+    {"mode", 1, "napt or dynamic", kw_mode},
+    {"refused-flows", 1, "drop or icmp", kw_refused_flows},
+    {"mss-clamp", 1, "auto or a number of bytes, like 1452", kw_mss_clamp},
     {"static", 2, "INSIDE-ADDRESS EXTERNAL-ADDRESS", kw_static},
     {"local-service", 2, "tcp or udp and ports, like 'local-service tcp 22'", kw_local_service},
     {"local-ports", 1, "LOW-HIGH, like 32768-49151", kw_local_ports},
@@ -1035,6 +1072,34 @@ static int check_deterministic(const struct napt_config *cfg, char *err, size_t 
 	return det_layout_make(cfg, &layout, err, errlen);
 }
 
+/* Dynamic NAT binds whole addresses and translates no port: the keys that need a shared
+ * address or port translation do not work with it (docs/config.md, Keys that do not go
+ * together). */
+static int check_mode(const struct napt_config *cfg, char *err, size_t errlen)
+{
+	const char *what = NULL;
+
+	if (cfg->mode != NAPT_MODE_DYNAMIC)
+		return 0;
+	if (cfg->mapping != NAPT_ENDPOINT_INDEPENDENT)
+		what = "'mapping' other than endpoint-independent (a host's address is the same "
+		       "towards every remote endpoint)";
+	else if (cfg->n_forwards)
+		what = "'forward' (the addresses belong to the hosts that hold them)";
+	else if (cfg->has_dmz)
+		what = "'dmz' (the addresses belong to the hosts that hold them)";
+	else if (cfg->daemon.external_interface[0])
+		what = "'external interface' (Easy IP shares one address by port translation)";
+	else if (cfg->port_block_size || cfg->det.on)
+		what = "'port-block-size' or 'deterministic' (dynamic NAT translates no port)";
+	else if (cfg->daemon.n_pcp_rules)
+		what = "'pcp-allow' or 'pcp-deny' (NAT-PMP/PCP map external ports of a shared "
+		       "address)";
+	if (!what)
+		return 0;
+	return fail(err, errlen, "'mode dynamic' does not go with %s", what);
+}
+
 static int validate(const struct napt_config *cfg, struct config_fault *f, char *err, size_t errlen)
 {
 	blame(f, ITEM_NONE, 0, ITEM_NONE, 0);
@@ -1047,9 +1112,14 @@ static int validate(const struct napt_config *cfg, struct config_fault *f, char 
 		return fail(err, errlen,
 			    "with 'external interface' the port-range ends at 65534 at most: ip "
 			    "rules cannot match port 65535");
-	if (check_external(cfg, f, err, errlen) < 0 || check_forwards(cfg, f, err, errlen) < 0 ||
-	    check_statics(cfg, f, err, errlen) < 0 || check_local(cfg, f, err, errlen) < 0 ||
-	    check_deterministic(cfg, err, errlen) < 0)
+	if (cfg->daemon.mss_clamp_auto && !cfg->daemon.wan_interface[0] &&
+	    !cfg->daemon.external_interface[0])
+		return fail(err, errlen,
+			    "'mss-clamp auto' reads the WAN link's MTU: it needs 'wan-interface' "
+			    "or 'external interface'");
+	if (check_mode(cfg, err, errlen) < 0 || check_external(cfg, f, err, errlen) < 0 ||
+	    check_forwards(cfg, f, err, errlen) < 0 || check_statics(cfg, f, err, errlen) < 0 ||
+	    check_local(cfg, f, err, errlen) < 0 || check_deterministic(cfg, err, errlen) < 0)
 		return -1;
 	if (cfg->port_block_size > (uint32_t)cfg->port_hi - cfg->port_lo + 1)
 		return fail(err, errlen, "port-block-size %u is larger than the port-range",

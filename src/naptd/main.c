@@ -13,6 +13,7 @@
 #include "daemon_log.h"
 #include "daemonize.h"
 #include "event_loop.h"
+#include "link_mtu.h"
 #include "naptd.h"
 #include "pcp_server.h"
 #include "privileges.h"
@@ -99,7 +100,8 @@ static void state_line_rejected(const char *why, const char *kept_in)
 static int load_file_config(struct naptd *d, char *err, size_t errlen)
 {
 	if (config_file_load(d->config_path, &d->file_cfg, err, errlen) != 0 ||
-	    wan_address_fill(&d->file_cfg, err, errlen) != 0)
+	    wan_address_fill(&d->file_cfg, err, errlen) != 0 ||
+	    link_mtu_fill_mss(&d->file_cfg, err, errlen) != 0)
 		return -1;
 	return 0;
 }

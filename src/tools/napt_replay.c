@@ -224,7 +224,8 @@ static void replay_one(struct napt *nat, struct replay_io *io, const struct pcap
 	if (o->verbose)
 		printf("%lu %s %s %s\n", index, verdict_name(r.verdict), napt_dir_name(r.dir),
 		       r.verdict == NAPT_DROP ? napt_drop_reason_name(r.reason) : "-");
-	/* An answer to an unsolicited SYN goes out like a translated packet. */
+	/* The engine's answer to a refused flow goes out like a translated packet; answers to
+	 * unsolicited SYNs come due later and come out with the released fragments. */
 	if (r.verdict == NAPT_FORWARD || r.verdict == NAPT_REPLY)
 		write_packet(io, &h->ts, buf, pkt.len);
 	while ((len = napt_next_released(nat, buf, sizeof(buf))) > 0)
@@ -242,6 +243,7 @@ static void print_counters(const struct napt_counters *c)
 	printf("hairpinned %" PRIu64 "\n", c->hairpinned);
 	printf("replies sent %" PRIu64 "\n", c->replies_sent);
 	printf("replies limited %" PRIu64 "\n", c->replies_limited);
+	printf("replies cancelled %" PRIu64 "\n", c->replies_cancelled);
 	printf("deterministic collisions %" PRIu64 "\n", c->det_collisions);
 	printf("deterministic pickups %" PRIu64 "\n", c->det_pickups);
 	printf("port blocks allocated %" PRIu64 "\n", c->port_blocks_allocated);

@@ -592,7 +592,19 @@ static size_t expected_unreachable(const struct pb_spec *syn, const uint8_t *sen
 	return pb_build(want, &e);
 }
 
-/* s must be answered in place (reason why) with what `expected` builds into want. */
+/* The answers that came due by `at` (napt_expire), taken into buf one by one: how many. */
+static unsigned answers_due(uint64_t at, size_t cap)
+{
+	unsigned count = 0;
+
+	napt_expire(n, at);
+	while ((buf_len = napt_next_released(n, buf, cap)) > 0)
+		count++;
+	return count;
+}
+
+/* s is dropped (reason why) and answered no sooner than 6 s later (RFC 5382 REQ-4), with
+ * what `expected` builds into want. */
 static void answered(const struct pb_spec *s, enum napt_drop_reason why,
 		     size_t (*expected)(const struct pb_spec *, const uint8_t *))
 {
@@ -602,13 +614,16 @@ static void answered(const struct pb_spec *s, enum napt_drop_reason why,
 
 	pb_build(sent, s);
 	r = feed(s);
-
-	ck_assert_msg(r.verdict == NAPT_REPLY, "verdict %d (%s)", r.verdict,
+	ck_assert_msg(r.verdict == NAPT_DROP, "verdict %d (%s)", r.verdict,
 		      napt_drop_reason_name(r.reason));
 	ck_assert_int_eq(r.reason, why);
 	ck_assert_int_eq(r.dir, NAPT_DIR_IN);
-	holds(expected(s, sent));
 	ck_assert_uint_eq(counters()->dropped[why], before + 1);
+	ck_assert_uint_eq(answers_due(now + 5999, sizeof(buf)), 0);
+	napt_expire(n, now + 6000);
+	buf_len = napt_next_released(n, buf, sizeof(buf));
+	holds(expected(s, sent));
+	ck_assert_uint_eq(napt_next_released(n, buf, sizeof(buf)), 0);
 }
 
 /* _i: bit 0 picks a SYN with IP options and data, bit 1 the ICMP answer over the RST. */
@@ -626,25 +641,18 @@ START_TEST(unsolicited_syn_answered)
 }
 END_TEST
 
-/* The ICMP answer (56 bytes) is longer than a bare SYN (40): without room, only a drop. */
+/* The ICMP answer (56 bytes) waits until it is taken into a buffer that holds it. */
 START_TEST(icmp_answer_needs_room)
 {
 	struct pb_spec syn = pb_flow(IPPROTO_TCP, REM, 4444, EXT, 80);
 	size_t need = IPV4_MIN_HDR + ICMP_HDR + IPV4_MIN_HDR + 8;
-	struct napt_packet p = {.data = buf};
-	const size_t caps[3] = {0, need - 1, need};
-	const enum napt_verdict verdicts[3] = {NAPT_DROP, NAPT_DROP, NAPT_REPLY};
 
 	syn.payload_len = 0;
 	start("unsolicited-syn icmp\n");
-	for (unsigned i = 0; i < 3; i++) {
-		p.len = pb_build(buf, &syn);
-		p.cap = caps[i];
-		ck_assert_int_eq(napt_translate(n, &p, now).verdict, verdicts[i]);
-	}
-	ck_assert_uint_eq(p.len, need);
+	refused(&syn, NAPT_DROP_NO_MAPPING);
+	ck_assert_uint_eq(answers_due(now + 6000, need - 1), 0);
+	ck_assert_uint_eq(answers_due(now + 6000, need), 1);
 	ck_assert_uint_eq(counters()->replies_sent, 1);
-	ck_assert_uint_eq(counters()->dropped[NAPT_DROP_NO_MAPPING], 3);
 }
 END_TEST
 
@@ -693,23 +701,80 @@ START_TEST(drop_mode_answers_nothing)
 }
 END_TEST
 
-/* At most 100 answers a second: the 101st within the second is dropped and counted. */
+/* At most 100 answers a second: of 101 SYNs (from as many sources) within 0.9 s, whose
+ * answers come due together 6 s later, the 101st is dropped and counted. */
 START_TEST(answers_rate_limited)
 {
 	struct pb_spec syn;
+	char rem[32];
 
 	start("unsolicited-syn rst\n");
 	for (unsigned i = 0; i < 101; i++) {
-		syn = pb_flow(IPPROTO_TCP, REM, (uint16_t)(10000 + i), EXT, 80);
+		snprintf(rem, sizeof(rem), "198.51.100.%u", 100 + i);
+		syn = pb_flow(IPPROTO_TCP, rem, (uint16_t)(10000 + i), EXT, 80);
 		now = T0 + i * 9; /* 0 .. 900 ms */
-		ck_assert_int_eq(feed(&syn).verdict, i < 100 ? NAPT_REPLY : NAPT_DROP);
+		refused(&syn, NAPT_DROP_NO_MAPPING);
 	}
+	ck_assert_uint_eq(answers_due(T0 + 6900, sizeof(buf)), 100);
 	ck_assert_uint_eq(counters()->replies_sent, 100);
 	ck_assert_uint_eq(counters()->replies_limited, 1);
 	ck_assert_uint_eq(counters()->dropped[NAPT_DROP_NO_MAPPING], 101);
-	now = T0 + 2000;
+	now = T0 + 8000;
 	answered(&syn, NAPT_DROP_NO_MAPPING, expected_rst);
 	ck_assert_uint_eq(counters()->replies_sent, 101);
+}
+END_TEST
+
+/* RFC 5382 REQ-4: an outbound SYN of the same pair translated within the 6 s (the crossed
+ * SYNs of a hole punch) cancels the answer: the inbound SYN was dropped silently, and made
+ * no session. An outbound SYN to another port of the same remote host cancels nothing. */
+START_TEST(outbound_syn_cancels_the_answer)
+{
+	struct pb_spec early = pb_flow(IPPROTO_TCP, REM, 5555, EXT, 40000);
+	struct pb_spec other = pb_flow(IPPROTO_TCP, REM, 5556, EXT, 40001);
+	struct pb_spec out = pb_flow(IPPROTO_TCP, HOST1, 40000, REM, 5555);
+	struct pb_spec out2 = pb_flow(IPPROTO_TCP, HOST1, 40001, REM, 6000);
+
+	start("unsolicited-syn rst\n");
+	refused(&early, NAPT_DROP_NO_MAPPING);
+	refused(&other, NAPT_DROP_NO_MAPPING);
+	ck_assert_uint_eq(counters()->sessions_current, 0);
+	now += 3000;
+	leaves_from(&out, EXT);
+	leaves_from(&out2, EXT);
+	ck_assert_uint_eq(counters()->replies_cancelled, 1);
+	ck_assert_uint_eq(answers_due(now + 3000, sizeof(buf)), 1); /* other's RST */
+	ck_assert_uint_eq(counters()->replies_sent, 1);
+	ck_assert_uint_eq(counters()->sessions_current, 2);
+	/* The remote's SYN, retransmitted, now meets the session: simultaneous open. */
+	early.payload_len = 0;
+	ck_assert_int_eq(feed(&early).verdict, NAPT_FORWARD);
+}
+END_TEST
+
+/* The queue is bounded and fair: one source holds at most 4 places (its fifth SYN gets no
+ * answer, counted limited) while another still gets one; 128 places in all. */
+START_TEST(answer_queue_fair_and_bounded)
+{
+	struct pb_spec syn;
+	char rem[32];
+	unsigned queued = 0;
+
+	start("unsolicited-syn rst\n");
+	for (unsigned i = 0; i < 5; i++) {
+		syn = pb_flow(IPPROTO_TCP, REM, (uint16_t)(1000 + i), EXT, 80);
+		refused(&syn, NAPT_DROP_NO_MAPPING);
+	}
+	ck_assert_uint_eq(counters()->replies_limited, 1);
+	for (unsigned i = 0; i < 130; i++) {
+		snprintf(rem, sizeof(rem), "198.51.%u.%u", 101 + i / 100, 1 + i % 100);
+		syn = pb_flow(IPPROTO_TCP, rem, 2000, EXT, 80);
+		refused(&syn, NAPT_DROP_NO_MAPPING);
+	}
+	ck_assert_uint_eq(counters()->replies_limited, 1 + 4 + 130 - 128);
+	/* 128 due within a second: the rate limit lets 100 go. */
+	queued = answers_due(now + 6000, sizeof(buf));
+	ck_assert_uint_eq(queued, 100);
 }
 END_TEST
 
@@ -1157,6 +1222,8 @@ int main(void)
 	tcase_add_test(us, drop_mode_answers_nothing);
 	tcase_add_test(us, answers_rate_limited);
 	tcase_add_test(us, hairpinned_syn_is_not_answered);
+	tcase_add_test(us, outbound_syn_cancels_the_answer);
+	tcase_add_test(us, answer_queue_fair_and_bounded);
 	tcase_add_test(er, replace_moves_new_flows_to_the_new_address);
 	tcase_add_test(er, replace_leaves_other_addresses_alone);
 	tcase_add_test(er, replace_refusals_change_nothing);
