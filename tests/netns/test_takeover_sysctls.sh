@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_takeover_sysctls.sh - attack (h-break1): the take-over after a kill covers naptd's
 # rules and unreachable routes (protocol 245), not the sysctls it changed. In Easy IP mode on
 # a router with ip_forward 0: naptd sets ip_forward 1, moves ip_local_port_range to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_sysctl_record.c - the parser of naptd's record of the sysctls' values from before it
  * (sysctl_record.h): the file naptd writes is read back; any other text, a hostile one
  * included, is refused with a reason; and an adversarial loop of mutated files, where
