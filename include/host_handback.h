@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* host_handback.h - Easy IP steers every TCP, UDP and ICMP packet for the WAN address into
  * the TUN (route_setup.c), the router's own ports excepted. What the engine then finds no
  * rule for is the router's after all: a service the config does not name, an echo reply or

@@ -2,8 +2,8 @@
 /* host_limits.h - sessions and external ports held by each inside host (RFC 6888 REQ-4).
  *
  * An open-addressing table keyed by inside address. It is made only when a per-host limit
- * is configured (it costs 12 bytes per slot, with as many slots as sessions), and every host
- * in it holds at least one session, so it can never fill up.
+ * or port blocks are configured (it costs 20 bytes per slot, with as many slots as sessions), and
+ * every host in it holds at least one session, so it can never fill up.
  */
 #ifndef HOST_LIMITS_H
 #define HOST_LIMITS_H
@@ -16,6 +16,9 @@
 struct host_count {
 	uint32_t addr; /* network order; 0 = free slot */
 	uint32_t sessions, ports;
+	/* Port blocks (port_alloc.h) the host holds: the first one's id + 1, and how many. A
+	 * host with a block holds a mapping on it, so it stays in the table meanwhile. */
+	uint32_t block, blocks;
 };
 
 struct host_limits {
@@ -32,6 +35,9 @@ size_t host_limits_bytes(const struct host_limits *hl);
 
 /* The counts of addr (zeros when it holds nothing). */
 struct host_count host_limits_get(const struct host_limits *hl, uint32_t addr);
+/* addr's entry, to change its blocks in place; NULL when it holds nothing. The pointer
+ * holds until the next host_limits_add(). */
+struct host_count *host_limits_find(struct host_limits *hl, uint32_t addr);
 /* Add dsessions and dports (either may be negative) to addr's counts; a host whose counts
  * both reach zero leaves the table. */
 void host_limits_add(struct host_limits *hl, uint32_t addr, int dsessions, int dports);

@@ -22,8 +22,8 @@ enum napt_verdict {
 	NAPT_FORWARD = 0, /* translated in place: write it out */
 	NAPT_DROP,        /* dropped; the reason is in napt_result.reason */
 	NAPT_HELD,        /* a fragment kept until its first fragment arrives */
-	NAPT_REPLY,       /* the buffer now holds the engine's answer (TCP RST or ICMP error,
-			   * per unsolicited-syn) to send back instead: write it out */
+	NAPT_REPLY,       /* the buffer now holds the engine's answer (ICMP 3/13 to a refused
+			   * new flow, refused-flows icmp) to send back instead: write it out */
 };
 
 enum napt_dir {
@@ -37,7 +37,7 @@ enum napt_dir {
  * docs/behaviour.md: truncated, bad-version, bad-ihl, bad-total-length, bad-ip-checksum,
  * bad-l4, bad-icmp-checksum, bad-icmp-quote, unsupported, not-nat, spoofed, no-mapping,
  * filtered, no-session-icmp, tcp-no-session, table-full, ports-exhausted, fragment-no-first,
- * fragment-full, first-fragment-short, host-session-limit, host-port-limit. */
+ * fragment-full, first-fragment-short, host-session-limit, host-port-limit, pool-exhausted. */
 enum napt_drop_reason {
 	NAPT_DROP_NONE = 0,
 	NAPT_DROP_TRUNCATED,        /* shorter than the IPv4 header or its total length */
@@ -62,6 +62,7 @@ enum napt_drop_reason {
 	NAPT_DROP_FIRST_FRAG_SHORT, /* first fragment too short to hold the ports (RFC 1858) */
 	NAPT_DROP_HOST_SESSIONS,    /* the inside host is at max-sessions-per-host */
 	NAPT_DROP_HOST_PORTS,       /* the inside host is at ports-per-host */
+	NAPT_DROP_POOL_EXHAUSTED,   /* mode dynamic: no address of the pool is free */
 	NAPT_DROP_REASONS
 };
 
@@ -100,8 +101,17 @@ struct napt_counters {
 	uint64_t mappings_proto[NAPT_PROTOS]; /* by protocol (enum napt_proto_index) */
 	uint64_t fragments_held;
 	uint64_t icmp_errors_translated;
-	uint64_t replies_sent;    /* NAPT_REPLY answers to unsolicited SYNs */
-	uint64_t replies_limited; /* answers not sent: over the rate limit */
+	uint64_t replies_sent;      /* the engine's answers: to unsolicited SYNs, refused flows */
+	uint64_t replies_limited;   /* answers not sent: over the rate limit or the SYN queue's */
+	uint64_t replies_cancelled; /* SYN answers cancelled by an outbound SYN of the pair */
+	/* Deterministic flows whose formula port was held, given the next free one. */
+	uint64_t det_collisions;
+	/* Deterministic TCP flows picked up in the middle (an outbound segment, no session). */
+	uint64_t det_pickups;
+	/* Port blocks handed to inside hosts and given back (the events a mapping log would
+	 * record, one per block instead of one per mapping). */
+	uint64_t port_blocks_allocated;
+	uint64_t port_blocks_released;
 	/* The inside host that last hit a per-host limit, for the daemon's log line. */
 	uint32_t last_limited_host;
 };
@@ -136,7 +146,9 @@ struct napt_result napt_translate(struct napt *n, struct napt_packet *pkt, uint6
 /* After a first fragment is translated, fragments of the same datagram that arrived before
  * it are released: copies them one by one into buf (translated) and returns the length, or
  * 0 when none is left. Released fragments wait until taken, so this may be called after a
- * whole burst. */
+ * whole burst. Then the answers to unsolicited SYNs (unsolicited-syn rst|icmp) whose 6 s
+ * passed by the time of the last napt_translate() or napt_expire(), new packets to send
+ * towards the outside (RFC 5382 REQ-4). */
 size_t napt_next_released(struct napt *n, uint8_t *buf, size_t cap);
 
 /* Translate count packets, as count calls of napt_translate() in order would, but with the
@@ -158,7 +170,8 @@ int napt_forward_del(struct napt *n, uint8_t protos, uint16_t ext_port);
 void napt_dmz_set(struct napt *n, uint32_t addr);
 /* Easy IP: the external address old became new (the WAN interface was renumbered, as on a
  * DHCP renew). Mappings and sessions on old are dropped; new ones use new. Returns 0, or -1
- * when old is not an external address or new is unusable (inside, or already external). */
+ * when old is not an external address (or one of the deterministic prefix) or new is unusable
+ * (inside, or already external). */
 int napt_external_replace(struct napt *n, uint32_t old_addr, uint32_t new_addr);
 void napt_dmz_clear(struct napt *n);
 int napt_timeout_set(struct napt *n, enum napt_timeout_class c, uint32_t seconds);
@@ -167,7 +180,12 @@ void napt_flush(struct napt *n);
 const struct napt_config *napt_get_config(const struct napt *n);
 
 /* Read-only views for "show" commands. Addresses network order, ports host order. */
-enum napt_origin { NAPT_ORIGIN_OUTBOUND = 0, NAPT_ORIGIN_FORWARD, NAPT_ORIGIN_DMZ };
+enum napt_origin {
+	NAPT_ORIGIN_OUTBOUND = 0,
+	NAPT_ORIGIN_FORWARD,
+	NAPT_ORIGIN_DMZ,
+	NAPT_ORIGIN_DYNAMIC, /* mode dynamic: a host's binding to an address (proto 0, ports 0) */
+};
 
 struct napt_session_info {
 	uint8_t proto; /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP */
@@ -191,7 +209,9 @@ struct napt_mapping_info {
 	uint16_t rem_port;
 };
 
-/* Call fn for each mapping; stop early when fn returns non-zero. */
+/* Call fn for each mapping; stop early when fn returns non-zero. With mode dynamic the
+ * mappings begin with one entry per bound address: proto 0, ports 0, origin dynamic, and
+ * sessions the host's session count (all of them with the walk's first piece, cursor 0). */
 typedef int (*napt_session_fn)(const struct napt_session_info *s, void *ctx);
 typedef int (*napt_mapping_fn)(const struct napt_mapping_info *m, void *ctx);
 void napt_foreach_mapping(const struct napt *n, napt_mapping_fn fn, void *ctx);

@@ -46,6 +46,11 @@ enum napt_unsolicited {
 	NAPT_UNSOLICITED_ICMP,     /* answered with ICMP port unreachable (3/3) */
 };
 
+/* `mode`: NAPT (addresses and ports translated, the default) or dynamic NAT (RFC 3022 Basic
+ * NAT: each inside host gets an address of the pool to itself, ports unchanged;
+ * addr_pool.h). */
+enum napt_mode { NAPT_MODE_NAPT = 0, NAPT_MODE_DYNAMIC };
+
 /* One-to-one NAT: the inside host uses ext_addr for everything, all ports, both ways. */
 struct napt_static {
 	uint32_t in_addr, ext_addr; /* network order */
@@ -85,6 +90,13 @@ struct napt_pcp_rule {
 	bool allow;
 };
 
+/* RFC 7422 deterministic NAT, "deterministic INSIDE-PREFIX EXTERNAL-PREFIX" (det_nat.h). */
+struct napt_deterministic {
+	bool on;
+	struct napt_prefix in, ext;
+	uint32_t ports; /* "deterministic-ports N"; 0: from the two sizes and port-range */
+};
+
 /* Settings only naptd reads; napt-replay and the engine ignore them. */
 /* An address and port naptd listens on or sends to; addr 0: not configured. */
 struct napt_endpoint {
@@ -106,6 +118,9 @@ struct napt_daemon_settings {
 	/* Easy IP: "external interface NAME" takes the external address from this interface
 	 * and follows it when it changes. */
 	char external_interface[NAPT_IFNAME_LEN];
+	/* "mss-clamp auto": naptd sets mss_clamp to the MTU of wan-interface (or of the
+	 * external interface) less 40, the IPv4 and TCP headers, at start and on reload. */
+	bool mss_clamp_auto;
 	/* NAT-PMP/PCP access rules in file order: the first holding a request decides. */
 	struct napt_pcp_rule pcp_rules[NAPT_MAX_PCP_RULES];
 	unsigned n_pcp_rules;
@@ -118,6 +133,7 @@ struct napt_daemon_settings {
 };
 
 struct napt_config {
+	enum napt_mode mode;
 	struct napt_prefix inside[NAPT_MAX_INSIDE];
 	unsigned n_inside;
 	uint32_t external[NAPT_MAX_EXTERNAL]; /* network order */
@@ -137,6 +153,18 @@ struct napt_config {
 	uint32_t ports_per_host;
 	bool port_parity; /* RFC 4787 REQ-4: an even inside port gets an even external one */
 	enum napt_unsolicited unsolicited_syn;
+	/* RFC 6888 REQ-8: seconds a released external port rests before a new mapping may
+	 * take it ("port-rest", default 120); 0: reused at once. */
+	uint32_t port_rest_s;
+	/* "port-block-size N": an inside host's mappings take ports from blocks of N it holds
+	 * (port_alloc.h); 0: every mapping's port is chosen alone. */
+	uint32_t port_block_size;
+	struct napt_deterministic det;
+	/* RFC 5508 REQ-8: a new outbound flow refused for want of room (table-full,
+	 * ports-exhausted, a per-host limit) gets ICMP 3/13 instead of a silent drop. */
+	bool refused_flows_icmp;
+	/* TCP MSS clamping (tcp_mss.h): SYNs both ways carry an MSS of at most this; 0 = off. */
+	uint16_t mss_clamp;
 	struct napt_static statics[NAPT_MAX_STATIC];
 	unsigned n_statics;
 	/* Easy IP: the router's own services on its WAN address, and the kernel's ephemeral
@@ -150,6 +178,7 @@ struct napt_config {
 };
 
 /* Fill cfg with the defaults: port-range 1024-65535, EIM, APDF, port preservation on,
+ * port-rest 120,
  * timeouts udp 300 / tcp-established 7440 / tcp-transitory 240 / icmp 60, max-sessions
  * 1048576, tun napt0, control /run/naptd.sock, manage-routes yes, mtu 1500. */
 void napt_config_defaults(struct napt_config *cfg);

@@ -3,6 +3,8 @@
 #ifndef NAPT_INSTANCE_H
 #define NAPT_INSTANCE_H
 
+#include "addr_pool.h"
+#include "det_nat.h"
 #include "forward_rules.h"
 #include "fragment.h"
 #include "host_limits.h"
@@ -10,6 +12,7 @@
 #include "nat_event.h"
 #include "nat_table.h"
 #include "prng.h"
+#include "syn_answer.h"
 
 /* Expired sessions reaped per packet: enough to keep pace with any creation rate (a packet
  * creates at most two sessions), small enough to bound the cost of one packet. */
@@ -27,15 +30,28 @@ struct napt {
 	struct napt_counters counters;
 	struct host_limits *hosts; /* when a per-host limit is configured */
 	struct nat_events *events; /* napt_events_enable(); NULL: no events recorded */
+	/* Deterministic NAT (cfg.det.on): the formula, and the external addresses (bit per
+	 * index) that only deterministic hosts use. */
+	struct det_layout det;
+	struct port_blocks *blocks; /* port-block-size */
+	uint32_t det_externals;
 	/* External address index + 1 by the address's last octet; EXT_OCTET_SHARED when two
 	 * addresses end alike (napt_index_externals()). */
 	uint8_t ext_by_octet[256];
 	/* Times of the last answers to unsolicited SYNs (translate.c reply_allowed). */
 	uint32_t reply_times[REPLIES_PER_SECOND];
 	unsigned reply_next, replies_recorded;
+	/* mode dynamic: which host holds which external address. */
+	struct addr_pool pool;
+	/* Answers to unsolicited SYNs waiting their 6 s (RFC 5382 REQ-4). */
+	struct syn_answers answers;
 };
 
 #define EXT_OCTET_SHARED 0xff
+
+/* mode dynamic: whether an inside host holds a session (the per-host counts); ctx is the
+ * instance. */
+bool napt_host_busy(void *ctx, uint32_t host);
 
 /* Rebuild ext_by_octet after the external addresses change. */
 void napt_index_externals(struct napt *n);

@@ -28,6 +28,8 @@ struct nat_key {
 
 #define MAPF_IN_INDEXED 0x01 /* found by inside endpoint (outbound mappings) */
 #define MAPF_POOL_PORT  0x02 /* holds its port in the port pool */
+#define MAPF_DET        0x04 /* a deterministic port (det_nat.h): no rest on release */
+#define MAPF_BLOCK      0x08 /* its port is in a port block of its inside host */
 
 /* 32 bytes. The external address is kept as an index into the configured addresses
  * (which cannot change at run time), to keep entries small (docs/design.md). */
@@ -74,7 +76,8 @@ void nat_table_set_timeout(struct nat_table *t, enum napt_timeout_class c, uint3
 uint32_t nat_table_timeout(const struct nat_table *t, enum napt_timeout_class c);
 
 uint32_t nat_table_ext_addr(const struct nat_table *t, unsigned ext_index);
-/* Renumber external address ext_index; its mappings must be gone already. */
+/* Renumber external address ext_index; its mappings must be gone already. Its resting
+ * ports are free at once: they rested for the old address, not the new one. */
 void nat_table_set_external(struct nat_table *t, unsigned ext_index, uint32_t addr);
 
 struct nat_session *nat_session_at(const struct nat_table *t, uint32_t idx);
@@ -175,6 +178,11 @@ uint32_t nat_table_walk_sessions(const struct nat_table *t, uint32_t from, uint3
 				 nat_session_visit fn, void *ctx);
 
 void nat_table_flush(struct nat_table *t);
+
+/* Keep the port blocks in pb (NULL: none): a MAPF_BLOCK mapping made on a free block gives
+ * it to the mapping's inside host, and the block goes back with its last mapping. Needs the
+ * host table (nat_table_count_hosts()). The table does not own pb. */
+void nat_table_use_blocks(struct nat_table *t, struct port_blocks *pb);
 
 /* Count sessions and pool ports per inside host in hl from now on (NULL: stop counting).
  * The counts are rebuilt from the entries in the table; the table does not own hl. */

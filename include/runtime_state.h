@@ -42,7 +42,12 @@ struct runtime_state {
 	int64_t epoch_start; /* UNIX time the leases' state began (RFC 6887 section 8.5); 0: none */
 };
 
-/* A missing file is an empty state (returns 0). Errors name path:line and why. */
+/* runtime_state_load's return for a file that cannot be opened or read (not a regular
+ * file, no permission, an I/O error): the start cannot salvage it either. */
+#define RUNTIME_STATE_UNREADABLE (-2)
+
+/* A missing file is an empty state (returns 0). Errors name path:line and why (-1), or the
+ * path and why it cannot be read (RUNTIME_STATE_UNREADABLE). */
 int runtime_state_load(const char *path, struct runtime_state *st, char *err, size_t errlen);
 
 /* Told of each line set aside: "path:line: why", and where it was kept (NULL: it could not

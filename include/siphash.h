@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* siphash.h - SipHash-1-3 over a 16-byte message: the keyed hash of every table whose keys a
  * remote party chooses (flows, per-host counts, fragments).
  *

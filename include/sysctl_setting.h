@@ -23,6 +23,10 @@ int sysctl_change(struct sysctl_setting *s, const char *path, const char *value,
  * reason in err. */
 int sysctl_restore(struct sysctl_setting *s, char *err, size_t errlen);
 
+/* original is path's value from before naptd: s puts it back at exit unless it is what s
+ * found (s, unchanged, may not have set path: then path is taken). */
+void sysctl_set_original(struct sysctl_setting *s, const char *path, const char *original);
+
 /* s is set again over a value that before had changed: s puts back before's old value, the
  * one from before naptd. */
 void sysctl_inherit(struct sysctl_setting *s, const struct sysctl_setting *before);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* tun_coalesce.h - userspace GRO on the write side of the TUN device: the translated TCP
  * segments of one flow in a burst merged into one GSO packet (gso_type TCPV4), its UDP
  * datagrams into one USO packet (UDP_L4), so that naptd makes one write() where it made

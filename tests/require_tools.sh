@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck shell=bash
 # require_tools.sh - sourced by test scripts. A tool a test needs and cannot find fails the
 # test (exit 99, automake's hard error) with the Debian package that brings it: a skip

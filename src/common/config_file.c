@@ -2,6 +2,8 @@
 /* config_file.c - the I/O half of config loading; the parsing lives in libnapt. */
 #include "config_file.h"
 
+#include "regular_file.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,13 +29,13 @@ static const char *read_all(FILE *f, char *text)
 
 int config_file_load(const char *path, struct napt_config *cfg, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "r");
 	const char *why;
+	FILE *f = regular_file_open(path, &why);
 	char *text;
 	int rc = -1;
 
 	if (!f) {
-		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: cannot open: %s", path, why);
 		return -1;
 	}
 	text = malloc(CONFIG_FILE_MAX + 1);

@@ -58,7 +58,14 @@ struct host_count host_limits_get(const struct host_limits *hl, uint32_t addr)
 {
 	struct host_count c = hl->slots[find(hl, addr)];
 
-	return c.addr ? c : (struct host_count){addr, 0, 0};
+	return c.addr ? c : (struct host_count){addr, 0, 0, 0, 0};
+}
+
+struct host_count *host_limits_find(struct host_limits *hl, uint32_t addr)
+{
+	struct host_count *c = &hl->slots[find(hl, addr)];
+
+	return c->addr ? c : NULL;
 }
 
 /* Close the gap at i: move back every later entry of the run that may live there. */
@@ -79,7 +86,7 @@ static void remove_at(struct host_limits *hl, uint32_t i)
 			i = j;
 		}
 	}
-	hl->slots[i] = (struct host_count){0, 0, 0};
+	hl->slots[i] = (struct host_count){0, 0, 0, 0, 0};
 }
 
 void host_limits_add(struct host_limits *hl, uint32_t addr, int dsessions, int dports)

@@ -14,6 +14,7 @@ static void apply_timeouts(struct napt *n)
 	for (int c = 0; c < NAPT_TIMEOUT_CLASSES; c++)
 		nat_table_set_timeout(n->table, (enum napt_timeout_class)c,
 				      n->cfg.timeout_s[c] * 1000u);
+	port_pool_set_rest(nat_table_ports(n->table), n->cfg.port_rest_s * 1000u);
 }
 
 void napt_index_externals(struct napt *n)
@@ -26,10 +27,13 @@ void napt_index_externals(struct napt *n)
 	}
 }
 
-/* Per-host counting costs memory and a little time per flow: only while a limit is set. */
+/* Per-host counting costs memory and a little time per flow: only while a limit is set or
+ * hosts hold port blocks. */
 static int apply_host_limits(struct napt *n, char *err, size_t errlen)
 {
-	bool want = n->cfg.max_sessions_per_host || n->cfg.ports_per_host;
+	/* Dynamic NAT keeps a host's address while the host holds a session: it counts too. */
+	bool want = n->cfg.max_sessions_per_host || n->cfg.ports_per_host ||
+		    n->cfg.mode == NAPT_MODE_DYNAMIC || n->blocks;
 
 	if (want && !n->hosts) {
 		n->hosts = host_limits_create(n->cfg.max_sessions, &n->hash_key);
@@ -43,6 +47,36 @@ static int apply_host_limits(struct napt *n, char *err, size_t errlen)
 		host_limits_destroy(n->hosts);
 		n->hosts = NULL;
 	}
+	return 0;
+}
+
+/* The external addresses of the deterministic prefix are kept for its hosts. */
+static void apply_deterministic(struct napt *n)
+{
+	const struct napt_prefix *ext = &n->cfg.det.ext;
+
+	n->det_externals = 0;
+	if (!n->cfg.det.on)
+		return;
+	det_layout_make(&n->cfg, &n->det, NULL, 0); /* validated already */
+	for (unsigned i = 0; i < n->cfg.n_external; i++)
+		if ((n->cfg.external[i] & ext->mask) == ext->addr)
+			n->det_externals |= 1u << i;
+}
+
+static int make_blocks(struct napt *n, char *err, size_t errlen)
+{
+	const struct napt_config *c = &n->cfg;
+
+	if (!c->port_block_size)
+		return 0;
+	n->blocks = port_blocks_create((uint16_t)c->port_block_size, c->port_lo, c->port_hi,
+				       NAPT_MAX_EXTERNAL);
+	if (!n->blocks) {
+		snprintf(err, errlen, "out of memory for port blocks");
+		return -1;
+	}
+	nat_table_use_blocks(n->table, n->blocks);
 	return 0;
 }
 
@@ -71,12 +105,14 @@ struct napt *napt_create_keyed(const struct napt_config *cfg, const struct napt_
 		return NULL;
 	}
 	apply_timeouts(n);
-	if (apply_host_limits(n, err, errlen) < 0) {
+	apply_deterministic(n);
+	if (make_blocks(n, err, errlen) < 0 || apply_host_limits(n, err, errlen) < 0) {
 		napt_destroy(n);
 		return NULL;
 	}
 	forward_rules_clear(&n->fwd);
 	frag_table_init(&n->frag, &n->hash_key);
+	addr_pool_init(&n->pool, cfg->n_external);
 	for (unsigned i = 0; i < cfg->n_forwards; i++) {
 		if (napt_forward_add(n, &cfg->forwards[i], err, errlen) < 0) {
 			napt_destroy(n);
@@ -104,6 +140,7 @@ void napt_destroy(struct napt *n)
 	nat_table_destroy(n->table);
 	host_limits_destroy(n->hosts);
 	nat_events_destroy(n->events);
+	port_blocks_destroy(n->blocks);
 	free(n);
 }
 
@@ -244,8 +281,8 @@ int napt_external_replace(struct napt *n, uint32_t old_addr, uint32_t new_addr)
 
 	for (i = 0; i < c->n_external && c->external[i] != old_addr; i++)
 		;
-	if (i == c->n_external || !new_addr)
-		return -1;
+	if (i == c->n_external || !new_addr || n->det_externals >> i & 1)
+		return -1; /* the deterministic formula names its addresses */
 	for (unsigned j = 0; j < c->n_external; j++)
 		if (c->external[j] == new_addr)
 			return -1;
@@ -294,11 +331,20 @@ static int check_fixed(const struct napt_config *old, const struct napt_config *
 
 	if (old->max_sessions != new->max_sessions)
 		what = "max-sessions";
+	else if (old->mode != new->mode)
+		what = "mode";
 	else if (old->n_external != new->n_external ||
 		 memcmp(old->external, new->external, old->n_external * sizeof(uint32_t)))
 		what = "external addresses";
 	else if (!prefixes_equal(old, new))
 		what = "inside prefixes";
+	else if (old->port_block_size != new->port_block_size ||
+		 (old->port_block_size &&
+		  (old->port_lo != new->port_lo || old->port_hi != new->port_hi)))
+		what = "port-block-size";
+	else if (memcmp(&old->det, &new->det, sizeof(old->det)) ||
+		 (old->det.on && (old->port_lo != new->port_lo || old->port_hi != new->port_hi)))
+		what = "deterministic NAT";
 	if (!what)
 		return 0;
 	snprintf(err, errlen, "changing %s needs a restart", what);
@@ -345,8 +391,11 @@ int napt_reconfigure(struct napt *n, const struct napt_config *cfg, uint64_t now
 	n->cfg.port_preservation = cfg->port_preservation;
 	n->cfg.port_parity = cfg->port_parity;
 	n->cfg.unsolicited_syn = cfg->unsolicited_syn;
+	n->cfg.mss_clamp = cfg->mss_clamp;
+	n->cfg.refused_flows_icmp = cfg->refused_flows_icmp;
 	n->cfg.max_sessions_per_host = cfg->max_sessions_per_host;
 	n->cfg.ports_per_host = cfg->ports_per_host;
+	n->cfg.port_rest_s = cfg->port_rest_s;
 	memcpy(n->cfg.statics, cfg->statics, sizeof(cfg->statics));
 	n->cfg.n_statics = cfg->n_statics;
 	memcpy(n->cfg.timeout_s, cfg->timeout_s, sizeof(cfg->timeout_s));
@@ -439,11 +488,37 @@ bool napt_port_mapped(struct napt *n, uint8_t proto, uint16_t port)
 	return false;
 }
 
+bool napt_host_busy(void *ctx, uint32_t host)
+{
+	const struct napt *n = ctx;
+
+	return host_limits_get(n->hosts, host).sessions > 0;
+}
+
+/* mode dynamic: the bound addresses (at most NAPT_MAX_EXTERNAL), as mappings of every
+ * protocol and port, all at the start of a walk. */
+static void each_binding(const struct napt *n, napt_mapping_fn fn, void *ctx)
+{
+	for (unsigned i = 0; i < n->pool.n; i++) {
+		const struct addr_binding *b = &n->pool.b[i];
+		struct napt_mapping_info m = {.in_addr = b->holder,
+					      .ext_addr = n->cfg.external[i],
+					      .origin = NAPT_ORIGIN_DYNAMIC};
+
+		if (!b->holder)
+			continue;
+		m.sessions = host_limits_get(n->hosts, b->holder).sessions;
+		fn(&m, ctx);
+	}
+}
+
 uint32_t napt_walk_mappings(const struct napt *n, uint32_t cursor, uint32_t positions,
 			    napt_mapping_fn fn, void *ctx)
 {
 	struct mapping_walk w = {fn, ctx};
 
+	if (cursor == 0 && n->cfg.mode == NAPT_MODE_DYNAMIC)
+		each_binding(n, fn, ctx);
 	return nat_table_walk_mappings(n->table, cursor, positions, visit_mapping, &w);
 }
 
@@ -475,7 +550,8 @@ unsigned napt_ports_in_use(const struct napt *n, enum napt_proto_index p, unsign
 size_t napt_memory_bytes(const struct napt *n)
 {
 	return sizeof(*n) + nat_table_bytes(n->table) +
-	       (n->hosts ? host_limits_bytes(n->hosts) : 0);
+	       (n->hosts ? host_limits_bytes(n->hosts) : 0) +
+	       (n->blocks ? port_blocks_bytes(n->blocks) : 0);
 }
 
 const char *napt_drop_reason_name(enum napt_drop_reason r)
@@ -504,6 +580,7 @@ const char *napt_drop_reason_name(enum napt_drop_reason r)
 	    [NAPT_DROP_FIRST_FRAG_SHORT] = "first-fragment-short",
 	    [NAPT_DROP_HOST_SESSIONS] = "host-session-limit",
 	    [NAPT_DROP_HOST_PORTS] = "host-port-limit",
+	    [NAPT_DROP_POOL_EXHAUSTED] = "pool-exhausted",
 	};
 	return (unsigned)r < NAPT_DROP_REASONS ? names[r] : "?";
 }

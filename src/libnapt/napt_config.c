@@ -7,6 +7,8 @@
  */
 #include "napt_config.h"
 
+#include "det_nat.h"
+
 #include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -87,6 +89,7 @@ void napt_config_defaults(struct napt_config *cfg)
 	cfg->timeout_s[NAPT_TIMEOUT_TCP_TRANSITORY] = 240;
 	cfg->timeout_s[NAPT_TIMEOUT_ICMP] = 60;
 	cfg->max_sessions = 1048576;
+	cfg->port_rest_s = 120; /* RFC 6888 REQ-8 */
 	strcpy(cfg->daemon.tun, "napt0");
 	strcpy(cfg->daemon.control, "/run/naptd.sock");
 	cfg->daemon.manage_routes = true;
@@ -392,6 +395,24 @@ static int kw_inside(struct napt_config *cfg, char **v, char *err, size_t errlen
 	return 0;
 }
 
+/* Append a to the pool; one already there is an error unless `listed_ok`. */
+static int add_external(struct napt_config *cfg, uint32_t a, bool listed_ok, char *err,
+			size_t errlen)
+{
+	char text[INET_ADDRSTRLEN];
+
+	for (unsigned i = 0; i < cfg->n_external; i++)
+		if (cfg->external[i] == a)
+			return listed_ok ? 0
+					 : fail(err, errlen, "external address %s is listed twice",
+						addr_text(a, text));
+	if (cfg->n_external == NAPT_MAX_EXTERNAL)
+		return fail(err, errlen, "too many 'external' addresses (at most %d)",
+			    NAPT_MAX_EXTERNAL);
+	cfg->external[cfg->n_external++] = a;
+	return 0;
+}
+
 static int kw_external(struct napt_config *cfg, char **v, char *err, size_t errlen)
 {
 	uint32_t a;
@@ -400,14 +421,7 @@ static int kw_external(struct napt_config *cfg, char **v, char *err, size_t errl
 		return fail(err, errlen, "'external' needs an IPv4 address, not '%s'", v[0]);
 	if (a == 0 || a == INADDR_BROADCAST)
 		return fail(err, errlen, "external address %s cannot be used", v[0]);
-	for (unsigned i = 0; i < cfg->n_external; i++)
-		if (cfg->external[i] == a)
-			return fail(err, errlen, "external address %s is listed twice", v[0]);
-	if (cfg->n_external == NAPT_MAX_EXTERNAL)
-		return fail(err, errlen, "too many 'external' addresses (at most %d)",
-			    NAPT_MAX_EXTERNAL);
-	cfg->external[cfg->n_external++] = a;
-	return 0;
+	return add_external(cfg, a, false, err, errlen);
 }
 
 /* Easy IP: "external interface NAME". The router's own services keep their ports, so the
@@ -538,6 +552,51 @@ static int kw_ports_per_host(struct napt_config *cfg, char **v, char *err, size_
 	return parse_number("ports-per-host", v[0], 0, 65535, &cfg->ports_per_host, err, errlen);
 }
 
+static int kw_port_rest(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	return parse_number("port-rest", v[0], 0, 3600, &cfg->port_rest_s, err, errlen);
+}
+
+/* The external prefix's addresses join the external addresses (those already listed stay
+ * where they are), so inbound packets to them are ours. */
+static int add_det_externals(struct napt_config *cfg, const struct napt_prefix *p, char *err,
+			     size_t errlen)
+{
+	uint32_t base = ntohl(p->addr);
+
+	if (p->len < 28)
+		return fail(err, errlen,
+			    "deterministic external prefix /%u is larger than %d addresses", p->len,
+			    NAPT_MAX_EXTERNAL);
+	for (uint32_t i = 0; i < (1u << (32 - p->len)); i++)
+		if (add_external(cfg, htonl(base + i), true, err, errlen) < 0)
+			return -1;
+	return 0;
+}
+
+static int kw_deterministic(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	struct napt_deterministic *d = &cfg->det;
+
+	if (d->on)
+		return fail(err, errlen, "'deterministic' is given twice");
+	if (parse_prefix("deterministic", v[0], &d->in, err, errlen) < 0 ||
+	    parse_prefix("deterministic", v[1], &d->ext, err, errlen) < 0)
+		return -1;
+	d->on = true;
+	return add_det_externals(cfg, &d->ext, err, errlen);
+}
+
+static int kw_port_block_size(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	return parse_number("port-block-size", v[0], 0, 32768, &cfg->port_block_size, err, errlen);
+}
+
+static int kw_deterministic_ports(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	return parse_number("deterministic-ports", v[0], 1, 65535, &cfg->det.ports, err, errlen);
+}
+
 static int kw_port_parity(struct napt_config *cfg, char **v, char *err, size_t errlen)
 {
 	return parse_yes_no("port-parity", v[0], &cfg->port_parity, err, errlen);
@@ -554,6 +613,40 @@ static int kw_unsolicited_syn(struct napt_config *cfg, char **v, char *err, size
 		}
 	}
 	return fail(err, errlen, "'unsolicited-syn' takes drop, rst or icmp, not '%s'", v[0]);
+}
+
+/* The smallest clamp: 68-byte MTU (RFC 791) less 40 bytes of headers; the largest: the
+ * largest IPv4 packet less the same. */
+#define MSS_CLAMP_MIN 28
+#define MSS_CLAMP_MAX 65495
+
+static int kw_mss_clamp(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	uint32_t mss;
+
+	cfg->daemon.mss_clamp_auto = strcmp(v[0], "auto") == 0;
+	if (cfg->daemon.mss_clamp_auto)
+		return 0;
+	if (parse_number("mss-clamp", v[0], MSS_CLAMP_MIN, MSS_CLAMP_MAX, &mss, err, errlen) < 0)
+		return -1;
+	cfg->mss_clamp = (uint16_t)mss;
+	return 0;
+}
+
+static int kw_mode(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	if (strcmp(v[0], "napt") != 0 && strcmp(v[0], "dynamic") != 0)
+		return fail(err, errlen, "'mode' takes napt or dynamic, not '%s'", v[0]);
+	cfg->mode = strcmp(v[0], "dynamic") == 0 ? NAPT_MODE_DYNAMIC : NAPT_MODE_NAPT;
+	return 0;
+}
+
+static int kw_refused_flows(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	if (strcmp(v[0], "drop") != 0 && strcmp(v[0], "icmp") != 0)
+		return fail(err, errlen, "'refused-flows' takes drop or icmp, not '%s'", v[0]);
+	cfg->refused_flows_icmp = strcmp(v[0], "icmp") == 0;
+	return 0;
 }
 
 static int kw_static(struct napt_config *cfg, char **v, char *err, size_t errlen)
@@ -737,7 +830,14 @@ static const struct config_keyword keywords[] = {
     {"max-sessions-per-host", 1, "a number (0: no limit)", kw_sessions_per_host},
     {"ports-per-host", 1, "a number (0: no limit)", kw_ports_per_host},
     {"port-parity", 1, "yes or no", kw_port_parity},
+    {"port-rest", 1, "seconds (0: no rest)", kw_port_rest},
+    {"port-block-size", 1, "a number of ports (0: no blocks)", kw_port_block_size},
+    {"deterministic", 2, "INSIDE-PREFIX EXTERNAL-PREFIX", kw_deterministic},
+    {"deterministic-ports", 1, "a number", kw_deterministic_ports},
     {"unsolicited-syn", 1, "drop, rst or icmp", kw_unsolicited_syn},
+    {"mode", 1, "napt or dynamic", kw_mode},
+    {"refused-flows", 1, "drop or icmp", kw_refused_flows},
+    {"mss-clamp", 1, "auto or a number of bytes, like 1452", kw_mss_clamp},
     {"static", 2, "INSIDE-ADDRESS EXTERNAL-ADDRESS", kw_static},
     {"local-service", 2, "tcp or udp and ports, like 'local-service tcp 22'", kw_local_service},
     {"local-ports", 1, "LOW-HIGH, like 32768-49151", kw_local_ports},
@@ -987,6 +1087,52 @@ static int check_statics(const struct napt_config *cfg, struct config_fault *f, 
 	return 0;
 }
 
+/* The deterministic inside prefix lies within one inside prefix, and its hosts fit. */
+static int check_deterministic(const struct napt_config *cfg, char *err, size_t errlen)
+{
+	const struct napt_deterministic *d = &cfg->det;
+	struct det_layout layout;
+	int i;
+
+	if (!d->on)
+		return d->ports ? fail(err, errlen, "'deterministic-ports' without 'deterministic'")
+				: 0;
+	i = inside_index(cfg, d->in.addr);
+	if (i < 0 || cfg->inside[i].len > d->in.len)
+		return fail(err, errlen,
+			    "the deterministic inside prefix is not within an 'inside' "
+			    "prefix");
+	return det_layout_make(cfg, &layout, err, errlen);
+}
+
+/* Dynamic NAT binds whole addresses and translates no port: the keys that need a shared
+ * address or port translation do not work with it (docs/config.md, Keys that do not go
+ * together). */
+static int check_mode(const struct napt_config *cfg, char *err, size_t errlen)
+{
+	const char *what = NULL;
+
+	if (cfg->mode != NAPT_MODE_DYNAMIC)
+		return 0;
+	if (cfg->mapping != NAPT_ENDPOINT_INDEPENDENT)
+		what = "'mapping' other than endpoint-independent (a host's address is the same "
+		       "towards every remote endpoint)";
+	else if (cfg->n_forwards)
+		what = "'forward' (the addresses belong to the hosts that hold them)";
+	else if (cfg->has_dmz)
+		what = "'dmz' (the addresses belong to the hosts that hold them)";
+	else if (cfg->daemon.external_interface[0])
+		what = "'external interface' (Easy IP shares one address by port translation)";
+	else if (cfg->port_block_size || cfg->det.on)
+		what = "'port-block-size' or 'deterministic' (dynamic NAT translates no port)";
+	else if (cfg->daemon.n_pcp_rules)
+		what = "'pcp-allow' or 'pcp-deny' (NAT-PMP/PCP map external ports of a shared "
+		       "address)";
+	if (!what)
+		return 0;
+	return fail(err, errlen, "'mode dynamic' does not go with %s", what);
+}
+
 static int validate(const struct napt_config *cfg, struct config_fault *f, char *err, size_t errlen)
 {
 	blame(f, ITEM_NONE, 0, ITEM_NONE, 0);
@@ -999,9 +1145,18 @@ static int validate(const struct napt_config *cfg, struct config_fault *f, char 
 		return fail(err, errlen,
 			    "with 'external interface' the port-range ends at 65534 at most: ip "
 			    "rules cannot match port 65535");
-	if (check_external(cfg, f, err, errlen) < 0 || check_forwards(cfg, f, err, errlen) < 0 ||
-	    check_statics(cfg, f, err, errlen) < 0 || check_local(cfg, f, err, errlen) < 0)
+	if (cfg->daemon.mss_clamp_auto && !cfg->daemon.wan_interface[0] &&
+	    !cfg->daemon.external_interface[0])
+		return fail(err, errlen,
+			    "'mss-clamp auto' reads the WAN link's MTU: it needs 'wan-interface' "
+			    "or 'external interface'");
+	if (check_mode(cfg, err, errlen) < 0 || check_external(cfg, f, err, errlen) < 0 ||
+	    check_forwards(cfg, f, err, errlen) < 0 || check_statics(cfg, f, err, errlen) < 0 ||
+	    check_local(cfg, f, err, errlen) < 0 || check_deterministic(cfg, err, errlen) < 0)
 		return -1;
+	if (cfg->port_block_size > (uint32_t)cfg->port_hi - cfg->port_lo + 1)
+		return fail(err, errlen, "port-block-size %u is larger than the port-range",
+			    cfg->port_block_size);
 	if (cfg->has_dmz && inside_index(cfg, cfg->dmz) < 0) {
 		char a[INET_ADDRSTRLEN];
 

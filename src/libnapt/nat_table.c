@@ -38,9 +38,10 @@ struct nat_table {
 	struct port_pool ports;
 	struct napt_counters *counters;
 	uint32_t external[NAPT_MAX_EXTERNAL];
-	struct host_limits *hosts; /* per-host counts, when a limit is configured */
-	struct nat_events *events; /* NULL: nothing recorded */
-	uint64_t core_cache_bytes; /* L2 size: see nat_table_worth_prefetching() */
+	struct host_limits *hosts;  /* per-host counts, when a limit is configured */
+	struct port_blocks *blocks; /* port-block-size */
+	struct nat_events *events;  /* NULL: nothing recorded */
+	uint64_t core_cache_bytes;  /* L2 size: see nat_table_worth_prefetching() */
 	/* When reap_known, no session expires before reap_after, so the reap that runs with
 	 * every packet costs one comparison while nothing is due. */
 	uint32_t reap_after;
@@ -197,6 +198,7 @@ uint32_t nat_table_ext_addr(const struct nat_table *t, unsigned ext_index)
 void nat_table_set_external(struct nat_table *t, unsigned ext_index, uint32_t addr)
 {
 	t->external[ext_index] = addr;
+	port_pool_forget_rest(&t->ports, ext_index);
 }
 
 struct nat_session *nat_session_at(const struct nat_table *t, uint32_t idx)
@@ -236,9 +238,11 @@ void nat_table_flush(struct nat_table *t)
 	memset(t->peers, 0, buckets * sizeof(uint32_t));
 	memset(t->lru, 0, sizeof(t->lru));
 	t->reap_known = false;
-	memset(&t->ports, 0, sizeof(t->ports));
+	port_pool_clear(&t->ports);
 	if (t->hosts)
 		memset(t->hosts->slots, 0, ((size_t)t->hosts->mask + 1) * sizeof(*t->hosts->slots));
+	if (t->blocks)
+		port_blocks_clear(t->blocks);
 	t->free_sessions = t->free_mappings = 0;
 	for (uint32_t i = t->max - 1; i >= 1; i--) {
 		t->sessions[i] = (struct nat_session){.lru_next = t->free_sessions};
@@ -436,6 +440,47 @@ static bool counts_as_host_port(const struct nat_mapping *m)
 	return (m->flags & MAPF_POOL_PORT) && m->origin == NAPT_ORIGIN_OUTBOUND;
 }
 
+/* A block mapping is on its host's block; the block's first mapping gives it to the host,
+ * its last gives it back (one event per block, not per mapping: counted). */
+static void block_take(struct nat_table *t, const struct nat_mapping *m)
+{
+	uint32_t id = port_blocks_of(t->blocks, m->ext_index, m->ext_port);
+	struct port_block *b = &t->blocks->b[id - 1];
+	struct host_count *h;
+
+	if (b->mappings++)
+		return;
+	h = host_limits_find(t->hosts, m->in_addr);
+	b->owner = m->in_addr;
+	b->next = h->block;
+	h->block = id;
+	h->blocks++;
+	t->counters->port_blocks_allocated++;
+}
+
+static void block_release(struct nat_table *t, const struct nat_mapping *m)
+{
+	uint32_t id = port_blocks_of(t->blocks, m->ext_index, m->ext_port);
+	struct port_block *b = &t->blocks->b[id - 1];
+	struct host_count *h;
+	uint32_t *link;
+
+	if (--b->mappings)
+		return;
+	h = host_limits_find(t->hosts, m->in_addr);
+	for (link = &h->block; *link != id; link = &t->blocks->b[*link - 1].next)
+		;
+	*link = b->next;
+	h->blocks--;
+	*b = (struct port_block){0, 0, 0};
+	t->counters->port_blocks_released++;
+}
+
+void nat_table_use_blocks(struct nat_table *t, struct port_blocks *pb)
+{
+	t->blocks = pb;
+}
+
 uint32_t nat_mapping_new(struct nat_table *t, const struct nat_mapping *m,
 			 const struct nat_key *in_key)
 {
@@ -464,6 +509,8 @@ uint32_t nat_mapping_new(struct nat_table *t, const struct nat_mapping *m,
 		port_pool_take(&t->ports, proto_index(e->proto), e->ext_index, e->ext_port);
 	if (t->hosts && counts_as_host_port(e))
 		host_limits_add(t->hosts, e->in_addr, 0, 1);
+	if (e->flags & MAPF_BLOCK)
+		block_take(t, e);
 	t->counters->mappings_current++;
 	t->counters->mappings_proto[proto_index(e->proto)]++;
 	nat_event_mapping(t->events, NAPT_EV_MAPPING_NEW, e, t->external[e->ext_index]);
@@ -492,7 +539,10 @@ void nat_mapping_remove(struct nat_table *t, uint32_t idx)
 	chain_unlink(&t->map_out[key_hash(t, &k)], t->mappings, sizeof(*m),
 		     offsetof(struct nat_mapping, next_out), idx);
 	if (m->flags & MAPF_POOL_PORT)
-		port_pool_release(&t->ports, proto_index(m->proto), m->ext_index, m->ext_port);
+		port_pool_release(&t->ports, proto_index(m->proto), m->ext_index, m->ext_port,
+				  !(m->flags & MAPF_DET));
+	if (m->flags & MAPF_BLOCK)
+		block_release(t, m);
 	if (t->hosts && counts_as_host_port(m))
 		host_limits_add(t->hosts, m->in_addr, 0, -1);
 	nat_event_mapping(t->events, NAPT_EV_MAPPING_END, m, t->external[m->ext_index]);

@@ -13,6 +13,7 @@
 
 #include "checksum.h"
 #include "ipv4_packet.h"
+#include "tcp_mss.h"
 #include "tcp_state.h"
 
 /* ---- small helpers ---- */
@@ -191,6 +192,22 @@ static void icmp_refold(struct ipv4_view *v, uint16_t before)
 	memcpy(v->l4 + ICMP_OFF_CSUM, &c, 2);
 }
 
+/* mss-clamp: a translated SYN (or SYN-ACK) that carries a larger MSS gets the clamp. Out of
+ * line, so that the short path, which asks for each packet, keeps its size and pays only the
+ * test of the flags (clamp_syn). */
+__attribute__((noinline)) static void clamp_syn_options(const struct napt *n, struct ipv4_view *v,
+							bool partial)
+{
+	if (n->cfg.mss_clamp && v->proto == IPPROTO_TCP && v->l4)
+		tcp_mss_clamp(v->l4, v->l4_len, n->cfg.mss_clamp, partial);
+}
+
+static inline void clamp_syn(const struct napt *n, struct ipv4_view *v, bool partial)
+{
+	if (__builtin_expect(v->tcp_flags & TCP_SYN, 0))
+		clamp_syn_options(n, v, partial);
+}
+
 /* ---- keys ---- */
 
 /* The flow as seen from the inside: (inside endpoint, remote endpoint). ICMP echo has no
@@ -221,45 +238,157 @@ static struct nat_key mapping_key(const struct napt *n, const struct nat_key *fl
 
 /* ---- outbound (sections 3, 6) ---- */
 
+/* A mapping on (ext, port) for the flow, or 0 with the reason. */
+static uint32_t add_outbound_mapping(struct napt *n, const struct nat_key *flow, unsigned ext,
+				     uint16_t port, uint8_t flags, enum napt_drop_reason *why)
+{
+	struct nat_key mkey = mapping_key(n, flow);
+	struct nat_mapping m = {
+	    .in_addr = flow->addr,
+	    .in_port = flow->port,
+	    .ext_port = port,
+	    .proto = flow->proto,
+	    .origin = NAPT_ORIGIN_OUTBOUND,
+	    .flags = MAPF_IN_INDEXED | MAPF_POOL_PORT | flags,
+	    .ext_index = (uint8_t)ext,
+	};
+	uint32_t idx = nat_mapping_new(n->table, &m, &mkey);
+
+	if (!idx)
+		*why = NAPT_DROP_TABLE_FULL;
+	return idx;
+}
+
+static const uint64_t *forward_ports(const struct napt *n, uint8_t proto)
+{
+	return proto == IPPROTO_ICMP ? NULL : forward_rules_claimed(&n->fwd, forward_bit(proto));
+}
+
+/* RFC 7422: the port the formula gives the flow in its host's range, else the next free
+ * one of the range (det_nat.h), counted. */
+static uint32_t deterministic_mapping(struct napt *n, const struct nat_key *flow,
+				      const struct det_range *r, enum napt_drop_reason *why)
+{
+	int ext = external_index(n, r->ext_addr);
+	uint16_t want = det_port(r, flow->port);
+	int port = -1;
+
+	if (ext >= 0) /* napt_external_replace() keeps the prefix's addresses; be sure */
+		port = port_pool_pick(nat_table_ports(n->table), proto_index(flow->proto),
+				      (unsigned)ext, r->lo, r->hi, want, -1,
+				      (uint64_t)(want - r->lo), forward_ports(n, flow->proto));
+	if (port < 0) {
+		*why = NAPT_DROP_PORTS_EXHAUSTED;
+		return 0;
+	}
+	if (port != want)
+		n->counters.det_collisions++;
+	return add_outbound_mapping(n, flow, (unsigned)ext, (uint16_t)port, MAPF_DET, why);
+}
+
+/* A port in one of the host's blocks, else in a new block (its first mapping gives it to
+ * the host, nat_table.c), up to ports-per-host ports of blocks. Returns -1 when no block
+ * has room and the host may have no more blocks. */
+static int block_port(struct napt *n, const struct nat_key *flow, unsigned ext, uint16_t preferred,
+		      int parity, uint64_t rnd, bool *limited)
+{
+	const struct port_pool *pp = nat_table_ports(n->table);
+	const struct host_count *h = host_limits_find(n->hosts, flow->addr);
+	uint32_t size = n->cfg.port_block_size, limit = n->cfg.ports_per_host;
+	uint32_t id = h ? h->block : 0;
+	unsigned e;
+	uint16_t lo, hi;
+	int port;
+
+	for (; id; id = n->blocks->b[id - 1].next) {
+		port_blocks_range(n->blocks, id - 1, &e, &lo, &hi);
+		if (e != ext)
+			continue;
+		port = port_pool_pick(pp, proto_index(flow->proto), e, lo, hi, preferred, parity,
+				      rnd, forward_ports(n, flow->proto));
+		if (port >= 0)
+			return port;
+	}
+	*limited = limit && h && (h->blocks + 1) * size > (limit > size ? limit : size);
+	id = *limited ? 0 : port_blocks_find_free(n->blocks, pp, ext, preferred, rnd);
+	if (!id)
+		return -1;
+	port_blocks_range(n->blocks, id - 1, &e, &lo, &hi);
+	return port_pool_pick(pp, proto_index(flow->proto), e, lo, hi, preferred, parity, rnd,
+			      forward_ports(n, flow->proto));
+}
+
+/* A port for the flow on ext: in the host's blocks, or chosen alone. */
+static int dynamic_port(struct napt *n, const struct nat_key *flow, unsigned ext, uint64_t rnd,
+			bool *limited)
+{
+	const struct napt_config *c = &n->cfg;
+	uint16_t preferred = c->port_preservation ? flow->port : 0;
+	int parity = c->port_parity ? flow->port & 1 : -1;
+
+	if (n->blocks)
+		return block_port(n, flow, ext, preferred, parity, rnd, limited);
+	return port_pool_pick(nat_table_ports(n->table), proto_index(flow->proto), ext, c->port_lo,
+			      c->port_hi, preferred, parity, rnd, forward_ports(n, flow->proto));
+}
+
 /* Paired pooling (RFC 4787 REQ-2): an inside host starts at its own external address and
- * moves on only when that address has no free port. */
-static uint32_t new_outbound_mapping(struct napt *n, const struct nat_key *flow,
+ * moves on only when that address has no free port. The addresses of a deterministic
+ * prefix are left to its hosts. */
+static uint32_t new_outbound_mapping(struct napt *n, const struct nat_key *flow, uint32_t now,
 				     enum napt_drop_reason *why)
 {
 	const struct napt_config *c = &n->cfg;
-	struct nat_key mkey = mapping_key(n, flow);
 	unsigned first = ntohl(flow->addr) % c->n_external;
-	const uint64_t *reserved = flow->proto == IPPROTO_ICMP
-				       ? NULL
-				       : forward_rules_claimed(&n->fwd, forward_bit(flow->proto));
-	uint16_t preferred = c->port_preservation ? flow->port : 0;
-	int parity = c->port_parity ? flow->port & 1 : -1;
 	uint64_t rnd = prng_next(&n->rng);
+	bool limited = false;
+	struct det_range r;
 
+	port_pool_tick(nat_table_ports(n->table), now);
+	if (c->det.on && det_forward(&n->det, flow->addr, &r))
+		return deterministic_mapping(n, flow, &r, why);
 	for (unsigned i = 0; i < c->n_external; i++) {
 		unsigned ext = (first + i) % c->n_external;
-		int port = port_pool_pick(nat_table_ports(n->table), proto_index(flow->proto), ext,
-					  c->port_lo, c->port_hi, preferred, parity, rnd, reserved);
-		struct nat_mapping m = {
-		    .in_addr = flow->addr,
-		    .in_port = flow->port,
-		    .proto = flow->proto,
-		    .origin = NAPT_ORIGIN_OUTBOUND,
-		    .flags = MAPF_IN_INDEXED | MAPF_POOL_PORT,
-		    .ext_index = (uint8_t)ext,
-		};
-		uint32_t idx;
+		int port;
 
-		if (port < 0)
+		if (n->det_externals >> ext & 1)
 			continue;
-		m.ext_port = (uint16_t)port;
-		idx = nat_mapping_new(n->table, &m, &mkey);
-		if (!idx)
-			*why = NAPT_DROP_TABLE_FULL;
-		return idx;
+		port = dynamic_port(n, flow, ext, rnd, &limited);
+		if (port >= 0)
+			return add_outbound_mapping(n, flow, ext, (uint16_t)port,
+						    n->blocks ? MAPF_BLOCK : 0, why);
 	}
-	*why = NAPT_DROP_PORTS_EXHAUSTED;
+	*why = limited ? NAPT_DROP_HOST_PORTS : NAPT_DROP_PORTS_EXHAUSTED;
+	if (limited)
+		n->counters.last_limited_host = flow->addr;
 	return 0;
+}
+
+/* mode dynamic (RFC 3022 Basic NAT): the host's own address of the pool, its port kept. */
+static uint32_t new_bound_mapping(struct napt *n, const struct nat_key *flow, uint32_t now,
+				  enum napt_drop_reason *why)
+{
+	struct nat_key mkey = mapping_key(n, flow);
+	int ext = addr_pool_bind(&n->pool, flow->addr, now, napt_host_busy, n);
+	struct nat_mapping m = {
+	    .in_addr = flow->addr,
+	    .in_port = flow->port,
+	    .ext_port = flow->port,
+	    .proto = flow->proto,
+	    .origin = NAPT_ORIGIN_OUTBOUND,
+	    .flags = MAPF_IN_INDEXED,
+	};
+	uint32_t idx;
+
+	if (ext < 0) {
+		*why = NAPT_DROP_POOL_EXHAUSTED;
+		return 0;
+	}
+	m.ext_index = (uint8_t)ext;
+	idx = nat_mapping_new(n->table, &m, &mkey);
+	if (!idx)
+		*why = NAPT_DROP_TABLE_FULL;
+	return idx;
 }
 
 /* A session of `mapping` towards the remote endpoint; a mapping left without a session
@@ -297,6 +426,27 @@ static enum napt_drop_reason host_limit(struct napt *n, uint32_t host, bool new_
 	return why;
 }
 
+/* A TCP segment other than a SYN with no session: only a deterministic host's flow is
+ * picked up (another node with the same config may have carried it so far, on the same
+ * external endpoint), as conntrack does; a RST closes what it would pick up. */
+static bool may_pick_up(const struct napt *n, const struct ipv4_view *v)
+{
+	struct det_range r;
+
+	return n->cfg.det.on && !(v->tcp_flags & TCP_RST) && det_forward(&n->det, v->src, &r);
+}
+
+/* The picked-up session is in the state the segment allows: established (its long timeout)
+ * for an ACK or data; a FIN then moves it on as on any session (track_tcp). */
+static void picked_up(struct napt *n, uint32_t sidx, uint32_t now)
+{
+	struct nat_session *s = nat_session_at(n->table, sidx);
+
+	s->tcp_seen = TCPF_SYN_OUT | TCPF_SYN_IN;
+	nat_session_touch(n->table, sidx, session_class(s->proto, s->tcp_seen), now);
+	n->counters.det_pickups++;
+}
+
 static enum napt_drop_reason outbound_session(struct napt *n, const struct ipv4_view *v,
 					      uint32_t now, uint32_t *sidx)
 {
@@ -305,10 +455,13 @@ static enum napt_drop_reason outbound_session(struct napt *n, const struct ipv4_
 	enum napt_drop_reason why = NAPT_DROP_NONE;
 	uint32_t m;
 
+	bool pickup;
+
 	*sidx = nat_session_find_in(n->table, &flow, now);
 	if (*sidx)
 		return NAPT_DROP_NONE;
-	if (v->proto == IPPROTO_TCP && !is_bare_syn(v))
+	pickup = v->proto == IPPROTO_TCP && !is_bare_syn(v);
+	if (pickup && !may_pick_up(n, v))
 		return NAPT_DROP_TCP_NO_SESSION;
 	if (v->proto == IPPROTO_ICMP && v->icmp_type != ICMP_ECHO)
 		return NAPT_DROP_NO_MAPPING;
@@ -320,9 +473,12 @@ static enum napt_drop_reason outbound_session(struct napt *n, const struct ipv4_
 	if (why != NAPT_DROP_NONE)
 		return why;
 	if (!m)
-		m = new_outbound_mapping(n, &flow, &why);
+		m = n->cfg.mode == NAPT_MODE_DYNAMIC ? new_bound_mapping(n, &flow, now, &why)
+						     : new_outbound_mapping(n, &flow, now, &why);
 	if (m)
 		*sidx = new_session(n, m, &flow, now, &why);
+	if (*sidx && pickup)
+		picked_up(n, *sidx, now);
 	return why;
 }
 
@@ -573,44 +729,127 @@ static size_t build_rst(const struct ipv4_view *v, uint8_t *buf)
 	return IPV4_MIN_HDR + TCP_MIN_HDR;
 }
 
-/* ICMP port unreachable (3/3) quoting the SYN's IP header and first 8 bytes (RFC 792). */
-static size_t build_port_unreachable(const struct ipv4_view *v, uint8_t *buf)
+/* ICMP destination unreachable with `code`, from src to the sender of v, quoting v's IP
+ * header and first 8 bytes (RFC 792). */
+static size_t build_unreachable(const struct ipv4_view *v, uint8_t *buf, uint8_t code, uint32_t src)
 {
 	uint8_t quote[60 + 8];
 	size_t qlen = v->ihl + 8;
 	uint8_t *icmp = buf + IPV4_MIN_HDR;
-	uint32_t src = v->dst, dst = v->src;
+	uint32_t dst = v->src;
 	uint16_t c;
 
 	memcpy(quote, v->ip, qlen);
 	reply_ip_header(buf, IPV4_MIN_HDR + ICMP_HDR + qlen, IPPROTO_ICMP, src, dst);
 	memset(icmp, 0, ICMP_HDR);
 	icmp[0] = ICMP_UNREACH;
-	icmp[1] = 3;
+	icmp[1] = code;
 	memcpy(icmp + ICMP_HDR, quote, qlen);
 	c = csum_buffer(icmp, ICMP_HDR + qlen);
 	memcpy(icmp + ICMP_OFF_CSUM, &c, 2);
 	return IPV4_MIN_HDR + ICMP_HDR + qlen;
 }
 
-/* Answer an unsolicited SYN in place, when configured, allowed by the rate limit and when
- * the answer fits the buffer. No state is created either way. */
-static bool answer_unsolicited(struct napt *n, struct napt_packet *pkt, const struct ipv4_view *v,
-			       uint32_t now)
+/* The engine's own answers: to an unsolicited SYN (a RST, or port unreachable from the
+ * address it was sent to) and to a new outbound flow refused (RFC 5508 REQ-8). */
+enum answer_kind { ANSWER_RST, ANSWER_PORT_UNREACHABLE, ANSWER_PROHIBITED };
+
+#define UNREACH_PORT       3
+#define UNREACH_PROHIBITED 13 /* communication administratively prohibited (RFC 1812 5.2.7.1) */
+
+static size_t answer_len(const struct ipv4_view *v, enum answer_kind kind)
+{
+	return kind == ANSWER_RST ? IPV4_MIN_HDR + TCP_MIN_HDR
+				  : IPV4_MIN_HDR + ICMP_HDR + v->ihl + 8;
+}
+
+static size_t build_answer(const struct napt *n, const struct ipv4_view *v, enum answer_kind kind,
+			   uint8_t *buf)
+{
+	if (kind == ANSWER_RST)
+		return build_rst(v, buf);
+	if (kind == ANSWER_PORT_UNREACHABLE)
+		return build_unreachable(v, buf, UNREACH_PORT, v->dst);
+	/* from the external address the host would have used: an address of the NAT */
+	return build_unreachable(v, buf, UNREACH_PROHIBITED,
+				 n->cfg.external[ntohl(v->src) % n->cfg.n_external]);
+}
+
+/* Easy IP: naptd hands a SYN that nothing took, to a port of the WAN address outside the
+ * port-range, back to the router's own stack, which answers for itself (host_handback.h). */
+static bool router_answers(const struct napt *n, const struct ipv4_view *v,
+			   enum napt_drop_reason why)
+{
+	return n->cfg.daemon.external_interface[0] && why == NAPT_DROP_NO_MAPPING &&
+	       v->dst == n->cfg.external[0] &&
+	       (v->dport < n->cfg.port_lo || v->dport > n->cfg.port_hi);
+}
+
+/* RFC 5382 REQ-4: the answer to an unsolicited SYN, per unsolicited-syn, waits 6 s in the
+ * queue (syn_answer.h); a full queue, or a source at its share, gets none. */
+static void hold_answer(struct napt *n, const struct ipv4_view *v, enum napt_drop_reason why,
+			uint32_t now)
+{
+	uint8_t a[SYN_ANSWER_MAX];
+	struct syn_pair pair = {v->src, v->dst, v->sport, v->dport};
+	enum answer_kind kind;
+
+	if (n->cfg.unsolicited_syn == NAPT_UNSOLICITED_DROP || router_answers(n, v, why))
+		return;
+	kind =
+	    n->cfg.unsolicited_syn == NAPT_UNSOLICITED_RST ? ANSWER_RST : ANSWER_PORT_UNREACHABLE;
+	if (!syn_answer_queue(&n->answers, &pair, a, build_answer(n, v, kind, a), now))
+		n->counters.replies_limited++;
+}
+
+/* An outbound SYN, translated: the answer waiting for an inbound SYN of the same pair (the
+ * other end's SYN of a hole punch, crossed with this one) is not sent. */
+static void cancel_answers(struct napt *n, const struct ipv4_view *v)
+{
+	struct syn_pair pair = {v->dst, v->src, v->dport, v->sport};
+
+	if (syn_answer_waiting(&n->answers) && is_bare_syn(v))
+		n->counters.replies_cancelled += syn_answer_cancel(&n->answers, &pair);
+}
+
+/* Answers whose 6 s passed become due, each under the rate limit. Out of line: reap() runs
+ * for every packet and asks only whether any answer waits. */
+__attribute__((noinline)) static void answers_come_due(struct napt *n, uint32_t now)
+{
+	struct syn_answer_slot *s;
+
+	while ((s = syn_answer_come_due(&n->answers, now)))
+		s->state = reply_allowed(n, now) ? SYN_ANSWER_DUE : SYN_ANSWER_CANCELLED;
+}
+
+/* Write an immediate answer in place when the rate limit allows and it fits the buffer. */
+static bool answer(struct napt *n, struct napt_packet *pkt, const struct ipv4_view *v,
+		   enum answer_kind kind, uint32_t now)
 {
 	size_t cap = pkt->cap ? pkt->cap : pkt->len;
-	size_t need = n->cfg.unsolicited_syn == NAPT_UNSOLICITED_RST
-			  ? IPV4_MIN_HDR + TCP_MIN_HDR
-			  : IPV4_MIN_HDR + ICMP_HDR + v->ihl + 8;
 
-	if (n->cfg.unsolicited_syn == NAPT_UNSOLICITED_DROP || cap < need || !reply_allowed(n, now))
+	if (cap < answer_len(v, kind) || !reply_allowed(n, now))
 		return false;
-	if (n->cfg.unsolicited_syn == NAPT_UNSOLICITED_RST)
-		pkt->len = build_rst(v, pkt->data);
-	else
-		pkt->len = build_port_unreachable(v, pkt->data);
+	pkt->len = build_answer(n, v, kind, pkt->data);
 	n->counters.replies_sent++;
 	return true;
+}
+
+/* RFC 5508 REQ-8: a new flow the NAT has no resources for, or that a per-host limit refuses,
+ * gets ICMP 3/13 with refused-flows icmp. Never for a datagram to a multicast or broadcast
+ * address (RFC 1122 3.2.2): the first octet from 224 on. */
+static bool refused_for_want_of_room(enum napt_drop_reason why)
+{
+	return why == NAPT_DROP_TABLE_FULL || why == NAPT_DROP_PORTS_EXHAUSTED ||
+	       why == NAPT_DROP_HOST_SESSIONS || why == NAPT_DROP_HOST_PORTS ||
+	       why == NAPT_DROP_POOL_EXHAUSTED;
+}
+
+static bool answer_refused(struct napt *n, struct napt_packet *pkt, const struct ipv4_view *v,
+			   enum napt_drop_reason why, uint32_t now)
+{
+	return n->cfg.refused_flows_icmp && refused_for_want_of_room(why) &&
+	       ((const uint8_t *)&v->dst)[0] < 224 && answer(n, pkt, v, ANSWER_PROHIBITED, now);
 }
 
 /* ---- one direction ---- */
@@ -632,12 +871,17 @@ static struct napt_result translate_out(struct napt *n, struct napt_packet *pkt,
 		return forwarded(n, v->proto, NAPT_DIR_OUT);
 	}
 	why = outbound_session(n, v, now, &sidx);
+	if (why != NAPT_DROP_NONE && answer_refused(n, pkt, v, why, now)) {
+		n->counters.dropped[why]++;
+		return (struct napt_result){NAPT_REPLY, why, NAPT_DIR_OUT};
+	}
 	if (why != NAPT_DROP_NONE)
 		return drop(n, why, NAPT_DIR_OUT);
 	track_tcp(n, sidx, v, true, now);
 	s = nat_session_at(n->table, sidx);
 	rewrite_endpoint(v, true, nat_table_ext_addr(n->table, s->ext_index), s->ext_port,
 			 pkt->csum_partial);
+	cancel_answers(n, v);
 	return forwarded(n, v->proto, NAPT_DIR_OUT);
 }
 
@@ -663,10 +907,8 @@ static struct napt_result translate_in(struct napt *n, struct napt_packet *pkt, 
 	}
 	why = inbound_session(n, v, ext, now, &sidx);
 	if ((why == NAPT_DROP_NO_MAPPING || why == NAPT_DROP_FILTERED) && is_bare_syn(v) &&
-	    may_answer && answer_unsolicited(n, pkt, v, now)) {
-		n->counters.dropped[why]++;
-		return (struct napt_result){NAPT_REPLY, why, NAPT_DIR_IN};
-	}
+	    may_answer)
+		hold_answer(n, v, why, now);
 	if (why != NAPT_DROP_NONE)
 		return drop(n, why, NAPT_DIR_IN);
 	track_tcp(n, sidx, v, false, now);
@@ -769,7 +1011,10 @@ size_t napt_next_released(struct napt *n, uint8_t *buf, size_t cap)
 		n->counters.translated[proto_index(v.proto)][inbound]++;
 		return len;
 	}
-	return 0;
+	len = syn_answer_take(&n->answers, buf, cap);
+	if (len)
+		n->counters.replies_sent++;
+	return len;
 }
 
 /* ---- classification (section 1) ---- */
@@ -881,17 +1126,20 @@ static inline bool translate_established(struct napt *n, struct napt_packet *pkt
 	else
 		rewrite_endpoint(v, true, nat_table_ext_addr(n->table, s->ext_index), s->ext_port,
 				 pkt->csum_partial);
+	clamp_syn(n, v, pkt->csum_partial);
 	*r = forwarded(n, v->proto, l->out ? NAPT_DIR_IN : NAPT_DIR_OUT);
 	return true;
 }
 
 /* ---- the entry point ---- */
 
-static void reap(struct napt *n, uint32_t now)
+static inline void reap(struct napt *n, uint32_t now)
 {
 	nat_table_expire(n->table, now, REAP_PER_PACKET);
 	if (n->frag.n_held)
 		n->counters.dropped[NAPT_DROP_FRAG_NO_FIRST] += frag_expire(&n->frag, now);
+	if (__builtin_expect(syn_answer_waiting(&n->answers), 0))
+		answers_come_due(n, now);
 }
 
 /* The full path for a packet that passed validation: classification, fragments, ICMP
@@ -918,7 +1166,10 @@ static struct napt_result translate_valid(struct napt *n, struct napt_packet *pk
 		r = translate_in(n, pkt, v, (unsigned)ext, true, now);
 	else
 		r = translate_hairpin(n, pkt, v, (unsigned)ext, now);
-	if (r.verdict == NAPT_FORWARD && v->more_frags)
+	if (r.verdict != NAPT_FORWARD)
+		return r;
+	clamp_syn(n, v, pkt->csum_partial);
+	if (v->more_frags)
 		first_fragment_done(n, &first_key, v, r.dir, now);
 	return r;
 }
@@ -956,6 +1207,9 @@ void napt_expire(struct napt *n, uint64_t now_ms)
 
 	nat_table_expire(n->table, now, UINT32_MAX);
 	n->counters.dropped[NAPT_DROP_FRAG_NO_FIRST] += frag_expire(&n->frag, now);
+	answers_come_due(n, now);
+	if (n->cfg.mode == NAPT_MODE_DYNAMIC)
+		addr_pool_release_idle(&n->pool, now, napt_host_busy, n);
 }
 
 /* ---- bursts ---- */

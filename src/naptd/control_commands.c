@@ -137,6 +137,8 @@ static const char *proto_name(uint8_t proto)
 		return "udp";
 	case IPPROTO_ICMP:
 		return "icmp";
+	case 0: /* a dynamic NAT binding: every protocol */
+		return "ip";
 	default:
 		return "?";
 	}
@@ -144,7 +146,7 @@ static const char *proto_name(uint8_t proto)
 
 static const char *origin_name(enum napt_origin o)
 {
-	static const char *const names[] = {"outbound", "forward", "dmz"};
+	static const char *const names[] = {"outbound", "forward", "dmz", "dynamic"};
 	return (unsigned)o < sizeof(names) / sizeof(names[0]) ? names[o] : "?";
 }
 
@@ -483,12 +485,17 @@ static int cmd_show_stats(struct command_ctx *c)
 	stat_line(c, "icmp-errors-translated", k->icmp_errors_translated, &first);
 	stat_line(c, "replies-sent", k->replies_sent, &first);
 	stat_line(c, "replies-limited", k->replies_limited, &first);
+	stat_line(c, "replies-cancelled", k->replies_cancelled, &first);
 	stat_line(c, "sessions-created", k->sessions_created, &first);
 	stat_line(c, "sessions-expired", k->sessions_expired, &first);
 	stat_line(c, "sessions-removed", k->sessions_removed, &first);
 	stat_line(c, "sessions-current", k->sessions_current, &first);
 	stat_line(c, "mappings-current", k->mappings_current, &first);
 	stat_line(c, "fragments-held", k->fragments_held, &first);
+	stat_line(c, "port-blocks-allocated", k->port_blocks_allocated, &first);
+	stat_line(c, "port-blocks-released", k->port_blocks_released, &first);
+	stat_line(c, "deterministic-collisions", k->det_collisions, &first);
+	stat_line(c, "deterministic-pickups", k->det_pickups, &first);
 	stat_line(c, "memory-bytes", napt_memory_bytes(c->d->nat), &first);
 	stat_line(c, "tun-write-errors", c->d->tun_write_errors, &first);
 	stat_line(c, "tun-frames-refused", c->d->tun.frames_refused, &first);
@@ -594,6 +601,13 @@ static void config_behaviour(struct command_ctx *c, const struct napt_config *cf
 		    : cfg->unsolicited_syn == NAPT_UNSOLICITED_ICMP ? "icmp"
 								    : "drop",
 		    first);
+	config_line(c, "mode", cfg->mode == NAPT_MODE_DYNAMIC ? "dynamic" : "napt", first);
+	config_line(c, "refused-flows", cfg->refused_flows_icmp ? "icmp" : "drop", first);
+	/* The clamp in force ("auto" shows the number it gave); none: no line. */
+	if (cfg->mss_clamp) {
+		snprintf(v, sizeof(v), "%u", cfg->mss_clamp);
+		config_line(c, "mss-clamp", v, first);
+	}
 }
 
 static void config_rules(struct command_ctx *c, const struct napt_config *cfg, bool *first)

@@ -199,6 +199,7 @@ static void timer_readable(struct naptd *d, struct event_loop *ev)
 	if (read(ev->timerfd, &ticks, sizeof(ticks)) != (ssize_t)sizeof(ticks))
 		return;
 	napt_expire(d->nat, naptd_now_ms());
+	release_held(d); /* answers to unsolicited SYNs whose 6 s passed (RFC 5382 REQ-4) */
 	log_host_limits(d);
 	metrics_http_dispatch(d->metrics); /* scrapers past their timeout */
 	event_pump_tick(d);

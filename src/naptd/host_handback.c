@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* host_handback.c - Easy IP: which packets the engine did not take are the router's own. */
 #include <arpa/inet.h>
 #include <netinet/in.h>

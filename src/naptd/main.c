@@ -15,6 +15,7 @@
 #include "event_pump.h"
 #include "metrics_http.h"
 #include "event_loop.h"
+#include "link_mtu.h"
 #include "naptd.h"
 #include "pcp_server.h"
 #include "privileges.h"
@@ -101,7 +102,8 @@ static void state_line_rejected(const char *why, const char *kept_in)
 static int load_file_config(struct naptd *d, char *err, size_t errlen)
 {
 	if (config_file_load(d->config_path, &d->file_cfg, err, errlen) != 0 ||
-	    wan_address_fill(&d->file_cfg, err, errlen) != 0)
+	    wan_address_fill(&d->file_cfg, err, errlen) != 0 ||
+	    link_mtu_fill_mss(&d->file_cfg, err, errlen) != 0)
 		return -1;
 	return 0;
 }
@@ -195,12 +197,14 @@ static void take_down(struct naptd *d)
 
 /* -t: read the config as the daemon does at start (the parser's and the engine's checks name
  * the file and line; the external interface must have an address) and exit 1 on an error. A
- * state file that cannot be loaded is a warning: the daemon starts without what it cannot
- * load. */
+ * state-file line that cannot be loaded is a warning: the daemon starts without it. A state
+ * file that cannot be read at all (a FIFO, no permission) stops the start, so it is an
+ * error here too. */
 static int check_config(struct naptd *d)
 {
 	struct napt_config *run = malloc(sizeof(*run));
 	char err[512];
+	int rc = 0;
 
 	if (!run || load_file_config(d, err, sizeof(err)) != 0) {
 		fprintf(stderr, "naptd: %s\n", run ? err : "out of memory");
@@ -210,10 +214,17 @@ static int check_config(struct naptd *d)
 	/* runtime_state_load, not the start's salvage: a check changes no file. */
 	const char *state = d->file_cfg.daemon.state;
 	*run = d->file_cfg;
-	if (state[0] && (runtime_state_load(state, &d->runtime, err, sizeof(err)) != 0 ||
-			 runtime_state_apply(&d->runtime, run, err, sizeof(err)) != 0))
-		fprintf(stderr, "naptd: warning: %s (set aside at start)\n", err);
+	if (state[0])
+		rc = runtime_state_load(state, &d->runtime, err, sizeof(err));
+	if (rc == 0 && state[0])
+		rc = runtime_state_apply(&d->runtime, run, err, sizeof(err));
 	free(run);
+	if (rc == RUNTIME_STATE_UNREADABLE) {
+		fprintf(stderr, "naptd: %s (naptd would not start)\n", err);
+		return 1;
+	}
+	if (rc != 0)
+		fprintf(stderr, "naptd: warning: %s (set aside at start)\n", err);
 	printf("naptd: %s: config ok\n", d->config_path);
 	return 0;
 }

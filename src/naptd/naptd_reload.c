@@ -8,6 +8,7 @@
 
 #include "config_file.h"
 #include "daemon_log.h"
+#include "link_mtu.h"
 #include "naptd.h"
 #include "route_setup.h"
 #include "wan_address.h"
@@ -92,7 +93,8 @@ int naptd_reload(struct naptd *d, char *err, size_t errlen)
 	if (!file || !run)
 		snprintf(err, errlen, "reload: out of memory");
 	else if (config_file_load(d->config_path, file, err, errlen) == 0 &&
-		 wan_address_fill(file, err, errlen) == 0) {
+		 wan_address_fill(file, err, errlen) == 0 &&
+		 link_mtu_fill_mss(file, err, errlen) == 0) {
 		keep_daemon_settings(&d->file_cfg.daemon, file);
 		*run = *file;
 		bool remake = routing_changed(napt_get_config(d->nat), run);

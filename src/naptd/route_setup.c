@@ -15,6 +15,8 @@
 #include "daemon_log.h"
 #include "netlink_journal.h"
 #include "route_setup.h"
+#include "rule_dump.h"
+#include "sysctl_record.h"
 #include "sysctl_setting.h"
 
 struct route_setup {
@@ -28,6 +30,7 @@ struct route_setup {
 	int wan_ifindex; /* 0: no wan-interface, no proxy neighbour entries */
 	struct sysctl_setting ip_forward, rp_filter, accept_local, local_ports, tcp_demux,
 	    udp_demux;
+	struct sysctl_record record; /* the values of the last four from before naptd */
 };
 
 /* addr in network order. NULL when out of memory. */
@@ -56,21 +59,8 @@ static bool same_route(struct nl_object *a, struct nl_object *b)
 	       nl_addr_cmp_prefix(rtnl_route_get_dst(x), rtnl_route_get_dst(y)) == 0;
 }
 
-/* Whether two rules agree on what naptd's rules leave unset: a leftover with naptd's
- * protocol and selectors but a fwmark, tos, oif or goto more is not one of naptd's. (libnl
- * shows no FIB_RULE_INVERT: a "not" leftover still passes, see routing.md.) */
-static bool same_extras(struct rtnl_rule *x, struct rtnl_rule *y)
-{
-	const char *ox = rtnl_rule_get_oif(x), *oy = rtnl_rule_get_oif(y);
-
-	return rtnl_rule_get_mark(x) == rtnl_rule_get_mark(y) &&
-	       rtnl_rule_get_mask(x) == rtnl_rule_get_mask(y) &&
-	       rtnl_rule_get_dsfield(x) == rtnl_rule_get_dsfield(y) &&
-	       rtnl_rule_get_goto(x) == rtnl_rule_get_goto(y) &&
-	       strcmp(ox ? ox : "", oy ? oy : "") == 0;
-}
-
-/* Whether the stale entry a (a rule) is the rule b: all that naptd's rules set. */
+/* Whether the stale entry a (a rule) is the rule b: all that naptd's rules set (a has no
+ * other selector, flag or action: rule_dump_own). */
 static bool same_rule(struct nl_object *a, struct nl_object *b)
 {
 	struct rtnl_rule *x = (struct rtnl_rule *)a, *y = (struct rtnl_rule *)b;
@@ -88,7 +78,7 @@ static bool same_rule(struct nl_object *a, struct nl_object *b)
 	       strcmp(ix ? ix : "", iy ? iy : "") == 0 &&
 	       nl_addr_cmp(rtnl_rule_get_src(x), rtnl_rule_get_src(y)) == 0 &&
 	       nl_addr_cmp(rtnl_rule_get_dst(x), rtnl_rule_get_dst(y)) == 0 && px == py &&
-	       lx == ly && hx == hy && same_extras(x, y);
+	       lx == ly && hx == hy;
 }
 
 struct stale_search {
@@ -350,7 +340,7 @@ static int move_local_ports(struct route_setup *rs, const struct napt_config *cf
 
 	/* As the kernel prints it, so an unchanged range is not rewritten. */
 	snprintf(value, sizeof(value), "%u\t%u", cfg->local_ports_lo, cfg->local_ports_hi);
-	return sysctl_change(&rs->local_ports, "/proc/sys/net/ipv4/ip_local_port_range", value, err,
+	return sysctl_change(&rs->local_ports, sysctl_record_proc(SYSCTL_LOCAL_PORTS), value, err,
 			     errlen);
 }
 
@@ -361,10 +351,10 @@ static int move_local_ports(struct route_setup *rs, const struct napt_config *cf
  * packet to the WAN address is routed by the rules. */
 static int no_early_demux(struct route_setup *rs, char *err, size_t errlen)
 {
-	if (sysctl_change(&rs->tcp_demux, "/proc/sys/net/ipv4/tcp_early_demux", "0", err, errlen) !=
+	if (sysctl_change(&rs->tcp_demux, sysctl_record_proc(SYSCTL_TCP_DEMUX), "0", err, errlen) !=
 	    0)
 		return -1;
-	return sysctl_change(&rs->udp_demux, "/proc/sys/net/ipv4/udp_early_demux", "0", err,
+	return sysctl_change(&rs->udp_demux, sysctl_record_proc(SYSCTL_UDP_DEMUX), "0", err,
 			     errlen);
 }
 
@@ -636,20 +626,17 @@ static int add_addresses(struct route_setup *rs, const struct napt_config *a, ch
 	return add_guards(rs, a, err, errlen);
 }
 
-/* Keeps in a snapshot only naptd's own entries (protocol ROUTE_PROTO) that this set-up may
- * take over: rules, and routes that lead into no device (what a dead naptd can have left;
+/* Keeps in a snapshot of the routes only naptd's own (protocol ROUTE_PROTO) that this
+ * set-up may take over: those that lead into no device (what a dead naptd can have left;
  * the default route into this naptd's TUN, already made, is not stale), or with *remake
- * every route of naptd's: this naptd's own, made again (route_setup_remake). */
+ * every one: this naptd's own, made again (route_setup_remake). */
 static void keep_stale(struct nl_object *obj, void *arg)
 {
 	const bool *remake = arg;
-	uint8_t proto = 0;
+	struct rtnl_route *r = (struct rtnl_route *)obj;
 
-	if (strcmp(nl_object_get_type(obj), "route/rule") == 0)
-		rtnl_rule_get_protocol((struct rtnl_rule *)obj, &proto);
-	else if (*remake || rtnl_route_get_type((struct rtnl_route *)obj) == RTN_UNREACHABLE)
-		proto = rtnl_route_get_protocol((struct rtnl_route *)obj);
-	if (proto != ROUTE_PROTO)
+	if ((!*remake && rtnl_route_get_type(r) != RTN_UNREACHABLE) ||
+	    rtnl_route_get_protocol(r) != ROUTE_PROTO)
 		nl_cache_remove(obj);
 }
 
@@ -672,20 +659,22 @@ static void restore_local_rule(struct route_setup *rs)
 /* What a naptd that did not exit (SIGKILL, a crash) left: its rules and its unreachable
  * routes (its routes into the TUN went with the device). They stay in force while this
  * naptd sets up, which takes over those it makes again (fail closed throughout) and removes
- * the rest at the end (drop_stale). The administrator's own entries are never touched.
- * Called once ROUTE_TABLE's default route is ours, so no other naptd is running. */
+ * the rest at the end (drop_stale). A rule with naptd's protocol that naptd never makes
+ * (a "not", a fwmark) goes at once (rule_dump_own). The administrator's own entries (another
+ * protocol) are never touched. Called once ROUTE_TABLE's default route is ours, so no other naptd
+ * is running. */
 static int find_stale(struct route_setup *rs, bool remake, char *err, size_t errlen)
 {
 	struct nl_sock *sk = netlink_journal_sock(rs->journal);
-	int rc = rtnl_rule_alloc_cache(sk, AF_INET, &rs->stale_rules);
+	int rc;
 
-	if (rc >= 0)
-		rc = rtnl_route_alloc_cache(sk, AF_INET, 0, &rs->stale_routes);
+	if (rule_dump_own(sk, ROUTE_PROTO, &rs->stale_rules, err, errlen) != 0)
+		return -1;
+	rc = rtnl_route_alloc_cache(sk, AF_INET, 0, &rs->stale_routes);
 	if (rc < 0) {
-		snprintf(err, errlen, "cannot list rules and routes: %s", nl_geterror(rc));
+		snprintf(err, errlen, "cannot list routes: %s", nl_geterror(rc));
 		return -1;
 	}
-	nl_cache_foreach(rs->stale_rules, keep_stale, &remake);
 	nl_cache_foreach(rs->stale_routes, keep_stale, &remake);
 	restore_local_rule(rs);
 	return 0;
@@ -749,7 +738,8 @@ static int set_sysctls(struct route_setup *rs, char *err, size_t errlen)
 {
 	char path[128];
 
-	if (sysctl_change(&rs->ip_forward, "/proc/sys/net/ipv4/ip_forward", "1", err, errlen) != 0)
+	if (sysctl_change(&rs->ip_forward, sysctl_record_proc(SYSCTL_IP_FORWARD), "1", err,
+			  errlen) != 0)
 		return -1;
 	if (rs->ip_forward.changed)
 		daemon_log(LOG_NOTICE, "ip_forward was 0: set to 1 until naptd exits");
@@ -805,7 +795,8 @@ static int route_setup_start(struct route_setup *rs, const struct napt_config *c
 	 * with the TUN device), so a second naptd stops here before it touches any rule. Its
 	 * unreachable companion (fail closed) next, before any rule leads into that table. */
 	if (add_tun_route(rs, 0, 0, ROUTE_TABLE, 0, err, errlen) != 0 ||
-	    (!remake && find_stale(rs, false, err, errlen) != 0) ||
+	    (!remake && (find_stale(rs, false, err, errlen) != 0 ||
+			 sysctl_record_open(&rs->record, err, errlen) != 0)) ||
 	    set_sysctls(rs, err, errlen) != 0 ||
 	    add_closed_route(rs, 0, 0, ROUTE_TABLE, err, errlen) != 0 ||
 	    add_addresses(rs, cfg, err, errlen) != 0 ||
@@ -826,6 +817,23 @@ static struct route_setup *setup_new(const struct tun_device *tun, char *err, si
 	return rs;
 }
 
+/* Started over what a naptd that did not exit left: at exit the values from before that
+ * one go back, not those it left in force. Only once the start succeeded: a failed start
+ * leaves the sysctls, like the routing, as the killed naptd had them, file and all. */
+static void take_originals(struct route_setup *rs)
+{
+	struct sysctl_setting *s[SYSCTL_RECORD_KEYS] = {
+	    [SYSCTL_IP_FORWARD] = &rs->ip_forward,
+	    [SYSCTL_LOCAL_PORTS] = &rs->local_ports,
+	    [SYSCTL_TCP_DEMUX] = &rs->tcp_demux,
+	    [SYSCTL_UDP_DEMUX] = &rs->udp_demux,
+	};
+
+	for (unsigned k = 0; rs->record.loaded && k < SYSCTL_RECORD_KEYS; k++)
+		sysctl_set_original(s[k], sysctl_record_proc(k), rs->record.value[k]);
+	rs->record.owned = true;
+}
+
 struct route_setup *route_setup_open(const struct napt_config *cfg, const struct tun_device *tun,
 				     char *err, size_t errlen)
 {
@@ -840,28 +848,34 @@ struct route_setup *route_setup_open(const struct napt_config *cfg, const struct
 		route_setup_close(rs);
 		return NULL;
 	}
+	if (rs)
+		take_originals(rs);
 	return rs;
 }
 
-static void restore_sysctl(struct sysctl_setting *s)
+/* Whether s is back (or was never changed). */
+static bool restore_sysctl(struct sysctl_setting *s)
 {
 	char err[256];
 
-	if (sysctl_restore(s, err, sizeof(err)) != 0)
-		daemon_log(LOG_WARNING, "%s", err);
+	if (sysctl_restore(s, err, sizeof(err)) == 0)
+		return true;
+	daemon_log(LOG_WARNING, "%s", err);
+	return false;
 }
 
-/* Put back what the set-up changed, the last change first. */
-static void restore_sysctls(struct route_setup *rs)
+/* Put back what the set-up changed, the last change first. Whether all are back. */
+static bool restore_sysctls(struct route_setup *rs)
 {
-	restore_sysctl(&rs->udp_demux);
-	restore_sysctl(&rs->tcp_demux);
-	restore_sysctl(&rs->local_ports);
-	restore_sysctl(&rs->accept_local);
-	restore_sysctl(&rs->rp_filter);
+	bool ok = restore_sysctl(&rs->udp_demux);
+
+	ok &= restore_sysctl(&rs->tcp_demux);
+	ok &= restore_sysctl(&rs->local_ports);
+	ok &= restore_sysctl(&rs->accept_local);
+	ok &= restore_sysctl(&rs->rp_filter);
 	if (rs->ip_forward.changed)
 		daemon_log(LOG_NOTICE, "ip_forward set back to %s", rs->ip_forward.old);
-	restore_sysctl(&rs->ip_forward);
+	return restore_sysctl(&rs->ip_forward) && ok;
 }
 
 void route_setup_close(struct route_setup *rs)
@@ -870,11 +884,14 @@ void route_setup_close(struct route_setup *rs)
 		return;
 	drop_stale(rs, false);
 	netlink_journal_close(rs->journal);
-	restore_sysctls(rs);
+	/* A value not put back keeps the file: the next start puts it back. */
+	if (restore_sysctls(rs))
+		sysctl_record_remove(&rs->record);
 	free(rs);
 }
 
-/* The sysctls the old set-up changed: put back at exit the values from before naptd. */
+/* The sysctls the old set-up changed: put back at exit the values from before naptd; and
+ * their file. */
 static void inherit_sysctls(struct route_setup *now, const struct route_setup *old)
 {
 	sysctl_inherit(&now->ip_forward, &old->ip_forward);
@@ -883,6 +900,7 @@ static void inherit_sysctls(struct route_setup *now, const struct route_setup *o
 	sysctl_inherit(&now->local_ports, &old->local_ports);
 	sysctl_inherit(&now->tcp_demux, &old->tcp_demux);
 	sysctl_inherit(&now->udp_demux, &old->udp_demux);
+	now->record = old->record;
 }
 
 /* Forget a set-up without undoing it: its entries stay in force, owned by another one or

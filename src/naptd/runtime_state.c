@@ -8,20 +8,25 @@
  */
 #include "runtime_state.h"
 
+#include "file_replace.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
+
+#include "regular_file.h"
 
 /* Room for one line of the state file (a forward is at most ~50 characters). */
 #define STATE_LINE_MAX 128
+
+/* The longest line read, newline included, plus its NUL: what naptd writes is under 200
+ * bytes, an administrator's comment line may be longer. */
+#define STATE_READ_MAX 1024
 
 static char *trim(char *s)
 {
@@ -204,30 +209,61 @@ static int take_line(struct runtime_state *st, char *line, const char *where, st
 	return rc;
 }
 
+/* One line into line[STATE_READ_MAX]. The last byte is set first: fgets() ends the text
+ * there with a NUL only when the line filled the buffer, which filled() then sees even
+ * when the line holds NUL bytes. */
+static bool read_line(char *line, FILE *f)
+{
+	line[STATE_READ_MAX - 1] = 1;
+	return fgets(line, STATE_READ_MAX, f) != NULL;
+}
+
+/* Whether read_line() filled the buffer before the line's end. */
+static bool filled(const char *line, FILE *f)
+{
+	return line[STATE_READ_MAX - 1] == '\0' && line[STATE_READ_MAX - 2] != '\n' && !feof(f);
+}
+
+/* A line longer than the buffer: no line naptd writes is that long, and reading it whole
+ * (getline) would take memory without bound from a file without a newline (a sparse or
+ * damaged file). The strict load fails there; the start sets its first part aside and
+ * reads past the rest a buffer at a time. */
+static int long_line(char *line, FILE *f, const char *where, struct salvage *sv, char *err,
+		     size_t errlen)
+{
+	snprintf(err, errlen, "%s: line longer than %d bytes", where, STATE_READ_MAX - 2);
+	if (!sv)
+		return -1;
+	set_aside(sv, line, err);
+	while (read_line(line, f) && filled(line, f))
+		;
+	return 0;
+}
+
 static int load_file(const char *path, struct runtime_state *st, struct salvage *sv, char *err,
 		     size_t errlen)
 {
 	memset(st, 0, sizeof(*st));
-	FILE *f = fopen(path, "re");
+	const char *why;
+	FILE *f = regular_file_open(path, &why);
 	if (!f) {
 		if (errno == ENOENT)
 			return 0;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
+		snprintf(err, errlen, "%s: %s", path, why);
+		return RUNTIME_STATE_UNREADABLE;
 	}
-	char *line = NULL, where[NAPT_PATH_LEN + 16];
-	size_t cap = 0;
+	char line[STATE_READ_MAX], where[NAPT_PATH_LEN + 16];
 	unsigned lineno = 0;
 	int rc = 0;
-	while (rc == 0 && getline(&line, &cap, f) >= 0) {
+	while (rc == 0 && read_line(line, f)) {
 		snprintf(where, sizeof(where), "%s:%u", path, ++lineno);
-		rc = take_line(st, line, where, sv, err, errlen);
+		rc = filled(line, f) ? long_line(line, f, where, sv, err, errlen)
+				     : take_line(st, line, where, sv, err, errlen);
 	}
 	if (rc == 0 && ferror(f)) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		rc = -1;
+		rc = RUNTIME_STATE_UNREADABLE;
 	}
-	free(line);
 	fclose(f);
 	if (rc < 0)
 		memset(st, 0, sizeof(*st));
@@ -381,48 +417,6 @@ int runtime_state_salvage(const char *path, struct runtime_state *st, const stru
 	return (int)sv.count;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t w = write(fd, buf, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		buf += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
-/* Make the rename durable: without this a power loss can bring back the old name. */
-static int sync_directory(const char *path)
-{
-	char copy[NAPT_PATH_LEN + 8];
-	snprintf(copy, sizeof(copy), "%s", path);
-	int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	int rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
-/* Write text to tmp and flush it to disk. */
-static int write_temp(const char *tmp, const char *text, size_t len)
-{
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return -1;
-	if (write_all(fd, text, len) < 0 || fsync(fd) < 0) {
-		int e = errno;
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	return close(fd);
-}
-
 /* Writes of the file, from the event loop (naptctl) and from the lease writer's thread, take
  * turns; a text formatted earlier than the one already written is not written over it (a
  * naptctl change saved at once must not be undone by older leases written after it). */
@@ -434,36 +428,15 @@ static uint64_t written_seq;   /* under file_lock */
 static int write_text(const char *path, const char *text, size_t len, uint64_t seq, char *err,
 		      size_t errlen)
 {
-	char tmp[NAPT_PATH_LEN + 8];
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
-		snprintf(err, errlen, "%s: path too long", path);
-		return -1;
-	}
 	if (seq < written_seq)
 		return 0; /* a newer state is on disk */
-	if (write_temp(tmp, text, len) < 0) {
-		snprintf(err, errlen, "writing %s: %s", tmp, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	/* Until this rename succeeds the old file stays in force, whole. */
-	if (rename(tmp, path) < 0) {
-		snprintf(err, errlen, "renaming %s to %s: %s", tmp, path, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	written_seq = seq;
-	/* The file holds the new state now: the caller keeps it too, or the two would differ
-	 * (a change the daemon undid would come back at the next start). The next save syncs
-	 * the directory again. */
-	if (sync_directory(path) < 0) {
-		snprintf(err, errlen,
-			 "%s written, but the fsync of its directory failed (%s): a power loss may "
-			 "bring back the previous file",
-			 path, strerror(errno));
-		return 1;
-	}
-	return 0;
+	int rc = file_replace(path, text, len, err, errlen);
+	/* From the rename on the file holds the new state (rc 1: only the directory's fsync
+	 * failed): the caller keeps it too, or the two would differ (a change the daemon undid
+	 * would come back at the next start). The next save syncs the directory again. */
+	if (rc >= 0)
+		written_seq = seq;
+	return rc;
 }
 
 static int write_locked(const char *path, const char *text, size_t len, uint64_t seq, char *err,

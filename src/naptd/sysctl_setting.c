@@ -79,12 +79,18 @@ int sysctl_restore(struct sysctl_setting *s, char *err, size_t errlen)
 	return sysctl_write(s->path, s->old, err, errlen);
 }
 
+void sysctl_set_original(struct sysctl_setting *s, const char *path, const char *original)
+{
+	if (!s->path[0]) /* s left it alone: the change before stays in force until exit */
+		snprintf(s->path, sizeof(s->path), "%s", path);
+	else if (strcmp(s->old, original) == 0)
+		return; /* as found, or put back by s's own restore */
+	snprintf(s->old, sizeof(s->old), "%s", original);
+	s->changed = true;
+}
+
 void sysctl_inherit(struct sysctl_setting *s, const struct sysctl_setting *before)
 {
-	if (!before->changed)
-		return;
-	if (!s->path[0]) /* s left it alone: before's change stays in force */
-		*s = *before;
-	snprintf(s->old, sizeof(s->old), "%s", before->old);
-	s->changed = true;
+	if (before->changed)
+		sysctl_set_original(s, before->path, before->old);
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* tun_coalesce.c - merge the alike TCP segments and UDP datagrams of a flow in a burst into
  * one GSO packet (tun_coalesce.h).
  *

@@ -5,12 +5,19 @@
  * this is what the fixtures in pcaps/ are checked with.
  *
  *   napt-replay [-v] [-p] [-s SEED] [-k KEY] -c CONFIG IN.pcap OUT.pcap
+ *   napt-replay -c CONFIG --lookup ADDR[:PORT]
  *
  * -k sets the tables' hash key (32 hex digits: key bytes 0 to 15) instead of deriving it
  * from the seed: tests/attack aims flows at one bucket under a known key.
  * -p hands TCP and UDP packets over as a TUN device with checksum offload does
  * (napt.h: csum_partial): their checksum field holds the pseudo-header sum only.
+ *
+ * --lookup answers from the deterministic NAT formula (det_nat.h), no capture needed: an
+ * inside address gives its external address and port range (with a port, the port the
+ * formula gives a flow from it, before collisions); an external address and port give the
+ * inside address they belong to and its range.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -21,6 +28,7 @@
 #include <string.h>
 
 #include "config_file.h"
+#include "det_nat.h"
 #include "napt.h"
 
 #define MAX_PACKET  65536
@@ -33,6 +41,7 @@ struct replay_options {
 	const char *config;
 	const char *in_path;
 	const char *out_path;
+	const char *lookup; /* --lookup ADDR[:PORT] */
 	uint64_t seed;
 	struct napt_secrets secrets; /* hash_key used when has_key */
 	bool has_key;
@@ -51,7 +60,8 @@ struct replay_io {
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: napt-replay [-v] [-p] [-s SEED] [-k KEY] -c CONFIG IN.pcap OUT.pcap\n");
+		"usage: napt-replay [-v] [-p] [-s SEED] [-k KEY] -c CONFIG IN.pcap OUT.pcap\n"
+		"       napt-replay -c CONFIG --lookup ADDR[:PORT]\n");
 	exit(1);
 }
 
@@ -75,12 +85,17 @@ static bool parse_key(const char *hex, uint64_t key[2])
 
 static struct replay_options parse_args(int argc, char **argv)
 {
+	static const struct option longopts[] = {{"lookup", required_argument, NULL, 'l'},
+						 {NULL, 0, NULL, 0}};
 	struct replay_options o = {.seed = 1};
 	char *end;
 	int c;
 
-	while ((c = getopt(argc, argv, "c:k:ps:v")) != -1) {
+	while ((c = getopt_long(argc, argv, "c:k:ps:v", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'l':
+			o.lookup = optarg;
+			break;
 		case 'c':
 			o.config = optarg;
 			break;
@@ -104,8 +119,10 @@ static struct replay_options parse_args(int argc, char **argv)
 			usage();
 		}
 	}
-	if (!o.config || argc - optind != 2)
+	if (!o.config || argc - optind != (o.lookup ? 0 : 2))
 		usage();
+	if (o.lookup)
+		return o;
 	o.in_path = argv[optind];
 	o.out_path = argv[optind + 1];
 	return o;
@@ -207,7 +224,8 @@ static void replay_one(struct napt *nat, struct replay_io *io, const struct pcap
 	if (o->verbose)
 		printf("%lu %s %s %s\n", index, verdict_name(r.verdict), napt_dir_name(r.dir),
 		       r.verdict == NAPT_DROP ? napt_drop_reason_name(r.reason) : "-");
-	/* An answer to an unsolicited SYN goes out like a translated packet. */
+	/* The engine's answer to a refused flow goes out like a translated packet; answers to
+	 * unsolicited SYNs come due later and come out with the released fragments. */
 	if (r.verdict == NAPT_FORWARD || r.verdict == NAPT_REPLY)
 		write_packet(io, &h->ts, buf, pkt.len);
 	while ((len = napt_next_released(nat, buf, sizeof(buf))) > 0)
@@ -225,6 +243,11 @@ static void print_counters(const struct napt_counters *c)
 	printf("hairpinned %" PRIu64 "\n", c->hairpinned);
 	printf("replies sent %" PRIu64 "\n", c->replies_sent);
 	printf("replies limited %" PRIu64 "\n", c->replies_limited);
+	printf("replies cancelled %" PRIu64 "\n", c->replies_cancelled);
+	printf("deterministic collisions %" PRIu64 "\n", c->det_collisions);
+	printf("deterministic pickups %" PRIu64 "\n", c->det_pickups);
+	printf("port blocks allocated %" PRIu64 "\n", c->port_blocks_allocated);
+	printf("port blocks released %" PRIu64 "\n", c->port_blocks_released);
 	for (int r = NAPT_DROP_NONE + 1; r < NAPT_DROP_REASONS; r++)
 		printf("dropped %s %" PRIu64 "\n", napt_drop_reason_name((enum napt_drop_reason)r),
 		       c->dropped[r]);
@@ -254,6 +277,57 @@ static int replay(struct napt *nat, struct replay_io *io, const struct replay_op
 	return 0;
 }
 
+static void print_range(const char *what, const struct det_range *r)
+{
+	char in[INET_ADDRSTRLEN], ext[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &r->in_addr, in, sizeof(in));
+	inet_ntop(AF_INET, &r->ext_addr, ext, sizeof(ext));
+	printf("%s inside %s external %s ports %u-%u\n", what, in, ext, r->lo, r->hi);
+}
+
+/* --lookup ADDR[:PORT]: the formula's answer, either way. */
+static int lookup(const struct napt_config *cfg, const char *text)
+{
+	char addr_text[INET_ADDRSTRLEN];
+	const char *colon = strchr(text, ':');
+	size_t len = colon ? (size_t)(colon - text) : strlen(text);
+	struct det_layout d;
+	struct det_range r;
+	unsigned long port = 0;
+	struct in_addr a;
+	char err[256], *end;
+
+	if (!cfg->det.on || det_layout_make(cfg, &d, err, sizeof(err)) < 0) {
+		fprintf(stderr, "napt-replay: --lookup needs a 'deterministic' line\n");
+		return 1;
+	}
+	if (colon)
+		port = strtoul(colon + 1, &end, 10);
+	if (len >= sizeof(addr_text) || (colon && (!colon[1] || *end || port > 65535))) {
+		fprintf(stderr, "napt-replay: --lookup needs ADDR[:PORT], not '%s'\n", text);
+		return 1;
+	}
+	memcpy(addr_text, text, len);
+	addr_text[len] = '\0';
+	if (inet_pton(AF_INET, addr_text, &a) != 1) {
+		fprintf(stderr, "napt-replay: --lookup: bad address '%s'\n", addr_text);
+		return 1;
+	}
+	if (det_forward(&d, a.s_addr, &r)) {
+		print_range("forward", &r);
+		if (colon)
+			printf("port %lu -> %u\n", port, det_port(&r, (uint16_t)port));
+		return 0;
+	}
+	if (colon && det_reverse(&d, a.s_addr, (uint16_t)port, &r)) {
+		print_range("reverse", &r);
+		return 0;
+	}
+	printf("none\n");
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct replay_options o = parse_args(argc, argv);
@@ -267,6 +341,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "napt-replay: %s\n", err);
 		return 1;
 	}
+	if (o.lookup)
+		return lookup(&cfg, o.lookup);
 	o.secrets.port_seed = o.seed;
 	nat = o.has_key ? napt_create_keyed(&cfg, &o.secrets, err, sizeof(err))
 			: napt_create(&cfg, o.seed, err, sizeof(err));

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* hash_flood_gen - the flow sets of the hash-flooding test (issue 11 item 1).
  *
  *   hash-flood-gen out|in MAX_SESSIONS FLOWS PACKETS KEY OUTDIR

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_hash_flood.sh - issue 11 item 1: flows aimed at one hash chain cost no more than
 # random flows, whether one LAN host opens them or, with `dmz` set, one WAN host.
 # hash-flood-gen writes FLOWS UDP flows (PACKETS packets each) three ways: random ports; ports that shared a bucket under the hash of 73c33af (any seed);

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # bench-home-steering.sh - what Easy IP's steering costs (docs/design.md, "Easy IP steering"):
 # from a WAN host to the router's WAN address, TCP throughput (iperf3, 5 s) and the mean
 # round trip of 1-byte requests over one TCP connection (2000 of them), for

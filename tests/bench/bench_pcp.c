@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* bench_pcp - the cost of a NAT-PMP map and delete against the size of the table.
  *
  * SESSIONS outbound UDP sessions (4 per mapping) are made through the engine (max-sessions

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """check_test_names.py TOP [DOC] - every test DOC (default docs/conformance.md) names exists
 and is run by make check. The forms the document uses ("Tests named here"):
 

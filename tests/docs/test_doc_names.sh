@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_doc_names.sh - every test docs/conformance.md names exists and runs in make check
 # (check_test_names.py says how names are recognised). First the checker must catch one
 # made-up name of each form in a copy of the page, so a checker that matches nothing fails.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* fuzz_coalesce - libFuzzer target: bursts of frames into the TUN write side's coalescer
  * (tun_coalesce.h).
  *

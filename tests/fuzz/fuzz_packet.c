@@ -117,7 +117,16 @@ static void make_engine(void)
 				       "timeout icmp 5\n"
 				       "forward both 8080-8090 192.168.1.10:80-90\n"
 				       "dmz 192.168.1.50\n"
-				       "max-sessions 256\n";
+				       "max-sessions 256\n"
+				       /* blocks for most hosts; 10.0.0.0/28 deterministic,
+					* with mid-stream pickup; a short rest */
+				       "port-block-size 8\n"
+				       "ports-per-host 20\n"
+				       "port-rest 2\n"
+				       "deterministic 10.0.0.0/28 203.0.113.16/30\n"
+				       "deterministic-ports 8\n"
+				       "mss-clamp 1200\n"
+				       "refused-flows icmp\n";
 	struct napt_config cfg;
 	char err[256];
 
@@ -167,6 +176,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		r = napt_translate(nat, &pkt, clock_ms);
 		if (r.verdict == NAPT_FORWARD)
 			check_forwarded(buf, len, l4_was_ok);
+		else if (r.verdict == NAPT_REPLY)
+			check_forwarded(buf, pkt.len, false);
 		while ((len = napt_next_released(nat, buf, sizeof(buf))))
 			check_forwarded(buf, len, false);
 		if (ctl == 0xff)

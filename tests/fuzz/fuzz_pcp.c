@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* fuzz_pcp - libFuzzer target: NAT-PMP and PCP requests (pcp_server.c), without sockets.
  *
  * The input is a series of datagrams, each: a byte naming the sender (its low 7 bits the last

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* fuzz_state - libFuzzer target: the state file loader (runtime_state.c).
  *
  * The input is a state file. Oracle, beyond "no crash, no sanitizer report":

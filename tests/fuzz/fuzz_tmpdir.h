@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* fuzz_tmpdir.h - for the fuzz targets that write files: a directory on tmpfs (writes and
  * fsyncs cost nothing there, so the fuzzer keeps its pace), emptied and removed at exit, and
  * the abort of a failed oracle. Each target is one program: the functions are its own. */

@@ -89,16 +89,19 @@ seed_state() { # state files: forwards, leases, the epoch, the DMZ, and lines to
 	printf 'forward tcp 8080 192.168.1.10:80\ndmz 192.168.1.50\n' >"$1/plain"
 	printf 'forward udp 50000 192.168.1.20:5000 expires 4000000000 nonce 00112233445566778899aaff\npcp-epoch 1700000000\ndmz none\n' >"$1/lease"
 	printf 'forward tcp 6000 192.168.1.2:0 expires 4000000000\nbogus\nforward tcp 8080 192.168.1.10:80\nforward tcp 8080 192.168.1.11:80\n' >"$1/bad"
+	{ head -c 1500 /dev/zero | tr '\0' x; printf '\ndmz 192.168.1.50\n'; } >"$1/long-line"
 }
 
 for t in "${targets[@]}"; do
 	bin="$work/$t"
 	extra=()
 	[ "$t" = fuzz_control ] && extra=(-I"$src/tests/unit" "$src"/src/naptd/control_commands.c
-		"$src"/src/naptd/runtime_state.c "$src"/tests/unit/packet_builder.c
+		"$src"/src/naptd/runtime_state.c "$src"/src/common/regular_file.c
+		"$src"/src/common/file_replace.c "$src"/tests/unit/packet_builder.c
 		"$src"/src/naptd/event_monitor.c "$src"/src/naptd/mapping_log.c
 		"$src"/src/naptd/event_format.c)
-	case $t in fuzz_pcp | fuzz_state) extra=("$src"/src/naptd/runtime_state.c) ;; esac
+	case $t in fuzz_pcp | fuzz_state) extra=("$src"/src/naptd/runtime_state.c
+		"$src"/src/common/regular_file.c "$src"/src/common/file_replace.c) ;; esac
 	[ "$t" = fuzz_coalesce ] && extra=(-I"$src/tests/unit" "$src"/src/naptd/tun_coalesce.c
 		"$src"/tests/unit/packet_builder.c)
 	clang "${flags[@]}" -o "$bin" "$src/tests/fuzz/$t.c" $engine "${extra[@]}"

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """dns_peer.py - the two ends of a DNS lookup over UDP, written from RFC 1035 section 4.1.
 
   dns_peer.py serve ADDR PORT ANSWER   answer every A query with the address ANSWER

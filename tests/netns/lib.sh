@@ -154,12 +154,14 @@ kill_wait() {
 }
 
 # ns_del NS: stop what still runs in NS (a forked server, a client that outlived its test: a
-# process keeps a deleted namespace and its links alive), then delete NS.
+# process keeps a deleted namespace and its links alive), then delete NS, and the record of
+# sysctls a naptd killed in NS left (sysctl_record.h: named for the namespace's inode).
 ns_del() {
-	local pid
+	local pid ino
 	for pid in $(ip netns pids "$1" 2>/dev/null); do
 		kill_wait "$pid" 2 >/dev/null 2>&1 || true
 	done
+	ino=$(stat -L -c %i "/run/netns/$1" 2>/dev/null) && rm -f "/run/naptd/sysctls.$ino"
 	ip netns del "$1" 2>/dev/null || true
 }
 
@@ -239,4 +241,14 @@ expect_unchanged() {
 	[ "$1" = "$2" ] && return 0
 	diff <(echo "$1") <(echo "$2") >&2
 	fail "$3"
+}
+
+# socket_appears PATH: until the socket file PATH exists, at most 5 s; fail if it does not.
+socket_appears() {
+	local i
+	for ((i = 0; i < 50; i++)); do
+		[ -S "$1" ] && return 0
+		sleep 0.1
+	done
+	fail "the socket $1 did not appear"
 }

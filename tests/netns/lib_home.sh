@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # lib_home.sh - the Easy IP home router on lib_extra.sh's topology (source this one instead):
 # a config with "external interface wan0", and TCP services that say who they are.
 

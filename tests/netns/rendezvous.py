@@ -4,7 +4,8 @@
 
   rendezvous.py server ADDR PORT
   rendezvous.py udp-client SERVER PORT LOCAL_PORT PAIR NAME [--hold S] [--timeout S]
-  rendezvous.py tcp-client SERVER PORT LOCAL_PORT PAIR NAME [--timeout S]
+  rendezvous.py tcp-client SERVER PORT LOCAL_PORT PAIR NAME [--hold S] [--attempts N]
+                [--timeout S]
 
 Each client registers as NAME of PAIR from LOCAL_PORT; the server answers both members of a
 pair with "PEER ip port SELF ip port": the public endpoint it saw for the other one and for
@@ -19,6 +20,8 @@ peer's NAT used another port than the one the server saw. Exit 1 on failure or t
 
 The tcp-client registers over TCP from LOCAL_PORT, then connects from the same port to the
 peer's public endpoint while the peer does the same (bounded retries), and exchanges a line.
+--hold S waits S seconds before the first connect; --attempts N stops after N connects (1: the
+first SYN must get through, no retry after a refusal).
 Every client prints one line: "ok ..." or "fail ...".
 """
 import argparse
@@ -215,7 +218,9 @@ def run_tcp_client(args):
         print("fail %s: rendezvous: %s" % (args.name, e))
         return 1
     attempts = 0
-    while time.monotonic() < deadline:
+    why = "no attempt"
+    time.sleep(args.hold)
+    while attempts == 0 or (time.monotonic() < deadline and attempts != args.attempts):
         attempts += 1
         with bound_tcp_socket(args.local_port) as s:
             s.settimeout(max(0.1, min(4.0, deadline - time.monotonic())))
@@ -250,8 +255,9 @@ def main():
         c.add_argument("pair")
         c.add_argument("name")
         c.add_argument("--timeout", type=float, default=5.0)
-        if cmd == "udp-client":
-            c.add_argument("--hold", type=float, default=0.0)
+        c.add_argument("--hold", type=float, default=0.0)
+        if cmd == "tcp-client":
+            c.add_argument("--attempts", type=int, default=0, help="0: until the timeout")
     args = ap.parse_args()
     if args.cmd == "server":
         run_server(args)

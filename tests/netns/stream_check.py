@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """stream_check.py - the two ends of test_coalesce.sh's traffic, each bounded in time.
 
   tcp-recv ADDR PORT CONNS OUTDIR   accept CONNS connections; each sends a one-byte stream

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_capabilities.sh - naptd runs under exactly the capabilities docs/naptd.service.in gives
 # it. The bounding set and NoNewPrivileges are read from the unit file (so the two cannot
 # drift) and applied with setpriv, as systemd applies them to a root service: root's

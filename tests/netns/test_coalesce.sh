@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_coalesce.sh - coalesced TUN writes (design.md, Coalesced writes) change nothing the
 # receiving hosts get: a differential test, naptd run twice on the same topology and the
 # same traffic, once with "coalesce yes" and once with "coalesce no".

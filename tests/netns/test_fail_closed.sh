@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_fail_closed.sh - naptd killed with SIGKILL leaves the router closed, not open (issue
 # 11, docs/routing.md "After a kill"): its policy rules stay but its TUN routes go with the
 # device; the unreachable routes it added behind them (table 4242, each external address)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_failed_restart_closed.sh - attack (h-break1): naptd killed with SIGKILL leaves the
 # router closed (test_fail_closed.sh); a restart that then FAILS during routing set-up must
 # leave it closed too. Here the restart's config has a second external address whose /32

@@ -13,7 +13,10 @@
 #  - the peer sends first: its probe reaches router A before host A's first packet and is
 #    dropped (APDF), and creates no state (behaviour.md 4 step 5), so host A's packet still
 #    leaves from the endpoint the server saw: the peer accepts only that endpoint;
-#  - TCP simultaneous open (RFC 5382 REQ-2) succeeds between two port-restricted cones.
+#  - TCP simultaneous open (RFC 5382 REQ-2) succeeds between two port-restricted cones;
+#  - RFC 5382 REQ-4 with `unsolicited-syn rst` on both routers: B's SYN reaches router A a
+#    second before A's own SYN leaves and finds no session; its RST waits 6 s, A's SYN cancels
+#    it, so each host's first and only connect succeeds (an immediate RST would refuse B's).
 # Last, recorded only: the peer-first case with the kernel's masquerade in router A.
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib_behaviour.sh
@@ -64,6 +67,19 @@ nat_pair port-restricted-cone port-restricted-cone
 punch tcp-client tcp-simultaneous-open "--timeout 15" "--timeout 15" ||
 	fail "TCP hole punching (simultaneous open) between port-restricted cones did not succeed"
 echo "ok: TCP hole punching by simultaneous open between two port-restricted cones"
+
+# Crossed SYNs with answers to unsolicited SYNs on: one connect each, A a second after B.
+nat_pair "port-restricted-cone
+unsolicited-syn rst" "port-restricted-cone
+unsolicited-syn rst"
+punch tcp-client tcp-crossed-rst "--timeout 10 --attempts 1 --hold 1" \
+	"--timeout 10 --attempts 1" ||
+	fail "TCP hole punching with unsolicited-syn rst: a first connect was refused"
+cancelled=$(side_stat a replies-cancelled)
+[ "${cancelled:-0}" -ge 1 ] ||
+	fail "router A cancelled no answer: B's SYN did not arrive before A's own SYN"
+echo "ok: with unsolicited-syn rst, B's early SYN was dropped silently ($cancelled answer" \
+	"cancelled at A) and both first connects succeeded (RFC 5382 REQ-4)"
 
 # Recorded, not asserted: the peer-first case again (B full cone), with the kernel's
 # nftables masquerade in router A instead of naptd (external address: wan0's own, no filter

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_home_dmz.sh - the home router under Easy IP with a DMZ host (issue 12, items 1 and 2):
 # "external interface wan0", "dmz LAN-HOST", "local-service tcp 2222", no forward. A WAN host
 # reaches the DMZ host on TCP 80, 5000 and 50000 (naptd's port-range), UDP 6000 and by ping;

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_home_firewall.sh - naptd beside the host's stateful nftables firewall (issue 12, item
 # 4): the `nft conntrack` block of docs/routing.md, read from the file, is loaded in rtr.
 #  1. Without naptd's lines (the host's own policy alone: established,related accept, drop

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_home_renumber.sh - Easy IP rules that change while naptd runs, and a WAN address that
 # changes under them (issue 12, items 1 and 6):
 # - "naptctl forward add tcp 8080" (outside naptd's port-range) and a forward added to the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_ipv6_guard.sh - what docs/routing.md ("IPv6 goes past naptd, unfiltered") says:
 #  1. with naptd running and the router forwarding IPv6, the kernel routes the LAN's IPv6
 #     past naptd: a WAN host pings a LAN host and fetches a page from it, unsolicited;

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_pcp_edge.sh - NAT-PMP/PCP requests at the edges (issue 11, items 2 to 4):
 #  1. a NAT-PMP request forged on the WAN side, with an inside source and the router's LAN
 #     address as destination (Linux delivers it to the LAN socket whatever interface it came

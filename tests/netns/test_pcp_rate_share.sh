@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_pcp_rate_share.sh - attack (h-break1): the NAT-PMP/PCP rate limit (HOST_MAPS_PER_S,
 # pcp_server.c) must be one host's, not shared with other hosts. With two inside prefixes
 # (192.168.76.0/24 and 192.168.77.0/24, one LAN) the hosts 192.168.76.2 and 192.168.77.2 are

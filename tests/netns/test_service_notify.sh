@@ -23,11 +23,7 @@ with open(sys.argv[2], "a", buffering=1) as log:
     while True:
         log.write(s.recv(4096).decode().replace("\n", " ") + "\n")
 ' "$sock" "$msgs"
-for ((i = 0; i < 50; i++)); do
-	[ -S "$sock" ] && break
-	sleep 0.1
-done
-[ -S "$sock" ] || fail "the test socket did not appear"
+socket_appears "$sock"
 touch "$msgs"
 
 # count MESSAGE: how many datagrams held MESSAGE so far.

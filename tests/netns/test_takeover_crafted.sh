@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_takeover_crafted.sh - attack (h-break1): at start naptd takes over the rules a killed
 # naptd left (protocol 245, route_setup.c same_rule) where it makes the same rule again. A
 # leftover that carries naptd's protocol and the selectors of one of its rules, but more

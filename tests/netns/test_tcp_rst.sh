@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_tcp_rst.sh - one forged RST does not cut an idle connection's lifetime (RFC 7857 2.2,
 # RFC 6146 3.5.2.2, docs/behaviour.md 6), with real TCP stacks at both ends.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # test_wan_guard.sh - a WAN neighbour that routes the inside prefix at the router forges
 # packets from an inside address (the LAN host's) to services on the router's own LAN
 # address (issue 11, docs/security.md): Linux delivers a packet for any local address

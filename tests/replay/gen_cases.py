@@ -18,7 +18,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import replay_pcap  # noqa: E402
 
-from scapy.all import ICMP, IP, TCP, UDP, IPOption_Router_Alert, Raw  # noqa: E402
+from scapy.all import ICMP, IP, TCP, UDP, IPOption_Router_Alert, Raw, checksum  # noqa: E402
 
 I1, I2, I3, D = "192.168.1.10", "192.168.1.20", "192.168.1.21", "192.168.1.50"
 E, E2 = "203.0.113.10", "203.0.113.11"
@@ -1116,6 +1116,12 @@ def port_unreachable_for(syn):
     return answer_ip(seg.dst, seg.src, 1) / ICMP(type=3, code=3) / Raw(raw[:seg.ihl * 4 + 8])
 
 
+def tick(c, t):
+    """A datagram to an unmapped port of E at t, dropped (no-mapping): the engine's clock
+    moves, and the answers whose 6 s passed come out after it."""
+    c.send(t, udp(R2, 7, E, 9))
+
+
 @case
 def unsolicited_syn_rst():
     syn1 = tcp(R1, 4444, E, 80, "S", seq=1000)
@@ -1123,21 +1129,27 @@ def unsolicited_syn_rst():
     filtered = tcp(R2, 5555, E, 40000, "S", seq=3000)
     c = Case("unsolicited-syn-rst", "unsolicited-syn rst: a SYN to an unmapped port, a SYN "
              "with 5 bytes of data, and a SYN refused by APDF filtering of a live mapping are "
-             "each answered by a RST|ACK from the external address (SEQ 0, ACK = SEQ + 1 + "
-             "data, window 0, TTL 64, DF, ID 0); an ACK, a SYN-ACK and a UDP datagram get no "
-             "answer. Drops are still counted and no state is made.",
+             "each dropped, and answered 6 s later (the first packet from then on) by a "
+             "RST|ACK from the external address (SEQ 0, ACK = SEQ + 1 + data, window 0, TTL "
+             "64, DF, ID 0); an ACK, a SYN-ACK and a UDP datagram get no answer. Drops are "
+             "still counted and no state is made.",
              "RFC 5382 REQ-4, RFC 793 3.4", BASE + "unsolicited-syn rst\n")
-    c.send(T0, syn1, rst_for(syn1))
-    c.send(T0 + 1, syn2, rst_for(syn2))
+    c.send(T0, syn1)
+    c.send(T0 + 1, syn2)
     c.send(T0 + 2, tcp(R1, 4446, E, 82, "A", seq=1000, ack=1))
     c.send(T0 + 3, tcp(R1, 4447, E, 83, "SA", seq=1000, ack=1))
     c.send(T0 + 4, udp(R1, 53, E, 9999))
     m = Mapping(I1, 40000, E)
     c.send(T0 + 5, *m.out(tcp, R1, 80, "S"))
-    c.send(T0 + 6, filtered, rst_for(filtered))
-    c.send(T0 + 7, *m.back(tcp, R1, 80, "SA", seq=5000, ack=1001))
-    c.expect("replies sent 3", "replies limited 0", "dropped no-mapping 5", "dropped filtered 1",
-             "sessions created 1", "mappings current 1")
+    c.send(T0 + 5.5, filtered)
+    c.send(T0 + 5.9, *m.back(tcp, R1, 80, "SA", seq=5000, ack=1001))
+    c.send(T0 + 6, tcp(R1, 4448, E, 84, "A", seq=1000, ack=1), rst_for(syn1))
+    c.send(T0 + 7, *(m.out(tcp, R1, 80, "A", seq=1001, ack=5001) + (rst_for(syn2),)))
+    tick(c, T0 + 11.4)
+    c.send(T0 + 11.5, udp(R1, 53, E, 9999), rst_for(filtered))
+    c.expect("replies sent 3", "replies limited 0", "replies cancelled 0",
+             "dropped no-mapping 8", "dropped filtered 1", "sessions created 1",
+             "mappings current 1")
     return c
 
 
@@ -1148,30 +1160,38 @@ def unsolicited_syn_icmp():
         sport=4445, dport=81, flags="S", seq=2000, window=65535)
     syn3 = tcp(R2, 4446, E, 82, "S", seq=3000, data=b"x" * 20)
     c = Case("unsolicited-syn-icmp", "unsolicited-syn icmp: SYNs to unmapped ports (one with "
-             "an IP option, one with 20 bytes of data) are each answered by an ICMP port "
-             "unreachable (3/3) from the external address, TTL 64, DF, ID 0, quoting the SYN's "
-             "IP header (options included) and its first 8 bytes; a UDP datagram gets no "
-             "answer.", "RFC 5382 REQ-4, RFC 792", BASE + "unsolicited-syn icmp\n")
-    c.send(T0, syn1, port_unreachable_for(syn1))
-    c.send(T0 + 1, syn2, port_unreachable_for(syn2))
-    c.send(T0 + 2, syn3, port_unreachable_for(syn3))
+             "an IP option, one with 20 bytes of data) are each dropped, and answered 6 s "
+             "later by an ICMP port unreachable (3/3) from the external address, TTL 64, DF, "
+             "ID 0, quoting the SYN's IP header (options included) and its first 8 bytes; a "
+             "UDP datagram gets no answer.", "RFC 5382 REQ-4, RFC 792",
+             BASE + "unsolicited-syn icmp\n")
+    c.send(T0, syn1)
+    c.send(T0 + 1, syn2)
+    c.send(T0 + 2, syn3)
     c.send(T0 + 3, udp(R1, 53, E, 9999))
-    c.expect("replies sent 3", "dropped no-mapping 4", "sessions created 0")
+    c.send(T0 + 6, udp(R2, 7, E, 9), port_unreachable_for(syn1))
+    c.send(T0 + 7, udp(R2, 7, E, 9), port_unreachable_for(syn2))
+    c.send(T0 + 8, udp(R2, 7, E, 9), port_unreachable_for(syn3))
+    c.expect("replies sent 3", "dropped no-mapping 7", "sessions created 0")
     return c
 
 
 @case
 def unsolicited_syn_rate_limit():
-    c = Case("unsolicited-syn-rate-limit", "unsolicited-syn rst: 101 SYNs within 0.4 s get 100 "
-             "answers, the 101st none (replies limited); a SYN 1.5 s after the first is "
-             "answered again. Every SYN counts as dropped no-mapping.",
+    c = Case("unsolicited-syn-rate-limit", "unsolicited-syn rst: 101 SYNs from as many "
+             "sources within 0.4 s come due together 6 s later and get 100 answers, the 101st "
+             "none (replies limited); a SYN 1.5 s after the first is answered 6 s later. Every "
+             "SYN counts as dropped no-mapping.",
              "RFC 5382 REQ-4 (at most 100 answers a second)", BASE + "unsolicited-syn rst\n")
-    for i in range(101):
-        syn = tcp(R1, 10000 + i, E, 80, "S", seq=1000 + i)
-        c.send(T0 + i * 0.004, syn, *([rst_for(syn)] if i < 100 else []))
+    syns = [tcp("198.51.100.%d" % (100 + i), 10000 + i, E, 80, "S", seq=1000 + i)
+            for i in range(101)]
+    for i, syn in enumerate(syns):
+        c.send(T0 + i * 0.004, syn)
     late = tcp(R1, 20000, E, 80, "S", seq=9000)
-    c.send(T0 + 1.5, late, rst_for(late))
-    c.expect("replies sent 101", "replies limited 1", "dropped no-mapping 102")
+    c.send(T0 + 1.5, late)
+    c.send(T0 + 6.5, udp(R2, 7, E, 9), *[rst_for(syn) for syn in syns[:100]])
+    c.send(T0 + 7.6, udp(R2, 7, E, 9), rst_for(late))
+    c.expect("replies sent 101", "replies limited 1", "dropped no-mapping 104")
     return c
 
 
@@ -1366,6 +1386,393 @@ def fragment_ring_fair():
     return c
 
 
+@numbered(120)
+def icmp_error_odd_length():
+    c = Case("icmp-error-odd-length", "Port unreachables quoting 29 and 31 bytes of a UDP "
+             "datagram (an ICMP message of odd length: the checksum pads the last byte): the "
+             "quote is translated back and the ICMP checksum is that of the odd-length message.",
+             "behaviour.md 7; RFC 5508 REQ-4, RFC 1071", BASE)
+    m = Mapping(I1, 5000, E)
+    c.send(T0, *m.out(udp, R1, 53, b"odd-length-data"))
+    for cut in (29, 31):
+        c.send(T0 + 1, *m.error_back(R1, 3, 3, m.out(udp, R1, 53, b"odd-length-data", ttl=63),
+                                     cut=cut))
+    c.expect("icmp-errors translated 2")
+    return c
+
+
+@numbered(121)
+def icmp_error_quotes_first_fragment():
+    c = Case("icmp-error-quotes-first-fragment", "A port unreachable quoting the first fragment "
+             "(MF set, 16 bytes of UDP) of a datagram I1 sent in two: the quote is the fragment "
+             "as it left, translated back to the fragment I1 sent, ICMP checksum right.",
+             "behaviour.md 7, 10; RFC 5508 REQ-4", BASE)
+    m = Mapping(I1, 5000, E)
+    data = bytes(range(40))
+    c.send(T0, *m.out(udp, R1, 53, data))
+    sent, left = (fragments(p, [16])[0] for p in m.out(udp, R1, 53, data, ttl=63))
+    c.send(T0 + 1, *m.error_back(R1, 3, 3, (sent, left)))
+    c.expect("icmp-errors translated 1")
+    return c
+
+
+@numbered(122)
+def icmp_error_quotes_later_fragment():
+    c = Case("icmp-error-quotes-later-fragment", "ICMP errors quoting a later fragment (offset "
+             "16: no ports in it), an error about an error, and a quote cut inside its own IP "
+             "header (22 bytes of a 24-byte header) are dropped: nothing in them names a session.",
+             "behaviour.md 7; RFC 5508 REQ-3, RFC 1122 3.2.2", BASE)
+    m = Mapping(I1, 5000, E)
+    data = bytes(range(40))
+    c.send(T0, *m.out(udp, R1, 53, data))
+    later = bytes(fragments(m.out(udp, R1, 53, data, ttl=63)[1], [16])[1])
+    c.send(T0 + 1, icmp_error(R1, E, 3, 3, later))
+    inner = bytes(icmp_error(E, R1, 3, 3, bytes(m.out(udp, R1, 53, data)[1])[:28]))
+    c.send(T0 + 2, icmp_error(R1, E, 3, 3, inner))
+    opts = bytes(IP(src=E, dst=R1, id=0x100, options=[IPOption_Router_Alert()]) /
+                 UDP(sport=5000, dport=53) / Raw(data))
+    c.send(T0 + 3, icmp_error(R1, E, 3, 3, opts[:22]))
+    c.expect("dropped bad-icmp-quote 3")
+    return c
+
+
+def icmp_error_with_rest(pair, rest):
+    """The pair of error_back() with the first two of the ICMP header's unused bytes set to
+    rest, the ICMP checksum summed again (scapy's checksum()). Returns (bytes, checksum)
+    pairs."""
+    out = []
+    for p in pair:
+        raw = bytearray(bytes(p))
+        raw[24:26] = struct.pack("!H", rest)
+        raw[22:24] = b"\0\0"
+        raw[22:24] = struct.pack("!H", checksum(bytes(raw[20:])))
+        out.append((bytes(raw), struct.unpack("!H", raw[22:24])[0]))
+    return out
+
+
+@numbered(123)
+def icmp_error_checksum_zero():
+    c = Case("icmp-error-checksum-zero", "Two port unreachables whose unused header bytes are "
+             "chosen so that the ICMP checksum is 0x0000: once on the translated error (it "
+             "must be 0x0000, as a full sum gives, not 0xffff), once on the error as it "
+             "arrives, written there as 0xffff (the other form of zero, RFC 1624 section 3).",
+             "behaviour.md 7; RFC 5508 REQ-4, RFC 1624 3", BASE)
+    m = Mapping(I1, 5000, E)
+    c.send(T0, *m.out(udp, R1, 53))
+    pair = m.error_back(R1, 3, 3, m.out(udp, R1, 53, ttl=63))
+    (_, arrived), (_, reached) = icmp_error_with_rest(pair, 0)
+    # rest = the checksum with rest 0 brings the sum to 0xffff: checksum 0x0000.
+    (a, _), (r, c_r) = icmp_error_with_rest(pair, reached)
+    assert c_r == 0
+    c.send(T0 + 1, a, r)
+    (a, c_a), (r, _) = icmp_error_with_rest(pair, arrived)
+    assert c_a == 0
+    c.send(T0 + 2, a[:22] + b"\xff\xff" + a[24:], r)
+    c.expect("icmp-errors translated 2")
+    return c
+
+
+# ---- port rest, deterministic NAT (cases 100-119) ---------------------------------------
+
+
+@numbered(100)
+def port_rest():
+    c = Case("port-rest", "The only port of the range, released when its UDP session times out, "
+             "rests 120 s before a new mapping may take it: another host's flow 1 s and 120 s "
+             "after the release is dropped (ports-exhausted), one 121 s after it gets the port.",
+             "behaviour.md 3 (port rest); RFC 6888 REQ-8", ONE_PORT)
+    first, second = Mapping(I1, 5000, E, 50000), Mapping(I2, 6000, E, 50000)
+    c.send(T0, *first.out(udp, R1, 53))
+    # T0 + 301: the session (and the mapping) expire at this packet; the port rests from here.
+    c.send(T0 + 301, udp(I2, 6000, R1, 53))
+    c.send(T0 + 420, udp(I2, 6000, R1, 53))
+    c.send(T0 + 422, *second.out(udp, R1, 53))
+    c.send(T0 + 423, *second.back(udp, R1, 53))
+    c.expect("dropped ports-exhausted 2")
+    return c
+
+
+def ipv4_int(a):
+    return struct.unpack("!I", bytes(int(x) for x in a.split(".")))[0]
+
+
+def ipv4_text(n):
+    return ".".join(str(b) for b in struct.pack("!I", n))
+
+
+def det_endpoint(inside, iport, in_prefix, ext_prefix, lo, hi, ports=None):
+    """docs/scale-out.md: S hosts per external address, P ports each; host k gets external
+    address k / S and ports lo + (k % S) * P onwards; inside port p starts at p % P in it."""
+    (in_base, in_len), (ext_base, ext_len) = ([(ipv4_int(a), int(n)) for a, n in
+                                               [p.split("/") for p in (in_prefix, ext_prefix)]])
+    hosts, addrs, total = 2 ** (32 - in_len), 2 ** (32 - ext_len), hi - lo + 1
+    per_ext = total // ports if ports else -(-hosts // addrs)
+    ports = ports or total // per_ext
+    k = ipv4_int(inside) - in_base
+    return ipv4_text(ext_base + k // per_ext), lo + (k % per_ext) * ports + iport % ports
+
+
+DET_IN, DET_EXT = "100.64.0.0/24", "203.0.113.16/28"
+DET = "inside 100.64.0.0/24\ndeterministic %s %s\n" % (DET_IN, DET_EXT)
+
+
+def det_mapping(inside, iport):
+    ext, eport = det_endpoint(inside, iport, DET_IN, DET_EXT, 1024, 65535)
+    return Mapping(inside, iport, ext, eport)
+
+
+@numbered(101)
+def det_formula():
+    c = Case("det-formula", "Deterministic NAT (RFC 7422) of 100.64.0.0/24 on 203.0.113.16/28 "
+             "with port-range 1024-65535: 16 hosts per external address, 4032 ports each. "
+             "100.64.0.1 leaves from 203.0.113.16 in 5056-9087, 100.64.0.17 from 203.0.113.17 "
+             "in 5056-9087, 100.64.0.255 from 203.0.113.31 in 61504-65535, each flow on the port "
+             "first + inside port % 4032; the replies come back.",
+             "scale-out.md (formula); RFC 7422 section 2", DET)
+    flows = [("100.64.0.1", 40000, udp), ("100.64.0.17", 40000, udp),
+             ("100.64.0.255", 1234, udp), ("100.64.0.17", 50001, tcp)]
+    for i, (host, port, make) in enumerate(flows):
+        m = det_mapping(host, port)
+        args = ("S",) if make is tcp else ()
+        c.send(T0 + i, *m.out(make, R1, 80, *args))
+        if make is tcp:
+            c.send(T0 + i + 0.5, *m.back(make, R1, 80, "SA", seq=5000, ack=1001))
+        else:
+            c.send(T0 + i + 0.5, *m.back(make, R1, 80))
+    c.expect("deterministic collisions 0")
+    return c
+
+
+@numbered(102)
+def det_collision():
+    c = Case("det-collision", "Deterministic NAT with deterministic-ports 100 in 2000-2999: "
+             "192.168.1.10 (position 10: 203.0.113.17, ports 2000-2099) sends from 5000 and "
+             "5100, both wanting 2000: the second takes 2001, the next free port of its "
+             "range, counted; from 5099 it gets 2099 and from 5199 (2099 held) it wraps to "
+             "2002. Replies reach each flow.",
+             "scale-out.md (collisions); RFC 7422 section 2",
+             BASE + "port-range 2000-2999\ndeterministic 192.168.1.0/28 203.0.113.16/30\n"
+             "deterministic-ports 100\n")
+    ports = [(5000, 2000), (5100, 2001), (5099, 2099), (5199, 2002)]
+    for i, (iport, eport) in enumerate(ports):
+        m = Mapping(I1, iport, "203.0.113.17", eport)
+        c.send(T0 + i, *m.out(udp, R1, 53))
+        c.send(T0 + i + 0.5, *m.back(udp, R1, 53))
+    c.expect("deterministic collisions 2")
+    return c
+
+
+@numbered(103)
+def det_pickup():
+    c = Case("det-pickup", "A deterministic host's TCP flow met in the middle (its outbound "
+             "ACK with data, no session: another node carried it so far) is picked up on "
+             "the formula's endpoint as established: the server's answer 300 s later (past "
+             "the transitory timeout) passes. An inbound segment without a session, a RST "
+             "and a host outside the deterministic prefix still create nothing.",
+             "scale-out.md (pickup); behaviour.md 3 (TCP)",
+             "inside 100.64.0.0/16\ndeterministic %s %s\n" % (DET_IN, DET_EXT))
+    m = det_mapping("100.64.0.17", 40000)
+    c.send(T0, *m.out(tcp, R1, 443, "PA", seq=7000, ack=9000, data=b"mid-stream"))
+    c.send(T0 + 300, *m.back(tcp, R1, 443, "PA", seq=9000, ack=7010, data=b"answer"))
+    c.send(T0 + 301, *m.out(tcp, R1, 443, "A", seq=7010, ack=9006))
+    other = det_mapping("100.64.0.18", 40000)
+    c.send(T0 + 302, tcp(R1, 443, other.ext, other.eport, "A", seq=9000, ack=7000))
+    c.send(T0 + 303, tcp("100.64.0.18", 40001, R1, 443, "R", seq=7000))
+    c.send(T0 + 304, tcp("100.64.1.5", 40000, R1, 443, "A", seq=7000, ack=9000))
+    c.expect("deterministic pickups 1", "dropped no-mapping 1", "dropped tcp-no-session 2",
+             "sessions created 1")
+    return c
+
+
+@numbered(104)
+def port_blocks():
+    c = Case("port-blocks", "port-block-size 4 in 5000-5007 (two blocks): 192.168.1.10's four "
+             "flows from 5000-5003 fill the block holding 5000; its flow from 5005 opens the "
+             "second block (the one holding its port); 192.168.1.20 then finds no free block "
+             "and is dropped. Two block events for five mappings; replies pass.",
+             "behaviour.md 3 (port blocks)", BASE + "port-range 5000-5007\nport-block-size 4\n"
+             "port-rest 0\n")
+    for i, port in enumerate([5000, 5001, 5002, 5003, 5005]):
+        m = Mapping(I1, port, E)
+        c.send(T0 + i, *m.out(udp, R1, 53))
+        c.send(T0 + i + 0.5, *m.back(udp, R1, 53))
+    c.send(T0 + 6, udp(I2, 5004, R1, 53))
+    c.expect("port blocks allocated 2", "port blocks released 0", "dropped ports-exhausted 1")
+    return c
+
+
+@numbered(105)
+def port_block_limit():
+    c = Case("port-block-limit", "With ports-per-host 6 and port-block-size 4 a host holds one "
+             "block (a second would pass 6 ports): 192.168.1.10's fifth flow is dropped "
+             "(host-port-limit) although it holds only four mappings; 192.168.1.20 gets the "
+             "other block.", "behaviour.md 3 (port blocks); RFC 6888 REQ-4",
+             BASE + "port-range 5000-5007\nport-block-size 4\nports-per-host 6\n")
+    for i, port in enumerate([5000, 5001, 5002, 5003]):
+        c.send(T0 + i, *Mapping(I1, port, E).out(udp, R1, 53))
+    c.send(T0 + 4, udp(I1, 5005, R1, 53))
+    c.send(T0 + 5, *Mapping(I2, 5004, E).out(udp, R1, 53))
+    c.expect("port blocks allocated 2", "dropped host-port-limit 1")
+    return c
+
+
+@numbered(106)
+def port_block_rest():
+    c = Case("port-block-rest", "port-block-size 4 in 5000-5003 (one block): 192.168.1.10 holds "
+             "it, so 192.168.1.20 is dropped; when the mapping times out (at T0 + 301) the block "
+             "goes back but rests 120 s with its port: 192.168.1.20 is dropped at T0 + 301 and "
+             "T0 + 420, and gets the block (its own port) at T0 + 422.",
+             "behaviour.md 3 (port blocks, port rest); RFC 6888 REQ-8",
+             BASE + "port-range 5000-5003\nport-block-size 4\n")
+    c.send(T0, *Mapping(I1, 5001, E).out(udp, R1, 53))
+    for t in (1, 301, 420):
+        c.send(T0 + t, udp(I2, 5002, R1, 53))
+    late = Mapping(I2, 5002, E)
+    c.send(T0 + 422, *late.out(udp, R1, 53))
+    c.send(T0 + 423, *late.back(udp, R1, 53))
+    c.expect("port blocks allocated 2", "port blocks released 1", "dropped ports-exhausted 3")
+    return c
+
+
+# ---- the home router: MSS clamping, the documents' worked example -------------------------
+
+
+def tcp_opts(src, sport, dst, dport, flags, mss, seq=1000, ack=0):
+    """A TCP segment with the options a Linux SYN carries: MSS first, then SACK permitted,
+    timestamps, NOP and window scale."""
+    opts = [("MSS", mss), ("SAckOK", b""), ("Timestamp", (1, 0)), ("NOP", None), ("WScale", 7)]
+    return IP(src=src, dst=dst, id=0x200) / TCP(sport=sport, dport=dport, flags=flags, seq=seq,
+                                                ack=ack, window=65535, options=opts)
+
+
+@numbered(90)
+def mss_clamp():
+    c = Case("mss-clamp", "mss-clamp 1452 (a PPPoE WAN link, MTU 1492): I1's SYN with MSS 1460 "
+             "leaves with MSS 1452, the SYN-ACK coming in with MSS 1460 reaches I1 with MSS 1452; "
+             "I2's SYN with MSS 1400 and the remote's SYN-ACK with MSS 1200 keep theirs; the "
+             "ACK is not touched. Only the MSS option and the TCP checksum change besides the "
+             "translation.", "behaviour.md 18; RFC 9293 3.7.1, RFC 879",
+             BASE + "mss-clamp 1452\n")
+    m, m2 = Mapping(I1, 40000, E), Mapping(I2, 40001, E)
+    c.send(T0, tcp_opts(I1, 40000, R1, 80, "S", 1460), tcp_opts(E, 40000, R1, 80, "S", 1452))
+    c.send(T0 + 0.1, tcp_opts(R1, 80, E, 40000, "SA", 1460, seq=5000, ack=1001),
+           tcp_opts(R1, 80, I1, 40000, "SA", 1452, seq=5000, ack=1001))
+    c.send(T0 + 0.2, *m.out(tcp, R1, 80, "A", seq=1001, ack=5001))
+    c.send(T0 + 1, tcp_opts(I2, 40001, R1, 80, "S", 1400), tcp_opts(E, 40001, R1, 80, "S", 1400))
+    c.send(T0 + 1.1, tcp_opts(R1, 80, E, 40001, "SA", 1200, seq=6000, ack=1001),
+           tcp_opts(R1, 80, I2, 40001, "SA", 1200, seq=6000, ack=1001))
+    c.send(T0 + 1.2, *m2.out(tcp, R1, 80, "A", seq=1001, ack=6001))
+    c.expect("translated tcp out 4", "translated tcp in 2")
+    return c
+
+
+# The worked NAPT example of seed 004 (1.2.3.4 and 2.3.4.5 there, documentation addresses
+# here): a port-range of one port gives the document's external port.
+SEED_HOST, SEED_SERVER, SEED_PUBLIC = "192.168.1.101", "198.51.100.4", "203.0.113.45"
+
+
+@numbered(91)
+def seed004_napt_example():
+    c = Case("seed004-napt-example", "The documents' worked NAPT example (seed 004): "
+             "192.168.1.101 opens TCP port 1920 to the web server (1.2.3.4 there, "
+             "198.51.100.4 here) port 80; the NAT writes its public address (2.3.4.5 there, "
+             "203.0.113.45 here) and port 2345 as the source and records 192.168.1.101 tcp "
+             "1920 ----- 203.0.113.45 tcp 2345; the server's answer to 203.0.113.45:2345 "
+             "reaches 192.168.1.101:1920 with the server's address and port as its source (the "
+             "document's step 5 names the NAT's, a slip: only the destination changes).",
+             "seed 004 (NAPT); behaviour.md 3, 4",
+             "inside 192.168.1.0/24\nexternal %s\nport-range 2345-2345\n" % SEED_PUBLIC)
+    m = Mapping(SEED_HOST, 1920, SEED_PUBLIC, 2345)
+    c.send(T0, *m.out(tcp, SEED_SERVER, 80, "S", seq=1000))
+    c.send(T0 + 0.1, *m.back(tcp, SEED_SERVER, 80, "SA", seq=5000, ack=1001))
+    c.send(T0 + 0.2, *m.out(tcp, SEED_SERVER, 80, "PA", seq=1001, ack=5001,
+                            data=b"GET / HTTP/1.0\r\n\r\n"))
+    c.send(T0 + 0.3, *m.back(tcp, SEED_SERVER, 80, "PA", seq=5001, ack=1019,
+                             data=b"HTTP/1.0 200 OK\r\n\r\n"))
+    c.expect("translated tcp out 2", "translated tcp in 2", "mappings current 1")
+    return c
+
+
+@numbered(92)
+def refused_flow_icmp():
+    c = Case("refused-flow-icmp", "refused-flows icmp with one external port: I1's flow takes "
+             "E:50000; I2's new flow finds no port and I2 gets ICMP 3/13 (communication "
+             "administratively prohibited) from E, TTL 64, DF, ID 0, quoting its datagram's IP "
+             "header and first 8 bytes; I2's datagram to a multicast group gets no answer; "
+             "I1's flow to another remote reuses its mapping (endpoint-independent).",
+             "behaviour.md 19; RFC 5508 REQ-8, RFC 1122 3.2.2, RFC 792",
+             ONE_PORT + "refused-flows icmp\n")
+    m = Mapping(I1, 5000, E, 50000)
+    c.send(T0, *m.out(udp, R1, 53))
+    refused = udp(I2, 6000, R1, 53)
+    c.send(T0 + 1, refused,
+           answer_ip(E, I2, 1) / ICMP(type=3, code=13) / Raw(bytes(refused)[:28]))
+    c.send(T0 + 2, udp(I2, 6001, "224.0.0.251", 5353))
+    c.send(T0 + 3, *m.out(udp, R2, 53))
+    c.expect("replies sent 1", "dropped ports-exhausted 2")
+    return c
+
+
+@numbered(93)
+def unsolicited_syn_cancelled():
+    c = Case("unsolicited-syn-cancelled", "unsolicited-syn rst and a TCP hole punch whose SYNs "
+             "cross: R1:5555's SYN to E:40000 comes before I1's own SYN and is dropped; I1's "
+             "SYN to R1:5555 leaves from E:40000 2 s later and cancels the answer, so no RST "
+             "ever goes (the first SYN was dropped silently); R1's retransmitted SYN reaches "
+             "I1 (simultaneous open) and the connection is established both ways. A SYN from "
+             "R2 to another port, unanswered by anything, still gets its RST 6 s on.",
+             "behaviour.md 11; RFC 5382 REQ-4, REQ-2", BASE + "unsolicited-syn rst\n")
+    m = Mapping(I1, 40000, E)
+    other = tcp(R2, 6000, E, 81, "S", seq=3000)
+    c.send(T0, m.back(tcp, R1, 5555, "S", seq=5000)[0])
+    c.send(T0 + 1, other)
+    c.send(T0 + 2, *m.out(tcp, R1, 5555, "S", seq=1000))
+    c.send(T0 + 3, *m.back(tcp, R1, 5555, "S", seq=5000))
+    c.send(T0 + 3.1, *m.out(tcp, R1, 5555, "SA", seq=1000, ack=5001))
+    c.send(T0 + 3.2, *m.back(tcp, R1, 5555, "SA", seq=5000, ack=1001))
+    c.send(T0 + 6.5, *m.out(tcp, R1, 5555, "A", seq=1001, ack=5001))
+    c.send(T0 + 7, *(m.out(tcp, R1, 5555, "PA", seq=1001, ack=5001, data=b"punched") +
+                     (rst_for(other),)))
+    c.send(T0 + 10, udp(R2, 7, E, 9))
+    c.expect("replies sent 1", "replies cancelled 1", "dropped no-mapping 3",
+             "sessions created 1", "translated tcp in 2")
+    return c
+
+
+@numbered(94)
+def dynamic_nat():
+    c = Case("dynamic-nat", "mode dynamic with the pool E, E2 and `timeout udp 10`: I1 gets E "
+             "and I2 gets E2, each to itself, ports and echo identifiers unchanged (I1 and I2 "
+             "both use port 5000); replies come back; filtering stays the configured one "
+             "(APDF: R2 to I1's E:5000 is filtered, a port nobody uses is no-mapping). I3 finds "
+             "the pool empty (pool-exhausted), again at 20 s, when I1's sessions have expired "
+             "and E rests, and at 139 s; at 141 s, E's 120 s rest over, I3 gets it. At 150 s "
+             "I2, idle since 62 s, gets E2 back at once (its own address, resting), and I1 "
+             "finds the pool empty.", "behaviour.md 20; RFC 3022 2.1, 2.2 (Basic NAT)",
+             "inside 192.168.1.0/24\nexternal %s\nexternal %s\nmode dynamic\n"
+             "timeout udp 10\n" % (E, E2))
+    m1, m1b, m2, m3 = Mapping(I1, 5000, E), Mapping(I1, 6000, E), Mapping(I2, 5000, E2), \
+        Mapping(I3, 5000, E)
+    c.send(T0, *m1.out(udp, R1, 53))
+    c.send(T0 + 0.1, *m1.back(udp, R1, 53))
+    c.send(T0 + 0.2, *m1b.out(udp, R2, 53))
+    c.send(T0 + 0.3, *m2.out(udp, R1, 53))
+    c.send(T0 + 0.4, udp(R2, 53, E, 5000))
+    c.send(T0 + 0.5, udp(R1, 53, E, 7000))
+    c.send(T0 + 1, udp(I3, 5000, R1, 53))
+    c.send(T0 + 2, *Mapping(I2, 0x77, E2).echo_out(R1))
+    c.send(T0 + 2.1, *Mapping(I2, 0x77, E2).echo_back(R1, reply=True))
+    c.send(T0 + 20, udp(I3, 5000, R1, 53))
+    c.send(T0 + 139, udp(I3, 5000, R1, 53))
+    c.send(T0 + 141, *m3.out(udp, R1, 53))
+    c.send(T0 + 141.1, *m3.back(udp, R1, 53))
+    c.send(T0 + 150, *m2.out(udp, R1, 53))
+    c.send(T0 + 151, udp(I1, 5000, R1, 53))
+    c.expect("dropped pool-exhausted 4", "dropped filtered 1", "dropped no-mapping 1",
+             "translated udp out 5", "translated udp in 2")
+    return c
+
+
 # ---- output ---------------------------------------------------------------------------
 
 
@@ -1402,7 +1809,7 @@ def write_index(cases, outdir):
                 "case: config, in.pcap, expected.pcap, README, and checks (counters "
                 "napt-replay must print, expected frames that keep a wrong checksum on "
                 "purpose).\n\n| case | what it shows | rule / RFC item |\n| --- | --- | --- |\n")
-        for c in sorted(cases, key=lambda c: c.dirname):
+        for c in sorted(cases, key=lambda c: int(c.dirname.split("-")[0])):
             f.write("| %s | %s | %s |\n" % (c.dirname, c.what, c.rule))
 
 

@@ -124,26 +124,38 @@ static void refused(const struct pb_spec *s, enum napt_drop_reason why)
 		      r.verdict, napt_drop_reason_name(r.reason), napt_drop_reason_name(why));
 }
 
-/* s leaves from ext with its port (preserved: the tests use free ports in range). */
-static void leaves_from(const struct pb_spec *s, const char *ext)
+/* s leaves from ext:port. */
+static void leaves_as(const struct pb_spec *s, const char *ext, uint16_t port)
 {
-	struct pb_spec w = moved(*s, ext, NULL, s->sport);
+	struct pb_spec w = moved(*s, ext, NULL, port);
 
 	passes(s, NAPT_DIR_OUT, &w);
 }
 
+/* s leaves from ext with its port (preserved: the tests use free ports in range). */
+static void leaves_from(const struct pb_spec *s, const char *ext)
+{
+	leaves_as(s, ext, s->sport);
+}
+
 /* The answer from s's destination back to s's source, to ext:port, reaches s's source. */
-static void reply_passes(const struct pb_spec *s, const char *ext)
+static void reply_via(const struct pb_spec *s, const char *ext, uint16_t port)
 {
 	struct pb_spec r = *s, w;
 
 	r.src = s->dst;
 	r.dst = pb_addr(ext);
 	r.sport = s->dport;
-	r.dport = s->sport;
+	r.dport = port;
 	w = r;
 	w.dst = s->src;
+	w.dport = s->sport;
 	passes(&r, NAPT_DIR_IN, &w);
+}
+
+static void reply_passes(const struct pb_spec *s, const char *ext)
+{
+	reply_via(s, ext, s->sport);
 }
 
 /* The source port of the translated packet in buf. */
@@ -311,6 +323,18 @@ static const struct config_error {
     {"ports-per-host 65536", "t.conf:3: 'ports-per-host' value 65536 is out of range 0..65535"},
     {"port-parity even", "t.conf:3: 'port-parity' takes yes or no, not 'even'"},
     {"unsolicited-syn reset", "t.conf:3: 'unsolicited-syn' takes drop, rst or icmp, not 'reset'"},
+    {"port-range 1024-1100\ndeterministic 192.168.1.0/24 198.51.100.0/32",
+     "t.conf: deterministic: 256 inside addresses do not fit on 1 external addresses with "
+     "1 port(s) each in port-range 1024-1100"},
+    {"deterministic 192.168.1.0/28 198.51.100.0/30\ndeterministic-ports 20000",
+     "t.conf: deterministic: 16 inside addresses do not fit on 4 external addresses with "
+     "20000 port(s) each in port-range 1024-65535"},
+    {"deterministic 10.0.0.0/28 198.51.100.0/30",
+     "t.conf: the deterministic inside prefix is not within an 'inside' prefix"},
+    {"deterministic 192.168.1.0/28 198.51.100.0/24",
+     "t.conf:3: deterministic external prefix /24 is larger than 16 addresses"},
+    {"deterministic-ports 100", "t.conf: 'deterministic-ports' without 'deterministic'"},
+    {"port-rest 3601", "t.conf:3: 'port-rest' value 3601 is out of range 0..3600"},
 };
 
 START_TEST(config_errors_name_their_line)
@@ -568,7 +592,19 @@ static size_t expected_unreachable(const struct pb_spec *syn, const uint8_t *sen
 	return pb_build(want, &e);
 }
 
-/* s must be answered in place (reason why) with what `expected` builds into want. */
+/* The answers that came due by `at` (napt_expire), taken into buf one by one: how many. */
+static unsigned answers_due(uint64_t at, size_t cap)
+{
+	unsigned count = 0;
+
+	napt_expire(n, at);
+	while ((buf_len = napt_next_released(n, buf, cap)) > 0)
+		count++;
+	return count;
+}
+
+/* s is dropped (reason why) and answered no sooner than 6 s later (RFC 5382 REQ-4), with
+ * what `expected` builds into want. */
 static void answered(const struct pb_spec *s, enum napt_drop_reason why,
 		     size_t (*expected)(const struct pb_spec *, const uint8_t *))
 {
@@ -578,13 +614,16 @@ static void answered(const struct pb_spec *s, enum napt_drop_reason why,
 
 	pb_build(sent, s);
 	r = feed(s);
-
-	ck_assert_msg(r.verdict == NAPT_REPLY, "verdict %d (%s)", r.verdict,
+	ck_assert_msg(r.verdict == NAPT_DROP, "verdict %d (%s)", r.verdict,
 		      napt_drop_reason_name(r.reason));
 	ck_assert_int_eq(r.reason, why);
 	ck_assert_int_eq(r.dir, NAPT_DIR_IN);
-	holds(expected(s, sent));
 	ck_assert_uint_eq(counters()->dropped[why], before + 1);
+	ck_assert_uint_eq(answers_due(now + 5999, sizeof(buf)), 0);
+	napt_expire(n, now + 6000);
+	buf_len = napt_next_released(n, buf, sizeof(buf));
+	holds(expected(s, sent));
+	ck_assert_uint_eq(napt_next_released(n, buf, sizeof(buf)), 0);
 }
 
 /* _i: bit 0 picks a SYN with IP options and data, bit 1 the ICMP answer over the RST. */
@@ -602,25 +641,18 @@ START_TEST(unsolicited_syn_answered)
 }
 END_TEST
 
-/* The ICMP answer (56 bytes) is longer than a bare SYN (40): without room, only a drop. */
+/* The ICMP answer (56 bytes) waits until it is taken into a buffer that holds it. */
 START_TEST(icmp_answer_needs_room)
 {
 	struct pb_spec syn = pb_flow(IPPROTO_TCP, REM, 4444, EXT, 80);
 	size_t need = IPV4_MIN_HDR + ICMP_HDR + IPV4_MIN_HDR + 8;
-	struct napt_packet p = {.data = buf};
-	const size_t caps[3] = {0, need - 1, need};
-	const enum napt_verdict verdicts[3] = {NAPT_DROP, NAPT_DROP, NAPT_REPLY};
 
 	syn.payload_len = 0;
 	start("unsolicited-syn icmp\n");
-	for (unsigned i = 0; i < 3; i++) {
-		p.len = pb_build(buf, &syn);
-		p.cap = caps[i];
-		ck_assert_int_eq(napt_translate(n, &p, now).verdict, verdicts[i]);
-	}
-	ck_assert_uint_eq(p.len, need);
+	refused(&syn, NAPT_DROP_NO_MAPPING);
+	ck_assert_uint_eq(answers_due(now + 6000, need - 1), 0);
+	ck_assert_uint_eq(answers_due(now + 6000, need), 1);
 	ck_assert_uint_eq(counters()->replies_sent, 1);
-	ck_assert_uint_eq(counters()->dropped[NAPT_DROP_NO_MAPPING], 3);
 }
 END_TEST
 
@@ -669,23 +701,80 @@ START_TEST(drop_mode_answers_nothing)
 }
 END_TEST
 
-/* At most 100 answers a second: the 101st within the second is dropped and counted. */
+/* At most 100 answers a second: of 101 SYNs (from as many sources) within 0.9 s, whose
+ * answers come due together 6 s later, the 101st is dropped and counted. */
 START_TEST(answers_rate_limited)
 {
 	struct pb_spec syn;
+	char rem[32];
 
 	start("unsolicited-syn rst\n");
 	for (unsigned i = 0; i < 101; i++) {
-		syn = pb_flow(IPPROTO_TCP, REM, (uint16_t)(10000 + i), EXT, 80);
+		snprintf(rem, sizeof(rem), "198.51.100.%u", 100 + i);
+		syn = pb_flow(IPPROTO_TCP, rem, (uint16_t)(10000 + i), EXT, 80);
 		now = T0 + i * 9; /* 0 .. 900 ms */
-		ck_assert_int_eq(feed(&syn).verdict, i < 100 ? NAPT_REPLY : NAPT_DROP);
+		refused(&syn, NAPT_DROP_NO_MAPPING);
 	}
+	ck_assert_uint_eq(answers_due(T0 + 6900, sizeof(buf)), 100);
 	ck_assert_uint_eq(counters()->replies_sent, 100);
 	ck_assert_uint_eq(counters()->replies_limited, 1);
 	ck_assert_uint_eq(counters()->dropped[NAPT_DROP_NO_MAPPING], 101);
-	now = T0 + 2000;
+	now = T0 + 8000;
 	answered(&syn, NAPT_DROP_NO_MAPPING, expected_rst);
 	ck_assert_uint_eq(counters()->replies_sent, 101);
+}
+END_TEST
+
+/* RFC 5382 REQ-4: an outbound SYN of the same pair translated within the 6 s (the crossed
+ * SYNs of a hole punch) cancels the answer: the inbound SYN was dropped silently, and made
+ * no session. An outbound SYN to another port of the same remote host cancels nothing. */
+START_TEST(outbound_syn_cancels_the_answer)
+{
+	struct pb_spec early = pb_flow(IPPROTO_TCP, REM, 5555, EXT, 40000);
+	struct pb_spec other = pb_flow(IPPROTO_TCP, REM, 5556, EXT, 40001);
+	struct pb_spec out = pb_flow(IPPROTO_TCP, HOST1, 40000, REM, 5555);
+	struct pb_spec out2 = pb_flow(IPPROTO_TCP, HOST1, 40001, REM, 6000);
+
+	start("unsolicited-syn rst\n");
+	refused(&early, NAPT_DROP_NO_MAPPING);
+	refused(&other, NAPT_DROP_NO_MAPPING);
+	ck_assert_uint_eq(counters()->sessions_current, 0);
+	now += 3000;
+	leaves_from(&out, EXT);
+	leaves_from(&out2, EXT);
+	ck_assert_uint_eq(counters()->replies_cancelled, 1);
+	ck_assert_uint_eq(answers_due(now + 3000, sizeof(buf)), 1); /* other's RST */
+	ck_assert_uint_eq(counters()->replies_sent, 1);
+	ck_assert_uint_eq(counters()->sessions_current, 2);
+	/* The remote's SYN, retransmitted, now meets the session: simultaneous open. */
+	early.payload_len = 0;
+	ck_assert_int_eq(feed(&early).verdict, NAPT_FORWARD);
+}
+END_TEST
+
+/* The queue is bounded and fair: one source holds at most 4 places (its fifth SYN gets no
+ * answer, counted limited) while another still gets one; 128 places in all. */
+START_TEST(answer_queue_fair_and_bounded)
+{
+	struct pb_spec syn;
+	char rem[32];
+	unsigned queued = 0;
+
+	start("unsolicited-syn rst\n");
+	for (unsigned i = 0; i < 5; i++) {
+		syn = pb_flow(IPPROTO_TCP, REM, (uint16_t)(1000 + i), EXT, 80);
+		refused(&syn, NAPT_DROP_NO_MAPPING);
+	}
+	ck_assert_uint_eq(counters()->replies_limited, 1);
+	for (unsigned i = 0; i < 130; i++) {
+		snprintf(rem, sizeof(rem), "198.51.%u.%u", 101 + i / 100, 1 + i % 100);
+		syn = pb_flow(IPPROTO_TCP, rem, 2000, EXT, 80);
+		refused(&syn, NAPT_DROP_NO_MAPPING);
+	}
+	ck_assert_uint_eq(counters()->replies_limited, 1 + 4 + 130 - 128);
+	/* 128 due within a second: the rate limit lets 100 go. */
+	queued = answers_due(now + 6000, sizeof(buf));
+	ck_assert_uint_eq(queued, 100);
 }
 END_TEST
 
@@ -816,15 +905,297 @@ START_TEST(port_mapped_and_forward_takes_the_port)
 }
 END_TEST
 
+/* ---- port rest (RFC 6888 REQ-8) ---- */
+
+/* The only port of the range is released by expiry at `released`; a new mapping may take
+ * it no sooner than port-rest seconds later (and, with picks coming, before twice that). */
+START_TEST(released_port_rests_before_reuse)
+{
+	struct pb_spec a = udp(HOST1, 50000, REM, 53), b = udp(HOST2, 50000, REM, 53);
+	uint64_t released;
+
+	start("port-range 50000-50000\n");
+	leaves_from(&a, EXT);
+	now += 301 * 1000; /* past the UDP timeout */
+	napt_expire(n, now);
+	ck_assert_uint_eq(counters()->mappings_current, 0);
+	released = now;
+	refused(&b, NAPT_DROP_PORTS_EXHAUSTED);
+	now = released + 119 * 1000;
+	refused(&b, NAPT_DROP_PORTS_EXHAUSTED);
+	refused(&a, NAPT_DROP_PORTS_EXHAUSTED); /* the same host too: a new mapping */
+	now = released + 241 * 1000;
+	leaves_from(&b, EXT);
+}
+END_TEST
+
+START_TEST(port_rest_zero_reuses_at_once)
+{
+	struct pb_spec a = udp(HOST1, 50000, REM, 53), b = udp(HOST2, 50000, REM, 53);
+
+	start("port-range 50000-50000\nport-rest 0\n");
+	leaves_from(&a, EXT);
+	now += 301 * 1000;
+	napt_expire(n, now);
+	leaves_from(&b, EXT);
+}
+END_TEST
+
+/* A resting port of one address does not hold back the others, nor other protocols. */
+START_TEST(rest_is_per_address_and_protocol)
+{
+	struct pb_spec a = udp(HOST1, 50000, REM, 53),
+		       t = pb_flow(IPPROTO_TCP, HOST1, 50000, REM, 80);
+	struct pb_spec b = udp(HOST2, 50000, REM, 53);
+
+	t.tcp_flags = TCP_SYN;
+	start("port-range 50000-50000\nexternal " EXT2 "\n");
+	leaves_from(&a, EXT);
+	now += 301 * 1000;
+	napt_expire(n, now);
+	leaves_from(&t, EXT);  /* TCP's port 50000 never rested */
+	leaves_from(&b, EXT2); /* HOST2's own address */
+	refused(&a, NAPT_DROP_PORTS_EXHAUSTED);
+}
+END_TEST
+
+/* ---- deterministic NAT (RFC 7422) ---- */
+
+/* 192.168.1.0/28: 16 hosts on 198.51.100.0/30 (4 addresses), 100 ports each in 2000-2999,
+ * so 10 hosts per address: host k gets 198.51.100.(k / 10), ports 2000 + (k % 10) * 100 ..
+ * + 99, and inside port p starts at 2000 + (k % 10) * 100 + p % 100. */
+#define DET                                                                                        \
+	"port-range 2000-2999\ndeterministic 192.168.1.0/28 198.51.100.0/30\n"                     \
+	"deterministic-ports 100\n"
+
+START_TEST(det_flows_get_the_formula_endpoint)
+{
+	struct pb_spec a = udp(HOST1, 5000, REM, 53), b = udp(HOST1, 5042, REM, 53);
+	struct pb_spec c = udp(HOST2, 5000, REM, 53), d = udp("192.168.1.3", 7, REM, 53);
+
+	start(DET);
+	leaves_as(&a, "198.51.100.1", 2000); /* k = 10 */
+	leaves_as(&b, "198.51.100.1", 2042);
+	leaves_as(&c, "198.51.100.1", 2100); /* k = 11 */
+	leaves_as(&d, "198.51.100.0", 2307); /* k = 3 */
+	reply_via(&c, "198.51.100.1", 2100);
+	reply_via(&d, "198.51.100.0", 2307);
+	ck_assert_uint_eq(counters()->det_collisions, 0);
+}
+END_TEST
+
+/* Two inside ports with the same formula port: the second takes the next free port of the
+ * range, counted; the range wraps at its end and never reaches the next host's. */
+START_TEST(det_collision_takes_next_free_port)
+{
+	struct pb_spec a = udp(HOST1, 5000, REM, 53), b = udp(HOST1, 5100, REM, 53);
+	struct pb_spec c = udp(HOST1, 5001, REM, 53), e = udp(HOST1, 5099, REM, 53);
+	struct pb_spec f = udp(HOST1, 5199, REM, 53);
+
+	start(DET);
+	leaves_as(&a, "198.51.100.1", 2000);
+	leaves_as(&b, "198.51.100.1", 2001);
+	leaves_as(&c, "198.51.100.1", 2002);
+	leaves_as(&e, "198.51.100.1", 2099);
+	leaves_as(&f, "198.51.100.1", 2003); /* 2099 held: wraps to the range's start */
+	ck_assert_uint_eq(counters()->det_collisions, 3);
+	reply_via(&b, "198.51.100.1", 2001);
+}
+END_TEST
+
+/* Two nodes (different seeds, so different random choices) give the same flows the same
+ * external endpoints. */
+START_TEST(det_two_nodes_agree)
+{
+	struct pb_spec s[3] = {udp(HOST1, 5000, REM, 53), udp(HOST2, 6000, REM, 53),
+			       pb_flow(IPPROTO_TCP, "192.168.1.15", 40000, REM, 80)};
+	uint16_t first[3];
+
+	s[2].tcp_flags = TCP_SYN;
+	for (int node = 0; node < 2; node++) {
+		seed = node ? 99 : 11;
+		start(DET);
+		for (int i = 0; i < 3; i++) {
+			ck_assert_int_eq(feed(&s[i]).verdict, NAPT_FORWARD);
+			if (node)
+				ck_assert_uint_eq(buf_sport(), first[i]);
+			first[i] = buf_sport();
+		}
+		napt_destroy(n);
+		n = NULL;
+	}
+	ck_assert_uint_eq(first[2], 2000 + 5 * 100 + 40000 % 100);
+}
+END_TEST
+
+/* Hosts outside the prefix keep the pool's other addresses; deterministic ports do not
+ * rest (the range is the host's alone, RFC 6888 REQ-8 exception). */
+START_TEST(det_and_dynamic_hosts_apart)
+{
+	struct pb_spec a = udp("192.168.1.20", 2500, REM, 53), d = udp(HOST1, 5000, REM, 53);
+	struct pb_spec d2 = udp(HOST1, 6000, REM, 53);
+
+	start(DET);
+	leaves_from(&a, EXT);
+	leaves_as(&d, "198.51.100.1", 2000);
+	now += 301 * 1000;
+	napt_expire(n, now);
+	leaves_as(&d2, "198.51.100.1", 2000);
+	ck_assert_uint_eq(counters()->det_collisions, 0);
+}
+END_TEST
+
+static int first_state(const struct napt_session_info *si, void *ctx)
+{
+	*(const char **)ctx = si->state;
+	return 1;
+}
+
+/* The state of the only session. */
+static const char *session_state(void)
+{
+	const char *state = NULL;
+
+	napt_walk_sessions(n, now, 0, UINT32_MAX, first_state, &state);
+	return state;
+}
+
+/* A deterministic host's mid-stream segment opens an established session (as conntrack
+ * picks flows up), on the formula's endpoint, so the flow goes on after a failover; the
+ * answer passes. */
+START_TEST(det_mid_stream_ack_picked_up)
+{
+	struct pb_spec a = pb_flow(IPPROTO_TCP, HOST1, 40000, REM, 443);
+
+	a.tcp_flags = TCP_ACK;
+	start(DET);
+	leaves_as(&a, "198.51.100.1", 2000);
+	ck_assert_str_eq(session_state(), "established");
+	ck_assert_uint_eq(counters()->det_pickups, 1);
+	reply_via(&a, "198.51.100.1", 2000);
+	now += 7000 * 1000; /* within tcp-established (7440 s), past tcp-transitory */
+	leaves_as(&a, "198.51.100.1", 2000);
+	ck_assert_uint_eq(counters()->det_pickups, 1);
+}
+END_TEST
+
+/* A FIN picks up a closing flow; a RST, an inbound segment and any other host's segment
+ * create nothing (the rule of case 18-tcp-no-session stands for them). */
+START_TEST(det_pickup_limits)
+{
+	struct pb_spec fin = pb_flow(IPPROTO_TCP, HOST2, 40000, REM, 443);
+	struct pb_spec rst = pb_flow(IPPROTO_TCP, HOST1, 40001, REM, 443);
+	struct pb_spec other = pb_flow(IPPROTO_TCP, "192.168.1.20", 40000, REM, 443);
+	struct pb_spec in = pb_flow(IPPROTO_TCP, REM, 443, "198.51.100.1", 2002);
+
+	fin.tcp_flags = TCP_FIN | TCP_ACK;
+	rst.tcp_flags = TCP_RST;
+	other.tcp_flags = TCP_ACK;
+	in.tcp_flags = TCP_ACK;
+	start(DET);
+	refused(&rst, NAPT_DROP_TCP_NO_SESSION);
+	refused(&other, NAPT_DROP_TCP_NO_SESSION);
+	refused(&in, NAPT_DROP_NO_MAPPING);
+	ck_assert_uint_eq(counters()->sessions_created, 0);
+	leaves_as(&fin, "198.51.100.1", 2100);
+	ck_assert_str_eq(session_state(), "fin-wait");
+}
+END_TEST
+
+START_TEST(det_needs_a_restart)
+{
+	struct napt_config other;
+
+	start(DET);
+	other = cfg;
+	other.det.ports = 50;
+	ck_assert_int_eq(napt_reconfigure(n, &other, now, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "changing deterministic NAT needs a restart");
+	/* Its addresses are named by the formula: Easy IP may not renumber them. */
+	ck_assert_int_eq(napt_external_replace(n, pb_addr("198.51.100.1"), pb_addr(NEW_EXT)), -1);
+	ck_assert_int_eq(napt_external_replace(n, pb_addr(EXT), pb_addr(NEW_EXT)), 0);
+}
+END_TEST
+
+/* ---- port blocks ---- */
+
+/* port-block-size 16 in 5000-5063 (four blocks): 20 flows of one host take two blocks,
+ * every port in them; a second host's flows take ports of neither. */
+START_TEST(blocks_hold_a_hosts_ports)
+{
+	uint16_t block_of[64] = {0};
+
+	start("port-range 5000-5063\nport-block-size 16\nport-preservation no\n");
+	for (uint16_t i = 0; i < 20; i++) {
+		struct pb_spec s = udp(HOST1, (uint16_t)(30000 + i), REM, 53);
+
+		ck_assert_int_eq(feed(&s).verdict, NAPT_FORWARD);
+		block_of[(buf_sport() - 5000) / 16] = 1;
+	}
+	ck_assert_uint_eq(counters()->port_blocks_allocated, 2);
+	for (uint16_t i = 0; i < 10; i++) {
+		struct pb_spec s = udp(HOST2, (uint16_t)(30000 + i), REM, 53);
+
+		ck_assert_int_eq(feed(&s).verdict, NAPT_FORWARD);
+		ck_assert_uint_eq(block_of[(buf_sport() - 5000) / 16], 0);
+	}
+	ck_assert_uint_eq(counters()->port_blocks_allocated, 3);
+	now += 301 * 1000;
+	napt_expire(n, now);
+	ck_assert_uint_eq(counters()->port_blocks_released, 3);
+	ck_assert_uint_eq(counters()->mappings_current, 0);
+}
+END_TEST
+
+/* TCP and UDP mappings of one host share its block; the block goes back with the last. */
+START_TEST(block_shared_by_protocols)
+{
+	struct pb_spec u = udp(HOST1, 5001, REM, 53),
+		       t = pb_flow(IPPROTO_TCP, HOST1, 5002, REM, 80);
+
+	t.tcp_flags = TCP_SYN;
+	start("port-range 5000-5007\nport-block-size 4\ntimeout tcp-transitory 100\n");
+	leaves_from(&u, EXT);
+	leaves_from(&t, EXT);
+	ck_assert_uint_eq(counters()->port_blocks_allocated, 1);
+	now += 101 * 1000; /* the TCP session (transitory) goes, the UDP one stays */
+	napt_expire(n, now);
+	ck_assert_uint_eq(counters()->port_blocks_released, 0);
+	now += 200 * 1000;
+	napt_expire(n, now);
+	ck_assert_uint_eq(counters()->port_blocks_released, 1);
+}
+END_TEST
+
+START_TEST(block_size_needs_a_restart)
+{
+	struct napt_config other;
+
+	start("port-block-size 64\n");
+	other = cfg;
+	other.port_block_size = 128;
+	ck_assert_int_eq(napt_reconfigure(n, &other, now, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "changing port-block-size needs a restart");
+	ck_assert_int_eq(napt_config_parse_text(&cfg,
+						"inside 192.168.1.0/24\nexternal " EXT "\n"
+						"port-range 5000-5007\nport-block-size 9\n",
+						"t.conf", err, sizeof(err)),
+			 -1);
+	ck_assert_str_eq(err, "t.conf: port-block-size 9 is larger than the port-range");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("features");
 	TCase *st = tcase_create("static"), *cf = tcase_create("config");
 	TCase *hl = tcase_create("host limits"), *pp = tcase_create("port parity");
 	TCase *us = tcase_create("unsolicited syn"), *er = tcase_create("external replace");
-	TCase *all[] = {st, cf, hl, pp, us, er};
+	TCase *pr = tcase_create("port rest"), *dt = tcase_create("deterministic");
+	TCase *pbl = tcase_create("port blocks");
+	TCase *all[] = {st, cf, hl, pp, us, er, pr, dt, pbl};
 
-	for (unsigned i = 0; i < 6; i++) {
+	for (unsigned i = 0; i < 9; i++) {
 		tcase_add_checked_fixture(all[i], setup, teardown);
 		suite_add_tcase(s, all[i]);
 	}
@@ -851,6 +1222,8 @@ int main(void)
 	tcase_add_test(us, drop_mode_answers_nothing);
 	tcase_add_test(us, answers_rate_limited);
 	tcase_add_test(us, hairpinned_syn_is_not_answered);
+	tcase_add_test(us, outbound_syn_cancels_the_answer);
+	tcase_add_test(us, answer_queue_fair_and_bounded);
 	tcase_add_test(er, replace_moves_new_flows_to_the_new_address);
 	tcase_add_test(er, replace_leaves_other_addresses_alone);
 	tcase_add_test(er, replace_refusals_change_nothing);
@@ -859,5 +1232,18 @@ int main(void)
 	tcase_add_checked_fixture(pm, setup, teardown);
 	suite_add_tcase(s, pm);
 	tcase_add_test(pm, port_mapped_and_forward_takes_the_port);
+	tcase_add_test(pr, released_port_rests_before_reuse);
+	tcase_add_test(pr, port_rest_zero_reuses_at_once);
+	tcase_add_test(pr, rest_is_per_address_and_protocol);
+	tcase_add_test(dt, det_flows_get_the_formula_endpoint);
+	tcase_add_test(dt, det_collision_takes_next_free_port);
+	tcase_add_test(dt, det_two_nodes_agree);
+	tcase_add_test(dt, det_and_dynamic_hosts_apart);
+	tcase_add_test(dt, det_mid_stream_ack_picked_up);
+	tcase_add_test(dt, det_pickup_limits);
+	tcase_add_test(dt, det_needs_a_restart);
+	tcase_add_test(pbl, blocks_hold_a_hosts_ports);
+	tcase_add_test(pbl, block_shared_by_protocols);
+	tcase_add_test(pbl, block_size_needs_a_restart);
 	return unit_run(s);
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_host_handback.c - Easy IP's hand-back (host_handback.h): real packets through a real
  * engine with an Easy IP config, built by packet_builder.c from the rules of
  * docs/home-router.md ("What reaches what"), then the decision. And an adversarial loop:

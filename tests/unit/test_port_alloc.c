@@ -29,7 +29,7 @@ START_TEST(take_and_release_one_bit)
 	ck_assert(!port_bit(pool.used[NAPT_P_TCP][3], 5000));
 	ck_assert(!port_bit(pool.used[NAPT_P_UDP][2], 5000));
 	ck_assert(!port_bit(pool.used[NAPT_P_UDP][3], 5001));
-	port_pool_release(&pool, NAPT_P_UDP, 3, 5000);
+	port_pool_release(&pool, NAPT_P_UDP, 3, 5000, true);
 	ck_assert(!port_bit(pool.used[NAPT_P_UDP][3], 5000));
 }
 END_TEST
@@ -134,6 +134,88 @@ START_TEST(parity_is_kept)
 }
 END_TEST
 
+/* RFC 6888 REQ-8: with ticks before each pick, a released port is taken again no sooner
+ * than rest_ms after its release and no later than twice that; the clock wraps. */
+static void rest_cycle(uint32_t t0)
+{
+	port_pool_set_rest(&pool, 120000);
+	port_pool_tick(&pool, t0);
+	port_pool_take(&pool, NAPT_P_UDP, 0, 5000);
+	port_pool_release(&pool, NAPT_P_UDP, 0, 5000, true);
+	for (uint32_t t = t0; t - t0 < 240000; t += 1000) {
+		port_pool_tick(&pool, t);
+		if (t - t0 < 120000)
+			ck_assert_int_eq(
+			    port_pool_pick(&pool, NAPT_P_UDP, 0, 5000, 5000, 5000, -1, 0, NULL),
+			    -1);
+	}
+	port_pool_tick(&pool, t0 + 240000);
+	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_UDP, 0, 5000, 5000, 5000, -1, 0, NULL), 5000);
+}
+
+START_TEST(released_port_rests)
+{
+	rest_cycle(1000);
+}
+END_TEST
+
+START_TEST(rest_across_clock_wrap)
+{
+	rest_cycle(0xffffffffu - 60000);
+}
+END_TEST
+
+/* Without a rest (deterministic ports, port-rest 0) a port is free at once; a resting port
+ * is taken, not just avoided, by neither the preferred nor the scan. */
+START_TEST(no_rest_frees_at_once)
+{
+	port_pool_set_rest(&pool, 120000);
+	port_pool_tick(&pool, 0);
+	port_pool_take(&pool, NAPT_P_TCP, 1, 7000);
+	port_pool_release(&pool, NAPT_P_TCP, 1, 7000, false);
+	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_TCP, 1, 7000, 7001, 7000, -1, 0, NULL), 7000);
+	port_pool_take(&pool, NAPT_P_TCP, 1, 7000);
+	port_pool_release(&pool, NAPT_P_TCP, 1, 7000, true);
+	ck_assert(port_pool_resting(&pool, NAPT_P_TCP, 1, 7000));
+	ck_assert_int_eq(port_pool_pick(&pool, NAPT_P_TCP, 1, 7000, 7001, 7000, -1, 0, NULL), 7001);
+	port_pool_clear(&pool);
+	ck_assert(!port_pool_resting(&pool, NAPT_P_TCP, 1, 7000));
+	ck_assert_uint_eq(pool.rest.rest_ms, 120000);
+}
+END_TEST
+
+/* Blocks of 10 in 1000-1034: three per address, the tail 1030-1034 in none. A block with
+ * a port used or resting in any protocol is not free; the block of the preferred port comes
+ * first. */
+START_TEST(blocks_layout_and_free)
+{
+	struct port_blocks *pb = port_blocks_create(10, 1000, 1034, 2);
+	unsigned ext;
+	uint16_t lo, hi;
+
+	ck_assert_ptr_nonnull(pb);
+	ck_assert_uint_eq(pb->per_ext, 3);
+	ck_assert_uint_eq(port_blocks_of(pb, 1, 1015), 3 + 1 + 1);
+	ck_assert_uint_eq(port_blocks_of(pb, 0, 1030), 0);
+	ck_assert_uint_eq(port_blocks_of(pb, 0, 999), 0);
+	port_blocks_range(pb, 4, &ext, &lo, &hi);
+	ck_assert_uint_eq(ext, 1);
+	ck_assert_uint_eq(lo, 1010);
+	ck_assert_uint_eq(hi, 1019);
+	ck_assert_uint_eq(port_blocks_find_free(pb, &pool, 0, 1025, 0), 3);
+	port_pool_take(&pool, NAPT_P_ICMP, 0, 1029);
+	ck_assert_uint_ne(port_blocks_find_free(pb, &pool, 0, 1025, 0), 3);
+	port_pool_set_rest(&pool, 1000);
+	port_pool_release(&pool, NAPT_P_ICMP, 0, 1029, true); /* resting: still not free */
+	ck_assert_uint_ne(port_blocks_find_free(pb, &pool, 0, 1025, 0), 3);
+	pb->b[0].owner = 1;
+	pb->b[1].owner = 1;
+	ck_assert_uint_eq(port_blocks_find_free(pb, &pool, 0, 0, 7), 0);
+	ck_assert_uint_eq(port_blocks_find_free(pb, &pool, 1, 0, 7), 3 + 1 + 1); /* 7 % 3 = 1 */
+	port_blocks_destroy(pb);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("port_alloc");
@@ -148,6 +230,10 @@ int main(void)
 	tcase_add_test(tc, range_edges_and_exhaustion);
 	tcase_add_test(tc, every_port_of_a_range_is_reached);
 	tcase_add_test(tc, parity_is_kept);
+	tcase_add_test(tc, released_port_rests);
+	tcase_add_test(tc, rest_across_clock_wrap);
+	tcase_add_test(tc, no_rest_frees_at_once);
+	tcase_add_test(tc, blocks_layout_and_free);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

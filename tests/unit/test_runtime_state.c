@@ -446,6 +446,49 @@ START_TEST(salvage_sets_bad_lines_aside)
 }
 END_TEST
 
+/* A line of 100 000 bytes without a newline before the good lines after it (a damaged or
+ * sparse file): the strict load refuses it naming the line, the start sets aside its first
+ * 1022 bytes and loads the lines after it. getline() took the line whole: memory without
+ * bound for a file with no newline at all. */
+START_TEST(long_line_set_aside_and_skipped)
+{
+	size_t n = 100000;
+	char *text = malloc(n + 100), want[300];
+
+	ck_assert_ptr_nonnull(text);
+	memset(text, 'x', n);
+	snprintf(text + n, 100, "\nforward tcp 8080 192.168.1.10:80\ndmz 192.168.1.50\n");
+	write_file(path, text);
+	free(text);
+	ck_assert_int_eq(runtime_state_load(path, &back, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s:1: line longer than 1022 bytes", path);
+	ck_assert_str_eq(err, want);
+	n_told = 0;
+	ck_assert_int_eq(
+	    runtime_state_salvage(path, &back, base_cfg(), note_reject, err, sizeof(err)), 1);
+	ck_assert_msg(strncmp(told[0], want, strlen(want)) == 0, "got '%s'", told[0]);
+	ck_assert_uint_eq(back.n_forwards, 1);
+	ck_assert_int_eq(back.dmz_mode, RUNTIME_DMZ_SET);
+}
+END_TEST
+
+/* A FIFO in the state file's place (nobody writes to it): the load and the start's salvage
+ * return at once, the file unreadable; fopen() waited for a writer for ever. */
+START_TEST(fifo_is_unreadable_not_a_wait)
+{
+	char want[200];
+
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	ck_assert_int_eq(runtime_state_load(path, &back, err, sizeof(err)),
+			 RUNTIME_STATE_UNREADABLE);
+	snprintf(want, sizeof(want), "%s: not a regular file", path);
+	ck_assert_str_eq(err, want);
+	ck_assert_int_lt(
+	    runtime_state_salvage(path, &back, base_cfg(), note_reject, err, sizeof(err)), 0);
+	ck_assert_str_eq(err, want);
+}
+END_TEST
+
 /* Lines that load but that the config file refuses (it changed since they were saved) are
  * set aside too, in the file's order, and what is left starts. */
 START_TEST(salvage_sets_aside_what_the_config_refuses)
@@ -588,6 +631,8 @@ int main(void)
 	tcase_add_test(tc, salvage_sets_bad_lines_aside);
 	tcase_add_test(tc, salvage_keeps_what_it_cannot_set_aside);
 	tcase_add_test(tc, salvage_sets_aside_what_the_config_refuses);
+	tcase_add_test(tc, long_line_set_aside_and_skipped);
+	tcase_add_test(tc, fifo_is_unreadable_not_a_wait);
 	tcase_add_test(tc, salvage_of_a_whole_file_writes_nothing);
 	tcase_add_test(tc, writer_writes_pending_text_on_stop);
 	tcase_add_test(tc, writer_never_writes_over_a_newer_save);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_siphash.c - SipHash against vectors from outside this project: the paper's
  * SipHash-2-4 vectors (key 00..0f, message 00 01 02 ..., appendix A and the reference
  * vectors), run through the same round, compression and finalization functions as the

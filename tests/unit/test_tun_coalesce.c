@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_tun_coalesce - the write-side coalescer (tun_coalesce.h) against the kernel's GSO as
  * documented: a merged frame, cut the way tcp_gso_segment and __udp_gso_segment cut one
  * (each segment gets the head's headers, gso_size bytes of payload, an IP ID one above the
