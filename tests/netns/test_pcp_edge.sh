@@ -191,9 +191,14 @@ flood_attempt() {
 
 part_flood() {
 	local made sessions try
-	made=$(raw_send "$NS_LAN" udp-flows "$WAN_IP" 40000 "$LAN_IP" 20)
-	sessions=$(stat_value sessions-current)
-	[ "${sessions:-0}" -ge 20000 ] || fail "only '$sessions' sessions after $made flows"
+	# The same 40 000 flows again, up to three rounds, while the kernel (on a loaded machine)
+	# dropped enough of a round's datagrams to leave the table under 20 000 sessions.
+	for try in 1 2 3; do
+		made=$(raw_send "$NS_LAN" udp-flows "$WAN_IP" 40000 "$LAN_IP" 20)
+		sessions=$(stat_value sessions-current)
+		[ "${sessions:-0}" -ge 20000 ] && break
+	done
+	[ "${sessions:-0}" -ge 20000 ] || fail "only '$sessions' sessions after 3 rounds of $made flows"
 	echo "flood: $sessions sessions in the table"
 	sleep 3 # the queues the burst filled drain before the quiet measure
 	for try in 1 2 3; do
