@@ -2,10 +2,13 @@
 /* nat_table.h - the translation table: mappings, sessions, their hash indexes and expiry.
  *
  * Everything is allocated once, sized by max-sessions; entries are addressed by 32-bit
- * index (0 means none) so links cost 4 bytes. Each session sits in two hash chains (looked
- * up from the inside and from the outside) and in one LRU list per timeout class: every
- * entry of a class has the same timeout, so the least recently used entry is also the
- * first to expire, and expiry reads only the cold ends of the lists (no scans).
+ * index (0 means none) so links cost 4 bytes. Each session is found through two indexes
+ * (from the inside and from the outside), each mapping through one or two; an index is an
+ * array of one-cache-line buckets of short hash tags and entry indexes (docs/design.md),
+ * and an entry keeps the home bucket of each of its keys, so that removing it hashes
+ * nothing. Each session is also in one LRU list per timeout class: every entry of a class
+ * has the same timeout, so the least recently used entry is also the first to expire, and
+ * expiry reads only the cold ends of the lists (no scans).
  */
 #ifndef NAT_TABLE_H
 #define NAT_TABLE_H
@@ -37,7 +40,7 @@ struct nat_mapping {
 	uint32_t in_addr, rem_addr; /* rem_addr, rem_port: key part under ADM/APDM */
 	uint16_t in_port, ext_port, rem_port;
 	uint8_t proto, origin, flags, ext_index;
-	uint32_t next_in, next_out; /* hash chains */
+	uint32_t home_in, home_out; /* its keys' home buckets; home_in links the free list */
 	uint32_t sessions;          /* head of this mapping's session list, newest first */
 };
 
@@ -54,17 +57,27 @@ struct nat_session {
 	uint8_t ext_index;
 	uint32_t last_ms; /* clock at the last packet, wrapping */
 	uint32_t lru_prev, lru_next;
-	uint32_t next_in, next_out; /* hash chains */
+	uint32_t home_in, home_out; /* its keys' home buckets */
 	/* The owner's session list. The head's sib_prev holds its mapping's index, tagged
 	 * with SIB_MAPPING: removing a session finds its mapping without a lookup. */
 	uint32_t sib_prev, sib_next;
 };
 #define SIB_MAPPING 0x80000000u /* indexes stay below it: max-sessions is 2^24 at most */
 
+/* An index bucket: one cache line of slots, each an entry's index in the low bits and its
+ * key's hash tag in the bits above the largest index (8 bits at 2^24 entries, 12 at 1M),
+ * 0 when free; and how many keys whose home bucket is this one or an earlier one sit in a
+ * later bucket (a lookup goes on to the next bucket only when some did). */
+#define NAT_BUCKET_SLOTS 15
+struct nat_bucket {
+	uint32_t slot[NAT_BUCKET_SLOTS];
+	uint32_t overflow;
+};
+
 struct nat_table;
 
 /* external: the configured external addresses (network order), n_external of them; key: the
- * secret of the chains' hash (from getrandom(2) in the daemon). */
+ * secret of the indexes' hash (from getrandom(2) in the daemon). */
 struct nat_table *nat_table_create(uint32_t max_sessions, const struct siphash_key *key,
 				   struct napt_counters *counters, const uint32_t *external,
 				   unsigned n_external);
@@ -86,9 +99,15 @@ uint32_t nat_session_mapping(struct nat_table *t, uint32_t idx);
 unsigned nat_mapping_sessions(const struct nat_table *t, uint32_t idx);
 struct nat_mapping *nat_mapping_at(const struct nat_table *t, uint32_t idx);
 
-/* The key's keyed hash (SipHash-1-3, siphash.h). A bucket is its low bits; its high bits
- * are free for a tag, so one hash per key can serve both. */
+/* The key's keyed hash (SipHash-1-3, siphash.h). Its low 32 bits choose the home bucket,
+ * its high bits give the tag: one hash per key serves both. */
 uint64_t nat_key_hash(const struct nat_table *t, const struct nat_key *k);
+/* The home bucket of a key in t's indexes (all four have as many buckets). */
+uint32_t nat_key_home(const struct nat_table *t, const struct nat_key *k);
+/* For tests: the number of buckets each index has, and the bucket b of the index of
+ * sessions by inside key. */
+uint32_t nat_table_buckets(const struct nat_table *t);
+const struct nat_bucket *nat_table_session_bucket(const struct nat_table *t, uint32_t b);
 
 /* Lookups. An entry found expired at `now` is removed and not returned. */
 uint32_t nat_session_find_in(struct nat_table *t, const struct nat_key *k, uint32_t now);
@@ -127,16 +146,17 @@ void nat_mapping_remove(struct nat_table *t, uint32_t idx);
  * reaper reaches it. Newest sessions are at the head, so this stops early. */
 bool nat_mapping_live(struct nat_table *t, uint32_t idx, uint32_t now);
 
-/* A session lookup in steps, for bursts of packets (VPP-style): the key's bucket is
- * computed once (nat_lookup_hash(), which also starts fetching the bucket), and the
+/* A session lookup in steps, for bursts of packets (VPP-style): the key's bucket and tag
+ * are computed once (nat_lookup_hash(), which also starts fetching the bucket), and the
  * lookup itself (nat_lookup_session()) comes a few packets later. In between, two
- * prefetch stages, each finding the previous one's line in the cache: the session at
- * the bucket's head, then what the lookup and the refresh will touch next: the chain's
- * second entry when the head is another flow, or the LRU neighbours when the session is
- * due to move (nat_session_touch()). */
+ * prefetch stages, each finding the previous one's line in the cache: the session of the
+ * bucket's first slot with the key's tag, then what the refresh will touch next: the LRU
+ * neighbours when the session is due to move (nat_session_touch()), or the next bucket
+ * when the key overflowed there. */
 struct nat_lookup {
 	struct nat_key key;
-	uint32_t bucket; /* NAT_LOOKUP_NONE: no lookup to make */
+	uint32_t bucket; /* home bucket; NAT_LOOKUP_NONE: no lookup to make */
+	uint32_t tag;    /* the key's tag, in place in a slot */
 	bool out;        /* by the external endpoint (an inbound packet) */
 };
 #define NAT_LOOKUP_NONE 0xffffffffu
@@ -160,7 +180,8 @@ bool nat_session_expired(const struct nat_table *t, const struct nat_session *s,
 typedef int (*nat_mapping_visit)(struct nat_table *t, uint32_t idx, void *ctx);
 void nat_table_each_mapping(struct nat_table *t, nat_mapping_visit fn, void *ctx);
 /* The same for the mappings on one external endpoint (proto, external address number
- * ext_index, ext_port) only: one hash chain, whatever the table's size. */
+ * ext_index, ext_port) only: one bucket (and those it overflowed to), whatever the
+ * table's size. */
 void nat_table_each_mapping_on(struct nat_table *t, uint8_t proto, unsigned ext_index,
 			       uint16_t ext_port, nat_mapping_visit fn, void *ctx);
 /* The sessions of each timeout class, oldest first. */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* nat_table.c - mappings and sessions in fixed arrays, hash chains and LRU expiry. */
+/* nat_table.c - mappings and sessions in fixed arrays, tagged bucket indexes and LRU expiry. */
 #include "nat_table.h"
 
 #include "nat_event.h"
@@ -14,25 +14,32 @@ struct lru_list {
 	uint32_t head, tail; /* head: least recently used */
 };
 
-/* A key a lookup did not find, and its bucket. A new flow's keys are hashed by the lookups
+/* Where a key goes in an index: its home bucket, and its tag in place in a slot. */
+struct place {
+	uint32_t home, tag;
+};
+
+/* A key a lookup did not find, and its place. A new flow's keys are hashed by the lookups
  * that miss and again when its entries go in: the second time costs a comparison. */
 struct missed_key {
 	struct nat_key key;
-	uint32_t bucket;
+	struct place place;
 	bool valid;
 };
 
 struct nat_table {
 	uint32_t max;           /* entries per array, slot 0 unused */
-	uint32_t mask;          /* buckets - 1 */
-	struct siphash_key key; /* chains cannot be aimed at from outside (siphash.h) */
+	uint32_t mask;          /* peer buckets - 1 */
+	uint32_t buckets;       /* per index */
+	uint32_t index_mask;    /* the index bits of a slot; the tag is above them */
+	struct siphash_key key; /* buckets cannot be aimed at from outside (siphash.h) */
 	struct nat_session *sessions;
 	struct nat_mapping *mappings;
-	uint32_t *sess_in, *sess_out; /* bucket heads */
-	uint32_t *map_in, *map_out;
+	struct nat_bucket *sess_in, *sess_out; /* the indexes */
+	struct nat_bucket *map_in, *map_out;
 	uint32_t *peers; /* sessions per bucket of (external address, remote address, proto) */
 	struct missed_key missed_session, missed_mapping;
-	uint32_t free_sessions, free_mappings; /* free lists, linked through lru_next/next_in */
+	uint32_t free_sessions, free_mappings; /* free lists, linked through lru_next/home_in */
 	struct lru_list lru[NAPT_TIMEOUT_CLASSES];
 	uint32_t timeout_ms[NAPT_TIMEOUT_CLASSES];
 	struct port_pool ports;
@@ -60,7 +67,7 @@ static int proto_index(uint8_t proto)
 }
 
 /* The whole key goes through the keyed hash: an outsider who picks ports or addresses
- * cannot know which keys share a chain (docs/security.md, hash flooding). */
+ * cannot know which keys share a bucket (docs/security.md, hash flooding). */
 uint64_t nat_key_hash(const struct nat_table *t, const struct nat_key *k)
 {
 	return siphash13_16(&t->key, (uint64_t)k->rem_addr << 32 | k->addr,
@@ -72,25 +79,43 @@ static uint32_t key_hash(const struct nat_table *t, const struct nat_key *k)
 	return (uint32_t)nat_key_hash(t, k) & t->mask;
 }
 
+/* The home bucket from the hash's low half (scaled to any bucket count: Lemire's
+ * multiply-shift), the tag from its high half. */
+static struct place hash_place(const struct nat_table *t, uint64_t h)
+{
+	return (struct place){(uint32_t)(((h & 0xffffffffu) * t->buckets) >> 32),
+			      (uint32_t)(h >> 32) & ~t->index_mask};
+}
+
+static struct place key_place(const struct nat_table *t, const struct nat_key *k)
+{
+	return hash_place(t, nat_key_hash(t, k));
+}
+
+uint32_t nat_key_home(const struct nat_table *t, const struct nat_key *k)
+{
+	return key_place(t, k).home;
+}
+
 static bool key_equal(const struct nat_key *a, const struct nat_key *b)
 {
 	return a->addr == b->addr && a->rem_addr == b->rem_addr && a->port == b->port &&
 	       a->rem_port == b->rem_port && a->proto == b->proto;
 }
 
-/* The bucket of a key that may have just missed a lookup (a new flow's): hashed once. */
-static uint32_t new_key_bucket(const struct nat_table *t, const struct nat_key *k)
+/* The place of a key that may have just missed a lookup (a new flow's): hashed once. */
+static struct place new_key_place(const struct nat_table *t, const struct nat_key *k)
 {
 	if (t->missed_session.valid && key_equal(&t->missed_session.key, k))
-		return t->missed_session.bucket;
+		return t->missed_session.place;
 	if (t->missed_mapping.valid && key_equal(&t->missed_mapping.key, k))
-		return t->missed_mapping.bucket;
-	return key_hash(t, k);
+		return t->missed_mapping.place;
+	return key_place(t, k);
 }
 
-static void remember_miss(struct missed_key *m, const struct nat_key *k, uint32_t bucket)
+static void remember_miss(struct missed_key *m, const struct nat_key *k, struct place p)
 {
-	*m = (struct missed_key){*k, bucket, true};
+	*m = (struct missed_key){*k, p, true};
 }
 
 /* Tables this large sit on 2 MiB pages where the kernel has them (transparent huge pages
@@ -98,16 +123,18 @@ static void remember_miss(struct missed_key *m, const struct nat_key *k, uint32_
  * TLB miss and, in a VM, a nested page walk on top of the cache miss. */
 #define HUGE_PAGE (2u << 20)
 
+/* Smaller ones start on a cache line, so that a bucket is one line. */
+#define CACHE_LINE 64
+
 static void *alloc_zeroed(size_t n, size_t size)
 {
 	size_t bytes = n * size;
 	void *p;
 
-	if (bytes < HUGE_PAGE)
-		return calloc(n, size);
-	if (posix_memalign(&p, HUGE_PAGE, bytes))
+	if (posix_memalign(&p, bytes < HUGE_PAGE ? CACHE_LINE : HUGE_PAGE, bytes))
 		return NULL;
-	madvise(p, bytes & ~(size_t)(HUGE_PAGE - 1), MADV_HUGEPAGE);
+	if (bytes >= HUGE_PAGE)
+		madvise(p, bytes & ~(size_t)(HUGE_PAGE - 1), MADV_HUGEPAGE);
 	memset(p, 0, bytes);
 	return p;
 }
@@ -133,16 +160,20 @@ struct nat_table *nat_table_create(uint32_t max_sessions, const struct siphash_k
 		buckets <<= 1;
 	t->max = max_sessions + 1;
 	t->mask = buckets - 1;
+	/* Filled to 14 slots of 15 at most: every index has a free slot, and few keys leave
+	 * their home bucket (docs/design.md). */
+	t->buckets = max_sessions / (NAT_BUCKET_SLOTS - 1) + 1;
+	t->index_mask = (uint32_t)((2ull << (31 - __builtin_clz(max_sessions))) - 1);
 	t->key = *key;
 	t->counters = counters;
 	t->core_cache_bytes = core_cache_bytes();
 	memcpy(t->external, external, n_external * sizeof(uint32_t));
 	t->sessions = alloc_zeroed(t->max, sizeof(*t->sessions));
 	t->mappings = alloc_zeroed(t->max, sizeof(*t->mappings));
-	t->sess_in = alloc_zeroed(buckets, sizeof(uint32_t));
-	t->sess_out = alloc_zeroed(buckets, sizeof(uint32_t));
-	t->map_in = alloc_zeroed(buckets, sizeof(uint32_t));
-	t->map_out = alloc_zeroed(buckets, sizeof(uint32_t));
+	t->sess_in = alloc_zeroed(t->buckets, sizeof(struct nat_bucket));
+	t->sess_out = alloc_zeroed(t->buckets, sizeof(struct nat_bucket));
+	t->map_in = alloc_zeroed(t->buckets, sizeof(struct nat_bucket));
+	t->map_out = alloc_zeroed(t->buckets, sizeof(struct nat_bucket));
 	t->peers = alloc_zeroed(buckets, sizeof(uint32_t));
 	if (!t->sessions || !t->mappings || !t->sess_in || !t->sess_out || !t->map_in ||
 	    !t->map_out || !t->peers) {
@@ -171,7 +202,18 @@ size_t nat_table_bytes(const struct nat_table *t)
 {
 	return sizeof(*t) +
 	       (size_t)t->max * (sizeof(struct nat_session) + sizeof(struct nat_mapping)) +
-	       5 * sizeof(uint32_t) * ((size_t)t->mask + 1);
+	       4 * sizeof(struct nat_bucket) * t->buckets +
+	       sizeof(uint32_t) * ((size_t)t->mask + 1);
+}
+
+uint32_t nat_table_buckets(const struct nat_table *t)
+{
+	return t->buckets;
+}
+
+const struct nat_bucket *nat_table_session_bucket(const struct nat_table *t, uint32_t b)
+{
+	return &t->sess_in[b];
 }
 
 struct port_pool *nat_table_ports(struct nat_table *t)
@@ -227,15 +269,15 @@ static void record_flush(struct nat_table *t)
 /* Everything goes back to the free lists: used at start and by "flush sessions". */
 void nat_table_flush(struct nat_table *t)
 {
-	size_t buckets = (size_t)t->mask + 1;
+	size_t index_bytes = (size_t)t->buckets * sizeof(struct nat_bucket);
 
 	record_flush(t);
 
-	memset(t->sess_in, 0, buckets * sizeof(uint32_t));
-	memset(t->sess_out, 0, buckets * sizeof(uint32_t));
-	memset(t->map_in, 0, buckets * sizeof(uint32_t));
-	memset(t->map_out, 0, buckets * sizeof(uint32_t));
-	memset(t->peers, 0, buckets * sizeof(uint32_t));
+	memset(t->sess_in, 0, index_bytes);
+	memset(t->sess_out, 0, index_bytes);
+	memset(t->map_in, 0, index_bytes);
+	memset(t->map_out, 0, index_bytes);
+	memset(t->peers, 0, ((size_t)t->mask + 1) * sizeof(uint32_t));
 	memset(t->lru, 0, sizeof(t->lru));
 	t->reap_known = false;
 	port_pool_clear(&t->ports);
@@ -247,7 +289,7 @@ void nat_table_flush(struct nat_table *t)
 	for (uint32_t i = t->max - 1; i >= 1; i--) {
 		t->sessions[i] = (struct nat_session){.lru_next = t->free_sessions};
 		t->free_sessions = i;
-		t->mappings[i] = (struct nat_mapping){.next_in = t->free_mappings};
+		t->mappings[i] = (struct nat_mapping){.home_in = t->free_mappings};
 		t->free_mappings = i;
 	}
 	t->counters->sessions_removed += t->counters->sessions_current;
@@ -257,7 +299,7 @@ void nat_table_flush(struct nat_table *t)
 	memset(t->counters->mappings_proto, 0, sizeof(t->counters->mappings_proto));
 }
 
-/* ---- hash chains ---- */
+/* ---- the indexes ---- */
 
 static bool session_matches_in(const struct nat_session *s, const struct nat_key *k)
 {
@@ -272,6 +314,131 @@ static bool session_matches_out(const struct nat_table *t, const struct nat_sess
 	       s->proto == k->proto && t->external[s->ext_index] == k->addr;
 }
 
+static bool mapping_matches_in(const struct nat_mapping *m, const struct nat_key *k)
+{
+	return m->in_addr == k->addr && m->rem_addr == k->rem_addr && m->in_port == k->port &&
+	       m->rem_port == k->rem_port && m->proto == k->proto;
+}
+
+static bool mapping_matches_out(const struct nat_table *t, const struct nat_mapping *m,
+				const struct nat_key *k)
+{
+	return m->ext_port == k->port && m->proto == k->proto &&
+	       t->external[m->ext_index] == k->addr;
+}
+
+/* The four indexes, each with its own entries' comparison. */
+enum index_kind { SESS_IN, SESS_OUT, MAP_IN, MAP_OUT };
+
+static struct nat_bucket *index_of(const struct nat_table *t, enum index_kind kind)
+{
+	struct nat_bucket *const all[] = {t->sess_in, t->sess_out, t->map_in, t->map_out};
+
+	return all[kind];
+}
+
+static bool entry_matches(const struct nat_table *t, enum index_kind kind, uint32_t idx,
+			  const struct nat_key *k)
+{
+	switch (kind) {
+	case SESS_IN:
+		return session_matches_in(&t->sessions[idx], k);
+	case SESS_OUT:
+		return session_matches_out(t, &t->sessions[idx], k);
+	case MAP_IN:
+		return mapping_matches_in(&t->mappings[idx], k);
+	default:
+		return mapping_matches_out(t, &t->mappings[idx], k);
+	}
+}
+
+static uint32_t next_bucket(const struct nat_table *t, uint32_t b)
+{
+	return b + 1 == t->buckets ? 0 : b + 1;
+}
+
+/* A walk over the candidates of one key: slots with its tag, in its home bucket and in
+ * the buckets after it while keys overflowed past. */
+struct probe {
+	uint32_t bucket, buckets_left;
+	unsigned slot;
+};
+
+static struct probe probe_start(const struct nat_table *t, struct place p)
+{
+	return (struct probe){p.home, t->buckets, 0};
+}
+
+/* The next entry of key k (placed at p) in the index, from where pr stands; 0 at the end.
+ * The walk stops at a bucket no key overflowed past, and after one round of the table in
+ * any case (a bound even if every bucket had overflowed at some time). */
+static uint32_t probe_next(const struct nat_table *t, enum index_kind kind, struct place p,
+			   const struct nat_key *k, struct probe *pr)
+{
+	const struct nat_bucket *ix = index_of(t, kind);
+
+	while (pr->buckets_left) {
+		const struct nat_bucket *b = &ix[pr->bucket];
+
+		while (pr->slot < NAT_BUCKET_SLOTS) {
+			uint32_t v = b->slot[pr->slot++];
+			uint32_t idx = v & t->index_mask;
+
+			if ((v & ~t->index_mask) == p.tag && idx && entry_matches(t, kind, idx, k))
+				return idx;
+		}
+		if (!b->overflow)
+			break;
+		pr->bucket = next_bucket(t, pr->bucket);
+		pr->buckets_left--;
+		pr->slot = 0;
+	}
+	return 0;
+}
+
+static uint32_t index_find(const struct nat_table *t, enum index_kind kind, struct place p,
+			   const struct nat_key *k)
+{
+	struct probe pr = probe_start(t, p);
+
+	return probe_next(t, kind, p, k, &pr);
+}
+
+/* Entry idx into the first free slot from its key's home bucket on; returns the home,
+ * which the entry keeps for its removal. Each index holds at most max-sessions keys, fewer
+ * than its slots, so a free slot exists. */
+static uint32_t index_put(struct nat_table *t, enum index_kind kind, struct place p, uint32_t idx)
+{
+	struct nat_bucket *ix = index_of(t, kind);
+
+	for (uint32_t b = p.home;; b = next_bucket(t, b)) {
+		for (unsigned i = 0; i < NAT_BUCKET_SLOTS; i++) {
+			if (!ix[b].slot[i]) {
+				ix[b].slot[i] = p.tag | idx;
+				return p.home;
+			}
+		}
+		ix[b].overflow++;
+	}
+}
+
+/* Entry idx out of the index, from its home bucket on: the buckets it overflowed past are
+ * those before the one that holds it. No hash: the entry's index is unique in the index. */
+static void index_drop(struct nat_table *t, enum index_kind kind, uint32_t home, uint32_t idx)
+{
+	struct nat_bucket *ix = index_of(t, kind);
+
+	for (uint32_t b = home;; b = next_bucket(t, b)) {
+		for (unsigned i = 0; i < NAT_BUCKET_SLOTS; i++) {
+			if ((ix[b].slot[i] & t->index_mask) == idx) {
+				ix[b].slot[i] = 0;
+				return;
+			}
+		}
+		ix[b].overflow--;
+	}
+}
+
 static struct nat_key session_in_key(const struct nat_session *s)
 {
 	return (struct nat_key){s->in_addr, s->rem_addr, s->in_port, s->rem_port, s->proto};
@@ -281,11 +448,6 @@ static struct nat_key session_out_key(const struct nat_table *t, const struct na
 {
 	return (struct nat_key){t->external[s->ext_index], s->rem_addr, s->ext_port, s->rem_port,
 				s->proto};
-}
-
-static struct nat_key mapping_in_key(const struct nat_mapping *m)
-{
-	return (struct nat_key){m->in_addr, m->rem_addr, m->in_port, m->rem_port, m->proto};
 }
 
 static struct nat_key mapping_out_key(const struct nat_table *t, const struct nat_mapping *m)
@@ -309,89 +471,54 @@ bool nat_table_peer_known(const struct nat_table *t, uint32_t ext_addr, uint32_t
 	return t->peers[key_hash(t, &k)] != 0;
 }
 
-/* Unlink idx from the chain at *head whose links live at byte offset `link` of each entry:
- * one function serves the four chains. */
-static void chain_unlink(uint32_t *head, void *base, size_t size, size_t link, uint32_t idx)
-{
-	uint32_t *p = head;
-
-	while (*p && *p != idx)
-		p = (uint32_t *)((char *)base + (size_t)*p * size + link);
-	if (*p)
-		*p = *(uint32_t *)((char *)base + (size_t)idx * size + link);
-}
-
 bool nat_session_expired(const struct nat_table *t, const struct nat_session *s, uint32_t now)
 {
 	return (uint32_t)(now - s->last_ms) > t->timeout_ms[s->tclass];
 }
 
-/* The session of key k in its chain at bucket; an expired one is removed, not returned. */
-static uint32_t find_session(struct nat_table *t, const struct nat_key *k, uint32_t bucket,
-			     bool out, uint32_t now)
+/* The session of key k placed at p; an expired one is removed, not returned. */
+static uint32_t find_session(struct nat_table *t, const struct nat_key *k, struct place p, bool out,
+			     uint32_t now)
 {
-	uint32_t i;
+	uint32_t i = index_find(t, out ? SESS_OUT : SESS_IN, p, k);
 
-	if (out) {
-		i = t->sess_out[bucket];
-		while (i && !session_matches_out(t, &t->sessions[i], k))
-			i = t->sessions[i].next_out;
-	} else {
-		i = t->sess_in[bucket];
-		while (i && !session_matches_in(&t->sessions[i], k))
-			i = t->sessions[i].next_in;
-	}
 	if (i && nat_session_expired(t, &t->sessions[i], now)) {
 		nat_session_remove(t, i, true);
 		i = 0;
 	}
 	if (!i)
-		remember_miss(&t->missed_session, k, bucket);
+		remember_miss(&t->missed_session, k, p);
 	return i;
 }
 
 uint32_t nat_session_find_in(struct nat_table *t, const struct nat_key *k, uint32_t now)
 {
-	return find_session(t, k, new_key_bucket(t, k), false, now);
+	return find_session(t, k, new_key_place(t, k), false, now);
 }
 
 uint32_t nat_session_find_out(struct nat_table *t, const struct nat_key *k, uint32_t now)
 {
-	return find_session(t, k, new_key_bucket(t, k), true, now);
+	return find_session(t, k, new_key_place(t, k), true, now);
+}
+
+static uint32_t find_mapping(struct nat_table *t, enum index_kind kind, const struct nat_key *k)
+{
+	struct place p = key_place(t, k);
+	uint32_t i = index_find(t, kind, p, k);
+
+	if (!i)
+		remember_miss(&t->missed_mapping, k, p);
+	return i;
 }
 
 uint32_t nat_mapping_find_in(struct nat_table *t, const struct nat_key *k)
 {
-	uint32_t b = key_hash(t, k);
-	uint32_t i = t->map_in[b];
-
-	while (i) {
-		const struct nat_mapping *m = &t->mappings[i];
-
-		if (m->in_addr == k->addr && m->rem_addr == k->rem_addr && m->in_port == k->port &&
-		    m->rem_port == k->rem_port && m->proto == k->proto)
-			return i;
-		i = m->next_in;
-	}
-	remember_miss(&t->missed_mapping, k, b);
-	return 0;
+	return find_mapping(t, MAP_IN, k);
 }
 
 uint32_t nat_mapping_find_out(struct nat_table *t, const struct nat_key *k)
 {
-	uint32_t b = key_hash(t, k);
-	uint32_t i = t->map_out[b];
-
-	while (i) {
-		const struct nat_mapping *m = &t->mappings[i];
-
-		if (m->ext_port == k->port && m->proto == k->proto &&
-		    t->external[m->ext_index] == k->addr)
-			return i;
-		i = m->next_out;
-	}
-	remember_miss(&t->missed_mapping, k, b);
-	return 0;
+	return find_mapping(t, MAP_OUT, k);
 }
 
 /* ---- LRU lists ---- */
@@ -487,24 +614,19 @@ uint32_t nat_mapping_new(struct nat_table *t, const struct nat_mapping *m,
 	uint32_t idx = t->free_mappings;
 	struct nat_mapping *e;
 	struct nat_key out = mapping_out_key(t, m);
-	uint32_t h;
 
 	if (!idx)
 		return 0;
 	e = &t->mappings[idx];
-	t->free_mappings = e->next_in;
+	t->free_mappings = e->home_in;
 	*e = *m;
 	e->sessions = 0;
 	if (e->flags & MAPF_IN_INDEXED) {
 		e->rem_addr = in_key->rem_addr;
 		e->rem_port = in_key->rem_port;
-		h = new_key_bucket(t, in_key);
-		e->next_in = t->map_in[h];
-		t->map_in[h] = idx;
+		e->home_in = index_put(t, MAP_IN, new_key_place(t, in_key), idx);
 	}
-	h = new_key_bucket(t, &out);
-	e->next_out = t->map_out[h];
-	t->map_out[h] = idx;
+	e->home_out = index_put(t, MAP_OUT, new_key_place(t, &out), idx);
 	if (e->flags & MAPF_POOL_PORT)
 		port_pool_take(&t->ports, proto_index(e->proto), e->ext_index, e->ext_port);
 	if (t->hosts && counts_as_host_port(e))
@@ -520,7 +642,6 @@ uint32_t nat_mapping_new(struct nat_table *t, const struct nat_mapping *m,
 void nat_mapping_remove(struct nat_table *t, uint32_t idx)
 {
 	struct nat_mapping *m = &t->mappings[idx];
-	struct nat_key k;
 
 	/* Removing the last session removes the mapping: stop once it is gone. */
 	while (m->sessions) {
@@ -530,14 +651,9 @@ void nat_mapping_remove(struct nat_table *t, uint32_t idx)
 		if (last)
 			return;
 	}
-	if (m->flags & MAPF_IN_INDEXED) {
-		k = mapping_in_key(m);
-		chain_unlink(&t->map_in[key_hash(t, &k)], t->mappings, sizeof(*m),
-			     offsetof(struct nat_mapping, next_in), idx);
-	}
-	k = mapping_out_key(t, m);
-	chain_unlink(&t->map_out[key_hash(t, &k)], t->mappings, sizeof(*m),
-		     offsetof(struct nat_mapping, next_out), idx);
+	if (m->flags & MAPF_IN_INDEXED)
+		index_drop(t, MAP_IN, m->home_in, idx);
+	index_drop(t, MAP_OUT, m->home_out, idx);
 	if (m->flags & MAPF_POOL_PORT)
 		port_pool_release(&t->ports, proto_index(m->proto), m->ext_index, m->ext_port,
 				  !(m->flags & MAPF_DET));
@@ -547,7 +663,7 @@ void nat_mapping_remove(struct nat_table *t, uint32_t idx)
 		host_limits_add(t->hosts, m->in_addr, 0, -1);
 	nat_event_mapping(t->events, NAPT_EV_MAPPING_END, m, t->external[m->ext_index]);
 	t->counters->mappings_proto[proto_index(m->proto)]--;
-	*m = (struct nat_mapping){.next_in = t->free_mappings};
+	*m = (struct nat_mapping){.home_in = t->free_mappings};
 	t->free_mappings = idx;
 	t->counters->mappings_current--;
 }
@@ -559,7 +675,6 @@ uint32_t nat_session_new(struct nat_table *t, uint32_t mapping, uint32_t rem_add
 	struct nat_mapping *m = &t->mappings[mapping];
 	struct nat_session *s;
 	struct nat_key k;
-	uint32_t h;
 
 	if (!idx)
 		return 0;
@@ -584,13 +699,9 @@ uint32_t nat_session_new(struct nat_table *t, uint32_t mapping, uint32_t rem_add
 		t->sessions[m->sessions].sib_prev = idx;
 	m->sessions = idx;
 	k = session_in_key(s);
-	h = new_key_bucket(t, &k);
-	s->next_in = t->sess_in[h];
-	t->sess_in[h] = idx;
+	s->home_in = index_put(t, SESS_IN, new_key_place(t, &k), idx);
 	k = session_out_key(t, s);
-	h = new_key_bucket(t, &k);
-	s->next_out = t->sess_out[h];
-	t->sess_out[h] = idx;
+	s->home_out = index_put(t, SESS_OUT, new_key_place(t, &k), idx);
 	t->peers[peer_bucket(t, s)]++;
 	lru_append(t, idx);
 	if (t->hosts)
@@ -638,14 +749,10 @@ static uint32_t sibling_unlink(struct nat_table *t, const struct nat_session *s)
 void nat_session_remove(struct nat_table *t, uint32_t idx, bool expired)
 {
 	struct nat_session *s = &t->sessions[idx];
-	struct nat_key k = session_in_key(s);
 	uint32_t emptied;
 
-	chain_unlink(&t->sess_in[key_hash(t, &k)], t->sessions, sizeof(*s),
-		     offsetof(struct nat_session, next_in), idx);
-	k = session_out_key(t, s);
-	chain_unlink(&t->sess_out[key_hash(t, &k)], t->sessions, sizeof(*s),
-		     offsetof(struct nat_session, next_out), idx);
+	index_drop(t, SESS_IN, s->home_in, idx);
+	index_drop(t, SESS_OUT, s->home_out, idx);
 	t->peers[peer_bucket(t, s)]--;
 	lru_unlink(t, idx);
 	if (t->hosts)
@@ -698,11 +805,24 @@ unsigned nat_mapping_sessions(const struct nat_table *t, uint32_t idx)
 	return n;
 }
 
-static uint32_t lookup_head(const struct nat_table *t, const struct nat_lookup *l)
+static struct place lookup_place(const struct nat_lookup *l)
 {
+	return (struct place){l->bucket, l->tag};
+}
+
+/* The entry of the home bucket's first slot with the key's tag, without comparing keys
+ * (the prefetch stages guess; the lookup checks). */
+static uint32_t lookup_candidate(const struct nat_table *t, const struct nat_lookup *l)
+{
+	const struct nat_bucket *b;
+
 	if (l->bucket == NAT_LOOKUP_NONE)
 		return 0;
-	return l->out ? t->sess_out[l->bucket] : t->sess_in[l->bucket];
+	b = &index_of(t, l->out ? SESS_OUT : SESS_IN)[l->bucket];
+	for (unsigned i = 0; i < NAT_BUCKET_SLOTS; i++)
+		if ((b->slot[i] & ~t->index_mask) == l->tag && (b->slot[i] & t->index_mask))
+			return b->slot[i] & t->index_mask;
+	return 0;
 }
 
 /* Half of the 48-byte entries straddle two cache lines: fetch both ends, for writing (the
@@ -715,41 +835,42 @@ static void prefetch_entry(const struct nat_table *t, uint32_t idx)
 
 void nat_lookup_hash(const struct nat_table *t, struct nat_lookup *l)
 {
-	l->bucket = key_hash(t, &l->key);
-	__builtin_prefetch(l->out ? &t->sess_out[l->bucket] : &t->sess_in[l->bucket]);
+	struct place p = key_place(t, &l->key);
+
+	l->bucket = p.home;
+	l->tag = p.tag;
+	__builtin_prefetch(&index_of(t, l->out ? SESS_OUT : SESS_IN)[p.home]);
 }
 
 void nat_lookup_prefetch_session(const struct nat_table *t, const struct nat_lookup *l)
 {
-	uint32_t head = lookup_head(t, l);
+	uint32_t idx = lookup_candidate(t, l);
 
-	if (head)
-		prefetch_entry(t, head);
+	if (idx)
+		prefetch_entry(t, idx);
 }
 
 void nat_lookup_prefetch_next(const struct nat_table *t, const struct nat_lookup *l, uint32_t now)
 {
-	uint32_t head = lookup_head(t, l);
-	const struct nat_session *s = &t->sessions[head];
-	uint32_t next;
+	uint32_t idx = lookup_candidate(t, l);
+	const struct nat_session *s = &t->sessions[idx];
 
-	if (!head)
-		return;
-	if (l->out ? session_matches_out(t, s, &l->key) : session_matches_in(s, &l->key)) {
-		if (s->moved_s != (uint16_t)(now >> 10)) {
-			__builtin_prefetch(&t->sessions[s->lru_prev].lru_prev, 1);
-			__builtin_prefetch(&t->sessions[s->lru_next].lru_prev, 1);
-		}
+	if (!idx || !entry_matches(t, l->out ? SESS_OUT : SESS_IN, idx, &l->key)) {
+		/* Another flow, or none: the key may have overflowed to the next bucket. */
+		if (l->bucket != NAT_LOOKUP_NONE)
+			__builtin_prefetch(
+			    &index_of(t, l->out ? SESS_OUT : SESS_IN)[next_bucket(t, l->bucket)]);
 		return;
 	}
-	next = l->out ? s->next_out : s->next_in;
-	if (next)
-		prefetch_entry(t, next);
+	if (s->moved_s != (uint16_t)(now >> 10)) {
+		__builtin_prefetch(&t->sessions[s->lru_prev].lru_prev, 1);
+		__builtin_prefetch(&t->sessions[s->lru_next].lru_prev, 1);
+	}
 }
 
 uint32_t nat_lookup_session(struct nat_table *t, const struct nat_lookup *l, uint32_t now)
 {
-	return find_session(t, &l->key, l->bucket, l->out, now);
+	return find_session(t, &l->key, lookup_place(l), l->out, now);
 }
 
 bool nat_table_worth_prefetching(const struct nat_table *t)
@@ -850,17 +971,15 @@ void nat_table_each_mapping_on(struct nat_table *t, uint8_t proto, unsigned ext_
 			       uint16_t ext_port, nat_mapping_visit fn, void *ctx)
 {
 	struct nat_key k = {t->external[ext_index], 0, ext_port, 0, proto};
-	uint32_t i = t->map_out[key_hash(t, &k)];
+	struct place p = key_place(t, &k);
+	struct probe pr = probe_start(t, p);
+	uint32_t i;
 
-	while (i) {
-		const struct nat_mapping *m = &t->mappings[i];
-		uint32_t next = m->next_out; /* fn may remove m, which clears its links */
-
-		if (m->ext_port == ext_port && m->proto == proto && m->ext_index == ext_index &&
-		    fn(t, i, ctx))
+	/* fn may remove the mapping: that frees the slot just passed, and leaves the buckets'
+	 * overflow counts as they were for the keys further on. */
+	while ((i = probe_next(t, MAP_OUT, p, &k, &pr)))
+		if (t->mappings[i].ext_index == ext_index && fn(t, i, ctx))
 			return;
-		i = next;
-	}
 }
 
 void nat_table_each_session(const struct nat_table *t, nat_session_visit fn, void *ctx)

@@ -10,10 +10,10 @@
  *   random.pcap  ports drawn at random;
  *   old.pcap     port pairs that share one bucket under the hash of 73c33af, whatever its
  *                seed: it mixed the ports in after the secret, with a fixed multiplier;
- *   keyed.pcap   port pairs that share one bucket under SipHash with KEY (32 hex digits,
- *                as napt-replay -k takes it): replayed with KEY they collide, with any
- *                other key they are as good as random.
- * The bucket count is the table's: the next power of two at or above MAX_SESSIONS.
+ *   keyed.pcap   port pairs that share one home bucket under SipHash with KEY (32 hex
+ *                digits, as napt-replay -k takes it) in a table of MAX_SESSIONS: replayed
+ *                with KEY they collide, with any other key they are as good as random.
+ * The old hash's bucket count was the next power of two at or above MAX_SESSIONS.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -54,14 +54,13 @@ static uint32_t old_port_part(const struct flow *f, uint32_t mask)
 	return (uint32_t)(x ^ (x >> 32)) & mask;
 }
 
-/* The bucket of the flow's session key: by the inside endpoint for outbound flows, by the
- * external one for inbound flows, the remote endpoint in both. */
-static uint32_t keyed_bucket(const struct nat_table *t, const struct side *sd, const struct flow *f,
-			     uint32_t mask)
+/* The home bucket of the flow's session key: by the inside endpoint for outbound flows,
+ * by the external one for inbound flows, the remote endpoint in both. */
+static uint32_t keyed_bucket(const struct nat_table *t, const struct side *sd, const struct flow *f)
 {
 	struct nat_key k = {sd->local, inet_addr(REMOTE), f->port, f->rem_port, IPPROTO_UDP};
 
-	return (uint32_t)nat_key_hash(t, &k) & mask;
+	return nat_key_home(t, &k);
 }
 
 /* Port pairs, local ports from 1024 up and every remote port, whose bucket is that of the
@@ -75,7 +74,7 @@ static void colliding(struct flow *out, unsigned n, uint32_t mask, const struct 
 	for (uint32_t port = 1024; port <= 65535 && got < n; port++) {
 		for (uint32_t rem = 1; rem <= 65535 && got < n; rem++) {
 			struct flow f = {(uint16_t)port, (uint16_t)rem};
-			uint32_t b = t ? keyed_bucket(t, sd, &f, mask) : old_port_part(&f, mask);
+			uint32_t b = t ? keyed_bucket(t, sd, &f) : old_port_part(&f, mask);
 
 			if (got == 0)
 				target = b;
@@ -222,7 +221,7 @@ int main(int argc, char **argv)
 		return 2;
 	while (buckets < max)
 		buckets <<= 1;
-	t = nat_table_create(1, &key, &ctr, &ext, 1);
+	t = nat_table_create(max, &key, &ctr, &ext, 1);
 	flows = calloc(n, sizeof(*flows));
 	if (!t || !flows)
 		return 1;
