@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* test_nat_table.c - mappings and sessions: hash lookups from both sides, chains under
- * collisions, LRU expiry order, removal, a full table and flush. */
+/* test_nat_table.c - mappings and sessions: hash lookups from both sides, buckets under
+ * collisions and overflow, LRU expiry order, removal, a full table and flush. */
 #include <check.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -143,8 +143,8 @@ END_TEST
 
 START_TEST(chains_under_collisions)
 {
-	/* As many entries as buckets: many chains hold several entries, and removals from
-	 * the heads, middles and tails of chains must leave the rest reachable. */
+	/* A full table: many buckets hold 14 or 15 entries and some overflow, and removals
+	 * from anywhere must leave the rest reachable. */
 	enum { N = 4096 };
 	static uint32_t idx[N];
 
@@ -167,6 +167,122 @@ START_TEST(chains_under_collisions)
 	for (uint32_t i = 0; i < N; i++)
 		ck_assert_uint_eq(find_out(i, 0), idx[i]);
 	ck_assert_uint_eq(ctr.sessions_current, N);
+}
+END_TEST
+
+/* The sum of the overflow counts of the index of sessions by inside key. */
+static uint64_t overflow_total(void)
+{
+	uint64_t n = 0;
+
+	for (uint32_t b = 0; b < nat_table_buckets(t); b++)
+		n += nat_table_session_bucket(t, b)->overflow;
+	return n;
+}
+
+/* Flows numbered from `first` on whose inside keys have home bucket `home`: n of them, in
+ * got[]. */
+static void same_home(uint32_t home, uint32_t first, uint32_t *got, unsigned n)
+{
+	struct nat_key k;
+	unsigned found = 0;
+
+	for (uint32_t i = first; found < n && i < 60000; i++) {
+		k = in_key(i);
+		if (nat_key_home(t, &k) == home)
+			got[found++] = i;
+	}
+	ck_assert_uint_eq(found, n);
+}
+
+START_TEST(full_bucket_overflows_and_drains)
+{
+	/* 40 flows with one home bucket: 15 fill it, the rest overflow over two more buckets.
+	 * Each is found from both sides; the flows placed first expire first (LRU walk) and
+	 * those left stay reachable; when all are gone no overflow count is left over. */
+	enum { N = 40 };
+	uint32_t flow[N + 1], s[N], home;
+	struct nat_key k;
+
+	teardown();
+	make_table(4096);
+	k = in_key(0);
+	home = nat_key_home(t, &k);
+	same_home(home, 0, flow, N + 1);
+	for (unsigned i = 0; i < N; i++)
+		s[i] = add_flow(flow[i], i < N / 2 ? 0 : 50);
+	ck_assert_uint_ge(nat_table_session_bucket(t, home)->overflow, N - NAT_BUCKET_SLOTS);
+	for (unsigned i = 0; i < N; i++) {
+		ck_assert_uint_eq(find_in(flow[i], 50), s[i]);
+		ck_assert_uint_eq(find_out(flow[i], 50), s[i]);
+	}
+	/* A key of that bucket that is not there: the walk ends, with nothing. */
+	ck_assert_uint_eq(find_in(flow[N], 50), 0);
+	ck_assert_uint_eq(nat_table_expire(t, UDP_MS + 1, 1000), N / 2);
+	for (unsigned i = 0; i < N; i++)
+		ck_assert_uint_eq(find_in(flow[i], UDP_MS + 1), i < N / 2 ? 0 : s[i]);
+	ck_assert_uint_gt(overflow_total(), 0);
+	/* A new flow of that home takes a slot freed in the home bucket. */
+	ck_assert_uint_ne(add_flow(flow[N], UDP_MS + 1), 0);
+	ck_assert_uint_ne(find_out(flow[N], UDP_MS + 1), 0);
+	ck_assert_uint_eq(nat_table_expire(t, 1000, 1000), N / 2 + 1);
+	ck_assert_uint_eq(ctr.sessions_current, 0);
+	ck_assert_uint_eq(overflow_total(), 0);
+}
+END_TEST
+
+/* Removes every mapping it visits, and counts them. */
+static int remove_visited(struct nat_table *tab, uint32_t idx, void *ctx)
+{
+	nat_mapping_remove(tab, idx);
+	++*(unsigned *)ctx;
+	return 0;
+}
+
+START_TEST(removal_during_endpoint_walk)
+{
+	/* 20 mappings on one external endpoint (one key, one home bucket, overflowing), each
+	 * with a session: a walk that removes each mapping it visits visits all 20. */
+	struct nat_mapping m = {.ext_port = 3000, .proto = IPPROTO_UDP, .flags = MAPF_IN_INDEXED};
+	unsigned visited = 0;
+
+	for (uint32_t i = 0; i < 20; i++) {
+		struct nat_key k = {inside(i), 0, 4000, 0, IPPROTO_UDP};
+		uint32_t idx;
+
+		m.in_addr = k.addr;
+		m.in_port = k.port;
+		idx = nat_mapping_new(t, &m, &k);
+		ck_assert_uint_ne(nat_session_new(t, idx, REMOTE, 53, NAPT_TIMEOUT_UDP, 0), 0);
+	}
+	nat_table_each_mapping_on(t, IPPROTO_UDP, 0, 3000, remove_visited, &visited);
+	ck_assert_uint_eq(visited, 20);
+	ck_assert_uint_eq(ctr.mappings_current, 0);
+	ck_assert_uint_eq(ctr.sessions_current, 0);
+	ck_assert_uint_eq(overflow_total(), 0);
+}
+END_TEST
+
+START_TEST(max_sessions_fill_every_index)
+{
+	/* At max-sessions every index is filled to 14 slots of 15 on average: all entries
+	 * are found, and once they all expire every bucket is empty again. */
+	enum { N = 50000 };
+
+	teardown();
+	make_table(N);
+	for (uint32_t i = 0; i < N; i++)
+		ck_assert_uint_ne(add_flow(i, 0), 0);
+	ck_assert_uint_eq(add_mapping(N), 0);
+	for (uint32_t i = 0; i < N; i += 7) {
+		ck_assert_uint_ne(find_in(i, 0), 0);
+		ck_assert_uint_ne(find_out(i, 0), 0);
+	}
+	ck_assert_uint_eq(nat_table_expire(t, UDP_MS + 1, N), N);
+	ck_assert_uint_eq(overflow_total(), 0);
+	for (uint32_t b = 0; b < nat_table_buckets(t); b++)
+		for (unsigned j = 0; j < NAT_BUCKET_SLOTS; j++)
+			ck_assert_uint_eq(nat_table_session_bucket(t, b)->slot[j], 0);
 }
 END_TEST
 
@@ -337,6 +453,9 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, insert_find_remove);
 	tcase_add_test(tc, chains_under_collisions);
+	tcase_add_test(tc, full_bucket_overflows_and_drains);
+	tcase_add_test(tc, removal_during_endpoint_walk);
+	tcase_add_test(tc, max_sessions_fill_every_index);
 	tcase_add_test(tc, lru_expiry_oldest_first);
 	tcase_add_test(tc, expired_entries_not_returned);
 	tcase_add_test(tc, touch_changes_class);
