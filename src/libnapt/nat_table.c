@@ -6,6 +6,9 @@
 
 #include <netinet/in.h>
 #include <stdlib.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -80,11 +83,12 @@ static uint32_t key_hash(const struct nat_table *t, const struct nat_key *k)
 }
 
 /* The home bucket from the hash's low half (scaled to any bucket count: Lemire's
- * multiply-shift), the tag from its high half. */
+ * multiply-shift), the tag from its high half, its lowest bit set so that no tag is 0 and
+ * a free slot matches none. */
 static struct place hash_place(const struct nat_table *t, uint64_t h)
 {
 	return (struct place){(uint32_t)(((h & 0xffffffffu) * t->buckets) >> 32),
-			      (uint32_t)(h >> 32) & ~t->index_mask};
+			      ((uint32_t)(h >> 32) & ~t->index_mask) | (t->index_mask + 1)};
 }
 
 static struct place key_place(const struct nat_table *t, const struct nat_key *k)
@@ -357,11 +361,33 @@ static uint32_t next_bucket(const struct nat_table *t, uint32_t b)
 	return b + 1 == t->buckets ? 0 : b + 1;
 }
 
+/* Bit i set for each slot i of b that holds tag: the whole line compared at once where
+ * the CPU has SSE2 (4 slots an instruction), else slot by slot. */
+static unsigned tag_hits(const struct nat_table *t, const struct nat_bucket *b, uint32_t tag)
+{
+	unsigned hits = 0;
+#ifdef __SSE2__
+	__m128i high = _mm_set1_epi32((int)~t->index_mask), want = _mm_set1_epi32((int)tag);
+
+	for (unsigned q = 0; q < 4; q++) {
+		__m128i v =
+		    _mm_loadu_si128((const __m128i *)&b->slot[4 * q]); /* q 3: overflow too */
+		__m128i eq = _mm_cmpeq_epi32(_mm_and_si128(v, high), want);
+
+		hits |= (unsigned)_mm_movemask_ps(_mm_castsi128_ps(eq)) << (4 * q);
+	}
+#else
+	for (unsigned i = 0; i < NAT_BUCKET_SLOTS; i++)
+		hits |= (unsigned)((b->slot[i] & ~t->index_mask) == tag) << i;
+#endif
+	return hits & ((1u << NAT_BUCKET_SLOTS) - 1);
+}
+
 /* A walk over the candidates of one key: slots with its tag, in its home bucket and in
  * the buckets after it while keys overflowed past. */
 struct probe {
 	uint32_t bucket, buckets_left;
-	unsigned slot;
+	unsigned slot; /* the first slot not looked at */
 };
 
 static struct probe probe_start(const struct nat_table *t, struct place p)
@@ -379,12 +405,15 @@ static uint32_t probe_next(const struct nat_table *t, enum index_kind kind, stru
 
 	while (pr->buckets_left) {
 		const struct nat_bucket *b = &ix[pr->bucket];
+		unsigned hits = tag_hits(t, b, p.tag) >> pr->slot << pr->slot;
 
-		while (pr->slot < NAT_BUCKET_SLOTS) {
-			uint32_t v = b->slot[pr->slot++];
-			uint32_t idx = v & t->index_mask;
+		while (hits) {
+			unsigned i = (unsigned)__builtin_ctz(hits);
+			uint32_t idx = b->slot[i] & t->index_mask;
 
-			if ((v & ~t->index_mask) == p.tag && idx && entry_matches(t, kind, idx, k))
+			hits &= hits - 1;
+			pr->slot = i + 1;
+			if (entry_matches(t, kind, idx, k))
 				return idx;
 		}
 		if (!b->overflow)
@@ -815,14 +844,13 @@ static struct place lookup_place(const struct nat_lookup *l)
 static uint32_t lookup_candidate(const struct nat_table *t, const struct nat_lookup *l)
 {
 	const struct nat_bucket *b;
+	unsigned hits;
 
 	if (l->bucket == NAT_LOOKUP_NONE)
 		return 0;
 	b = &index_of(t, l->out ? SESS_OUT : SESS_IN)[l->bucket];
-	for (unsigned i = 0; i < NAT_BUCKET_SLOTS; i++)
-		if ((b->slot[i] & ~t->index_mask) == l->tag && (b->slot[i] & t->index_mask))
-			return b->slot[i] & t->index_mask;
-	return 0;
+	hits = tag_hits(t, b, l->tag);
+	return hits ? b->slot[__builtin_ctz(hits)] & t->index_mask : 0;
 }
 
 /* Half of the 48-byte entries straddle two cache lines: fetch both ends, for writing (the
