@@ -215,7 +215,7 @@ struct napt_mapping_info {
 typedef int (*napt_session_fn)(const struct napt_session_info *s, void *ctx);
 typedef int (*napt_mapping_fn)(const struct napt_mapping_info *m, void *ctx);
 void napt_foreach_mapping(const struct napt *n, napt_mapping_fn fn, void *ctx);
-/* Only the mappings on external endpoint ext_addr:ext_port of proto: one hash chain (more
+/* Only the mappings on external endpoint ext_addr:ext_port of proto: one index bucket (more
  * than one mapping under an address-dependent mapping behaviour). */
 void napt_foreach_mapping_on(const struct napt *n, uint8_t proto, uint32_t ext_addr,
 			     uint16_t ext_port, napt_mapping_fn fn, void *ctx);

@@ -4,7 +4,7 @@
  *
  * SipHash (Aumasson and Bernstein, "SipHash: a fast short-input PRF", 2012) is a keyed
  * pseudo-random function: without the 128-bit key nobody can tell which keys share a
- * bucket, so no one can aim a flood of flows at one hash chain (docs/security.md). Every
+ * bucket, so no one can aim a flood of flows at one hash bucket (docs/security.md). Every
  * key here fits in 16 bytes, so the message length is fixed: two 64-bit words, m0 holding
  * message bytes 0-7 and m1 bytes 8-15 (little-endian, as the paper reads them), then the
  * final block that carries the length (16). One compression round per block and three

@@ -1018,7 +1018,7 @@ static int lookup_row(const struct napt_mapping_info *m, void *ctx)
 	return a->out_of_memory;
 }
 
-/* "EXT-ADDR:PORT PROTO": one hash chain, so answered at once whatever the table's size. */
+/* "EXT-ADDR:PORT PROTO": one index bucket, so answered at once whatever the table's size. */
 static int lookup_external(struct command_ctx *c, char *colon)
 {
 	unsigned long port;
