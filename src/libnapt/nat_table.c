@@ -341,8 +341,11 @@ static struct nat_bucket *index_of(const struct nat_table *t, enum index_kind ki
 	return all[kind];
 }
 
-static bool entry_matches(const struct nat_table *t, enum index_kind kind, uint32_t idx,
-			  const struct nat_key *k)
+/* Inlined, as the walk below, into each lookup with `kind` a constant: the switch goes,
+ * and an established packet's lookup makes no call. */
+__attribute__((always_inline)) static inline bool entry_matches(const struct nat_table *t,
+								enum index_kind kind, uint32_t idx,
+								const struct nat_key *k)
 {
 	switch (kind) {
 	case SESS_IN:
@@ -398,8 +401,9 @@ static struct probe probe_start(const struct nat_table *t, struct place p)
 /* The next entry of key k (placed at p) in the index, from where pr stands; 0 at the end.
  * The walk stops at a bucket no key overflowed past, and after one round of the table in
  * any case (a bound even if every bucket had overflowed at some time). */
-static uint32_t probe_next(const struct nat_table *t, enum index_kind kind, struct place p,
-			   const struct nat_key *k, struct probe *pr)
+__attribute__((always_inline)) static inline uint32_t
+probe_next(const struct nat_table *t, enum index_kind kind, struct place p, const struct nat_key *k,
+	   struct probe *pr)
 {
 	const struct nat_bucket *ix = index_of(t, kind);
 
@@ -509,7 +513,7 @@ bool nat_session_expired(const struct nat_table *t, const struct nat_session *s,
 static uint32_t find_session(struct nat_table *t, const struct nat_key *k, struct place p, bool out,
 			     uint32_t now)
 {
-	uint32_t i = index_find(t, out ? SESS_OUT : SESS_IN, p, k);
+	uint32_t i = out ? index_find(t, SESS_OUT, p, k) : index_find(t, SESS_IN, p, k);
 
 	if (i && nat_session_expired(t, &t->sessions[i], now)) {
 		nat_session_remove(t, i, true);
