@@ -5,10 +5,10 @@
  * index (0 means none) so links cost 4 bytes. Each session is found through two indexes
  * (from the inside and from the outside), each mapping through one or two; an index is an
  * array of one-cache-line buckets of short hash tags and entry indexes (docs/design.md),
- * and an entry keeps the home bucket of each of its keys, so that removing it hashes
- * nothing. Each session is also in one LRU list per timeout class: every entry of a class
- * has the same timeout, so the least recently used entry is also the first to expire, and
- * expiry reads only the cold ends of the lists (no scans).
+ * a key in one of its two buckets, and an entry keeps where each of its keys sits, so that
+ * removing it hashes nothing. Each session is also in one LRU list per timeout class: every entry
+ * of a class has the same timeout, so the least recently used entry is also the first to expire,
+ * and expiry reads only the cold ends of the lists (no scans).
  */
 #ifndef NAT_TABLE_H
 #define NAT_TABLE_H
@@ -40,8 +40,8 @@ struct nat_mapping {
 	uint32_t in_addr, rem_addr; /* rem_addr, rem_port: key part under ADM/APDM */
 	uint16_t in_port, ext_port, rem_port;
 	uint8_t proto, origin, flags, ext_index;
-	uint32_t home_in, home_out; /* its keys' home buckets; home_in links the free list */
-	uint32_t sessions;          /* head of this mapping's session list, newest first */
+	uint32_t where_in, where_out; /* where its keys sit (nat_table.c); where_in: free list */
+	uint32_t sessions;            /* head of this mapping's session list, newest first */
 };
 
 /* 48 bytes: one cache line holds a session and the start of the next. The owning mapping
@@ -57,7 +57,7 @@ struct nat_session {
 	uint8_t ext_index;
 	uint32_t last_ms; /* clock at the last packet, wrapping */
 	uint32_t lru_prev, lru_next;
-	uint32_t home_in, home_out; /* its keys' home buckets */
+	uint32_t where_in, where_out; /* where its keys sit (nat_table.c) */
 	/* The owner's session list. The head's sib_prev holds its mapping's index, tagged
 	 * with SIB_MAPPING: removing a session finds its mapping without a lookup. */
 	uint32_t sib_prev, sib_next;
@@ -65,9 +65,10 @@ struct nat_session {
 #define SIB_MAPPING 0x80000000u /* indexes stay below it: max-sessions is 2^24 at most */
 
 /* An index bucket: one cache line of slots, each an entry's index in the low bits and its
- * key's hash tag in the bits above the largest index (8 bits at 2^24 entries, 12 at 1M),
- * 0 when free; and how many keys whose home bucket is this one or an earlier one sit in a
- * later bucket (a lookup goes on to the next bucket only when some did). */
+ * key's hash tag in the bits above the largest index (7 bits at 2^24 entries, 11 at 1M,
+ * the lowest always set), 0 when free; and how many keys whose home bucket is this one or
+ * an earlier one sit in a later bucket, having found both their buckets full (a lookup
+ * goes on past its two buckets only when some did). */
 #define NAT_BUCKET_SLOTS 15
 struct nat_bucket {
 	uint32_t slot[NAT_BUCKET_SLOTS];
@@ -99,11 +100,12 @@ uint32_t nat_session_mapping(struct nat_table *t, uint32_t idx);
 unsigned nat_mapping_sessions(const struct nat_table *t, uint32_t idx);
 struct nat_mapping *nat_mapping_at(const struct nat_table *t, uint32_t idx);
 
-/* The key's keyed hash (SipHash-1-3, siphash.h). Its low 32 bits choose the home bucket,
- * its high bits give the tag: one hash per key serves both. */
+/* The key's keyed hash (SipHash-1-3, siphash.h). Its low 32 bits choose the key's two
+ * buckets, its high bits give the tag: one hash per key serves all three. */
 uint64_t nat_key_hash(const struct nat_table *t, const struct nat_key *k);
-/* The home bucket of a key in t's indexes (all four have as many buckets). */
-uint32_t nat_key_home(const struct nat_table *t, const struct nat_key *k);
+/* The home bucket of a key in t's indexes (all four have as many buckets), and in *alt
+ * its alternative bucket. */
+uint32_t nat_key_home(const struct nat_table *t, const struct nat_key *k, uint32_t *alt);
 /* For tests: the number of buckets each index has, and the bucket b of the index of
  * sessions by inside key. */
 uint32_t nat_table_buckets(const struct nat_table *t);
@@ -146,16 +148,16 @@ void nat_mapping_remove(struct nat_table *t, uint32_t idx);
  * reaper reaches it. Newest sessions are at the head, so this stops early. */
 bool nat_mapping_live(struct nat_table *t, uint32_t idx, uint32_t now);
 
-/* A session lookup in steps, for bursts of packets (VPP-style): the key's bucket and tag
- * are computed once (nat_lookup_hash(), which also starts fetching the bucket), and the
+/* A session lookup in steps, for bursts of packets (VPP-style): the key's buckets and tag
+ * are computed once (nat_lookup_hash(), which also starts fetching both buckets), and the
  * lookup itself (nat_lookup_session()) comes a few packets later. In between, two
  * prefetch stages, each finding the previous one's line in the cache: the session of the
- * bucket's first slot with the key's tag, then what the refresh will touch next: the LRU
- * neighbours when the session is due to move (nat_session_touch()), or the next bucket
- * when the key overflowed there. */
+ * first slot with the key's tag, then what the refresh will touch next: the LRU
+ * neighbours when the session is due to move (nat_session_touch()). */
 struct nat_lookup {
 	struct nat_key key;
 	uint32_t bucket; /* home bucket; NAT_LOOKUP_NONE: no lookup to make */
+	uint32_t alt;    /* alternative bucket */
 	uint32_t tag;    /* the key's tag, in place in a slot */
 	bool out;        /* by the external endpoint (an inbound packet) */
 };

@@ -17,9 +17,10 @@ struct lru_list {
 	uint32_t head, tail; /* head: least recently used */
 };
 
-/* Where a key goes in an index: its home bucket, and its tag in place in a slot. */
+/* Where a key goes in an index: its two buckets (the home and the alternative), and its
+ * tag in place in a slot. */
 struct place {
-	uint32_t home, tag;
+	uint32_t home, alt, tag;
 };
 
 /* A key a lookup did not find, and its place. A new flow's keys are hashed by the lookups
@@ -42,7 +43,7 @@ struct nat_table {
 	struct nat_bucket *map_in, *map_out;
 	uint32_t *peers; /* sessions per bucket of (external address, remote address, proto) */
 	struct missed_key missed_session, missed_mapping;
-	uint32_t free_sessions, free_mappings; /* free lists, linked through lru_next/home_in */
+	uint32_t free_sessions, free_mappings; /* free lists, linked through lru_next/where_in */
 	struct lru_list lru[NAPT_TIMEOUT_CLASSES];
 	uint32_t timeout_ms[NAPT_TIMEOUT_CLASSES];
 	struct port_pool ports;
@@ -82,12 +83,16 @@ static uint32_t key_hash(const struct nat_table *t, const struct nat_key *k)
 	return (uint32_t)nat_key_hash(t, k) & t->mask;
 }
 
-/* The home bucket from the hash's low half (scaled to any bucket count: Lemire's
- * multiply-shift), the tag from its high half, its lowest bit set so that no tag is 0 and
- * a free slot matches none. */
+/* The buckets from the hash's low half, scaled to any bucket count by a multiply and a
+ * shift (Lemire's): the home from its top bits, the alternative from the half mixed by an
+ * odd multiplier (its low bits moved up). The tag from the high half, its lowest bit set
+ * so that no tag is 0 and a free slot matches none. */
 static struct place hash_place(const struct nat_table *t, uint64_t h)
 {
-	return (struct place){(uint32_t)(((h & 0xffffffffu) * t->buckets) >> 32),
+	uint32_t low = (uint32_t)h, mixed = low * 0x9e3779b1u;
+
+	return (struct place){(uint32_t)(((uint64_t)low * t->buckets) >> 32),
+			      (uint32_t)(((uint64_t)mixed * t->buckets) >> 32),
 			      ((uint32_t)(h >> 32) & ~t->index_mask) | (t->index_mask + 1)};
 }
 
@@ -96,9 +101,12 @@ static struct place key_place(const struct nat_table *t, const struct nat_key *k
 	return hash_place(t, nat_key_hash(t, k));
 }
 
-uint32_t nat_key_home(const struct nat_table *t, const struct nat_key *k)
+uint32_t nat_key_home(const struct nat_table *t, const struct nat_key *k, uint32_t *alt)
 {
-	return key_place(t, k).home;
+	struct place p = key_place(t, k);
+
+	*alt = p.alt;
+	return p.home;
 }
 
 static bool key_equal(const struct nat_key *a, const struct nat_key *b)
@@ -164,9 +172,10 @@ struct nat_table *nat_table_create(uint32_t max_sessions, const struct siphash_k
 		buckets <<= 1;
 	t->max = max_sessions + 1;
 	t->mask = buckets - 1;
-	/* Filled to 14 slots of 15 at most: every index has a free slot, and few keys leave
-	 * their home bucket (docs/design.md). */
-	t->buckets = max_sessions / (NAT_BUCKET_SLOTS - 1) + 1;
+	/* Filled to 12 slots of 15 at most: with two buckets to choose from, hardly a key finds
+	 * both full, even while flows come and go at a full table (at 14 of 15, a third of the
+	 * keys had overflowed after that churn: docs/design.md). */
+	t->buckets = max_sessions / 12 + 1;
 	t->index_mask = (uint32_t)((2ull << (31 - __builtin_clz(max_sessions))) - 1);
 	t->key = *key;
 	t->counters = counters;
@@ -293,7 +302,7 @@ void nat_table_flush(struct nat_table *t)
 	for (uint32_t i = t->max - 1; i >= 1; i--) {
 		t->sessions[i] = (struct nat_session){.lru_next = t->free_sessions};
 		t->free_sessions = i;
-		t->mappings[i] = (struct nat_mapping){.home_in = t->free_mappings};
+		t->mappings[i] = (struct nat_mapping){.where_in = t->free_mappings};
 		t->free_mappings = i;
 	}
 	t->counters->sessions_removed += t->counters->sessions_current;
@@ -364,52 +373,88 @@ static uint32_t next_bucket(const struct nat_table *t, uint32_t b)
 	return b + 1 == t->buckets ? 0 : b + 1;
 }
 
-/* Bit i set for each slot i of b that holds tag: the whole line compared at once where
- * the CPU has SSE2 (4 slots an instruction), else slot by slot. */
-static unsigned tag_hits(const struct nat_table *t, const struct nat_bucket *b, uint32_t tag)
+/* Bit i set for each slot i of b whose bits under `mask` are `want` (a tag, or a free
+ * slot): the whole line compared at once where the CPU has SSE2 (4 slots an
+ * instruction), else slot by slot. */
+static unsigned slot_hits(const struct nat_bucket *b, uint32_t mask, uint32_t want)
 {
 	unsigned hits = 0;
 #ifdef __SSE2__
-	__m128i high = _mm_set1_epi32((int)~t->index_mask), want = _mm_set1_epi32((int)tag);
+	__m128i m = _mm_set1_epi32((int)mask), w = _mm_set1_epi32((int)want);
 
 	for (unsigned q = 0; q < 4; q++) {
 		__m128i v =
 		    _mm_loadu_si128((const __m128i *)&b->slot[4 * q]); /* q 3: overflow too */
-		__m128i eq = _mm_cmpeq_epi32(_mm_and_si128(v, high), want);
+		__m128i eq = _mm_cmpeq_epi32(_mm_and_si128(v, m), w);
 
 		hits |= (unsigned)_mm_movemask_ps(_mm_castsi128_ps(eq)) << (4 * q);
 	}
 #else
 	for (unsigned i = 0; i < NAT_BUCKET_SLOTS; i++)
-		hits |= (unsigned)((b->slot[i] & ~t->index_mask) == tag) << i;
+		hits |= (unsigned)((b->slot[i] & mask) == want) << i;
 #endif
 	return hits & ((1u << NAT_BUCKET_SLOTS) - 1);
 }
 
-/* A walk over the candidates of one key: slots with its tag, in its home bucket and in
- * the buckets after it while keys overflowed past. */
+static unsigned tag_hits(const struct nat_table *t, const struct nat_bucket *b, uint32_t tag)
+{
+	return slot_hits(b, ~t->index_mask, tag);
+}
+
+static unsigned free_slots(const struct nat_bucket *b)
+{
+	return slot_hits(b, 0xffffffffu, 0);
+}
+
+/* A walk over the candidates of one key: slots with its tag in its home bucket, in its
+ * alternative, then in the buckets after the home while keys overflowed past. */
+enum probe_stage { AT_HOME, AT_ALT, OVERFLOW };
 struct probe {
 	uint32_t bucket, buckets_left;
 	unsigned slot; /* the first slot not looked at */
+	enum probe_stage stage;
 };
 
 static struct probe probe_start(const struct nat_table *t, struct place p)
 {
-	return (struct probe){p.home, t->buckets, 0};
+	return (struct probe){p.home, t->buckets - 1, 0, AT_HOME};
+}
+
+/* The next bucket of the walk; false at its end: after the two buckets, a bucket no key
+ * overflowed past, or one round of the table in any case (a bound even if every bucket
+ * had overflowed at some time). */
+static bool probe_advance(const struct nat_table *t, const struct nat_bucket *ix, struct place p,
+			  struct probe *pr)
+{
+	pr->slot = 0;
+	if (pr->stage == AT_HOME && p.alt != p.home) {
+		pr->stage = AT_ALT;
+		pr->bucket = p.alt;
+		return true;
+	}
+	if (pr->stage != OVERFLOW) {
+		pr->stage = OVERFLOW;
+		pr->bucket = p.home;
+	}
+	if (!ix[pr->bucket].overflow || !pr->buckets_left)
+		return false;
+	pr->buckets_left--;
+	pr->bucket = next_bucket(t, pr->bucket);
+	return true;
 }
 
 /* The next entry of key k (placed at p) in the index, from where pr stands; 0 at the end.
- * The walk stops at a bucket no key overflowed past, and after one round of the table in
- * any case (a bound even if every bucket had overflowed at some time). */
+ * The overflow walk may pass the alternative: its slots were looked at already. */
 __attribute__((always_inline)) static inline uint32_t
 probe_next(const struct nat_table *t, enum index_kind kind, struct place p, const struct nat_key *k,
 	   struct probe *pr)
 {
 	const struct nat_bucket *ix = index_of(t, kind);
 
-	while (pr->buckets_left) {
+	do {
 		const struct nat_bucket *b = &ix[pr->bucket];
-		unsigned hits = tag_hits(t, b, p.tag) >> pr->slot << pr->slot;
+		bool seen = pr->stage == OVERFLOW && pr->bucket == p.alt;
+		unsigned hits = seen ? 0 : tag_hits(t, b, p.tag) >> pr->slot << pr->slot;
 
 		while (hits) {
 			unsigned i = (unsigned)__builtin_ctz(hits);
@@ -420,12 +465,7 @@ probe_next(const struct nat_table *t, enum index_kind kind, struct place p, cons
 			if (entry_matches(t, kind, idx, k))
 				return idx;
 		}
-		if (!b->overflow)
-			break;
-		pr->bucket = next_bucket(t, pr->bucket);
-		pr->buckets_left--;
-		pr->slot = 0;
-	}
+	} while (probe_advance(t, ix, p, pr));
 	return 0;
 }
 
@@ -437,37 +477,64 @@ static uint32_t index_find(const struct nat_table *t, enum index_kind kind, stru
 	return probe_next(t, kind, p, k, &pr);
 }
 
-/* Entry idx into the first free slot from its key's home bucket on; returns the home,
- * which the entry keeps for its removal. Each index holds at most max-sessions keys, fewer
- * than its slots, so a free slot exists. */
+/* Where an entry's key sits, as the entry keeps it for its removal: the bucket holding it,
+ * or, tagged with OVERFLOWED, the home it overflowed from. */
+#define OVERFLOWED 0x80000000u /* buckets stay below it: S/14 + 1 with S <= 2^24 */
+
+static bool put_in(struct nat_bucket *b, uint32_t slot_value)
+{
+	unsigned free = free_slots(b);
+
+	if (free)
+		b->slot[__builtin_ctz(free)] = slot_value;
+	return free != 0;
+}
+
+/* Entry idx into the emptier of its key's two buckets (the home when they are as full: a
+ * lookup looks there first), or, both full, into the first free slot after the home,
+ * counting an overflow in each full bucket passed. Each index holds at most max-sessions
+ * keys, fewer than its slots, so a free slot exists. */
 static uint32_t index_put(struct nat_table *t, enum index_kind kind, struct place p, uint32_t idx)
 {
 	struct nat_bucket *ix = index_of(t, kind);
+	uint32_t v = p.tag | idx;
+	int free_home = __builtin_popcount(free_slots(&ix[p.home]));
+	int free_alt = __builtin_popcount(free_slots(&ix[p.alt]));
 
+	if (free_home && free_home >= free_alt && put_in(&ix[p.home], v))
+		return p.home;
+	if (free_alt && put_in(&ix[p.alt], v))
+		return p.alt;
 	for (uint32_t b = p.home;; b = next_bucket(t, b)) {
-		for (unsigned i = 0; i < NAT_BUCKET_SLOTS; i++) {
-			if (!ix[b].slot[i]) {
-				ix[b].slot[i] = p.tag | idx;
-				return p.home;
-			}
-		}
+		if (b != p.home && put_in(&ix[b], v))
+			return OVERFLOWED | p.home;
 		ix[b].overflow++;
 	}
 }
 
-/* Entry idx out of the index, from its home bucket on: the buckets it overflowed past are
- * those before the one that holds it. No hash: the entry's index is unique in the index. */
-static void index_drop(struct nat_table *t, enum index_kind kind, uint32_t home, uint32_t idx)
+static bool drop_from(struct nat_table *t, struct nat_bucket *b, uint32_t idx)
+{
+	unsigned hits = slot_hits(b, t->index_mask, idx);
+
+	if (hits)
+		b->slot[__builtin_ctz(hits)] = 0;
+	return hits != 0;
+}
+
+/* Entry idx out of the index, where it keeps its key (index_put()): no hash. An entry that
+ * overflowed is looked for from its home on, taking one overflow count off each bucket
+ * passed (those it was counted in). The entry's index is unique in the index. */
+static void index_drop(struct nat_table *t, enum index_kind kind, uint32_t where, uint32_t idx)
 {
 	struct nat_bucket *ix = index_of(t, kind);
 
-	for (uint32_t b = home;; b = next_bucket(t, b)) {
-		for (unsigned i = 0; i < NAT_BUCKET_SLOTS; i++) {
-			if ((ix[b].slot[i] & t->index_mask) == idx) {
-				ix[b].slot[i] = 0;
-				return;
-			}
-		}
+	if (!(where & OVERFLOWED)) {
+		drop_from(t, &ix[where], idx);
+		return;
+	}
+	for (uint32_t b = where & ~OVERFLOWED;; b = next_bucket(t, b)) {
+		if (b != (where & ~OVERFLOWED) && drop_from(t, &ix[b], idx))
+			return;
 		ix[b].overflow--;
 	}
 }
@@ -651,15 +718,15 @@ uint32_t nat_mapping_new(struct nat_table *t, const struct nat_mapping *m,
 	if (!idx)
 		return 0;
 	e = &t->mappings[idx];
-	t->free_mappings = e->home_in;
+	t->free_mappings = e->where_in;
 	*e = *m;
 	e->sessions = 0;
 	if (e->flags & MAPF_IN_INDEXED) {
 		e->rem_addr = in_key->rem_addr;
 		e->rem_port = in_key->rem_port;
-		e->home_in = index_put(t, MAP_IN, new_key_place(t, in_key), idx);
+		e->where_in = index_put(t, MAP_IN, new_key_place(t, in_key), idx);
 	}
-	e->home_out = index_put(t, MAP_OUT, new_key_place(t, &out), idx);
+	e->where_out = index_put(t, MAP_OUT, new_key_place(t, &out), idx);
 	if (e->flags & MAPF_POOL_PORT)
 		port_pool_take(&t->ports, proto_index(e->proto), e->ext_index, e->ext_port);
 	if (t->hosts && counts_as_host_port(e))
@@ -685,8 +752,8 @@ void nat_mapping_remove(struct nat_table *t, uint32_t idx)
 			return;
 	}
 	if (m->flags & MAPF_IN_INDEXED)
-		index_drop(t, MAP_IN, m->home_in, idx);
-	index_drop(t, MAP_OUT, m->home_out, idx);
+		index_drop(t, MAP_IN, m->where_in, idx);
+	index_drop(t, MAP_OUT, m->where_out, idx);
 	if (m->flags & MAPF_POOL_PORT)
 		port_pool_release(&t->ports, proto_index(m->proto), m->ext_index, m->ext_port,
 				  !(m->flags & MAPF_DET));
@@ -696,7 +763,7 @@ void nat_mapping_remove(struct nat_table *t, uint32_t idx)
 		host_limits_add(t->hosts, m->in_addr, 0, -1);
 	nat_event_mapping(t->events, NAPT_EV_MAPPING_END, m, t->external[m->ext_index]);
 	t->counters->mappings_proto[proto_index(m->proto)]--;
-	*m = (struct nat_mapping){.home_in = t->free_mappings};
+	*m = (struct nat_mapping){.where_in = t->free_mappings};
 	t->free_mappings = idx;
 	t->counters->mappings_current--;
 }
@@ -732,9 +799,9 @@ uint32_t nat_session_new(struct nat_table *t, uint32_t mapping, uint32_t rem_add
 		t->sessions[m->sessions].sib_prev = idx;
 	m->sessions = idx;
 	k = session_in_key(s);
-	s->home_in = index_put(t, SESS_IN, new_key_place(t, &k), idx);
+	s->where_in = index_put(t, SESS_IN, new_key_place(t, &k), idx);
 	k = session_out_key(t, s);
-	s->home_out = index_put(t, SESS_OUT, new_key_place(t, &k), idx);
+	s->where_out = index_put(t, SESS_OUT, new_key_place(t, &k), idx);
 	t->peers[peer_bucket(t, s)]++;
 	lru_append(t, idx);
 	if (t->hosts)
@@ -784,8 +851,8 @@ void nat_session_remove(struct nat_table *t, uint32_t idx, bool expired)
 	struct nat_session *s = &t->sessions[idx];
 	uint32_t emptied;
 
-	index_drop(t, SESS_IN, s->home_in, idx);
-	index_drop(t, SESS_OUT, s->home_out, idx);
+	index_drop(t, SESS_IN, s->where_in, idx);
+	index_drop(t, SESS_OUT, s->where_out, idx);
 	t->peers[peer_bucket(t, s)]--;
 	lru_unlink(t, idx);
 	if (t->hosts)
@@ -840,20 +907,25 @@ unsigned nat_mapping_sessions(const struct nat_table *t, uint32_t idx)
 
 static struct place lookup_place(const struct nat_lookup *l)
 {
-	return (struct place){l->bucket, l->tag};
+	return (struct place){l->bucket, l->alt, l->tag};
 }
 
-/* The entry of the home bucket's first slot with the key's tag, without comparing keys
- * (the prefetch stages guess; the lookup checks). */
+/* The entry of the first slot with the key's tag in its home bucket, else in its
+ * alternative, without comparing keys (the prefetch stages guess; the lookup checks). */
 static uint32_t lookup_candidate(const struct nat_table *t, const struct nat_lookup *l)
 {
+	const struct nat_bucket *ix = index_of(t, l->out ? SESS_OUT : SESS_IN);
 	const struct nat_bucket *b;
 	unsigned hits;
 
 	if (l->bucket == NAT_LOOKUP_NONE)
 		return 0;
-	b = &index_of(t, l->out ? SESS_OUT : SESS_IN)[l->bucket];
+	b = &ix[l->bucket];
 	hits = tag_hits(t, b, l->tag);
+	if (!hits) {
+		b = &ix[l->alt];
+		hits = tag_hits(t, b, l->tag);
+	}
 	return hits ? b->slot[__builtin_ctz(hits)] & t->index_mask : 0;
 }
 
@@ -868,10 +940,13 @@ static void prefetch_entry(const struct nat_table *t, uint32_t idx)
 void nat_lookup_hash(const struct nat_table *t, struct nat_lookup *l)
 {
 	struct place p = key_place(t, &l->key);
+	const struct nat_bucket *ix = index_of(t, l->out ? SESS_OUT : SESS_IN);
 
 	l->bucket = p.home;
+	l->alt = p.alt;
 	l->tag = p.tag;
-	__builtin_prefetch(&index_of(t, l->out ? SESS_OUT : SESS_IN)[p.home]);
+	__builtin_prefetch(&ix[p.home]);
+	__builtin_prefetch(&ix[p.alt]);
 }
 
 void nat_lookup_prefetch_session(const struct nat_table *t, const struct nat_lookup *l)
@@ -887,14 +962,8 @@ void nat_lookup_prefetch_next(const struct nat_table *t, const struct nat_lookup
 	uint32_t idx = lookup_candidate(t, l);
 	const struct nat_session *s = &t->sessions[idx];
 
-	if (!idx || !entry_matches(t, l->out ? SESS_OUT : SESS_IN, idx, &l->key)) {
-		/* Another flow, or none: the key may have overflowed to the next bucket. */
-		if (l->bucket != NAT_LOOKUP_NONE)
-			__builtin_prefetch(
-			    &index_of(t, l->out ? SESS_OUT : SESS_IN)[next_bucket(t, l->bucket)]);
-		return;
-	}
-	if (s->moved_s != (uint16_t)(now >> 10)) {
+	if (idx && entry_matches(t, l->out ? SESS_OUT : SESS_IN, idx, &l->key) &&
+	    s->moved_s != (uint16_t)(now >> 10)) {
 		__builtin_prefetch(&t->sessions[s->lru_prev].lru_prev, 1);
 		__builtin_prefetch(&t->sessions[s->lru_next].lru_prev, 1);
 	}

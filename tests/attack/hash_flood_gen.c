@@ -10,9 +10,11 @@
  *   random.pcap  ports drawn at random;
  *   old.pcap     port pairs that share one bucket under the hash of 73c33af, whatever its
  *                seed: it mixed the ports in after the secret, with a fixed multiplier;
- *   keyed.pcap   port pairs that share one home bucket under SipHash with KEY (32 hex
- *                digits, as napt-replay -k takes it) in a table of MAX_SESSIONS: replayed
- *                with KEY they collide, with any other key they are as good as random.
+ *   keyed.pcap   port pairs whose two buckets (a key may sit in either) both lie in the
+ *                table's first WINDOW buckets under SipHash with KEY (32 hex digits, as
+ *                napt-replay -k takes it) in a table of MAX_SESSIONS: replayed with KEY
+ *                they fill those buckets and overflow past them, with any other key they
+ *                are as good as random.
  * The old hash's bucket count was the next power of two at or above MAX_SESSIONS.
  */
 #include <arpa/inet.h>
@@ -54,17 +56,20 @@ static uint32_t old_port_part(const struct flow *f, uint32_t mask)
 	return (uint32_t)(x ^ (x >> 32)) & mask;
 }
 
-/* The home bucket of the flow's session key: by the inside endpoint for outbound flows,
- * by the external one for inbound flows, the remote endpoint in both. */
-static uint32_t keyed_bucket(const struct nat_table *t, const struct side *sd, const struct flow *f)
+/* Whether both buckets of the flow's session key are among the first WINDOW: the key by
+ * the inside endpoint for outbound flows, by the external one for inbound flows, the
+ * remote endpoint in both. 16 buckets hold 240 keys: the rest of the set overflows. */
+#define WINDOW 16
+static bool aimed(const struct nat_table *t, const struct side *sd, const struct flow *f)
 {
 	struct nat_key k = {sd->local, inet_addr(REMOTE), f->port, f->rem_port, IPPROTO_UDP};
+	uint32_t alt, home = nat_key_home(t, &k, &alt);
 
-	return nat_key_home(t, &k);
+	return home < WINDOW && alt < WINDOW;
 }
 
 /* Port pairs, local ports from 1024 up and every remote port, whose bucket is that of the
- * first pair, under the old hash (t NULL) or under t's key; n of them. */
+ * first pair under the old hash (t NULL), or aimed() under t's key; n of them. */
 static void colliding(struct flow *out, unsigned n, uint32_t mask, const struct nat_table *t,
 		      const struct side *sd)
 {
@@ -74,11 +79,17 @@ static void colliding(struct flow *out, unsigned n, uint32_t mask, const struct 
 	for (uint32_t port = 1024; port <= 65535 && got < n; port++) {
 		for (uint32_t rem = 1; rem <= 65535 && got < n; rem++) {
 			struct flow f = {(uint16_t)port, (uint16_t)rem};
-			uint32_t b = t ? keyed_bucket(t, sd, &f) : old_port_part(&f, mask);
+			bool hit;
 
-			if (got == 0)
-				target = b;
-			if (b == target)
+			if (t) {
+				hit = aimed(t, sd, &f);
+			} else {
+				uint32_t b = old_port_part(&f, mask);
+
+				target = got ? target : b;
+				hit = b == target;
+			}
+			if (hit)
 				out[got++] = f;
 		}
 	}
