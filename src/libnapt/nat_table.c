@@ -479,7 +479,7 @@ static uint32_t index_find(const struct nat_table *t, enum index_kind kind, stru
 
 /* Where an entry's key sits, as the entry keeps it for its removal: the bucket holding it,
  * or, tagged with OVERFLOWED, the home it overflowed from. */
-#define OVERFLOWED 0x80000000u /* buckets stay below it: S/14 + 1 with S <= 2^24 */
+#define OVERFLOWED 0x80000000u /* buckets stay below it: S/12 + 1 with S <= 2^24 */
 
 static bool put_in(struct nat_bucket *b, uint32_t slot_value)
 {
