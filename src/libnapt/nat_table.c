@@ -345,9 +345,16 @@ enum index_kind { SESS_IN, SESS_OUT, MAP_IN, MAP_OUT };
 
 static struct nat_bucket *index_of(const struct nat_table *t, enum index_kind kind)
 {
-	struct nat_bucket *const all[] = {t->sess_in, t->sess_out, t->map_in, t->map_out};
-
-	return all[kind];
+	switch (kind) {
+	case SESS_IN:
+		return t->sess_in;
+	case SESS_OUT:
+		return t->sess_out;
+	case MAP_IN:
+		return t->map_in;
+	default:
+		return t->map_out;
+	}
 }
 
 /* Inlined, as the walk below, into each lookup with `kind` a constant: the switch goes,
@@ -469,8 +476,8 @@ probe_next(const struct nat_table *t, enum index_kind kind, struct place p, cons
 	return 0;
 }
 
-static uint32_t index_find(const struct nat_table *t, enum index_kind kind, struct place p,
-			   const struct nat_key *k)
+__attribute__((always_inline)) static inline uint32_t
+index_find(const struct nat_table *t, enum index_kind kind, struct place p, const struct nat_key *k)
 {
 	struct probe pr = probe_start(t, p);
 
