@@ -3,6 +3,7 @@
 #include "nat_table.h"
 
 #include "nat_event.h"
+#include "peer_counts.h"
 
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -30,7 +31,7 @@ struct nat_table {
 	struct nat_mapping *mappings;
 	uint32_t *sess_in, *sess_out; /* bucket heads */
 	uint32_t *map_in, *map_out;
-	uint32_t *peers; /* sessions per bucket of (external address, remote address, proto) */
+	struct peer_counts *peers; /* sessions per (external address, remote address) */
 	struct missed_key missed_session, missed_mapping;
 	uint32_t free_sessions, free_mappings; /* free lists, linked through lru_next/next_in */
 	struct lru_list lru[NAPT_TIMEOUT_CLASSES];
@@ -143,7 +144,7 @@ struct nat_table *nat_table_create(uint32_t max_sessions, const struct siphash_k
 	t->sess_out = alloc_zeroed(buckets, sizeof(uint32_t));
 	t->map_in = alloc_zeroed(buckets, sizeof(uint32_t));
 	t->map_out = alloc_zeroed(buckets, sizeof(uint32_t));
-	t->peers = alloc_zeroed(buckets, sizeof(uint32_t));
+	t->peers = peer_counts_create(max_sessions, key);
 	if (!t->sessions || !t->mappings || !t->sess_in || !t->sess_out || !t->map_in ||
 	    !t->map_out || !t->peers) {
 		nat_table_destroy(t);
@@ -163,7 +164,7 @@ void nat_table_destroy(struct nat_table *t)
 	free(t->sess_out);
 	free(t->map_in);
 	free(t->map_out);
-	free(t->peers);
+	peer_counts_destroy(t->peers);
 	free(t);
 }
 
@@ -171,7 +172,7 @@ size_t nat_table_bytes(const struct nat_table *t)
 {
 	return sizeof(*t) +
 	       (size_t)t->max * (sizeof(struct nat_session) + sizeof(struct nat_mapping)) +
-	       5 * sizeof(uint32_t) * ((size_t)t->mask + 1);
+	       4 * sizeof(uint32_t) * ((size_t)t->mask + 1) + peer_counts_bytes(t->peers);
 }
 
 struct port_pool *nat_table_ports(struct nat_table *t)
@@ -235,7 +236,7 @@ void nat_table_flush(struct nat_table *t)
 	memset(t->sess_out, 0, buckets * sizeof(uint32_t));
 	memset(t->map_in, 0, buckets * sizeof(uint32_t));
 	memset(t->map_out, 0, buckets * sizeof(uint32_t));
-	memset(t->peers, 0, buckets * sizeof(uint32_t));
+	peer_counts_clear(t->peers);
 	memset(t->lru, 0, sizeof(t->lru));
 	t->reap_known = false;
 	port_pool_clear(&t->ports);
@@ -293,20 +294,14 @@ static struct nat_key mapping_out_key(const struct nat_table *t, const struct na
 	return (struct nat_key){t->external[m->ext_index], 0, m->ext_port, 0, m->proto};
 }
 
-/* The bucket counting the sessions between a remote address and an external address. */
-static uint32_t peer_bucket(const struct nat_table *t, const struct nat_session *s)
+bool nat_table_peer_known(const struct nat_table *t, unsigned ext_index, uint32_t rem_addr)
 {
-	struct nat_key k = {t->external[s->ext_index], s->rem_addr, 0, 0, s->proto};
-
-	return key_hash(t, &k);
+	return peer_counts_known(t->peers, ext_index, rem_addr);
 }
 
-bool nat_table_peer_known(const struct nat_table *t, uint32_t ext_addr, uint32_t rem_addr,
-			  uint8_t proto)
+uint32_t nat_table_peer_pairs(const struct nat_table *t)
 {
-	struct nat_key k = {ext_addr, rem_addr, 0, 0, proto};
-
-	return t->peers[key_hash(t, &k)] != 0;
+	return peer_counts_pairs(t->peers);
 }
 
 /* Unlink idx from the chain at *head whose links live at byte offset `link` of each entry:
@@ -591,7 +586,7 @@ uint32_t nat_session_new(struct nat_table *t, uint32_t mapping, uint32_t rem_add
 	h = new_key_bucket(t, &k);
 	s->next_out = t->sess_out[h];
 	t->sess_out[h] = idx;
-	t->peers[peer_bucket(t, s)]++;
+	peer_counts_add(t->peers, s->ext_index, s->rem_addr, true);
 	lru_append(t, idx);
 	if (t->hosts)
 		host_limits_add(t->hosts, s->in_addr, 1, 0);
@@ -646,7 +641,7 @@ void nat_session_remove(struct nat_table *t, uint32_t idx, bool expired)
 	k = session_out_key(t, s);
 	chain_unlink(&t->sess_out[key_hash(t, &k)], t->sessions, sizeof(*s),
 		     offsetof(struct nat_session, next_out), idx);
-	t->peers[peer_bucket(t, s)]--;
+	peer_counts_add(t->peers, s->ext_index, s->rem_addr, false);
 	lru_unlink(t, idx);
 	if (t->hosts)
 		host_limits_add(t->hosts, s->in_addr, -1, 0);

@@ -949,24 +949,24 @@ static void apply_frag_rewrite(struct ipv4_view *v, const struct frag_rewrite *r
 /* Section 10: an inbound later fragment is held only when its first fragment could be
  * translated: to a static address, through a forward or the DMZ, or on a mapping that
  * admits its source (any mapping under endpoint-independent filtering, else one with a
- * session towards the source). An ICMP fragment may be an error about a TCP or UDP
- * session with its source, so any protocol's session admits it. Unsolicited fragments
- * make no state. */
-static bool first_could_match(const struct napt *n, const struct ipv4_view *v)
+ * session towards the source). Unsolicited fragments make no state. A session of any
+ * protocol admits the source: an ICMP fragment may be an error about a TCP or UDP session,
+ * and asking per protocol would keep nothing out, since a source with a session can send
+ * held fragments of that session's protocol whose first never comes just as well (its share
+ * of the pool bounds both). So one exact lookup per fragment, on the external address
+ * number ext that classify() found (the destination is not a static address here). */
+static bool first_could_match(const struct napt *n, const struct ipv4_view *v, int ext)
 {
 	if (static_by_ext(n, v->dst) || n->cfg.has_dmz || (n->fwd.n && v->proto != IPPROTO_ICMP))
 		return true;
 	if (n->cfg.filtering == NAPT_ENDPOINT_INDEPENDENT)
 		return n->counters.mappings_current != 0;
-	if (v->proto == IPPROTO_ICMP)
-		return nat_table_peer_known(n->table, v->dst, v->src, IPPROTO_ICMP) ||
-		       nat_table_peer_known(n->table, v->dst, v->src, IPPROTO_TCP) ||
-		       nat_table_peer_known(n->table, v->dst, v->src, IPPROTO_UDP);
-	return nat_table_peer_known(n->table, v->dst, v->src, v->proto);
+	return nat_table_peer_known(n->table, (unsigned)ext, v->src);
 }
 
 static struct napt_result later_fragment(struct napt *n, struct napt_packet *pkt,
-					 struct ipv4_view *v, enum napt_dir dir, uint32_t now)
+					 struct ipv4_view *v, enum napt_dir dir, int ext,
+					 uint32_t now)
 {
 	struct frag_key k = fragment_key(v);
 	struct frag_rewrite rw;
@@ -976,7 +976,7 @@ static struct napt_result later_fragment(struct napt *n, struct napt_packet *pkt
 		apply_frag_rewrite(v, &rw);
 		return forwarded(n, v->proto, dir);
 	}
-	if (dir == NAPT_DIR_IN && !first_could_match(n, v))
+	if (dir == NAPT_DIR_IN && !first_could_match(n, v, ext))
 		return drop(n, NAPT_DROP_FRAG_NO_FIRST, dir);
 	if (!frag_hold(&n->frag, &k, pkt->data, v->tot_len, now, &evicted))
 		return drop(n, NAPT_DROP_FRAG_FULL, dir);
@@ -1158,7 +1158,7 @@ static struct napt_result translate_valid(struct napt *n, struct napt_packet *pk
 	if (dir == NAPT_DIR_NONE)
 		return drop(n, why, dir);
 	if (v->frag_offset)
-		return later_fragment(n, pkt, v, dir, now);
+		return later_fragment(n, pkt, v, dir, ext, now);
 	first_key = fragment_key(v);
 	if (dir == NAPT_DIR_OUT)
 		r = translate_out(n, pkt, v, now);
