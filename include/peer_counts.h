@@ -6,9 +6,9 @@
  * per (external address number, remote address) pair holding at least one session, counted
  * up and down by the flow table as its sessions come and go (nat_table.c), in an
  * open-addressing table whose slots a keyed hash picks, so remote hosts cannot aim at one
- * probe run. There are never more pairs than sessions: with room for twice max-sessions the
- * table is at most half full and never fills. 8 bytes a slot, 16 to 32 bytes per session of
- * max-sessions.
+ * probe run. There are never more pairs than sessions: with one and a half slots per
+ * session of max-sessions the table is at most two thirds full and never fills. 8 bytes a
+ * slot, 12 bytes per session of max-sessions.
  */
 #ifndef PEER_COUNTS_H
 #define PEER_COUNTS_H

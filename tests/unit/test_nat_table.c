@@ -434,7 +434,7 @@ START_TEST(peer_counts_follow_every_removal)
 END_TEST
 
 /* Removals from the middle of probe runs (backward shift) leave every other pair found: as
- * many pairs as sessions, a third of them removed, then added again. */
+ * many pairs as sessions, a third of them removed, then the rest. */
 START_TEST(peer_counts_exact_under_collisions)
 {
 	enum { N = 4096 };
@@ -461,6 +461,32 @@ START_TEST(peer_counts_exact_under_collisions)
 }
 END_TEST
 
+/* The same in full tables of 8 sessions (13 slots), 256 sets of remote addresses: probe runs
+ * that wrap past the last slot, each pair removed in turn. */
+START_TEST(peer_counts_exact_when_runs_wrap)
+{
+	enum { N = 8 };
+	uint32_t idx[N];
+
+	teardown();
+	make_table(N);
+	for (uint32_t set = 0; set < 256; set++) {
+		uint32_t rem = REMOTE + set * N;
+
+		for (uint32_t i = 0; i < N; i++)
+			idx[i] =
+			    nat_session_new(t, add_mapping(i), rem + i, 53, NAPT_TIMEOUT_UDP, 0);
+		for (uint32_t k = 0; k < N; k++) {
+			nat_session_remove(t, idx[k * 3 % N], false);
+			for (uint32_t i = 0; i < N; i++)
+				ck_assert(nat_table_peer_known(t, 0, rem + i) ==
+					  (nat_session_at(t, idx[i])->proto != 0));
+		}
+		ck_assert_uint_eq(nat_table_peer_pairs(t), 0);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("nat_table");
@@ -478,6 +504,7 @@ int main(void)
 	tcase_add_test(tc, bucket_differences_depend_on_the_key);
 	tcase_add_test(tc, peer_counts_follow_every_removal);
 	tcase_add_test(tc, peer_counts_exact_under_collisions);
+	tcase_add_test(tc, peer_counts_exact_when_runs_wrap);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
