@@ -4,12 +4,11 @@
  * however long the gateway runs).
  *
  * Slots: one and a half per session of max-sessions, so the table is at most two thirds
- * full (a pair holds at least one session): 12 bytes per session, where rounding up to a
- * power of two would cost 16 to 32 and fill a quarter of the worst case's memory. The home
- * slot is therefore taken by multiplying the hash into the range (Lemire's fast range
- * reduction), not by a mask. At two thirds full a lookup that misses reads about 5 slots on
- * average, one that finds its pair 2 (Knuth, TAOCP vol. 3, 6.4), all in one or two cache
- * lines. */
+ * full (a pair holds at least one session): 12 bytes per session, where the next power of
+ * two at or above twice max-sessions would cost 16 to 32. The home slot is therefore taken
+ * by multiplying the hash into the range (Lemire's fast range reduction), not by a mask.
+ * At two thirds full a lookup that misses reads about 5 slots on average, one that finds
+ * its pair 2 (Knuth, TAOCP vol. 3, 6.4), all in one or two cache lines. */
 #include "peer_counts.h"
 
 #include <stdlib.h>
