@@ -19,6 +19,7 @@
 
 #include "control_protocol.h"
 #include "event_monitor.h"
+#include "ipfix_export.h"
 #include "mapping_log.h"
 #include "nat_event.h"
 
@@ -510,6 +511,8 @@ static int cmd_show_stats(struct command_ctx *c)
 	stat_line(c, "monitors", event_monitor_count(c->d->monitor), &first);
 	stat_line(c, "monitor-events-lost", event_monitor_lost(c->d->monitor), &first);
 	stat_line(c, "mapping-log-lines", mapping_log_lines(c->d->mapping_log), &first);
+	stat_line(c, "ipfix-records", ipfix_export_records(c->d->ipfix), &first);
+	stat_line(c, "ipfix-records-dropped", ipfix_export_records_dropped(c->d->ipfix), &first);
 	stat_line(c, "tun-frames-merged", c->d->tun.frames_merged, &first);
 	stat_line(c, "uptime-s", (naptd_now_ms() - c->d->started_ms) / 1000, &first);
 	for (int r = NAPT_DROP_NONE + 1; r < NAPT_DROP_REASONS; r++) {
