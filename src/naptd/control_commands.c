@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "control_protocol.h"
+#include "det_nat.h"
 #include "event_monitor.h"
 #include "ipfix_export.h"
 #include "mapping_log.h"
@@ -1021,6 +1022,38 @@ static int lookup_row(const struct napt_mapping_info *m, void *ctx)
 	return a->out_of_memory;
 }
 
+/* Under deterministic NAT the formula names the endpoint's host whether or not a mapping is
+ * live (RFC 7422: no log needed), so the answer says it too, marked as the formula's. */
+static void lookup_formula(struct command_ctx *c, uint32_t addr, uint16_t port)
+{
+	const struct napt_config *cfg = napt_get_config(c->d->nat);
+	struct det_layout d;
+	struct det_range r;
+	char in[EP_LEN], ext[EP_LEN];
+	bool found = cfg->det.on && det_layout_make(cfg, &d, NULL, 0) == 0 &&
+		     det_reverse(&d, addr, port, &r);
+
+	if (!found) {
+		if (c->json)
+			control_answer_printf(c->a, ", \"deterministic\": null");
+		return;
+	}
+	fmt_addr(r.in_addr, in);
+	fmt_addr(r.ext_addr, ext);
+	if (c->json)
+		control_answer_printf(c->a,
+				      ", \"deterministic\": {\"inside_addr\": \"%s\", "
+				      "\"external_addr\": \"%s\", \"port_first\": %u, "
+				      "\"port_last\": %u, \"live\": %s}",
+				      in, ext, r.lo, r.hi, c->a->listing.count ? "true" : "false");
+	else
+		control_answer_printf(c->a,
+				      "deterministic: %s ports %u-%u belong to inside %s (from the "
+				      "formula%s)\n",
+				      ext, r.lo, r.hi, in,
+				      c->a->listing.count ? "" : "; no live mapping");
+}
+
 /* "EXT-ADDR:PORT PROTO": one hash chain, so answered at once whatever the table's size. */
 static int lookup_external(struct command_ctx *c, char *colon)
 {
@@ -1051,9 +1084,12 @@ static int lookup_external(struct command_ctx *c, char *colon)
 				      "EXTERNAL", "REMOTE", "ORIGIN", "SESSIONS");
 	napt_foreach_mapping_on(c->d->nat, proto, addr, (uint16_t)port, lookup_row, c->a);
 	if (c->json)
-		control_answer_printf(c->a, "\n], \"count\": %lu}\n", c->a->listing.count);
+		control_answer_printf(c->a, "\n], \"count\": %lu", c->a->listing.count);
 	else
 		control_answer_printf(c->a, "%lu mappings\n", c->a->listing.count);
+	lookup_formula(c, addr, (uint16_t)port);
+	if (c->json)
+		control_answer_printf(c->a, "}\n");
 	return 0;
 }
 
