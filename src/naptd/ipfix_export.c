@@ -6,8 +6,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fixbuf/public.h>
-#include <stdbool.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,7 +59,7 @@ struct __attribute__((packed)) limit_record {
 	uint8_t nat_event;
 };
 
-/* RFC 8158 section 4.2.11 and 4.2.12's template: port block allocation and de-allocation. */
+/* RFC 8158's port block allocation and de-allocation template. */
 struct __attribute__((packed)) block_record {
 	// cppcheck-suppress unusedStructMember
 	uint64_t time_ms;
@@ -128,7 +128,7 @@ struct ipfix_export {
 	uint64_t drops[4];        /* the drop counters below at the last tick */
 	uint64_t templates_at_ms; /* when the templates were last sent */
 	unsigned in_msg;          /* records in the message being built */
-	uint64_t records, records_dropped, messages_dropped;
+	uint64_t records, records_dropped;
 };
 
 static int add_template(struct ipfix_export *x, fbInfoElementSpec_t *spec, uint16_t tid,
@@ -171,7 +171,6 @@ static void flush(struct ipfix_export *x)
 	if (send(x->fd, x->msg, fbExporterGetMsgLen(fBufGetExporter(x->buf)), MSG_DONTWAIT) < 0) {
 		/* A full buffer (EAGAIN) or the collector's port unreachable (ECONNREFUSED). */
 		x->records_dropped += x->in_msg;
-		x->messages_dropped++;
 	} else {
 		x->records += x->in_msg;
 	}
