@@ -8,15 +8,15 @@ the report that judges a node's death from both records.
       TCP and UDP echo on PORT (lines "FLOW SEQ"), the long upload on PORT+1 (answered with
       "BYTES SHA256" at its end); OUT gets, each second, {flow: [endpoints seen]}.
   ecmp_peer.py client SERVER PORT OUT --hosts A,B,... --flows N --seconds S --bulk-rate B
-      flow i: host i % len(hosts), TCP for even i, UDP for odd i, inside port 30000 + i,
+      flow i: host i % H (H hosts), TCP when i / H is even, else UDP, inside port 30000 + i,
       one line every 0.1 s; the upload from the first host, inside port 31000, B bytes/s.
       OUT: the reply times of every flow, its errors, the upload's verdict. Writes
       OUT.up once every flow has had a reply.
-  ecmp_peer.py report CLIENT SERVER EVENTS LAYOUT
-      EVENTS: "kill T" and "back T" lines (time.time() values); LAYOUT: JSON with the
-      deterministic formula's parameters and each node's inside slices. Prints how long
-      traffic stopped and how many flows survived; exit 1 below 95 % or when the upload
-      failed.
+  ecmp_peer.py report CLIENT SERVER EVENTS LAYOUT PING
+      EVENTS: "node NAME", "kill T" and "back T" lines (time.time() values); LAYOUT: JSON
+      with the deterministic formula's parameters and each node's inside slices; PING: the
+      output of `ping -D -i 0.01` from a host of the moved slice. Prints how long traffic
+      stopped and how many flows survived; exit 1 below 95 % or when the upload failed.
 """
 import hashlib
 import ipaddress
@@ -28,6 +28,7 @@ import sys
 import time
 
 INTERVAL = 0.1
+PING_INTERVAL = 0.01
 FLOW_PORT0 = 30000
 BULK_PORT = 31000
 
@@ -131,7 +132,8 @@ class Flow:
 def open_flows(args, sel):
     flows = []
     for i in range(args["flows"]):
-        f = Flow(i, args["hosts"][i % len(args["hosts"])], i % 2 == 0)
+        nhosts = len(args["hosts"])
+        f = Flow(i, args["hosts"][i % nhosts], (i // nhosts) % 2 == 0)
         kind = socket.SOCK_STREAM if f.tcp else socket.SOCK_DGRAM
         s = socket.socket(socket.AF_INET, kind)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -271,14 +273,23 @@ def node_of(layout, host):
     return None
 
 
-def stop_time(replies, t):
+def stop_time(replies, t, interval=INTERVAL):
     """How long a flow got no reply around time t: from its last reply before t to its
     first after t, less the sending interval (None if it got none after t)."""
     before = [r for r in replies if r <= t]
     after = [r for r in replies if r > t]
     if not before or not after:
         return None
-    return max(0.0, after[0] - before[-1] - INTERVAL)
+    return max(0.0, after[0] - before[-1] - interval)
+
+
+def ping_replies(path):
+    """The reply times of `ping -D`: its lines start "[SECONDS] 64 bytes from"."""
+    times = []
+    for line in open(path):
+        if line.startswith("[") and "bytes from" in line:
+            times.append(float(line[1:line.index("]")]))
+    return times
 
 
 def summary(name, values):
@@ -289,7 +300,7 @@ def summary(name, values):
         name, len(values), 1000 * values[len(values) // 2], 1000 * values[-1])
 
 
-def report(client_path, server_path, events_path, layout_path):
+def report(client_path, server_path, events_path, layout_path, ping_path):
     with open(client_path) as f:
         c = json.load(f)
     with open(server_path) as f:
@@ -321,6 +332,12 @@ def report(client_path, server_path, events_path, layout_path):
                 event, "moved" if moved else "other", "udp+tcp",
                 summary("traffic stopped", [g for g in gaps if g is not None]),
                 ", %d never resumed" % stalled if stalled else ""))
+    probe = ping_replies(ping_path)
+    for event, t in (("kill", kill), ("back", back)):
+        g = stop_time(probe, t, PING_INTERVAL)
+        print("%s: ping every %.0f ms from %s: %s" % (
+            event, 1000 * PING_INTERVAL, layout["bulk_host"],
+            "no reply since" if g is None else "traffic stopped %.0f ms" % (1000 * g)))
     total = len(c["flows"])
     print("flows survived: %d of %d (%.1f %%), same external endpoint before and after"
           % (survived, total, 100.0 * survived / total))
@@ -345,7 +362,7 @@ def main():
                 "hosts": opts["--hosts"].split(","), "flows": int(opts["--flows"]),
                 "seconds": float(opts["--seconds"]), "bulk_rate": int(opts["--bulk-rate"])})
     elif mode == "report":
-        sys.exit(report(*sys.argv[2:6]))
+        sys.exit(report(*sys.argv[2:7]))
     else:
         sys.exit("usage: see the docstring")
 
