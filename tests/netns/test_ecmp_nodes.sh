@@ -292,7 +292,7 @@ done
 for ((i = 1; i <= NODES; i++)); do
 	s=$(node_stat $i sessions-current)
 	echo "node $i carries $s sessions"
-	[ "${s:-0}" -ge $((200 / H * 3)) ] || fail "node $i carries ${s:-no} sessions, not its share of 200"
+	[ "${s:-0}" -ge $((200 * 3 / H - 3)) ] || fail "node $i carries ${s:-no} sessions, not its share of 200"
 done
 
 sleep 4
