@@ -6,10 +6,11 @@ the report that judges a node's death from both records.
 
   ecmp_peer.py server ADDR PORT OUT
       TCP and UDP echo on PORT (lines "FLOW SEQ"), the long upload on PORT+1 (answered with
-      "BYTES SHA256" at its end); OUT gets, each second, {flow: [endpoints seen]}.
+      "BYTES SHA256" at its end), a paced download on PORT+2; OUT gets, each second, {flow: [endpoints seen]}.
   ecmp_peer.py client SERVER PORT OUT --hosts A,B,... --flows N --seconds S --bulk-rate B
       flow i: host i % H (H hosts), TCP when i / H is even, else UDP, inside port 30000 + i,
-      one line every 0.1 s; the upload from the first host, inside port 31000, B bytes/s.
+      one line every 0.1 s; the upload from the first host, inside port 31000, B bytes/s;
+      a download (PORT+2, 500 kB/s) to the second host, inside port 31001.
       OUT: the reply times of every flow, its errors, the upload's verdict. Writes
       OUT.up once every flow has had a reply.
   ecmp_peer.py report CLIENT SERVER EVENTS LAYOUT PING
@@ -28,6 +29,8 @@ import sys
 import time
 
 INTERVAL = 0.1
+DOWN_RATE = 500000  # the download's bytes a second
+DOWN_PORT = 31001
 PING_INTERVAL = 0.01
 FLOW_PORT0 = 30000
 BULK_PORT = 31000
@@ -51,9 +54,15 @@ def server(addr, port, out):
     bulk.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     bulk.bind((addr, port + 1))
     bulk.listen(4)
+    down = socket.socket()
+    down.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    down.bind((addr, port + 2))
+    down.listen(4)
+    downloads = []  # [socket, start, bytes sent]
     udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     udp.bind((addr, port))
-    for s, kind in ((tcp, "accept"), (bulk, "bulk-accept"), (udp, "udp")):
+    for s, kind in ((tcp, "accept"), (bulk, "bulk-accept"), (down, "down-accept"),
+                    (udp, "udp")):
         s.setblocking(False)
         sel.register(s, selectors.EVENT_READ, (kind, None))
     last_dump = 0
@@ -70,6 +79,10 @@ def server(addr, port, out):
                 c.setblocking(False)
                 sel.register(c, selectors.EVENT_READ,
                              ("bulk", {"peer": peer, "n": 0, "h": hashlib.sha256()}))
+            elif kind == "down-accept":
+                c, _ = s.accept()
+                c.setblocking(False)
+                downloads.append([c, time.time(), 0])
             elif kind == "udp":
                 try:
                     data, peer = s.recvfrom(2048)
@@ -114,9 +127,21 @@ def server(addr, port, out):
                     pass
                 sel.unregister(s)
                 s.close()
+        for d in downloads:
+            d[2] += pace(d[0], DOWN_RATE * (time.time() - d[1]) - d[2])
         if time.time() - last_dump >= 1:
             dump(out, {k: sorted(v) for k, v in seen.items()})
             last_dump = time.time()
+
+
+def pace(sock, due):
+    """Send up to due bytes (at most 64 KiB) without blocking; the bytes sent."""
+    if due < 1:
+        return 0
+    try:
+        return sock.send(b"d" * min(int(due), 65536))
+    except OSError:
+        return 0
 
 
 class Flow:
@@ -232,6 +257,13 @@ def client(args):
     sel = selectors.DefaultSelector()
     flows = open_flows(args, sel)
     bulk = Bulk(args)
+    down = socket.socket()
+    down.bind((args["hosts"][1], DOWN_PORT))
+    down.settimeout(10)
+    down.connect((args["server"], args["port"] + 2))
+    down.setblocking(False)
+    sel.register(down, selectors.EVENT_READ, None)
+    down_times = []
     start = time.time()
     up_written = False
     next_send = start
@@ -244,7 +276,14 @@ def client(args):
             next_send += INTERVAL
         bulk.pump(now - start)
         for key, _ in sel.select(max(0.0, min(next_send - time.time(), 0.01))):
-            flow_read(key.data, time.time())
+            if key.data is None:
+                try:
+                    if down.recv(65536):
+                        down_times.append(time.time())
+                except OSError:
+                    pass
+            else:
+                flow_read(key.data, time.time())
         if not up_written and all(f.replies for f in flows):
             open(args["out"] + ".up", "w").close()
             up_written = True
@@ -253,6 +292,7 @@ def client(args):
         "flows": [{"i": f.i, "host": f.host, "tcp": f.tcp, "replies": f.replies,
                    "error": f.error} for f in flows],
         "bulk": {"sent": bulk.sent, "error": bulk.finish()},
+        "download": down_times,
     }
     dump(args["out"], result)
 
@@ -348,6 +388,12 @@ def report(client_path, server_path, events_path, layout_path, ping_path):
     print("long upload: %d bytes, %s, endpoint %s (formula %s)" % (
         c["bulk"]["sent"], "complete" if c["bulk"]["error"] is None else c["bulk"]["error"],
         seen.get("bulk"), bulk_want))
+    # Reported, not judged: docs/scale-out.md, Limits, "Inbound before outbound".
+    d = c["download"]
+    print("download to %s (%d bytes/s, not judged): last data %.1f s after the start, "
+          "%s after the kill" % (layout["down_host"], DOWN_RATE,
+                                 (d[-1] - c["start"]) if d else -1,
+                                 "resumed" if d and d[-1] > kill + 1 else "stalled"))
     return 0 if survived * 100 >= 95 * total and bulk_ok else 1
 
 

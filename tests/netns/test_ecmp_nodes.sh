@@ -267,6 +267,7 @@ slices=$(for ((i = 1; i <= NODES; i++)); do printf '"n%d": ["%s"],' $i "${SLICE_
 cat >"$TOPO_DIR/layout.json" <<-EOF
 	{"in_base": "10.77.0.0", "ext_base": "203.0.113.16", "per_ext": 16, "ports": 4032,
 	 "port_lo": 1024, "seconds": $SECONDS_RUN, "bulk_host": "10.77.0.10",
+	 "down_host": "10.77.0.11",
 	 "slices": {${slices%,}}}
 EOF
 
