@@ -14,9 +14,10 @@ the report that judges a node's death from both records.
       OUT: the reply times of every flow, its errors, the upload's verdict. Writes
       OUT.up once every flow has had a reply.
   ecmp_peer.py report CLIENT SERVER EVENTS LAYOUT PING
-      EVENTS: "node NAME", "kill T" and "back T" lines (time.time() values); LAYOUT: JSON
-      with the deterministic formula's parameters and each node's inside slices; PING: the
-      output of `ping -D -i 0.01` from a host of the moved slice. Prints how long traffic
+      EVENTS: lines "EVENT NODE T" (T a time.time() value; the first a kill of the node
+      whose slice holds the upload's host); LAYOUT: JSON with the deterministic formula's
+      parameters and each node's inside slices; PING: the output of `ping -D -i 0.01` from
+      the upload's host. Prints how long traffic
       stopped and how many flows survived; exit 1 below 95 % or when the upload failed.
 """
 import hashlib
@@ -340,6 +341,19 @@ def summary(name, values):
         name, len(values), 1000 * values[len(values) // 2], 1000 * values[-1])
 
 
+def event_stops(c, layout, event, node, t):
+    """Print how long the flows of node's slice (by protocol) and the others stopped at t."""
+    groups = (("moved udp", lambda f: node_of(layout, f["host"]) == node and not f["tcp"]),
+              ("moved tcp", lambda f: node_of(layout, f["host"]) == node and f["tcp"]),
+              ("other", lambda f: node_of(layout, f["host"]) != node))
+    for name, member in groups:
+        gaps = [stop_time(f["replies"], t) for f in c["flows"] if member(f)]
+        stalled = sum(g is None for g in gaps)
+        print("%s %s, %s: %s%s" % (
+            event, node, name, summary("traffic stopped", [g for g in gaps if g is not None]),
+            ", %d never resumed" % stalled if stalled else ""))
+
+
 def report(client_path, server_path, events_path, layout_path, ping_path):
     with open(client_path) as f:
         c = json.load(f)
@@ -347,15 +361,15 @@ def report(client_path, server_path, events_path, layout_path, ping_path):
         seen = json.load(f)
     with open(layout_path) as f:
         layout = json.load(f)
-    events = dict(line.split() for line in open(events_path))
-    kill, back, victim = float(events["kill"]), float(events["back"]), events["node"]
+    events = [(e, node, float(t)) for e, node, t in (line.split() for line in open(events_path))]
+    last = max(t for _, _, t in events)
     end = c["start"] + layout["seconds"]
     survived, lost = 0, []
     for f in c["flows"]:
         key = ("t" if f["tcp"] else "u") + str(f["i"])
         want = formula(layout, f["host"], FLOW_PORT0 + f["i"])
         ok = (not f["error"] and seen.get(key) == [want] and f["replies"] and
-              f["replies"][-1] > end - 2 and any(back < r for r in f["replies"]))
+              f["replies"][-1] > end - 2 and any(last < r for r in f["replies"]))
         if ok:
             survived += 1
         else:
@@ -363,21 +377,14 @@ def report(client_path, server_path, events_path, layout_path, ping_path):
                         % (f["i"], "tcp" if f["tcp"] else "udp", f["host"], f["error"],
                            seen.get(key), want,
                            (f["replies"][-1] - c["start"]) if f["replies"] else -1))
-    for event, t in (("kill", kill), ("back", back)):
-        for moved in (True, False):
-            gaps = [stop_time(f["replies"], t) for f in c["flows"]
-                    if (node_of(layout, f["host"]) == victim) == moved]
-            stalled = sum(g is None for g in gaps)
-            print("%s %s, %s: %s%s" % (
-                event, "moved" if moved else "other", "udp+tcp",
-                summary("traffic stopped", [g for g in gaps if g is not None]),
-                ", %d never resumed" % stalled if stalled else ""))
     probe = ping_replies(ping_path)
-    for event, t in (("kill", kill), ("back", back)):
-        g = stop_time(probe, t, PING_INTERVAL)
-        print("%s: ping every %.0f ms from %s: %s" % (
-            event, 1000 * PING_INTERVAL, layout["bulk_host"],
-            "no reply since" if g is None else "traffic stopped %.0f ms" % (1000 * g)))
+    for event, node, t in events:
+        event_stops(c, layout, event, node, t)
+        if node == node_of(layout, layout["bulk_host"]):
+            g = stop_time(probe, t, PING_INTERVAL)
+            print("%s %s: ping every %.0f ms from %s: %s" % (
+                event, node, 1000 * PING_INTERVAL, layout["bulk_host"],
+                "no reply since" if g is None else "traffic stopped %.0f ms" % (1000 * g)))
     total = len(c["flows"])
     print("flows survived: %d of %d (%.1f %%), same external endpoint before and after"
           % (survived, total, 100.0 * survived / total))
@@ -393,7 +400,7 @@ def report(client_path, server_path, events_path, layout_path, ping_path):
     print("download to %s (%d bytes/s, not judged): last data %.1f s after the start, "
           "%s after the kill" % (layout["down_host"], DOWN_RATE,
                                  (d[-1] - c["start"]) if d else -1,
-                                 "resumed" if d and d[-1] > kill + 1 else "stalled"))
+                                 "resumed" if d and d[-1] > events[0][2] + 1 else "stalled"))
     return 0 if survived * 100 >= 95 * total and bulk_ok else 1
 
 
