@@ -311,13 +311,13 @@ t0=$(now)
 kill -KILL "${NODE_PID[1]}"
 wait "${NODE_PID[1]}" 2>/dev/null || true
 NODE_PID[1]=
-wait_for 10 slice_at 1 $back || fail "slice 1 did not move to node $back within 10 s"
+wait_for 10 slice_at 1 "$back" || fail "slice 1 did not move to node $back within 10 s"
 echo "routes: slice 1 at node $back $(since "$t0") s after the kill"
 for ((i = 2; i <= NODES; i++)); do
 	slice_at $i $i || fail "slice $i moved away from node $i"
 done
 sleep 6
-p=$(node_stat $back deterministic-pickups)
+p=$(node_stat "$back" deterministic-pickups)
 echo "node $back picked up $p flows of slice 1"
 [ "${p:-0}" -ge "$moved_tcp" ] || fail "node $back picked up ${p:-no} flows, not slice 1's $moved_tcp"
 
