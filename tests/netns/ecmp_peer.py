@@ -382,9 +382,9 @@ def report(client_path, server_path, events_path, layout_path, ping_path):
         event_stops(c, layout, event, node, t)
         if node == node_of(layout, layout["bulk_host"]):
             g = stop_time(probe, t, PING_INTERVAL)
-            print("%s %s: ping every %.0f ms from %s: %s" % (
-                event, node, 1000 * PING_INTERVAL, layout["bulk_host"],
-                "no reply since" if g is None else "traffic stopped %.0f ms" % (1000 * g)))
+            print("%s %s: ping every %.0f ms from %s (%d replies): %s" % (
+                event, node, 1000 * PING_INTERVAL, layout["bulk_host"], len(probe),
+                "no reply on both sides" if g is None else "traffic stopped %.0f ms" % (1000 * g)))
     total = len(c["flows"])
     print("flows survived: %d of %d (%.1f %%), same external endpoint before and after"
           % (survived, total, 100.0 * survived / total))

@@ -18,7 +18,7 @@
 #
 # ECMP_NODES=3 runs three nodes (default 2).
 . "$(dirname "$0")/lib.sh"
-topo_require bird birdc ping
+topo_require bird birdc ping timeout
 
 NODES=${ECMP_NODES:-2}
 SECONDS_RUN=34 # the client's run: kill at ~5 s, back at ~12 s, hang at ~17 s, resume ~23 s
@@ -284,8 +284,12 @@ wait_for 10 server_up || fail "the server did not listen within 10 s"
 bg "$NS_H" "$TOPO_DIR/client.log" "$PY" "$PEER" client $SERVER 7000 "$TOPO_DIR/client.json" \
 	--hosts "$hosts" --flows 200 --seconds $SECONDS_RUN --bulk-rate 1000000
 CLIENT_PID=${TOPO_PIDS[-1]}
-# The finest measure of the stop: an echo request every 10 ms from a host of slice 1.
-bg "$NS_H" "$TOPO_DIR/ping.log" ping -D -n -i 0.01 -I 10.77.0.10 -w $SECONDS_RUN $SERVER
+# The finest measure of the stop: an echo request every 10 ms from a host of slice 1. Not
+# ping -w: it ends at the first ICMP error (a node's "unreachable" while it is closed).
+# SIGINT: ping prints its last lines and exits.
+bg "$NS_H" "$TOPO_DIR/ping.log" timeout -s INT $SECONDS_RUN ping -D -n -i 0.01 -I 10.77.0.10 \
+	$SERVER
+PING_PID=${TOPO_PIDS[-1]}
 wait_for 15 test -e "$TOPO_DIR/client.json.up" || {
 	cat "$TOPO_DIR/client.log" >&2
 	fail "not every flow had an answer within 15 s"
@@ -348,9 +352,10 @@ kill -CONT "${NODE_PID[2]}" "${NODE_BIRD[2]}"
 wait_for 15 slice_at 2 2 || fail "slice 2 did not come back to node 2 within 15 s"
 echo "routes: slice 2 back at node 2 $(since "$t0") s after it resumed"
 
-# The client ends by itself; bounded.
+# The client and ping end by themselves (ping's output is complete once it has exited);
+# bounded.
 for ((k = 0; k < (SECONDS_RUN + 40) * 10; k++)); do
-	kill -0 "$CLIENT_PID" 2>/dev/null || break
+	kill -0 "$CLIENT_PID" 2>/dev/null || kill -0 "$PING_PID" 2>/dev/null || break
 	sleep 0.1
 done
 [ -s "$TOPO_DIR/client.json" ] || { cat "$TOPO_DIR/client.log" >&2; fail "the client did not finish"; }
