@@ -9,7 +9,8 @@ the report that judges a node's death from both records.
       "BYTES SHA256" at its end), a paced download on PORT+2; OUT gets, each second, {flow: [endpoints seen]}.
   ecmp_peer.py client SERVER PORT OUT --hosts A,B,... --flows N --seconds S --bulk-rate B
       flow i: host i % H (H hosts), TCP when i / H is even, else UDP, inside port 30000 + i,
-      one line every 0.1 s; the upload from the first host, inside port 31000, B bytes/s;
+      one line every 0.1 s, for S seconds or until the file OUT.stop exists; the upload
+      from the first host, inside port 31000, B bytes/s;
       a download (PORT+2, 500 kB/s) to the second host, inside port 31001.
       OUT: the reply times of every flow, its errors, the upload's verdict. Writes
       OUT.up once every flow has had a reply.
@@ -268,7 +269,8 @@ def client(args):
     start = time.time()
     up_written = False
     next_send = start
-    while time.time() - start < args["seconds"]:
+    stop = args["out"] + ".stop"
+    while time.time() - start < args["seconds"] and not os.path.exists(stop):
         now = time.time()
         if now >= next_send:
             for f in flows:
@@ -290,6 +292,7 @@ def client(args):
             up_written = True
     result = {
         "start": start,
+        "end": time.time(),
         "flows": [{"i": f.i, "host": f.host, "tcp": f.tcp, "replies": f.replies,
                    "error": f.error} for f in flows],
         "bulk": {"sent": bulk.sent, "error": bulk.finish()},
@@ -363,7 +366,7 @@ def report(client_path, server_path, events_path, layout_path, ping_path):
         layout = json.load(f)
     events = [(e, node, float(t)) for e, node, t in (line.split() for line in open(events_path))]
     last = max(t for _, _, t in events)
-    end = c["start"] + layout["seconds"]
+    end = c["end"]
     survived, lost = 0, []
     for f in c["flows"]:
         key = ("t" if f["tcp"] else "u") + str(f["i"])
