@@ -6,20 +6,20 @@ the report that judges a node's death from both records.
 
   ecmp_peer.py server ADDR PORT OUT
       TCP and UDP echo on PORT (lines "FLOW SEQ"), the long upload on PORT+1 (answered with
-      "BYTES SHA256" at its end), a paced download on PORT+2; OUT gets, each second, {flow: [endpoints seen]}.
+      "BYTES SHA256" at its end), a paced download on PORT+2; OUT gets, each second,
+      {flow: [endpoints seen]}.
   ecmp_peer.py client SERVER PORT OUT --hosts A,B,... --flows N --seconds S --bulk-rate B
       flow i: host i % H (H hosts), TCP when i / H is even, else UDP, inside port 30000 + i,
       one line every 0.1 s, for S seconds or until the file OUT.stop exists; the upload
-      from the first host, inside port 31000, B bytes/s;
-      a download (PORT+2, 500 kB/s) to the second host, inside port 31001.
-      OUT: the reply times of every flow, its errors, the upload's verdict. Writes
+      from the first host, inside port 31000, B bytes/s; a download (PORT+2, 500 kB/s) to
+      the second host, inside port 31001. OUT: the reply times of every flow, its errors, the upload's verdict. Writes
       OUT.up once every flow has had a reply.
   ecmp_peer.py report CLIENT SERVER EVENTS LAYOUT PING
       EVENTS: lines "EVENT NODE T" (T a time.time() value; the first a kill of the node
       whose slice holds the upload's host); LAYOUT: JSON with the deterministic formula's
       parameters and each node's inside slices; PING: the output of `ping -D -i 0.01` from
-      the upload's host. Prints how long traffic
-      stopped and how many flows survived; exit 1 below 95 % or when the upload failed.
+      the upload's host. Prints how long traffic stopped and how many flows survived;
+      exit 1 below 95 % or when the upload failed.
 """
 import hashlib
 import ipaddress
