@@ -12,8 +12,8 @@ the report that judges a node's death from both records.
       flow i: host i % H (H hosts), TCP when i / H is even, else UDP, inside port 30000 + i,
       one line every 0.1 s, for S seconds or until the file OUT.stop exists; the upload
       from the first host, inside port 31000, B bytes/s; a download (PORT+2, 500 kB/s) to
-      the second host, inside port 31001. OUT: the reply times of every flow, its errors, the upload's verdict. Writes
-      OUT.up once every flow has had a reply.
+      the second host, inside port 31001. OUT: the reply times of every flow, its errors,
+      the upload's verdict. Writes OUT.up once every flow has had a reply.
   ecmp_peer.py report CLIENT SERVER EVENTS LAYOUT PING
       EVENTS: lines "EVENT NODE T" (T a time.time() value; the first a kill of the node
       whose slice holds the upload's host); LAYOUT: JSON with the deterministic formula's
@@ -317,14 +317,17 @@ def node_of(layout, host):
     return None
 
 
-def stop_time(replies, t, interval=INTERVAL):
-    """How long a flow got no reply around time t: from its last reply before t to its
-    first after t, less the sending interval (None if it got none after t)."""
-    before = [r for r in replies if r <= t]
-    after = [r for r in replies if r > t]
-    if not before or not after:
+def stop_time(replies, t, t_next, interval=INTERVAL):
+    """How long a flow got no reply at an event at time t: its longest gap between replies
+    that ends after t and starts before t + 0.5 s (the time is taken a fork or two before
+    the signal, which may come late on a loaded machine) and before the next event at
+    t_next, less the sending interval. None if it got no reply before t or none after. A
+    stall of the client itself shows in every group of flows alike."""
+    if not replies or replies[0] > t or replies[-1] <= t:
         return None
-    return max(0.0, after[0] - before[-1] - interval)
+    gaps = [b - a for a, b in zip(replies, replies[1:])
+            if b > t and a < min(t + 0.5, t_next)]
+    return max(0.0, max(gaps) - interval)
 
 
 def ping_replies(path):
@@ -344,13 +347,14 @@ def summary(name, values):
         name, len(values), 1000 * values[len(values) // 2], 1000 * values[-1])
 
 
-def event_stops(c, layout, event, node, t):
-    """Print how long the flows of node's slice (by protocol) and the others stopped at t."""
+def event_stops(c, layout, event, node, t, t_next):
+    """Print how long the flows of node's slice (by protocol) and the others stopped after
+    the event at t."""
     groups = (("moved udp", lambda f: node_of(layout, f["host"]) == node and not f["tcp"]),
               ("moved tcp", lambda f: node_of(layout, f["host"]) == node and f["tcp"]),
               ("other", lambda f: node_of(layout, f["host"]) != node))
     for name, member in groups:
-        gaps = [stop_time(f["replies"], t) for f in c["flows"] if member(f)]
+        gaps = [stop_time(f["replies"], t, t_next) for f in c["flows"] if member(f)]
         stalled = sum(g is None for g in gaps)
         print("%s %s, %s: %s%s" % (
             event, node, name, summary("traffic stopped", [g for g in gaps if g is not None]),
@@ -381,10 +385,11 @@ def report(client_path, server_path, events_path, layout_path, ping_path):
                            seen.get(key), want,
                            (f["replies"][-1] - c["start"]) if f["replies"] else -1))
     probe = ping_replies(ping_path)
-    for event, node, t in events:
-        event_stops(c, layout, event, node, t)
+    for k, (event, node, t) in enumerate(events):
+        t_next = events[k + 1][2] if k + 1 < len(events) else end
+        event_stops(c, layout, event, node, t, t_next)
         if node == node_of(layout, layout["bulk_host"]):
-            g = stop_time(probe, t, PING_INTERVAL)
+            g = stop_time(probe, t, t_next, PING_INTERVAL)
             print("%s %s: ping every %.0f ms from %s (%d replies): %s" % (
                 event, node, 1000 * PING_INTERVAL, layout["bulk_host"], len(probe),
                 "no reply on both sides" if g is None else "traffic stopped %.0f ms" % (1000 * g)))

@@ -266,10 +266,11 @@ for ((i = 1; i <= NODES; i++)); do
 	}
 done
 echo "routes: every slice at its own node"
-[ "$(via "$NS_W" main $POOL | wc -w)" = "$NODES" ] || fail "the whole pool is not ECMP over $NODES nodes"
+[ "$(via "$NS_W" main $POOL | wc -w)" = "$NODES" ] ||
+	fail "the whole pool is not ECMP over $NODES nodes"
 
 # Layout for the report: the formula's parameters (S = 16, P = 4032 on 1024-65535).
-hosts=$(for ((j = 0; j < NODES; j++)); do echo "${SLICE_HOSTS[j]}"; done | tr '\n ' ',,' | sed 's/,$//')
+hosts=$(echo "${SLICE_HOSTS[@]:0:NODES}" | tr ' ' ,)
 slices=$(for ((i = 1; i <= NODES; i++)); do printf '"n%d": ["%s"],' $i "${SLICE_IN[i - 1]}"; done)
 cat >"$TOPO_DIR/layout.json" <<-EOF
 	{"in_base": "10.77.0.0", "ext_base": "203.0.113.16", "per_ext": 16, "ports": 4032,
@@ -279,7 +280,9 @@ cat >"$TOPO_DIR/layout.json" <<-EOF
 EOF
 
 bg "$NS_W" "$TOPO_DIR/server.log" "$PY" "$PEER" server $SERVER 7000 "$TOPO_DIR/server.json"
-server_up() { [ "$(ip netns exec "$NS_W" ss -Hltn 'sport >= :7000 and sport <= :7002' | wc -l)" = 3 ]; }
+server_up() {
+	[ "$(ip netns exec "$NS_W" ss -Hltn 'sport >= :7000 and sport <= :7002' | wc -l)" = 3 ]
+}
 wait_for 10 server_up || fail "the server did not listen within 10 s"
 bg "$NS_H" "$TOPO_DIR/client.log" "$PY" "$PEER" client $SERVER 7000 "$TOPO_DIR/client.json" \
 	--hosts "$hosts" --flows 200 --seconds $SECONDS_RUN --bulk-rate 1000000
@@ -305,13 +308,14 @@ done
 for ((i = 1; i <= NODES; i++)); do
 	s=$(node_stat $i sessions-current)
 	echo "node $i carries $s sessions"
-	[ "${s:-0}" -ge $((200 * 3 / H - 3)) ] || fail "node $i carries ${s:-no} sessions, not its share of 200"
+	[ "${s:-0}" -ge $((200 * 3 / H - 3)) ] ||
+		fail "node $i carries ${s:-no} sessions, not its share of 200"
 done
 
 sleep 4
 back=$(succ 1)
-echo "kill n1 $(now)" >"$TOPO_DIR/events"
 t0=$(now)
+echo "kill n1 $t0" >"$TOPO_DIR/events"
 kill -KILL "${NODE_PID[1]}"
 wait "${NODE_PID[1]}" 2>/dev/null || true
 NODE_PID[1]=
@@ -323,10 +327,11 @@ done
 sleep 6
 p=$(node_stat "$back" deterministic-pickups)
 echo "node $back picked up $p flows of slice 1"
-[ "${p:-0}" -ge "$moved_tcp" ] || fail "node $back picked up ${p:-no} flows, not slice 1's $moved_tcp"
+[ "${p:-0}" -ge "$moved_tcp" ] ||
+	fail "node $back picked up ${p:-no} flows, not slice 1's $moved_tcp"
 
-echo "back n1 $(now)" >>"$TOPO_DIR/events"
 t0=$(now)
+echo "back n1 $t0" >>"$TOPO_DIR/events"
 start_node 1
 wait_for 10 slice_at 1 1 || fail "slice 1 did not come back to node 1 within 10 s"
 echo "routes: slice 1 back at node 1 $(since "$t0") s after the restart"
@@ -340,14 +345,14 @@ echo "node 1 picked up $p flows of slice 1 again"
 # with its sessions and takes slice 2 back.
 back=$(succ 2)
 sleep 2
-echo "hang n2 $(now)" >>"$TOPO_DIR/events"
 t0=$(now)
+echo "hang n2 $t0" >>"$TOPO_DIR/events"
 kill -STOP "${NODE_PID[2]}" "${NODE_BIRD[2]}"
 wait_for 10 slice_at 2 "$back" || fail "slice 2 did not move to node $back within 10 s"
 echo "routes: slice 2 at node $back $(since "$t0") s after node 2 hung"
 sleep 3
-echo "cont n2 $(now)" >>"$TOPO_DIR/events"
 t0=$(now)
+echo "cont n2 $t0" >>"$TOPO_DIR/events"
 kill -CONT "${NODE_PID[2]}" "${NODE_BIRD[2]}"
 wait_for 15 slice_at 2 2 || fail "slice 2 did not come back to node 2 within 15 s"
 echo "routes: slice 2 back at node 2 $(since "$t0") s after it resumed"
@@ -361,8 +366,12 @@ for ((k = 0; k < 300; k++)); do
 	kill -0 "$CLIENT_PID" 2>/dev/null || kill -0 "$PING_PID" 2>/dev/null || break
 	sleep 0.1
 done
-[ -s "$TOPO_DIR/client.json" ] || { cat "$TOPO_DIR/client.log" >&2; fail "the client did not finish"; }
+[ -s "$TOPO_DIR/client.json" ] || {
+	cat "$TOPO_DIR/client.log" >&2
+	fail "the client did not finish"
+}
 sleep 1.2 # the server's record, written every second
 "$PY" "$PEER" report "$TOPO_DIR/client.json" "$TOPO_DIR/server.json" "$TOPO_DIR/events" \
-	"$TOPO_DIR/layout.json" "$TOPO_DIR/ping.log" || fail "fewer than 95 % of the flows survived, or the upload failed"
+	"$TOPO_DIR/layout.json" "$TOPO_DIR/ping.log" ||
+	fail "fewer than 95 % of the flows survived, or the upload failed"
 echo "PASS"
