@@ -338,7 +338,8 @@ echo "routes: slice 1 back at node 1 $(since "$t0") s after the restart"
 sleep 3
 p=$(node_stat 1 deterministic-pickups)
 echo "node 1 picked up $p flows of slice 1 again"
-[ "${p:-0}" -ge "$moved_tcp" ] || fail "node 1 took ${p:-no} of slice 1's $moved_tcp TCP flows back"
+[ "${p:-0}" -ge "$moved_tcp" ] ||
+	fail "node 1 took ${p:-no} of slice 1's $moved_tcp TCP flows back"
 
 # Node 2 hangs, naptd and bird alike (SIGSTOP): no withdrawal is sent, the routers drop its
 # routes when the BGP hold time (3 s) runs out; slice 2 goes to its backup. Then it resumes
@@ -370,7 +371,10 @@ done
 	cat "$TOPO_DIR/client.log" >&2
 	fail "the client did not finish"
 }
-sleep 1.2 # the server's record, written every second
+# The server writes its record every second; the upload's endpoint is in it once the server
+# has read the upload to its end.
+wait_for 10 grep -q '"bulk"' "$TOPO_DIR/server.json" ||
+	echo "the server has not recorded the upload"
 "$PY" "$PEER" report "$TOPO_DIR/client.json" "$TOPO_DIR/server.json" "$TOPO_DIR/events" \
 	"$TOPO_DIR/layout.json" "$TOPO_DIR/ping.log" ||
 	fail "fewer than 95 % of the flows survived, or the upload failed"
