@@ -987,23 +987,34 @@ static const char *span_text(uint16_t lo, uint16_t hi, char *buf, size_t len)
 	return buf;
 }
 
-bool napt_config_hides_local(const struct napt_config *cfg, uint8_t protos, uint16_t lo,
-			     uint16_t hi, char *err, size_t errlen)
+/* Whether ports lo..hi of protos meet the local service ls; if so err says so, with why. */
+static bool hides_service(const struct napt_local_service *ls, uint8_t protos, uint16_t lo,
+			  uint16_t hi, const char *why, char *err, size_t errlen)
 {
 	char a[16], b[16];
 
-	for (unsigned i = 0; i < cfg->n_local_services; i++) {
-		const struct napt_local_service *ls = &cfg->local_services[i];
+	if (!(ls->protos & protos) || !spans_meet(lo, hi, ls->lo, ls->hi))
+		return false;
+	fail(err, errlen, "port %s would hide local-service %s %s%s",
+	     span_text(lo, hi, a, sizeof(a)), ls->protos == NAPT_FWD_TCP ? "tcp" : "udp",
+	     span_text(ls->lo, ls->hi, b, sizeof(b)), why);
+	return true;
+}
 
-		if ((ls->protos & protos) && spans_meet(lo, hi, ls->lo, ls->hi)) {
-			fail(err, errlen, "port %s would hide local-service %s %s",
-			     span_text(lo, hi, a, sizeof(a)),
-			     ls->protos == NAPT_FWD_TCP ? "tcp" : "udp",
-			     span_text(ls->lo, ls->hi, b, sizeof(b)));
+bool napt_config_hides_local(const struct napt_config *cfg, uint8_t protos, uint16_t lo,
+			     uint16_t hi, char *err, size_t errlen)
+{
+	static const struct napt_local_service dhcp = {NAPT_FWD_UDP, NAPT_DHCP_CLIENT_PORT,
+						       NAPT_DHCP_CLIENT_PORT};
+	for (unsigned i = 0; i < cfg->n_local_services; i++)
+		if (hides_service(&cfg->local_services[i], protos, lo, hi, "", err, errlen))
 			return true;
-		}
-	}
+	if (cfg->daemon.external_interface[0] &&
+	    hides_service(&dhcp, protos, lo, hi, " (the router's DHCP client)", err, errlen))
+		return true;
 	if (cfg->local_ports_lo && spans_meet(lo, hi, cfg->local_ports_lo, cfg->local_ports_hi)) {
+		char a[16];
+
 		fail(err, errlen,
 		     "port %s overlaps local-ports %u-%u (the router's own connections)",
 		     span_text(lo, hi, a, sizeof(a)), cfg->local_ports_lo, cfg->local_ports_hi);

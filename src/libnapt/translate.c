@@ -775,26 +775,15 @@ static size_t build_answer(const struct napt *n, const struct ipv4_view *v, enum
 				 n->cfg.external[ntohl(v->src) % n->cfg.n_external]);
 }
 
-/* Easy IP: naptd hands a SYN that nothing took, to a port of the WAN address outside the
- * port-range, back to the router's own stack, which answers for itself (host_handback.h). */
-static bool router_answers(const struct napt *n, const struct ipv4_view *v,
-			   enum napt_drop_reason why)
-{
-	return n->cfg.daemon.external_interface[0] && why == NAPT_DROP_NO_MAPPING &&
-	       v->dst == n->cfg.external[0] &&
-	       (v->dport < n->cfg.port_lo || v->dport > n->cfg.port_hi);
-}
-
 /* RFC 5382 REQ-4: the answer to an unsolicited SYN, per unsolicited-syn, waits 6 s in the
  * queue (syn_answer.h); a full queue, or a source at its share, gets none. */
-static void hold_answer(struct napt *n, const struct ipv4_view *v, enum napt_drop_reason why,
-			uint32_t now)
+static void hold_answer(struct napt *n, const struct ipv4_view *v, uint32_t now)
 {
 	uint8_t a[SYN_ANSWER_MAX];
 	struct syn_pair pair = {v->src, v->dst, v->sport, v->dport};
 	enum answer_kind kind;
 
-	if (n->cfg.unsolicited_syn == NAPT_UNSOLICITED_DROP || router_answers(n, v, why))
+	if (n->cfg.unsolicited_syn == NAPT_UNSOLICITED_DROP)
 		return;
 	kind =
 	    n->cfg.unsolicited_syn == NAPT_UNSOLICITED_RST ? ANSWER_RST : ANSWER_PORT_UNREACHABLE;
@@ -908,7 +897,7 @@ static struct napt_result translate_in(struct napt *n, struct napt_packet *pkt, 
 	why = inbound_session(n, v, ext, now, &sidx);
 	if ((why == NAPT_DROP_NO_MAPPING || why == NAPT_DROP_FILTERED) && is_bare_syn(v) &&
 	    may_answer)
-		hold_answer(n, v, why, now);
+		hold_answer(n, v, now);
 	if (why != NAPT_DROP_NONE)
 		return drop(n, why, NAPT_DIR_IN);
 	track_tcp(n, sidx, v, false, now);
