@@ -140,6 +140,10 @@ struct napt_daemon_settings {
 
 struct napt_config {
 	enum napt_mode mode;
+	/* mode dynamic, "dynamic-fallback napt|refuse": a host that finds no free address of the
+	 * pool shares one by port translation (RFC 3022 section 2.2's NAPT on the same pool),
+	 * or is refused (the default). */
+	bool dynamic_fallback_napt;
 	struct napt_prefix inside[NAPT_MAX_INSIDE];
 	unsigned n_inside;
 	uint32_t external[NAPT_MAX_EXTERNAL]; /* network order */

@@ -641,6 +641,16 @@ static int kw_mode(struct napt_config *cfg, char **v, char *err, size_t errlen)
 	return 0;
 }
 
+/* "dynamic-fallback napt|refuse": what mode dynamic does for a host that finds the pool
+ * empty (behaviour.md section 20). */
+static int kw_dynamic_fallback(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	if (strcmp(v[0], "napt") != 0 && strcmp(v[0], "refuse") != 0)
+		return fail(err, errlen, "'dynamic-fallback' takes napt or refuse, not '%s'", v[0]);
+	cfg->dynamic_fallback_napt = strcmp(v[0], "napt") == 0;
+	return 0;
+}
+
 static int kw_refused_flows(struct napt_config *cfg, char **v, char *err, size_t errlen)
 {
 	if (strcmp(v[0], "drop") != 0 && strcmp(v[0], "icmp") != 0)
@@ -836,6 +846,7 @@ static const struct config_keyword keywords[] = {
     {"deterministic-ports", 1, "a number", kw_deterministic_ports},
     {"unsolicited-syn", 1, "drop, rst or icmp", kw_unsolicited_syn},
     {"mode", 1, "napt or dynamic", kw_mode},
+    {"dynamic-fallback", 1, "napt or refuse", kw_dynamic_fallback},
     {"refused-flows", 1, "drop or icmp", kw_refused_flows},
     {"mss-clamp", 1, "auto or a number of bytes, like 1452", kw_mss_clamp},
     {"static", 2, "INSIDE-ADDRESS EXTERNAL-ADDRESS", kw_static},
@@ -1124,7 +1135,11 @@ static int check_mode(const struct napt_config *cfg, char *err, size_t errlen)
 	const char *what = NULL;
 
 	if (cfg->mode != NAPT_MODE_DYNAMIC)
-		return 0;
+		return cfg->dynamic_fallback_napt
+			   ? fail(err, errlen,
+				  "'dynamic-fallback napt' needs 'mode dynamic' (NAPT shares the "
+				  "pool already)")
+			   : 0;
 	if (cfg->mapping != NAPT_ENDPOINT_INDEPENDENT)
 		what = "'mapping' other than endpoint-independent (a host's address is the same "
 		       "towards every remote endpoint)";

@@ -364,7 +364,88 @@ static uint32_t new_outbound_mapping(struct napt *n, const struct nat_key *flow,
 	return 0;
 }
 
-/* mode dynamic (RFC 3022 Basic NAT): the host's own address of the pool, its port kept. */
+/* Tries at a port that no bound host's mapping holds: those mappings keep their ports and
+ * are not in the port bitmaps, so the pick may meet one. They are few against the port range,
+ * so a handful of random starts finds a port unless the address is nearly full. */
+#define SHARED_PORT_TRIES 8
+
+/* Whether a mapping holds (ext, port) for proto: the lookup inbound packets make. */
+static bool ext_port_held(const struct napt *n, uint8_t proto, unsigned ext, uint16_t port)
+{
+	struct nat_key k = {
+	    .addr = nat_table_ext_addr(n->table, ext), .port = port, .proto = proto};
+
+	return nat_mapping_find_out(n->table, &k) != 0;
+}
+
+/* mode dynamic: a port of port-range on pool address ext, by NAPT (the flow's own port
+ * first, with port preservation), that neither the bitmaps nor a bound host's mapping hold.
+ * -1 when none was found. */
+static int shared_port(struct napt *n, const struct nat_key *flow, unsigned ext)
+{
+	const struct napt_config *c = &n->cfg;
+	uint16_t preferred = c->port_preservation ? flow->port : 0;
+	int parity = c->port_parity ? flow->port & 1 : -1;
+
+	for (unsigned i = 0; i < SHARED_PORT_TRIES; i++, preferred = 0) {
+		int port = port_pool_pick(nat_table_ports(n->table), proto_index(flow->proto), ext,
+					  c->port_lo, c->port_hi, preferred, parity,
+					  prng_next(&n->rng), NULL);
+
+		if (port < 0 || !ext_port_held(n, flow->proto, ext, (uint16_t)port))
+			return port;
+	}
+	return -1;
+}
+
+/* dynamic-fallback napt (RFC 3022 section 2.2: NAPT over the same pool): a host that found
+ * no free address shares one, paired as in NAPT (ntohl(host) mod n first). */
+static uint32_t fallback_mapping(struct napt *n, const struct nat_key *flow, uint32_t now,
+				 enum napt_drop_reason *why)
+{
+	unsigned first = ntohl(flow->addr) % n->cfg.n_external;
+
+	port_pool_tick(nat_table_ports(n->table), now);
+	for (unsigned i = 0; i < n->cfg.n_external; i++) {
+		unsigned ext = (first + i) % n->cfg.n_external;
+		int port = shared_port(n, flow, ext);
+
+		if (port >= 0) {
+			n->counters.pool_fallbacks++;
+			return add_outbound_mapping(n, flow, ext, (uint16_t)port, 0, why);
+		}
+	}
+	*why = NAPT_DROP_POOL_EXHAUSTED;
+	return 0;
+}
+
+/* Whether a host bound to ext may keep the flow's port: not while a shared mapping
+ * (dynamic-fallback) holds it there or it rests after one. */
+static bool bound_port_free(const struct napt *n, const struct nat_key *flow, unsigned ext)
+{
+	const struct port_pool *pp = nat_table_ports(n->table);
+	int p = proto_index(flow->proto);
+
+	return !port_bit(pp->used[p][ext], flow->port) &&
+	       !port_pool_resting(pp, p, ext, flow->port);
+}
+
+/* A holder's flow whose port a shared mapping holds on its address ext: NAPT there. */
+static uint32_t translated_bound_mapping(struct napt *n, const struct nat_key *flow, unsigned ext,
+					 enum napt_drop_reason *why)
+{
+	int port = shared_port(n, flow, ext);
+
+	if (port < 0) {
+		*why = NAPT_DROP_PORTS_EXHAUSTED;
+		return 0;
+	}
+	return add_outbound_mapping(n, flow, ext, (uint16_t)port, 0, why);
+}
+
+/* mode dynamic (RFC 3022 Basic NAT): the host's own address of the pool, its port kept (but
+ * for a port a shared mapping took there: then translated as by NAPT). A host that finds the
+ * pool empty is refused, or with dynamic-fallback napt shares an address. */
 static uint32_t new_bound_mapping(struct napt *n, const struct nat_key *flow, uint32_t now,
 				  enum napt_drop_reason *why)
 {
@@ -380,10 +461,14 @@ static uint32_t new_bound_mapping(struct napt *n, const struct nat_key *flow, ui
 	};
 	uint32_t idx;
 
+	if (ext < 0 && n->cfg.dynamic_fallback_napt)
+		return fallback_mapping(n, flow, now, why);
 	if (ext < 0) {
 		*why = NAPT_DROP_POOL_EXHAUSTED;
 		return 0;
 	}
+	if (!bound_port_free(n, flow, (unsigned)ext))
+		return translated_bound_mapping(n, flow, (unsigned)ext, why);
 	m.ext_index = (uint8_t)ext;
 	idx = nat_mapping_new(n->table, &m, &mkey);
 	if (!idx)

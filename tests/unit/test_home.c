@@ -468,6 +468,39 @@ START_TEST(dynamic_refuses_what_needs_port_translation)
 }
 END_TEST
 
+/* dynamic-fallback: refuse by default, napt only with mode dynamic, nothing else taken. */
+START_TEST(dynamic_fallback_key)
+{
+	struct napt_config cfg;
+
+	ck_assert_int_eq(napt_config_parse_text(&cfg,
+						"inside 192.168.1.0/24\nexternal 203.0.113.1\n"
+						"mode dynamic\n",
+						"t", err, sizeof(err)),
+			 0);
+	ck_assert(!cfg.dynamic_fallback_napt);
+	ck_assert_int_eq(napt_config_parse_text(&cfg,
+						"inside 192.168.1.0/24\nexternal 203.0.113.1\n"
+						"dynamic-fallback napt\nmode dynamic\n",
+						"t", err, sizeof(err)),
+			 0);
+	ck_assert(cfg.dynamic_fallback_napt);
+	ck_assert_int_lt(napt_config_parse_text(&cfg,
+						"inside 192.168.1.0/24\nexternal 203.0.113.1\n"
+						"dynamic-fallback napt\n",
+						"t", err, sizeof(err)),
+			 0);
+	ck_assert_str_eq(err, "t: 'dynamic-fallback napt' needs 'mode dynamic' (NAPT shares the "
+			      "pool already)");
+	ck_assert_int_lt(napt_config_parse_text(&cfg,
+						"inside 192.168.1.0/24\nexternal 203.0.113.1\n"
+						"mode dynamic\ndynamic-fallback share\n",
+						"t", err, sizeof(err)),
+			 0);
+	ck_assert_str_eq(err, "t:4: 'dynamic-fallback' takes napt or refuse, not 'share'");
+}
+END_TEST
+
 /* The mode is fixed for the instance's life: a reload that changes it is refused. */
 START_TEST(mode_change_needs_a_restart)
 {
@@ -514,6 +547,7 @@ int main(void)
 	tcase_add_test(dn, engine_binds_hosts_to_addresses);
 	tcase_add_test(dn, dynamic_refuses_what_needs_port_translation);
 	tcase_add_test(dn, mode_change_needs_a_restart);
+	tcase_add_test(dn, dynamic_fallback_key);
 	suite_add_tcase(s, dn);
 	return unit_run(s);
 }
