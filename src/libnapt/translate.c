@@ -649,6 +649,18 @@ static uint32_t new_inbound_mapping(struct napt *n, const struct nat_key *out, u
 	return idx;
 }
 
+/* Easy IP: the echo identifiers outside port-range are the router's, as local-ports are its
+ * ports. No inside host's echo mapping gets one (outbound mappings take ports of port-range),
+ * and an echo reply to the WAN address with one is the router's ping's, even where a DMZ
+ * host's echo mapping (made by a remote's request) holds that identifier: it matches no
+ * session, and naptd hands it to the router (host_handback.h). */
+static bool routers_echo_reply(const struct napt *n, const struct ipv4_view *v)
+{
+	return n->cfg.daemon.external_interface[0] && v->proto == IPPROTO_ICMP &&
+	       v->icmp_type == ICMP_ECHO_REPLY && v->dst == n->cfg.external[0] &&
+	       (v->dport < n->cfg.port_lo || v->dport > n->cfg.port_hi);
+}
+
 static enum napt_drop_reason inbound_session(struct napt *n, const struct ipv4_view *v,
 					     unsigned ext, uint32_t now, uint32_t *sidx)
 {
@@ -657,6 +669,9 @@ static enum napt_drop_reason inbound_session(struct napt *n, const struct ipv4_v
 	enum napt_drop_reason why = NAPT_DROP_NONE;
 	uint32_t m;
 
+	*sidx = 0;
+	if (routers_echo_reply(n, v))
+		return NAPT_DROP_NO_MAPPING;
 	*sidx = nat_session_find_out(n->table, &flow, now);
 	if (*sidx && echo_request_to_query(v, nat_session_at(n->table, *sidx)->origin)) {
 		*sidx = 0;

@@ -105,6 +105,26 @@ START_TEST(echo_request_and_reply)
 }
 END_TEST
 
+/* The echo identifiers outside port-range are the router's: a remote's echo request with
+ * 41000 gives the DMZ host an echo session on W:41000, yet the same remote's echo reply with
+ * 41000 (to the router's ping) goes to the router; with 50000, naptd's, it stays the DMZ's. */
+START_TEST(echo_ids_outside_port_range_are_the_routers)
+{
+	static const uint16_t ids[2] = {41000, 50000};
+
+	start("dmz 192.168.1.50\n");
+	for (unsigned i = 0; i < 2; i++) {
+		struct pb_spec req = pb_flow(IPPROTO_ICMP, REM, ids[i], W, 0);
+		struct pb_spec rep = pb_flow(IPPROTO_ICMP, REM, ids[i], W, 0);
+
+		ck_assert(!handed(&req)); /* the DMZ host's */
+		ck_assert_uint_eq(get_dst(buf), pb_addr("192.168.1.50"));
+		rep.icmp_type = 0;
+		ck_assert(handed(&rep) == (i == 0));
+	}
+}
+END_TEST
+
 /* "Fragmentation needed" about the router's own TCP connection W:40000 -> REM:443. */
 START_TEST(icmp_error_for_the_router)
 {
@@ -199,6 +219,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_test(tc, unnamed_service_without_dmz);
 	tcase_add_test(tc, echo_request_and_reply);
+	tcase_add_test(tc, echo_ids_outside_port_range_are_the_routers);
 	tcase_add_test(tc, icmp_error_for_the_router);
 	tcase_add_test(tc, dmz_and_forward_take_theirs);
 	tcase_add_test(tc, never_from_inside_spoofed_or_fragment);
