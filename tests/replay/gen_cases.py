@@ -1792,10 +1792,9 @@ def dynamic_fallback_napt():
     f1, f2 = Mapping(I3, 5000, E2, 40000), Mapping(I3, 5001, E, 40000)
     c.send(T0, *m1.out(udp, R1, 53))
     c.send(T0 + 0.1, *m2.out(udp, R1, 53))
-    c.send(T0 + 1, *f1.out(udp, R1, 53))
-    c.send(T0 + 1.1, *f1.back(udp, R1, 53))
-    c.send(T0 + 2, *f2.out(udp, R1, 53))
-    c.send(T0 + 2.1, *f2.back(udp, R1, 53))
+    for t, f in ((1, f1), (2, f2)):
+        c.send(T0 + t, *f.out(udp, R1, 53))
+        c.send(T0 + t + 0.1, *f.back(udp, R1, 53))
     c.send(T0 + 3, udp(I3, 5002, R1, 53))
     c.send(T0 + 4, *m1.back(udp, R1, 53))
     c.expect("pool fallbacks 2", "dropped pool-exhausted 1", "translated udp out 4",
