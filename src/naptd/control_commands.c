@@ -496,6 +496,7 @@ static int cmd_show_stats(struct command_ctx *c)
 	stat_line(c, "fragments-held", k->fragments_held, &first);
 	stat_line(c, "port-blocks-allocated", k->port_blocks_allocated, &first);
 	stat_line(c, "port-blocks-released", k->port_blocks_released, &first);
+	stat_line(c, "pool-fallbacks", k->pool_fallbacks, &first);
 	stat_line(c, "deterministic-collisions", k->det_collisions, &first);
 	stat_line(c, "deterministic-pickups", k->det_pickups, &first);
 	stat_line(c, "memory-bytes", napt_memory_bytes(c->d->nat), &first);
@@ -606,6 +607,7 @@ static void config_behaviour(struct command_ctx *c, const struct napt_config *cf
 								    : "drop",
 		    first);
 	config_line(c, "mode", cfg->mode == NAPT_MODE_DYNAMIC ? "dynamic" : "napt", first);
+	config_line(c, "dynamic-fallback", cfg->dynamic_fallback_napt ? "napt" : "refuse", first);
 	config_line(c, "refused-flows", cfg->refused_flows_icmp ? "icmp" : "drop", first);
 	/* The clamp in force ("auto" shows the number it gave); none: no line. */
 	if (cfg->mss_clamp) {
