@@ -3,6 +3,7 @@
 #include "nat_table.h"
 
 #include "nat_event.h"
+#include "peer_counts.h"
 
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -33,7 +34,6 @@ struct missed_key {
 
 struct nat_table {
 	uint32_t max;           /* entries per array, slot 0 unused */
-	uint32_t mask;          /* peer buckets - 1 */
 	uint32_t buckets;       /* per index */
 	uint32_t index_mask;    /* the index bits of a slot; the tag is above them */
 	struct siphash_key key; /* buckets cannot be aimed at from outside (siphash.h) */
@@ -41,7 +41,7 @@ struct nat_table {
 	struct nat_mapping *mappings;
 	struct nat_bucket *sess_in, *sess_out; /* the indexes */
 	struct nat_bucket *map_in, *map_out;
-	uint32_t *peers; /* sessions per bucket of (external address, remote address, proto) */
+	struct peer_counts *peers; /* sessions per (external address, remote address) */
 	struct missed_key missed_session, missed_mapping;
 	uint32_t free_sessions, free_mappings; /* free lists, linked through lru_next/where_in */
 	struct lru_list lru[NAPT_TIMEOUT_CLASSES];
@@ -76,11 +76,6 @@ uint64_t nat_key_hash(const struct nat_table *t, const struct nat_key *k)
 {
 	return siphash13_16(&t->key, (uint64_t)k->rem_addr << 32 | k->addr,
 			    (uint64_t)k->proto << 32 | (uint64_t)k->rem_port << 16 | k->port);
-}
-
-static uint32_t key_hash(const struct nat_table *t, const struct nat_key *k)
-{
-	return (uint32_t)nat_key_hash(t, k) & t->mask;
 }
 
 /* The buckets from the hash's low half, scaled to any bucket count by a multiply and a
@@ -164,14 +159,10 @@ struct nat_table *nat_table_create(uint32_t max_sessions, const struct siphash_k
 				   unsigned n_external)
 {
 	struct nat_table *t = alloc_zeroed(1, sizeof(*t));
-	uint32_t buckets = 1;
 
 	if (!t)
 		return NULL;
-	while (buckets < max_sessions)
-		buckets <<= 1;
 	t->max = max_sessions + 1;
-	t->mask = buckets - 1;
 	/* Filled to 12 slots of 15 at most: with two buckets to choose from, hardly a key finds
 	 * both full, even while flows come and go at a full table (at 14 of 15, a third of the
 	 * keys had overflowed after that churn: docs/design.md). */
@@ -187,7 +178,7 @@ struct nat_table *nat_table_create(uint32_t max_sessions, const struct siphash_k
 	t->sess_out = alloc_zeroed(t->buckets, sizeof(struct nat_bucket));
 	t->map_in = alloc_zeroed(t->buckets, sizeof(struct nat_bucket));
 	t->map_out = alloc_zeroed(t->buckets, sizeof(struct nat_bucket));
-	t->peers = alloc_zeroed(buckets, sizeof(uint32_t));
+	t->peers = peer_counts_create(max_sessions, key);
 	if (!t->sessions || !t->mappings || !t->sess_in || !t->sess_out || !t->map_in ||
 	    !t->map_out || !t->peers) {
 		nat_table_destroy(t);
@@ -207,7 +198,7 @@ void nat_table_destroy(struct nat_table *t)
 	free(t->sess_out);
 	free(t->map_in);
 	free(t->map_out);
-	free(t->peers);
+	peer_counts_destroy(t->peers);
 	free(t);
 }
 
@@ -215,8 +206,7 @@ size_t nat_table_bytes(const struct nat_table *t)
 {
 	return sizeof(*t) +
 	       (size_t)t->max * (sizeof(struct nat_session) + sizeof(struct nat_mapping)) +
-	       4 * sizeof(struct nat_bucket) * t->buckets +
-	       sizeof(uint32_t) * ((size_t)t->mask + 1);
+	       4 * sizeof(struct nat_bucket) * t->buckets + peer_counts_bytes(t->peers);
 }
 
 uint32_t nat_table_buckets(const struct nat_table *t)
@@ -266,6 +256,20 @@ struct nat_mapping *nat_mapping_at(const struct nat_table *t, uint32_t idx)
 	return &t->mappings[idx];
 }
 
+/* Block id (+ 1) given to or taken back from owner: one event per block (RFC 7422 section 5's
+ * small logs; RFC 8158 natEvent 16 and 17). */
+static void block_event(struct nat_table *t, enum napt_event_type type, uint32_t id, uint32_t owner,
+			bool expired)
+{
+	unsigned ext;
+	uint16_t lo, hi;
+
+	if (!t->events)
+		return;
+	port_blocks_range(t->blocks, id - 1, &ext, &lo, &hi);
+	nat_event_block(t->events, type, owner, t->external[ext], lo, hi, expired);
+}
+
 /* A flush ends every entry at once: each end is recorded as a removal would record it. */
 static void record_flush(struct nat_table *t)
 {
@@ -275,8 +279,12 @@ static void record_flush(struct nat_table *t)
 					  t->external[t->sessions[i].ext_index], false);
 		if (t->mappings[i].proto)
 			nat_event_mapping(t->events, NAPT_EV_MAPPING_END, &t->mappings[i],
-					  t->external[t->mappings[i].ext_index]);
+					  t->external[t->mappings[i].ext_index], false);
 	}
+	for (uint32_t id = 1; t->events && t->blocks && id <= t->blocks->per_ext * t->blocks->n_ext;
+	     id++)
+		if (t->blocks->b[id - 1].owner)
+			block_event(t, NAPT_EV_BLOCK_END, id, t->blocks->b[id - 1].owner, false);
 }
 
 /* Everything goes back to the free lists: used at start and by "flush sessions". */
@@ -290,7 +298,7 @@ void nat_table_flush(struct nat_table *t)
 	memset(t->sess_out, 0, index_bytes);
 	memset(t->map_in, 0, index_bytes);
 	memset(t->map_out, 0, index_bytes);
-	memset(t->peers, 0, ((size_t)t->mask + 1) * sizeof(uint32_t));
+	peer_counts_clear(t->peers);
 	memset(t->lru, 0, sizeof(t->lru));
 	t->reap_known = false;
 	port_pool_clear(&t->ports);
@@ -562,20 +570,14 @@ static struct nat_key mapping_out_key(const struct nat_table *t, const struct na
 	return (struct nat_key){t->external[m->ext_index], 0, m->ext_port, 0, m->proto};
 }
 
-/* The bucket counting the sessions between a remote address and an external address. */
-static uint32_t peer_bucket(const struct nat_table *t, const struct nat_session *s)
+bool nat_table_peer_known(const struct nat_table *t, unsigned ext_index, uint32_t rem_addr)
 {
-	struct nat_key k = {t->external[s->ext_index], s->rem_addr, 0, 0, s->proto};
-
-	return key_hash(t, &k);
+	return peer_counts_known(t->peers, ext_index, rem_addr);
 }
 
-bool nat_table_peer_known(const struct nat_table *t, uint32_t ext_addr, uint32_t rem_addr,
-			  uint8_t proto)
+uint32_t nat_table_peer_pairs(const struct nat_table *t)
 {
-	struct nat_key k = {ext_addr, rem_addr, 0, 0, proto};
-
-	return t->peers[key_hash(t, &k)] != 0;
+	return peer_counts_pairs(t->peers);
 }
 
 bool nat_session_expired(const struct nat_table *t, const struct nat_session *s, uint32_t now)
@@ -690,9 +692,10 @@ static void block_take(struct nat_table *t, const struct nat_mapping *m)
 	h->block = id;
 	h->blocks++;
 	t->counters->port_blocks_allocated++;
+	block_event(t, NAPT_EV_BLOCK_NEW, id, m->in_addr, false);
 }
 
-static void block_release(struct nat_table *t, const struct nat_mapping *m)
+static void block_release(struct nat_table *t, const struct nat_mapping *m, bool expired)
 {
 	uint32_t id = port_blocks_of(t->blocks, m->ext_index, m->ext_port);
 	struct port_block *b = &t->blocks->b[id - 1];
@@ -708,6 +711,7 @@ static void block_release(struct nat_table *t, const struct nat_mapping *m)
 	h->blocks--;
 	*b = (struct port_block){0, 0, 0};
 	t->counters->port_blocks_released++;
+	block_event(t, NAPT_EV_BLOCK_END, id, m->in_addr, expired);
 }
 
 void nat_table_use_blocks(struct nat_table *t, struct port_blocks *pb)
@@ -742,11 +746,12 @@ uint32_t nat_mapping_new(struct nat_table *t, const struct nat_mapping *m,
 		block_take(t, e);
 	t->counters->mappings_current++;
 	t->counters->mappings_proto[proto_index(e->proto)]++;
-	nat_event_mapping(t->events, NAPT_EV_MAPPING_NEW, e, t->external[e->ext_index]);
+	nat_event_mapping(t->events, NAPT_EV_MAPPING_NEW, e, t->external[e->ext_index], false);
 	return idx;
 }
 
-void nat_mapping_remove(struct nat_table *t, uint32_t idx)
+/* expired: its last session timed out (the end's reason in the log). */
+static void mapping_remove(struct nat_table *t, uint32_t idx, bool expired)
 {
 	struct nat_mapping *m = &t->mappings[idx];
 
@@ -764,15 +769,20 @@ void nat_mapping_remove(struct nat_table *t, uint32_t idx)
 	if (m->flags & MAPF_POOL_PORT)
 		port_pool_release(&t->ports, proto_index(m->proto), m->ext_index, m->ext_port,
 				  !(m->flags & MAPF_DET));
+	nat_event_mapping(t->events, NAPT_EV_MAPPING_END, m, t->external[m->ext_index], expired);
 	if (m->flags & MAPF_BLOCK)
-		block_release(t, m);
+		block_release(t, m, expired); /* after the mapping's own end, in the log too */
 	if (t->hosts && counts_as_host_port(m))
 		host_limits_add(t->hosts, m->in_addr, 0, -1);
-	nat_event_mapping(t->events, NAPT_EV_MAPPING_END, m, t->external[m->ext_index]);
 	t->counters->mappings_proto[proto_index(m->proto)]--;
 	*m = (struct nat_mapping){.where_in = t->free_mappings};
 	t->free_mappings = idx;
 	t->counters->mappings_current--;
+}
+
+void nat_mapping_remove(struct nat_table *t, uint32_t idx)
+{
+	mapping_remove(t, idx, false);
 }
 
 uint32_t nat_session_new(struct nat_table *t, uint32_t mapping, uint32_t rem_addr,
@@ -809,7 +819,7 @@ uint32_t nat_session_new(struct nat_table *t, uint32_t mapping, uint32_t rem_add
 	s->where_in = index_put(t, SESS_IN, new_key_place(t, &k), idx);
 	k = session_out_key(t, s);
 	s->where_out = index_put(t, SESS_OUT, new_key_place(t, &k), idx);
-	t->peers[peer_bucket(t, s)]++;
+	peer_counts_add(t->peers, s->ext_index, s->rem_addr, true);
 	lru_append(t, idx);
 	if (t->hosts)
 		host_limits_add(t->hosts, s->in_addr, 1, 0);
@@ -860,7 +870,7 @@ void nat_session_remove(struct nat_table *t, uint32_t idx, bool expired)
 
 	index_drop(t, SESS_IN, s->where_in, idx);
 	index_drop(t, SESS_OUT, s->where_out, idx);
-	t->peers[peer_bucket(t, s)]--;
+	peer_counts_add(t->peers, s->ext_index, s->rem_addr, false);
 	lru_unlink(t, idx);
 	if (t->hosts)
 		host_limits_add(t->hosts, s->in_addr, -1, 0);
@@ -875,7 +885,7 @@ void nat_session_remove(struct nat_table *t, uint32_t idx, bool expired)
 	else
 		t->counters->sessions_removed++;
 	if (emptied)
-		nat_mapping_remove(t, emptied);
+		mapping_remove(t, emptied, expired);
 }
 
 bool nat_mapping_live(struct nat_table *t, uint32_t idx, uint32_t now)
