@@ -533,6 +533,15 @@ static bool echo_request_to_query(const struct ipv4_view *v, uint8_t origin)
 	       origin == NAPT_ORIGIN_OUTBOUND;
 }
 
+/* Whether port is in a port block an inside host holds: the block's log line names that
+ * host for all its ports, so the DMZ takes none of them. */
+static bool in_held_block(const struct napt *n, unsigned ext, uint16_t port)
+{
+	uint32_t id = n->blocks ? port_blocks_of(n->blocks, ext, port) : 0;
+
+	return id && n->blocks->b[id - 1].owner;
+}
+
 /* A mapping for an unsolicited packet that a forward or the DMZ takes in. */
 static uint32_t new_inbound_mapping(struct napt *n, const struct nat_key *out, unsigned ext,
 				    enum napt_drop_reason *why)
@@ -551,7 +560,7 @@ static uint32_t new_inbound_mapping(struct napt *n, const struct nat_key *out, u
 		m.in_addr = f->in_addr;
 		m.in_port = (uint16_t)(f->in_lo + (out->port - f->ext_lo));
 		m.origin = NAPT_ORIGIN_FORWARD;
-	} else if (n->cfg.has_dmz) {
+	} else if (n->cfg.has_dmz && !in_held_block(n, ext, out->port)) {
 		m.in_addr = n->cfg.dmz;
 		m.in_port = out->port;
 		m.origin = NAPT_ORIGIN_DMZ;

@@ -512,6 +512,26 @@ START_TEST(block_limits_hold)
 }
 END_TEST
 
+/* A WAN host sends to a free port of a block 10.0.0.1 holds: the DMZ host got a mapping
+ * there, so the block's one log line (10.0.0.1 had these ports) named the wrong host for
+ * that port's traffic. Ports of no held block still go to the DMZ. */
+START_TEST(dmz_stays_out_of_held_blocks)
+{
+	struct pb_spec in;
+	uint16_t a;
+
+	start("inside 10.0.0.0/8\nexternal 203.0.113.1\nport-block-size 64\ndmz 10.1.0.1\n"
+	      "max-sessions 64\n");
+	a = out_port(IPPROTO_UDP, "10.0.0.1", 5000, REMOTE, 53);
+	in = pb_flow(IPPROTO_UDP, REMOTE, 53, "203.0.113.1",
+		     (uint16_t)(a % 64 == 63 ? a - 1 : a + 1)); /* same block: 1024 + 64k.. */
+	ck_assert_int_eq(drop_of(&in), NAPT_DROP_NO_MAPPING);
+	in.dport = (uint16_t)(a >= 32768 ? a - 4096 : a + 4096);
+	ck_assert_int_eq(drop_of(&in), NAPT_DROP_NONE);
+	ck_assert_uint_eq(ctr()->port_blocks_allocated, 1);
+}
+END_TEST
+
 /* ---- (d) hostile config ---- */
 
 START_TEST(hostile_config_refused)
@@ -583,6 +603,7 @@ int main(void)
 	tcase_add_test(tc, flush_keeps_the_rest);
 	tcase_add_test(tc, flush_keeps_the_block_rest);
 	tcase_add_test(tc, block_limits_hold);
+	tcase_add_test(tc, dmz_stays_out_of_held_blocks);
 	tcase_add_test(tc, hostile_config_refused);
 	tcase_add_test(tc, reload_keeps_the_formula);
 	suite_add_tcase(s, tc);
