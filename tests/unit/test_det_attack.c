@@ -144,32 +144,31 @@ static void check_bijection(const char *text)
 	ck_assert_uint_eq(held, d.in_count * d.ports);
 }
 
+static const char *const layouts[] = {
+    /* a /20 on 16 addresses: 256 hosts an address, 252 ports, no tail */
+    "inside 10.0.0.0/8\ndeterministic 10.0.0.0/20 203.0.113.16/28\n",
+    /* a range that does not divide: 63976 ports / 256 = 249, 232 left over */
+    "inside 10.0.0.0/8\nport-range 1025-65000\ndeterministic 10.0.0.0/20 "
+    "203.0.113.16/28\n",
+    /* 8 addresses, 512 hosts each, ending at 65535 */
+    "inside 10.0.0.0/8\ndeterministic 10.0.0.0/20 203.0.113.16/29\n",
+    /* set ports that leave hosts' slots and ports empty: S = 645, 645 * 16 > 256 */
+    "inside 10.0.0.0/8\ndeterministic 10.0.0.0/24 203.0.113.16/28\n"
+    "deterministic-ports 100\n",
+    /* one host, one address, the last port only */
+    "inside 10.0.0.0/8\nport-range 65535-65535\ndeterministic 10.0.0.5/32 "
+    "203.0.113.1/32\n",
+    /* the most hosts one port each fits: 524288 hosts on 9 of 16 addresses */
+    "inside 10.0.0.0/8\ndeterministic 10.0.0.0/13 203.0.113.16/28\ndeterministic-ports "
+    "1\n",
+    /* other externals listed first: the prefix's addresses are not at index 0 */
+    "inside 10.0.0.0/8\nexternal 203.0.113.100\nport-range 1024-60000\n"
+    "deterministic 10.0.0.0/21 203.0.113.8/29\n",
+};
+
 START_TEST(formula_is_a_bijection)
 {
-	static const char *const layouts[] = {
-	    /* a /20 on 16 addresses: 256 hosts an address, 252 ports, no tail */
-	    "inside 10.0.0.0/8\ndeterministic 10.0.0.0/20 203.0.113.16/28\n",
-	    /* a range that does not divide: 63976 ports / 256 = 249, 232 left over */
-	    "inside 10.0.0.0/8\nport-range 1025-65000\ndeterministic 10.0.0.0/20 "
-	    "203.0.113.16/28\n",
-	    /* 8 addresses, 512 hosts each, ending at 65535 */
-	    "inside 10.0.0.0/8\ndeterministic 10.0.0.0/20 203.0.113.16/29\n",
-	    /* set ports that leave hosts' slots and ports empty: S = 645, 645 * 16 > 256 */
-	    "inside 10.0.0.0/8\ndeterministic 10.0.0.0/24 203.0.113.16/28\n"
-	    "deterministic-ports 100\n",
-	    /* one host, one address, the last port only */
-	    "inside 10.0.0.0/8\nport-range 65535-65535\ndeterministic 10.0.0.5/32 "
-	    "203.0.113.1/32\n",
-	    /* the most hosts one port each fits: 524288 hosts on 9 of 16 addresses */
-	    "inside 10.0.0.0/8\ndeterministic 10.0.0.0/13 203.0.113.16/28\ndeterministic-ports "
-	    "1\n",
-	    /* other externals listed first: the prefix's addresses are not at index 0 */
-	    "inside 10.0.0.0/8\nexternal 203.0.113.100\nport-range 1024-60000\n"
-	    "deterministic 10.0.0.0/21 203.0.113.8/29\n",
-	};
-
-	for (unsigned i = 0; i < sizeof(layouts) / sizeof(layouts[0]); i++)
-		check_bijection(layouts[i]);
+	check_bijection(layouts[_i]);
 }
 END_TEST
 
@@ -415,7 +414,7 @@ START_TEST(block_rests_before_reuse)
 	uint16_t a;
 
 	start("inside 10.0.0.0/8\nexternal 203.0.113.1\nport-range 1024-1151\n"
-	      "port-block-size 64\nport-rest 120\n");
+	      "port-block-size 64\nport-rest 120\nmax-sessions 64\n");
 	a = out_port(IPPROTO_UDP, "10.0.0.1", 5000, REMOTE, 53);
 	out_port(IPPROTO_UDP, "10.0.0.2", 5000, REMOTE, 53);
 	now += 301 * 1000;
@@ -449,7 +448,8 @@ START_TEST(flush_keeps_the_rest)
 	struct pb_spec b = pb_flow(IPPROTO_UDP, "10.0.0.2", 5000, REMOTE, 53);
 	unsigned waited;
 
-	start("inside 10.0.0.0/8\nexternal 203.0.113.1\nport-range 2000-2000\nport-rest 120\n");
+	start("inside 10.0.0.0/8\nexternal 203.0.113.1\nport-range 2000-2000\nport-rest 120\n"
+	      "max-sessions 64\n");
 	ck_assert_uint_eq(out_port(IPPROTO_UDP, "10.0.0.1", 5000, REMOTE, 53), 2000);
 	napt_flush(n);
 	waited = seconds_until_through(&b);
@@ -465,7 +465,7 @@ START_TEST(flush_keeps_the_block_rest)
 	unsigned waited;
 
 	start("inside 10.0.0.0/8\nexternal 203.0.113.1\nport-range 1024-1087\n"
-	      "port-block-size 64\nport-rest 120\n");
+	      "port-block-size 64\nport-rest 120\nmax-sessions 64\n");
 	out_port(IPPROTO_UDP, "10.0.0.1", 5000, REMOTE, 53);
 	napt_flush(n);
 	ck_assert_uint_eq(ctr()->port_blocks_released, 1);
@@ -592,8 +592,9 @@ int main(void)
 	TCase *tc = tcase_create("attacks");
 
 	tcase_add_checked_fixture(tc, NULL, teardown);
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, formula_is_a_bijection);
+	tcase_set_timeout(tc, 120); /* the machine may be loaded: each layout is ~1 s alone */
+	tcase_add_loop_test(tc, formula_is_a_bijection, 0,
+			    (int)(sizeof(layouts) / sizeof(layouts[0])));
 	tcase_add_test(tc, engine_never_leaves_the_range);
 	tcase_add_test(tc, dmz_takes_no_deterministic_port);
 	tcase_add_test(tc, forward_takes_no_deterministic_port);
