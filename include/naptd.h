@@ -16,6 +16,7 @@ struct route_setup;
 struct control_server;
 struct wan_address;
 struct pcp_server;
+struct upnp_igd;
 struct mapping_log;
 struct event_monitor;
 struct metrics_http;
@@ -42,6 +43,7 @@ struct naptd {
 	struct control_server *control;
 	struct wan_address *wan;      /* NULL without "external interface" */
 	struct pcp_server *pcp;       /* NULL without "pcp-allow" */
+	struct upnp_igd *upnp;        /* NULL with "upnp no" */
 	uint64_t host_limit_drops[2]; /* per-host session and port limit drops at the last log */
 	uint64_t tun_write_errors;    /* translated packets the TUN refused (EAGAIN, ENOBUFS) */
 	struct loop_times loop;       /* the event loop's longest iterations */

@@ -386,14 +386,18 @@ static const struct runtime_lease *lease_of(const struct naptd *d, const struct 
 }
 
 /* "runtime" for a forward added through naptctl, "pcp" for one a NAT-PMP or PCP client
- * made, "config" for one of the config file. */
+ * made, "upnp" for one a UPnP IGD client made, "config" for one of the config file. */
 static const char *forward_origin(const struct naptd *d, const struct napt_forward *f)
 {
 	for (unsigned i = 0; i < d->runtime.n_forwards; i++) {
 		if (same_forward(&d->runtime.forwards[i], f))
 			return "runtime";
 	}
-	return lease_of(d, f) ? "pcp" : "config";
+	const struct runtime_lease *l = lease_of(d, f);
+
+	if (!l)
+		return "config";
+	return l->upnp ? "upnp" : "pcp";
 }
 
 /* Seconds a lease has left (0 when due), -1 for a forward without a lifetime. */
