@@ -52,6 +52,9 @@ struct naptd {
 	 * (not answered), mapping requests over a host's rate (answered "out of resources"),
 	 * state file writes for the leases (batched: a few a second at most). */
 	uint64_t pcp_not_lan, pcp_limited, pcp_state_writes;
+	/* UPnP HTTP requests refused for their Host or CALLBACK header (upnp_guard.h), counted
+	 * in the library's threads. */
+	_Atomic uint64_t upnp_refused;
 	struct mapping_log *mapping_log; /* NULL without log-mappings */
 	struct event_monitor *monitor;   /* naptctl monitor's readers */
 	struct metrics_http *metrics;    /* NULL without metrics-listen */

@@ -18,8 +18,9 @@
 #include <sys/socket.h>
 
 /* After UpnpInit2: binds the library's SSDP and HTTP sockets to lan (SO_BINDTODEVICE) and
- * puts the header checks in front of its HTTP callbacks. Returns 0, or -1 with the reason. */
-int upnp_guard_install(const char *lan, char *err, size_t errlen);
+ * puts the header checks in front of its HTTP callbacks; each refusal adds one to *refused.
+ * Returns 0, or -1 with the reason. */
+int upnp_guard_install(const char *lan, _Atomic uint64_t *refused, char *err, size_t errlen);
 
 /* The checks themselves, on the headers' texts (NULL: no such header). */
 /* Host must be exactly the address and port the connection came to (local), as a browser
@@ -28,8 +29,5 @@ bool upnp_host_ok(const char *host, size_t len, const struct sockaddr_storage *l
 /* GENA's CALLBACK (UDA 1.1 section 4.1.2): one "<http://ADDR[:PORT]/...>" whose ADDR is the
  * subscriber's own (peer): events go to no third party. */
 bool upnp_callback_ok(const char *callback, size_t len, const struct sockaddr_storage *peer);
-
-/* Requests refused so far (all threads). */
-uint64_t upnp_guard_refused(void);
 
 #endif

@@ -77,7 +77,6 @@ enum pcp_result {
 enum pcp_opcode { PCP_OP_ANNOUNCE = 0, PCP_OP_MAP = 1 };
 enum pcp_option { PCP_OPT_PREFER_FAILURE = 2 };
 
-
 /* One host's mapping requests in the current second. */
 struct host_rate {
 	uint32_t host; /* network order */
@@ -99,7 +98,6 @@ struct pcp_server {
 	struct host_rate rates[RATE_SETS][RATE_WAYS];
 	uint32_t rate_key; /* random: which hosts share a set is not known outside */
 };
-
 
 /* ---- access rules ---- */
 

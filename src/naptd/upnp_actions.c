@@ -16,12 +16,18 @@ static const char *const out_ext_ip[] = {"NewExternalIPAddress", NULL};
 static const char *const out_status[] = {"NewConnectionStatus", "NewLastConnectionError",
 					 "NewUptime", NULL};
 static const char *const out_reserved[] = {"NewReservedPort", NULL};
-static const char *const out_generic[] = {
-    "NewRemoteHost",   "NewExternalPort", "NewProtocol",
-    "NewInternalPort", "NewInternalClient", "NewEnabled",
-    "NewPortMappingDescription", "NewLeaseDuration", NULL};
-static const char *const out_specific[] = {"NewInternalPort", "NewInternalClient", "NewEnabled",
-					   "NewPortMappingDescription", "NewLeaseDuration", NULL};
+static const char *const out_generic[] = {"NewRemoteHost",
+					  "NewExternalPort",
+					  "NewProtocol",
+					  "NewInternalPort",
+					  "NewInternalClient",
+					  "NewEnabled",
+					  "NewPortMappingDescription",
+					  "NewLeaseDuration",
+					  NULL};
+static const char *const out_specific[] = {"NewInternalPort",  "NewInternalClient",
+					   "NewEnabled",       "NewPortMappingDescription",
+					   "NewLeaseDuration", NULL};
 
 static const struct action_def {
 	const char *name;

@@ -43,12 +43,7 @@ upnp_server_cb soap_device_callback, genaCallback, web_server_callback;
 void *httpmsg_find_hdr(void *msg, int header_name_id, struct upnp_memptr *value);
 int http_SendStatusResponse(struct upnp_sockinfo *info, int status, int major, int minor);
 
-static atomic_uint_fast64_t refused;
-
-uint64_t upnp_guard_refused(void)
-{
-	return (uint64_t)atomic_load(&refused);
-}
+static _Atomic uint64_t *refused; /* naptd's count (set once, before the first request) */
 
 /* ---- the checks ---- */
 
@@ -109,7 +104,7 @@ static bool host_matches(void *request, const struct upnp_sockinfo *info)
 /* Refused: 403 and nothing else (the library closes the connection after us). */
 static void refuse(struct upnp_sockinfo *info)
 {
-	atomic_fetch_add(&refused, 1);
+	atomic_fetch_add(refused, 1);
 	http_SendStatusResponse(info, HTTP_FORBIDDEN, 1, 1);
 }
 
@@ -201,8 +196,9 @@ static int bind_sockets(const char *lan, char *err, size_t errlen)
 	return rc;
 }
 
-int upnp_guard_install(const char *lan, char *err, size_t errlen)
+int upnp_guard_install(const char *lan, _Atomic uint64_t *count, char *err, size_t errlen)
 {
+	refused = count;
 	if (bind_sockets(lan, err, errlen) != 0)
 		return -1;
 	SetSoapCallback(guarded_soap);

@@ -64,54 +64,60 @@ struct upnp_igd {
 
 /* ---- the description (UDA 1.1 section 2.3) and the service's SCPD (section 2.5) ---- */
 
-#define ARG(n, dir, var)                                                                         \
-	"<argument><name>" n "</name><direction>" dir "</direction><relatedStateVariable>" var   \
+#define ARG(n, dir, var)                                                                           \
+	"<argument><name>" n "</name><direction>" dir "</direction><relatedStateVariable>" var     \
 	"</relatedStateVariable></argument>"
-#define ENTRY_IN                                                                                 \
-	ARG("NewRemoteHost", "in", "RemoteHost")                                                 \
+#define ENTRY_IN                                                                                   \
+	ARG("NewRemoteHost", "in", "RemoteHost")                                                   \
 	ARG("NewExternalPort", "in", "ExternalPort") ARG("NewProtocol", "in", "PortMappingProtocol")
-#define MAPPING_IN                                                                               \
-	ENTRY_IN ARG("NewInternalPort", "in", "InternalPort")                                    \
-	ARG("NewInternalClient", "in", "InternalClient")                                         \
-	ARG("NewEnabled", "in", "PortMappingEnabled")                                            \
-	ARG("NewPortMappingDescription", "in", "PortMappingDescription")                         \
-	ARG("NewLeaseDuration", "in", "PortMappingLeaseDuration")
-#define ENTRY_OUT                                                                                \
-	ARG("NewInternalPort", "out", "InternalPort")                                            \
-	ARG("NewInternalClient", "out", "InternalClient")                                        \
-	ARG("NewEnabled", "out", "PortMappingEnabled")                                           \
-	ARG("NewPortMappingDescription", "out", "PortMappingDescription")                        \
+#define MAPPING_IN                                                                                 \
+	ENTRY_IN ARG("NewInternalPort", "in", "InternalPort")                                      \
+	    ARG("NewInternalClient", "in", "InternalClient")                                       \
+		ARG("NewEnabled", "in", "PortMappingEnabled")                                      \
+		    ARG("NewPortMappingDescription", "in", "PortMappingDescription")               \
+			ARG("NewLeaseDuration", "in", "PortMappingLeaseDuration")
+#define ENTRY_OUT                                                                                  \
+	ARG("NewInternalPort", "out", "InternalPort")                                              \
+	ARG("NewInternalClient", "out", "InternalClient")                                          \
+	ARG("NewEnabled", "out", "PortMappingEnabled")                                             \
+	ARG("NewPortMappingDescription", "out", "PortMappingDescription")                          \
 	ARG("NewLeaseDuration", "out", "PortMappingLeaseDuration")
 #define ACTION(n, args) "<action><name>" n "</name><argumentList>" args "</argumentList></action>"
-#define VAR(ev, n, type) "<stateVariable sendEvents=\"" ev "\"><name>" n "</name><dataType>" type \
+#define VAR(ev, n, type)                                                                           \
+	"<stateVariable sendEvents=\"" ev "\"><name>" n "</name><dataType>" type                   \
 	"</dataType></stateVariable>"
 
 static const char scpd[] =
     "<?xml version=\"1.0\"?>\n"
     "<scpd xmlns=\"urn:schemas-upnp-org:service-1-0\"><specVersion><major>1</major>"
     "<minor>0</minor></specVersion><actionList>" ACTION(
-	"GetExternalIPAddress",
-	ARG("NewExternalIPAddress", "out", "ExternalIPAddress")) ACTION("GetStatusInfo",
-	ARG("NewConnectionStatus", "out", "ConnectionStatus")
-	    ARG("NewLastConnectionError", "out", "LastConnectionError")
-		ARG("NewUptime", "out", "Uptime")) ACTION("AddPortMapping", MAPPING_IN)
-	ACTION("AddAnyPortMapping", MAPPING_IN ARG("NewReservedPort", "out", "ExternalPort"))
-	    ACTION("DeletePortMapping", ENTRY_IN) ACTION("GetGenericPortMappingEntry",
-		ARG("NewPortMappingIndex", "in", "PortMappingNumberOfEntries")
-		    ARG("NewRemoteHost", "out", "RemoteHost")
-			ARG("NewExternalPort", "out", "ExternalPort")
-			    ARG("NewProtocol", "out", "PortMappingProtocol") ENTRY_OUT)
-		ACTION("GetSpecificPortMappingEntry", ENTRY_IN ENTRY_OUT)
-    "</actionList><serviceStateTable>" VAR("no", "ConnectionStatus", "string")
-	VAR("no", "LastConnectionError", "string") VAR("no", "Uptime", "ui4")
-	    VAR("yes", "ExternalIPAddress", "string") VAR("no", "RemoteHost", "string")
-		VAR("no", "ExternalPort", "ui2") VAR("no", "InternalPort", "ui2")
-		    VAR("no", "PortMappingProtocol", "string") VAR("no", "InternalClient", "string")
-			VAR("no", "PortMappingEnabled", "boolean")
-			    VAR("no", "PortMappingDescription", "string")
-				VAR("no", "PortMappingLeaseDuration", "ui4")
-				    VAR("yes", "PortMappingNumberOfEntries", "ui2")
-    "</serviceStateTable></scpd>\n";
+	"GetExternalIPAddress", ARG("NewExternalIPAddress", "out", "ExternalIPAddress"))
+	ACTION("GetStatusInfo",
+	       ARG("NewConnectionStatus", "out", "ConnectionStatus")
+		   ARG("NewLastConnectionError", "out", "LastConnectionError")
+		       ARG("NewUptime", "out", "Uptime")) ACTION("AddPortMapping", MAPPING_IN)
+	    ACTION("AddAnyPortMapping", MAPPING_IN ARG("NewReservedPort", "out", "ExternalPort"))
+		ACTION("DeletePortMapping", ENTRY_IN) ACTION(
+		    "GetGenericPortMappingEntry",
+		    ARG("NewPortMappingIndex", "in", "PortMappingNumberOfEntries")
+			ARG("NewRemoteHost", "out", "RemoteHost")
+			    ARG("NewExternalPort", "out", "ExternalPort")
+				ARG("NewProtocol", "out", "PortMappingProtocol") ENTRY_OUT)
+		    ACTION("GetSpecificPortMappingEntry",
+			   ENTRY_IN
+			       ENTRY_OUT) "</actionList><serviceStateTable>" VAR("no",
+										 "ConnectionStatus",
+										 "string")
+			VAR("no", "LastConnectionError", "string") VAR("no", "Uptime", "ui4") VAR(
+			    "yes", "ExternalIPAddress", "string") VAR("no", "RemoteHost", "string")
+			    VAR("no", "ExternalPort", "ui2") VAR("no", "InternalPort", "ui2")
+				VAR("no", "PortMappingProtocol", "string")
+				    VAR("no", "InternalClient", "string")
+					VAR("no", "PortMappingEnabled", "boolean")
+					    VAR("no", "PortMappingDescription", "string")
+						VAR("no", "PortMappingLeaseDuration", "ui4")
+						    VAR("yes", "PortMappingNumberOfEntries",
+							"ui2") "</serviceStateTable></scpd>\n";
 
 /* WANCommonInterfaceConfig: clients look for it to call the device an IGD (miniupnpc's
  * UPNP_GetValidIGD); none of its optional actions is offered (401 Invalid Action). */
@@ -175,9 +181,9 @@ static void make_udn(char *udn, size_t cap)
 	b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
 	b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
 	snprintf(udn, cap,
-		 "uuid:%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11],
-		 b[12], b[13], b[14], b[15]);
+		 "uuid:%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+		 b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+		 b[14], b[15]);
 }
 
 /* ---- the SCPD from memory: the web server's virtual directory ---- */
@@ -210,8 +216,7 @@ static int scpd_info(const char *name, UpnpFileInfo *info, const void *cookie)
 	return 0;
 }
 
-static UpnpWebFileHandle scpd_open(const char *name, enum UpnpOpenFileMode mode,
-				   const void *cookie)
+static UpnpWebFileHandle scpd_open(const char *name, enum UpnpOpenFileMode mode, const void *cookie)
 {
 	const struct scpd_file *f = scpd_file(name);
 	struct scpd_reader *r = f && mode == UPNP_READ ? calloc(1, sizeof(*r)) : NULL;
@@ -412,8 +417,8 @@ static void answer_values(UpnpActionRequest *req, const struct upnp_job *job)
 	char val[64];
 	const char *name;
 
-	for (unsigned i = 0; resp && (name = upnp_answer_arg(&job->call, &job->answer, i, val,
-							      sizeof(val))); i++)
+	for (unsigned i = 0;
+	     resp && (name = upnp_answer_arg(&job->call, &job->answer, i, val, sizeof(val))); i++)
 		UpnpAddToActionResponse(&resp, action, SERVICE_TYPE, name, val);
 	if (!resp) {
 		answer_error(req, UPNP_ERR_ACTION_FAILED);
@@ -463,8 +468,8 @@ static void on_subscribe(struct upnp_igd *u, const UpnpSubscriptionRequest *req)
 	pthread_mutex_lock(&u->mu);
 	memcpy(ip, u->ext_ip, sizeof(ip));
 	pthread_mutex_unlock(&u->mu);
-	UpnpAcceptSubscription(u->handle, UpnpSubscriptionRequest_get_UDN_cstr(req), service,
-			       names, values, strcmp(service, SERVICE_ID) == 0,
+	UpnpAcceptSubscription(u->handle, UpnpSubscriptionRequest_get_UDN_cstr(req), service, names,
+			       values, strcmp(service, SERVICE_ID) == 0,
 			       UpnpSubscriptionRequest_get_SID_cstr(req));
 }
 
@@ -505,7 +510,7 @@ static int start_library(struct upnp_igd *u, char *err, size_t errlen)
 			 UpnpGetErrorMessage(rc));
 		return -1;
 	}
-	if (upnp_guard_install(lan, err, errlen) != 0)
+	if (upnp_guard_install(lan, &u->d->upnp_refused, err, errlen) != 0)
 		return -1;
 	u->desc = make_description(u->udn);
 	if (!u->desc || serve_scpd() != 0 ||
