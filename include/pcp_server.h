@@ -77,6 +77,8 @@ void pcp_server_address_changed(struct pcp_server *s);
  * rate and lease store as NAT-PMP and PCP. */
 enum map_outcome pcp_server_map(struct pcp_server *s, const struct map_request *q,
 				struct map_grant *g);
+/* Whether a pcp-allow line names host (whatever its ports): UPnP serves only those. */
+bool pcp_server_serves(const struct pcp_server *s, uint32_t host);
 /* The external address host's mappings are reached on (paired pooling). */
 uint32_t pcp_server_external_of(const struct pcp_server *s, uint32_t host);
 /* Writes the leases not yet in the state file, then closes. */

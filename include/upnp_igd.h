@@ -6,7 +6,8 @@
  * The library runs its own threads (SSDP, HTTP, its pool); they never touch the engine or
  * the state. An action request is checked in the library's thread (upnp_call_parse), then
  * queued for the event loop: the thread writes an eventfd and waits, at most a few seconds,
- * for the loop to run it (upnp_igd_dispatch) and signal the answer. The queue is short: a
+ * for the loop to run it (upnp_igd_dispatch) and post the answer's semaphore; the loop
+ * never waits for the queue's lock. The queue is short: a
  * full queue answers 501 at once, so a flood costs the loop a bounded amount per turn.
  *
  * At the edge (docs/security.md):
@@ -17,7 +18,8 @@
  *    rebinding) is answered 403, as is a SUBSCRIBE whose CALLBACK is not the subscriber's own
  *    address (events sent to third parties, "CallStranger");
  *  - the loop serves only inside hosts that a pcp-allow line names, each for itself.
- * The library's threads start after privileges_drop(): they hold no capability.
+ * The library is started from a thread that drops every capability and sets niceness 10:
+ * its threads inherit both.
  */
 #ifndef UPNP_IGD_H
 #define UPNP_IGD_H

@@ -128,6 +128,11 @@ static bool may_map(const struct napt_daemon_settings *c, uint32_t host, bool an
 	return false;
 }
 
+bool pcp_server_serves(const struct pcp_server *s, uint32_t host)
+{
+	return may_map(&s->d->file_cfg.daemon, host, false);
+}
+
 /* ---- leases ---- */
 
 static int64_t wall_now(void)

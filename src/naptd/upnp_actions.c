@@ -285,8 +285,10 @@ void upnp_call_run(struct naptd *d, const struct upnp_call *c, struct upnp_answe
 {
 	*a = (struct upnp_answer){.ext_addr = pcp_server_external_of(d->pcp, c->client),
 				  .uptime_s = (naptd_now_ms() - d->started_ms) / 1000};
-	/* The loop reads the config (a reload changes it): only inside hosts are served. */
-	if (!napt_config_inside(napt_get_config(d->nat), c->client)) {
+	/* The loop reads the config and the rules (a reload changes them): only inside hosts
+	 * that a pcp-allow line names are served. */
+	if (!napt_config_inside(napt_get_config(d->nat), c->client) ||
+	    !pcp_server_serves(d->pcp, c->client)) {
 		a->error = UPNP_ERR_NOT_AUTHORIZED;
 		return;
 	}

@@ -5,13 +5,16 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <cap-ng.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,13 +39,20 @@
 #define WAIT_S 3
 /* SSDP announcements' max-age (UDA 1.1 section 1.2.2: at least 1800 s). */
 #define ADVERT_S 1800
+/* GENA subscriptions kept at most, and their longest life (UDA 1.1 section 4.1.1: the
+ * publisher may shorten it): a LAN host cannot fill memory with them. */
+#define MAX_SUBSCRIPTIONS 32
+#define SUBSCRIPTION_S    1800
+/* The library threads' niceness: below the loop's (0), above nothing else. */
+#define UPNP_NICE 10
 
-enum job_state { JOB_QUEUED, JOB_TAKEN, JOB_DONE };
+enum job_state { JOB_QUEUED, JOB_TAKEN };
 
 struct upnp_job {
 	struct upnp_call call;
 	struct upnp_answer answer;
 	enum job_state state;
+	sem_t done; /* posted by the loop when answered, or by close */
 	struct upnp_job *next;
 };
 
@@ -54,8 +64,7 @@ struct upnp_igd {
 	char udn[48]; /* the root device's; its devices add -0, -1, -2 */
 	char service_udn[52];
 	char *desc;
-	pthread_mutex_t mu; /* guards what follows */
-	pthread_cond_t done;
+	pthread_mutex_t mu; /* guards what follows and the jobs' state */
 	struct upnp_job *head;
 	unsigned queued;
 	bool closing;
@@ -301,71 +310,98 @@ static void unlink_job(struct upnp_igd *u, struct upnp_job *job)
 		}
 }
 
-/* Runs job in the loop and waits for its answer. A job the loop has not taken within
- * WAIT_S is withdrawn (501); one it took is finished in a moment (no I/O in it). */
-static void run_in_loop(struct upnp_igd *u, struct upnp_job *job)
+/* Queues job (under mu); false when the queue is full or closing. */
+static bool enqueue(struct upnp_igd *u, struct upnp_job *job)
 {
-	struct timespec until;
 	struct upnp_job **tail;
 
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += WAIT_S;
-	job->answer.error = UPNP_ERR_ACTION_FAILED;
-	pthread_mutex_lock(&u->mu);
-	if (u->queued >= QUEUE_MAX || u->closing) {
-		pthread_mutex_unlock(&u->mu);
-		return;
-	}
+	if (u->queued >= QUEUE_MAX || u->closing)
+		return false;
 	for (tail = &u->head; *tail; tail = &(*tail)->next)
 		;
 	*tail = job;
 	u->queued++;
-	wake_loop(u);
-	while (job->state != JOB_DONE) {
-		bool late = pthread_cond_timedwait(&u->done, &u->mu, &until) == ETIMEDOUT;
-
-		if ((late || u->closing) && job->state == JOB_QUEUED) {
-			unlink_job(u, job);
-			job->answer.error = UPNP_ERR_ACTION_FAILED;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&u->mu);
+	return true;
 }
 
-static struct upnp_job *take_job(struct upnp_igd *u)
+/* The job's answer, or WAIT_S gone by. */
+static bool answered(struct upnp_job *job, const struct timespec *until)
 {
-	struct upnp_job *job;
+	int rc;
 
+	while ((rc = sem_clockwait(&job->done, CLOCK_MONOTONIC, until)) != 0 && errno == EINTR)
+		;
+	return rc == 0;
+}
+
+/* Runs job in the loop and waits for its answer. A job the loop has not taken within
+ * WAIT_S is withdrawn (501); one it took is finished in a moment (no I/O in it). The lock
+ * is held for list operations only, never across a system call: the loop only tries it. */
+static void run_in_loop(struct upnp_igd *u, struct upnp_job *job)
+{
+	struct timespec until;
+	bool queued, first, taken;
+
+	sem_init(&job->done, 0, 0);
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += WAIT_S;
+	job->answer.error = UPNP_ERR_ACTION_FAILED;
 	pthread_mutex_lock(&u->mu);
-	job = u->head;
-	if (job) {
-		u->head = job->next;
-		u->queued--;
-		job->state = JOB_TAKEN;
-	}
+	queued = enqueue(u, job);
+	first = queued && u->queued == 1;
 	pthread_mutex_unlock(&u->mu);
-	return job;
+	if (first)
+		wake_loop(u); /* the loop takes all that wait at once */
+	if (queued && !answered(job, &until)) {
+		pthread_mutex_lock(&u->mu);
+		taken = job->state != JOB_QUEUED;
+		if (!taken)
+			unlink_job(u, job);
+		pthread_mutex_unlock(&u->mu);
+		if (taken)
+			while (sem_wait(&job->done) != 0 && errno == EINTR)
+				;
+	}
+	sem_destroy(&job->done);
+}
+
+/* Up to RUN_PER_TURN waiting jobs. The loop never waits for the lock: a library thread
+ * that holds it may be off the CPU; busy, the loop comes back at its next turn. */
+static unsigned take_jobs(struct upnp_igd *u, struct upnp_job **jobs)
+{
+	unsigned n = 0;
+	bool more;
+
+	if (pthread_mutex_trylock(&u->mu) != 0) {
+		wake_loop(u);
+		return 0;
+	}
+	for (; n < RUN_PER_TURN && u->head; n++) {
+		jobs[n] = u->head;
+		u->head = jobs[n]->next;
+		u->queued--;
+		jobs[n]->state = JOB_TAKEN;
+	}
+	more = u->head != NULL;
+	pthread_mutex_unlock(&u->mu);
+	if (more)
+		wake_loop(u); /* the next turn, after the packets */
+	return n;
 }
 
 void upnp_igd_dispatch(struct upnp_igd *u)
 {
-	uint64_t n;
-	unsigned ran = 0;
-	struct upnp_job *job;
+	struct upnp_job *jobs[RUN_PER_TURN];
+	uint64_t count;
+	unsigned n;
 
-	if (read(u->efd, &n, sizeof(n)) != (ssize_t)sizeof(n))
+	if (read(u->efd, &count, sizeof(count)) != (ssize_t)sizeof(count))
 		return;
-	while (ran < RUN_PER_TURN && (job = take_job(u))) {
-		upnp_call_run(u->d, &job->call, &job->answer);
-		pthread_mutex_lock(&u->mu);
-		job->state = JOB_DONE;
-		pthread_cond_broadcast(&u->done);
-		pthread_mutex_unlock(&u->mu);
-		ran++;
+	n = take_jobs(u, jobs);
+	for (unsigned i = 0; i < n; i++) {
+		upnp_call_run(u->d, &jobs[i]->call, &jobs[i]->answer);
+		sem_post(&jobs[i]->done); /* the job belongs to its thread again */
 	}
-	if (ran == RUN_PER_TURN)
-		wake_loop(u); /* more are waiting: the next turn, after the packets */
 }
 
 /* ---- the library's callbacks (its threads) ---- */
@@ -521,6 +557,8 @@ static int start_library(struct upnp_igd *u, char *err, size_t errlen)
 		return -1;
 	}
 	u->registered = true;
+	UpnpSetMaxSubscriptions(u->handle, MAX_SUBSCRIPTIONS);
+	UpnpSetMaxSubscriptionTimeOut(u->handle, SUBSCRIPTION_S);
 	rc = UpnpSendAdvertisement(u->handle, ADVERT_S);
 	if (rc != UPNP_E_SUCCESS) {
 		snprintf(err, errlen, "upnp: cannot announce: %s", UpnpGetErrorMessage(rc));
@@ -529,6 +567,46 @@ static int start_library(struct upnp_igd *u, char *err, size_t errlen)
 	daemon_log(LOG_INFO, "upnp: IGD on %s:%u (lan-interface %s)", UpnpGetServerIpAddress(),
 		   UpnpGetServerPort(), lan);
 	return 0;
+}
+
+struct library_start {
+	struct upnp_igd *u;
+	char *err;
+	size_t errlen;
+	int rc;
+};
+
+/* The library's threads are made by the thread that starts it and inherit its
+ * capabilities and niceness, both kept per thread by Linux: this one drops every
+ * capability and lowers its priority first, so the library's threads hold none and, woken
+ * by the loop with an answer, do not take the CPU from it (test_upnp.sh's burst). */
+static void *start_thread(void *arg)
+{
+	struct library_start *ls = arg;
+
+	capng_clear(CAPNG_SELECT_BOTH);
+	if (capng_apply(CAPNG_SELECT_BOTH) != 0) {
+		snprintf(ls->err, ls->errlen, "upnp: cannot drop the capabilities");
+		return NULL;
+	}
+	if (setpriority(PRIO_PROCESS, (id_t)gettid(), UPNP_NICE) != 0)
+		daemon_log(LOG_WARNING, "upnp: nice %d: %s", UPNP_NICE, strerror(errno));
+	ls->rc = start_library(ls->u, ls->err, ls->errlen);
+	return NULL;
+}
+
+static int start_apart(struct upnp_igd *u, char *err, size_t errlen)
+{
+	struct library_start ls = {u, err, errlen, -1};
+	pthread_t t;
+	int e = pthread_create(&t, NULL, start_thread, &ls);
+
+	if (e != 0) {
+		snprintf(err, errlen, "upnp: thread: %s", strerror(e));
+		return -1;
+	}
+	pthread_join(t, NULL);
+	return ls.rc;
 }
 
 int upnp_igd_open(struct naptd *d, struct upnp_igd **out, char *err, size_t errlen)
@@ -545,16 +623,11 @@ int upnp_igd_open(struct naptd *d, struct upnp_igd **out, char *err, size_t errl
 	}
 	u->d = d;
 	pthread_mutex_init(&u->mu, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&u->done, &ca);
-	pthread_condattr_destroy(&ca);
 	make_udn(u->udn, sizeof(u->udn));
 	snprintf(u->service_udn, sizeof(u->service_udn), "%s-2", u->udn);
 	note_external(u);
 	u->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (u->efd < 0 || start_library(u, err, errlen) != 0) {
+	if (u->efd < 0 || start_apart(u, err, errlen) != 0) {
 		if (u->efd < 0)
 			snprintf(err, errlen, "upnp: eventfd: %s", strerror(errno));
 		upnp_igd_close(u);
@@ -592,14 +665,20 @@ void upnp_igd_close(struct upnp_igd *u)
 		return;
 	pthread_mutex_lock(&u->mu);
 	u->closing = true; /* waiting threads answer 501 and return: UpnpFinish joins them */
-	pthread_cond_broadcast(&u->done);
+	while (u->head) {
+		struct upnp_job *j = u->head;
+
+		u->head = j->next;
+		u->queued--;
+		j->state = JOB_TAKEN;
+		sem_post(&j->done);
+	}
 	pthread_mutex_unlock(&u->mu);
 	if (u->registered)
 		UpnpUnRegisterRootDevice(u->handle);
 	UpnpFinish();
 	if (u->efd >= 0)
 		close(u->efd);
-	pthread_cond_destroy(&u->done);
 	pthread_mutex_destroy(&u->mu);
 	free(u->desc);
 	free(u);

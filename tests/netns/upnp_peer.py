@@ -7,7 +7,8 @@
                                   "replies N" after SECONDS
   soap URL HOST ACTION [NAME=VALUE...]
                                   POST one WANIPConnection:2 action to URL with that Host
-                                  header; print the HTTP status and the body
+                                  header (from address $UPNP_SRC if set); print the HTTP
+                                  status and the body
   gena LISTEN_IP PORT EVENT_URL SECONDS EXPECT...
                                   listen on LISTEN_IP:PORT, SUBSCRIBE to EVENT_URL with a
                                   CALLBACK there, print each ExternalIPAddress NOTIFYed;
@@ -18,6 +19,7 @@
 """
 import http.client
 import http.server
+import os
 import re
 import socket
 import sys
@@ -54,7 +56,9 @@ def envelope(action, args):
 
 def soap_once(url, host, action, args, timeout=5):
     u = urllib.parse.urlsplit(url)
-    c = http.client.HTTPConnection(u.hostname, u.port, timeout=timeout)
+    src = os.environ.get("UPNP_SRC")
+    c = http.client.HTTPConnection(u.hostname, u.port, timeout=timeout,
+                                   source_address=(src, 0) if src else None)
     c.putrequest("POST", u.path, skip_host=True)
     body = envelope(action, args)
     c.putheader("Host", host)
