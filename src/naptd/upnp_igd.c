@@ -340,7 +340,7 @@ static bool answered(struct upnp_job *job, const struct timespec *until)
 static void run_in_loop(struct upnp_igd *u, struct upnp_job *job)
 {
 	struct timespec until;
-	bool queued, first, taken;
+	bool queued, first;
 
 	sem_init(&job->done, 0, 0);
 	clock_gettime(CLOCK_MONOTONIC, &until);
@@ -354,7 +354,7 @@ static void run_in_loop(struct upnp_igd *u, struct upnp_job *job)
 		wake_loop(u); /* the loop takes all that wait at once */
 	if (queued && !answered(job, &until)) {
 		pthread_mutex_lock(&u->mu);
-		taken = job->state != JOB_QUEUED;
+		bool taken = job->state != JOB_QUEUED;
 		if (!taken)
 			unlink_job(u, job);
 		pthread_mutex_unlock(&u->mu);
