@@ -66,12 +66,7 @@ echo "ok: upnpc discovers the IGD and reads the external address $RTR_WAN_IP"
 out=$(upnpc_lan -a "$LAN_IP" 80 50080 tcp)
 grep -q "external $RTR_WAN_IP:50080 TCP is redirected to internal $LAN_IP:80" <<<"$out" ||
 	fail "upnpc -a: $out"
-line=$(ctl show forwards | awk '$1 == "tcp" && $2 == "50080"')
-read -r _ _ inside origin left _ <<<"$line"
-[ "$inside" = "$LAN_IP:80" ] && [ "$origin" = upnp ] || fail "show forwards: '$line'"
-left=${left%s}
-[ "$left" -gt 86000 ] && [ "$left" -le 86400 ] || fail "lifetime $left, not a day"
-echo "ok: the mapping shows in show forwards: $line"
+expect_lease tcp 50080 "$LAN_IP:80" upnp 86000 86400 # a day: upnpc asked 0
 [ "$(reach "$RTR_WAN_IP" 50080)" = lan-80 ] || fail "the WAN host does not reach the LAN service"
 echo "ok: the WAN host reaches the LAN service through the UPnP mapping"
 out=$(upnpc_lan -l)
