@@ -69,6 +69,11 @@ struct upnp_igd {
 	unsigned queued;
 	bool closing;
 	char ext_ip[INET_ADDRSTRLEN]; /* for new subscribers (GENA's initial event) */
+	/* The GENA events of address changes are sent by a thread of the library's kind: a
+	 * thread the library makes from the loop's would hold its capabilities. */
+	sem_t notify;
+	pthread_t notifier;
+	bool notifier_running;
 };
 
 /* ---- the description (UDA 1.1 section 2.3) and the service's SCPD (section 2.5) ---- */
@@ -569,6 +574,32 @@ static int start_library(struct upnp_igd *u, char *err, size_t errlen)
 	return 0;
 }
 
+/* Sends ExternalIPAddress to the subscribers each time the loop posts u->notify (UDA 1.1
+ * section 4.3: the library sends the NOTIFYs from its own threads). */
+static void *notifier_main(void *arg)
+{
+	struct upnp_igd *u = arg;
+	const char *names[] = {"ExternalIPAddress"};
+	char ip[INET_ADDRSTRLEN];
+	const char *values[] = {ip};
+	bool closing;
+
+	for (;;) {
+		while (sem_wait(&u->notify) != 0 && errno == EINTR)
+			;
+		pthread_mutex_lock(&u->mu);
+		closing = u->closing;
+		memcpy(ip, u->ext_ip, sizeof(ip));
+		pthread_mutex_unlock(&u->mu);
+		if (closing)
+			return NULL;
+		if (UpnpNotify(u->handle, u->service_udn, SERVICE_ID, names, values, 1) !=
+		    UPNP_E_SUCCESS)
+			daemon_log(LOG_WARNING, "upnp: cannot event the new external address %s",
+				   ip);
+	}
+}
+
 struct library_start {
 	struct upnp_igd *u;
 	char *err;
@@ -592,6 +623,11 @@ static void *start_thread(void *arg)
 	if (setpriority(PRIO_PROCESS, (id_t)gettid(), UPNP_NICE) != 0)
 		daemon_log(LOG_WARNING, "upnp: nice %d: %s", UPNP_NICE, strerror(errno));
 	ls->rc = start_library(ls->u, ls->err, ls->errlen);
+	if (ls->rc == 0 && pthread_create(&ls->u->notifier, NULL, notifier_main, ls->u) != 0) {
+		snprintf(ls->err, ls->errlen, "upnp: cannot start the event thread");
+		ls->rc = -1;
+	}
+	ls->u->notifier_running = ls->rc == 0;
 	return NULL;
 }
 
@@ -623,6 +659,7 @@ int upnp_igd_open(struct naptd *d, struct upnp_igd **out, char *err, size_t errl
 	}
 	u->d = d;
 	pthread_mutex_init(&u->mu, NULL);
+	sem_init(&u->notify, 0, 0);
 	make_udn(u->udn, sizeof(u->udn));
 	snprintf(u->service_udn, sizeof(u->service_udn), "%s-2", u->udn);
 	note_external(u);
@@ -644,19 +681,10 @@ int upnp_igd_fd(const struct upnp_igd *u)
 
 void upnp_igd_address_changed(struct upnp_igd *u)
 {
-	const char *names[] = {"ExternalIPAddress"};
-	char ip[INET_ADDRSTRLEN];
-	const char *values[] = {ip};
-
 	if (!u)
 		return;
 	note_external(u);
-	pthread_mutex_lock(&u->mu);
-	memcpy(ip, u->ext_ip, sizeof(ip));
-	pthread_mutex_unlock(&u->mu);
-	/* The library sends the NOTIFYs from its own threads (UDA 1.1 section 4.3). */
-	if (UpnpNotify(u->handle, u->service_udn, SERVICE_ID, names, values, 1) != UPNP_E_SUCCESS)
-		daemon_log(LOG_WARNING, "upnp: cannot event the new external address %s", ip);
+	sem_post(&u->notify);
 }
 
 void upnp_igd_close(struct upnp_igd *u)
@@ -674,11 +702,16 @@ void upnp_igd_close(struct upnp_igd *u)
 		sem_post(&j->done);
 	}
 	pthread_mutex_unlock(&u->mu);
+	if (u->notifier_running) {
+		sem_post(&u->notify);
+		pthread_join(u->notifier, NULL);
+	}
 	if (u->registered)
 		UpnpUnRegisterRootDevice(u->handle);
 	UpnpFinish();
 	if (u->efd >= 0)
 		close(u->efd);
+	sem_destroy(&u->notify);
 	pthread_mutex_destroy(&u->mu);
 	free(u->desc);
 	free(u);
