@@ -42,6 +42,7 @@ tool_package() {
 	timeout) echo coreutils ;;
 	setpriv) echo util-linux ;;
 	upnpc) echo miniupnpc ;;
+	bird | birdc) echo bird2 ;;
 	*) basename "$1" ;; # curl, socat, tshark, iperf3, natpmpc, python3...
 	esac
 }
