@@ -582,13 +582,12 @@ static void *notifier_main(void *arg)
 	const char *names[] = {"ExternalIPAddress"};
 	char ip[INET_ADDRSTRLEN];
 	const char *values[] = {ip};
-	bool closing;
 
 	for (;;) {
 		while (sem_wait(&u->notify) != 0 && errno == EINTR)
 			;
 		pthread_mutex_lock(&u->mu);
-		closing = u->closing;
+		bool closing = u->closing;
 		memcpy(ip, u->ext_ip, sizeof(ip));
 		pthread_mutex_unlock(&u->mu);
 		if (closing)
