@@ -12,7 +12,8 @@ work=${FUZZ_WORK:-$PWD/fuzz-work}
 mkdir -p "$work"
 engine=$(ls "$src"/src/libnapt/*.c)
 flags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-       -I"$src/include" -D_GNU_SOURCE)
+       -I"$src/include/napt" -I"$src/src/libnapt" -I"$src/src/common" -I"$src/src/naptd"
+       -D_GNU_SOURCE)
 
 seed_corpus() { # records of the packet target: ctl 0x00, 2-byte length, packet
 	/usr/bin/python3 - "$src/pcaps" "$1" <<'PY'
