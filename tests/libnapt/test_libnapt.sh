@@ -36,7 +36,7 @@ for d in "$incdir" "$libdir"; do
 done
 echo "ok: pkg-config libnapt: $cflags $libs"
 
-want="checksum.h det_nat.h ipv4_packet.h napt.h napt_config.h nat_event.h"
+want="checksum.h det_nat.h ipv4_packet.h napt.h napt_config.h nat_event.h session_save.h"
 got=$(cd "$incdir" && ls | tr '\n' ' ')
 [ "$got" = "$want " ] || fail "headers installed: '$got', not '$want'"
 soname=$(readelf -d "$libdir/libnapt.so" | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')
