@@ -108,6 +108,31 @@ static bool port_forwarded(const struct napt *n, uint8_t proto, uint16_t port)
 	       port_bit(forward_rules_claimed(&n->fwd, proto_fwd(proto)), port);
 }
 
+/* Whether a mapping holds the external port in the pool. */
+static bool port_held(const struct napt *n, const struct napt_saved_session *s, unsigned ext)
+{
+	return port_bit(nat_table_ports(n->table)->used[proto_slot(s->proto)][ext], s->ext_port);
+}
+
+/* The record's mapping made again: 0 when the table is full (*why says so). */
+static uint32_t remake_mapping(struct napt *n, const struct napt_saved_session *s, unsigned ext,
+			       uint8_t flags, const struct nat_key *in_key,
+			       enum napt_restore_result *why)
+{
+	struct nat_mapping add = {
+	    .in_addr = s->in_addr,
+	    .in_port = s->in_port,
+	    .ext_port = s->ext_port,
+	    .proto = s->proto,
+	    .origin = s->origin,
+	    .flags = flags,
+	    .ext_index = (uint8_t)ext,
+	};
+
+	*why = NAPT_RESTORE_FULL;
+	return nat_mapping_new(n->table, &add, in_key);
+}
+
 /* The pool flags an outbound mapping on (ext, port) takes now, or -1 when the port is not
  * one this config would give the host: outside its deterministic range, a block of another
  * host, outside the port range, or a deterministic prefix's address for another host. */
@@ -153,20 +178,10 @@ static uint32_t outbound_mapping(struct napt *n, const struct napt_saved_session
 	if (m)
 		return m->ext_index == ext && m->ext_port == s->ext_port ? idx : 0;
 	flags = outbound_flags(n, s, ext);
-	if (flags < 0 || port_forwarded(n, s->proto, s->ext_port) ||
-	    port_bit(nat_table_ports(n->table)->used[proto_slot(s->proto)][ext], s->ext_port))
+	if (flags < 0 || port_forwarded(n, s->proto, s->ext_port) || port_held(n, s, ext))
 		return 0;
-	struct nat_mapping add = {
-	    .in_addr = s->in_addr,
-	    .in_port = s->in_port,
-	    .ext_port = s->ext_port,
-	    .proto = s->proto,
-	    .origin = NAPT_ORIGIN_OUTBOUND,
-	    .flags = (uint8_t)(MAPF_IN_INDEXED | MAPF_POOL_PORT | flags),
-	    .ext_index = (uint8_t)ext,
-	};
-	*why = NAPT_RESTORE_FULL;
-	return nat_mapping_new(n->table, &add, &key);
+	return remake_mapping(n, s, ext, (uint8_t)(MAPF_IN_INDEXED | MAPF_POOL_PORT | flags), &key,
+			      why);
 }
 
 /* Whether the forward or the DMZ of this config still takes the session in to the same
@@ -199,20 +214,9 @@ static uint32_t inbound_mapping(struct napt *n, const struct napt_saved_session 
 			       m->in_port == s->in_port
 			   ? idx
 			   : 0;
-	if (dmz &&
-	    port_bit(nat_table_ports(n->table)->used[proto_slot(s->proto)][ext], s->ext_port))
+	if (dmz && port_held(n, s, ext))
 		return 0;
-	struct nat_mapping add = {
-	    .in_addr = s->in_addr,
-	    .in_port = s->in_port,
-	    .ext_port = s->ext_port,
-	    .proto = s->proto,
-	    .origin = s->origin,
-	    .flags = dmz ? MAPF_POOL_PORT : 0,
-	    .ext_index = (uint8_t)ext,
-	};
-	*why = NAPT_RESTORE_FULL;
-	return nat_mapping_new(n->table, &add, NULL);
+	return remake_mapping(n, s, ext, dmz ? MAPF_POOL_PORT : 0, NULL, why);
 }
 
 /* Whether the table holds a session on either of the record's keys already. */

@@ -78,21 +78,14 @@ static uint16_t out_port(struct napt *n, const struct pb_spec *s, uint64_t now)
 	return pkt_sport();
 }
 
-/* The answer of s's destination to EXT:port. */
+/* The answer of REM to EXT:port for s (an echo reply, for an echo). */
 static struct pb_spec answer(const struct pb_spec *s, uint16_t port, uint8_t tcp_flags)
 {
-	struct pb_spec r = *s;
+	bool echo = s->proto == IPPROTO_ICMP;
+	struct pb_spec r = pb_flow(s->proto, REM, echo ? port : s->dport, EXT, echo ? 0 : port);
 
-	r.src = s->dst;
-	r.dst = pb_addr(EXT);
 	r.tcp_flags = tcp_flags;
-	if (s->proto == IPPROTO_ICMP) {
-		r.icmp_type = ICMP_ECHO_REPLY;
-		r.sport = port;
-	} else {
-		r.sport = s->dport;
-		r.dport = port;
-	}
+	r.icmp_type = echo ? ICMP_ECHO_REPLY : 0;
 	return r;
 }
 
