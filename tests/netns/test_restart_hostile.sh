@@ -14,6 +14,7 @@ set -u
 
 topo_require
 topo_up
+NAPTD_KEEP_SESSIONS=yes # the sessions file is what these tests are about
 peer=$(dirname "$0")/restart_peer.py
 file=$TOPO_DIR/naptd.state.sessions
 naptd_config >"$TOPO_DIR/naptd.conf"

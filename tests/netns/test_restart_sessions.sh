@@ -14,6 +14,7 @@ set -u
 
 topo_require
 topo_up
+NAPTD_KEEP_SESSIONS=yes # the sessions file is what these tests are about
 peer=$(dirname "$0")/restart_peer.py
 naptd_config "port-preservation no" >"$TOPO_DIR/naptd.conf"
 start_naptd "$TOPO_DIR/naptd.conf" || fail "naptd did not start"
