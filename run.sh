@@ -16,7 +16,7 @@ DEPS="autoconf automake libtool pkg-config make gcc libnl-3-dev libnl-route-3-de
       libcap-ng-dev libsystemd-dev systemd debhelper lintian debootstrap python3-scapy tshark
       iproute2 curl iputils-ping traceroute iperf3 nftables
       ethtool socat procps stun-client stun-server natpmpc clang libclang-rt-14-dev
-      clang-format cppcheck libmicrohttpd-dev python3-prometheus-client libfixbuf-dev"
+      clang-format cppcheck libmicrohttpd-dev python3-prometheus-client libfixbuf-dev bird2"
 # Only for the benchmarks (./run.sh bench): nginx-light would start a web server on the host.
 BENCH_DEPS="wrk nginx-light gnuplot-nox valgrind"
 
@@ -31,10 +31,14 @@ install_deps() {
 	[ "$(id -u)" = 0 ] || { echo "run.sh: need root to apt-get install" >&2; exit 1; }
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-	# Debian starts a stund in the host's namespace; the tests run their own in a namespace.
-	if command -v systemctl >/dev/null && systemctl is-active -q stun-server 2>/dev/null; then
-		systemctl disable -q --now stun-server || true
-	fi
+	# Debian starts a stund and a bird in the host's namespace; the tests run their own in
+	# namespaces (test_ecmp_nodes.sh: one bird per namespace, own socket and pid file).
+	local unit
+	for unit in stun-server bird; do
+		if command -v systemctl >/dev/null && systemctl is-active -q "$unit" 2>/dev/null; then
+			systemctl disable -q --now "$unit" || true
+		fi
+	done
 }
 
 # build DIR [configure options...]: out-of-tree build, so the normal and the sanitizer

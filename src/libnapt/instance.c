@@ -53,14 +53,12 @@ static int apply_host_limits(struct napt *n, char *err, size_t errlen)
 /* The external addresses of the deterministic prefix are kept for its hosts. */
 static void apply_deterministic(struct napt *n)
 {
-	const struct napt_prefix *ext = &n->cfg.det.ext;
-
 	n->det_externals = 0;
 	if (!n->cfg.det.on)
 		return;
 	det_layout_make(&n->cfg, &n->det, NULL, 0); /* validated already */
 	for (unsigned i = 0; i < n->cfg.n_external; i++)
-		if ((n->cfg.external[i] & ext->mask) == ext->addr)
+		if (napt_config_det_external(&n->cfg, n->cfg.external[i]))
 			n->det_externals |= 1u << i;
 }
 
@@ -396,6 +394,7 @@ int napt_reconfigure(struct napt *n, const struct napt_config *cfg, uint64_t now
 	n->cfg.max_sessions_per_host = cfg->max_sessions_per_host;
 	n->cfg.ports_per_host = cfg->ports_per_host;
 	n->cfg.port_rest_s = cfg->port_rest_s;
+	n->cfg.dynamic_fallback_napt = cfg->dynamic_fallback_napt;
 	memcpy(n->cfg.statics, cfg->statics, sizeof(cfg->statics));
 	n->cfg.n_statics = cfg->n_statics;
 	memcpy(n->cfg.timeout_s, cfg->timeout_s, sizeof(cfg->timeout_s));

@@ -3,6 +3,7 @@
 #include "nat_table.h"
 
 #include "nat_event.h"
+#include "peer_counts.h"
 
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -30,7 +31,7 @@ struct nat_table {
 	struct nat_mapping *mappings;
 	uint32_t *sess_in, *sess_out; /* bucket heads */
 	uint32_t *map_in, *map_out;
-	uint32_t *peers; /* sessions per bucket of (external address, remote address, proto) */
+	struct peer_counts *peers; /* sessions per (external address, remote address) */
 	struct missed_key missed_session, missed_mapping;
 	uint32_t free_sessions, free_mappings; /* free lists, linked through lru_next/next_in */
 	struct lru_list lru[NAPT_TIMEOUT_CLASSES];
@@ -143,7 +144,7 @@ struct nat_table *nat_table_create(uint32_t max_sessions, const struct siphash_k
 	t->sess_out = alloc_zeroed(buckets, sizeof(uint32_t));
 	t->map_in = alloc_zeroed(buckets, sizeof(uint32_t));
 	t->map_out = alloc_zeroed(buckets, sizeof(uint32_t));
-	t->peers = alloc_zeroed(buckets, sizeof(uint32_t));
+	t->peers = peer_counts_create(max_sessions, key);
 	if (!t->sessions || !t->mappings || !t->sess_in || !t->sess_out || !t->map_in ||
 	    !t->map_out || !t->peers) {
 		nat_table_destroy(t);
@@ -163,7 +164,7 @@ void nat_table_destroy(struct nat_table *t)
 	free(t->sess_out);
 	free(t->map_in);
 	free(t->map_out);
-	free(t->peers);
+	peer_counts_destroy(t->peers);
 	free(t);
 }
 
@@ -171,7 +172,7 @@ size_t nat_table_bytes(const struct nat_table *t)
 {
 	return sizeof(*t) +
 	       (size_t)t->max * (sizeof(struct nat_session) + sizeof(struct nat_mapping)) +
-	       5 * sizeof(uint32_t) * ((size_t)t->mask + 1);
+	       4 * sizeof(uint32_t) * ((size_t)t->mask + 1) + peer_counts_bytes(t->peers);
 }
 
 struct port_pool *nat_table_ports(struct nat_table *t)
@@ -211,6 +212,20 @@ struct nat_mapping *nat_mapping_at(const struct nat_table *t, uint32_t idx)
 	return &t->mappings[idx];
 }
 
+/* Block id (+ 1) given to or taken back from owner: one event per block (RFC 7422 section 5's
+ * small logs; RFC 8158 natEvent 16 and 17). */
+static void block_event(struct nat_table *t, enum napt_event_type type, uint32_t id, uint32_t owner,
+			bool expired)
+{
+	unsigned ext;
+	uint16_t lo, hi;
+
+	if (!t->events)
+		return;
+	port_blocks_range(t->blocks, id - 1, &ext, &lo, &hi);
+	nat_event_block(t->events, type, owner, t->external[ext], lo, hi, expired);
+}
+
 /* A flush ends every entry at once: each end is recorded as a removal would record it. */
 static void record_flush(struct nat_table *t)
 {
@@ -220,8 +235,21 @@ static void record_flush(struct nat_table *t)
 					  t->external[t->sessions[i].ext_index], false);
 		if (t->mappings[i].proto)
 			nat_event_mapping(t->events, NAPT_EV_MAPPING_END, &t->mappings[i],
-					  t->external[t->mappings[i].ext_index]);
+					  t->external[t->mappings[i].ext_index], false);
 	}
+	for (uint32_t id = 1; t->events && t->blocks && id <= t->blocks->per_ext * t->blocks->n_ext;
+	     id++)
+		if (t->blocks->b[id - 1].owner)
+			block_event(t, NAPT_EV_BLOCK_END, id, t->blocks->b[id - 1].owner, false);
+}
+
+/* A mapping's end frees its port, which rests (RFC 6888 REQ-8) unless it is a
+ * deterministic one (its host's alone). */
+static void release_port(struct nat_table *t, const struct nat_mapping *m)
+{
+	if (m->flags & MAPF_POOL_PORT)
+		port_pool_release(&t->ports, proto_index(m->proto), m->ext_index, m->ext_port,
+				  !(m->flags & MAPF_DET));
 }
 
 /* Everything goes back to the free lists: used at start and by "flush sessions". */
@@ -235,18 +263,20 @@ void nat_table_flush(struct nat_table *t)
 	memset(t->sess_out, 0, buckets * sizeof(uint32_t));
 	memset(t->map_in, 0, buckets * sizeof(uint32_t));
 	memset(t->map_out, 0, buckets * sizeof(uint32_t));
-	memset(t->peers, 0, buckets * sizeof(uint32_t));
+	peer_counts_clear(t->peers);
 	memset(t->lru, 0, sizeof(t->lru));
 	t->reap_known = false;
-	port_pool_clear(&t->ports);
 	if (t->hosts)
 		memset(t->hosts->slots, 0, ((size_t)t->hosts->mask + 1) * sizeof(*t->hosts->slots));
 	if (t->blocks)
-		port_blocks_clear(t->blocks);
+		t->counters->port_blocks_released += port_blocks_clear(t->blocks);
 	t->free_sessions = t->free_mappings = 0;
 	for (uint32_t i = t->max - 1; i >= 1; i--) {
 		t->sessions[i] = (struct nat_session){.lru_next = t->free_sessions};
 		t->free_sessions = i;
+		/* The flushed mappings' ports were tied to their hosts a moment ago: they rest
+		 * as after any other end. */
+		release_port(t, &t->mappings[i]);
 		t->mappings[i] = (struct nat_mapping){.next_in = t->free_mappings};
 		t->free_mappings = i;
 	}
@@ -293,20 +323,14 @@ static struct nat_key mapping_out_key(const struct nat_table *t, const struct na
 	return (struct nat_key){t->external[m->ext_index], 0, m->ext_port, 0, m->proto};
 }
 
-/* The bucket counting the sessions between a remote address and an external address. */
-static uint32_t peer_bucket(const struct nat_table *t, const struct nat_session *s)
+bool nat_table_peer_known(const struct nat_table *t, unsigned ext_index, uint32_t rem_addr)
 {
-	struct nat_key k = {t->external[s->ext_index], s->rem_addr, 0, 0, s->proto};
-
-	return key_hash(t, &k);
+	return peer_counts_known(t->peers, ext_index, rem_addr);
 }
 
-bool nat_table_peer_known(const struct nat_table *t, uint32_t ext_addr, uint32_t rem_addr,
-			  uint8_t proto)
+uint32_t nat_table_peer_pairs(const struct nat_table *t)
 {
-	struct nat_key k = {ext_addr, rem_addr, 0, 0, proto};
-
-	return t->peers[key_hash(t, &k)] != 0;
+	return peer_counts_pairs(t->peers);
 }
 
 /* Unlink idx from the chain at *head whose links live at byte offset `link` of each entry:
@@ -456,9 +480,10 @@ static void block_take(struct nat_table *t, const struct nat_mapping *m)
 	h->block = id;
 	h->blocks++;
 	t->counters->port_blocks_allocated++;
+	block_event(t, NAPT_EV_BLOCK_NEW, id, m->in_addr, false);
 }
 
-static void block_release(struct nat_table *t, const struct nat_mapping *m)
+static void block_release(struct nat_table *t, const struct nat_mapping *m, bool expired)
 {
 	uint32_t id = port_blocks_of(t->blocks, m->ext_index, m->ext_port);
 	struct port_block *b = &t->blocks->b[id - 1];
@@ -474,6 +499,7 @@ static void block_release(struct nat_table *t, const struct nat_mapping *m)
 	h->blocks--;
 	*b = (struct port_block){0, 0, 0};
 	t->counters->port_blocks_released++;
+	block_event(t, NAPT_EV_BLOCK_END, id, m->in_addr, expired);
 }
 
 void nat_table_use_blocks(struct nat_table *t, struct port_blocks *pb)
@@ -513,11 +539,12 @@ uint32_t nat_mapping_new(struct nat_table *t, const struct nat_mapping *m,
 		block_take(t, e);
 	t->counters->mappings_current++;
 	t->counters->mappings_proto[proto_index(e->proto)]++;
-	nat_event_mapping(t->events, NAPT_EV_MAPPING_NEW, e, t->external[e->ext_index]);
+	nat_event_mapping(t->events, NAPT_EV_MAPPING_NEW, e, t->external[e->ext_index], false);
 	return idx;
 }
 
-void nat_mapping_remove(struct nat_table *t, uint32_t idx)
+/* expired: its last session timed out (the end's reason in the log). */
+static void mapping_remove(struct nat_table *t, uint32_t idx, bool expired)
 {
 	struct nat_mapping *m = &t->mappings[idx];
 	struct nat_key k;
@@ -538,18 +565,21 @@ void nat_mapping_remove(struct nat_table *t, uint32_t idx)
 	k = mapping_out_key(t, m);
 	chain_unlink(&t->map_out[key_hash(t, &k)], t->mappings, sizeof(*m),
 		     offsetof(struct nat_mapping, next_out), idx);
-	if (m->flags & MAPF_POOL_PORT)
-		port_pool_release(&t->ports, proto_index(m->proto), m->ext_index, m->ext_port,
-				  !(m->flags & MAPF_DET));
+	release_port(t, m);
+	nat_event_mapping(t->events, NAPT_EV_MAPPING_END, m, t->external[m->ext_index], expired);
 	if (m->flags & MAPF_BLOCK)
-		block_release(t, m);
+		block_release(t, m, expired); /* after the mapping's own end, in the log too */
 	if (t->hosts && counts_as_host_port(m))
 		host_limits_add(t->hosts, m->in_addr, 0, -1);
-	nat_event_mapping(t->events, NAPT_EV_MAPPING_END, m, t->external[m->ext_index]);
 	t->counters->mappings_proto[proto_index(m->proto)]--;
 	*m = (struct nat_mapping){.next_in = t->free_mappings};
 	t->free_mappings = idx;
 	t->counters->mappings_current--;
+}
+
+void nat_mapping_remove(struct nat_table *t, uint32_t idx)
+{
+	mapping_remove(t, idx, false);
 }
 
 uint32_t nat_session_new(struct nat_table *t, uint32_t mapping, uint32_t rem_addr,
@@ -591,7 +621,7 @@ uint32_t nat_session_new(struct nat_table *t, uint32_t mapping, uint32_t rem_add
 	h = new_key_bucket(t, &k);
 	s->next_out = t->sess_out[h];
 	t->sess_out[h] = idx;
-	t->peers[peer_bucket(t, s)]++;
+	peer_counts_add(t->peers, s->ext_index, s->rem_addr, true);
 	lru_append(t, idx);
 	if (t->hosts)
 		host_limits_add(t->hosts, s->in_addr, 1, 0);
@@ -646,7 +676,7 @@ void nat_session_remove(struct nat_table *t, uint32_t idx, bool expired)
 	k = session_out_key(t, s);
 	chain_unlink(&t->sess_out[key_hash(t, &k)], t->sessions, sizeof(*s),
 		     offsetof(struct nat_session, next_out), idx);
-	t->peers[peer_bucket(t, s)]--;
+	peer_counts_add(t->peers, s->ext_index, s->rem_addr, false);
 	lru_unlink(t, idx);
 	if (t->hosts)
 		host_limits_add(t->hosts, s->in_addr, -1, 0);
@@ -661,7 +691,7 @@ void nat_session_remove(struct nat_table *t, uint32_t idx, bool expired)
 	else
 		t->counters->sessions_removed++;
 	if (emptied)
-		nat_mapping_remove(t, emptied);
+		mapping_remove(t, emptied, expired);
 }
 
 bool nat_mapping_live(struct nat_table *t, uint32_t idx, uint32_t now)

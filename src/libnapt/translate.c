@@ -265,7 +265,9 @@ static const uint64_t *forward_ports(const struct napt *n, uint8_t proto)
 }
 
 /* RFC 7422: the port the formula gives the flow in its host's range, else the next free
- * one of the range (det_nat.h), counted. */
+ * one of the range (det_nat.h), counted. Forwards' ports are not avoided: no forward takes
+ * a packet to a deterministic address (inbound_session), so two nodes agree whatever their
+ * forwards. */
 static uint32_t deterministic_mapping(struct napt *n, const struct nat_key *flow,
 				      const struct det_range *r, enum napt_drop_reason *why)
 {
@@ -276,7 +278,7 @@ static uint32_t deterministic_mapping(struct napt *n, const struct nat_key *flow
 	if (ext >= 0) /* napt_external_replace() keeps the prefix's addresses; be sure */
 		port = port_pool_pick(nat_table_ports(n->table), proto_index(flow->proto),
 				      (unsigned)ext, r->lo, r->hi, want, -1,
-				      (uint64_t)(want - r->lo), forward_ports(n, flow->proto));
+				      (uint64_t)(want - r->lo), NULL);
 	if (port < 0) {
 		*why = NAPT_DROP_PORTS_EXHAUSTED;
 		return 0;
@@ -364,7 +366,88 @@ static uint32_t new_outbound_mapping(struct napt *n, const struct nat_key *flow,
 	return 0;
 }
 
-/* mode dynamic (RFC 3022 Basic NAT): the host's own address of the pool, its port kept. */
+/* Tries at a port that no bound host's mapping holds: those mappings keep their ports and
+ * are not in the port bitmaps, so the pick may meet one. They are few against the port range,
+ * so a handful of random starts finds a port unless the address is nearly full. */
+#define SHARED_PORT_TRIES 8
+
+/* Whether a mapping holds (ext, port) for proto: the lookup inbound packets make. */
+static bool ext_port_held(const struct napt *n, uint8_t proto, unsigned ext, uint16_t port)
+{
+	struct nat_key k = {
+	    .addr = nat_table_ext_addr(n->table, ext), .port = port, .proto = proto};
+
+	return nat_mapping_find_out(n->table, &k) != 0;
+}
+
+/* mode dynamic: a port of port-range on pool address ext, by NAPT (the flow's own port
+ * first, with port preservation), that neither the bitmaps nor a bound host's mapping hold.
+ * -1 when none was found. */
+static int shared_port(struct napt *n, const struct nat_key *flow, unsigned ext)
+{
+	const struct napt_config *c = &n->cfg;
+	uint16_t preferred = c->port_preservation ? flow->port : 0;
+	int parity = c->port_parity ? flow->port & 1 : -1;
+
+	for (unsigned i = 0; i < SHARED_PORT_TRIES; i++, preferred = 0) {
+		int port = port_pool_pick(nat_table_ports(n->table), proto_index(flow->proto), ext,
+					  c->port_lo, c->port_hi, preferred, parity,
+					  prng_next(&n->rng), NULL);
+
+		if (port < 0 || !ext_port_held(n, flow->proto, ext, (uint16_t)port))
+			return port;
+	}
+	return -1;
+}
+
+/* dynamic-fallback napt (RFC 3022 section 2.2: NAPT over the same pool): a host that found
+ * no free address shares one, paired as in NAPT (ntohl(host) mod n first). */
+static uint32_t fallback_mapping(struct napt *n, const struct nat_key *flow, uint32_t now,
+				 enum napt_drop_reason *why)
+{
+	unsigned first = ntohl(flow->addr) % n->cfg.n_external;
+
+	port_pool_tick(nat_table_ports(n->table), now);
+	for (unsigned i = 0; i < n->cfg.n_external; i++) {
+		unsigned ext = (first + i) % n->cfg.n_external;
+		int port = shared_port(n, flow, ext);
+
+		if (port >= 0) {
+			n->counters.pool_fallbacks++;
+			return add_outbound_mapping(n, flow, ext, (uint16_t)port, 0, why);
+		}
+	}
+	*why = NAPT_DROP_POOL_EXHAUSTED;
+	return 0;
+}
+
+/* Whether a host bound to ext may keep the flow's port: not while a shared mapping
+ * (dynamic-fallback) holds it there or it rests after one. */
+static bool bound_port_free(const struct napt *n, const struct nat_key *flow, unsigned ext)
+{
+	const struct port_pool *pp = nat_table_ports(n->table);
+	int p = proto_index(flow->proto);
+
+	return !port_bit(pp->used[p][ext], flow->port) &&
+	       !port_pool_resting(pp, p, ext, flow->port);
+}
+
+/* A holder's flow whose port a shared mapping holds on its address ext: NAPT there. */
+static uint32_t translated_bound_mapping(struct napt *n, const struct nat_key *flow, unsigned ext,
+					 enum napt_drop_reason *why)
+{
+	int port = shared_port(n, flow, ext);
+
+	if (port < 0) {
+		*why = NAPT_DROP_PORTS_EXHAUSTED;
+		return 0;
+	}
+	return add_outbound_mapping(n, flow, ext, (uint16_t)port, 0, why);
+}
+
+/* mode dynamic (RFC 3022 Basic NAT): the host's own address of the pool, its port kept (but
+ * for a port a shared mapping took there: then translated as by NAPT). A host that finds the
+ * pool empty is refused, or with dynamic-fallback napt shares an address. */
 static uint32_t new_bound_mapping(struct napt *n, const struct nat_key *flow, uint32_t now,
 				  enum napt_drop_reason *why)
 {
@@ -380,10 +463,14 @@ static uint32_t new_bound_mapping(struct napt *n, const struct nat_key *flow, ui
 	};
 	uint32_t idx;
 
+	if (ext < 0 && n->cfg.dynamic_fallback_napt)
+		return fallback_mapping(n, flow, now, why);
 	if (ext < 0) {
 		*why = NAPT_DROP_POOL_EXHAUSTED;
 		return 0;
 	}
+	if (!bound_port_free(n, flow, (unsigned)ext))
+		return translated_bound_mapping(n, flow, (unsigned)ext, why);
 	m.ext_index = (uint8_t)ext;
 	idx = nat_mapping_new(n->table, &m, &mkey);
 	if (!idx)
@@ -531,6 +618,15 @@ static bool echo_request_to_query(const struct ipv4_view *v, uint8_t origin)
 	       origin == NAPT_ORIGIN_OUTBOUND;
 }
 
+/* Whether port is in a port block an inside host holds: the block's log line names that
+ * host for all its ports, so the DMZ takes none of them. */
+static bool in_held_block(const struct napt *n, unsigned ext, uint16_t port)
+{
+	uint32_t id = n->blocks ? port_blocks_of(n->blocks, ext, port) : 0;
+
+	return id && n->blocks->b[id - 1].owner;
+}
+
 /* A mapping for an unsolicited packet that a forward or the DMZ takes in. */
 static uint32_t new_inbound_mapping(struct napt *n, const struct nat_key *out, unsigned ext,
 				    enum napt_drop_reason *why)
@@ -549,7 +645,7 @@ static uint32_t new_inbound_mapping(struct napt *n, const struct nat_key *out, u
 		m.in_addr = f->in_addr;
 		m.in_port = (uint16_t)(f->in_lo + (out->port - f->ext_lo));
 		m.origin = NAPT_ORIGIN_FORWARD;
-	} else if (n->cfg.has_dmz) {
+	} else if (n->cfg.has_dmz && !in_held_block(n, ext, out->port)) {
 		m.in_addr = n->cfg.dmz;
 		m.in_port = out->port;
 		m.origin = NAPT_ORIGIN_DMZ;
@@ -564,6 +660,18 @@ static uint32_t new_inbound_mapping(struct napt *n, const struct nat_key *out, u
 	return idx;
 }
 
+/* Easy IP: the echo identifiers outside port-range are the router's, as local-ports are its
+ * ports. No inside host's echo mapping gets one (outbound mappings take ports of port-range),
+ * and an echo reply to the WAN address with one is the router's ping's, even where a DMZ
+ * host's echo mapping (made by a remote's request) holds that identifier: it matches no
+ * session, and naptd hands it to the router (host_handback.h). */
+static bool routers_echo_reply(const struct napt *n, const struct ipv4_view *v)
+{
+	return n->cfg.daemon.external_interface[0] && v->proto == IPPROTO_ICMP &&
+	       v->icmp_type == ICMP_ECHO_REPLY && v->dst == n->cfg.external[0] &&
+	       (v->dport < n->cfg.port_lo || v->dport > n->cfg.port_hi);
+}
+
 static enum napt_drop_reason inbound_session(struct napt *n, const struct ipv4_view *v,
 					     unsigned ext, uint32_t now, uint32_t *sidx)
 {
@@ -572,6 +680,9 @@ static enum napt_drop_reason inbound_session(struct napt *n, const struct ipv4_v
 	enum napt_drop_reason why = NAPT_DROP_NONE;
 	uint32_t m;
 
+	*sidx = 0;
+	if (routers_echo_reply(n, v))
+		return NAPT_DROP_NO_MAPPING;
 	*sidx = nat_session_find_out(n->table, &flow, now);
 	if (*sidx && echo_request_to_query(v, nat_session_at(n->table, *sidx)->origin)) {
 		*sidx = 0;
@@ -588,7 +699,12 @@ static enum napt_drop_reason inbound_session(struct napt *n, const struct ipv4_v
 		  !filter_admits(n, nat_mapping_at(n->table, m), flow.rem_addr, now)))
 		return NAPT_DROP_FILTERED;
 	if (!m) {
-		/* Decide first whether anything would take it: no state for the unsolicited. */
+		/* Decide first whether anything would take it: no state for the unsolicited. A
+		 * deterministic address's ports are its hosts' (RFC 7422): neither a forward nor
+		 * the DMZ may answer there for another host, whom the reverse formula would not
+		 * name. */
+		if (n->det_externals >> ext & 1)
+			return NAPT_DROP_NO_MAPPING;
 		if (v->proto != IPPROTO_ICMP &&
 		    !forward_rules_lookup(&n->fwd, forward_bit(v->proto), flow.port) &&
 		    !n->cfg.has_dmz)
@@ -775,26 +891,15 @@ static size_t build_answer(const struct napt *n, const struct ipv4_view *v, enum
 				 n->cfg.external[ntohl(v->src) % n->cfg.n_external]);
 }
 
-/* Easy IP: naptd hands a SYN that nothing took, to a port of the WAN address outside the
- * port-range, back to the router's own stack, which answers for itself (host_handback.h). */
-static bool router_answers(const struct napt *n, const struct ipv4_view *v,
-			   enum napt_drop_reason why)
-{
-	return n->cfg.daemon.external_interface[0] && why == NAPT_DROP_NO_MAPPING &&
-	       v->dst == n->cfg.external[0] &&
-	       (v->dport < n->cfg.port_lo || v->dport > n->cfg.port_hi);
-}
-
 /* RFC 5382 REQ-4: the answer to an unsolicited SYN, per unsolicited-syn, waits 6 s in the
  * queue (syn_answer.h); a full queue, or a source at its share, gets none. */
-static void hold_answer(struct napt *n, const struct ipv4_view *v, enum napt_drop_reason why,
-			uint32_t now)
+static void hold_answer(struct napt *n, const struct ipv4_view *v, uint32_t now)
 {
 	uint8_t a[SYN_ANSWER_MAX];
 	struct syn_pair pair = {v->src, v->dst, v->sport, v->dport};
 	enum answer_kind kind;
 
-	if (n->cfg.unsolicited_syn == NAPT_UNSOLICITED_DROP || router_answers(n, v, why))
+	if (n->cfg.unsolicited_syn == NAPT_UNSOLICITED_DROP)
 		return;
 	kind =
 	    n->cfg.unsolicited_syn == NAPT_UNSOLICITED_RST ? ANSWER_RST : ANSWER_PORT_UNREACHABLE;
@@ -908,7 +1013,7 @@ static struct napt_result translate_in(struct napt *n, struct napt_packet *pkt, 
 	why = inbound_session(n, v, ext, now, &sidx);
 	if ((why == NAPT_DROP_NO_MAPPING || why == NAPT_DROP_FILTERED) && is_bare_syn(v) &&
 	    may_answer)
-		hold_answer(n, v, why, now);
+		hold_answer(n, v, now);
 	if (why != NAPT_DROP_NONE)
 		return drop(n, why, NAPT_DIR_IN);
 	track_tcp(n, sidx, v, false, now);
@@ -949,24 +1054,24 @@ static void apply_frag_rewrite(struct ipv4_view *v, const struct frag_rewrite *r
 /* Section 10: an inbound later fragment is held only when its first fragment could be
  * translated: to a static address, through a forward or the DMZ, or on a mapping that
  * admits its source (any mapping under endpoint-independent filtering, else one with a
- * session towards the source). An ICMP fragment may be an error about a TCP or UDP
- * session with its source, so any protocol's session admits it. Unsolicited fragments
- * make no state. */
-static bool first_could_match(const struct napt *n, const struct ipv4_view *v)
+ * session towards the source). Unsolicited fragments make no state. A session of any
+ * protocol admits the source: an ICMP fragment may be an error about a TCP or UDP session,
+ * and asking per protocol would keep nothing out, since a source with a session can send
+ * held fragments of that session's protocol whose first never comes just as well (its share
+ * of the pool bounds both). So one exact lookup per fragment, on the external address
+ * number ext that classify() found (the destination is not a static address here). */
+static bool first_could_match(const struct napt *n, const struct ipv4_view *v, int ext)
 {
 	if (static_by_ext(n, v->dst) || n->cfg.has_dmz || (n->fwd.n && v->proto != IPPROTO_ICMP))
 		return true;
 	if (n->cfg.filtering == NAPT_ENDPOINT_INDEPENDENT)
 		return n->counters.mappings_current != 0;
-	if (v->proto == IPPROTO_ICMP)
-		return nat_table_peer_known(n->table, v->dst, v->src, IPPROTO_ICMP) ||
-		       nat_table_peer_known(n->table, v->dst, v->src, IPPROTO_TCP) ||
-		       nat_table_peer_known(n->table, v->dst, v->src, IPPROTO_UDP);
-	return nat_table_peer_known(n->table, v->dst, v->src, v->proto);
+	return nat_table_peer_known(n->table, (unsigned)ext, v->src);
 }
 
 static struct napt_result later_fragment(struct napt *n, struct napt_packet *pkt,
-					 struct ipv4_view *v, enum napt_dir dir, uint32_t now)
+					 struct ipv4_view *v, enum napt_dir dir, int ext,
+					 uint32_t now)
 {
 	struct frag_key k = fragment_key(v);
 	struct frag_rewrite rw;
@@ -976,7 +1081,7 @@ static struct napt_result later_fragment(struct napt *n, struct napt_packet *pkt
 		apply_frag_rewrite(v, &rw);
 		return forwarded(n, v->proto, dir);
 	}
-	if (dir == NAPT_DIR_IN && !first_could_match(n, v))
+	if (dir == NAPT_DIR_IN && !first_could_match(n, v, ext))
 		return drop(n, NAPT_DROP_FRAG_NO_FIRST, dir);
 	if (!frag_hold(&n->frag, &k, pkt->data, v->tot_len, now, &evicted))
 		return drop(n, NAPT_DROP_FRAG_FULL, dir);
@@ -1158,7 +1263,7 @@ static struct napt_result translate_valid(struct napt *n, struct napt_packet *pk
 	if (dir == NAPT_DIR_NONE)
 		return drop(n, why, dir);
 	if (v->frag_offset)
-		return later_fragment(n, pkt, v, dir, now);
+		return later_fragment(n, pkt, v, dir, ext, now);
 	first_key = fragment_key(v);
 	if (dir == NAPT_DIR_OUT)
 		r = translate_out(n, pkt, v, now);
