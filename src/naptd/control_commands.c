@@ -516,6 +516,11 @@ static int cmd_show_stats(struct command_ctx *c)
 	stat_line(c, "pcp-requests-limited", c->d->pcp_limited, &first);
 	stat_line(c, "pcp-state-writes", c->d->pcp_state_writes, &first);
 	stat_line(c, "state-lines-rejected", c->d->state_rejected, &first);
+	for (int r = NAPT_RESTORED; r < NAPT_RESTORE_RESULTS; r++) {
+		snprintf(name, sizeof(name), "sessions-restore-%s", napt_restore_result_name(r));
+		stat_line(c, name, c->d->restored.result[r], &first);
+	}
+	stat_line(c, "sessions-file-rejected", (uint64_t)c->d->restored.file_rejected, &first);
 	stat_line(c, "events-lost", napt_events_lost(c->d->nat), &first);
 	stat_line(c, "monitors", event_monitor_count(c->d->monitor), &first);
 	stat_line(c, "monitor-events-lost", event_monitor_lost(c->d->monitor), &first);
