@@ -138,8 +138,6 @@ for t in "${targets[@]}"; do
 	fuzz_pcp) seed_pcp "$corpus" ;;
 	fuzz_state) seed_state "$corpus" ;;
 	fuzz_upnp) seed_upnp "$corpus" ;;
-}
-
 	fuzz_sessions) seed_sessions "$corpus" ;;
 	esac
 	echo "== $t: ${secs}s"
