@@ -236,6 +236,12 @@ uint32_t napt_walk_mappings(const struct napt *n, uint32_t cursor, uint32_t posi
 /* Whether a mapping of any origin holds external port `port` of proto (IPPROTO_TCP or
  * IPPROTO_UDP) on some external address: one hash lookup per address, not a walk. */
 bool napt_port_mapped(struct napt *n, uint8_t proto, uint16_t port);
+/* Port blocks: the inside host (network order) holding the block that spans external
+ * ext_addr:port, the block's ports in *lo..*hi; 0 when no host holds one there (or no
+ * port-block-size). What `naptctl lookup` answers for a port of a block with no live mapping:
+ * the block's host holds it (RFC 7422 section 5). */
+uint32_t napt_block_holder(const struct napt *n, uint32_t ext_addr, uint16_t port, uint16_t *lo,
+			   uint16_t *hi);
 
 const struct napt_counters *napt_get_counters(const struct napt *n);
 /* External ports of protocol p held by mappings on external address number ext (the order

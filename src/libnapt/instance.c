@@ -475,6 +475,22 @@ static int visit_mapping(struct nat_table *t, uint32_t idx, void *ctx)
 	return w->fn(&info, w->ctx);
 }
 
+uint32_t napt_block_holder(const struct napt *n, uint32_t ext_addr, uint16_t port, uint16_t *lo,
+			   uint16_t *hi)
+{
+	for (unsigned e = 0; n->blocks && e < n->cfg.n_external; e++) {
+		uint32_t id =
+		    n->cfg.external[e] == ext_addr ? port_blocks_of(n->blocks, e, port) : 0;
+		unsigned ext;
+
+		if (id && n->blocks->b[id - 1].owner) {
+			port_blocks_range(n->blocks, id - 1, &ext, lo, hi);
+			return n->blocks->b[id - 1].owner;
+		}
+	}
+	return 0;
+}
+
 bool napt_port_mapped(struct napt *n, uint8_t proto, uint16_t port)
 {
 	for (unsigned e = 0; e < n->cfg.n_external; e++) {

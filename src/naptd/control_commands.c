@@ -1069,6 +1069,33 @@ static void lookup_formula(struct command_ctx *c, uint32_t addr, uint16_t port)
 				      c->a->listing.count ? "" : "; no live mapping");
 }
 
+/* With port blocks, the host whose block spans the endpoint holds it, a live mapping on the
+ * port or not (its block's lines are the log's answer, docs/logging.md). */
+static void lookup_block(struct command_ctx *c, uint32_t addr, uint16_t port)
+{
+	uint16_t lo, hi;
+	uint32_t owner = napt_block_holder(c->d->nat, addr, port, &lo, &hi);
+	char in[EP_LEN], ext[EP_LEN];
+
+	if (!napt_get_config(c->d->nat)->port_block_size)
+		return;
+	if (!owner) {
+		if (c->json)
+			control_answer_printf(c->a, ", \"block\": null");
+		return;
+	}
+	fmt_addr(owner, in);
+	fmt_addr(addr, ext);
+	if (c->json)
+		control_answer_printf(c->a,
+				      ", \"block\": {\"inside_addr\": \"%s\", \"external_addr\": "
+				      "\"%s\", \"port_first\": %u, \"port_last\": %u}",
+				      in, ext, lo, hi);
+	else
+		control_answer_printf(c->a, "block: %s ports %u-%u held by inside %s\n", ext, lo,
+				      hi, in);
+}
+
 /* "EXT-ADDR:PORT PROTO": one hash chain, so answered at once whatever the table's size. */
 static int lookup_external(struct command_ctx *c, char *colon)
 {
@@ -1103,6 +1130,7 @@ static int lookup_external(struct command_ctx *c, char *colon)
 	else
 		control_answer_printf(c->a, "%lu mappings\n", c->a->listing.count);
 	lookup_formula(c, addr, (uint16_t)port);
+	lookup_block(c, addr, (uint16_t)port);
 	if (c->json)
 		control_answer_printf(c->a, "}\n");
 	return 0;
