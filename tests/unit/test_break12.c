@@ -138,6 +138,48 @@ START_TEST(dynamic_refuses_runtime_dmz)
 }
 END_TEST
 
+/* Each of H1, H2, H3: one UDP datagram from its port 5000 to REM:53; returns the external
+ * endpoint it left from (address << 16 | port is not wide enough: two values). */
+static void send_out(const char *host, uint32_t now, uint32_t *ext, uint16_t *port)
+{
+	uint8_t b[PB_MAX];
+	struct napt_packet p = {.data = b};
+	struct pb_spec s = pb_flow(IPPROTO_UDP, host, 5000, REM, 53);
+
+	p.len = pb_build(b, &s);
+	ck_assert_int_eq(napt_translate(n, &p, now).verdict, NAPT_FORWARD);
+	memcpy(ext, b + IP_OFF_SRC, 4);
+	*port = get16(b + IPV4_MIN_HDR);
+}
+
+/* dynamic-fallback napt against the address rest (behaviour.md section 20: a released
+ * address "rests 120 s: no other host gets it before"). H2 held EXT2 and left from
+ * EXT2:5000; its last session expires and EXT2 rests. H3, which finds the pool empty, must
+ * not get EXT2:5000 during the rest: REM, which knew H2 there, would reach H3. */
+START_TEST(fallback_respects_the_address_rest)
+{
+	uint32_t ext;
+	uint16_t port;
+	uint32_t t = T0;
+
+	start("external " EXT2 "\nmode dynamic\ndynamic-fallback napt\nport-range 5000-5007\n"
+	      "timeout udp 30\n");
+	send_out(H1, t, &ext, &port);
+	ck_assert_uint_eq(ext, pb_addr(EXT));
+	send_out(H2, t, &ext, &port);
+	ck_assert_uint_eq(ext, pb_addr(EXT2));
+	ck_assert_uint_eq(port, 5000);
+	for (t = T0 + 1000; t < T0 + 40000; t += 1000) {
+		send_out(H1, t, &ext, &port); /* H1 keeps EXT */
+		napt_expire(n, t);
+	}
+	send_out("192.168.1.13", t, &ext, &port);
+	ck_assert_msg(!(ext == pb_addr(EXT2) && port == 5000),
+		      "H3 got H2's endpoint " EXT2 ":5000 %u s after H2 released it (rest 120 s)",
+		      (t - T0) / 1000 - 30);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("break12");
@@ -149,6 +191,7 @@ int main(void)
 	tcase_add_checked_fixture(dn, NULL, teardown);
 	tcase_add_test(dn, dynamic_refuses_runtime_forward);
 	tcase_add_test(dn, dynamic_refuses_runtime_dmz);
+	tcase_add_test(dn, fallback_respects_the_address_rest);
 	suite_add_tcase(s, dn);
 	return unit_run(s);
 }
