@@ -199,6 +199,9 @@ int napt_config_parse_line(struct napt_config *cfg, const char *line, char *err,
 
 /* Whether addr (network order) lies in one of cfg's inside prefixes. */
 bool napt_config_inside(const struct napt_config *cfg, uint32_t addr);
+/* Whether external address addr (network order) is one of the deterministic prefix's: its
+ * ports belong to the prefix's hosts alone (no other host, forward, lease or DMZ uses it). */
+bool napt_config_det_external(const struct napt_config *cfg, uint32_t addr);
 
 /* Checks that need the whole file: at least one inside prefix and one external address,
  * external addresses outside every inside prefix (RFC 4787 REQ-7), forwards and DMZ inside,

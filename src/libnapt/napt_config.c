@@ -401,6 +401,9 @@ static int add_external(struct napt_config *cfg, uint32_t a, bool listed_ok, cha
 {
 	char text[INET_ADDRSTRLEN];
 
+	/* Also the addresses a deterministic external prefix brings. */
+	if (a == 0 || a == INADDR_BROADCAST)
+		return fail(err, errlen, "external address %s cannot be used", addr_text(a, text));
 	for (unsigned i = 0; i < cfg->n_external; i++)
 		if (cfg->external[i] == a)
 			return listed_ok ? 0
@@ -419,8 +422,6 @@ static int kw_external(struct napt_config *cfg, char **v, char *err, size_t errl
 
 	if (parse_addr(v[0], &a) < 0)
 		return fail(err, errlen, "'external' needs an IPv4 address, not '%s'", v[0]);
-	if (a == 0 || a == INADDR_BROADCAST)
-		return fail(err, errlen, "external address %s cannot be used", v[0]);
 	return add_external(cfg, a, false, err, errlen);
 }
 
@@ -927,6 +928,11 @@ static int inside_index(const struct napt_config *cfg, uint32_t addr)
 bool napt_config_inside(const struct napt_config *cfg, uint32_t addr)
 {
 	return inside_index(cfg, addr) >= 0;
+}
+
+bool napt_config_det_external(const struct napt_config *cfg, uint32_t addr)
+{
+	return cfg->det.on && (addr & cfg->det.ext.mask) == cfg->det.ext.addr;
 }
 
 static int prefix_text(const struct napt_prefix *p, char *buf, size_t len)

@@ -169,12 +169,21 @@ static uint32_t epoch_seconds(const struct pcp_server *s)
 	return t > 0 ? (uint32_t)t : 0;
 }
 
-/* The external address a host's mapping is reached on: the one paired pooling gives it. */
+/* The external address a host's mapping is reached on: the one paired pooling gives it,
+ * passing over a deterministic prefix's addresses as new_outbound_mapping() does (no lease
+ * takes packets there). */
 static uint32_t external_of(const struct pcp_server *s, uint32_t host)
 {
 	const struct napt_config *c = napt_get_config(s->d->nat);
+	unsigned first = ntohl(host) % c->n_external;
 
-	return c->external[ntohl(host) % c->n_external];
+	for (unsigned i = 0; i < c->n_external; i++) {
+		uint32_t a = c->external[(first + i) % c->n_external];
+
+		if (!napt_config_det_external(c, a))
+			return a;
+	}
+	return c->external[first];
 }
 
 /* The leases changed: the state file follows at the next tick (flush_leases), so a flood
