@@ -130,6 +130,8 @@ struct napt_daemon_settings {
 	/* NAT-PMP/PCP access rules in file order: the first holding a request decides. */
 	struct napt_pcp_rule pcp_rules[NAPT_MAX_PCP_RULES];
 	unsigned n_pcp_rules;
+	/* UPnP IGD on lan-interface (upnp_igd.h), for the hosts pcp_rules allow. */
+	bool upnp;
 	/* RFC 6888 REQ-12: a log line for each mapping created and ended (docs/logging.md). */
 	bool log_mappings;
 	/* Prometheus text format over HTTP (metrics_http.h); addr 0: nothing listens. */
