@@ -170,7 +170,9 @@ int napt_forward_add(struct napt *n, const struct napt_forward *fwd, char *err, 
 /* protos is NAPT_FWD_TCP/UDP (or both); ext_port is any port of the rule's range. Returns
  * 0, or -1 when no rule holds that port. */
 int napt_forward_del(struct napt *n, uint8_t protos, uint16_t ext_port);
-void napt_dmz_set(struct napt *n, uint32_t addr);
+/* Refused (-1, err says why) with mode dynamic, as in the config file; so is
+ * napt_forward_add. */
+int napt_dmz_set(struct napt *n, uint32_t addr, char *err, size_t errlen);
 /* Easy IP: the external address old became new (the WAN interface was renumbered, as on a
  * DHCP renew). Mappings and sessions on old are dropped; new ones use new. Returns 0, or -1
  * when old is not an external address (or one of the deterministic prefix) or new is unusable

@@ -951,11 +951,13 @@ static int cmd_dmz_set(struct command_ctx *c)
 		return -1;
 	c->d->runtime.dmz_mode = RUNTIME_DMZ_SET;
 	c->d->runtime.dmz = addr;
+	char why[ERR_LEN];
 	int rc = commit_state(c, old);
+	if (rc == 0 && napt_dmz_set(c->d->nat, addr, why, sizeof(why)) < 0)
+		rc = engine_refused(c, old, why);
 	free(old);
 	if (rc < 0)
 		return -1;
-	napt_dmz_set(c->d->nat, addr);
 	reply_message(c, "dmz %s%s", fmt_addr(addr, a), kept_note(c));
 	return 0;
 }

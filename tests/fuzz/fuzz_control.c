@@ -123,7 +123,7 @@ static void reset_daemon(void)
 	for (unsigned i = 0; i < d.runtime.n_forwards; i++)
 		napt_forward_del(d.nat, d.runtime.forwards[i].protos, d.runtime.forwards[i].ext_lo);
 	memset(&d.runtime, 0, sizeof(d.runtime));
-	napt_dmz_set(d.nat, cfg->dmz);
+	napt_dmz_set(d.nat, cfg->dmz, NULL, 0);
 	for (int c = 0; c < NAPT_TIMEOUT_CLASSES; c++)
 		napt_timeout_set(d.nat, (enum napt_timeout_class)c, cfg->timeout_s[c]);
 	napt_flush(d.nat);

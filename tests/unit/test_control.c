@@ -256,6 +256,29 @@ START_TEST(dmz_set_and_clear_kept)
 }
 END_TEST
 
+/* mode dynamic: naptctl's forward and DMZ are refused as the config file's are (the pool's
+ * addresses belong to the hosts that hold them), and the state file keeps neither. */
+START_TEST(dynamic_mode_refuses_forward_and_dmz)
+{
+	char err[512], text[512];
+	snprintf(text, sizeof(text),
+		 "inside 192.168.1.0/24\nexternal 203.0.113.10\nexternal 203.0.113.11\n"
+		 "mode dynamic\nmax-sessions 1024\nstate %s\n",
+		 state_path);
+	ck_assert_msg(napt_config_parse_text(&d.file_cfg, text, "t.conf", err, sizeof(err)) == 0,
+		      "%s", err);
+	napt_destroy(d.nat);
+	d.nat = napt_create(&d.file_cfg, 42, err, sizeof(err));
+	ck_assert_msg(d.nat != NULL, "%s", err);
+	fails("dmz set 192.168.1.50");
+	answer_has("'mode dynamic' does not go with 'dmz'");
+	fails("forward add udp 6000 192.168.1.20:6000");
+	answer_has("'mode dynamic' does not go with 'forward'");
+	ck_assert(!napt_get_config(d.nat)->has_dmz);
+	ck_assert_uint_eq(napt_get_config(d.nat)->n_forwards, 0);
+}
+END_TEST
+
 START_TEST(state_save_failure_changes_nothing)
 {
 	snprintf(d.file_cfg.daemon.state, sizeof(d.file_cfg.daemon.state), "%s/no/such/dir", dir);
@@ -639,6 +662,7 @@ int main(void)
 	tcase_add_test(tc, forward_del_runtime_only);
 	tcase_add_test(tc, forward_both_deleted_whole);
 	tcase_add_test(tc, dmz_set_and_clear_kept);
+	tcase_add_test(tc, dynamic_mode_refuses_forward_and_dmz);
 	tcase_add_test(tc, state_save_failure_changes_nothing);
 	tcase_add_test(tc, no_state_file_applies_and_says_so);
 	tcase_add_test(tc, timeout_set_runtime);
