@@ -36,20 +36,26 @@ void napt_save_sessions(const struct napt *n, uint64_t now_ms, napt_saved_fn fn,
 
 enum napt_restore_result {
 	NAPT_RESTORED = 0,
-	NAPT_RESTORE_INVALID,     /* a field out of range: not a record this engine writes */
+	NAPT_RESTORE_INVALID,     /* a field out of range, or older than the last record of its
+				   * timeout class (by more than a second): not a record or an
+				   * order this engine writes */
 	NAPT_RESTORE_STALE,       /* idle (with the time away) past its timeout */
 	NAPT_RESTORE_DUPLICATE,   /* the table holds this session already */
 	NAPT_RESTORE_CONFLICT,    /* the config or the table now gives its endpoints to another:
 				   * an address no longer external, a forward, a port taken, a
-				   * port outside the range, block or deterministic range */
+				   * port outside the range, block or deterministic range, a
+				   * block beyond the host's ports-per-host */
 	NAPT_RESTORE_UNSUPPORTED, /* mode dynamic (the address bindings are not kept) */
-	NAPT_RESTORE_FULL,        /* max-sessions reached */
+	NAPT_RESTORE_FULL,        /* max-sessions, or the host's max-sessions-per-host or
+				   * ports-per-host, reached */
 	NAPT_RESTORE_RESULTS
 };
 
 /* Put the saved session s back at now_ms, away_ms after it was saved: its mapping is made
  * (or found, for a second session of it) on the saved external endpoint, and its idle time
- * is s->idle_ms + away_ms, so it expires when it would have without the restart. */
+ * is s->idle_ms + away_ms, so it expires when it would have without the restart. Records go
+ * back in the order napt_save_sessions() gave them, into an instance no packet has been
+ * through yet: the expiry lists only take sessions in time order. */
 enum napt_restore_result napt_restore_session(struct napt *n, const struct napt_saved_session *s,
 					      uint64_t away_ms, uint64_t now_ms);
 /* "restored", "invalid", "stale", "duplicate", "conflict", "unsupported", "full". */

@@ -56,4 +56,10 @@ bool napt_host_busy(void *ctx, uint32_t host);
 /* Rebuild ext_by_octet after the external addresses change. */
 void napt_index_externals(struct napt *n);
 
+/* RFC 6888 REQ-4: why the host may open no new flow (at its session limit, or at its port
+ * limit when the flow needs a new port), NAPT_DROP_NONE when it may (translate.c). */
+enum napt_drop_reason napt_host_limit(struct napt *n, uint32_t host, bool new_port);
+/* Whether ports-per-host forbids host h (NULL: none held) one more port block. */
+bool napt_block_limited(const struct napt *n, const struct host_count *h);
+
 #endif

@@ -49,6 +49,10 @@ struct nat_table {
 	bool reap_known;
 };
 
+/* A touched session moves to its list's tail at most once per slot of 1 << LRU_SLOT_SHIFT
+ * ms (nat_session_touch): the lists are in time order to within one slot. */
+#define LRU_SLOT_SHIFT 10
+
 /* Wrap-around time order (the clock is 32-bit milliseconds). */
 static bool before(uint32_t a, uint32_t b)
 {
@@ -189,6 +193,13 @@ void nat_table_set_timeout(struct nat_table *t, enum napt_timeout_class c, uint3
 uint32_t nat_table_timeout(const struct nat_table *t, enum napt_timeout_class c)
 {
 	return t->timeout_ms[c];
+}
+
+bool nat_table_in_expiry_order(const struct nat_table *t, enum napt_timeout_class c, uint32_t last)
+{
+	uint32_t tail = t->lru[c].tail;
+
+	return !tail || !before(last + (1u << LRU_SLOT_SHIFT), t->sessions[tail].last_ms);
 }
 
 uint32_t nat_table_ext_addr(const struct nat_table *t, unsigned ext_index)
@@ -601,7 +612,7 @@ uint32_t nat_session_new(struct nat_table *t, uint32_t mapping, uint32_t rem_add
 	    .in_port = m->in_port,
 	    .ext_port = m->ext_port,
 	    .rem_port = rem_port,
-	    .moved_s = (uint16_t)(now >> 10),
+	    .moved_s = (uint16_t)(now >> LRU_SLOT_SHIFT),
 	    .proto = m->proto,
 	    .tclass = (uint8_t)c & 0xf,
 	    .origin = m->origin & 0xf,
@@ -636,7 +647,7 @@ void nat_session_touch(struct nat_table *t, uint32_t idx, enum napt_timeout_clas
 {
 	struct nat_session *s = &t->sessions[idx];
 
-	uint16_t slot = (uint16_t)(now >> 10);
+	uint16_t slot = (uint16_t)(now >> LRU_SLOT_SHIFT);
 
 	s->last_ms = now;
 	if (s->tclass == c && (s->moved_s == slot || t->lru[c].tail == idx))
@@ -766,7 +777,7 @@ void nat_lookup_prefetch_next(const struct nat_table *t, const struct nat_lookup
 	if (!head)
 		return;
 	if (l->out ? session_matches_out(t, s, &l->key) : session_matches_in(s, &l->key)) {
-		if (s->moved_s != (uint16_t)(now >> 10)) {
+		if (s->moved_s != (uint16_t)(now >> LRU_SLOT_SHIFT)) {
 			__builtin_prefetch(&t->sessions[s->lru_prev].lru_prev, 1);
 			__builtin_prefetch(&t->sessions[s->lru_next].lru_prev, 1);
 		}

@@ -135,7 +135,8 @@ static uint32_t remake_mapping(struct napt *n, const struct napt_saved_session *
 
 /* The pool flags an outbound mapping on (ext, port) takes now, or -1 when the port is not
  * one this config would give the host: outside its deterministic range, a block of another
- * host, outside the port range, or a deterministic prefix's address for another host. */
+ * host or one more block than ports-per-host allows, outside the port range, or a
+ * deterministic prefix's address for another host. */
 static int outbound_flags(const struct napt *n, const struct napt_saved_session *s, unsigned ext)
 {
 	struct det_range r;
@@ -151,10 +152,12 @@ static int outbound_flags(const struct napt *n, const struct napt_saved_session 
 	if (!n->blocks)
 		return 0;
 	block = port_blocks_of(n->blocks, ext, s->ext_port);
-	if (!block ||
-	    (n->blocks->b[block - 1].mappings && n->blocks->b[block - 1].owner != s->in_addr))
+	if (!block)
 		return -1;
-	return MAPF_BLOCK;
+	if (n->blocks->b[block - 1].mappings)
+		return n->blocks->b[block - 1].owner == s->in_addr ? MAPF_BLOCK : -1;
+	/* A block new to the host: within ports-per-host, as translate.c hands them out. */
+	return napt_block_limited(n, host_limits_find(n->hosts, s->in_addr)) ? -1 : MAPF_BLOCK;
 }
 
 /* The outbound mapping of the session: found (a second session of it) or made on the saved
@@ -174,6 +177,10 @@ static uint32_t outbound_mapping(struct napt *n, const struct napt_saved_session
 	const struct nat_mapping *m = idx ? nat_mapping_at(n->table, idx) : NULL;
 	int flags;
 
+	/* RFC 6888 REQ-4: the per-host limits hold for restored flows as for new ones. */
+	*why = NAPT_RESTORE_FULL;
+	if (napt_host_limit(n, s->in_addr, !m) != NAPT_DROP_NONE)
+		return 0;
 	*why = NAPT_RESTORE_CONFLICT;
 	if (m)
 		return m->ext_index == ext && m->ext_port == s->ext_port ? idx : 0;
@@ -250,7 +257,7 @@ enum napt_restore_result napt_restore_session(struct napt *n, const struct napt_
 	enum napt_timeout_class c;
 	enum napt_restore_result why;
 	uint64_t idle = (uint64_t)s->idle_ms + away_ms;
-	uint32_t now = (uint32_t)now_ms, mapping;
+	uint32_t now = (uint32_t)now_ms, last, mapping;
 	int ext;
 
 	if (!record_valid(n, s))
@@ -262,6 +269,9 @@ enum napt_restore_result napt_restore_session(struct napt *n, const struct napt_
 				      : NAPT_TIMEOUT_ICMP;
 	if (idle >= nat_table_timeout(n->table, c))
 		return NAPT_RESTORE_STALE;
+	last = now - (uint32_t)idle;
+	if (!nat_table_in_expiry_order(n->table, c, last))
+		return NAPT_RESTORE_INVALID;
 	ext = saved_external(n, s->ext_addr);
 	if (ext < 0 || host_is_static(n, s->in_addr))
 		return NAPT_RESTORE_CONFLICT;
@@ -271,5 +281,5 @@ enum napt_restore_result napt_restore_session(struct napt *n, const struct napt_
 						    : inbound_mapping(n, s, (unsigned)ext, &why);
 	if (!mapping)
 		return why;
-	return add_session(n, mapping, s, c, now - (uint32_t)idle);
+	return add_session(n, mapping, s, c, last);
 }

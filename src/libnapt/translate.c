@@ -288,6 +288,13 @@ static uint32_t deterministic_mapping(struct napt *n, const struct nat_key *flow
 	return add_outbound_mapping(n, flow, (unsigned)ext, (uint16_t)port, MAPF_DET, why);
 }
 
+bool napt_block_limited(const struct napt *n, const struct host_count *h)
+{
+	uint32_t size = n->cfg.port_block_size, limit = n->cfg.ports_per_host;
+
+	return limit && h && (h->blocks + 1) * size > (limit > size ? limit : size);
+}
+
 /* A port in one of the host's blocks, else in a new block (its first mapping gives it to
  * the host, nat_table.c), up to ports-per-host ports of blocks. Returns -1 when no block
  * has room and the host may have no more blocks. */
@@ -296,7 +303,6 @@ static int block_port(struct napt *n, const struct nat_key *flow, unsigned ext, 
 {
 	const struct port_pool *pp = nat_table_ports(n->table);
 	const struct host_count *h = host_limits_find(n->hosts, flow->addr);
-	uint32_t size = n->cfg.port_block_size, limit = n->cfg.ports_per_host;
 	uint32_t id = h ? h->block : 0;
 	unsigned e;
 	uint16_t lo, hi;
@@ -311,7 +317,7 @@ static int block_port(struct napt *n, const struct nat_key *flow, unsigned ext, 
 		if (port >= 0)
 			return port;
 	}
-	*limited = limit && h && (h->blocks + 1) * size > (limit > size ? limit : size);
+	*limited = napt_block_limited(n, h);
 	id = *limited ? 0 : port_blocks_find_free(n->blocks, pp, ext, preferred, rnd);
 	if (!id)
 		return -1;
@@ -498,7 +504,7 @@ static uint32_t new_session(struct napt *n, uint32_t mapping, const struct nat_k
 
 /* RFC 6888 REQ-4: a host at its session limit, or at its port limit when it needs a new
  * port, gets no new flow; its existing flows and every other host are unaffected. */
-static enum napt_drop_reason host_limit(struct napt *n, uint32_t host, bool new_port)
+enum napt_drop_reason napt_host_limit(struct napt *n, uint32_t host, bool new_port)
 {
 	struct host_count c;
 	enum napt_drop_reason why = NAPT_DROP_NONE;
@@ -558,7 +564,7 @@ static enum napt_drop_reason outbound_session(struct napt *n, const struct ipv4_
 	m = nat_mapping_find_in(n->table, &mkey);
 	if (m && !nat_mapping_live(n->table, m, now))
 		m = 0;
-	why = host_limit(n, flow.addr, !m);
+	why = napt_host_limit(n, flow.addr, !m);
 	if (why != NAPT_DROP_NONE)
 		return why;
 	if (!m)

@@ -251,6 +251,28 @@ START_TEST(forward_session)
 }
 END_TEST
 
+/* A flow touched again within the second its session last moved in the expiry list stays
+ * where it was (nat_session_touch): the save gives it ahead of a younger one, and the
+ * restore takes both (only records out of order by more than that are refused). */
+START_TEST(lazy_touch_order_kept)
+{
+	const uint64_t t0 = T_OLD & ~1023u; /* the start of a 1024 ms slot */
+	struct pb_spec x = pb_flow(IPPROTO_UDP, HOST, 5000, REM, 53);
+	struct pb_spec y = pb_flow(IPPROTO_UDP, HOST, 5001, REM, 53);
+
+	a = make("");
+	b = make("");
+	out_port(a, &x, t0);
+	out_port(a, &y, t0 + 100);
+	out_port(a, &x, t0 + 900);
+	save(t0 + 2000);
+	ck_assert_uint_eq(n_saved, 2);
+	ck_assert_uint_gt(saved[1].idle_ms, saved[0].idle_ms); /* the younger one behind */
+	expect_restore(0, 0, NAPT_RESTORED);
+	expect_restore(1, 0, NAPT_RESTORED);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("session_save");
@@ -261,6 +283,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, expiry_kept);
 	tcase_add_test(tc, skipped_with_reason);
 	tcase_add_test(tc, forward_session);
+	tcase_add_test(tc, lazy_touch_order_kept);
 	suite_add_tcase(s, tc);
 	return s;
 }
