@@ -17,7 +17,7 @@ static void apply_timeouts(struct napt *n)
 	port_pool_set_rest(nat_table_ports(n->table), n->cfg.port_rest_s * 1000u);
 }
 
-void napt_index_externals(struct napt *n)
+void instance_index_externals(struct napt *n)
 {
 	memset(n->ext_by_octet, 0, sizeof(n->ext_by_octet));
 	for (unsigned i = 0; i < n->cfg.n_external; i++) {
@@ -92,7 +92,7 @@ struct napt *napt_create_keyed(const struct napt_config *cfg, const struct napt_
 	}
 	n->cfg = *cfg;
 	n->cfg.n_forwards = 0;
-	napt_index_externals(n);
+	instance_index_externals(n);
 	prng_seed(&n->rng, secrets->port_seed);
 	n->hash_key = (struct siphash_key){secrets->hash_key[0], secrets->hash_key[1]};
 	n->table = nat_table_create(cfg->max_sessions, &n->hash_key, &n->counters, cfg->external,
@@ -312,7 +312,7 @@ int napt_external_replace(struct napt *n, uint32_t old_addr, uint32_t new_addr)
 	/* The peers of mappings on the old address cannot reach them any more. */
 	remove_mappings(n, (struct mapping_filter){.by_ext = true, .ext_index = (uint8_t)i});
 	c->external[i] = new_addr;
-	napt_index_externals(n);
+	instance_index_externals(n);
 	nat_table_set_external(n->table, i, new_addr);
 	return 0;
 }
@@ -522,7 +522,7 @@ bool napt_port_mapped(struct napt *n, uint8_t proto, uint16_t port)
 	return false;
 }
 
-bool napt_host_busy(void *ctx, uint32_t host)
+bool instance_host_busy(void *ctx, uint32_t host)
 {
 	const struct napt *n = ctx;
 

@@ -157,7 +157,7 @@ static int outbound_flags(const struct napt *n, const struct napt_saved_session 
 	if (n->blocks->b[block - 1].mappings)
 		return n->blocks->b[block - 1].owner == s->in_addr ? MAPF_BLOCK : -1;
 	/* A block new to the host: within ports-per-host, as translate.c hands them out. */
-	return napt_block_limited(n, host_limits_find(n->hosts, s->in_addr)) ? -1 : MAPF_BLOCK;
+	return translate_block_limited(n, host_limits_find(n->hosts, s->in_addr)) ? -1 : MAPF_BLOCK;
 }
 
 /* The outbound mapping of the session: found (a second session of it) or made on the saved
@@ -179,7 +179,7 @@ static uint32_t outbound_mapping(struct napt *n, const struct napt_saved_session
 
 	/* RFC 6888 REQ-4: the per-host limits hold for restored flows as for new ones. */
 	*why = NAPT_RESTORE_FULL;
-	if (napt_host_limit(n, s->in_addr, !m) != NAPT_DROP_NONE)
+	if (translate_host_limit(n, s->in_addr, !m) != NAPT_DROP_NONE)
 		return 0;
 	*why = NAPT_RESTORE_CONFLICT;
 	if (m)

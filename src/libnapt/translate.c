@@ -288,7 +288,7 @@ static uint32_t deterministic_mapping(struct napt *n, const struct nat_key *flow
 	return add_outbound_mapping(n, flow, (unsigned)ext, (uint16_t)port, MAPF_DET, why);
 }
 
-bool napt_block_limited(const struct napt *n, const struct host_count *h)
+bool translate_block_limited(const struct napt *n, const struct host_count *h)
 {
 	uint32_t size = n->cfg.port_block_size, limit = n->cfg.ports_per_host;
 
@@ -317,7 +317,7 @@ static int block_port(struct napt *n, const struct nat_key *flow, unsigned ext, 
 		if (port >= 0)
 			return port;
 	}
-	*limited = napt_block_limited(n, h);
+	*limited = translate_block_limited(n, h);
 	id = *limited ? 0 : port_blocks_find_free(n->blocks, pp, ext, preferred, rnd);
 	if (!id)
 		return -1;
@@ -460,7 +460,7 @@ static uint32_t new_bound_mapping(struct napt *n, const struct nat_key *flow, ui
 				  enum napt_drop_reason *why)
 {
 	struct nat_key mkey = mapping_key(n, flow);
-	int ext = addr_pool_bind(&n->pool, flow->addr, now, napt_host_busy, n);
+	int ext = addr_pool_bind(&n->pool, flow->addr, now, instance_host_busy, n);
 	struct nat_mapping m = {
 	    .in_addr = flow->addr,
 	    .in_port = flow->port,
@@ -504,7 +504,7 @@ static uint32_t new_session(struct napt *n, uint32_t mapping, const struct nat_k
 
 /* RFC 6888 REQ-4: a host at its session limit, or at its port limit when it needs a new
  * port, gets no new flow; its existing flows and every other host are unaffected. */
-enum napt_drop_reason napt_host_limit(struct napt *n, uint32_t host, bool new_port)
+enum napt_drop_reason translate_host_limit(struct napt *n, uint32_t host, bool new_port)
 {
 	struct host_count c;
 	enum napt_drop_reason why = NAPT_DROP_NONE;
@@ -564,7 +564,7 @@ static enum napt_drop_reason outbound_session(struct napt *n, const struct ipv4_
 	m = nat_mapping_find_in(n->table, &mkey);
 	if (m && !nat_mapping_live(n->table, m, now))
 		m = 0;
-	why = napt_host_limit(n, flow.addr, !m);
+	why = translate_host_limit(n, flow.addr, !m);
 	if (why != NAPT_DROP_NONE)
 		return why;
 	if (!m)
@@ -1322,7 +1322,7 @@ void napt_expire(struct napt *n, uint64_t now_ms)
 	n->counters.dropped[NAPT_DROP_FRAG_NO_FIRST] += frag_expire(&n->frag, now);
 	answers_come_due(n, now);
 	if (n->cfg.mode == NAPT_MODE_DYNAMIC)
-		addr_pool_release_idle(&n->pool, now, napt_host_busy, n);
+		addr_pool_release_idle(&n->pool, now, instance_host_busy, n);
 }
 
 /* ---- bursts ---- */
