@@ -10,13 +10,15 @@
 #include <stdio.h>
 
 #include "napt.h"
+#include "napt_instance.h"
+#include "packet_builder.h"
 #include "session_save.h"
 #include "unit_run.h"
 
 #define EXT   "203.0.113.1"
 #define T_NEW 20u
 
-static struct napt *n;
+static struct napt *n, *fresh;
 
 static struct napt *make(const char *extra)
 {
@@ -37,7 +39,8 @@ static struct napt *make(const char *extra)
 static void teardown(void)
 {
 	napt_destroy(n);
-	n = NULL;
+	napt_destroy(fresh);
+	n = fresh = NULL;
 }
 
 /* A UDP session of host .0.(host) from port 4000+host to remote 198.51.100.(rem):53 on
@@ -166,6 +169,75 @@ START_TEST(out_of_config_skipped)
 }
 END_TEST
 
+static struct napt_saved_session kept[16];
+static unsigned n_kept;
+
+static int keep(const struct napt_saved_session *s, void *ctx)
+{
+	(void)ctx;
+	ck_assert_uint_lt(n_kept, 16);
+	kept[n_kept++] = *s;
+	return 0;
+}
+
+/* The per-host, per-peer and per-block counts of x and y agree. */
+static void same_books(struct napt *x, struct napt *y)
+{
+	const struct napt_counters *cx = napt_get_counters(x), *cy = napt_get_counters(y);
+
+	ck_assert_uint_eq(cx->sessions_current, cy->sessions_current);
+	ck_assert_uint_eq(cx->mappings_current, cy->mappings_current);
+	ck_assert_uint_eq(cx->port_blocks_allocated - cx->port_blocks_released,
+			  cy->port_blocks_allocated - cy->port_blocks_released);
+	ck_assert_uint_eq(nat_table_peer_pairs(x->table), nat_table_peer_pairs(y->table));
+	ck_assert_uint_eq(napt_ports_in_use(x, NAPT_P_UDP, 0), napt_ports_in_use(y, NAPT_P_UDP, 0));
+	for (unsigned h = 1; h <= 3; h++) {
+		struct host_count a = host_limits_get(x->hosts, htonl(0xc0a80000u | h));
+		struct host_count b = host_limits_get(y->hosts, htonl(0xc0a80000u | h));
+
+		ck_assert_uint_eq(a.sessions, b.sessions);
+		ck_assert_uint_eq(a.ports, b.ports);
+		ck_assert_uint_eq(a.blocks, b.blocks);
+	}
+}
+
+/* Three hosts' flows to two peers in port blocks, saved and restored: the new instance's
+ * books are those of the one that made the flows, and are empty once all have expired. */
+START_TEST(books_match_a_fresh_run)
+{
+	const uint64_t t0 = 5000000;
+	uint8_t pkt[PB_MAX];
+
+	fresh = make("port-block-size 64\nmax-sessions-per-host 10\ntimeout udp 300\n");
+	n = make("port-block-size 64\nmax-sessions-per-host 10\ntimeout udp 300\n");
+	for (unsigned h = 1; h <= 3; h++)
+		for (unsigned f = 0; f < 4; f++) {
+			char src[32], dst[32];
+			struct pb_spec sp;
+			struct napt_packet p = {.data = pkt};
+
+			snprintf(src, sizeof(src), "192.168.0.%u", h);
+			snprintf(dst, sizeof(dst), "198.51.100.%u", 1 + f % 2);
+			sp = pb_flow(IPPROTO_UDP, src, (uint16_t)(5000 + f), dst, 53);
+			p.len = pb_build(pkt, &sp);
+			ck_assert_int_eq(napt_translate(fresh, &p, t0 + h * 10 + f).verdict,
+					 NAPT_FORWARD);
+		}
+	napt_save_sessions(fresh, t0 + 1000, keep, NULL);
+	ck_assert_uint_eq(n_kept, 12);
+	for (unsigned i = 0; i < n_kept; i++)
+		ck_assert_int_eq(put(&kept[i]), NAPT_RESTORED);
+	same_books(fresh, n);
+	napt_expire(fresh, t0 + 1000 + 301000);
+	napt_expire(n, T_NEW + 301000);
+	same_books(fresh, n);
+	ck_assert_uint_eq(napt_get_counters(n)->sessions_current, 0);
+	ck_assert_uint_eq(nat_table_peer_pairs(n->table), 0);
+	ck_assert_uint_eq(napt_get_counters(n)->port_blocks_allocated,
+			  napt_get_counters(n)->port_blocks_released);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("restore_hostile");
@@ -177,6 +249,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, host_port_limit_kept);
 	tcase_add_test(tc, external_endpoint_not_shared);
 	tcase_add_test(tc, out_of_config_skipped);
+	tcase_add_test(tc, books_match_a_fresh_run);
 	suite_add_tcase(s, tc);
 	return s;
 }
