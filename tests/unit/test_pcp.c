@@ -401,24 +401,17 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("pcp");
-	TCase *opts = tcase_create("options"), *peer = tcase_create("peer");
+	TCase *t = tcase_create("options and PEER");
+	const TTest *tests[] = {
+	    option_past_the_end,       option_unknown_mandatory, option_unknown_optional_skipped,
+	    prefer_failure_bad_length, prefer_failure_twice,     prefer_failure_exact_or_fail,
+	    third_party_refused,       filter_refused,           option_wrong_opcode,
+	    peer_makes_the_mapping,    peer_suggested_port,      peer_bad_fields,
+	    peer_same_rules_as_map};
 
-	tcase_add_checked_fixture(opts, setup, teardown);
-	tcase_add_checked_fixture(peer, setup, teardown);
-	tcase_add_test(opts, option_past_the_end);
-	tcase_add_test(opts, option_unknown_mandatory);
-	tcase_add_test(opts, option_unknown_optional_skipped);
-	tcase_add_test(opts, prefer_failure_bad_length);
-	tcase_add_test(opts, prefer_failure_twice);
-	tcase_add_test(opts, prefer_failure_exact_or_fail);
-	tcase_add_test(opts, third_party_refused);
-	tcase_add_test(opts, filter_refused);
-	tcase_add_test(opts, option_wrong_opcode);
-	tcase_add_test(peer, peer_makes_the_mapping);
-	tcase_add_test(peer, peer_suggested_port);
-	tcase_add_test(peer, peer_bad_fields);
-	tcase_add_test(peer, peer_same_rules_as_map);
-	suite_add_tcase(s, opts);
-	suite_add_tcase(s, peer);
+	tcase_add_checked_fixture(t, setup, teardown);
+	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
+		tcase_add_test(t, tests[i]);
+	suite_add_tcase(s, t);
 	return unit_run(s);
 }
