@@ -8,11 +8,13 @@
  * for long. What the socket cannot take yet stays in the ring (mapping_log_cursor() tells the
  * daemon how far it may release) and goes out on the next iterations: no line is dropped
  * unless the ring itself fills, and then a line event=lost says how many events were not
- * kept. In the foreground outside systemd the lines go to stderr instead.
+ * kept. In the foreground outside systemd the lines go to stderr instead. With port blocks
+ * (port-block-size) a line per block given and taken back replaces the mapping lines.
  */
 #ifndef MAPPING_LOG_H
 #define MAPPING_LOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,10 +26,12 @@
 
 struct mapping_log;
 
-/* syslog_path: the datagram socket to send to; NULL: stderr. Reading starts at the engine's
- * next event. Returns NULL with the reason in err. */
-struct mapping_log *mapping_log_open(const struct napt *n, const char *syslog_path, char *err,
-				     size_t errlen);
+/* syslog_path: the datagram socket to send to; NULL: stderr (written without blocking too: a
+ * pipe nobody reads holds lines back in the ring, not the loop). blocks: log the port blocks'
+ * events (block-new, block-end) instead of the mappings'. Reading starts at the engine's next
+ * event. Returns NULL with the reason in err. */
+struct mapping_log *mapping_log_open(const struct napt *n, const char *syslog_path, bool blocks,
+				     char *err, size_t errlen);
 void mapping_log_close(struct mapping_log *ml);
 
 enum mapping_log_state {

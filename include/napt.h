@@ -104,6 +104,9 @@ struct napt_counters {
 	uint64_t replies_sent;      /* the engine's answers: to unsolicited SYNs, refused flows */
 	uint64_t replies_limited;   /* answers not sent: over the rate limit or the SYN queue's */
 	uint64_t replies_cancelled; /* SYN answers cancelled by an outbound SYN of the pair */
+	/* mode dynamic: new mappings of hosts that found the pool empty, made by NAPT on it
+	 * (dynamic-fallback napt). */
+	uint64_t pool_fallbacks;
 	/* Deterministic flows whose formula port was held, given the next free one. */
 	uint64_t det_collisions;
 	/* Deterministic TCP flows picked up in the middle (an outbound segment, no session). */

@@ -82,6 +82,12 @@ struct napt_local_service {
 	uint16_t lo, hi;
 };
 
+/* Easy IP's one local service without a line: the router's DHCP client, udp 68. The WAN
+ * address is usually a DHCP lease, and a server answers a renewing client by unicast to that
+ * address and port 68 (RFC 2131 section 4.1): steered into naptd, the renewals would be lost
+ * and the lease would end. */
+#define NAPT_DHCP_CLIENT_PORT 68
+
 /* A NAT-PMP/PCP access rule, "pcp-allow|pcp-deny PREFIX LO[-HI]" (as miniupnpd's allow/deny
  * lists): whether the inside hosts of the prefix may map the external ports lo..hi. */
 struct napt_pcp_rule {
@@ -134,6 +140,10 @@ struct napt_daemon_settings {
 
 struct napt_config {
 	enum napt_mode mode;
+	/* mode dynamic, "dynamic-fallback napt|refuse": a host that finds no free address of the
+	 * pool shares one by port translation (RFC 3022 section 2.2's NAPT on the same pool),
+	 * or is refused (the default). */
+	bool dynamic_fallback_napt;
 	struct napt_prefix inside[NAPT_MAX_INSIDE];
 	unsigned n_inside;
 	uint32_t external[NAPT_MAX_EXTERNAL]; /* network order */
@@ -208,8 +218,8 @@ int napt_forward_parse(struct napt_forward *fwd, const char *text, char *err, si
 int napt_forward_format(const struct napt_forward *fwd, char *buf, size_t len);
 
 /* Easy IP: whether external ports lo..hi of protos (NAPT_FWD_TCP/UDP) hold a port that stays
- * the router's own (a local-service, or local-ports); if so err says which. A forward or a
- * lease there would never see a packet. */
+ * the router's own (a local-service, the DHCP client's, or local-ports); if so err says which. A
+ * forward or a lease there would never see a packet. */
 bool napt_config_hides_local(const struct napt_config *cfg, uint8_t protos, uint16_t lo,
 			     uint16_t hi, char *err, size_t errlen);
 /* Whether two forwards claim a common (protocol, external port). */

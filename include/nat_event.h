@@ -25,29 +25,40 @@ enum napt_event_type {
 	NAPT_EV_MAPPING_END,
 	NAPT_EV_SESSION_NEW,
 	NAPT_EV_SESSION_END,
+	NAPT_EV_BLOCK_NEW, /* a port block (port-block-size) given to an inside host */
+	NAPT_EV_BLOCK_END, /* ... and given back: its last mapping ended */
 	NAPT_EV_TYPES
 };
 
-/* 32 bytes. Addresses network order, ports host order (ICMP: the echo identifiers). */
+/* 32 bytes. Addresses network order, ports host order (ICMP: the echo identifiers). A block
+ * event names its owner (in_addr), external address and ports ext_port..ext_port_last, with
+ * no protocol (a block serves all three), no inside port and no remote. */
 struct napt_event {
 	uint64_t time_ms; /* as napt_events_stamp() gave it; 0 before */
 	uint32_t in_addr, ext_addr;
 	uint32_t rem_addr; /* mappings: the remote they are keyed by (address-dependent
 			    * mapping), 0 for an endpoint-independent one; sessions: the peer */
 	uint16_t in_port, ext_port, rem_port;
-	uint8_t type;    /* enum napt_event_type */
-	uint8_t proto;   /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP */
-	uint8_t origin;  /* enum napt_origin */
-	uint8_t expired; /* *_END: 1 when the idle timeout ended it, 0 when removed */
+	uint8_t type;           /* enum napt_event_type */
+	uint8_t proto;          /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP */
+	uint8_t origin;         /* enum napt_origin */
+	uint8_t expired;        /* *_END: 1 when the idle timeout ended it, 0 when removed */
+	uint16_t ext_port_last; /* block events: the block's last port; otherwise 0 */
 };
 
 /* Record from now on, in a ring of `capacity` events; sessions too when `sessions`, mappings only
  * otherwise. capacity 0 stops recording and frees the ring. A new capacity drops what the old ring
  * held. Returns 0, or -1 when out of memory (recording then stays off). */
 int napt_events_enable(struct napt *n, uint32_t capacity, bool sessions);
-/* Which events are recorded from now on (enable records mappings): changes nothing else, so
- * a reader that comes and goes costs the ring nothing while it is away. */
-void napt_events_select(struct napt *n, bool mappings, bool sessions);
+/* Which kinds of events are recorded from now on (enable records mappings and blocks):
+ * changes nothing else, so a reader that comes and goes costs the ring nothing while it is
+ * away. */
+enum napt_event_kind {
+	NAPT_EVK_MAPPINGS = 1, /* NAPT_EV_MAPPING_* */
+	NAPT_EVK_SESSIONS = 2, /* NAPT_EV_SESSION_* */
+	NAPT_EVK_BLOCKS = 4,   /* NAPT_EV_BLOCK_* */
+};
+void napt_events_select(struct napt *n, unsigned kinds);
 
 uint64_t napt_events_head(const struct napt *n); /* sequence number of the next event */
 uint64_t napt_events_tail(const struct napt *n); /* the oldest event still kept */
@@ -73,14 +84,17 @@ struct nat_events {
 	uint64_t head, tail;
 	uint64_t stamped; /* events before it have their time */
 	uint64_t lost;
-	bool mappings, sessions;
+	bool mappings, sessions, blocks;
 };
 
 struct nat_mapping;
 struct nat_session;
 /* ev may be NULL (recording off). ext_addr: the entry's external address now. */
 void nat_event_mapping(struct nat_events *ev, enum napt_event_type type,
-		       const struct nat_mapping *m, uint32_t ext_addr);
+		       const struct nat_mapping *m, uint32_t ext_addr, bool expired);
+/* Block lo..hi on ext_addr given to or taken back from owner. */
+void nat_event_block(struct nat_events *ev, enum napt_event_type type, uint32_t owner,
+		     uint32_t ext_addr, uint16_t lo, uint16_t hi, bool expired);
 void nat_event_session(struct nat_events *ev, enum napt_event_type type,
 		       const struct nat_session *s, uint32_t ext_addr, bool expired);
 void nat_events_destroy(struct nat_events *ev);

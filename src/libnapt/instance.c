@@ -396,6 +396,7 @@ int napt_reconfigure(struct napt *n, const struct napt_config *cfg, uint64_t now
 	n->cfg.max_sessions_per_host = cfg->max_sessions_per_host;
 	n->cfg.ports_per_host = cfg->ports_per_host;
 	n->cfg.port_rest_s = cfg->port_rest_s;
+	n->cfg.dynamic_fallback_napt = cfg->dynamic_fallback_napt;
 	memcpy(n->cfg.statics, cfg->statics, sizeof(cfg->statics));
 	n->cfg.n_statics = cfg->n_statics;
 	memcpy(n->cfg.timeout_s, cfg->timeout_s, sizeof(cfg->timeout_s));

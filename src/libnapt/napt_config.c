@@ -641,6 +641,16 @@ static int kw_mode(struct napt_config *cfg, char **v, char *err, size_t errlen)
 	return 0;
 }
 
+/* "dynamic-fallback napt|refuse": what mode dynamic does for a host that finds the pool
+ * empty (behaviour.md section 20). */
+static int kw_dynamic_fallback(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	if (strcmp(v[0], "napt") != 0 && strcmp(v[0], "refuse") != 0)
+		return fail(err, errlen, "'dynamic-fallback' takes napt or refuse, not '%s'", v[0]);
+	cfg->dynamic_fallback_napt = strcmp(v[0], "napt") == 0;
+	return 0;
+}
+
 static int kw_refused_flows(struct napt_config *cfg, char **v, char *err, size_t errlen)
 {
 	if (strcmp(v[0], "drop") != 0 && strcmp(v[0], "icmp") != 0)
@@ -836,6 +846,7 @@ static const struct config_keyword keywords[] = {
     {"deterministic-ports", 1, "a number", kw_deterministic_ports},
     {"unsolicited-syn", 1, "drop, rst or icmp", kw_unsolicited_syn},
     {"mode", 1, "napt or dynamic", kw_mode},
+    {"dynamic-fallback", 1, "napt or refuse", kw_dynamic_fallback},
     {"refused-flows", 1, "drop or icmp", kw_refused_flows},
     {"mss-clamp", 1, "auto or a number of bytes, like 1452", kw_mss_clamp},
     {"static", 2, "INSIDE-ADDRESS EXTERNAL-ADDRESS", kw_static},
@@ -987,23 +998,34 @@ static const char *span_text(uint16_t lo, uint16_t hi, char *buf, size_t len)
 	return buf;
 }
 
-bool napt_config_hides_local(const struct napt_config *cfg, uint8_t protos, uint16_t lo,
-			     uint16_t hi, char *err, size_t errlen)
+/* Whether ports lo..hi of protos meet the local service ls; if so err says so, with why. */
+static bool hides_service(const struct napt_local_service *ls, uint8_t protos, uint16_t lo,
+			  uint16_t hi, const char *why, char *err, size_t errlen)
 {
 	char a[16], b[16];
 
-	for (unsigned i = 0; i < cfg->n_local_services; i++) {
-		const struct napt_local_service *ls = &cfg->local_services[i];
+	if (!(ls->protos & protos) || !spans_meet(lo, hi, ls->lo, ls->hi))
+		return false;
+	fail(err, errlen, "port %s would hide local-service %s %s%s",
+	     span_text(lo, hi, a, sizeof(a)), ls->protos == NAPT_FWD_TCP ? "tcp" : "udp",
+	     span_text(ls->lo, ls->hi, b, sizeof(b)), why);
+	return true;
+}
 
-		if ((ls->protos & protos) && spans_meet(lo, hi, ls->lo, ls->hi)) {
-			fail(err, errlen, "port %s would hide local-service %s %s",
-			     span_text(lo, hi, a, sizeof(a)),
-			     ls->protos == NAPT_FWD_TCP ? "tcp" : "udp",
-			     span_text(ls->lo, ls->hi, b, sizeof(b)));
+bool napt_config_hides_local(const struct napt_config *cfg, uint8_t protos, uint16_t lo,
+			     uint16_t hi, char *err, size_t errlen)
+{
+	static const struct napt_local_service dhcp = {NAPT_FWD_UDP, NAPT_DHCP_CLIENT_PORT,
+						       NAPT_DHCP_CLIENT_PORT};
+	for (unsigned i = 0; i < cfg->n_local_services; i++)
+		if (hides_service(&cfg->local_services[i], protos, lo, hi, "", err, errlen))
 			return true;
-		}
-	}
+	if (cfg->daemon.external_interface[0] &&
+	    hides_service(&dhcp, protos, lo, hi, " (the router's DHCP client)", err, errlen))
+		return true;
 	if (cfg->local_ports_lo && spans_meet(lo, hi, cfg->local_ports_lo, cfg->local_ports_hi)) {
+		char a[16];
+
 		fail(err, errlen,
 		     "port %s overlaps local-ports %u-%u (the router's own connections)",
 		     span_text(lo, hi, a, sizeof(a)), cfg->local_ports_lo, cfg->local_ports_hi);
@@ -1113,7 +1135,11 @@ static int check_mode(const struct napt_config *cfg, char *err, size_t errlen)
 	const char *what = NULL;
 
 	if (cfg->mode != NAPT_MODE_DYNAMIC)
-		return 0;
+		return cfg->dynamic_fallback_napt
+			   ? fail(err, errlen,
+				  "'dynamic-fallback napt' needs 'mode dynamic' (NAPT shares the "
+				  "pool already)")
+			   : 0;
 	if (cfg->mapping != NAPT_ENDPOINT_INDEPENDENT)
 		what = "'mapping' other than endpoint-independent (a host's address is the same "
 		       "towards every remote endpoint)";

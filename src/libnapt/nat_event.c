@@ -17,7 +17,7 @@ static void record(struct nat_events *ev, const struct napt_event *e)
 }
 
 void nat_event_mapping(struct nat_events *ev, enum napt_event_type type,
-		       const struct nat_mapping *m, uint32_t ext_addr)
+		       const struct nat_mapping *m, uint32_t ext_addr, bool expired)
 {
 	if (!ev || !ev->mappings)
 		return;
@@ -29,7 +29,21 @@ void nat_event_mapping(struct nat_events *ev, enum napt_event_type type,
 					.rem_port = m->rem_port,
 					.type = (uint8_t)type,
 					.proto = m->proto,
-					.origin = m->origin});
+					.origin = m->origin,
+					.expired = expired});
+}
+
+void nat_event_block(struct nat_events *ev, enum napt_event_type type, uint32_t owner,
+		     uint32_t ext_addr, uint16_t lo, uint16_t hi, bool expired)
+{
+	if (!ev || !ev->blocks)
+		return;
+	record(ev, &(struct napt_event){.in_addr = owner,
+					.ext_addr = ext_addr,
+					.ext_port = lo,
+					.ext_port_last = hi,
+					.type = (uint8_t)type,
+					.expired = expired});
 }
 
 void nat_event_session(struct nat_events *ev, enum napt_event_type type,
@@ -70,6 +84,7 @@ int napt_events_enable(struct napt *n, uint32_t capacity, bool sessions)
 		}
 		ev->capacity = capacity;
 		ev->mappings = true;
+		ev->blocks = true;
 		ev->sessions = sessions;
 	}
 	nat_table_set_events(n->table, ev);
@@ -78,12 +93,13 @@ int napt_events_enable(struct napt *n, uint32_t capacity, bool sessions)
 	return 0;
 }
 
-void napt_events_select(struct napt *n, bool mappings, bool sessions)
+void napt_events_select(struct napt *n, unsigned kinds)
 {
 	if (!n->events)
 		return;
-	n->events->mappings = mappings;
-	n->events->sessions = sessions;
+	n->events->mappings = kinds & NAPT_EVK_MAPPINGS;
+	n->events->sessions = kinds & NAPT_EVK_SESSIONS;
+	n->events->blocks = kinds & NAPT_EVK_BLOCKS;
 }
 
 uint64_t napt_events_head(const struct napt *n)
@@ -142,10 +158,9 @@ void napt_events_release(struct napt *n, uint64_t seq)
 const char *napt_event_type_name(enum napt_event_type t)
 {
 	static const char *const names[NAPT_EV_TYPES] = {
-	    [NAPT_EV_MAPPING_NEW] = "mapping-new",
-	    [NAPT_EV_MAPPING_END] = "mapping-end",
-	    [NAPT_EV_SESSION_NEW] = "session-new",
-	    [NAPT_EV_SESSION_END] = "session-end",
+	    [NAPT_EV_MAPPING_NEW] = "mapping-new", [NAPT_EV_MAPPING_END] = "mapping-end",
+	    [NAPT_EV_SESSION_NEW] = "session-new", [NAPT_EV_SESSION_END] = "session-end",
+	    [NAPT_EV_BLOCK_NEW] = "block-new",     [NAPT_EV_BLOCK_END] = "block-end",
 	};
 	return (unsigned)t < NAPT_EV_TYPES ? names[t] : "?";
 }

@@ -211,6 +211,20 @@ struct nat_mapping *nat_mapping_at(const struct nat_table *t, uint32_t idx)
 	return &t->mappings[idx];
 }
 
+/* Block id (+ 1) given to or taken back from owner: one event per block (RFC 7422 section 5's
+ * small logs; RFC 8158 natEvent 16 and 17). */
+static void block_event(struct nat_table *t, enum napt_event_type type, uint32_t id, uint32_t owner,
+			bool expired)
+{
+	unsigned ext;
+	uint16_t lo, hi;
+
+	if (!t->events)
+		return;
+	port_blocks_range(t->blocks, id - 1, &ext, &lo, &hi);
+	nat_event_block(t->events, type, owner, t->external[ext], lo, hi, expired);
+}
+
 /* A flush ends every entry at once: each end is recorded as a removal would record it. */
 static void record_flush(struct nat_table *t)
 {
@@ -220,8 +234,12 @@ static void record_flush(struct nat_table *t)
 					  t->external[t->sessions[i].ext_index], false);
 		if (t->mappings[i].proto)
 			nat_event_mapping(t->events, NAPT_EV_MAPPING_END, &t->mappings[i],
-					  t->external[t->mappings[i].ext_index]);
+					  t->external[t->mappings[i].ext_index], false);
 	}
+	for (uint32_t id = 1; t->events && t->blocks && id <= t->blocks->per_ext * t->blocks->n_ext;
+	     id++)
+		if (t->blocks->b[id - 1].owner)
+			block_event(t, NAPT_EV_BLOCK_END, id, t->blocks->b[id - 1].owner, false);
 }
 
 /* Everything goes back to the free lists: used at start and by "flush sessions". */
@@ -456,9 +474,10 @@ static void block_take(struct nat_table *t, const struct nat_mapping *m)
 	h->block = id;
 	h->blocks++;
 	t->counters->port_blocks_allocated++;
+	block_event(t, NAPT_EV_BLOCK_NEW, id, m->in_addr, false);
 }
 
-static void block_release(struct nat_table *t, const struct nat_mapping *m)
+static void block_release(struct nat_table *t, const struct nat_mapping *m, bool expired)
 {
 	uint32_t id = port_blocks_of(t->blocks, m->ext_index, m->ext_port);
 	struct port_block *b = &t->blocks->b[id - 1];
@@ -474,6 +493,7 @@ static void block_release(struct nat_table *t, const struct nat_mapping *m)
 	h->blocks--;
 	*b = (struct port_block){0, 0, 0};
 	t->counters->port_blocks_released++;
+	block_event(t, NAPT_EV_BLOCK_END, id, m->in_addr, expired);
 }
 
 void nat_table_use_blocks(struct nat_table *t, struct port_blocks *pb)
@@ -513,11 +533,12 @@ uint32_t nat_mapping_new(struct nat_table *t, const struct nat_mapping *m,
 		block_take(t, e);
 	t->counters->mappings_current++;
 	t->counters->mappings_proto[proto_index(e->proto)]++;
-	nat_event_mapping(t->events, NAPT_EV_MAPPING_NEW, e, t->external[e->ext_index]);
+	nat_event_mapping(t->events, NAPT_EV_MAPPING_NEW, e, t->external[e->ext_index], false);
 	return idx;
 }
 
-void nat_mapping_remove(struct nat_table *t, uint32_t idx)
+/* expired: its last session timed out (the end's reason in the log). */
+static void mapping_remove(struct nat_table *t, uint32_t idx, bool expired)
 {
 	struct nat_mapping *m = &t->mappings[idx];
 	struct nat_key k;
@@ -541,15 +562,20 @@ void nat_mapping_remove(struct nat_table *t, uint32_t idx)
 	if (m->flags & MAPF_POOL_PORT)
 		port_pool_release(&t->ports, proto_index(m->proto), m->ext_index, m->ext_port,
 				  !(m->flags & MAPF_DET));
+	nat_event_mapping(t->events, NAPT_EV_MAPPING_END, m, t->external[m->ext_index], expired);
 	if (m->flags & MAPF_BLOCK)
-		block_release(t, m);
+		block_release(t, m, expired); /* after the mapping's own end, in the log too */
 	if (t->hosts && counts_as_host_port(m))
 		host_limits_add(t->hosts, m->in_addr, 0, -1);
-	nat_event_mapping(t->events, NAPT_EV_MAPPING_END, m, t->external[m->ext_index]);
 	t->counters->mappings_proto[proto_index(m->proto)]--;
 	*m = (struct nat_mapping){.next_in = t->free_mappings};
 	t->free_mappings = idx;
 	t->counters->mappings_current--;
+}
+
+void nat_mapping_remove(struct nat_table *t, uint32_t idx)
+{
+	mapping_remove(t, idx, false);
 }
 
 uint32_t nat_session_new(struct nat_table *t, uint32_t mapping, uint32_t rem_addr,
@@ -661,7 +687,7 @@ void nat_session_remove(struct nat_table *t, uint32_t idx, bool expired)
 	else
 		t->counters->sessions_removed++;
 	if (emptied)
-		nat_mapping_remove(t, emptied);
+		mapping_remove(t, emptied, expired);
 }
 
 bool nat_mapping_live(struct nat_table *t, uint32_t idx, uint32_t now)

@@ -364,7 +364,88 @@ static uint32_t new_outbound_mapping(struct napt *n, const struct nat_key *flow,
 	return 0;
 }
 
-/* mode dynamic (RFC 3022 Basic NAT): the host's own address of the pool, its port kept. */
+/* Tries at a port that no bound host's mapping holds: those mappings keep their ports and
+ * are not in the port bitmaps, so the pick may meet one. They are few against the port range,
+ * so a handful of random starts finds a port unless the address is nearly full. */
+#define SHARED_PORT_TRIES 8
+
+/* Whether a mapping holds (ext, port) for proto: the lookup inbound packets make. */
+static bool ext_port_held(const struct napt *n, uint8_t proto, unsigned ext, uint16_t port)
+{
+	struct nat_key k = {
+	    .addr = nat_table_ext_addr(n->table, ext), .port = port, .proto = proto};
+
+	return nat_mapping_find_out(n->table, &k) != 0;
+}
+
+/* mode dynamic: a port of port-range on pool address ext, by NAPT (the flow's own port
+ * first, with port preservation), that neither the bitmaps nor a bound host's mapping hold.
+ * -1 when none was found. */
+static int shared_port(struct napt *n, const struct nat_key *flow, unsigned ext)
+{
+	const struct napt_config *c = &n->cfg;
+	uint16_t preferred = c->port_preservation ? flow->port : 0;
+	int parity = c->port_parity ? flow->port & 1 : -1;
+
+	for (unsigned i = 0; i < SHARED_PORT_TRIES; i++, preferred = 0) {
+		int port = port_pool_pick(nat_table_ports(n->table), proto_index(flow->proto), ext,
+					  c->port_lo, c->port_hi, preferred, parity,
+					  prng_next(&n->rng), NULL);
+
+		if (port < 0 || !ext_port_held(n, flow->proto, ext, (uint16_t)port))
+			return port;
+	}
+	return -1;
+}
+
+/* dynamic-fallback napt (RFC 3022 section 2.2: NAPT over the same pool): a host that found
+ * no free address shares one, paired as in NAPT (ntohl(host) mod n first). */
+static uint32_t fallback_mapping(struct napt *n, const struct nat_key *flow, uint32_t now,
+				 enum napt_drop_reason *why)
+{
+	unsigned first = ntohl(flow->addr) % n->cfg.n_external;
+
+	port_pool_tick(nat_table_ports(n->table), now);
+	for (unsigned i = 0; i < n->cfg.n_external; i++) {
+		unsigned ext = (first + i) % n->cfg.n_external;
+		int port = shared_port(n, flow, ext);
+
+		if (port >= 0) {
+			n->counters.pool_fallbacks++;
+			return add_outbound_mapping(n, flow, ext, (uint16_t)port, 0, why);
+		}
+	}
+	*why = NAPT_DROP_POOL_EXHAUSTED;
+	return 0;
+}
+
+/* Whether a host bound to ext may keep the flow's port: not while a shared mapping
+ * (dynamic-fallback) holds it there or it rests after one. */
+static bool bound_port_free(const struct napt *n, const struct nat_key *flow, unsigned ext)
+{
+	const struct port_pool *pp = nat_table_ports(n->table);
+	int p = proto_index(flow->proto);
+
+	return !port_bit(pp->used[p][ext], flow->port) &&
+	       !port_pool_resting(pp, p, ext, flow->port);
+}
+
+/* A holder's flow whose port a shared mapping holds on its address ext: NAPT there. */
+static uint32_t translated_bound_mapping(struct napt *n, const struct nat_key *flow, unsigned ext,
+					 enum napt_drop_reason *why)
+{
+	int port = shared_port(n, flow, ext);
+
+	if (port < 0) {
+		*why = NAPT_DROP_PORTS_EXHAUSTED;
+		return 0;
+	}
+	return add_outbound_mapping(n, flow, ext, (uint16_t)port, 0, why);
+}
+
+/* mode dynamic (RFC 3022 Basic NAT): the host's own address of the pool, its port kept (but
+ * for a port a shared mapping took there: then translated as by NAPT). A host that finds the
+ * pool empty is refused, or with dynamic-fallback napt shares an address. */
 static uint32_t new_bound_mapping(struct napt *n, const struct nat_key *flow, uint32_t now,
 				  enum napt_drop_reason *why)
 {
@@ -380,10 +461,14 @@ static uint32_t new_bound_mapping(struct napt *n, const struct nat_key *flow, ui
 	};
 	uint32_t idx;
 
+	if (ext < 0 && n->cfg.dynamic_fallback_napt)
+		return fallback_mapping(n, flow, now, why);
 	if (ext < 0) {
 		*why = NAPT_DROP_POOL_EXHAUSTED;
 		return 0;
 	}
+	if (!bound_port_free(n, flow, (unsigned)ext))
+		return translated_bound_mapping(n, flow, (unsigned)ext, why);
 	m.ext_index = (uint8_t)ext;
 	idx = nat_mapping_new(n->table, &m, &mkey);
 	if (!idx)
@@ -572,6 +657,18 @@ static uint32_t new_inbound_mapping(struct napt *n, const struct nat_key *out, u
 	return idx;
 }
 
+/* Easy IP: the echo identifiers outside port-range are the router's, as local-ports are its
+ * ports. No inside host's echo mapping gets one (outbound mappings take ports of port-range),
+ * and an echo reply to the WAN address with one is the router's ping's, even where a DMZ
+ * host's echo mapping (made by a remote's request) holds that identifier: it matches no
+ * session, and naptd hands it to the router (host_handback.h). */
+static bool routers_echo_reply(const struct napt *n, const struct ipv4_view *v)
+{
+	return n->cfg.daemon.external_interface[0] && v->proto == IPPROTO_ICMP &&
+	       v->icmp_type == ICMP_ECHO_REPLY && v->dst == n->cfg.external[0] &&
+	       (v->dport < n->cfg.port_lo || v->dport > n->cfg.port_hi);
+}
+
 static enum napt_drop_reason inbound_session(struct napt *n, const struct ipv4_view *v,
 					     unsigned ext, uint32_t now, uint32_t *sidx)
 {
@@ -580,6 +677,9 @@ static enum napt_drop_reason inbound_session(struct napt *n, const struct ipv4_v
 	enum napt_drop_reason why = NAPT_DROP_NONE;
 	uint32_t m;
 
+	*sidx = 0;
+	if (routers_echo_reply(n, v))
+		return NAPT_DROP_NO_MAPPING;
 	*sidx = nat_session_find_out(n->table, &flow, now);
 	if (*sidx && echo_request_to_query(v, nat_session_at(n->table, *sidx)->origin)) {
 		*sidx = 0;
@@ -783,26 +883,15 @@ static size_t build_answer(const struct napt *n, const struct ipv4_view *v, enum
 				 n->cfg.external[ntohl(v->src) % n->cfg.n_external]);
 }
 
-/* Easy IP: naptd hands a SYN that nothing took, to a port of the WAN address outside the
- * port-range, back to the router's own stack, which answers for itself (host_handback.h). */
-static bool router_answers(const struct napt *n, const struct ipv4_view *v,
-			   enum napt_drop_reason why)
-{
-	return n->cfg.daemon.external_interface[0] && why == NAPT_DROP_NO_MAPPING &&
-	       v->dst == n->cfg.external[0] &&
-	       (v->dport < n->cfg.port_lo || v->dport > n->cfg.port_hi);
-}
-
 /* RFC 5382 REQ-4: the answer to an unsolicited SYN, per unsolicited-syn, waits 6 s in the
  * queue (syn_answer.h); a full queue, or a source at its share, gets none. */
-static void hold_answer(struct napt *n, const struct ipv4_view *v, enum napt_drop_reason why,
-			uint32_t now)
+static void hold_answer(struct napt *n, const struct ipv4_view *v, uint32_t now)
 {
 	uint8_t a[SYN_ANSWER_MAX];
 	struct syn_pair pair = {v->src, v->dst, v->sport, v->dport};
 	enum answer_kind kind;
 
-	if (n->cfg.unsolicited_syn == NAPT_UNSOLICITED_DROP || router_answers(n, v, why))
+	if (n->cfg.unsolicited_syn == NAPT_UNSOLICITED_DROP)
 		return;
 	kind =
 	    n->cfg.unsolicited_syn == NAPT_UNSOLICITED_RST ? ANSWER_RST : ANSWER_PORT_UNREACHABLE;
@@ -916,7 +1005,7 @@ static struct napt_result translate_in(struct napt *n, struct napt_packet *pkt, 
 	why = inbound_session(n, v, ext, now, &sidx);
 	if ((why == NAPT_DROP_NO_MAPPING || why == NAPT_DROP_FILTERED) && is_bare_syn(v) &&
 	    may_answer)
-		hold_answer(n, v, why, now);
+		hold_answer(n, v, now);
 	if (why != NAPT_DROP_NONE)
 		return drop(n, why, NAPT_DIR_IN);
 	track_tcp(n, sidx, v, false, now);

@@ -18,7 +18,9 @@
 #include <time.h>
 
 #include "control_protocol.h"
+#include "det_nat.h"
 #include "event_monitor.h"
+#include "ipfix_export.h"
 #include "mapping_log.h"
 #include "nat_event.h"
 
@@ -494,6 +496,7 @@ static int cmd_show_stats(struct command_ctx *c)
 	stat_line(c, "fragments-held", k->fragments_held, &first);
 	stat_line(c, "port-blocks-allocated", k->port_blocks_allocated, &first);
 	stat_line(c, "port-blocks-released", k->port_blocks_released, &first);
+	stat_line(c, "pool-fallbacks", k->pool_fallbacks, &first);
 	stat_line(c, "deterministic-collisions", k->det_collisions, &first);
 	stat_line(c, "deterministic-pickups", k->det_pickups, &first);
 	stat_line(c, "memory-bytes", napt_memory_bytes(c->d->nat), &first);
@@ -510,6 +513,8 @@ static int cmd_show_stats(struct command_ctx *c)
 	stat_line(c, "monitors", event_monitor_count(c->d->monitor), &first);
 	stat_line(c, "monitor-events-lost", event_monitor_lost(c->d->monitor), &first);
 	stat_line(c, "mapping-log-lines", mapping_log_lines(c->d->mapping_log), &first);
+	stat_line(c, "ipfix-records", ipfix_export_records(c->d->ipfix), &first);
+	stat_line(c, "ipfix-records-dropped", ipfix_export_records_dropped(c->d->ipfix), &first);
 	stat_line(c, "tun-frames-merged", c->d->tun.frames_merged, &first);
 	stat_line(c, "uptime-s", (naptd_now_ms() - c->d->started_ms) / 1000, &first);
 	for (int r = NAPT_DROP_NONE + 1; r < NAPT_DROP_REASONS; r++) {
@@ -602,6 +607,7 @@ static void config_behaviour(struct command_ctx *c, const struct napt_config *cf
 								    : "drop",
 		    first);
 	config_line(c, "mode", cfg->mode == NAPT_MODE_DYNAMIC ? "dynamic" : "napt", first);
+	config_line(c, "dynamic-fallback", cfg->dynamic_fallback_napt ? "napt" : "refuse", first);
 	config_line(c, "refused-flows", cfg->refused_flows_icmp ? "icmp" : "drop", first);
 	/* The clamp in force ("auto" shows the number it gave); none: no line. */
 	if (cfg->mss_clamp) {
@@ -1018,6 +1024,38 @@ static int lookup_row(const struct napt_mapping_info *m, void *ctx)
 	return a->out_of_memory;
 }
 
+/* Under deterministic NAT the formula names the endpoint's host whether or not a mapping is
+ * live (RFC 7422: no log needed), so the answer says it too, marked as the formula's. */
+static void lookup_formula(struct command_ctx *c, uint32_t addr, uint16_t port)
+{
+	const struct napt_config *cfg = napt_get_config(c->d->nat);
+	struct det_layout d;
+	struct det_range r;
+	char in[EP_LEN], ext[EP_LEN];
+	bool found = cfg->det.on && det_layout_make(cfg, &d, NULL, 0) == 0 &&
+		     det_reverse(&d, addr, port, &r);
+
+	if (!found) {
+		if (c->json)
+			control_answer_printf(c->a, ", \"deterministic\": null");
+		return;
+	}
+	fmt_addr(r.in_addr, in);
+	fmt_addr(r.ext_addr, ext);
+	if (c->json)
+		control_answer_printf(c->a,
+				      ", \"deterministic\": {\"inside_addr\": \"%s\", "
+				      "\"external_addr\": \"%s\", \"port_first\": %u, "
+				      "\"port_last\": %u, \"live\": %s}",
+				      in, ext, r.lo, r.hi, c->a->listing.count ? "true" : "false");
+	else
+		control_answer_printf(c->a,
+				      "deterministic: %s ports %u-%u belong to inside %s (from the "
+				      "formula%s)\n",
+				      ext, r.lo, r.hi, in,
+				      c->a->listing.count ? "" : "; no live mapping");
+}
+
 /* "EXT-ADDR:PORT PROTO": one hash chain, so answered at once whatever the table's size. */
 static int lookup_external(struct command_ctx *c, char *colon)
 {
@@ -1048,9 +1086,12 @@ static int lookup_external(struct command_ctx *c, char *colon)
 				      "EXTERNAL", "REMOTE", "ORIGIN", "SESSIONS");
 	napt_foreach_mapping_on(c->d->nat, proto, addr, (uint16_t)port, lookup_row, c->a);
 	if (c->json)
-		control_answer_printf(c->a, "\n], \"count\": %lu}\n", c->a->listing.count);
+		control_answer_printf(c->a, "\n], \"count\": %lu", c->a->listing.count);
 	else
 		control_answer_printf(c->a, "%lu mappings\n", c->a->listing.count);
+	lookup_formula(c, addr, (uint16_t)port);
+	if (c->json)
+		control_answer_printf(c->a, "}\n");
 	return 0;
 }
 

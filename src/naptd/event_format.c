@@ -53,7 +53,41 @@ static void remote_text(const struct napt_event *e, char buf[24])
 
 static bool is_end(const struct napt_event *e)
 {
-	return e->type == NAPT_EV_MAPPING_END || e->type == NAPT_EV_SESSION_END;
+	return e->type == NAPT_EV_MAPPING_END || e->type == NAPT_EV_SESSION_END ||
+	       e->type == NAPT_EV_BLOCK_END;
+}
+
+static bool is_block(const struct napt_event *e)
+{
+	return e->type == NAPT_EV_BLOCK_NEW || e->type == NAPT_EV_BLOCK_END;
+}
+
+static const char *reason_text(const struct napt_event *e)
+{
+	return e->expired ? "timeout" : "removed";
+}
+
+/* A block: its owner and its ports, the whole range on one line, so the "who had E:P at T"
+ * question is a range test (docs/logging.md). */
+static size_t block_line(const struct napt_event *e, const char *when, bool json, char *buf)
+{
+	char in[INET_ADDRSTRLEN], ext[INET_ADDRSTRLEN];
+	const char *type = napt_event_type_name((enum napt_event_type)e->type);
+
+	addr_text(e->in_addr, in);
+	addr_text(e->ext_addr, ext);
+	if (json)
+		return (size_t)snprintf(
+		    buf, EVENT_LINE_MAX,
+		    "{\"event\": \"%s\", \"time\": \"%s\", \"inside_addr\": \"%s\", "
+		    "\"external_addr\": \"%s\", \"port_first\": %u, \"port_last\": %u%s%s%s}\n",
+		    type, when, in, ext, e->ext_port, e->ext_port_last,
+		    is_end(e) ? ", \"reason\": \"" : "", is_end(e) ? reason_text(e) : "",
+		    is_end(e) ? "\"" : "");
+	return (size_t)snprintf(buf, EVENT_LINE_MAX,
+				"event=%s time=%s inside=%s external=%s:%u-%u%s%s\n", type, when,
+				in, ext, e->ext_port, e->ext_port_last, is_end(e) ? " reason=" : "",
+				is_end(e) ? reason_text(e) : "");
 }
 
 static size_t text_line(const struct napt_event *e, const char *when, char *buf)
@@ -68,10 +102,7 @@ static size_t text_line(const struct napt_event *e, const char *when, char *buf)
 		     napt_event_type_name((enum napt_event_type)e->type), when,
 		     proto_text(e->proto), addr_text(e->in_addr, in), e->in_port,
 		     addr_text(e->ext_addr, ext), e->ext_port, rem, origin_text(e->origin),
-		     is_end(e) ? " reason=" : "",
-		     !is_end(e)   ? ""
-		     : e->expired ? "timeout"
-				  : "removed");
+		     is_end(e) ? " reason=" : "", is_end(e) ? reason_text(e) : "");
 	return (size_t)n;
 }
 
@@ -94,10 +125,7 @@ static size_t json_line(const struct napt_event *e, const char *when, char *buf)
 	    napt_event_type_name((enum napt_event_type)e->type), when, proto_text(e->proto),
 	    addr_text(e->in_addr, in), e->in_port, addr_text(e->ext_addr, ext), e->ext_port, rem,
 	    e->rem_port, origin_text(e->origin), is_end(e) ? ", \"reason\": \"" : "",
-	    !is_end(e)   ? ""
-	    : e->expired ? "timeout"
-			 : "removed",
-	    is_end(e) ? "\"" : "");
+	    is_end(e) ? reason_text(e) : "", is_end(e) ? "\"" : "");
 	return (size_t)n;
 }
 
@@ -106,6 +134,8 @@ size_t event_format(const struct napt_event *e, bool json, char buf[EVENT_LINE_M
 	char t[32];
 
 	time_text(e->time_ms, t);
+	if (is_block(e))
+		return block_line(e, t, json, buf);
 	return json ? json_line(e, t, buf) : text_line(e, t, buf);
 }
 

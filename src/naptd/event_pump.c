@@ -29,6 +29,27 @@ static const char *log_destination(const struct naptd *d)
 	return d->foreground && !getenv("JOURNAL_STREAM") ? NULL : MAPPING_LOG_SYSLOG;
 }
 
+/* With port blocks the log has a line per block, not per mapping (docs/logging.md). */
+static bool log_blocks(const struct naptd *d)
+{
+	return napt_get_config(d->nat)->port_block_size != 0;
+}
+
+/* The kinds of events someone reads now: only those are recorded (without a reader they
+ * would only fill the ring, in a flush of a big table, and count as lost). */
+static unsigned wanted(const struct naptd *d)
+{
+	unsigned kinds = 0;
+
+	if (d->mapping_log)
+		kinds |= log_blocks(d) ? NAPT_EVK_BLOCKS : NAPT_EVK_MAPPINGS;
+	if (d->ipfix)
+		kinds |= NAPT_EVK_SESSIONS | NAPT_EVK_BLOCKS;
+	if (event_monitor_count(d->monitor) > 0)
+		kinds |= NAPT_EVK_MAPPINGS | NAPT_EVK_SESSIONS | NAPT_EVK_BLOCKS;
+	return kinds;
+}
+
 int event_pump_open(struct naptd *d, char *err, size_t errlen)
 {
 	bool log = d->file_cfg.daemon.log_mappings;
@@ -38,7 +59,8 @@ int event_pump_open(struct naptd *d, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory for an event ring of %u", capacity);
 		return -1;
 	}
-	if (log && !(d->mapping_log = mapping_log_open(d->nat, log_destination(d), err, errlen)))
+	if (log && !(d->mapping_log =
+			 mapping_log_open(d->nat, log_destination(d), log_blocks(d), err, errlen)))
 		return -1;
 	d->monitor = event_monitor_create(err, errlen);
 	if (!d->monitor)
@@ -46,7 +68,7 @@ int event_pump_open(struct naptd *d, char *err, size_t errlen)
 	if (d->file_cfg.daemon.ipfix_collector.addr &&
 	    !(d->ipfix = ipfix_export_open(d, err, errlen)))
 		return -1;
-	napt_events_select(d->nat, log, d->ipfix != NULL);
+	napt_events_select(d->nat, wanted(d));
 	return 0;
 }
 
@@ -80,9 +102,6 @@ int event_pump_run(struct naptd *d)
 	} else {
 		napt_events_release(d->nat, napt_events_head(d->nat));
 	}
-	/* Events only while someone reads them: without a reader they would only fill the ring
-	 * (a flush of a big table) and count as lost. */
-	napt_events_select(d->nat, d->mapping_log || event_monitor_count(d->monitor) > 0,
-			   event_monitor_count(d->monitor) > 0 || d->ipfix);
+	napt_events_select(d->nat, wanted(d));
 	return state == MAPPING_LOG_IDLE ? -1 : state == MAPPING_LOG_MORE ? 0 : SYSLOG_RETRY_MS;
 }

@@ -3,11 +3,13 @@
 #include "mapping_log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <syslog.h>
@@ -22,8 +24,12 @@
 #define HEADER_MAX 48
 
 struct mapping_log {
-	int fd; /* the syslog socket; -1: stderr */
+	int fd;      /* the syslog socket, or stderr's own non-blocking copy */
+	bool stream; /* fd is stderr: lines are bytes, a line may go out in pieces */
+	bool blocks; /* lines for port blocks, not for mappings */
 	struct sockaddr_un addr;
+	char pending[HEADER_MAX + EVENT_LINE_MAX]; /* stream: the rest of a line cut short */
+	size_t pending_len;
 	uint64_t cursor;    /* next event to write */
 	uint64_t lost_seen; /* napt_events_lost() already reported */
 	uint64_t lines;
@@ -44,7 +50,7 @@ static size_t header(const struct mapping_log *ml, char *buf)
 	struct tm tm;
 	char stamp[20];
 
-	if (ml->fd < 0)
+	if (ml->stream)
 		return (size_t)snprintf(buf, HEADER_MAX, "naptd: ");
 	localtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S", &tm);
@@ -57,8 +63,35 @@ static int connect_syslog(struct mapping_log *ml)
 	return connect(ml->fd, (const struct sockaddr *)&ml->addr, sizeof(ml->addr));
 }
 
-struct mapping_log *mapping_log_open(const struct napt *n, const char *syslog_path, char *err,
-				     size_t errlen)
+/* stderr without blocking (naptd -f): a pipe or terminal is opened again as a file
+ * description of its own with O_NONBLOCK, so a reader that stops reading never stops the
+ * loop, and the daemon's other stderr users (and the shell sharing the terminal) keep theirs
+ * as they were. A socket is written with MSG_DONTWAIT (send_stream); a file never waits for a
+ * reader. */
+static int stderr_nonblocking(void)
+{
+	struct stat st;
+
+	if (fstat(STDERR_FILENO, &st) < 0)
+		return -1;
+	if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode))
+		return open("/proc/self/fd/2", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	return fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+}
+
+static int open_syslog(struct mapping_log *ml, const char *syslog_path)
+{
+	ml->addr.sun_family = AF_UNIX;
+	snprintf(ml->addr.sun_path, sizeof(ml->addr.sun_path), "%s", syslog_path);
+	ml->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	/* Not there yet (syslog starts after us): the first write connects again. */
+	if (ml->fd < 0 || (connect_syslog(ml) < 0 && errno != ENOENT && errno != ECONNREFUSED))
+		return -1;
+	return 0;
+}
+
+struct mapping_log *mapping_log_open(const struct napt *n, const char *syslog_path, bool blocks,
+				     char *err, size_t errlen)
 {
 	struct mapping_log *ml = calloc(1, sizeof(*ml));
 
@@ -66,17 +99,13 @@ struct mapping_log *mapping_log_open(const struct napt *n, const char *syslog_pa
 		snprintf(err, errlen, "log-mappings: out of memory");
 		return NULL;
 	}
-	ml->fd = -1;
+	ml->blocks = blocks;
 	ml->cursor = napt_events_head(n);
 	ml->lost_seen = napt_events_lost(n);
-	if (!syslog_path)
-		return ml;
-	ml->addr.sun_family = AF_UNIX;
-	snprintf(ml->addr.sun_path, sizeof(ml->addr.sun_path), "%s", syslog_path);
-	ml->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	/* Not there yet (syslog starts after us): the first write connects again. */
-	if (ml->fd < 0 || (connect_syslog(ml) < 0 && errno != ENOENT && errno != ECONNREFUSED)) {
-		snprintf(err, errlen, "log-mappings: %s: %s", syslog_path, strerror(errno));
+	ml->stream = !syslog_path;
+	if (ml->stream ? (ml->fd = stderr_nonblocking()) < 0 : open_syslog(ml, syslog_path) < 0) {
+		snprintf(err, errlen, "log-mappings: %s: %s", ml->stream ? "stderr" : syslog_path,
+			 strerror(errno));
 		mapping_log_close(ml);
 		return NULL;
 	}
@@ -101,7 +130,15 @@ static void add_line(struct mapping_log *ml, size_t len, uint64_t after)
 	ml->after[i] = after;
 }
 
-/* Lines for the events from the cursor on, mappings only; *skipped_to: the event after the
+/* Mappings, or with port blocks their blocks (docs/logging.md: a block stands for every
+ * mapping on its ports, RFC 7422 section 5's small logs). */
+static bool logged(const struct mapping_log *ml, uint8_t type)
+{
+	return ml->blocks ? type == NAPT_EV_BLOCK_NEW || type == NAPT_EV_BLOCK_END
+			  : type == NAPT_EV_MAPPING_NEW || type == NAPT_EV_MAPPING_END;
+}
+
+/* Lines for the events from the cursor on, logged kinds only; *skipped_to: the event after the
  * last one looked at (sessions are passed over). */
 static void fill_batch(struct mapping_log *ml, const struct napt *n, uint64_t now_ms,
 		       uint64_t *skipped_to)
@@ -126,7 +163,7 @@ static void fill_batch(struct mapping_log *ml, const struct napt *n, uint64_t no
 	       (got = napt_events_peek(n, seq, ev, BATCH - ml->count, &next))) {
 		looked += got;
 		for (unsigned i = 0; i < got; i++) {
-			if (ev[i].type != NAPT_EV_MAPPING_NEW && ev[i].type != NAPT_EV_MAPPING_END)
+			if (!logged(ml, ev[i].type))
 				continue;
 			h = header(ml, ml->text[ml->count]);
 			add_line(ml, h + event_format(&ev[i], false, ml->text[ml->count] + h),
@@ -137,18 +174,52 @@ static void fill_batch(struct mapping_log *ml, const struct napt *n, uint64_t no
 	*skipped_to = seq;
 }
 
+/* Write what the stream can take now, from buf; returns how much. */
+static size_t write_some(int fd, const char *buf, size_t len)
+{
+	ssize_t n = send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+	if (n < 0 && errno == ENOTSOCK)
+		n = write(fd, buf, len);
+	return n < 0 ? 0 : (size_t)n;
+}
+
+/* The foreground's stderr: whole lines while it takes them. A line it takes in part counts
+ * as written, its rest goes out first next time; a stream that takes nothing (a full pipe,
+ * a reader gone) leaves the lines in the ring, where the loop's backlog waits. */
+static unsigned send_stream(struct mapping_log *ml)
+{
+	unsigned i = 0;
+	size_t n;
+
+	if (ml->pending_len) {
+		n = write_some(ml->fd, ml->pending, ml->pending_len);
+		ml->pending_len -= n;
+		memmove(ml->pending, ml->pending + n, ml->pending_len);
+		if (ml->pending_len)
+			return 0;
+	}
+	for (; i < ml->count; i++) {
+		n = write_some(ml->fd, ml->text[i], ml->iov[i].iov_len);
+		if (n == ml->iov[i].iov_len)
+			continue;
+		if (n) {
+			ml->pending_len = ml->iov[i].iov_len - n;
+			memcpy(ml->pending, ml->text[i] + n, ml->pending_len);
+			i++;
+		}
+		break;
+	}
+	return i;
+}
+
 /* Send the batch; returns how many messages went out. */
 static unsigned send_batch(struct mapping_log *ml)
 {
 	int sent;
 
-	if (ml->fd < 0) {
-		/* The foreground: the administrator's terminal or file, written as it comes. */
-		for (unsigned i = 0; i < ml->count; i++)
-			fwrite(ml->text[i], 1, ml->iov[i].iov_len, stderr);
-		fflush(stderr);
-		return ml->count;
-	}
+	if (ml->stream)
+		return send_stream(ml);
 	sent = sendmmsg(ml->fd, ml->msg, ml->count, MSG_DONTWAIT);
 	if (sent < 0 && (errno == ENOTCONN || errno == ECONNREFUSED || errno == ENOENT))
 		connect_syslog(ml); /* syslog restarted: try its new socket next time */

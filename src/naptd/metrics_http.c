@@ -121,6 +121,9 @@ static void daemon_side(struct control_answer *a, const struct naptd *d)
 	       mapping_log_lines(d->mapping_log));
 	single(a, "ipfix_records_total", "counter", "IPFIX NAT event records exported.",
 	       ipfix_export_records(d->ipfix));
+	single(a, "ipfix_records_dropped_total", "counter",
+	       "IPFIX records dropped: the socket buffer was full or the collector unreachable.",
+	       ipfix_export_records_dropped(d->ipfix));
 	single(a, "uptime_seconds", "gauge", "Seconds since naptd started.",
 	       (naptd_now_ms() - d->started_ms) / 1000);
 }

@@ -373,9 +373,10 @@ static int add_wan_addr_rule(struct route_setup *rs, uint32_t addr, const char *
 	return add_rule(rs, &r, err, errlen);
 }
 
-/* The router's own ports, ahead of the steering rules: each local-service, and local-ports
- * (the replies to the router's own connections), straight to the local table. Without an
- * iif: from the WAN, the LAN and the router itself alike. */
+/* The router's own ports, ahead of the steering rules: each local-service, the DHCP
+ * client's (napt_config.h), and local-ports (the replies to the router's own connections),
+ * straight to the local table. Without an iif: from the WAN, the LAN and the router itself
+ * alike. */
 static int keep_local(struct route_setup *rs, uint32_t addr, const struct napt_config *cfg,
 		      char *err, size_t errlen)
 {
@@ -389,6 +390,9 @@ static int keep_local(struct route_setup *rs, uint32_t addr, const struct napt_c
 				      errlen) != 0)
 			return -1;
 	}
+	if (add_wan_addr_rule(rs, addr, NULL, IPPROTO_UDP, NAPT_DHCP_CLIENT_PORT,
+			      NAPT_DHCP_CLIENT_PORT, RT_TABLE_LOCAL, err, errlen) != 0)
+		return -1;
 	for (unsigned p = 0; p < 2; p++)
 		if (add_wan_addr_rule(rs, addr, NULL, protos[p], cfg->local_ports_lo,
 				      cfg->local_ports_hi, RT_TABLE_LOCAL, err, errlen) != 0)
@@ -399,8 +403,9 @@ static int keep_local(struct route_setup *rs, uint32_t addr, const struct napt_c
 /* Easy IP: addr is the WAN interface's own address. Every TCP, UDP and ICMP packet to it that
  * arrives on the WAN interface (or, for hairpinning, on lan-interface) enters the TUN,
  * whatever its port: a forward, lease, static entry or DMZ added at run time needs no rule of
- * its own. What no rule of naptd's takes, naptd hands back to the kernel unchanged
- * (wan_address_hands_back); the router's own ports go to the local table before (keep_local).
+ * its own. The router's own ports go to the local table before (keep_local); of what no rule
+ * of naptd's takes, naptd hands the ICMP back to the kernel unchanged (wan_address_hands_back)
+ * and the engine refuses the rest.
  * The rules name the input interface, so a packet naptd writes back (input interface the
  * TUN) is delivered locally instead of entering the TUN again. */
 static int add_easy_ip(struct route_setup *rs, uint32_t addr, const struct napt_config *cfg,

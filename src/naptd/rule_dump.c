@@ -15,6 +15,13 @@
 #include "daemon_log.h"
 #include "rule_dump.h"
 
+/* Linux 6.15 on reports a rule with a single destination port with a full port mask as well
+ * (FRA_DPORT_MASK 0xffff, unknown to older headers): naptd's single-port local-service and
+ * DHCP client rules carry it. */
+#ifndef FRA_DPORT_MASK
+#define FRA_DPORT_MASK 29
+#endif
+
 /* Foreign rules deleted per round; any more are found again by the next round. */
 #define FOREIGN_MAX 32
 /* Each round deletes at least one rule; a kernel rule list that keeps changing under us
@@ -50,6 +57,10 @@ static bool naptd_made(struct nlmsghdr *nlh)
 		case FRA_PROTOCOL:
 		case FRA_IP_PROTO:
 		case FRA_DPORT_RANGE:
+			break;
+		case FRA_DPORT_MASK:
+			if (nla_len(a) != 2 || nla_get_u16(a) != UINT16_MAX)
+				return false;
 			break;
 		case FRA_SUPPRESS_PREFIXLEN:
 			if (nla_len(a) != 4 || nla_get_u32(a) != UINT32_MAX)

@@ -167,19 +167,25 @@ struct salvage {
 	runtime_state_reject_fn *report;
 	const char *state; /* the state file's path */
 	unsigned count;
-	bool all_kept; /* every line set aside is in path */
+	bool all_kept;    /* every line set aside is in path */
+	FILE *f;          /* path, opened at the first line set aside, once per salvage */
+	bool open_failed; /* ... and not tried again for each line */
 };
 
-/* Append "# where: why" and the line as it was to the rejected file. */
+/* Append "# where: why" and the line as it was to the rejected file (flushed, so the report
+ * says what is written). */
 static void set_aside(struct salvage *sv, const char *line, const char *why)
 {
-	FILE *f = fopen(sv->path, "ae");
 	size_t n = strlen(line);
-	bool kept =
-	    f && fprintf(f, "# %s\n%s%s", why, line, n && line[n - 1] == '\n' ? "" : "\n") >= 0;
+	bool kept;
 
-	if (f && fclose(f) != 0)
-		kept = false;
+	if (!sv->f && !sv->open_failed) {
+		sv->f = fopen(sv->path, "ae");
+		sv->open_failed = !sv->f;
+	}
+	kept = sv->f &&
+	       fprintf(sv->f, "# %s\n%s%s", why, line, n && line[n - 1] == '\n' ? "" : "\n") >= 0 &&
+	       fflush(sv->f) == 0;
 	sv->all_kept = sv->all_kept && kept;
 	sv->count++;
 	if (sv->report)
@@ -399,17 +405,22 @@ int runtime_state_salvage(const char *path, struct runtime_state *st, const stru
 			  runtime_state_reject_fn *report, char *err, size_t errlen)
 {
 	struct salvage sv = {.report = report, .all_kept = true, .state = path};
+	int rc = 0;
 
 	if (snprintf(sv.path, sizeof(sv.path), "%s.rejected", path) >= (int)sizeof(sv.path)) {
 		snprintf(err, errlen, "%s: path too long", path);
 		return -1;
 	}
-	if (load_file(path, st, &sv, err, errlen) < 0)
-		return -1;
-	if (admit(&sv, st, cfg) < 0) {
+	if (load_file(path, st, &sv, err, errlen) < 0) {
+		rc = -1;
+	} else if (admit(&sv, st, cfg) < 0) {
 		snprintf(err, errlen, "%s: out of memory", path);
-		return -1;
+		rc = -1;
 	}
+	if (sv.f && fclose(sv.f) != 0)
+		sv.all_kept = false;
+	if (rc < 0)
+		return -1;
 	/* Written again without them, the file loads whole next time; a line that could not
 	 * be kept aside stays where it is rather than be lost. */
 	if (sv.count && sv.all_kept && runtime_state_save(path, st, err, errlen) < 0)

@@ -244,6 +244,7 @@ static void print_counters(const struct napt_counters *c)
 	printf("replies sent %" PRIu64 "\n", c->replies_sent);
 	printf("replies limited %" PRIu64 "\n", c->replies_limited);
 	printf("replies cancelled %" PRIu64 "\n", c->replies_cancelled);
+	printf("pool fallbacks %" PRIu64 "\n", c->pool_fallbacks);
 	printf("deterministic collisions %" PRIu64 "\n", c->det_collisions);
 	printf("deterministic pickups %" PRIu64 "\n", c->det_pickups);
 	printf("port blocks allocated %" PRIu64 "\n", c->port_blocks_allocated);

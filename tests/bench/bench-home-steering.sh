@@ -4,8 +4,10 @@
 # from a WAN host to the router's WAN address, TCP throughput (iperf3, 5 s) and the mean
 # round trip of 1-byte requests over one TCP connection (2000 of them), for
 #   local    the router's own service on a port "local-service" names (the local table),
-#   handed   the router's own service on a port no line names: it enters the TUN, the
-#            engine finds no rule for it and naptd writes it back to the kernel,
+#   handed   (HANDED=yes, for builds of 33cfc8b and before only) the router's own service on
+#            a port no line names: it entered the TUN, the engine found no rule for it and
+#            naptd wrote it back to the kernel. naptd now hands back ICMP only, so such a
+#            port is refused (host_handback.h) and there is nothing to measure,
 #   forward  a forward to the LAN host: translated traffic.
 # Each figure is the median of RUNS (5) runs, all in one run of the script; the round trip
 # also as the best run (the machine's other load only adds to it). Run it by hand
@@ -16,6 +18,7 @@ set -u
 
 RUNS=${RUNS:-5}
 LOCAL_SERVICE=${LOCAL_SERVICE:-yes}
+HANDED=${HANDED:-no}
 topo_require iperf3 ss
 topo_up
 
@@ -87,5 +90,5 @@ start_naptd "$TOPO_DIR/naptd.conf" || fail "naptd did not start"
 
 echo "naptd: $NAPTD (local-service: $LOCAL_SERVICE), median of $RUNS"
 measure local 5201 5202
-measure handed 6201 6202
+[ "$HANDED" = yes ] && measure handed 6201 6202
 measure forward 7201 7202

@@ -115,7 +115,8 @@ for t in "${targets[@]}"; do
 		"$src"/src/naptd/runtime_state.c "$src"/src/common/regular_file.c
 		"$src"/src/common/file_replace.c "$src"/tests/unit/packet_builder.c
 		"$src"/src/naptd/event_monitor.c "$src"/src/naptd/mapping_log.c
-		"$src"/src/naptd/event_format.c)
+		"$src"/src/naptd/event_format.c "$src"/src/naptd/ipfix_export.c
+		$(pkg-config --cflags --libs libfixbuf))
 	case $t in fuzz_pcp | fuzz_state) extra=("$src"/src/naptd/runtime_state.c
 		"$src"/src/common/regular_file.c "$src"/src/common/file_replace.c) ;; esac
 	[ "$t" = fuzz_coalesce ] && extra=(-I"$src/tests/unit" "$src"/src/naptd/tun_coalesce.c

@@ -2,18 +2,19 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # test_easyip.sh - Easy IP: "external interface wan0", the router's one WAN address shared
 # by the LAN. curl, ping and a forward work through it, with external ports in the default
-# range of this mode (49152-65534); the router's own HTTP service on its WAN address still
-# answers from the WAN; a renumbering of wan0 (as on a DHCP renew) is followed: new flows
+# range of this mode (49152-65534); the router's own HTTP service on its WAN address, named
+# by local-service, still answers from the WAN, and its DHCP client's port (udp 68, kept
+# without a line) receives a unicast datagram from the WAN; a renumbering of wan0 (as on a DHCP renew) is followed: new flows
 # leave with the new address; after SIGTERM the routing (rules: the local rule at priority 0
 # included), ip_forward, ip_local_port_range and early demux are as before.
 set -u
 . "$(dirname "$0")/lib_home.sh"
 
-topo_require curl ping ss
+topo_require curl ping ss socat
 topo_up
 
 NEW_WAN_IP=198.51.100.3
-easyip_config "forward tcp 8080 $LAN_IP:80" >"$TOPO_DIR/naptd.conf"
+easyip_config "forward tcp 8080 $LAN_IP:80" "local-service tcp 8000" >"$TOPO_DIR/naptd.conf"
 before=$(easyip_snapshot)
 
 # WAN: a TCP server that answers with the client's address and port as it sees them.
@@ -23,8 +24,11 @@ mkdir -p "$TOPO_DIR/lan" "$TOPO_DIR/rtr"
 echo lan-service >"$TOPO_DIR/lan/id.txt"
 echo router-service >"$TOPO_DIR/rtr/id.txt"
 http_serve "$NS_LAN" "$LAN_IP" 80 "$TOPO_DIR/lan" "$TOPO_DIR/lan-http.log"
-# The router's own service, on its WAN address, below naptd's port range.
+# The router's own service, on its WAN address, named by local-service.
 http_serve "$NS_RTR" 0.0.0.0 8000 "$TOPO_DIR/rtr" "$TOPO_DIR/rtr-http.log"
+# The router's DHCP client socket: a server answers a renewal by unicast to W:68.
+bg "$NS_RTR" "$TOPO_DIR/dhcp.log" socat -u UDP-RECV:68 "OPEN:$TOPO_DIR/dhcp.got,creat"
+wait_listen "$NS_RTR" udp "0.0.0.0:68"
 
 start_naptd "$TOPO_DIR/naptd.conf" || fail "naptd did not start"
 
@@ -55,6 +59,16 @@ body=$(in_wan curl -sS --max-time 10 "http://$RTR_WAN_IP:8000/id.txt") ||
 	fail "the router's own service on $RTR_WAN_IP:8000 does not answer from the WAN"
 [ "$body" = router-service ] || fail "router service: got '$body'"
 echo "ok: the router's own service on its WAN address still answers"
+
+# shellcheck disable=SC2317 # called through wait_until
+dhcp_got() { grep -q renewal-ack "$TOPO_DIR/dhcp.got" 2>/dev/null; }
+for _ in 1 2 3; do
+	echo renewal-ack | in_wan socat -u - "UDP:$RTR_WAN_IP:68,sourceport=67"
+	wait_until 2 dhcp_got && break
+done
+dhcp_got || fail "a unicast datagram from the WAN to $RTR_WAN_IP:68 (a DHCP server's answer" \
+	"to a renewal) did not reach the router's DHCP client"
+echo "ok: udp 68 on the WAN address is the router's DHCP client's without a local-service line"
 
 # Renumbering: the old address goes, a new one comes; the WAN host forgets the old one.
 in_rtr ip addr del "$RTR_WAN_IP/24" dev wan0

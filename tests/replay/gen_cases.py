@@ -1773,6 +1773,75 @@ def dynamic_nat():
     return c
 
 
+DYNAMIC_FALLBACK = "inside 192.168.1.0/24\nexternal %s\n%smode dynamic\n" \
+    "dynamic-fallback napt\nport-range %s\n"
+
+
+@numbered(107)
+def dynamic_fallback_napt():
+    c = Case("dynamic-fallback-napt", "mode dynamic, pool E and E2, `dynamic-fallback napt`, "
+             "port-range 40000-40000: I1 gets E and I2 gets E2, ports kept (5000). I3 finds "
+             "the pool empty and shares an address by NAPT instead of being refused: its "
+             "port 5000 leaves from E2:40000 (paired: I3's address is odd, so E2 first), its "
+             "port 5001 from E:40000 (E2 has no port left), replies come back to each; its "
+             "port 5002 finds no port on either address and is refused (pool-exhausted). "
+             "The holders' ports stay theirs.",
+             "behaviour.md 20; RFC 3022 2.2 (NAPT over the pool), seed 004 (NAPT with an "
+             "address pool)", DYNAMIC_FALLBACK % (E, "external %s\n" % E2, "40000-40000"))
+    m1, m2 = Mapping(I1, 5000, E), Mapping(I2, 5000, E2)
+    f1, f2 = Mapping(I3, 5000, E2, 40000), Mapping(I3, 5001, E, 40000)
+    c.send(T0, *m1.out(udp, R1, 53))
+    c.send(T0 + 0.1, *m2.out(udp, R1, 53))
+    for t, f in ((1, f1), (2, f2)):
+        c.send(T0 + t, *f.out(udp, R1, 53))
+        c.send(T0 + t + 0.1, *f.back(udp, R1, 53))
+    c.send(T0 + 3, udp(I3, 5002, R1, 53))
+    c.send(T0 + 4, *m1.back(udp, R1, 53))
+    c.expect("pool fallbacks 2", "dropped pool-exhausted 1", "translated udp out 4",
+             "translated udp in 3")
+    return c
+
+
+@numbered(108)
+def dynamic_fallback_holder_translated():
+    c = Case("dynamic-fallback-holder-port", "mode dynamic, pool E alone, `dynamic-fallback "
+             "napt`, port-range 5000-5001: I1 gets E from port 6000 (kept). I2 finds the pool "
+             "empty and shares E by NAPT, its port 5000 kept (port preservation) as E:5000. "
+             "Then I1, E's holder, sends from its port 5000: E:5000 is I2's, so I1's flow is "
+             "translated as by NAPT, to the one free port E:5001, instead of taking I2's; "
+             "replies to E:5000 reach I2 and to E:5001 reach I1.",
+             "behaviour.md 20; RFC 3022 2.2, 4.1 (a mapping is unique on its external "
+             "endpoint)", DYNAMIC_FALLBACK % (E, "", "5000-5001"))
+    m1, f2, m1b = Mapping(I1, 6000, E), Mapping(I2, 5000, E), Mapping(I1, 5000, E, 5001)
+    c.send(T0, *m1.out(udp, R1, 53))
+    c.send(T0 + 1, *f2.out(udp, R1, 53))
+    c.send(T0 + 2, *m1b.out(udp, R1, 53))
+    c.send(T0 + 3, *f2.back(udp, R1, 53))
+    c.send(T0 + 3.1, *m1b.back(udp, R1, 53))
+    c.expect("pool fallbacks 1", "translated udp out 3", "translated udp in 2")
+    return c
+
+
+@numbered(109)
+def dynamic_fallback_avoids_bound_port():
+    c = Case("dynamic-fallback-bound-port", "mode dynamic, pool E alone, `dynamic-fallback "
+             "napt`, port-range 5000-5001: I1 gets E and keeps its port 5000 (Basic NAT: "
+             "E:5000, inside the port-range). I2 finds the pool empty and shares E by NAPT; "
+             "its own port 5000 is E:5000, I1's, so it gets E:5001. I3 then finds no port "
+             "left on E and is refused (pool-exhausted). Replies to E:5000 reach I1, to "
+             "E:5001 reach I2.",
+             "behaviour.md 20; RFC 3022 2.2, 4.1", DYNAMIC_FALLBACK % (E, "", "5000-5001"))
+    m1, f2 = Mapping(I1, 5000, E), Mapping(I2, 5000, E, 5001)
+    c.send(T0, *m1.out(udp, R1, 53))
+    c.send(T0 + 1, *f2.out(udp, R1, 53))
+    c.send(T0 + 2, udp(I3, 5000, R1, 53))
+    c.send(T0 + 3, *m1.back(udp, R1, 53))
+    c.send(T0 + 3.1, *f2.back(udp, R1, 53))
+    c.expect("pool fallbacks 1", "dropped pool-exhausted 1", "translated udp out 2",
+             "translated udp in 2")
+    return c
+
+
 # ---- output ---------------------------------------------------------------------------
 
 

@@ -270,6 +270,12 @@ START_TEST(local_ports_errors)
 	parse_fails(EASY_IP "local-service tcp 22\nforward both 20-25 192.168.1.5:20\n",
 		    "t.conf:4: forward both 20-25 refused: port 20-25 would hide local-service tcp "
 		    "22");
+	/* The router's DHCP client keeps udp 68 without a line (RFC 2131 section 4.1). */
+	parse_fails(EASY_IP "forward udp 60-70 192.168.1.5:60\n",
+		    "t.conf:3: forward udp 60-70 refused: port 60-70 would hide local-service udp "
+		    "68 (the router's DHCP client)");
+	parse_ok(EASY_IP "forward tcp 68 192.168.1.5:68\n");
+	parse_ok(BASE "forward udp 68 192.168.1.5:68\n");
 	parse_fails(EASY_IP "forward tcp 40000 192.168.1.5:80\n",
 		    "t.conf:3: forward tcp 40000 refused: port 40000 overlaps local-ports "
 		    "32768-49151 (the router's own connections)");

@@ -548,6 +548,47 @@ START_TEST(length_limit)
 }
 END_TEST
 
+/* Deterministic NAT (RFC 7422): lookup EXT:PORT names the host from the formula, with no
+ * mapping live and with one. Expected values by hand from docs/behaviour.md 17: H = 16
+ * inside addresses on X = 2 external ones, R = 64 ports: S = 8 hosts per address, P = 8
+ * ports each. 100.64.0.9 is k = 9: address 1 (198.51.100.1), ports 1024 + 1 * 8 = 1032 to
+ * 1039; its flow from port 3 gets 1032 + 3 % 8 = 1035. */
+START_TEST(lookup_answers_from_the_formula)
+{
+	char err[512];
+
+	napt_destroy(d.nat);
+	ck_assert_msg(napt_config_parse_text(&d.file_cfg,
+					     "inside 100.64.0.0/28\nport-range 1024-1087\n"
+					     "deterministic 100.64.0.0/28 198.51.100.0/31\n",
+					     "t.conf", err, sizeof(err)) == 0,
+		      "%s", err);
+	d.nat = napt_create(&d.file_cfg, 42, err, sizeof(err));
+	ck_assert_msg(d.nat != NULL, "%s", err);
+	ok("lookup 198.51.100.1:1035 udp");
+	ck_assert_msg(strstr(ans.text, "\n0 mappings\ndeterministic: 198.51.100.1 ports 1032-1039 "
+				       "belong to inside 100.64.0.9 (from the formula; no live "
+				       "mapping)\n"),
+		      "%s", ans.text);
+	send_udp_from(ip("100.64.0.9"), 3, ip("203.0.113.7"), 53);
+	ok("lookup 198.51.100.1:1035 udp");
+	ck_assert_msg(strstr(ans.text, "100.64.0.9:3") && strstr(ans.text, "\n1 mappings\n") &&
+			  strstr(ans.text, "belong to inside 100.64.0.9 (from the formula)\n"),
+		      "%s", ans.text);
+	ok("json lookup 198.51.100.0:1087 tcp");
+	body_is_json();
+	ck_assert_msg(strstr(ans.text,
+			     "\"count\": 0, \"deterministic\": {\"inside_addr\": "
+			     "\"100.64.0.7\", \"external_addr\": \"198.51.100.0\", "
+			     "\"port_first\": 1080, \"port_last\": 1087, \"live\": false}}"),
+		      "%s", ans.text);
+	/* Outside the formula's addresses: no deterministic answer. */
+	ok("json lookup 203.0.113.10:1035 udp");
+	body_is_json();
+	ck_assert_msg(strstr(ans.text, "\"deterministic\": null}"), "%s", ans.text);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("control");
@@ -572,6 +613,7 @@ int main(void)
 	tcase_add_test(tc, show_stats_every_drop_reason);
 	tcase_add_test(tc, show_config_in_config_syntax);
 	tcase_add_test(tc, bad_requests_refused);
+	tcase_add_test(tc, lookup_answers_from_the_formula);
 	tcase_add_test(tc, binary_refused);
 	tcase_add_test(tc, length_limit);
 	suite_add_tcase(s, tc);

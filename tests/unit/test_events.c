@@ -3,9 +3,11 @@
  * (mapping_log.h): each mapping and session created and ended is recorded once, in order,
  * with the endpoints the translated packet carries; a full ring counts what it could not
  * keep; the log writes every mapping line through a syslog socket that fills up, resuming
- * where it stopped, and drops none. */
+ * where it stopped, and drops none; port blocks are events of their own (one per block given
+ * and taken back), logged instead of the mappings; stderr that nobody reads never blocks. */
 #include <arpa/inet.h>
 #include <check.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,6 +130,7 @@ START_TEST(mapping_and_session_lifecycle)
 	is_event(&ev[2], NAPT_EV_MAPPING_END, 4000, ext, 0, 0);
 	ck_assert_uint_eq(ev[0].expired, 1);
 	ck_assert_uint_eq(ev[1].expired, 1);
+	ck_assert_uint_eq(ev[2].expired, 1); /* the mapping ended with its last session */
 	ck_assert_uint_eq(napt_get_counters(n)->sessions_proto[NAPT_P_UDP], 0);
 	ck_assert_uint_eq(napt_get_counters(n)->mappings_proto[NAPT_P_UDP], 0);
 	ck_assert_uint_eq(napt_ports_in_use(n, NAPT_P_UDP, 0), 0);
@@ -149,6 +152,84 @@ START_TEST(flush_ends_every_mapping_with_its_remote)
 	napt_flush(n);
 	ck_assert_uint_eq(take(ev, 8), 1);
 	is_event(&ev[0], NAPT_EV_MAPPING_END, 4001, ext, pb_addr(REM), 0);
+	ck_assert_uint_eq(ev[0].expired, 0);
+}
+END_TEST
+
+static void is_block(const struct napt_event *e, enum napt_event_type type, uint16_t lo,
+		     uint16_t hi)
+{
+	ck_assert_msg(e->type == type, "event %s, expected %s",
+		      napt_event_type_name((enum napt_event_type)e->type),
+		      napt_event_type_name(type));
+	ck_assert_uint_eq(e->in_addr, pb_addr(IN));
+	ck_assert_uint_eq(e->ext_addr, pb_addr(EXT));
+	ck_assert_uint_eq(e->ext_port, lo);
+	ck_assert_uint_eq(e->ext_port_last, hi);
+	ck_assert_uint_eq(e->proto, 0);
+	ck_assert_uint_eq(e->in_port, 0);
+}
+
+/* port-block-size 4 over 20000-20015: four blocks of four (20000-20003, 20004-20007, ...).
+ * The first mapping takes a block (block-new before its mapping-new), the next three share
+ * it, the fifth takes a second block; each block ends after its last mapping, with that
+ * mapping's reason. */
+START_TEST(port_blocks_are_events)
+{
+	struct napt_event ev[32];
+	uint16_t ext[5], lo[2];
+	unsigned got, blocks = 0;
+
+	start("port-range 20000-20015\nport-block-size 4\ntimeout udp 30\n");
+	ck_assert_int_eq(napt_events_enable(n, 32, false), 0);
+	for (unsigned i = 0; i < 5; i++)
+		ext[i] = send_udp((uint16_t)(4000 + i), 53);
+	got = take(ev, 32);
+	ck_assert_uint_eq(got, 7);
+	lo[0] = (uint16_t)(ext[0] - (ext[0] - 20000) % 4);
+	lo[1] = (uint16_t)(ext[4] - (ext[4] - 20000) % 4);
+	ck_assert_uint_ne(lo[0], lo[1]);
+	is_block(&ev[0], NAPT_EV_BLOCK_NEW, lo[0], lo[0] + 3);
+	for (unsigned i = 0; i < 4; i++)
+		is_event(&ev[1 + i], NAPT_EV_MAPPING_NEW, (uint16_t)(4000 + i), ext[i], 0, 0);
+	is_block(&ev[5], NAPT_EV_BLOCK_NEW, lo[1], lo[1] + 3);
+	is_event(&ev[6], NAPT_EV_MAPPING_NEW, 4004, ext[4], 0, 0);
+	now += 31000;
+	napt_expire(n, now);
+	got = take(ev, 32);
+	ck_assert_uint_eq(got, 7);
+	for (unsigned i = 0; i < got; i++) {
+		ck_assert_uint_eq(ev[i].expired, 1);
+		if (ev[i].type != NAPT_EV_BLOCK_END)
+			continue;
+		blocks++;
+		ck_assert_uint_eq(ev[i - 1].type, NAPT_EV_MAPPING_END); /* the block's last */
+		ck_assert_uint_eq(ev[i].ext_port,
+				  ev[i - 1].ext_port - (ev[i - 1].ext_port - 20000) % 4);
+	}
+	ck_assert_uint_eq(blocks, 2);
+	ck_assert_uint_eq(napt_get_counters(n)->port_blocks_released, 2);
+}
+END_TEST
+
+/* A flush gives every block back, as removals; blocks alone can be selected. */
+START_TEST(flush_ends_blocks)
+{
+	struct napt_event ev[8];
+	uint16_t ext;
+
+	start("port-range 20000-20015\nport-block-size 8\n");
+	ck_assert_int_eq(napt_events_enable(n, 8, false), 0);
+	napt_events_select(n, NAPT_EVK_BLOCKS);
+	ext = send_udp(4000, 53);
+	send_udp(4001, 53);
+	ck_assert_uint_eq(take(ev, 8), 1);
+	is_block(&ev[0], NAPT_EV_BLOCK_NEW, (uint16_t)(ext - (ext - 20000) % 8),
+		 (uint16_t)(ext - (ext - 20000) % 8 + 7));
+	napt_flush(n);
+	ck_assert_uint_eq(take(ev, 8), 1);
+	is_block(&ev[0], NAPT_EV_BLOCK_END, (uint16_t)(ext - (ext - 20000) % 8),
+		 (uint16_t)(ext - (ext - 20000) % 8 + 7));
 	ck_assert_uint_eq(ev[0].expired, 0);
 }
 END_TEST
@@ -179,10 +260,10 @@ START_TEST(select_records_only_what_is_read)
 
 	start("");
 	ck_assert_int_eq(napt_events_enable(n, 8, true), 0);
-	napt_events_select(n, false, false);
+	napt_events_select(n, 0);
 	send_udp(4000, 53);
 	ck_assert_uint_eq(take(ev, 8), 0);
-	napt_events_select(n, false, true);
+	napt_events_select(n, NAPT_EVK_SESSIONS);
 	send_udp(4001, 53);
 	ck_assert_uint_eq(take(ev, 8), 1);
 	ck_assert_uint_eq(ev[0].type, NAPT_EV_SESSION_NEW);
@@ -230,6 +311,33 @@ START_TEST(line_format)
 	ck_assert_str_eq(line, "event=mapping-new time=2026-12-07T14:02:11.250Z proto=udp "
 			       "inside=192.168.1.10:5000 external=203.0.113.1:40123 remote=- "
 			       "origin=outbound\n");
+}
+END_TEST
+
+/* A block's line: its owner and its whole range (docs/logging.md), text and JSON. */
+START_TEST(block_line_format)
+{
+	struct napt_event e = {.time_ms = 1796652131250ull,
+			       .in_addr = pb_addr(IN),
+			       .ext_addr = pb_addr(EXT),
+			       .ext_port = 1024,
+			       .ext_port_last = 1087,
+			       .type = NAPT_EV_BLOCK_NEW};
+	char line[EVENT_LINE_MAX];
+
+	event_format(&e, false, line);
+	ck_assert_str_eq(line, "event=block-new time=2026-12-07T14:02:11.250Z "
+			       "inside=192.168.1.10 external=203.0.113.1:1024-1087\n");
+	e.type = NAPT_EV_BLOCK_END;
+	event_format(&e, false, line);
+	ck_assert_str_eq(line,
+			 "event=block-end time=2026-12-07T14:02:11.250Z "
+			 "inside=192.168.1.10 external=203.0.113.1:1024-1087 reason=removed\n");
+	event_format(&e, true, line);
+	ck_assert_str_eq(line, "{\"event\": \"block-end\", \"time\": \"2026-12-07T14:02:11.250Z\", "
+			       "\"inside_addr\": \"192.168.1.10\", \"external_addr\": "
+			       "\"203.0.113.1\", \"port_first\": 1024, \"port_last\": 1087, "
+			       "\"reason\": \"removed\"}\n");
 }
 END_TEST
 
@@ -285,7 +393,7 @@ START_TEST(log_resumes_after_full_socket_and_drops_nothing)
 	fd = listen_dgram(path, 4096);
 	start("");
 	ck_assert_int_eq(napt_events_enable(n, 4096, true), 0);
-	ml = mapping_log_open(n, path, err, sizeof(err));
+	ml = mapping_log_open(n, path, false, err, sizeof(err));
 	ck_assert_msg(ml != NULL, "%s", err);
 	for (unsigned i = 0; i < MAPPINGS; i++)
 		send_udp((uint16_t)(10000 + i), 53);
@@ -327,7 +435,7 @@ START_TEST(log_reports_lost_events)
 	fd = listen_dgram(path, 1 << 20);
 	start("");
 	ck_assert_int_eq(napt_events_enable(n, 4, false), 0);
-	ml = mapping_log_open(n, path, err, sizeof(err));
+	ml = mapping_log_open(n, path, false, err, sizeof(err));
 	ck_assert_msg(ml != NULL, "%s", err);
 	for (unsigned i = 0; i < 10; i++)
 		send_udp((uint16_t)(10000 + i), 53);
@@ -343,6 +451,95 @@ START_TEST(log_reports_lost_events)
 	mapping_log_close(ml);
 	close(fd);
 	unlink(path);
+}
+END_TEST
+
+/* With blocks the log writes the blocks' lines and no mapping line. */
+START_TEST(log_writes_blocks_instead_of_mappings)
+{
+	char path[64], msg[1024];
+	int fd;
+	struct mapping_log *ml;
+	ssize_t r;
+	unsigned lines = 0;
+
+	snprintf(path, sizeof(path), "/tmp/test_events.%d.blocks.sock", (int)getpid());
+	fd = listen_dgram(path, 1 << 20);
+	start("port-range 20000-20015\nport-block-size 8\n");
+	ck_assert_int_eq(napt_events_enable(n, 64, false), 0);
+	ml = mapping_log_open(n, path, true, err, sizeof(err));
+	ck_assert_msg(ml != NULL, "%s", err);
+	for (unsigned i = 0; i < 10; i++) /* two blocks */
+		send_udp((uint16_t)(10000 + i), 53);
+	napt_flush(n);
+	ck_assert_int_eq(mapping_log_write(ml, n, 0), MAPPING_LOG_IDLE);
+	while ((r = recv(fd, msg, sizeof(msg) - 1, MSG_DONTWAIT)) > 0) {
+		msg[r] = '\0';
+		ck_assert_msg(strstr(msg, lines < 2 ? "event=block-new " : "event=block-end ") &&
+				  strstr(msg, " inside=" IN " external=" EXT ":200"),
+			      "line %u: %s", lines, msg);
+		lines++;
+	}
+	ck_assert_uint_eq(lines, 4);
+	mapping_log_close(ml);
+	close(fd);
+	unlink(path);
+}
+END_TEST
+
+/* naptd -f with stderr into a pipe nobody reads: the log stops when the pipe is full
+ * (without blocking: a blocking write would hang here until the test's timeout), keeps its
+ * place, and once the pipe is read every line arrives whole and once. */
+START_TEST(log_to_full_stderr_pipe_never_blocks)
+{
+	enum { MAPPINGS = 2000 };
+	static unsigned count[MAPPINGS];
+	static char text[1 << 20];
+	size_t len = 0;
+	int pipefd[2], saved = dup(STDERR_FILENO);
+	struct mapping_log *ml;
+	enum mapping_log_state st = MAPPING_LOG_MORE;
+	unsigned lines = 0;
+	ssize_t r;
+
+	ck_assert_int_eq(pipe(pipefd), 0);
+	ck_assert_int_ge(dup2(pipefd[1], STDERR_FILENO), 0);
+	start("");
+	ck_assert_int_eq(napt_events_enable(n, 4096, false), 0);
+	ml = mapping_log_open(n, NULL, false, err, sizeof(err));
+	dup2(saved, STDERR_FILENO);
+	close(pipefd[1]); /* ml's own copy of the pipe stays */
+	ck_assert_msg(ml != NULL, "%s", err);
+	for (unsigned i = 0; i < MAPPINGS; i++)
+		send_udp((uint16_t)(10000 + i), 53);
+	while ((st = mapping_log_write(ml, n, 0)) == MAPPING_LOG_MORE)
+		;
+	ck_assert_int_eq(st, MAPPING_LOG_BLOCKED);
+	fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
+	for (int rounds = 0; rounds < 100000 && st != MAPPING_LOG_IDLE; rounds++) {
+		while ((r = read(pipefd[0], text + len, sizeof(text) - 1 - len)) > 0)
+			len += (size_t)r;
+		st = mapping_log_write(ml, n, 0);
+		napt_events_release(n, mapping_log_cursor(ml));
+	}
+	while ((r = read(pipefd[0], text + len, sizeof(text) - 1 - len)) > 0)
+		len += (size_t)r;
+	text[len] = '\0';
+	ck_assert_int_eq(st, MAPPING_LOG_IDLE);
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+		char *p = strstr(line, " inside=" IN ":");
+
+		ck_assert_msg(strncmp(line, "naptd: event=mapping-new ", 25) == 0 && p, "%s", line);
+		count[atoi(p + strlen(" inside=" IN ":")) - 10000]++;
+		lines++;
+	}
+	ck_assert_uint_eq(lines, MAPPINGS);
+	for (unsigned i = 0; i < MAPPINGS; i++)
+		ck_assert_msg(count[i] == 1, "inside port %u logged %u times", 10000 + i, count[i]);
+	ck_assert_uint_eq(napt_events_lost(n), 0);
+	mapping_log_close(ml);
+	close(pipefd[0]);
+	close(saved);
 }
 END_TEST
 
@@ -389,6 +586,11 @@ int main(void)
 	tcase_add_test(ring, full_ring_counts_lost);
 	tcase_add_test(ring, select_records_only_what_is_read);
 	tcase_add_test(ring, stamp_gives_new_events_their_time);
+	tcase_add_test(ring, port_blocks_are_events);
+	tcase_add_test(ring, flush_ends_blocks);
+	tcase_add_test(log, block_line_format);
+	tcase_add_test(log, log_writes_blocks_instead_of_mappings);
+	tcase_add_test(log, log_to_full_stderr_pipe_never_blocks);
 	tcase_add_test(log, line_format);
 	tcase_add_test(log, config_keys);
 	tcase_add_test(log, log_resumes_after_full_socket_and_drops_nothing);

@@ -8,6 +8,7 @@
 #include <check.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "addr_pool.h"
@@ -304,9 +305,10 @@ END_TEST
 
 /* ---- answers to unsolicited SYNs under Easy IP ---- */
 
-/* naptd hands a SYN for a port of the WAN address outside the port-range back to the router
- * (host_handback.h), whose own stack answers: the engine answers only for its own ports. */
-START_TEST(easy_ip_answers_only_its_ports)
+/* naptd hands no TCP back to the router (host_handback.h): an unsolicited SYN to any port of
+ * the WAN address that no rule takes, below the port-range or in it, is refused by the
+ * engine, and answered as unsolicited-syn says. */
+START_TEST(easy_ip_answers_unnamed_ports)
 {
 	static const uint16_t ports[2] = {22, 50000};
 	uint8_t b[PB_MAX];
@@ -322,10 +324,10 @@ START_TEST(easy_ip_answers_only_its_ports)
 	}
 	napt_expire(n, T0 + 6000);
 	while (napt_next_released(n, b, sizeof(b))) {
-		ck_assert_uint_eq(get16(b + IPV4_MIN_HDR), 50000); /* the RST from port 50000 */
+		ck_assert_uint_eq(get16(b + IPV4_MIN_HDR), ports[answers]); /* the RST's source */
 		answers++;
 	}
-	ck_assert_uint_eq(answers, 1);
+	ck_assert_uint_eq(answers, 2);
 }
 END_TEST
 
@@ -467,6 +469,90 @@ START_TEST(dynamic_refuses_what_needs_port_translation)
 }
 END_TEST
 
+/* Adversarial, dynamic-fallback napt: 12 hosts, 2 addresses, port-range 5000-5007 and
+ * inside ports 4998-5010 drawn at random, so holders keep ports inside the range that shared
+ * mappings would pick. No external endpoint may ever stand for two inside endpoints (nothing
+ * expires here), and a reply to it reaches the endpoint that left from it. */
+START_TEST(dynamic_fallback_never_shares_an_endpoint)
+{
+	static uint32_t owner[2][16]; /* inside address << 16 | port, by address and port - 5000 */
+	uint8_t b[PB_MAX];
+	struct napt_packet p = {.data = b};
+	unsigned forwarded = 0;
+
+	memset(owner, 0, sizeof(owner));
+	start("external 203.0.113.2\nmode dynamic\ndynamic-fallback napt\nport-range "
+	      "5000-5007\n");
+	srand(3);
+	for (unsigned i = 0; i < 3000; i++) {
+		char host[16];
+		uint16_t port = (uint16_t)(4998 + rand() % 13), ext_port;
+		struct pb_spec s;
+		uint32_t src, who;
+		unsigned e;
+
+		snprintf(host, sizeof(host), "192.168.1.%d", 1 + rand() % 12);
+		s = pb_flow(IPPROTO_UDP, host, port, REM, 53);
+		p.len = pb_build(b, &s);
+		if (napt_translate(n, &p, T0 + i).verdict != NAPT_FORWARD)
+			continue;
+		forwarded++;
+		ck_assert_ptr_null(pb_checksums_wrong(b, p.len));
+		memcpy(&src, b + IP_OFF_SRC, 4);
+		ext_port = get16(b + IPV4_MIN_HDR);
+		e = src == pb_addr(EXT) ? 0 : 1;
+		who = (ntohl(s.src) & 0xff) << 16 | port;
+		if (ext_port >= 5000 && ext_port < 5016) {
+			ck_assert(owner[e][ext_port - 5000] == 0 ||
+				  owner[e][ext_port - 5000] == who);
+			owner[e][ext_port - 5000] = who;
+		}
+		s = pb_flow(IPPROTO_UDP, REM, 53, e ? "203.0.113.2" : EXT, ext_port);
+		s.dst = src;
+		p.len = pb_build(b, &s);
+		ck_assert_int_eq(napt_translate(n, &p, T0 + i).verdict, NAPT_FORWARD);
+		ck_assert_uint_eq(get16(b + IPV4_MIN_HDR + 2), port);
+		memcpy(&src, b + IP_OFF_DST, 4);
+		ck_assert_uint_eq(ntohl(src) & 0xff, who >> 16);
+	}
+	ck_assert_uint_gt(forwarded, 100);
+	ck_assert_uint_gt(napt_get_counters(n)->pool_fallbacks, 0);
+}
+END_TEST
+
+/* dynamic-fallback: refuse by default, napt only with mode dynamic, nothing else taken. */
+START_TEST(dynamic_fallback_key)
+{
+	struct napt_config cfg;
+
+	ck_assert_int_eq(napt_config_parse_text(&cfg,
+						"inside 192.168.1.0/24\nexternal 203.0.113.1\n"
+						"mode dynamic\n",
+						"t", err, sizeof(err)),
+			 0);
+	ck_assert(!cfg.dynamic_fallback_napt);
+	ck_assert_int_eq(napt_config_parse_text(&cfg,
+						"inside 192.168.1.0/24\nexternal 203.0.113.1\n"
+						"dynamic-fallback napt\nmode dynamic\n",
+						"t", err, sizeof(err)),
+			 0);
+	ck_assert(cfg.dynamic_fallback_napt);
+	ck_assert_int_lt(napt_config_parse_text(&cfg,
+						"inside 192.168.1.0/24\nexternal 203.0.113.1\n"
+						"dynamic-fallback napt\n",
+						"t", err, sizeof(err)),
+			 0);
+	ck_assert_str_eq(err, "t: 'dynamic-fallback napt' needs 'mode dynamic' (NAPT shares the "
+			      "pool already)");
+	ck_assert_int_lt(napt_config_parse_text(&cfg,
+						"inside 192.168.1.0/24\nexternal 203.0.113.1\n"
+						"mode dynamic\ndynamic-fallback share\n",
+						"t", err, sizeof(err)),
+			 0);
+	ck_assert_str_eq(err, "t:4: 'dynamic-fallback' takes napt or refuse, not 'share'");
+}
+END_TEST
+
 /* The mode is fixed for the instance's life: a reload that changes it is refused. */
 START_TEST(mode_change_needs_a_restart)
 {
@@ -504,7 +590,7 @@ int main(void)
 	suite_add_tcase(s, rf);
 	TCase *ez = tcase_create("easy ip answers");
 	tcase_add_checked_fixture(ez, NULL, teardown);
-	tcase_add_test(ez, easy_ip_answers_only_its_ports);
+	tcase_add_test(ez, easy_ip_answers_unnamed_ports);
 	suite_add_tcase(s, ez);
 	TCase *dn = tcase_create("dynamic nat");
 	tcase_add_checked_fixture(dn, NULL, teardown);
@@ -513,6 +599,8 @@ int main(void)
 	tcase_add_test(dn, engine_binds_hosts_to_addresses);
 	tcase_add_test(dn, dynamic_refuses_what_needs_port_translation);
 	tcase_add_test(dn, mode_change_needs_a_restart);
+	tcase_add_test(dn, dynamic_fallback_key);
+	tcase_add_test(dn, dynamic_fallback_never_shares_an_endpoint);
 	suite_add_tcase(s, dn);
 	return unit_run(s);
 }

@@ -72,7 +72,7 @@ static void write_file(const char *p, const char *text)
 /* The whole file, for comparing before and after a failed save. */
 static char *read_file(const char *p)
 {
-	static char buf[4096];
+	static char buf[1 << 22]; /* salvage_sets_aside_many_lines: about 0.5 MiB */
 	FILE *f = fopen(p, "r");
 	ck_assert_ptr_nonnull(f);
 	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
@@ -450,6 +450,38 @@ END_TEST
  * sparse file): the strict load refuses it naming the line, the start sets aside its first
  * 1022 bytes and loads the lines after it. getline() took the line whole: memory without
  * bound for a file with no newline at all. */
+/* Many bad lines (a state file filled by a hostile or broken writer): every one is set aside
+ * whole, in order, and the file loads clean next time. STATE.rejected is opened once for all
+ * of them, not once a line. */
+START_TEST(salvage_sets_aside_many_lines)
+{
+	enum { BAD = 5000 };
+	static char text[BAD * 16 + 64];
+	char rejected[200], want[64];
+	size_t len = 0;
+	const char *aside, *p;
+
+	for (unsigned i = 0; i < BAD; i++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len, "bogus %u\n", i);
+	snprintf(text + len, sizeof(text) - len, "forward tcp 8080 192.168.1.10:80\n");
+	write_file(path, text);
+	n_told = 0;
+	ck_assert_int_eq(runtime_state_salvage(path, &back, base_cfg(), NULL, err, sizeof(err)),
+			 BAD);
+	ck_assert_uint_eq(back.n_forwards, 1);
+	snprintf(rejected, sizeof(rejected), "%s.rejected", path);
+	aside = read_file(rejected);
+	p = aside;
+	for (unsigned i = 0; i < BAD; i++) {
+		snprintf(want, sizeof(want), "\nbogus %u\n", i);
+		p = strstr(p, want);
+		ck_assert_msg(p != NULL, "line %u not set aside in order", i);
+	}
+	ck_assert_int_eq(runtime_state_salvage(path, &back, base_cfg(), NULL, err, sizeof(err)), 0);
+	ck_assert_uint_eq(back.n_forwards, 1);
+}
+END_TEST
+
 START_TEST(long_line_set_aside_and_skipped)
 {
 	size_t n = 100000;
@@ -629,6 +661,7 @@ int main(void)
 	tcase_add_test(tc, apply_refuses_dmz_outside);
 	tcase_add_test(tc, dir_fsync_failure_after_rename_is_not_a_failure);
 	tcase_add_test(tc, salvage_sets_bad_lines_aside);
+	tcase_add_test(tc, salvage_sets_aside_many_lines);
 	tcase_add_test(tc, salvage_keeps_what_it_cannot_set_aside);
 	tcase_add_test(tc, salvage_sets_aside_what_the_config_refuses);
 	tcase_add_test(tc, long_line_set_aside_and_skipped);
