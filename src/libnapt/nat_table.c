@@ -3,6 +3,7 @@
 #include "nat_table.h"
 
 #include "nat_event.h"
+#include "peer_counts.h"
 
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -30,7 +31,7 @@ struct nat_table {
 	struct nat_mapping *mappings;
 	uint32_t *sess_in, *sess_out; /* bucket heads */
 	uint32_t *map_in, *map_out;
-	uint32_t *peers; /* sessions per bucket of (external address, remote address, proto) */
+	struct peer_counts *peers; /* sessions per (external address, remote address) */
 	struct missed_key missed_session, missed_mapping;
 	uint32_t free_sessions, free_mappings; /* free lists, linked through lru_next/next_in */
 	struct lru_list lru[NAPT_TIMEOUT_CLASSES];
@@ -143,7 +144,7 @@ struct nat_table *nat_table_create(uint32_t max_sessions, const struct siphash_k
 	t->sess_out = alloc_zeroed(buckets, sizeof(uint32_t));
 	t->map_in = alloc_zeroed(buckets, sizeof(uint32_t));
 	t->map_out = alloc_zeroed(buckets, sizeof(uint32_t));
-	t->peers = alloc_zeroed(buckets, sizeof(uint32_t));
+	t->peers = peer_counts_create(max_sessions, key);
 	if (!t->sessions || !t->mappings || !t->sess_in || !t->sess_out || !t->map_in ||
 	    !t->map_out || !t->peers) {
 		nat_table_destroy(t);
@@ -163,7 +164,7 @@ void nat_table_destroy(struct nat_table *t)
 	free(t->sess_out);
 	free(t->map_in);
 	free(t->map_out);
-	free(t->peers);
+	peer_counts_destroy(t->peers);
 	free(t);
 }
 
@@ -171,7 +172,7 @@ size_t nat_table_bytes(const struct nat_table *t)
 {
 	return sizeof(*t) +
 	       (size_t)t->max * (sizeof(struct nat_session) + sizeof(struct nat_mapping)) +
-	       5 * sizeof(uint32_t) * ((size_t)t->mask + 1);
+	       4 * sizeof(uint32_t) * ((size_t)t->mask + 1) + peer_counts_bytes(t->peers);
 }
 
 struct port_pool *nat_table_ports(struct nat_table *t)
@@ -242,6 +243,15 @@ static void record_flush(struct nat_table *t)
 			block_event(t, NAPT_EV_BLOCK_END, id, t->blocks->b[id - 1].owner, false);
 }
 
+/* A mapping's end frees its port, which rests (RFC 6888 REQ-8) unless it is a
+ * deterministic one (its host's alone). */
+static void release_port(struct nat_table *t, const struct nat_mapping *m)
+{
+	if (m->flags & MAPF_POOL_PORT)
+		port_pool_release(&t->ports, proto_index(m->proto), m->ext_index, m->ext_port,
+				  !(m->flags & MAPF_DET));
+}
+
 /* Everything goes back to the free lists: used at start and by "flush sessions". */
 void nat_table_flush(struct nat_table *t)
 {
@@ -253,18 +263,20 @@ void nat_table_flush(struct nat_table *t)
 	memset(t->sess_out, 0, buckets * sizeof(uint32_t));
 	memset(t->map_in, 0, buckets * sizeof(uint32_t));
 	memset(t->map_out, 0, buckets * sizeof(uint32_t));
-	memset(t->peers, 0, buckets * sizeof(uint32_t));
+	peer_counts_clear(t->peers);
 	memset(t->lru, 0, sizeof(t->lru));
 	t->reap_known = false;
-	port_pool_clear(&t->ports);
 	if (t->hosts)
 		memset(t->hosts->slots, 0, ((size_t)t->hosts->mask + 1) * sizeof(*t->hosts->slots));
 	if (t->blocks)
-		port_blocks_clear(t->blocks);
+		t->counters->port_blocks_released += port_blocks_clear(t->blocks);
 	t->free_sessions = t->free_mappings = 0;
 	for (uint32_t i = t->max - 1; i >= 1; i--) {
 		t->sessions[i] = (struct nat_session){.lru_next = t->free_sessions};
 		t->free_sessions = i;
+		/* The flushed mappings' ports were tied to their hosts a moment ago: they rest
+		 * as after any other end. */
+		release_port(t, &t->mappings[i]);
 		t->mappings[i] = (struct nat_mapping){.next_in = t->free_mappings};
 		t->free_mappings = i;
 	}
@@ -311,20 +323,14 @@ static struct nat_key mapping_out_key(const struct nat_table *t, const struct na
 	return (struct nat_key){t->external[m->ext_index], 0, m->ext_port, 0, m->proto};
 }
 
-/* The bucket counting the sessions between a remote address and an external address. */
-static uint32_t peer_bucket(const struct nat_table *t, const struct nat_session *s)
+bool nat_table_peer_known(const struct nat_table *t, unsigned ext_index, uint32_t rem_addr)
 {
-	struct nat_key k = {t->external[s->ext_index], s->rem_addr, 0, 0, s->proto};
-
-	return key_hash(t, &k);
+	return peer_counts_known(t->peers, ext_index, rem_addr);
 }
 
-bool nat_table_peer_known(const struct nat_table *t, uint32_t ext_addr, uint32_t rem_addr,
-			  uint8_t proto)
+uint32_t nat_table_peer_pairs(const struct nat_table *t)
 {
-	struct nat_key k = {ext_addr, rem_addr, 0, 0, proto};
-
-	return t->peers[key_hash(t, &k)] != 0;
+	return peer_counts_pairs(t->peers);
 }
 
 /* Unlink idx from the chain at *head whose links live at byte offset `link` of each entry:
@@ -559,9 +565,7 @@ static void mapping_remove(struct nat_table *t, uint32_t idx, bool expired)
 	k = mapping_out_key(t, m);
 	chain_unlink(&t->map_out[key_hash(t, &k)], t->mappings, sizeof(*m),
 		     offsetof(struct nat_mapping, next_out), idx);
-	if (m->flags & MAPF_POOL_PORT)
-		port_pool_release(&t->ports, proto_index(m->proto), m->ext_index, m->ext_port,
-				  !(m->flags & MAPF_DET));
+	release_port(t, m);
 	nat_event_mapping(t->events, NAPT_EV_MAPPING_END, m, t->external[m->ext_index], expired);
 	if (m->flags & MAPF_BLOCK)
 		block_release(t, m, expired); /* after the mapping's own end, in the log too */
@@ -617,7 +621,7 @@ uint32_t nat_session_new(struct nat_table *t, uint32_t mapping, uint32_t rem_add
 	h = new_key_bucket(t, &k);
 	s->next_out = t->sess_out[h];
 	t->sess_out[h] = idx;
-	t->peers[peer_bucket(t, s)]++;
+	peer_counts_add(t->peers, s->ext_index, s->rem_addr, true);
 	lru_append(t, idx);
 	if (t->hosts)
 		host_limits_add(t->hosts, s->in_addr, 1, 0);
@@ -672,7 +676,7 @@ void nat_session_remove(struct nat_table *t, uint32_t idx, bool expired)
 	k = session_out_key(t, s);
 	chain_unlink(&t->sess_out[key_hash(t, &k)], t->sessions, sizeof(*s),
 		     offsetof(struct nat_session, next_out), idx);
-	t->peers[peer_bucket(t, s)]--;
+	peer_counts_add(t->peers, s->ext_index, s->rem_addr, false);
 	lru_unlink(t, idx);
 	if (t->hosts)
 		host_limits_add(t->hosts, s->in_addr, -1, 0);

@@ -265,7 +265,9 @@ static const uint64_t *forward_ports(const struct napt *n, uint8_t proto)
 }
 
 /* RFC 7422: the port the formula gives the flow in its host's range, else the next free
- * one of the range (det_nat.h), counted. */
+ * one of the range (det_nat.h), counted. Forwards' ports are not avoided: no forward takes
+ * a packet to a deterministic address (inbound_session), so two nodes agree whatever their
+ * forwards. */
 static uint32_t deterministic_mapping(struct napt *n, const struct nat_key *flow,
 				      const struct det_range *r, enum napt_drop_reason *why)
 {
@@ -276,7 +278,7 @@ static uint32_t deterministic_mapping(struct napt *n, const struct nat_key *flow
 	if (ext >= 0) /* napt_external_replace() keeps the prefix's addresses; be sure */
 		port = port_pool_pick(nat_table_ports(n->table), proto_index(flow->proto),
 				      (unsigned)ext, r->lo, r->hi, want, -1,
-				      (uint64_t)(want - r->lo), forward_ports(n, flow->proto));
+				      (uint64_t)(want - r->lo), NULL);
 	if (port < 0) {
 		*why = NAPT_DROP_PORTS_EXHAUSTED;
 		return 0;
@@ -399,7 +401,9 @@ static int shared_port(struct napt *n, const struct nat_key *flow, unsigned ext)
 }
 
 /* dynamic-fallback napt (RFC 3022 section 2.2: NAPT over the same pool): a host that found
- * no free address shares one, paired as in NAPT (ntohl(host) mod n first). */
+ * no free address shares one, paired as in NAPT (ntohl(host) mod n first). Only a held one:
+ * an address without a holder rests (else the host would have bound it), and a shared port
+ * there could be the last holder's kept one, which its peers still know. */
 static uint32_t fallback_mapping(struct napt *n, const struct nat_key *flow, uint32_t now,
 				 enum napt_drop_reason *why)
 {
@@ -408,7 +412,7 @@ static uint32_t fallback_mapping(struct napt *n, const struct nat_key *flow, uin
 	port_pool_tick(nat_table_ports(n->table), now);
 	for (unsigned i = 0; i < n->cfg.n_external; i++) {
 		unsigned ext = (first + i) % n->cfg.n_external;
-		int port = shared_port(n, flow, ext);
+		int port = n->pool.b[ext].holder ? shared_port(n, flow, ext) : -1;
 
 		if (port >= 0) {
 			n->counters.pool_fallbacks++;
@@ -624,6 +628,15 @@ static bool echo_request_to_query(const struct ipv4_view *v, uint8_t origin)
 	       origin == NAPT_ORIGIN_OUTBOUND;
 }
 
+/* Whether port is in a port block an inside host holds: the block's log line names that
+ * host for all its ports, so the DMZ takes none of them. */
+static bool in_held_block(const struct napt *n, unsigned ext, uint16_t port)
+{
+	uint32_t id = n->blocks ? port_blocks_of(n->blocks, ext, port) : 0;
+
+	return id && n->blocks->b[id - 1].owner;
+}
+
 /* A mapping for an unsolicited packet that a forward or the DMZ takes in. */
 static uint32_t new_inbound_mapping(struct napt *n, const struct nat_key *out, unsigned ext,
 				    enum napt_drop_reason *why)
@@ -642,7 +655,7 @@ static uint32_t new_inbound_mapping(struct napt *n, const struct nat_key *out, u
 		m.in_addr = f->in_addr;
 		m.in_port = (uint16_t)(f->in_lo + (out->port - f->ext_lo));
 		m.origin = NAPT_ORIGIN_FORWARD;
-	} else if (n->cfg.has_dmz) {
+	} else if (n->cfg.has_dmz && !in_held_block(n, ext, out->port)) {
 		m.in_addr = n->cfg.dmz;
 		m.in_port = out->port;
 		m.origin = NAPT_ORIGIN_DMZ;
@@ -696,7 +709,12 @@ static enum napt_drop_reason inbound_session(struct napt *n, const struct ipv4_v
 		  !filter_admits(n, nat_mapping_at(n->table, m), flow.rem_addr, now)))
 		return NAPT_DROP_FILTERED;
 	if (!m) {
-		/* Decide first whether anything would take it: no state for the unsolicited. */
+		/* Decide first whether anything would take it: no state for the unsolicited. A
+		 * deterministic address's ports are its hosts' (RFC 7422): neither a forward nor
+		 * the DMZ may answer there for another host, whom the reverse formula would not
+		 * name. */
+		if (n->det_externals >> ext & 1)
+			return NAPT_DROP_NO_MAPPING;
 		if (v->proto != IPPROTO_ICMP &&
 		    !forward_rules_lookup(&n->fwd, forward_bit(v->proto), flow.port) &&
 		    !n->cfg.has_dmz)
@@ -1046,24 +1064,24 @@ static void apply_frag_rewrite(struct ipv4_view *v, const struct frag_rewrite *r
 /* Section 10: an inbound later fragment is held only when its first fragment could be
  * translated: to a static address, through a forward or the DMZ, or on a mapping that
  * admits its source (any mapping under endpoint-independent filtering, else one with a
- * session towards the source). An ICMP fragment may be an error about a TCP or UDP
- * session with its source, so any protocol's session admits it. Unsolicited fragments
- * make no state. */
-static bool first_could_match(const struct napt *n, const struct ipv4_view *v)
+ * session towards the source). Unsolicited fragments make no state. A session of any
+ * protocol admits the source: an ICMP fragment may be an error about a TCP or UDP session,
+ * and asking per protocol would keep nothing out, since a source with a session can send
+ * held fragments of that session's protocol whose first never comes just as well (its share
+ * of the pool bounds both). So one exact lookup per fragment, on the external address
+ * number ext that classify() found (the destination is not a static address here). */
+static bool first_could_match(const struct napt *n, const struct ipv4_view *v, int ext)
 {
 	if (static_by_ext(n, v->dst) || n->cfg.has_dmz || (n->fwd.n && v->proto != IPPROTO_ICMP))
 		return true;
 	if (n->cfg.filtering == NAPT_ENDPOINT_INDEPENDENT)
 		return n->counters.mappings_current != 0;
-	if (v->proto == IPPROTO_ICMP)
-		return nat_table_peer_known(n->table, v->dst, v->src, IPPROTO_ICMP) ||
-		       nat_table_peer_known(n->table, v->dst, v->src, IPPROTO_TCP) ||
-		       nat_table_peer_known(n->table, v->dst, v->src, IPPROTO_UDP);
-	return nat_table_peer_known(n->table, v->dst, v->src, v->proto);
+	return nat_table_peer_known(n->table, (unsigned)ext, v->src);
 }
 
 static struct napt_result later_fragment(struct napt *n, struct napt_packet *pkt,
-					 struct ipv4_view *v, enum napt_dir dir, uint32_t now)
+					 struct ipv4_view *v, enum napt_dir dir, int ext,
+					 uint32_t now)
 {
 	struct frag_key k = fragment_key(v);
 	struct frag_rewrite rw;
@@ -1073,7 +1091,7 @@ static struct napt_result later_fragment(struct napt *n, struct napt_packet *pkt
 		apply_frag_rewrite(v, &rw);
 		return forwarded(n, v->proto, dir);
 	}
-	if (dir == NAPT_DIR_IN && !first_could_match(n, v))
+	if (dir == NAPT_DIR_IN && !first_could_match(n, v, ext))
 		return drop(n, NAPT_DROP_FRAG_NO_FIRST, dir);
 	if (!frag_hold(&n->frag, &k, pkt->data, v->tot_len, now, &evicted))
 		return drop(n, NAPT_DROP_FRAG_FULL, dir);
@@ -1255,7 +1273,7 @@ static struct napt_result translate_valid(struct napt *n, struct napt_packet *pk
 	if (dir == NAPT_DIR_NONE)
 		return drop(n, why, dir);
 	if (v->frag_offset)
-		return later_fragment(n, pkt, v, dir, now);
+		return later_fragment(n, pkt, v, dir, ext, now);
 	first_key = fragment_key(v);
 	if (dir == NAPT_DIR_OUT)
 		r = translate_out(n, pkt, v, now);

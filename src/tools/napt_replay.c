@@ -18,7 +18,6 @@
  * inside address they belong to and its range.
  */
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <netinet/in.h>
@@ -28,6 +27,7 @@
 #include <string.h>
 
 #include "config_file.h"
+#include "hex_key.h"
 #include "det_nat.h"
 #include "napt.h"
 
@@ -65,24 +65,6 @@ static void usage(void)
 	exit(1);
 }
 
-/* 32 hex digits, key byte 0 first, into the two little-endian words of the key. */
-static bool parse_key(const char *hex, uint64_t key[2])
-{
-	key[0] = key[1] = 0;
-	if (strlen(hex) != 32)
-		return false;
-	for (int i = 0; i < 16; i++) {
-		unsigned byte;
-
-		if (!isxdigit((unsigned char)hex[2 * i]) ||
-		    !isxdigit((unsigned char)hex[2 * i + 1]) ||
-		    sscanf(hex + 2 * i, "%2x", &byte) != 1)
-			return false;
-		key[i / 8] |= (uint64_t)byte << (8 * (i % 8));
-	}
-	return true;
-}
-
 static struct replay_options parse_args(int argc, char **argv)
 {
 	static const struct option longopts[] = {{"lookup", required_argument, NULL, 'l'},
@@ -100,7 +82,7 @@ static struct replay_options parse_args(int argc, char **argv)
 			o.config = optarg;
 			break;
 		case 'k':
-			if (!parse_key(optarg, o.secrets.hash_key))
+			if (!hex_key_parse(optarg, o.secrets.hash_key))
 				usage();
 			o.has_key = true;
 			break;

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "checksum.h"
+#include "hex_key.h"
 #include "nat_table.h"
 #include "prng.h"
 
@@ -161,20 +162,14 @@ static void write_pcap(const char *dir, const char *name, const struct side *sd,
 	pcap_close(dead);
 }
 
+/* KEY: 32 hex digits (hex_key.h). */
 static struct siphash_key parse_key(const char *hex)
 {
-	uint64_t k[2] = {0, 0};
+	uint64_t k[2];
 
-	if (strlen(hex) != 32) {
+	if (!hex_key_parse(hex, k)) {
 		fprintf(stderr, "hash-flood-gen: KEY is 32 hex digits\n");
 		exit(2);
-	}
-	for (int i = 0; i < 16; i++) {
-		unsigned byte = 0;
-
-		if (sscanf(hex + 2 * i, "%2x", &byte) != 1)
-			exit(2);
-		k[i / 8] |= (uint64_t)byte << (8 * (i % 8));
 	}
 	return (struct siphash_key){k[0], k[1]};
 }

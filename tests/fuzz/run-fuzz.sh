@@ -7,12 +7,13 @@ set -euo pipefail
 src=$(cd "$1" && pwd); secs=$2; shift 2
 [[ $secs =~ ^[1-9][0-9]*$ ]] || { echo "run-fuzz.sh: SECONDS must be a whole number above 0, not '$secs'" >&2; exit 2; }
 targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=(fuzz_packet fuzz_config fuzz_control fuzz_pcp fuzz_state
-	fuzz_coalesce)
+	fuzz_coalesce fuzz_upnp fuzz_sessions)
 work=${FUZZ_WORK:-$PWD/fuzz-work}
 mkdir -p "$work"
 engine=$(ls "$src"/src/libnapt/*.c)
 flags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-       -I"$src/include" -D_GNU_SOURCE)
+       -I"$src/include/napt" -I"$src/src/libnapt" -I"$src/src/common" -I"$src/src/naptd"
+       -D_GNU_SOURCE)
 
 seed_corpus() { # records of the packet target: ctl 0x00, 2-byte length, packet
 	/usr/bin/python3 - "$src/pcaps" "$1" <<'PY'
@@ -108,6 +109,25 @@ seed_state() { # state files: forwards, leases, the epoch, the DMZ, and lines to
 	{ head -c 1500 /dev/zero | tr '\0' x; printf '\ndmz 192.168.1.50\n'; } >"$1/long-line"
 }
 
+seed_upnp() { # UPnP actions as fuzz_upnp.c reads them: requester and action, then Name=Value
+	local add='NewRemoteHost=\nNewExternalPort=5000\nNewProtocol=TCP\nNewInternalPort=80\nNewInternalClient=192.168.1.10\nNewEnabled=1\nNewPortMappingDescription=x\nNewLeaseDuration=0'
+	printf "aAddPortMapping\n$add\n" >"$1/add"
+	printf "aAddAnyPortMapping\n$add\n\naGetGenericPortMappingEntry\nNewPortMappingIndex=0\n" >"$1/add-any-list"
+	printf "aAddPortMapping\n$add\n\nbDeletePortMapping\nNewRemoteHost=\nNewExternalPort=5000\nNewProtocol=TCP\n\naDeletePortMapping\nNewRemoteHost=\nNewExternalPort=5000\nNewProtocol=TCP\n" >"$1/add-delete"
+	printf "aGetExternalIPAddress\n\nbGetStatusInfo\n\naGetSpecificPortMappingEntry\nNewRemoteHost=\nNewExternalPort=8080\nNewProtocol=UDP\n" >"$1/gets"
+}
+
+seed_sessions() { # sessions files (restart_peer.py), raw and to be resealed, for both configs
+	local kind ctl
+	for kind in old mixed; do
+		/usr/bin/python3 "$src/tests/netns/restart_peer.py" sessions-file "$1/$kind.raw" "$kind"
+		for ctl in 0 1 2 3; do
+			{ printf "\\$(printf %o "$ctl")"; cat "$1/$kind.raw"; } >"$1/$kind-$ctl"
+		done
+		rm "$1/$kind.raw"
+	done
+}
+
 for t in "${targets[@]}"; do
 	bin="$work/$t"
 	extra=()
@@ -117,8 +137,9 @@ for t in "${targets[@]}"; do
 		"$src"/src/naptd/event_monitor.c "$src"/src/naptd/mapping_log.c
 		"$src"/src/naptd/event_format.c "$src"/src/naptd/ipfix_export.c
 		$(pkg-config --cflags --libs libfixbuf))
-	case $t in fuzz_pcp | fuzz_state) extra=("$src"/src/naptd/runtime_state.c
+	case $t in fuzz_pcp | fuzz_state | fuzz_upnp) extra=("$src"/src/naptd/runtime_state.c
 		"$src"/src/common/regular_file.c "$src"/src/common/file_replace.c) ;; esac
+	[ "$t" = fuzz_sessions ] && extra=("$src"/src/common/regular_file.c "$src"/src/common/file_replace.c)
 	[ "$t" = fuzz_coalesce ] && extra=(-I"$src/tests/unit" "$src"/src/naptd/tun_coalesce.c
 		"$src"/tests/unit/packet_builder.c)
 	clang "${flags[@]}" -o "$bin" "$src/tests/fuzz/$t.c" $engine "${extra[@]}"
@@ -132,6 +153,8 @@ for t in "${targets[@]}"; do
 	fuzz_control) seed_requests "$corpus" ;;
 	fuzz_pcp) seed_pcp "$corpus" ;;
 	fuzz_state) seed_state "$corpus" ;;
+	fuzz_upnp) seed_upnp "$corpus" ;;
+	fuzz_sessions) seed_sessions "$corpus" ;;
 	esac
 	echo "== $t: ${secs}s"
 	(cd "$work" && "$bin" -max_total_time="$secs" -print_final_stats=1 "$corpus" 2>&1 |

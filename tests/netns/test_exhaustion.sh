@@ -10,7 +10,7 @@
 #  3. naptd's peak RSS (VmHWM) stays under its RSS before the flood plus the engine's table
 #     size (memory-bytes, fixed by max-sessions) plus 16 MiB; memory-bytes itself stays under
 #     256 bytes per session of max-sessions (sessions 48 and mappings 32 bytes, plus hash
-#     buckets: docs/design.md) plus 2 MiB of tables that do not grow with it (the port
+#     buckets and per-peer counts, 108 to 124 in all: docs/design.md) plus 2 MiB of tables that do not grow with it (the port
 #     bitmaps). Not checked under ASan, whose shadow memory and quarantine
 #     are no part of naptd's footprint;
 #  4. the table drains by expiry (short timeouts): sessions-current and mappings-current 0;

@@ -329,6 +329,164 @@ START_TEST(bucket_differences_depend_on_the_key)
 }
 END_TEST
 
+/* Issue 11: the count of sessions per (external address, remote address) behind
+ * nat_table_peer_known() follows every way a session ends. Each step makes sessions with
+ * two remote addresses (one of them also on external address number 1), ends them one way,
+ * and checks that no pair is left: a count that missed a removal would keep a stranger's
+ * fragments held for good (docs/behaviour.md 10). */
+static const uint16_t peer_ports[3] = {53, 54, 53};
+
+static uint32_t peer_remote(unsigned k)
+{
+	return REMOTE + (k == 2);
+}
+
+/* Mapping i with sessions to REMOTE:53, REMOTE:54 and REMOTE+1:53, created at now. */
+static void peers_flow(uint32_t i, uint32_t now)
+{
+	uint32_t m = add_mapping(i);
+
+	for (unsigned k = 0; k < 3; k++)
+		ck_assert_uint_ne(
+		    nat_session_new(t, m, peer_remote(k), peer_ports[k], NAPT_TIMEOUT_UDP, now), 0);
+}
+
+/* Session k of peers_flow(i) looked up from the inside at now (0: none, or expired). */
+static uint32_t peer_session(uint32_t i, unsigned k, uint32_t now)
+{
+	struct nat_key key = in_key(i);
+
+	key.rem_addr = peer_remote(k);
+	key.rem_port = peer_ports[k];
+	return nat_session_find_in(t, &key, now);
+}
+
+/* A TCP session of inside host i to REMOTE on external address number 1: another pair. */
+static void peers_flow_ext1(uint32_t i, uint32_t now)
+{
+	struct nat_mapping m = {.in_addr = inside(i),
+				.in_port = 7000,
+				.ext_index = 1,
+				.ext_port = 7000,
+				.proto = IPPROTO_TCP};
+	uint32_t mi = nat_mapping_new(t, &m, NULL);
+
+	ck_assert_uint_ne(mi, 0);
+	ck_assert_uint_ne(nat_session_new(t, mi, REMOTE, 80, NAPT_TIMEOUT_TCP_TRANSITORY, now), 0);
+}
+
+static void assert_peers(bool known)
+{
+	ck_assert(nat_table_peer_known(t, 0, REMOTE) == known);
+	ck_assert(nat_table_peer_known(t, 0, REMOTE + 1) == known);
+	ck_assert(!nat_table_peer_known(t, 0, REMOTE + 2));
+	ck_assert(!nat_table_peer_known(t, 1, REMOTE + 1));
+	ck_assert_uint_eq(nat_table_peer_pairs(t), known ? 2 : 0);
+}
+
+START_TEST(peer_counts_follow_every_removal)
+{
+	uint32_t s;
+
+	/* One session at a time, the last one taking its mapping with it. */
+	peers_flow(1, 0);
+	assert_peers(true);
+	nat_session_remove(t, peer_session(1, 0, 0), false);
+	assert_peers(true); /* REMOTE still has its session to port 54 */
+	nat_session_remove(t, peer_session(1, 2, 0), false);
+	ck_assert(nat_table_peer_known(t, 0, REMOTE) && !nat_table_peer_known(t, 0, REMOTE + 1));
+	nat_session_remove(t, peer_session(1, 1, 0), false);
+	ck_assert_uint_eq(ctr.mappings_current, 0);
+	assert_peers(false);
+	/* A mapping removed with its sessions (forward delete, renumbering, DMZ change). */
+	peers_flow(2, 0);
+	peers_flow_ext1(2, 0);
+	ck_assert(nat_table_peer_known(t, 1, REMOTE));
+	ck_assert_uint_eq(nat_table_peer_pairs(t), 3);
+	nat_mapping_remove(t, nat_session_mapping(t, peer_session(2, 0, 0)));
+	ck_assert(nat_table_peer_known(t, 1, REMOTE) && !nat_table_peer_known(t, 0, REMOTE));
+	ck_assert_uint_eq(nat_table_peer_pairs(t), 1);
+	/* Expiry by the reaper (the TCP session's transitory timeout, as after a RST, too). */
+	peers_flow(3, 1000);
+	ck_assert_uint_eq(nat_table_expire(t, 1000 + 2001, 100), 4);
+	ck_assert(!nat_table_peer_known(t, 1, REMOTE));
+	assert_peers(false);
+	/* Expiry found by lookups, before the reaper comes. */
+	peers_flow(4, 5000);
+	ck_assert_uint_eq(peer_session(4, 0, 5000 + UDP_MS + 1), 0);
+	ck_assert_uint_eq(peer_session(4, 2, 5000 + UDP_MS + 1), 0);
+	ck_assert(nat_table_peer_known(t, 0, REMOTE) && !nat_table_peer_known(t, 0, REMOTE + 1));
+	ck_assert_uint_eq(peer_session(4, 1, 5000 + UDP_MS + 1), 0);
+	assert_peers(false);
+	/* Expiry found by the liveness check of a mapping (address-dependent filtering). */
+	peers_flow(5, 6000);
+	s = peer_session(5, 0, 6000);
+	ck_assert(!nat_mapping_live(t, nat_session_mapping(t, s), 6000 + UDP_MS + 1));
+	assert_peers(false);
+	/* Flush. */
+	peers_flow(6, 7000);
+	peers_flow_ext1(6, 7000);
+	nat_table_flush(t);
+	assert_peers(false);
+	ck_assert(!nat_table_peer_known(t, 1, REMOTE));
+	ck_assert_uint_eq(ctr.sessions_current, 0);
+}
+END_TEST
+
+/* Removals from the middle of probe runs (backward shift) leave every other pair found: as
+ * many pairs as sessions, a third of them removed, then the rest. */
+START_TEST(peer_counts_exact_under_collisions)
+{
+	enum { N = 4096 };
+	static uint32_t idx[N];
+
+	teardown();
+	make_table(N);
+	for (uint32_t i = 0; i < N; i++) {
+		uint32_t m = add_mapping(i);
+
+		idx[i] = nat_session_new(t, m, REMOTE + i, 53, NAPT_TIMEOUT_UDP, 0);
+		ck_assert_uint_ne(idx[i], 0);
+	}
+	ck_assert_uint_eq(nat_table_peer_pairs(t), N);
+	for (uint32_t i = 0; i < N; i += 3)
+		nat_session_remove(t, idx[i], false);
+	for (uint32_t i = 0; i < N + 16; i++)
+		ck_assert(nat_table_peer_known(t, 0, REMOTE + i) == (i < N && i % 3));
+	for (uint32_t i = 0; i < N; i++)
+		if (i % 3)
+			nat_session_remove(t, idx[i], true);
+	ck_assert_uint_eq(nat_table_peer_pairs(t), 0);
+	ck_assert_uint_eq(ctr.sessions_current, 0);
+}
+END_TEST
+
+/* The same in full tables of 8 sessions (13 slots), 256 sets of remote addresses: probe runs
+ * that wrap past the last slot, each pair removed in turn. */
+START_TEST(peer_counts_exact_when_runs_wrap)
+{
+	enum { N = 8 };
+	uint32_t idx[N];
+
+	teardown();
+	make_table(N);
+	for (uint32_t set = 0; set < 256; set++) {
+		uint32_t rem = REMOTE + set * N;
+
+		for (uint32_t i = 0; i < N; i++)
+			idx[i] =
+			    nat_session_new(t, add_mapping(i), rem + i, 53, NAPT_TIMEOUT_UDP, 0);
+		for (uint32_t k = 0; k < N; k++) {
+			nat_session_remove(t, idx[k * 3 % N], false);
+			for (uint32_t i = 0; i < N; i++)
+				ck_assert(nat_table_peer_known(t, 0, rem + i) ==
+					  (nat_session_at(t, idx[i])->proto != 0));
+		}
+		ck_assert_uint_eq(nat_table_peer_pairs(t), 0);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("nat_table");
@@ -344,6 +502,9 @@ int main(void)
 	tcase_add_test(tc, full_table_returns_0);
 	tcase_add_test(tc, flush_empties);
 	tcase_add_test(tc, bucket_differences_depend_on_the_key);
+	tcase_add_test(tc, peer_counts_follow_every_removal);
+	tcase_add_test(tc, peer_counts_exact_under_collisions);
+	tcase_add_test(tc, peer_counts_exact_when_runs_wrap);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

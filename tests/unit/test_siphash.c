@@ -5,11 +5,13 @@
  * engine's hash; and SipHash-1-3 of 16-byte messages as OpenSSL 3 computes it:
  *   echo -n MSG | xxd -r -p | openssl mac -macopt hexkey:KEY -macopt size:8 \
  *       -macopt c-rounds:1 -macopt d-rounds:3 SIPHASH
- * (its output is the hash's bytes, least significant first). */
+ * (its output is the hash's bytes, least significant first); and the key parser of the tools
+ * (hex_key.h) against the same notation. */
 #include <check.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "hex_key.h"
 #include "siphash.h"
 #include "unit_run.h"
 
@@ -100,6 +102,40 @@ START_TEST(siphash13_16_matches_openssl)
 }
 END_TEST
 
+/* The 32-digit key of napt-replay -k and hash-flood-gen (hex_key.h) is written as OpenSSL's
+ * hexkey: key byte 0 first. The first case above, keyed through the parser, in either case. */
+START_TEST(hex_key_reads_openssl_hexkeys)
+{
+	static const char *const bad[] = {
+	    "",
+	    "000102030405060708090a0b0c0d0e0",   /* 31 digits */
+	    "000102030405060708090a0b0c0d0e0f0", /* 33 */
+	    "000102030405060708090a0b0c0d0e0f ", /* a space after */
+	    "0x0102030405060708090a0b0c0d0e0f",  /* a prefix */
+	    "+f0102030405060708090a0b0c0d0e0f",  /* a sign, which sscanf's %2x takes */
+	    " f0102030405060708090a0b0c0d0e0f",  /* a space, likewise */
+	    "000102030405060708090a0b0c0d0e0g",
+	};
+	uint8_t m[16], out[8];
+	uint64_t k[2];
+
+	ck_assert(hex_key_parse("000102030405060708090a0b0c0d0e0f", k));
+	ck_assert_uint_eq(k[0], 0x0706050403020100ull);
+	ck_assert_uint_eq(k[1], 0x0f0e0d0c0b0a0908ull);
+	ck_assert(hex_key_parse("000102030405060708090A0B0C0D0E0F", k));
+	from_hex("000102030405060708090a0b0c0d0e0f", m, 16);
+	from_hex("668B907D1ADD4FCC", out, 8);
+	ck_assert_uint_eq(siphash13_16(&(struct siphash_key){k[0], k[1]}, le64(m), le64(m + 8)),
+			  le64(out));
+	ck_assert(hex_key_parse("ffffffffffffffffffffffffffffffff", k));
+	ck_assert(k[0] == ~0ull && k[1] == ~0ull);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_msg(!hex_key_parse(bad[i], k), "\"%s\" accepted", bad[i]);
+		ck_assert(k[0] == 0 && k[1] == 0);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("siphash");
@@ -107,6 +143,7 @@ int main(void)
 
 	tcase_add_test(tc, siphash24_paper_vectors);
 	tcase_add_test(tc, siphash13_16_matches_openssl);
+	tcase_add_test(tc, hex_key_reads_openssl_hexkeys);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

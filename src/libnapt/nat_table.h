@@ -96,11 +96,12 @@ uint32_t nat_session_find_out(struct nat_table *t, const struct nat_key *k, uint
 uint32_t nat_mapping_find_in(struct nat_table *t, const struct nat_key *k);
 uint32_t nat_mapping_find_out(struct nat_table *t, const struct nat_key *k);
 
-/* Whether rem_addr may hold a session of proto on external address ext_addr: sessions are
- * counted per keyed bucket of (external, remote, proto), so a false yes is possible (two
- * pairs in one bucket), a false no is not. */
-bool nat_table_peer_known(const struct nat_table *t, uint32_t ext_addr, uint32_t rem_addr,
-			  uint8_t proto);
+/* Whether rem_addr holds a session of any protocol on external address number ext_index:
+ * exact, from the count of sessions per pair (peer_counts.h) that every session's creation
+ * and removal keeps. */
+bool nat_table_peer_known(const struct nat_table *t, unsigned ext_index, uint32_t rem_addr);
+/* For tests: how many (external address, remote address) pairs hold a session. */
+uint32_t nat_table_peer_pairs(const struct nat_table *t);
 
 /* New entries; 0 when the table is full. A mapping with MAPF_POOL_PORT takes its port in
  * the pool; one with MAPF_IN_INDEXED is keyed by `in_key` (rem fields as the mapping
