@@ -14,10 +14,13 @@
  *    new instance holds exactly the sessions counted as restored;
  *  - what was restored, saved again in the file's layout and read into a third instance
  *    with the same config, is restored whole: a restore never leaves a table that cannot
- *    be saved and restored again (the next restart's).
+ *    be saved and restored again (the next restart's);
+ *  - no two mappings share an external endpoint, and no host holds more port blocks than
+ *    ports-per-host allows (the second config: 256 / 64).
  */
 #include "../../src/naptd/session_file.c"
 #include "fuzz_tmpdir.h"
+#include "napt_instance.h"
 
 #define NOW_MS  10000000u
 #define WALL_MS 1800000000000ull
@@ -83,6 +86,27 @@ static void check_counts(const struct napt *n, const struct session_restore *r, 
 		fuzz_die("counts", "sessions in the table differ from those restored");
 }
 
+struct seen_mappings {
+	const struct napt *n;
+	unsigned count;
+	struct napt_mapping_info m[64];
+};
+
+static int check_mapping(const struct napt_mapping_info *m, void *ctx)
+{
+	struct seen_mappings *seen = ctx;
+
+	for (unsigned i = 0; i < seen->count; i++)
+		if (seen->m[i].proto == m->proto && seen->m[i].ext_addr == m->ext_addr &&
+		    seen->m[i].ext_port == m->ext_port)
+			fuzz_die("mappings", "two mappings on one external endpoint");
+	if (seen->n->hosts && host_limits_get(seen->n->hosts, m->in_addr).blocks > 256 / 64)
+		fuzz_die("blocks", "a host holds more blocks than ports-per-host allows");
+	if (seen->count < 64)
+		seen->m[seen->count++] = *m;
+	return 0;
+}
+
 /* The restored table, through the file's layout into a new instance: restored whole. */
 static void check_round_trip(const struct napt *n, int which)
 {
@@ -126,6 +150,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	n = instance(which);
 	session_file_restore(n, file, len, WALL_MS, NOW_MS, &r);
 	check_counts(n, &r, len);
+	napt_foreach_mapping(n, check_mapping, &(struct seen_mappings){.n = n});
 	check_round_trip(n, which);
 	napt_destroy(n);
 	free(file);
