@@ -13,7 +13,8 @@
  * external address renumbered, reloads, flushes; after each step the table's pairs must be
  * exactly the live sessions' pairs, and an ICMP later fragment from each candidate remote to
  * each external address is held exactly when that pair holds a session (where only the count
- * decides).
+ * decides). Last, the share limit a WAN host meets when it forges the address of remotes that
+ * hold sessions (the rule admits them): the figures docs/security.md gives.
  */
 #include <check.h>
 #include <inttypes.h>
@@ -374,6 +375,80 @@ START_TEST(peer_pairs_are_the_live_sessions_pairs)
 }
 END_TEST
 
+/* ---- the share limits a spoofer meets (docs/security.md, Limits) ---- */
+
+/* A UDP later fragment (or, first, the first fragment) from 198.51.100.1 + r:53 to the
+ * external address port 5000 + r, IP ID id: its verdict, and in *released how many held
+ * fragments its translation let go. */
+static enum napt_verdict fragment_from(unsigned r, uint16_t id, bool first, unsigned *released)
+{
+	uint8_t buf[PB_MAX];
+	struct pb_spec s = {.proto = IPPROTO_UDP,
+			    .src = htonl(0xc6336401u + r),
+			    .dst = htonl(0xcb007101u), /* 203.0.113.1 */
+			    .sport = 53,
+			    .dport = (uint16_t)(5000 + r),
+			    .ip_id = id,
+			    .frag = first ? 0x2000 : 3,
+			    .payload_len = 32};
+	struct napt_packet p = {.data = buf};
+	enum napt_verdict v;
+
+	p.len = pb_build(buf, &s);
+	if (!first) {
+		buf[9] = IPPROTO_UDP;
+		pb_fix_ip_csum(buf);
+	}
+	v = napt_translate(n, &p, now).verdict;
+	for (*released = 0; napt_next_released(n, buf, sizeof(buf)); ++*released)
+		;
+	return v;
+}
+
+/* Remote 0 (the peer) sends a later fragment before its first; then `spoofed` later
+ * fragments come from remotes 1..sources in turn, which hold sessions too (a WAN host can
+ * forge their address). Whether the peer's fragment is still there when its first comes. */
+static bool peer_fragment_survives(unsigned sources, unsigned spoofed)
+{
+	struct napt_config cfg;
+	unsigned released;
+	char err[256];
+
+	napt_config_defaults(&cfg);
+	ck_assert_int_eq(napt_config_parse_text(&cfg,
+						"inside 192.168.0.0/16\nexternal 203.0.113.1\n",
+						"share", err, sizeof(err)),
+			 0);
+	n = napt_create(&cfg, 5, err, sizeof(err));
+	ck_assert_ptr_nonnull(n);
+	now = 1000000u;
+	for (unsigned r = 0; r <= sources; r++) {
+		struct pb_spec s =
+		    pb_flow(IPPROTO_UDP, "192.168.1.10", (uint16_t)(5000 + r), "198.51.100.1", 53);
+
+		s.dst = htonl(0xc6336401u + r);
+		send_spec(&s);
+	}
+	ck_assert_int_eq(fragment_from(0, 7777, false, &released), NAPT_HELD);
+	for (unsigned i = 0; i < spoofed; i++)
+		ck_assert_int_eq(
+		    fragment_from(1 + i % sources, (uint16_t)(10000 + i), false, &released),
+		    NAPT_HELD);
+	ck_assert_int_eq(fragment_from(0, 7777, true, &released), NAPT_FORWARD);
+	napt_destroy(n);
+	return released == 1;
+}
+
+/* Measured figures, not a wish: three forged peers (48 of the 64 slots) never push a real
+ * peer's held fragment out, four do with 64 fragments. */
+START_TEST(spoofed_peers_meet_the_pool_share)
+{
+	ck_assert(peer_fragment_survives(3, 2000));
+	ck_assert(peer_fragment_survives(4, 63));
+	ck_assert(!peer_fragment_survives(4, 64));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("peer_model");
@@ -382,6 +457,7 @@ int main(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, peer_counts_match_a_plain_count);
 	tcase_add_test(tc, peer_pairs_are_the_live_sessions_pairs);
+	tcase_add_test(tc, spoofed_peers_meet_the_pool_share);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
