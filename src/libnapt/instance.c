@@ -53,14 +53,12 @@ static int apply_host_limits(struct napt *n, char *err, size_t errlen)
 /* The external addresses of the deterministic prefix are kept for its hosts. */
 static void apply_deterministic(struct napt *n)
 {
-	const struct napt_prefix *ext = &n->cfg.det.ext;
-
 	n->det_externals = 0;
 	if (!n->cfg.det.on)
 		return;
 	det_layout_make(&n->cfg, &n->det, NULL, 0); /* validated already */
 	for (unsigned i = 0; i < n->cfg.n_external; i++)
-		if ((n->cfg.external[i] & ext->mask) == ext->addr)
+		if (napt_config_det_external(&n->cfg, n->cfg.external[i]))
 			n->det_externals |= 1u << i;
 }
 

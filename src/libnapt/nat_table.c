@@ -243,6 +243,15 @@ static void record_flush(struct nat_table *t)
 			block_event(t, NAPT_EV_BLOCK_END, id, t->blocks->b[id - 1].owner, false);
 }
 
+/* A mapping's end frees its port, which rests (RFC 6888 REQ-8) unless it is a
+ * deterministic one (its host's alone). */
+static void release_port(struct nat_table *t, const struct nat_mapping *m)
+{
+	if (m->flags & MAPF_POOL_PORT)
+		port_pool_release(&t->ports, proto_index(m->proto), m->ext_index, m->ext_port,
+				  !(m->flags & MAPF_DET));
+}
+
 /* Everything goes back to the free lists: used at start and by "flush sessions". */
 void nat_table_flush(struct nat_table *t)
 {
@@ -257,15 +266,17 @@ void nat_table_flush(struct nat_table *t)
 	peer_counts_clear(t->peers);
 	memset(t->lru, 0, sizeof(t->lru));
 	t->reap_known = false;
-	port_pool_clear(&t->ports);
 	if (t->hosts)
 		memset(t->hosts->slots, 0, ((size_t)t->hosts->mask + 1) * sizeof(*t->hosts->slots));
 	if (t->blocks)
-		port_blocks_clear(t->blocks);
+		t->counters->port_blocks_released += port_blocks_clear(t->blocks);
 	t->free_sessions = t->free_mappings = 0;
 	for (uint32_t i = t->max - 1; i >= 1; i--) {
 		t->sessions[i] = (struct nat_session){.lru_next = t->free_sessions};
 		t->free_sessions = i;
+		/* The flushed mappings' ports were tied to their hosts a moment ago: they rest
+		 * as after any other end. */
+		release_port(t, &t->mappings[i]);
 		t->mappings[i] = (struct nat_mapping){.next_in = t->free_mappings};
 		t->free_mappings = i;
 	}
@@ -554,9 +565,7 @@ static void mapping_remove(struct nat_table *t, uint32_t idx, bool expired)
 	k = mapping_out_key(t, m);
 	chain_unlink(&t->map_out[key_hash(t, &k)], t->mappings, sizeof(*m),
 		     offsetof(struct nat_mapping, next_out), idx);
-	if (m->flags & MAPF_POOL_PORT)
-		port_pool_release(&t->ports, proto_index(m->proto), m->ext_index, m->ext_port,
-				  !(m->flags & MAPF_DET));
+	release_port(t, m);
 	nat_event_mapping(t->events, NAPT_EV_MAPPING_END, m, t->external[m->ext_index], expired);
 	if (m->flags & MAPF_BLOCK)
 		block_release(t, m, expired); /* after the mapping's own end, in the log too */

@@ -265,7 +265,9 @@ static const uint64_t *forward_ports(const struct napt *n, uint8_t proto)
 }
 
 /* RFC 7422: the port the formula gives the flow in its host's range, else the next free
- * one of the range (det_nat.h), counted. */
+ * one of the range (det_nat.h), counted. Forwards' ports are not avoided: no forward takes
+ * a packet to a deterministic address (inbound_session), so two nodes agree whatever their
+ * forwards. */
 static uint32_t deterministic_mapping(struct napt *n, const struct nat_key *flow,
 				      const struct det_range *r, enum napt_drop_reason *why)
 {
@@ -276,7 +278,7 @@ static uint32_t deterministic_mapping(struct napt *n, const struct nat_key *flow
 	if (ext >= 0) /* napt_external_replace() keeps the prefix's addresses; be sure */
 		port = port_pool_pick(nat_table_ports(n->table), proto_index(flow->proto),
 				      (unsigned)ext, r->lo, r->hi, want, -1,
-				      (uint64_t)(want - r->lo), forward_ports(n, flow->proto));
+				      (uint64_t)(want - r->lo), NULL);
 	if (port < 0) {
 		*why = NAPT_DROP_PORTS_EXHAUSTED;
 		return 0;
@@ -616,6 +618,15 @@ static bool echo_request_to_query(const struct ipv4_view *v, uint8_t origin)
 	       origin == NAPT_ORIGIN_OUTBOUND;
 }
 
+/* Whether port is in a port block an inside host holds: the block's log line names that
+ * host for all its ports, so the DMZ takes none of them. */
+static bool in_held_block(const struct napt *n, unsigned ext, uint16_t port)
+{
+	uint32_t id = n->blocks ? port_blocks_of(n->blocks, ext, port) : 0;
+
+	return id && n->blocks->b[id - 1].owner;
+}
+
 /* A mapping for an unsolicited packet that a forward or the DMZ takes in. */
 static uint32_t new_inbound_mapping(struct napt *n, const struct nat_key *out, unsigned ext,
 				    enum napt_drop_reason *why)
@@ -634,7 +645,7 @@ static uint32_t new_inbound_mapping(struct napt *n, const struct nat_key *out, u
 		m.in_addr = f->in_addr;
 		m.in_port = (uint16_t)(f->in_lo + (out->port - f->ext_lo));
 		m.origin = NAPT_ORIGIN_FORWARD;
-	} else if (n->cfg.has_dmz) {
+	} else if (n->cfg.has_dmz && !in_held_block(n, ext, out->port)) {
 		m.in_addr = n->cfg.dmz;
 		m.in_port = out->port;
 		m.origin = NAPT_ORIGIN_DMZ;
@@ -688,7 +699,12 @@ static enum napt_drop_reason inbound_session(struct napt *n, const struct ipv4_v
 		  !filter_admits(n, nat_mapping_at(n->table, m), flow.rem_addr, now)))
 		return NAPT_DROP_FILTERED;
 	if (!m) {
-		/* Decide first whether anything would take it: no state for the unsolicited. */
+		/* Decide first whether anything would take it: no state for the unsolicited. A
+		 * deterministic address's ports are its hosts' (RFC 7422): neither a forward nor
+		 * the DMZ may answer there for another host, whom the reverse formula would not
+		 * name. */
+		if (n->det_externals >> ext & 1)
+			return NAPT_DROP_NO_MAPPING;
 		if (v->proto != IPPROTO_ICMP &&
 		    !forward_rules_lookup(&n->fwd, forward_bit(v->proto), flow.port) &&
 		    !n->cfg.has_dmz)

@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -388,14 +389,18 @@ static const struct runtime_lease *lease_of(const struct naptd *d, const struct 
 }
 
 /* "runtime" for a forward added through naptctl, "pcp" for one a NAT-PMP or PCP client
- * made, "config" for one of the config file. */
+ * made, "upnp" for one a UPnP IGD client made, "config" for one of the config file. */
 static const char *forward_origin(const struct naptd *d, const struct napt_forward *f)
 {
 	for (unsigned i = 0; i < d->runtime.n_forwards; i++) {
 		if (same_forward(&d->runtime.forwards[i], f))
 			return "runtime";
 	}
-	return lease_of(d, f) ? "pcp" : "config";
+	const struct runtime_lease *l = lease_of(d, f);
+
+	if (!l)
+		return "config";
+	return l->upnp ? "upnp" : "pcp";
 }
 
 /* Seconds a lease has left (0 when due), -1 for a forward without a lifetime. */
@@ -506,6 +511,8 @@ static int cmd_show_stats(struct command_ctx *c)
 	stat_line(c, "loop-longest-5s-us", loop_times_recent(&c->d->loop, naptd_now_ms() / 1000),
 		  &first);
 	stat_line(c, "pcp-requests-not-lan", c->d->pcp_not_lan, &first);
+	/* UPnP HTTP requests refused for their Host or CALLBACK header (upnp_guard.h). */
+	stat_line(c, "upnp-requests-refused", atomic_load(&c->d->upnp_refused), &first);
 	stat_line(c, "pcp-requests-limited", c->d->pcp_limited, &first);
 	stat_line(c, "pcp-state-writes", c->d->pcp_state_writes, &first);
 	stat_line(c, "state-lines-rejected", c->d->state_rejected, &first);
@@ -853,20 +860,21 @@ static int forward_removed(struct command_ctx *c, const struct napt_forward *gon
 	return 0;
 }
 
-/* "forward del" of a mapping a NAT-PMP or PCP client made (origin pcp): the lease ends now,
- * as if its lifetime had run out; the client learns it when it renews. */
+/* "forward del" of a mapping a NAT-PMP, PCP or UPnP client made (origin pcp or upnp): the
+ * lease ends now, as if its lifetime had run out; the client learns it when it renews. */
 static int lease_del(struct command_ctx *c, unsigned i)
 {
 	struct runtime_state *old = state_snapshot(c);
 	if (!old)
 		return -1;
 	struct napt_forward gone = c->d->runtime.leases[i].fwd;
+	bool upnp = c->d->runtime.leases[i].upnp;
 	runtime_state_drop_lease(&c->d->runtime, i);
 	int rc = save_state(c);
 	if (rc < 0)
 		c->d->runtime = *old;
 	free(old);
-	return rc < 0 ? -1 : forward_removed(c, &gone, " (origin pcp)");
+	return rc < 0 ? -1 : forward_removed(c, &gone, upnp ? " (origin upnp)" : " (origin pcp)");
 }
 
 /* The run-time forward that "forward del" names, or -1 with the reason. */

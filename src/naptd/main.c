@@ -18,6 +18,7 @@
 #include "link_mtu.h"
 #include "naptd.h"
 #include "pcp_server.h"
+#include "upnp_igd.h"
 #include "privileges.h"
 #include "route_setup.h"
 #include "service_notify.h"
@@ -174,13 +175,18 @@ static int set_up(struct naptd *d, char *err, size_t errlen)
 		return -1;
 	if (ds->metrics_listen.addr && !(d->metrics = metrics_http_open(d, err, errlen)))
 		return -1;
-	return privileges_drop(err, errlen);
+	if (privileges_drop(err, errlen) != 0)
+		return -1;
+	/* After the drop: the library's threads hold no capability. */
+	return upnp_igd_open(d, &d->upnp, err, errlen);
 }
 
 static void take_down(struct naptd *d)
 {
 	metrics_http_close(d->metrics);
 	d->metrics = NULL;
+	upnp_igd_close(d->upnp); /* before the leases' server: no request reaches it after */
+	d->upnp = NULL;
 	pcp_server_close(d->pcp);
 	d->pcp = NULL;
 	wan_address_close(d->wan);

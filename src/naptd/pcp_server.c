@@ -77,17 +77,6 @@ enum pcp_result {
 enum pcp_opcode { PCP_OP_ANNOUNCE = 0, PCP_OP_MAP = 1 };
 enum pcp_option { PCP_OPT_PREFER_FAILURE = 2 };
 
-/* What the shared mapping logic decided, in terms both protocols can say. */
-enum map_outcome {
-	MAP_OK = 0,
-	MAP_DENIED,         /* the access rules refuse */
-	MAP_NONCE_MISMATCH, /* PCP: another client's mapping (RFC 6887 section 11.3) */
-	MAP_NO_RESOURCES,   /* no port free */
-	MAP_CANNOT_PROVIDE, /* PREFER_FAILURE and the suggested port is not free */
-	MAP_MALFORMED,      /* internal port 0 with a lifetime: only a deletion names port 0 */
-	MAP_LIMITED,        /* over the host's HOST_MAPS_PER_S */
-};
-
 /* One host's mapping requests in the current second. */
 struct host_rate {
 	uint32_t host; /* network order */
@@ -108,21 +97,6 @@ struct pcp_server {
 	struct runtime_state_writer *writer; /* NULL without a state file */
 	struct host_rate rates[RATE_SETS][RATE_WAYS];
 	uint32_t rate_key; /* random: which hosts share a set is not known outside */
-};
-
-/* One mapping request, from either protocol. */
-struct map_request {
-	uint32_t client; /* network order: the request's source */
-	uint8_t protos;  /* NAPT_FWD_TCP or NAPT_FWD_UDP */
-	uint16_t in_port, want_port;
-	uint32_t lifetime;    /* 0 deletes */
-	const uint8_t *nonce; /* PCP; NULL for NAT-PMP */
-	bool prefer_failure;
-};
-
-struct map_grant {
-	uint16_t ext_port;
-	uint32_t lifetime;
 };
 
 /* ---- access rules ---- */
@@ -154,6 +128,11 @@ static bool may_map(const struct napt_daemon_settings *c, uint32_t host, bool an
 	return false;
 }
 
+bool pcp_server_serves(const struct pcp_server *s, uint32_t host)
+{
+	return may_map(&s->d->file_cfg.daemon, host, false);
+}
+
 /* ---- leases ---- */
 
 static int64_t wall_now(void)
@@ -169,12 +148,21 @@ static uint32_t epoch_seconds(const struct pcp_server *s)
 	return t > 0 ? (uint32_t)t : 0;
 }
 
-/* The external address a host's mapping is reached on: the one paired pooling gives it. */
-static uint32_t external_of(const struct pcp_server *s, uint32_t host)
+/* The external address a host's mapping is reached on: the one paired pooling gives it,
+ * passing over a deterministic prefix's addresses as new_outbound_mapping() does (no lease
+ * takes packets there). */
+uint32_t pcp_server_external_of(const struct pcp_server *s, uint32_t host)
 {
 	const struct napt_config *c = napt_get_config(s->d->nat);
+	unsigned first = ntohl(host) % c->n_external;
 
-	return c->external[ntohl(host) % c->n_external];
+	for (unsigned i = 0; i < c->n_external; i++) {
+		uint32_t a = c->external[(first + i) % c->n_external];
+
+		if (!napt_config_det_external(c, a))
+			return a;
+	}
+	return c->external[first];
 }
 
 /* The leases changed: the state file follows at the next tick (flush_leases), so a flood
@@ -414,6 +402,7 @@ static enum map_outcome map_add(struct pcp_server *s, const struct map_request *
 	g->ext_port = st->leases[i].fwd.ext_lo;
 	st->leases[i].expires = wall_now() + g->lifetime;
 	set_nonce(&st->leases[i], q->nonce);
+	st->leases[i].upnp = q->upnp;
 	save_leases(s);
 	return MAP_OK;
 }
@@ -446,8 +435,8 @@ static bool within_rate(struct pcp_server *s, uint32_t host)
 	return r && ++r->count <= HOST_MAPS_PER_S;
 }
 
-static enum map_outcome map_request_run(struct pcp_server *s, const struct map_request *q,
-					struct map_grant *g)
+enum map_outcome pcp_server_map(struct pcp_server *s, const struct map_request *q,
+				struct map_grant *g)
 {
 	*g = (struct map_grant){0};
 	if (!within_rate(s, q->client)) {
@@ -485,7 +474,7 @@ static bool get_mapped(const uint8_t *p, uint32_t *addr)
 /* NAT-PMP public address answer (RFC 6886 section 3.2), also sent unsolicited. */
 static size_t natpmp_address(const struct pcp_server *s, uint32_t client, uint8_t *r)
 {
-	uint32_t ext = external_of(s, client);
+	uint32_t ext = pcp_server_external_of(s, client);
 
 	r[0] = 0;
 	r[1] = 128;
@@ -521,7 +510,7 @@ static size_t natpmp_map(struct pcp_server *s, uint32_t client, const uint8_t *q
 				.want_port = get16(q + 6),
 				.lifetime = get32(q + 8)};
 	struct map_grant g;
-	enum map_outcome o = map_request_run(s, &m, &g);
+	enum map_outcome o = pcp_server_map(s, &m, &g);
 
 	put16(r + 2, outcome_codes[o].natpmp);
 	put16(r + 8, m.in_port);
@@ -595,14 +584,14 @@ static void pcp_map(struct pcp_server *s, uint32_t client, uint8_t *r, size_t le
 	if (result == PCP_SUCCESS && proto != IPPROTO_TCP && proto != IPPROTO_UDP)
 		result = PCP_UNSUPP_PROTOCOL; /* protocol 0 ("all") included */
 	if (result == PCP_SUCCESS)
-		result = outcome_codes[map_request_run(s, &m, &g)].pcp;
+		result = outcome_codes[pcp_server_map(s, &m, &g)].pcp;
 	/* Errors: a short lifetime for what may pass, a long one for refusals (7.4). */
 	pcp_header(s, r, result,
 		   result == PCP_SUCCESS        ? g.lifetime
 		   : result == PCP_NO_RESOURCES ? 30
 						: 1800);
 	put16(data + 18, g.ext_port);
-	put_mapped(data + 20, result == PCP_SUCCESS ? external_of(s, client) : 0);
+	put_mapped(data + 20, result == PCP_SUCCESS ? pcp_server_external_of(s, client) : 0);
 }
 
 /* RFC 6887: version 2. r receives the answer (a copy of the request, then the changes). */

@@ -7,7 +7,7 @@ set -euo pipefail
 src=$(cd "$1" && pwd); secs=$2; shift 2
 [[ $secs =~ ^[1-9][0-9]*$ ]] || { echo "run-fuzz.sh: SECONDS must be a whole number above 0, not '$secs'" >&2; exit 2; }
 targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=(fuzz_packet fuzz_config fuzz_control fuzz_pcp fuzz_state
-	fuzz_coalesce)
+	fuzz_coalesce fuzz_upnp)
 work=${FUZZ_WORK:-$PWD/fuzz-work}
 mkdir -p "$work"
 engine=$(ls "$src"/src/libnapt/*.c)
@@ -92,6 +92,14 @@ seed_state() { # state files: forwards, leases, the epoch, the DMZ, and lines to
 	{ head -c 1500 /dev/zero | tr '\0' x; printf '\ndmz 192.168.1.50\n'; } >"$1/long-line"
 }
 
+seed_upnp() { # UPnP actions as fuzz_upnp.c reads them: requester and action, then Name=Value
+	local add='NewRemoteHost=\nNewExternalPort=5000\nNewProtocol=TCP\nNewInternalPort=80\nNewInternalClient=192.168.1.10\nNewEnabled=1\nNewPortMappingDescription=x\nNewLeaseDuration=0'
+	printf "aAddPortMapping\n$add\n" >"$1/add"
+	printf "aAddAnyPortMapping\n$add\n\naGetGenericPortMappingEntry\nNewPortMappingIndex=0\n" >"$1/add-any-list"
+	printf "aAddPortMapping\n$add\n\nbDeletePortMapping\nNewRemoteHost=\nNewExternalPort=5000\nNewProtocol=TCP\n\naDeletePortMapping\nNewRemoteHost=\nNewExternalPort=5000\nNewProtocol=TCP\n" >"$1/add-delete"
+	printf "aGetExternalIPAddress\n\nbGetStatusInfo\n\naGetSpecificPortMappingEntry\nNewRemoteHost=\nNewExternalPort=8080\nNewProtocol=UDP\n" >"$1/gets"
+}
+
 for t in "${targets[@]}"; do
 	bin="$work/$t"
 	extra=()
@@ -101,7 +109,7 @@ for t in "${targets[@]}"; do
 		"$src"/src/naptd/event_monitor.c "$src"/src/naptd/mapping_log.c
 		"$src"/src/naptd/event_format.c "$src"/src/naptd/ipfix_export.c
 		$(pkg-config --cflags --libs libfixbuf))
-	case $t in fuzz_pcp | fuzz_state) extra=("$src"/src/naptd/runtime_state.c
+	case $t in fuzz_pcp | fuzz_state | fuzz_upnp) extra=("$src"/src/naptd/runtime_state.c
 		"$src"/src/common/regular_file.c "$src"/src/common/file_replace.c) ;; esac
 	[ "$t" = fuzz_coalesce ] && extra=(-I"$src/tests/unit" "$src"/src/naptd/tun_coalesce.c
 		"$src"/tests/unit/packet_builder.c)
@@ -116,6 +124,7 @@ for t in "${targets[@]}"; do
 	fuzz_control) seed_requests "$corpus" ;;
 	fuzz_pcp) seed_pcp "$corpus" ;;
 	fuzz_state) seed_state "$corpus" ;;
+	fuzz_upnp) seed_upnp "$corpus" ;;
 	esac
 	echo "== $t: ${secs}s"
 	(cd "$work" && "$bin" -max_total_time="$secs" -print_final_stats=1 "$corpus" 2>&1 |

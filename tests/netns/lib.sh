@@ -41,6 +41,7 @@ tool_package() {
 	stund) echo stun-server ;;
 	timeout) echo coreutils ;;
 	setpriv) echo util-linux ;;
+	upnpc) echo miniupnpc ;;
 	bird | birdc) echo bird2 ;;
 	*) basename "$1" ;; # curl, socat, tshark, iperf3, natpmpc, python3...
 	esac
