@@ -192,6 +192,18 @@ static void step_forward(void)
 
 /* External address number e goes from its configured address to 203.0.113.100 + e and back
  * (Easy IP's renumbering). */
+/* The DMZ set (refused under mode dynamic) or cleared. */
+static void step_dmz(void)
+{
+	if (rnd(&rs, 2)) {
+		char err[256];
+
+		napt_dmz_set(n, host(rnd(&rs, N_HOSTS)), err, sizeof(err));
+	} else {
+		napt_dmz_clear(n);
+	}
+}
+
 static void step_renumber(void)
 {
 	unsigned e = rnd(&rs, n->cfg.n_external);
@@ -226,10 +238,7 @@ static void step(void)
 	} else if (what < 90)
 		step_forward();
 	else if (what < 94) {
-		if (rnd(&rs, 2))
-			napt_dmz_set(n, host(rnd(&rs, N_HOSTS)));
-		else
-			napt_dmz_clear(n);
+		step_dmz();
 	} else if (what < 97)
 		step_renumber();
 	else if (what < 99)
