@@ -52,9 +52,11 @@ done
 [ -z "$other" ] || fail "libnapt.so exports names no installed header declares:$other"
 echo "ok: soname $soname, headers: $want"
 
+# The sanitizer build's library needs its runtime first in the program (NAPT_SAN_CFLAGS, set
+# by make check from configure's --enable-sanitizers; empty otherwise).
 # shellcheck disable=SC2086 # pkg-config's words
-${CC:-cc} -std=c11 -Wall -Wextra -Werror $cflags -o "$dest/example" "$top/tests/libnapt/example.c" \
-	$libs || fail "the example does not build against the installed libnapt"
+${CC:-cc} -std=c11 -Wall -Wextra -Werror ${NAPT_SAN_CFLAGS:-} $cflags -o "$dest/example" \
+	"$top/tests/libnapt/example.c" $libs || fail "the example does not build against the installed libnapt"
 out=$(LD_LIBRARY_PATH=$libdir "$dest/example") || fail "the example failed: $out"
 echo "$out"
 LD_LIBRARY_PATH=$libdir ldd "$dest/example" | grep -q "libnapt.so.0 => $libdir/" || fail "the example did not use $libdir"
