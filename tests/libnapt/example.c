@@ -4,9 +4,9 @@
  * tests/libnapt/test_libnapt.sh against the installed headers and libnapt.so.0 (pkg-config).
  */
 #include <arpa/inet.h>
-#include <napt.h>
-#include <napt_config.h>
-#include <checksum.h>
+#include <napt/napt.h>
+#include <napt/napt_config.h>
+#include <napt/checksum.h>
 #include <stdio.h>
 #include <string.h>
 

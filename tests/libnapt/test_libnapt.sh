@@ -27,7 +27,7 @@ export PKG_CONFIG_PATH=${pc%/*} PKG_CONFIG_SYSROOT_DIR=$dest PKG_CONFIG_LIBDIR=
 cflags=$(pkg-config --cflags libnapt) && libs=$(pkg-config --libs libnapt) ||
 	fail "pkg-config does not know libnapt"
 incdir=${cflags#-I}
-incdir=${incdir%% *}
+incdir=${incdir%% *}/napt
 libdir=$(pkg-config --libs-only-L libnapt)
 libdir=${libdir#-L}
 libdir=${libdir%% *}
