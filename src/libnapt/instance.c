@@ -220,8 +220,24 @@ static bool prefixes_equal(const struct napt_config *a, const struct napt_config
 	return true;
 }
 
+/* Config refuses forwards and the DMZ with mode dynamic (napt_config.c, check_mode): a pool
+ * address belongs to the host that holds it, so the run-time ones (naptctl, NAT-PMP/PCP)
+ * are refused alike, or they would open it to the world or share its endpoints. */
+static int dynamic_refuses(const struct napt *n, const char *what, char *err, size_t errlen)
+{
+	if (n->cfg.mode != NAPT_MODE_DYNAMIC)
+		return 0;
+	snprintf(err, errlen,
+		 "'mode dynamic' does not go with %s (the addresses belong to the "
+		 "hosts that hold them)",
+		 what);
+	return -1;
+}
+
 int napt_forward_add(struct napt *n, const struct napt_forward *fwd, char *err, size_t errlen)
 {
+	if (dynamic_refuses(n, "'forward'", err, errlen) < 0)
+		return -1;
 	/* Easy IP: the router's own ports never reach the engine (napt_config.h). */
 	if (napt_config_hides_local(&n->cfg, fwd->protos, fwd->ext_lo, fwd->ext_hi, err, errlen))
 		return -1;
@@ -264,12 +280,15 @@ static void end_dmz_sessions(struct napt *n)
 	remove_mappings(n, (struct mapping_filter){.origin = NAPT_ORIGIN_DMZ, .port_hi = 65535});
 }
 
-void napt_dmz_set(struct napt *n, uint32_t addr)
+int napt_dmz_set(struct napt *n, uint32_t addr, char *err, size_t errlen)
 {
+	if (dynamic_refuses(n, "'dmz'", err, errlen) < 0)
+		return -1;
 	if (n->cfg.has_dmz && n->cfg.dmz != addr)
 		end_dmz_sessions(n);
 	n->cfg.has_dmz = true;
 	n->cfg.dmz = addr;
+	return 0;
 }
 
 int napt_external_replace(struct napt *n, uint32_t old_addr, uint32_t new_addr)
@@ -378,10 +397,10 @@ int napt_reconfigure(struct napt *n, const struct napt_config *cfg, uint64_t now
 		    napt_forward_add(n, &cfg->forwards[i], err, errlen) < 0)
 			return -1;
 	}
-	if (cfg->has_dmz)
-		napt_dmz_set(n, cfg->dmz);
-	else
+	if (!cfg->has_dmz)
 		napt_dmz_clear(n);
+	else if (napt_dmz_set(n, cfg->dmz, err, errlen) < 0)
+		return -1;
 	n->cfg.port_lo = cfg->port_lo;
 	n->cfg.port_hi = cfg->port_hi;
 	n->cfg.mapping = cfg->mapping;
@@ -473,6 +492,22 @@ static int visit_mapping(struct nat_table *t, uint32_t idx, void *ctx)
 	};
 
 	return w->fn(&info, w->ctx);
+}
+
+uint32_t napt_block_holder(const struct napt *n, uint32_t ext_addr, uint16_t port, uint16_t *lo,
+			   uint16_t *hi)
+{
+	for (unsigned e = 0; n->blocks && e < n->cfg.n_external; e++) {
+		uint32_t id =
+		    n->cfg.external[e] == ext_addr ? port_blocks_of(n->blocks, e, port) : 0;
+		unsigned ext;
+
+		if (id && n->blocks->b[id - 1].owner) {
+			port_blocks_range(n->blocks, id - 1, &ext, lo, hi);
+			return n->blocks->b[id - 1].owner;
+		}
+	}
+	return 0;
 }
 
 bool napt_port_mapped(struct napt *n, uint8_t proto, uint16_t port)

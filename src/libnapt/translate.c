@@ -401,7 +401,9 @@ static int shared_port(struct napt *n, const struct nat_key *flow, unsigned ext)
 }
 
 /* dynamic-fallback napt (RFC 3022 section 2.2: NAPT over the same pool): a host that found
- * no free address shares one, paired as in NAPT (ntohl(host) mod n first). */
+ * no free address shares one, paired as in NAPT (ntohl(host) mod n first). Only a held one:
+ * an address without a holder rests (else the host would have bound it), and a shared port
+ * there could be the last holder's kept one, which its peers still know. */
 static uint32_t fallback_mapping(struct napt *n, const struct nat_key *flow, uint32_t now,
 				 enum napt_drop_reason *why)
 {
@@ -410,7 +412,7 @@ static uint32_t fallback_mapping(struct napt *n, const struct nat_key *flow, uin
 	port_pool_tick(nat_table_ports(n->table), now);
 	for (unsigned i = 0; i < n->cfg.n_external; i++) {
 		unsigned ext = (first + i) % n->cfg.n_external;
-		int port = shared_port(n, flow, ext);
+		int port = n->pool.b[ext].holder ? shared_port(n, flow, ext) : -1;
 
 		if (port >= 0) {
 			n->counters.pool_fallbacks++;

@@ -516,6 +516,11 @@ static int cmd_show_stats(struct command_ctx *c)
 	stat_line(c, "pcp-requests-limited", c->d->pcp_limited, &first);
 	stat_line(c, "pcp-state-writes", c->d->pcp_state_writes, &first);
 	stat_line(c, "state-lines-rejected", c->d->state_rejected, &first);
+	for (int r = NAPT_RESTORED; r < NAPT_RESTORE_RESULTS; r++) {
+		snprintf(name, sizeof(name), "sessions-restore-%s", napt_restore_result_name(r));
+		stat_line(c, name, c->d->restored.result[r], &first);
+	}
+	stat_line(c, "sessions-file-rejected", (uint64_t)c->d->restored.file_rejected, &first);
 	stat_line(c, "events-lost", napt_events_lost(c->d->nat), &first);
 	stat_line(c, "monitors", event_monitor_count(c->d->monitor), &first);
 	stat_line(c, "monitor-events-lost", event_monitor_lost(c->d->monitor), &first);
@@ -946,11 +951,13 @@ static int cmd_dmz_set(struct command_ctx *c)
 		return -1;
 	c->d->runtime.dmz_mode = RUNTIME_DMZ_SET;
 	c->d->runtime.dmz = addr;
+	char why[ERR_LEN];
 	int rc = commit_state(c, old);
+	if (rc == 0 && napt_dmz_set(c->d->nat, addr, why, sizeof(why)) < 0)
+		rc = engine_refused(c, old, why);
 	free(old);
 	if (rc < 0)
 		return -1;
-	napt_dmz_set(c->d->nat, addr);
 	reply_message(c, "dmz %s%s", fmt_addr(addr, a), kept_note(c));
 	return 0;
 }
@@ -1064,6 +1071,33 @@ static void lookup_formula(struct command_ctx *c, uint32_t addr, uint16_t port)
 				      c->a->listing.count ? "" : "; no live mapping");
 }
 
+/* With port blocks, the host whose block spans the endpoint holds it, a live mapping on the
+ * port or not (its block's lines are the log's answer, docs/logging.md). */
+static void lookup_block(struct command_ctx *c, uint32_t addr, uint16_t port)
+{
+	uint16_t lo, hi;
+	uint32_t owner = napt_block_holder(c->d->nat, addr, port, &lo, &hi);
+	char in[EP_LEN], ext[EP_LEN];
+
+	if (!napt_get_config(c->d->nat)->port_block_size)
+		return;
+	if (!owner) {
+		if (c->json)
+			control_answer_printf(c->a, ", \"block\": null");
+		return;
+	}
+	fmt_addr(owner, in);
+	fmt_addr(addr, ext);
+	if (c->json)
+		control_answer_printf(c->a,
+				      ", \"block\": {\"inside_addr\": \"%s\", \"external_addr\": "
+				      "\"%s\", \"port_first\": %u, \"port_last\": %u}",
+				      in, ext, lo, hi);
+	else
+		control_answer_printf(c->a, "block: %s ports %u-%u held by inside %s\n", ext, lo,
+				      hi, in);
+}
+
 /* "EXT-ADDR:PORT PROTO": one hash chain, so answered at once whatever the table's size. */
 static int lookup_external(struct command_ctx *c, char *colon)
 {
@@ -1098,6 +1132,7 @@ static int lookup_external(struct command_ctx *c, char *colon)
 	else
 		control_answer_printf(c->a, "%lu mappings\n", c->a->listing.count);
 	lookup_formula(c, addr, (uint16_t)port);
+	lookup_block(c, addr, (uint16_t)port);
 	if (c->json)
 		control_answer_printf(c->a, "}\n");
 	return 0;

@@ -336,7 +336,11 @@ static void build_inbound(uint8_t *pkt, const struct flow *f, uint32_t ext_addr,
 
 static struct napt *make_instance(uint32_t max_sessions, uint32_t timeout_s)
 {
-	static const char *const lines[] = {"inside 10.0.0.0/8", "port-range 1024-65535"};
+	/* No port rest (RFC 6888 REQ-8): the create case replaces expired flows by new ones
+	 * at up to millions a (simulated) second, and at 1M sessions the 1M ports its flows
+	 * released would all be resting, every new flow refused (ports-exhausted). */
+	static const char *const lines[] = {"inside 10.0.0.0/8", "port-range 1024-65535",
+					    "port-rest 0"};
 	struct napt_config cfg;
 	char err[256], line[64];
 	struct napt *n;

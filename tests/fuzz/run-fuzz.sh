@@ -7,12 +7,13 @@ set -euo pipefail
 src=$(cd "$1" && pwd); secs=$2; shift 2
 [[ $secs =~ ^[1-9][0-9]*$ ]] || { echo "run-fuzz.sh: SECONDS must be a whole number above 0, not '$secs'" >&2; exit 2; }
 targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=(fuzz_packet fuzz_config fuzz_control fuzz_pcp fuzz_state
-	fuzz_coalesce fuzz_upnp)
+	fuzz_coalesce fuzz_upnp fuzz_sessions)
 work=${FUZZ_WORK:-$PWD/fuzz-work}
 mkdir -p "$work"
 engine=$(ls "$src"/src/libnapt/*.c)
 flags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-       -I"$src/include" -D_GNU_SOURCE)
+       -I"$src/include/napt" -I"$src/src/libnapt" -I"$src/src/common" -I"$src/src/naptd"
+       -D_GNU_SOURCE)
 
 seed_corpus() { # records of the packet target: ctl 0x00, 2-byte length, packet
 	/usr/bin/python3 - "$src/pcaps" "$1" <<'PY'
@@ -100,6 +101,17 @@ seed_upnp() { # UPnP actions as fuzz_upnp.c reads them: requester and action, th
 	printf "aGetExternalIPAddress\n\nbGetStatusInfo\n\naGetSpecificPortMappingEntry\nNewRemoteHost=\nNewExternalPort=8080\nNewProtocol=UDP\n" >"$1/gets"
 }
 
+seed_sessions() { # sessions files (restart_peer.py), raw and to be resealed, for both configs
+	local kind ctl
+	for kind in old mixed; do
+		/usr/bin/python3 "$src/tests/netns/restart_peer.py" sessions-file "$1/$kind.raw" "$kind"
+		for ctl in 0 1 2 3; do
+			{ printf "\\$(printf %o "$ctl")"; cat "$1/$kind.raw"; } >"$1/$kind-$ctl"
+		done
+		rm "$1/$kind.raw"
+	done
+}
+
 for t in "${targets[@]}"; do
 	bin="$work/$t"
 	extra=()
@@ -111,6 +123,7 @@ for t in "${targets[@]}"; do
 		$(pkg-config --cflags --libs libfixbuf))
 	case $t in fuzz_pcp | fuzz_state | fuzz_upnp) extra=("$src"/src/naptd/runtime_state.c
 		"$src"/src/common/regular_file.c "$src"/src/common/file_replace.c) ;; esac
+	[ "$t" = fuzz_sessions ] && extra=("$src"/src/common/regular_file.c "$src"/src/common/file_replace.c)
 	[ "$t" = fuzz_coalesce ] && extra=(-I"$src/tests/unit" "$src"/src/naptd/tun_coalesce.c
 		"$src"/tests/unit/packet_builder.c)
 	clang "${flags[@]}" -o "$bin" "$src/tests/fuzz/$t.c" $engine "${extra[@]}"
@@ -125,6 +138,7 @@ for t in "${targets[@]}"; do
 	fuzz_pcp) seed_pcp "$corpus" ;;
 	fuzz_state) seed_state "$corpus" ;;
 	fuzz_upnp) seed_upnp "$corpus" ;;
+	fuzz_sessions) seed_sessions "$corpus" ;;
 	esac
 	echo "== $t: ${secs}s"
 	(cd "$work" && "$bin" -max_total_time="$secs" -print_final_stats=1 "$corpus" 2>&1 |
