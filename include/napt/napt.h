@@ -245,6 +245,30 @@ bool napt_port_mapped(struct napt *n, uint8_t proto, uint16_t port);
 uint32_t napt_block_holder(const struct napt *n, uint32_t ext_addr, uint16_t port, uint16_t *lo,
 			   uint16_t *hi);
 
+/* PCP PEER (RFC 6887 section 12): the dynamic mapping and session an outbound packet from
+ * in_addr:in_port to rem_addr:rem_port would use, made as that packet would make it (same
+ * mapping behaviour, port choice and host limits) when there is none, and its idle timer
+ * started again, as by a packet. Addresses network order, ports host order. */
+struct napt_peer_request {
+	uint8_t proto; /* IPPROTO_TCP or IPPROTO_UDP */
+	uint32_t in_addr, rem_addr;
+	uint16_t in_port, rem_port;
+	uint16_t want_port; /* the suggested external port, 0 for any */
+	uint32_t want_addr; /* the suggested external address, 0 for any */
+};
+struct napt_peer_grant {
+	uint32_t ext_addr;
+	uint16_t ext_port;
+	uint32_t idle_s; /* seconds the session now lives without traffic; UINT32_MAX: static */
+	enum napt_drop_reason why; /* on -1 */
+};
+/* 0: done, *g holds the external endpoint. 1: the mapping is not on want_addr:want_port
+ * (nothing is made or changed). -1: no session, g->why says why (not-nat for a request that is not
+ * an outbound TCP/UDP flow from an inside host to an outside one, or with port 0; table-full,
+ * ports-exhausted, host-session-limit, ...). */
+int napt_peer(struct napt *n, const struct napt_peer_request *q, uint64_t now_ms,
+	      struct napt_peer_grant *g);
+
 const struct napt_counters *napt_get_counters(const struct napt *n);
 /* External ports of protocol p held by mappings on external address number ext (the order
  * of napt_get_config()->external). */

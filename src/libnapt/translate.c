@@ -536,14 +536,33 @@ static void picked_up(struct napt *n, uint32_t sidx, uint32_t now)
 	n->counters.det_pickups++;
 }
 
+/* A new session for flow, which has none: on its host's live mapping, else on a new one,
+ * within the host's limits. *sidx stays 0 when the reason is not NAPT_DROP_NONE. */
+static enum napt_drop_reason open_flow(struct napt *n, const struct nat_key *flow, uint32_t now,
+				       uint32_t *sidx)
+{
+	struct nat_key mkey = mapping_key(n, flow);
+	enum napt_drop_reason why;
+	uint32_t m = nat_mapping_find_in(n->table, &mkey);
+
+	if (m && !nat_mapping_live(n->table, m, now))
+		m = 0;
+	why = host_limit(n, flow->addr, !m);
+	if (why != NAPT_DROP_NONE)
+		return why;
+	if (!m)
+		m = n->cfg.mode == NAPT_MODE_DYNAMIC ? new_bound_mapping(n, flow, now, &why)
+						     : new_outbound_mapping(n, flow, now, &why);
+	if (m)
+		*sidx = new_session(n, m, flow, now, &why);
+	return why;
+}
+
 static enum napt_drop_reason outbound_session(struct napt *n, const struct ipv4_view *v,
 					      uint32_t now, uint32_t *sidx)
 {
 	struct nat_key flow = flow_key(v, true);
-	struct nat_key mkey;
-	enum napt_drop_reason why = NAPT_DROP_NONE;
-	uint32_t m;
-
+	enum napt_drop_reason why;
 	bool pickup;
 
 	*sidx = nat_session_find_in(n->table, &flow, now);
@@ -554,18 +573,7 @@ static enum napt_drop_reason outbound_session(struct napt *n, const struct ipv4_
 		return NAPT_DROP_TCP_NO_SESSION;
 	if (v->proto == IPPROTO_ICMP && v->icmp_type != ICMP_ECHO)
 		return NAPT_DROP_NO_MAPPING;
-	mkey = mapping_key(n, &flow);
-	m = nat_mapping_find_in(n->table, &mkey);
-	if (m && !nat_mapping_live(n->table, m, now))
-		m = 0;
-	why = host_limit(n, flow.addr, !m);
-	if (why != NAPT_DROP_NONE)
-		return why;
-	if (!m)
-		m = n->cfg.mode == NAPT_MODE_DYNAMIC ? new_bound_mapping(n, &flow, now, &why)
-						     : new_outbound_mapping(n, &flow, now, &why);
-	if (m)
-		*sidx = new_session(n, m, &flow, now, &why);
+	why = open_flow(n, &flow, now, sidx);
 	if (*sidx && pickup)
 		picked_up(n, *sidx, now);
 	return why;
@@ -1306,6 +1314,72 @@ struct napt_result napt_translate(struct napt *n, struct napt_packet *pkt, uint6
 	if (translate_established(n, pkt, &v, &l, now, &r))
 		return r;
 	return translate_valid(n, pkt, &v, now); /* a new flow */
+}
+
+/* ---- PCP PEER (RFC 6887 section 12) ---- */
+
+/* The suggested endpoint (RFC 6887 section 12.1) is not the one the mapping has. */
+static bool peer_elsewhere(const struct napt_peer_request *q, const struct napt_peer_grant *g)
+{
+	return (q->want_port && q->want_port != g->ext_port) ||
+	       (q->want_addr && q->want_addr != g->ext_addr);
+}
+
+/* A one-to-one host: stateless, its own port on its static address (translate_out). */
+static int peer_static(const struct napt_static *st, const struct napt_peer_request *q,
+		       struct napt_peer_grant *g)
+{
+	g->ext_addr = st->ext_addr;
+	g->ext_port = q->in_port;
+	g->idle_s = UINT32_MAX;
+	return peer_elsewhere(q, g) ? 1 : 0;
+}
+
+static bool peer_valid(const struct napt *n, const struct napt_peer_request *q)
+{
+	return (q->proto == IPPROTO_TCP || q->proto == IPPROTO_UDP) && q->in_port && q->rem_port &&
+	       is_inside(n, q->in_addr) && q->rem_addr && !is_inside(n, q->rem_addr) &&
+	       external_index(n, q->rem_addr) < 0 && !static_by_ext(n, q->rem_addr);
+}
+
+int napt_peer(struct napt *n, const struct napt_peer_request *q, uint64_t now_ms,
+	      struct napt_peer_grant *g)
+{
+	uint32_t now = (uint32_t)now_ms, sidx;
+	struct nat_key flow = {.proto = q->proto,
+			       .addr = q->in_addr,
+			       .port = q->in_port,
+			       .rem_addr = q->rem_addr,
+			       .rem_port = q->rem_port};
+	const struct napt_static *st = static_by_in(n, q->in_addr);
+	struct nat_session *s;
+	bool made;
+
+	*g = (struct napt_peer_grant){.why = NAPT_DROP_NONE};
+	if (!peer_valid(n, q)) {
+		g->why = NAPT_DROP_NOT_NAT;
+		return -1;
+	}
+	if (st)
+		return peer_static(st, q, g);
+	reap(n, now);
+	sidx = nat_session_find_in(n->table, &flow, now);
+	made = !sidx;
+	if (made && (g->why = open_flow(n, &flow, now, &sidx)) != NAPT_DROP_NONE)
+		return -1;
+	s = nat_session_at(n->table, sidx);
+	g->ext_addr = nat_table_ext_addr(n->table, s->ext_index);
+	g->ext_port = s->ext_port;
+	/* RFC 6887 section 12.3: PEER implies PREFER_FAILURE; a failed request changes
+	 * nothing (section 7.3), so a session made for it goes again. */
+	if (peer_elsewhere(q, g)) {
+		if (made)
+			nat_session_remove(n->table, sidx, false);
+		return 1;
+	}
+	nat_session_touch(n->table, sidx, s->tclass, now);
+	g->idle_s = nat_table_timeout(n->table, s->tclass) / 1000;
+	return 0;
 }
 
 void napt_expire(struct napt *n, uint64_t now_ms)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* pcp_server.h - NAT-PMP (RFC 6886) and PCP (RFC 6887: ANNOUNCE and MAP) on UDP port 5351
- * of the lan-interface's IPv4 addresses: an inside host opens a forward to itself for a
- * lifetime.
+/* pcp_server.h - NAT-PMP (RFC 6886) and PCP (RFC 6887: ANNOUNCE, MAP and PEER) on UDP port
+ * 5351 of the lan-interface's IPv4 addresses: an inside host opens a forward to itself for a
+ * lifetime (MAP), or has the session of one of its flows made or kept (PEER, napt_peer()).
  *
  * A mapping is a run-time forward with an end of life (struct runtime_lease): it shows in
  * "naptctl show forwards" with the seconds it has left, ends on time, and is kept in the
@@ -12,7 +12,7 @@
  * first line whose prefix holds the host and whose range holds the port decides, none
  * refuses; a host no pcp-allow line names is refused outright. A reload applies new rules at
  * once. A host maps only to itself (RFC 6887 section 8.1: the client address
- * must be the request's source; THIRD_PARTY is not supported).
+ * must be the request's source; THIRD_PARTY is not supported, nor FILTER: both refused).
  * Only datagrams that came in on lan-interface (IP_PKTINFO) from an inside address are
  * answered: Linux takes a datagram for the LAN address on any interface. A host gets 10
  * mapping requests a second; each costs a few hash lookups whatever the table's size, and

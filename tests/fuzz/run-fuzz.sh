@@ -72,6 +72,14 @@ def rec(who, msg):
 def pcp_map(proto, inp, ext, life, opts=b""):
     hdr = struct.pack("!BBHI", 2, 1, 0, life) + bytes(10) + b"\xff\xff" + bytes([192, 168, 1, 10])
     return hdr + bytes(range(12)) + struct.pack("!B3xHH", proto, inp, ext) + bytes(16) + opts
+def opt(code, data=b""):
+    return struct.pack("!BBH", code, 0, len(data)) + data + bytes(-len(data) % 4)
+def mapped(last, a=192, b=168, c=1):
+    return bytes(10) + b"\xff\xff" + bytes([a, b, c, last])
+def pcp_peer(proto, inp, ext, rport, life=600, opts=b""):
+    hdr = struct.pack("!BBHI", 2, 2, 0, life) + mapped(10)
+    return (hdr + bytes(range(12)) + struct.pack("!B3xHH", proto, inp, ext) + bytes(16) +
+            struct.pack("!H2x", rport) + mapped(7, 198, 51, 100) + opts)
 seeds = {
     "address": rec(10, struct.pack("!BB", 0, 0)),
     "map-delete": rec(10, struct.pack("!BBHHHI", 0, 2, 0, 80, 8080, 3600)) +
@@ -80,6 +88,14 @@ seeds = {
     "outside": rec(0x85, struct.pack("!BBHHHI", 0, 2, 0, 22, 2222, 3600)),
     "pcp-map": rec(10, pcp_map(6, 80, 8081, 600, struct.pack("!BBH", 2, 0, 0))),
     "pcp-announce": rec(10, struct.pack("!BBHI", 2, 0, 0, 0) + bytes(10) + b"\xff\xff" + bytes([192, 168, 1, 10])),
+    # PEER (RFC 6887 section 12.1): the MAP fields, remote peer port, reserved, address.
+    "pcp-peer": rec(10, pcp_peer(17, 5000, 0, 3478)) + rec(10, pcp_peer(17, 5000, 0, 3478, 0)),
+    "pcp-peer-suggest": rec(10, pcp_peer(6, 80, 4242, 443)),
+    "pcp-peer-opts": rec(10, pcp_peer(17, 5000, 0, 3478, 600, opt(2) + opt(1, mapped(20)))),
+    "pcp-third-party": rec(10, pcp_map(6, 22, 2222, 600, opt(1, mapped(20)))) +
+                       rec(10, pcp_map(6, 22, 2222, 600, opt(1, mapped(10)))),
+    "pcp-filter": rec(10, pcp_map(17, 5000, 5000, 600, opt(3, struct.pack("!xBH", 128, 3478) + mapped(7, 198, 51, 100)))),
+    "pcp-options": rec(10, pcp_map(6, 80, 8081, 600, opt(2) + opt(2) + opt(99, b"abc") + opt(200, b"x"))),
 }
 for name, data in seeds.items():
     open(os.path.join(out, name), "wb").write(data)
