@@ -511,7 +511,8 @@ static int cmd_show_stats(struct command_ctx *c)
 	stat_line(c, "loop-longest-5s-us", loop_times_recent(&c->d->loop, naptd_now_ms() / 1000),
 		  &first);
 	stat_line(c, "pcp-requests-not-lan", c->d->pcp_not_lan, &first);
-	/* UPnP HTTP requests refused for their Host or CALLBACK header (upnp_guard.h). */
+	/* UPnP HTTP requests refused for their Host or CALLBACK header, or a SUBSCRIBE from a host
+	 * not served (upnp_guard.h). */
 	stat_line(c, "upnp-requests-refused", atomic_load(&c->d->upnp_refused), &first);
 	stat_line(c, "pcp-requests-limited", c->d->pcp_limited, &first);
 	stat_line(c, "pcp-state-writes", c->d->pcp_state_writes, &first);

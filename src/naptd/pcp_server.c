@@ -44,6 +44,10 @@
 #define RATE_SET_BITS   8
 #define RATE_SETS       (1u << RATE_SET_BITS)
 #define RATE_WAYS       4
+/* Leases one inside host may hold: a quarter of the store, so that a host asking for port
+ * after port (AddAnyPortMapping, or PCP MAP with new internal ports, within its rate) leaves
+ * the others room, as the per-host session quotas do for sessions (security.md). */
+#define HOST_MAX_LEASES (RUNTIME_MAX_LEASES / 4)
 /* Lease timer: expiry and the state file's write, at most this often (RFC 6887 section 15
  * lets a lease acknowledged this long before a kill -9 be lost: the client renews it). */
 #define TICK_MS 250
@@ -251,6 +255,16 @@ static int lease_find(const struct runtime_state *st, uint32_t host, uint8_t pro
 	return -1;
 }
 
+/* The leases host holds, of every origin (NAT-PMP, PCP, UPnP). */
+static unsigned host_leases(const struct runtime_state *st, uint32_t host)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < st->n_leases; i++)
+		n += st->leases[i].fwd.in_addr == host;
+	return n;
+}
+
 /* The leases that ended are removed from the engine and the state. */
 static void expire_leases(struct pcp_server *s)
 {
@@ -391,7 +405,8 @@ static enum map_outcome map_add(struct pcp_server *s, const struct map_request *
 	if (i >= 0 && !nonce_matches(&st->leases[i], q->nonce))
 		return MAP_NONCE_MISMATCH;
 	if (i < 0) {
-		enum map_outcome o = st->n_leases == RUNTIME_MAX_LEASES
+		enum map_outcome o = st->n_leases == RUNTIME_MAX_LEASES ||
+					     host_leases(st, q->client) >= HOST_MAX_LEASES
 					 ? MAP_NO_RESOURCES
 					 : (enum map_outcome)pick_port(s, q, &port);
 		if (o != MAP_OK)

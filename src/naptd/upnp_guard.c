@@ -44,6 +44,8 @@ void *httpmsg_find_hdr(void *msg, int header_name_id, struct upnp_memptr *value)
 int http_SendStatusResponse(struct upnp_sockinfo *info, int status, int major, int minor);
 
 static _Atomic uint64_t *refused; /* naptd's count (set once, before the first request) */
+static upnp_served_fn *served;    /* naptd's rules, and their cookie (set with refused) */
+static void *served_cookie;
 
 /* ---- the checks ---- */
 
@@ -124,14 +126,24 @@ static void guarded_get(void *parser, void *request, struct upnp_sockinfo *info)
 		refuse(info);
 }
 
-/* SUBSCRIBE carries CALLBACK; its renewal and UNSUBSCRIBE do not (UDA 1.1 section 4.1). */
-static void guarded_gena(void *parser, void *request, struct upnp_sockinfo *info)
+/* SUBSCRIBE carries CALLBACK; its renewal and UNSUBSCRIBE do not (UDA 1.1 section 4.1). A
+ * new subscription takes one of the service's few (upnp_igd.c): only a host that naptd
+ * serves may make one, as only such a host may call an action. */
+static bool subscriber_ok(void *request, const struct upnp_sockinfo *info)
 {
+	const struct sockaddr_in *peer = (const struct sockaddr_in *)&info->foreign_sockaddr;
 	struct upnp_memptr cb;
 
-	if (host_matches(request, info) &&
-	    (!header(request, UPNP_HDR_CALLBACK, &cb) ||
-	     upnp_callback_ok(cb.buf, cb.length, &info->foreign_sockaddr)))
+	if (!header(request, UPNP_HDR_CALLBACK, &cb))
+		return true;
+	/* upnp_callback_ok holds the peer to IPv4 before its address is read */
+	return upnp_callback_ok(cb.buf, cb.length, &info->foreign_sockaddr) &&
+	       served(served_cookie, peer->sin_addr.s_addr);
+}
+
+static void guarded_gena(void *parser, void *request, struct upnp_sockinfo *info)
+{
+	if (host_matches(request, info) && subscriber_ok(request, info))
 		genaCallback(parser, request, info);
 	else
 		refuse(info);
@@ -196,9 +208,12 @@ static int bind_sockets(const char *lan, char *err, size_t errlen)
 	return rc;
 }
 
-int upnp_guard_install(const char *lan, _Atomic uint64_t *count, char *err, size_t errlen)
+int upnp_guard_install(const char *lan, _Atomic uint64_t *count, upnp_served_fn *fn, void *cookie,
+		       char *err, size_t errlen)
 {
 	refused = count;
+	served = fn;
+	served_cookie = cookie;
 	if (bind_sockets(lan, err, errlen) != 0)
 		return -1;
 	SetSoapCallback(guarded_soap);

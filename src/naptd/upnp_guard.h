@@ -17,10 +17,16 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+/* Whether naptd serves host (IPv4, network order: pcp-allow, pcp-deny), asked in the
+ * library's thread before a SUBSCRIBE makes a subscription. */
+typedef bool upnp_served_fn(void *cookie, uint32_t host);
+
 /* After UpnpInit2: binds the library's SSDP and HTTP sockets to lan (SO_BINDTODEVICE) and
- * puts the header checks in front of its HTTP callbacks; each refusal adds one to *refused.
- * Returns 0, or -1 with the reason. */
-int upnp_guard_install(const char *lan, _Atomic uint64_t *refused, char *err, size_t errlen);
+ * puts the header checks in front of its HTTP callbacks, and served (with cookie) in front
+ * of a new subscription; each refusal adds one to *refused. Returns 0, or -1 with the
+ * reason. */
+int upnp_guard_install(const char *lan, _Atomic uint64_t *refused, upnp_served_fn *served,
+		       void *cookie, char *err, size_t errlen);
 
 /* The checks themselves, on the headers' texts (NULL: no such header). */
 /* Host must be exactly the address and port the connection came to (local), as a browser

@@ -497,6 +497,17 @@ static void on_action(struct upnp_igd *u, UpnpActionRequest *req)
 		answer_values(req, &job);
 }
 
+/* The guard's question before a new GENA subscription (upnp_guard.h): the loop answers it
+ * as it answers GetExternalIPAddress, 606 for a host it does not serve. */
+static bool host_served(void *cookie, uint32_t host)
+{
+	struct upnp_job job = {.call = {.action = UPNP_GET_EXTERNAL_IP, .client = host},
+			       .state = JOB_QUEUED};
+
+	run_in_loop(cookie, &job);
+	return job.answer.error == UPNP_ERR_NONE;
+}
+
 /* GENA (UDA 1.1 section 4.1.2): a new subscriber hears the evented variable at once. */
 static void on_subscribe(struct upnp_igd *u, const UpnpSubscriptionRequest *req)
 {
@@ -551,7 +562,7 @@ static int start_library(struct upnp_igd *u, char *err, size_t errlen)
 			 UpnpGetErrorMessage(rc));
 		return -1;
 	}
-	if (upnp_guard_install(lan, &u->d->upnp_refused, err, errlen) != 0)
+	if (upnp_guard_install(lan, &u->d->upnp_refused, host_served, u, err, errlen) != 0)
 		return -1;
 	u->desc = make_description(u->udn);
 	if (!u->desc || serve_scpd() != 0 ||

@@ -141,14 +141,7 @@ refused=$(stat_value upnp-requests-refused)
 echo "ok: a CALLBACK to another host is refused (403); upnp-requests-refused $refused"
 
 # ---- GENA ----
-in_lan $PEER gena "$LAN_IP" 5999 "http://$HOST/evt/IPConn" 30 "$RTR_WAN_IP" "$NEW_WAN_IP" \
-	>"$TOPO_DIR/gena.log" 2>&1 &
-GENA_PID=$!
-TOPO_PIDS+=("$GENA_PID")
-wait_until 10 grep -q "event ExternalIPAddress $RTR_WAN_IP" "$TOPO_DIR/gena.log" ||
-	fail "no initial event: $(cat "$TOPO_DIR/gena.log")"
-in_rtr ip addr del "$RTR_WAN_IP/24" dev wan0
-in_rtr ip addr add "$NEW_WAN_IP/24" dev wan0
+gena_renumber "$HOST" "$NEW_WAN_IP" || fail "no initial event: $(cat "$TOPO_DIR/gena.log")"
 wait "$GENA_PID" || fail "no event of $NEW_WAN_IP: $(cat "$TOPO_DIR/gena.log")"
 echo "ok: the subscriber hears ExternalIPAddress $RTR_WAN_IP, then $NEW_WAN_IP after the renumbering"
 
