@@ -127,7 +127,8 @@ count() {
 	tshark -n -r "$CAP" -o ip.check_checksum:TRUE -o tcp.check_checksum:TRUE \
 		-o udp.check_checksum:TRUE -Y "$1" 2>/dev/null | wc -l
 }
-BAD='ip.checksum.status == "Bad" || tcp.checksum.status == "Bad" || udp.checksum.status == "Bad" || ip.len > 1500'
+# naptd's output only: what the WAN host itself sends never crossed naptd.
+BAD="ip.src == $EXT_IP && (ip.checksum.status == \"Bad\" || tcp.checksum.status == \"Bad\" || udp.checksum.status == \"Bad\" || ip.len > 1500)"
 bad=$(count "$BAD")
 if [ "$bad" != 0 ]; then
 	tshark -n -r "$CAP" -o ip.check_checksum:TRUE -o tcp.check_checksum:TRUE \
