@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "file_replace.h"
+#include "ipv4_packet.h"
 #include "napt_config.h"
 #include "regular_file.h"
 
@@ -35,34 +36,6 @@ static uint32_t fnv1a(const uint8_t *p, size_t len)
 	while (len--)
 		h = (h ^ *p++) * 16777619u;
 	return h;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	v = htonl(v);
-	memcpy(p, &v, 4);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4);
-	return ntohl(v);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	v = htons(v);
-	memcpy(p, &v, 2);
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	uint16_t v;
-
-	memcpy(&v, p, 2);
-	return ntohs(v);
 }
 
 /* ---- writing ---- */
