@@ -17,7 +17,7 @@ static void apply_timeouts(struct napt *n)
 	port_pool_set_rest(nat_table_ports(n->table), n->cfg.port_rest_s * 1000u);
 }
 
-void napt_index_externals(struct napt *n)
+void instance_index_externals(struct napt *n)
 {
 	memset(n->ext_by_octet, 0, sizeof(n->ext_by_octet));
 	for (unsigned i = 0; i < n->cfg.n_external; i++) {
@@ -53,14 +53,12 @@ static int apply_host_limits(struct napt *n, char *err, size_t errlen)
 /* The external addresses of the deterministic prefix are kept for its hosts. */
 static void apply_deterministic(struct napt *n)
 {
-	const struct napt_prefix *ext = &n->cfg.det.ext;
-
 	n->det_externals = 0;
 	if (!n->cfg.det.on)
 		return;
 	det_layout_make(&n->cfg, &n->det, NULL, 0); /* validated already */
 	for (unsigned i = 0; i < n->cfg.n_external; i++)
-		if ((n->cfg.external[i] & ext->mask) == ext->addr)
+		if (napt_config_det_external(&n->cfg, n->cfg.external[i]))
 			n->det_externals |= 1u << i;
 }
 
@@ -94,7 +92,7 @@ struct napt *napt_create_keyed(const struct napt_config *cfg, const struct napt_
 	}
 	n->cfg = *cfg;
 	n->cfg.n_forwards = 0;
-	napt_index_externals(n);
+	instance_index_externals(n);
 	prng_seed(&n->rng, secrets->port_seed);
 	n->hash_key = (struct siphash_key){secrets->hash_key[0], secrets->hash_key[1]};
 	n->table = nat_table_create(cfg->max_sessions, &n->hash_key, &n->counters, cfg->external,
@@ -222,8 +220,24 @@ static bool prefixes_equal(const struct napt_config *a, const struct napt_config
 	return true;
 }
 
+/* Config refuses forwards and the DMZ with mode dynamic (napt_config.c, check_mode): a pool
+ * address belongs to the host that holds it, so the run-time ones (naptctl, NAT-PMP/PCP)
+ * are refused alike, or they would open it to the world or share its endpoints. */
+static int dynamic_refuses(const struct napt *n, const char *what, char *err, size_t errlen)
+{
+	if (n->cfg.mode != NAPT_MODE_DYNAMIC)
+		return 0;
+	snprintf(err, errlen,
+		 "'mode dynamic' does not go with %s (the addresses belong to the "
+		 "hosts that hold them)",
+		 what);
+	return -1;
+}
+
 int napt_forward_add(struct napt *n, const struct napt_forward *fwd, char *err, size_t errlen)
 {
+	if (dynamic_refuses(n, "'forward'", err, errlen) < 0)
+		return -1;
 	/* Easy IP: the router's own ports never reach the engine (napt_config.h). */
 	if (napt_config_hides_local(&n->cfg, fwd->protos, fwd->ext_lo, fwd->ext_hi, err, errlen))
 		return -1;
@@ -266,12 +280,15 @@ static void end_dmz_sessions(struct napt *n)
 	remove_mappings(n, (struct mapping_filter){.origin = NAPT_ORIGIN_DMZ, .port_hi = 65535});
 }
 
-void napt_dmz_set(struct napt *n, uint32_t addr)
+int napt_dmz_set(struct napt *n, uint32_t addr, char *err, size_t errlen)
 {
+	if (dynamic_refuses(n, "'dmz'", err, errlen) < 0)
+		return -1;
 	if (n->cfg.has_dmz && n->cfg.dmz != addr)
 		end_dmz_sessions(n);
 	n->cfg.has_dmz = true;
 	n->cfg.dmz = addr;
+	return 0;
 }
 
 int napt_external_replace(struct napt *n, uint32_t old_addr, uint32_t new_addr)
@@ -295,7 +312,7 @@ int napt_external_replace(struct napt *n, uint32_t old_addr, uint32_t new_addr)
 	/* The peers of mappings on the old address cannot reach them any more. */
 	remove_mappings(n, (struct mapping_filter){.by_ext = true, .ext_index = (uint8_t)i});
 	c->external[i] = new_addr;
-	napt_index_externals(n);
+	instance_index_externals(n);
 	nat_table_set_external(n->table, i, new_addr);
 	return 0;
 }
@@ -380,10 +397,10 @@ int napt_reconfigure(struct napt *n, const struct napt_config *cfg, uint64_t now
 		    napt_forward_add(n, &cfg->forwards[i], err, errlen) < 0)
 			return -1;
 	}
-	if (cfg->has_dmz)
-		napt_dmz_set(n, cfg->dmz);
-	else
+	if (!cfg->has_dmz)
 		napt_dmz_clear(n);
+	else if (napt_dmz_set(n, cfg->dmz, err, errlen) < 0)
+		return -1;
 	n->cfg.port_lo = cfg->port_lo;
 	n->cfg.port_hi = cfg->port_hi;
 	n->cfg.mapping = cfg->mapping;
@@ -477,6 +494,22 @@ static int visit_mapping(struct nat_table *t, uint32_t idx, void *ctx)
 	return w->fn(&info, w->ctx);
 }
 
+uint32_t napt_block_holder(const struct napt *n, uint32_t ext_addr, uint16_t port, uint16_t *lo,
+			   uint16_t *hi)
+{
+	for (unsigned e = 0; n->blocks && e < n->cfg.n_external; e++) {
+		uint32_t id =
+		    n->cfg.external[e] == ext_addr ? port_blocks_of(n->blocks, e, port) : 0;
+		unsigned ext;
+
+		if (id && n->blocks->b[id - 1].owner) {
+			port_blocks_range(n->blocks, id - 1, &ext, lo, hi);
+			return n->blocks->b[id - 1].owner;
+		}
+	}
+	return 0;
+}
+
 bool napt_port_mapped(struct napt *n, uint8_t proto, uint16_t port)
 {
 	for (unsigned e = 0; e < n->cfg.n_external; e++) {
@@ -489,7 +522,7 @@ bool napt_port_mapped(struct napt *n, uint8_t proto, uint16_t port)
 	return false;
 }
 
-bool napt_host_busy(void *ctx, uint32_t host)
+bool instance_host_busy(void *ctx, uint32_t host)
 {
 	const struct napt *n = ctx;
 

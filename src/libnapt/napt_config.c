@@ -401,6 +401,9 @@ static int add_external(struct napt_config *cfg, uint32_t a, bool listed_ok, cha
 {
 	char text[INET_ADDRSTRLEN];
 
+	/* Also the addresses a deterministic external prefix brings. */
+	if (a == 0 || a == INADDR_BROADCAST)
+		return fail(err, errlen, "external address %s cannot be used", addr_text(a, text));
 	for (unsigned i = 0; i < cfg->n_external; i++)
 		if (cfg->external[i] == a)
 			return listed_ok ? 0
@@ -419,8 +422,6 @@ static int kw_external(struct napt_config *cfg, char **v, char *err, size_t errl
 
 	if (parse_addr(v[0], &a) < 0)
 		return fail(err, errlen, "'external' needs an IPv4 address, not '%s'", v[0]);
-	if (a == 0 || a == INADDR_BROADCAST)
-		return fail(err, errlen, "external address %s cannot be used", v[0]);
 	return add_external(cfg, a, false, err, errlen);
 }
 
@@ -788,6 +789,11 @@ static int kw_coalesce(struct napt_config *cfg, char **v, char *err, size_t errl
 	return parse_yes_no("coalesce", v[0], &cfg->daemon.coalesce, err, errlen);
 }
 
+static int kw_upnp(struct napt_config *cfg, char **v, char *err, size_t errlen)
+{
+	return parse_yes_no("upnp", v[0], &cfg->daemon.upnp, err, errlen);
+}
+
 static int kw_mtu(struct napt_config *cfg, char **v, char *err, size_t errlen)
 {
 	/* 68: the smallest MTU every IPv4 link must carry (RFC 791). */
@@ -863,6 +869,7 @@ static const struct config_keyword keywords[] = {
     {"manage-routes", 1, "yes or no", kw_manage_routes},
     {"offload", 1, "yes or no", kw_offload},
     {"coalesce", 1, "yes or no", kw_coalesce},
+    {"upnp", 1, "yes or no", kw_upnp},
     {"mtu", 1, "a number", kw_mtu},
     {"log-mappings", 1, "yes or no", kw_log_mappings},
     {"metrics-listen", 1, "ADDR:PORT, like 192.168.1.1:9108", kw_metrics_listen},
@@ -927,6 +934,11 @@ static int inside_index(const struct napt_config *cfg, uint32_t addr)
 bool napt_config_inside(const struct napt_config *cfg, uint32_t addr)
 {
 	return inside_index(cfg, addr) >= 0;
+}
+
+bool napt_config_det_external(const struct napt_config *cfg, uint32_t addr)
+{
+	return cfg->det.on && (addr & cfg->det.ext.mask) == cfg->det.ext.addr;
 }
 
 static int prefix_text(const struct napt_prefix *p, char *buf, size_t len)
@@ -1176,6 +1188,9 @@ static int validate(const struct napt_config *cfg, struct config_fault *f, char 
 		return fail(err, errlen,
 			    "'mss-clamp auto' reads the WAN link's MTU: it needs 'wan-interface' "
 			    "or 'external interface'");
+	if (cfg->daemon.upnp && !cfg->daemon.n_pcp_rules)
+		return fail(err, errlen,
+			    "'upnp yes' serves the hosts a 'pcp-allow' line names: there is none");
 	if (check_mode(cfg, err, errlen) < 0 || check_external(cfg, f, err, errlen) < 0 ||
 	    check_forwards(cfg, f, err, errlen) < 0 || check_statics(cfg, f, err, errlen) < 0 ||
 	    check_local(cfg, f, err, errlen) < 0 || check_deterministic(cfg, err, errlen) < 0)

@@ -59,6 +59,10 @@ struct nat_table {
 	bool reap_known;
 };
 
+/* A touched session moves to its list's tail at most once per slot of 1 << LRU_SLOT_SHIFT
+ * ms (nat_session_touch): the lists are in time order to within one slot. */
+#define LRU_SLOT_SHIFT 10
+
 /* Wrap-around time order (the clock is 32-bit milliseconds). */
 static bool before(uint32_t a, uint32_t b)
 {
@@ -235,6 +239,13 @@ uint32_t nat_table_timeout(const struct nat_table *t, enum napt_timeout_class c)
 	return t->timeout_ms[c];
 }
 
+bool nat_table_in_expiry_order(const struct nat_table *t, enum napt_timeout_class c, uint32_t last)
+{
+	uint32_t tail = t->lru[c].tail;
+
+	return !tail || !before(last + (1u << LRU_SLOT_SHIFT), t->sessions[tail].last_ms);
+}
+
 uint32_t nat_table_ext_addr(const struct nat_table *t, unsigned ext_index)
 {
 	return t->external[ext_index];
@@ -287,6 +298,15 @@ static void record_flush(struct nat_table *t)
 			block_event(t, NAPT_EV_BLOCK_END, id, t->blocks->b[id - 1].owner, false);
 }
 
+/* A mapping's end frees its port, which rests (RFC 6888 REQ-8) unless it is a
+ * deterministic one (its host's alone). */
+static void release_port(struct nat_table *t, const struct nat_mapping *m)
+{
+	if (m->flags & MAPF_POOL_PORT)
+		port_pool_release(&t->ports, proto_index(m->proto), m->ext_index, m->ext_port,
+				  !(m->flags & MAPF_DET));
+}
+
 /* Everything goes back to the free lists: used at start and by "flush sessions". */
 void nat_table_flush(struct nat_table *t)
 {
@@ -301,15 +321,17 @@ void nat_table_flush(struct nat_table *t)
 	peer_counts_clear(t->peers);
 	memset(t->lru, 0, sizeof(t->lru));
 	t->reap_known = false;
-	port_pool_clear(&t->ports);
 	if (t->hosts)
 		memset(t->hosts->slots, 0, ((size_t)t->hosts->mask + 1) * sizeof(*t->hosts->slots));
 	if (t->blocks)
-		port_blocks_clear(t->blocks);
+		t->counters->port_blocks_released += port_blocks_clear(t->blocks);
 	t->free_sessions = t->free_mappings = 0;
 	for (uint32_t i = t->max - 1; i >= 1; i--) {
 		t->sessions[i] = (struct nat_session){.lru_next = t->free_sessions};
 		t->free_sessions = i;
+		/* The flushed mappings' ports were tied to their hosts a moment ago: they rest
+		 * as after any other end. */
+		release_port(t, &t->mappings[i]);
 		t->mappings[i] = (struct nat_mapping){.where_in = t->free_mappings};
 		t->free_mappings = i;
 	}
@@ -766,9 +788,7 @@ static void mapping_remove(struct nat_table *t, uint32_t idx, bool expired)
 	if (m->flags & MAPF_IN_INDEXED)
 		index_drop(t, MAP_IN, m->where_in, idx);
 	index_drop(t, MAP_OUT, m->where_out, idx);
-	if (m->flags & MAPF_POOL_PORT)
-		port_pool_release(&t->ports, proto_index(m->proto), m->ext_index, m->ext_port,
-				  !(m->flags & MAPF_DET));
+	release_port(t, m);
 	nat_event_mapping(t->events, NAPT_EV_MAPPING_END, m, t->external[m->ext_index], expired);
 	if (m->flags & MAPF_BLOCK)
 		block_release(t, m, expired); /* after the mapping's own end, in the log too */
@@ -803,7 +823,7 @@ uint32_t nat_session_new(struct nat_table *t, uint32_t mapping, uint32_t rem_add
 	    .in_port = m->in_port,
 	    .ext_port = m->ext_port,
 	    .rem_port = rem_port,
-	    .moved_s = (uint16_t)(now >> 10),
+	    .moved_s = (uint16_t)(now >> LRU_SLOT_SHIFT),
 	    .proto = m->proto,
 	    .tclass = (uint8_t)c & 0xf,
 	    .origin = m->origin & 0xf,
@@ -834,7 +854,7 @@ void nat_session_touch(struct nat_table *t, uint32_t idx, enum napt_timeout_clas
 {
 	struct nat_session *s = &t->sessions[idx];
 
-	uint16_t slot = (uint16_t)(now >> 10);
+	uint16_t slot = (uint16_t)(now >> LRU_SLOT_SHIFT);
 
 	s->last_ms = now;
 	if (s->tclass == c && (s->moved_s == slot || t->lru[c].tail == idx))
@@ -980,7 +1000,7 @@ void nat_lookup_prefetch_next(const struct nat_table *t, const struct nat_lookup
 	const struct nat_session *s = &t->sessions[idx];
 
 	if (idx && entry_matches(t, l->out ? SESS_OUT : SESS_IN, idx, &l->key) &&
-	    s->moved_s != (uint16_t)(now >> 10)) {
+	    s->moved_s != (uint16_t)(now >> LRU_SLOT_SHIFT)) {
 		__builtin_prefetch(&t->sessions[s->lru_prev].lru_prev, 1);
 		__builtin_prefetch(&t->sessions[s->lru_next].lru_prev, 1);
 	}

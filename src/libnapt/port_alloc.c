@@ -17,14 +17,6 @@ void port_pool_release(struct port_pool *pp, int proto, unsigned ext, uint16_t p
 		pp->resting[pp->rest.newer][proto][ext][port / 64] |= 1ull << (port % 64);
 }
 
-void port_pool_clear(struct port_pool *pp)
-{
-	uint32_t rest_ms = pp->rest.rest_ms;
-
-	memset(pp, 0, sizeof(*pp));
-	pp->rest.rest_ms = rest_ms;
-}
-
 void port_pool_forget_rest(struct port_pool *pp, unsigned ext)
 {
 	for (int b = 0; b < 2; b++)
@@ -196,9 +188,14 @@ size_t port_blocks_bytes(const struct port_blocks *pb)
 	return sizeof(*pb) + (size_t)pb->per_ext * pb->n_ext * sizeof(*pb->b);
 }
 
-void port_blocks_clear(struct port_blocks *pb)
+uint32_t port_blocks_clear(struct port_blocks *pb)
 {
+	uint32_t held = 0;
+
+	for (uint32_t i = 0; i < pb->per_ext * pb->n_ext; i++)
+		held += pb->b[i].owner != 0;
 	memset(pb->b, 0, (size_t)pb->per_ext * pb->n_ext * sizeof(*pb->b));
+	return held;
 }
 
 uint32_t port_blocks_of(const struct port_blocks *pb, unsigned ext, uint16_t port)

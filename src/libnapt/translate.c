@@ -265,7 +265,9 @@ static const uint64_t *forward_ports(const struct napt *n, uint8_t proto)
 }
 
 /* RFC 7422: the port the formula gives the flow in its host's range, else the next free
- * one of the range (det_nat.h), counted. */
+ * one of the range (det_nat.h), counted. Forwards' ports are not avoided: no forward takes
+ * a packet to a deterministic address (inbound_session), so two nodes agree whatever their
+ * forwards. */
 static uint32_t deterministic_mapping(struct napt *n, const struct nat_key *flow,
 				      const struct det_range *r, enum napt_drop_reason *why)
 {
@@ -276,7 +278,7 @@ static uint32_t deterministic_mapping(struct napt *n, const struct nat_key *flow
 	if (ext >= 0) /* napt_external_replace() keeps the prefix's addresses; be sure */
 		port = port_pool_pick(nat_table_ports(n->table), proto_index(flow->proto),
 				      (unsigned)ext, r->lo, r->hi, want, -1,
-				      (uint64_t)(want - r->lo), forward_ports(n, flow->proto));
+				      (uint64_t)(want - r->lo), NULL);
 	if (port < 0) {
 		*why = NAPT_DROP_PORTS_EXHAUSTED;
 		return 0;
@@ -284,6 +286,13 @@ static uint32_t deterministic_mapping(struct napt *n, const struct nat_key *flow
 	if (port != want)
 		n->counters.det_collisions++;
 	return add_outbound_mapping(n, flow, (unsigned)ext, (uint16_t)port, MAPF_DET, why);
+}
+
+bool translate_block_limited(const struct napt *n, const struct host_count *h)
+{
+	uint32_t size = n->cfg.port_block_size, limit = n->cfg.ports_per_host;
+
+	return limit && h && (h->blocks + 1) * size > (limit > size ? limit : size);
 }
 
 /* A port in one of the host's blocks, else in a new block (its first mapping gives it to
@@ -294,7 +303,6 @@ static int block_port(struct napt *n, const struct nat_key *flow, unsigned ext, 
 {
 	const struct port_pool *pp = nat_table_ports(n->table);
 	const struct host_count *h = host_limits_find(n->hosts, flow->addr);
-	uint32_t size = n->cfg.port_block_size, limit = n->cfg.ports_per_host;
 	uint32_t id = h ? h->block : 0;
 	unsigned e;
 	uint16_t lo, hi;
@@ -309,7 +317,7 @@ static int block_port(struct napt *n, const struct nat_key *flow, unsigned ext, 
 		if (port >= 0)
 			return port;
 	}
-	*limited = limit && h && (h->blocks + 1) * size > (limit > size ? limit : size);
+	*limited = translate_block_limited(n, h);
 	id = *limited ? 0 : port_blocks_find_free(n->blocks, pp, ext, preferred, rnd);
 	if (!id)
 		return -1;
@@ -399,7 +407,9 @@ static int shared_port(struct napt *n, const struct nat_key *flow, unsigned ext)
 }
 
 /* dynamic-fallback napt (RFC 3022 section 2.2: NAPT over the same pool): a host that found
- * no free address shares one, paired as in NAPT (ntohl(host) mod n first). */
+ * no free address shares one, paired as in NAPT (ntohl(host) mod n first). Only a held one:
+ * an address without a holder rests (else the host would have bound it), and a shared port
+ * there could be the last holder's kept one, which its peers still know. */
 static uint32_t fallback_mapping(struct napt *n, const struct nat_key *flow, uint32_t now,
 				 enum napt_drop_reason *why)
 {
@@ -408,7 +418,7 @@ static uint32_t fallback_mapping(struct napt *n, const struct nat_key *flow, uin
 	port_pool_tick(nat_table_ports(n->table), now);
 	for (unsigned i = 0; i < n->cfg.n_external; i++) {
 		unsigned ext = (first + i) % n->cfg.n_external;
-		int port = shared_port(n, flow, ext);
+		int port = n->pool.b[ext].holder ? shared_port(n, flow, ext) : -1;
 
 		if (port >= 0) {
 			n->counters.pool_fallbacks++;
@@ -450,7 +460,7 @@ static uint32_t new_bound_mapping(struct napt *n, const struct nat_key *flow, ui
 				  enum napt_drop_reason *why)
 {
 	struct nat_key mkey = mapping_key(n, flow);
-	int ext = addr_pool_bind(&n->pool, flow->addr, now, napt_host_busy, n);
+	int ext = addr_pool_bind(&n->pool, flow->addr, now, instance_host_busy, n);
 	struct nat_mapping m = {
 	    .in_addr = flow->addr,
 	    .in_port = flow->port,
@@ -494,7 +504,7 @@ static uint32_t new_session(struct napt *n, uint32_t mapping, const struct nat_k
 
 /* RFC 6888 REQ-4: a host at its session limit, or at its port limit when it needs a new
  * port, gets no new flow; its existing flows and every other host are unaffected. */
-static enum napt_drop_reason host_limit(struct napt *n, uint32_t host, bool new_port)
+enum napt_drop_reason translate_host_limit(struct napt *n, uint32_t host, bool new_port)
 {
 	struct host_count c;
 	enum napt_drop_reason why = NAPT_DROP_NONE;
@@ -532,14 +542,33 @@ static void picked_up(struct napt *n, uint32_t sidx, uint32_t now)
 	n->counters.det_pickups++;
 }
 
+/* A new session for flow, which has none: on its host's live mapping, else on a new one,
+ * within the host's limits. *sidx stays 0 when the reason is not NAPT_DROP_NONE. */
+static enum napt_drop_reason open_flow(struct napt *n, const struct nat_key *flow, uint32_t now,
+				       uint32_t *sidx)
+{
+	struct nat_key mkey = mapping_key(n, flow);
+	enum napt_drop_reason why;
+	uint32_t m = nat_mapping_find_in(n->table, &mkey);
+
+	if (m && !nat_mapping_live(n->table, m, now))
+		m = 0;
+	why = translate_host_limit(n, flow->addr, !m);
+	if (why != NAPT_DROP_NONE)
+		return why;
+	if (!m)
+		m = n->cfg.mode == NAPT_MODE_DYNAMIC ? new_bound_mapping(n, flow, now, &why)
+						     : new_outbound_mapping(n, flow, now, &why);
+	if (m)
+		*sidx = new_session(n, m, flow, now, &why);
+	return why;
+}
+
 static enum napt_drop_reason outbound_session(struct napt *n, const struct ipv4_view *v,
 					      uint32_t now, uint32_t *sidx)
 {
 	struct nat_key flow = flow_key(v, true);
-	struct nat_key mkey;
-	enum napt_drop_reason why = NAPT_DROP_NONE;
-	uint32_t m;
-
+	enum napt_drop_reason why;
 	bool pickup;
 
 	*sidx = nat_session_find_in(n->table, &flow, now);
@@ -550,18 +579,7 @@ static enum napt_drop_reason outbound_session(struct napt *n, const struct ipv4_
 		return NAPT_DROP_TCP_NO_SESSION;
 	if (v->proto == IPPROTO_ICMP && v->icmp_type != ICMP_ECHO)
 		return NAPT_DROP_NO_MAPPING;
-	mkey = mapping_key(n, &flow);
-	m = nat_mapping_find_in(n->table, &mkey);
-	if (m && !nat_mapping_live(n->table, m, now))
-		m = 0;
-	why = host_limit(n, flow.addr, !m);
-	if (why != NAPT_DROP_NONE)
-		return why;
-	if (!m)
-		m = n->cfg.mode == NAPT_MODE_DYNAMIC ? new_bound_mapping(n, &flow, now, &why)
-						     : new_outbound_mapping(n, &flow, now, &why);
-	if (m)
-		*sidx = new_session(n, m, &flow, now, &why);
+	why = open_flow(n, &flow, now, sidx);
 	if (*sidx && pickup)
 		picked_up(n, *sidx, now);
 	return why;
@@ -616,6 +634,15 @@ static bool echo_request_to_query(const struct ipv4_view *v, uint8_t origin)
 	       origin == NAPT_ORIGIN_OUTBOUND;
 }
 
+/* Whether port is in a port block an inside host holds: the block's log line names that
+ * host for all its ports, so the DMZ takes none of them. */
+static bool in_held_block(const struct napt *n, unsigned ext, uint16_t port)
+{
+	uint32_t id = n->blocks ? port_blocks_of(n->blocks, ext, port) : 0;
+
+	return id && n->blocks->b[id - 1].owner;
+}
+
 /* A mapping for an unsolicited packet that a forward or the DMZ takes in. */
 static uint32_t new_inbound_mapping(struct napt *n, const struct nat_key *out, unsigned ext,
 				    enum napt_drop_reason *why)
@@ -634,7 +661,7 @@ static uint32_t new_inbound_mapping(struct napt *n, const struct nat_key *out, u
 		m.in_addr = f->in_addr;
 		m.in_port = (uint16_t)(f->in_lo + (out->port - f->ext_lo));
 		m.origin = NAPT_ORIGIN_FORWARD;
-	} else if (n->cfg.has_dmz) {
+	} else if (n->cfg.has_dmz && !in_held_block(n, ext, out->port)) {
 		m.in_addr = n->cfg.dmz;
 		m.in_port = out->port;
 		m.origin = NAPT_ORIGIN_DMZ;
@@ -688,7 +715,12 @@ static enum napt_drop_reason inbound_session(struct napt *n, const struct ipv4_v
 		  !filter_admits(n, nat_mapping_at(n->table, m), flow.rem_addr, now)))
 		return NAPT_DROP_FILTERED;
 	if (!m) {
-		/* Decide first whether anything would take it: no state for the unsolicited. */
+		/* Decide first whether anything would take it: no state for the unsolicited. A
+		 * deterministic address's ports are its hosts' (RFC 7422): neither a forward nor
+		 * the DMZ may answer there for another host, whom the reverse formula would not
+		 * name. */
+		if (n->det_externals >> ext & 1)
+			return NAPT_DROP_NO_MAPPING;
 		if (v->proto != IPPROTO_ICMP &&
 		    !forward_rules_lookup(&n->fwd, forward_bit(v->proto), flow.port) &&
 		    !n->cfg.has_dmz)
@@ -1290,6 +1322,72 @@ struct napt_result napt_translate(struct napt *n, struct napt_packet *pkt, uint6
 	return translate_valid(n, pkt, &v, now); /* a new flow */
 }
 
+/* ---- PCP PEER (RFC 6887 section 12) ---- */
+
+/* The suggested endpoint (RFC 6887 section 12.1) is not the one the mapping has. */
+static bool peer_elsewhere(const struct napt_peer_request *q, const struct napt_peer_grant *g)
+{
+	return (q->want_port && q->want_port != g->ext_port) ||
+	       (q->want_addr && q->want_addr != g->ext_addr);
+}
+
+/* A one-to-one host: stateless, its own port on its static address (translate_out). */
+static int peer_static(const struct napt_static *st, const struct napt_peer_request *q,
+		       struct napt_peer_grant *g)
+{
+	g->ext_addr = st->ext_addr;
+	g->ext_port = q->in_port;
+	g->idle_s = UINT32_MAX;
+	return peer_elsewhere(q, g) ? 1 : 0;
+}
+
+static bool peer_valid(const struct napt *n, const struct napt_peer_request *q)
+{
+	return (q->proto == IPPROTO_TCP || q->proto == IPPROTO_UDP) && q->in_port && q->rem_port &&
+	       is_inside(n, q->in_addr) && q->rem_addr && !is_inside(n, q->rem_addr) &&
+	       external_index(n, q->rem_addr) < 0 && !static_by_ext(n, q->rem_addr);
+}
+
+int napt_peer(struct napt *n, const struct napt_peer_request *q, uint64_t now_ms,
+	      struct napt_peer_grant *g)
+{
+	uint32_t now = (uint32_t)now_ms, sidx;
+	struct nat_key flow = {.proto = q->proto,
+			       .addr = q->in_addr,
+			       .port = q->in_port,
+			       .rem_addr = q->rem_addr,
+			       .rem_port = q->rem_port};
+	const struct napt_static *st = static_by_in(n, q->in_addr);
+	struct nat_session *s;
+	bool made;
+
+	*g = (struct napt_peer_grant){.why = NAPT_DROP_NONE};
+	if (!peer_valid(n, q)) {
+		g->why = NAPT_DROP_NOT_NAT;
+		return -1;
+	}
+	if (st)
+		return peer_static(st, q, g);
+	reap(n, now);
+	sidx = nat_session_find_in(n->table, &flow, now);
+	made = !sidx;
+	if (made && (g->why = open_flow(n, &flow, now, &sidx)) != NAPT_DROP_NONE)
+		return -1;
+	s = nat_session_at(n->table, sidx);
+	g->ext_addr = nat_table_ext_addr(n->table, s->ext_index);
+	g->ext_port = s->ext_port;
+	/* RFC 6887 section 12.3: PEER implies PREFER_FAILURE; a failed request changes
+	 * nothing (section 7.3), so a session made for it goes again. */
+	if (peer_elsewhere(q, g)) {
+		if (made)
+			nat_session_remove(n->table, sidx, false);
+		return 1;
+	}
+	nat_session_touch(n->table, sidx, s->tclass, now);
+	g->idle_s = nat_table_timeout(n->table, s->tclass) / 1000;
+	return 0;
+}
+
 void napt_expire(struct napt *n, uint64_t now_ms)
 {
 	uint32_t now = (uint32_t)now_ms;
@@ -1298,7 +1396,7 @@ void napt_expire(struct napt *n, uint64_t now_ms)
 	n->counters.dropped[NAPT_DROP_FRAG_NO_FIRST] += frag_expire(&n->frag, now);
 	answers_come_due(n, now);
 	if (n->cfg.mode == NAPT_MODE_DYNAMIC)
-		addr_pool_release_idle(&n->pool, now, napt_host_busy, n);
+		addr_pool_release_idle(&n->pool, now, instance_host_busy, n);
 }
 
 /* ---- bursts ---- */

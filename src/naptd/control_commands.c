@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -388,14 +389,18 @@ static const struct runtime_lease *lease_of(const struct naptd *d, const struct 
 }
 
 /* "runtime" for a forward added through naptctl, "pcp" for one a NAT-PMP or PCP client
- * made, "config" for one of the config file. */
+ * made, "upnp" for one a UPnP IGD client made, "config" for one of the config file. */
 static const char *forward_origin(const struct naptd *d, const struct napt_forward *f)
 {
 	for (unsigned i = 0; i < d->runtime.n_forwards; i++) {
 		if (same_forward(&d->runtime.forwards[i], f))
 			return "runtime";
 	}
-	return lease_of(d, f) ? "pcp" : "config";
+	const struct runtime_lease *l = lease_of(d, f);
+
+	if (!l)
+		return "config";
+	return l->upnp ? "upnp" : "pcp";
 }
 
 /* Seconds a lease has left (0 when due), -1 for a forward without a lifetime. */
@@ -506,9 +511,17 @@ static int cmd_show_stats(struct command_ctx *c)
 	stat_line(c, "loop-longest-5s-us", loop_times_recent(&c->d->loop, naptd_now_ms() / 1000),
 		  &first);
 	stat_line(c, "pcp-requests-not-lan", c->d->pcp_not_lan, &first);
+	/* UPnP HTTP requests refused for their Host or CALLBACK header, or a SUBSCRIBE from a host
+	 * not served (upnp_guard.h). */
+	stat_line(c, "upnp-requests-refused", atomic_load(&c->d->upnp_refused), &first);
 	stat_line(c, "pcp-requests-limited", c->d->pcp_limited, &first);
 	stat_line(c, "pcp-state-writes", c->d->pcp_state_writes, &first);
 	stat_line(c, "state-lines-rejected", c->d->state_rejected, &first);
+	for (int r = NAPT_RESTORED; r < NAPT_RESTORE_RESULTS; r++) {
+		snprintf(name, sizeof(name), "sessions-restore-%s", napt_restore_result_name(r));
+		stat_line(c, name, c->d->restored.result[r], &first);
+	}
+	stat_line(c, "sessions-file-rejected", (uint64_t)c->d->restored.file_rejected, &first);
 	stat_line(c, "events-lost", napt_events_lost(c->d->nat), &first);
 	stat_line(c, "monitors", event_monitor_count(c->d->monitor), &first);
 	stat_line(c, "monitor-events-lost", event_monitor_lost(c->d->monitor), &first);
@@ -853,20 +866,21 @@ static int forward_removed(struct command_ctx *c, const struct napt_forward *gon
 	return 0;
 }
 
-/* "forward del" of a mapping a NAT-PMP or PCP client made (origin pcp): the lease ends now,
- * as if its lifetime had run out; the client learns it when it renews. */
+/* "forward del" of a mapping a NAT-PMP, PCP or UPnP client made (origin pcp or upnp): the
+ * lease ends now, as if its lifetime had run out; the client learns it when it renews. */
 static int lease_del(struct command_ctx *c, unsigned i)
 {
 	struct runtime_state *old = state_snapshot(c);
 	if (!old)
 		return -1;
 	struct napt_forward gone = c->d->runtime.leases[i].fwd;
+	bool upnp = c->d->runtime.leases[i].upnp;
 	runtime_state_drop_lease(&c->d->runtime, i);
 	int rc = save_state(c);
 	if (rc < 0)
 		c->d->runtime = *old;
 	free(old);
-	return rc < 0 ? -1 : forward_removed(c, &gone, " (origin pcp)");
+	return rc < 0 ? -1 : forward_removed(c, &gone, upnp ? " (origin upnp)" : " (origin pcp)");
 }
 
 /* The run-time forward that "forward del" names, or -1 with the reason. */
@@ -938,11 +952,13 @@ static int cmd_dmz_set(struct command_ctx *c)
 		return -1;
 	c->d->runtime.dmz_mode = RUNTIME_DMZ_SET;
 	c->d->runtime.dmz = addr;
+	char why[ERR_LEN];
 	int rc = commit_state(c, old);
+	if (rc == 0 && napt_dmz_set(c->d->nat, addr, why, sizeof(why)) < 0)
+		rc = engine_refused(c, old, why);
 	free(old);
 	if (rc < 0)
 		return -1;
-	napt_dmz_set(c->d->nat, addr);
 	reply_message(c, "dmz %s%s", fmt_addr(addr, a), kept_note(c));
 	return 0;
 }
@@ -1056,6 +1072,33 @@ static void lookup_formula(struct command_ctx *c, uint32_t addr, uint16_t port)
 				      c->a->listing.count ? "" : "; no live mapping");
 }
 
+/* With port blocks, the host whose block spans the endpoint holds it, a live mapping on the
+ * port or not (its block's lines are the log's answer, docs/logging.md). */
+static void lookup_block(struct command_ctx *c, uint32_t addr, uint16_t port)
+{
+	uint16_t lo, hi;
+	uint32_t owner = napt_block_holder(c->d->nat, addr, port, &lo, &hi);
+	char in[EP_LEN], ext[EP_LEN];
+
+	if (!napt_get_config(c->d->nat)->port_block_size)
+		return;
+	if (!owner) {
+		if (c->json)
+			control_answer_printf(c->a, ", \"block\": null");
+		return;
+	}
+	fmt_addr(owner, in);
+	fmt_addr(addr, ext);
+	if (c->json)
+		control_answer_printf(c->a,
+				      ", \"block\": {\"inside_addr\": \"%s\", \"external_addr\": "
+				      "\"%s\", \"port_first\": %u, \"port_last\": %u}",
+				      in, ext, lo, hi);
+	else
+		control_answer_printf(c->a, "block: %s ports %u-%u held by inside %s\n", ext, lo,
+				      hi, in);
+}
+
 /* "EXT-ADDR:PORT PROTO": one index bucket, so answered at once whatever the table's size. */
 static int lookup_external(struct command_ctx *c, char *colon)
 {
@@ -1090,6 +1133,7 @@ static int lookup_external(struct command_ctx *c, char *colon)
 	else
 		control_answer_printf(c->a, "%lu mappings\n", c->a->listing.count);
 	lookup_formula(c, addr, (uint16_t)port);
+	lookup_block(c, addr, (uint16_t)port);
 	if (c->json)
 		control_answer_printf(c->a, "}\n");
 	return 0;

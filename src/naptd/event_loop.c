@@ -20,6 +20,7 @@
 #include "event_pump.h"
 #include "metrics_http.h"
 #include "pcp_server.h"
+#include "upnp_igd.h"
 #include "service_notify.h"
 #include "wan_address.h"
 
@@ -35,6 +36,7 @@ enum event_source {
 	EV_CONTROL,
 	EV_WAN,
 	EV_PCP,
+	EV_UPNP,
 	EV_MONITOR,
 	EV_METRICS
 };
@@ -233,6 +235,7 @@ static int loop_open(struct event_loop *ev, struct naptd *d, char *err, size_t e
 	    watch(ev, event_monitor_fd(d->monitor), EV_MONITOR) != 0 ||
 	    (d->wan && watch(ev, wan_address_fd(d->wan), EV_WAN) != 0) ||
 	    (d->pcp && watch(ev, pcp_server_fd(d->pcp), EV_PCP) != 0) ||
+	    (d->upnp && watch(ev, upnp_igd_fd(d->upnp), EV_UPNP) != 0) ||
 	    (d->metrics && watch(ev, metrics_http_fd(d->metrics), EV_METRICS) != 0)) {
 		snprintf(err, errlen, "event loop: %s", strerror(errno));
 		return -1;
@@ -270,6 +273,9 @@ static int dispatch(struct naptd *d, struct event_loop *ev, const struct epoll_e
 		break;
 	case EV_PCP:
 		pcp_server_dispatch(d->pcp);
+		break;
+	case EV_UPNP:
+		upnp_igd_dispatch(d->upnp);
 		break;
 	case EV_MONITOR:
 		event_monitor_dispatch(d->monitor);

@@ -25,8 +25,9 @@ struct monitor_client {
 
 struct event_monitor {
 	int epfd;
-	uint64_t cursor; /* the next event to send */
-	uint64_t now_ms; /* the wall clock at the last feed, for lost lines */
+	uint64_t cursor;    /* the next event to send */
+	uint64_t ring_lost; /* napt_events_lost() already passed on to the readers */
+	uint64_t now_ms;    /* the wall clock at the last feed, for lost lines */
 	uint64_t lost;
 	unsigned count;
 	struct monitor_client cl[EVENT_MONITOR_MAX];
@@ -157,8 +158,10 @@ int event_monitor_adopt(struct event_monitor *m, struct napt *n, int fd, bool js
 	c->fd = fd;
 	c->json = json;
 	c->len = (size_t)snprintf(c->buf, EVENT_MONITOR_BUFFER, "%s\n", CONTROL_ANSWER_OK);
-	if (m->count++ == 0)
+	if (m->count++ == 0) {
 		m->cursor = napt_events_head(n);
+		m->ring_lost = napt_events_lost(n);
+	}
 	if (!client_flush(m, c))
 		client_close(m, c);
 	return 0;
@@ -189,6 +192,17 @@ static void offer_all(struct event_monitor *m, const struct napt_event *e)
 			offer(m, &m->cl[i], line[m->cl[i].json], len[m->cl[i].json]);
 }
 
+/* Events the engine's ring could not keep while readers watched (every kind is recorded
+ * then, event_pump.c): each reader lost them too, after the ones the ring kept. They are
+ * the engine's count (events-lost), not this one's. */
+static void ring_losses(struct event_monitor *m, uint64_t lost)
+{
+	for (unsigned i = 0; i < EVENT_MONITOR_MAX; i++)
+		if (m->cl[i].fd >= 0)
+			m->cl[i].lost_pending += lost - m->ring_lost;
+	m->ring_lost = lost;
+}
+
 void event_monitor_feed(struct event_monitor *m, const struct napt *n, uint64_t now_ms)
 {
 	struct napt_event ev[64];
@@ -197,13 +211,16 @@ void event_monitor_feed(struct event_monitor *m, const struct napt *n, uint64_t 
 	m->now_ms = now_ms;
 	if (!m->count) {
 		m->cursor = napt_events_head(n);
+		m->ring_lost = napt_events_lost(n);
 		return;
 	}
 	while ((got = napt_events_peek(n, m->cursor, ev, 64, &m->cursor)))
 		for (unsigned i = 0; i < got; i++)
 			offer_all(m, &ev[i]);
+	ring_losses(m, napt_events_lost(n));
 	for (unsigned i = 0; i < EVENT_MONITOR_MAX; i++)
-		if (m->cl[i].fd >= 0 && m->cl[i].len && !m->cl[i].want_out)
+		if (m->cl[i].fd >= 0 && (m->cl[i].len || m->cl[i].lost_pending) &&
+		    !m->cl[i].want_out)
 			client_flush(m, &m->cl[i]);
 }
 

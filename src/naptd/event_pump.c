@@ -42,7 +42,7 @@ static unsigned wanted(const struct naptd *d)
 	unsigned kinds = 0;
 
 	if (d->mapping_log)
-		kinds |= log_blocks(d) ? NAPT_EVK_BLOCKS : NAPT_EVK_MAPPINGS;
+		kinds |= mapping_log_kinds(log_blocks(d));
 	if (d->ipfix)
 		kinds |= NAPT_EVK_SESSIONS | NAPT_EVK_BLOCKS;
 	if (event_monitor_count(d->monitor) > 0)

@@ -18,6 +18,7 @@
 #include "link_mtu.h"
 #include "naptd.h"
 #include "pcp_server.h"
+#include "upnp_igd.h"
 #include "privileges.h"
 #include "route_setup.h"
 #include "service_notify.h"
@@ -131,6 +132,70 @@ static int load_config(struct naptd *d, struct napt_config *run, char *err, size
 	return load_runtime_state(d, run, err, errlen);
 }
 
+/* CLOCK_REALTIME in milliseconds: the sessions file's stamp, which must outlive the process
+ * (the engine's monotonic clock starts again with it). */
+static uint64_t wall_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* The sessions file beside the state file; false without a state file (nothing is kept). */
+static bool sessions_path(const struct naptd *d, char *path, size_t len)
+{
+	const char *state = d->file_cfg.daemon.state;
+
+	return state[0] && (size_t)snprintf(path, len, "%s" SESSION_FILE_SUFFIX, state) < len;
+}
+
+/* The sessions the last clean stop saved, back in the new engine: what cannot be restored
+ * is counted (naptctl show stats) and logged, never a reason not to start. */
+static void restore_sessions(struct naptd *d)
+{
+	struct session_restore *r = &d->restored;
+	char path[NAPT_PATH_LEN + 16], err[512];
+	uint64_t skipped = 0;
+
+	if (!sessions_path(d, path, sizeof(path)))
+		return;
+	if (session_file_load(path, d->nat, wall_now_ms(), naptd_now_ms(), r, err, sizeof(err)))
+		daemon_log(LOG_ERR, "sessions file: %s", err);
+	if (r->file_rejected)
+		daemon_log(LOG_ERR, "sessions file %s: %s: no session restored", path, r->why);
+	for (int i = NAPT_RESTORED + 1; i < NAPT_RESTORE_RESULTS; i++)
+		skipped += r->result[i];
+	if (r->result[NAPT_RESTORED] || skipped)
+		daemon_log(skipped ? LOG_WARNING : LOG_NOTICE,
+			   "sessions file: %llu sessions restored; skipped: %llu stale, %llu "
+			   "conflicting, %llu duplicate, %llu invalid (%llu failed their check), "
+			   "%llu unsupported, %llu over max-sessions",
+			   (unsigned long long)r->result[NAPT_RESTORED],
+			   (unsigned long long)r->result[NAPT_RESTORE_STALE],
+			   (unsigned long long)r->result[NAPT_RESTORE_CONFLICT],
+			   (unsigned long long)r->result[NAPT_RESTORE_DUPLICATE],
+			   (unsigned long long)r->result[NAPT_RESTORE_INVALID],
+			   (unsigned long long)r->bad_checks,
+			   (unsigned long long)r->result[NAPT_RESTORE_UNSUPPORTED],
+			   (unsigned long long)r->result[NAPT_RESTORE_FULL]);
+}
+
+/* At a clean stop (SIGTERM, SIGINT), before the engine goes: the next start restores them. */
+static void save_sessions(const struct naptd *d)
+{
+	char path[NAPT_PATH_LEN + 16], err[512];
+	long saved;
+
+	if (!sessions_path(d, path, sizeof(path)))
+		return;
+	saved = session_file_save(path, d->nat, naptd_now_ms(), wall_now_ms(), err, sizeof(err));
+	if (saved < 0)
+		daemon_log(LOG_ERR, "sessions not saved: %s", err);
+	else
+		daemon_log(LOG_NOTICE, "%ld sessions saved in %s", saved, path);
+}
+
 static int start_engine(struct naptd *d, char *err, size_t errlen)
 {
 	struct napt_config *run = malloc(sizeof(*run));
@@ -149,8 +214,10 @@ static int start_engine(struct naptd *d, char *err, size_t errlen)
 	 * hash a key of its own, so that guessing one tells nothing of the other. */
 	if (getrandom(&secrets, sizeof(secrets), 0) != (ssize_t)sizeof(secrets))
 		snprintf(err, errlen, "getrandom: cannot seed the port allocator and hash key");
-	else if ((d->nat = napt_create_keyed(run, &secrets, err, errlen)) != NULL)
+	else if ((d->nat = napt_create_keyed(run, &secrets, err, errlen)) != NULL) {
+		restore_sessions(d);
 		rc = 0;
+	}
 	free(run);
 	return rc;
 }
@@ -174,13 +241,18 @@ static int set_up(struct naptd *d, char *err, size_t errlen)
 		return -1;
 	if (ds->metrics_listen.addr && !(d->metrics = metrics_http_open(d, err, errlen)))
 		return -1;
-	return privileges_drop(err, errlen);
+	if (privileges_drop(err, errlen) != 0)
+		return -1;
+	/* After the drop: the library's threads hold no capability. */
+	return upnp_igd_open(d, &d->upnp, err, errlen);
 }
 
 static void take_down(struct naptd *d)
 {
 	metrics_http_close(d->metrics);
 	d->metrics = NULL;
+	upnp_igd_close(d->upnp); /* before the leases' server: no request reaches it after */
+	d->upnp = NULL;
 	pcp_server_close(d->pcp);
 	d->pcp = NULL;
 	wan_address_close(d->wan);
@@ -248,6 +320,8 @@ static int run_daemon(struct naptd *d, const struct naptd_options *o, char *err,
 		daemon_log(LOG_NOTICE, "manage-routes no: routing is left to the administrator");
 	rc = event_loop_run(d, err, errlen);
 	service_notify_stopping();
+	if (rc == 0)
+		save_sessions(d);
 	if (rc != 0)
 		daemon_log(LOG_ERR, "%s", err);
 	if (o->pidfile)

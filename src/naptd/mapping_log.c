@@ -130,12 +130,23 @@ static void add_line(struct mapping_log *ml, size_t len, uint64_t after)
 	ml->after[i] = after;
 }
 
-/* Mappings, or with port blocks their blocks (docs/logging.md: a block stands for every
- * mapping on its ports, RFC 7422 section 5's small logs). */
-static bool logged(const struct mapping_log *ml, uint8_t type)
+unsigned mapping_log_kinds(bool blocks)
 {
-	return ml->blocks ? type == NAPT_EV_BLOCK_NEW || type == NAPT_EV_BLOCK_END
-			  : type == NAPT_EV_MAPPING_NEW || type == NAPT_EV_MAPPING_END;
+	return NAPT_EVK_MAPPINGS | (blocks ? NAPT_EVK_BLOCKS : 0);
+}
+
+/* Mappings, or with port blocks their blocks (docs/logging.md: a block stands for every
+ * mapping on its ports, RFC 7422 section 5's small logs) and the mappings no block holds:
+ * a forward's or the DMZ's port may lie within a host's block range, and without its own
+ * lines the log would name the block's host for it. Outbound mappings are the blocks'. */
+bool mapping_log_takes(bool blocks, const struct napt_event *e)
+{
+	bool mapping = e->type == NAPT_EV_MAPPING_NEW || e->type == NAPT_EV_MAPPING_END;
+
+	if (!blocks)
+		return mapping;
+	return mapping ? e->origin != NAPT_ORIGIN_OUTBOUND
+		       : e->type == NAPT_EV_BLOCK_NEW || e->type == NAPT_EV_BLOCK_END;
 }
 
 /* Lines for the events from the cursor on, logged kinds only; *skipped_to: the event after the
@@ -163,7 +174,7 @@ static void fill_batch(struct mapping_log *ml, const struct napt *n, uint64_t no
 	       (got = napt_events_peek(n, seq, ev, BATCH - ml->count, &next))) {
 		looked += got;
 		for (unsigned i = 0; i < got; i++) {
-			if (!logged(ml, ev[i].type))
+			if (!mapping_log_takes(ml->blocks, &ev[i]))
 				continue;
 			h = header(ml, ml->text[ml->count]);
 			add_line(ml, h + event_format(&ev[i], false, ml->text[ml->count] + h),

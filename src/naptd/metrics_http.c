@@ -19,9 +19,11 @@
 #include "mapping_log.h"
 #include "nat_event.h"
 
-/* Scrapers at once, and how long an idle one is kept. */
-#define METRICS_CLIENTS   8
-#define METRICS_TIMEOUT_S 5
+/* Scrapers at once, and how long an idle one is kept. One address may hold only a few of the
+ * connections, so a host trickling slow requests (slowloris) cannot keep every scraper out. */
+#define METRICS_CLIENTS          8
+#define METRICS_CLIENTS_PER_ADDR 2
+#define METRICS_TIMEOUT_S        5
 
 struct metrics_http {
 	struct naptd *d;
@@ -246,8 +248,9 @@ struct metrics_http *metrics_http_open(struct naptd *d, char *err, size_t errlen
 	}
 	m->mhd = MHD_start_daemon(MHD_USE_EPOLL, 0, NULL, NULL, serve, m, MHD_OPTION_LISTEN_SOCKET,
 				  fd, MHD_OPTION_CONNECTION_LIMIT, (unsigned)METRICS_CLIENTS,
-				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)METRICS_TIMEOUT_S,
-				  MHD_OPTION_END);
+				  MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+				  (unsigned)METRICS_CLIENTS_PER_ADDR, MHD_OPTION_CONNECTION_TIMEOUT,
+				  (unsigned)METRICS_TIMEOUT_S, MHD_OPTION_END);
 	info = m->mhd ? MHD_get_daemon_info(m->mhd, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
 	if (!info) {
 		snprintf(err, errlen, "metrics-listen: libmicrohttpd did not start");

@@ -47,6 +47,7 @@ static void keep_daemon_settings(const struct napt_daemon_settings *running,
 			n->manage_routes ? "yes" : "no");
 	warn_if_changed("log-mappings", running->log_mappings ? "yes" : "no",
 			n->log_mappings ? "yes" : "no");
+	warn_if_changed("upnp", running->upnp ? "yes" : "no", n->upnp ? "yes" : "no");
 	endpoint_text(&running->metrics_listen, now);
 	endpoint_text(&n->metrics_listen, then);
 	warn_if_changed("metrics-listen", now, then);

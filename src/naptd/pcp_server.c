@@ -44,6 +44,10 @@
 #define RATE_SET_BITS   8
 #define RATE_SETS       (1u << RATE_SET_BITS)
 #define RATE_WAYS       4
+/* Leases one inside host may hold: a quarter of the store, so that a host asking for port
+ * after port (AddAnyPortMapping, or PCP MAP with new internal ports, within its rate) leaves
+ * the others room, as the per-host session quotas do for sessions (security.md). */
+#define HOST_MAX_LEASES (RUNTIME_MAX_LEASES / 4)
 /* Lease timer: expiry and the state file's write, at most this often (RFC 6887 section 15
  * lets a lease acknowledged this long before a kill -9 be lost: the client renews it). */
 #define TICK_MS 250
@@ -70,23 +74,17 @@ enum pcp_result {
 	PCP_NETWORK_FAILURE = 7,
 	PCP_NO_RESOURCES = 8,
 	PCP_UNSUPP_PROTOCOL = 9,
+	PCP_USER_EX_QUOTA = 10,
 	PCP_CANNOT_PROVIDE_EXTERNAL = 11,
 	PCP_ADDRESS_MISMATCH = 12,
 };
 
-enum pcp_opcode { PCP_OP_ANNOUNCE = 0, PCP_OP_MAP = 1 };
-enum pcp_option { PCP_OPT_PREFER_FAILURE = 2 };
-
-/* What the shared mapping logic decided, in terms both protocols can say. */
-enum map_outcome {
-	MAP_OK = 0,
-	MAP_DENIED,         /* the access rules refuse */
-	MAP_NONCE_MISMATCH, /* PCP: another client's mapping (RFC 6887 section 11.3) */
-	MAP_NO_RESOURCES,   /* no port free */
-	MAP_CANNOT_PROVIDE, /* PREFER_FAILURE and the suggested port is not free */
-	MAP_MALFORMED,      /* internal port 0 with a lifetime: only a deletion names port 0 */
-	MAP_LIMITED,        /* over the host's HOST_MAPS_PER_S */
-};
+enum pcp_opcode { PCP_OP_ANNOUNCE = 0, PCP_OP_MAP = 1, PCP_OP_PEER = 2 };
+/* RFC 6887 section 13: codes below 128 must be understood (section 7.3). */
+enum pcp_option { PCP_OPT_THIRD_PARTY = 1, PCP_OPT_PREFER_FAILURE = 2, PCP_OPT_FILTER = 3 };
+#define PCP_HEADER_LEN 24 /* section 7.1 */
+#define PCP_MAP_LEN    36 /* section 11.1: the MAP data after the header */
+#define PCP_PEER_LEN   56 /* section 12.1: the PEER data after the header */
 
 /* One host's mapping requests in the current second. */
 struct host_rate {
@@ -108,21 +106,6 @@ struct pcp_server {
 	struct runtime_state_writer *writer; /* NULL without a state file */
 	struct host_rate rates[RATE_SETS][RATE_WAYS];
 	uint32_t rate_key; /* random: which hosts share a set is not known outside */
-};
-
-/* One mapping request, from either protocol. */
-struct map_request {
-	uint32_t client; /* network order: the request's source */
-	uint8_t protos;  /* NAPT_FWD_TCP or NAPT_FWD_UDP */
-	uint16_t in_port, want_port;
-	uint32_t lifetime;    /* 0 deletes */
-	const uint8_t *nonce; /* PCP; NULL for NAT-PMP */
-	bool prefer_failure;
-};
-
-struct map_grant {
-	uint16_t ext_port;
-	uint32_t lifetime;
 };
 
 /* ---- access rules ---- */
@@ -154,6 +137,11 @@ static bool may_map(const struct napt_daemon_settings *c, uint32_t host, bool an
 	return false;
 }
 
+bool pcp_server_serves(const struct pcp_server *s, uint32_t host)
+{
+	return may_map(&s->d->file_cfg.daemon, host, false);
+}
+
 /* ---- leases ---- */
 
 static int64_t wall_now(void)
@@ -169,12 +157,21 @@ static uint32_t epoch_seconds(const struct pcp_server *s)
 	return t > 0 ? (uint32_t)t : 0;
 }
 
-/* The external address a host's mapping is reached on: the one paired pooling gives it. */
-static uint32_t external_of(const struct pcp_server *s, uint32_t host)
+/* The external address a host's mapping is reached on: the one paired pooling gives it,
+ * passing over a deterministic prefix's addresses as new_outbound_mapping() does (no lease
+ * takes packets there). */
+uint32_t pcp_server_external_of(const struct pcp_server *s, uint32_t host)
 {
 	const struct napt_config *c = napt_get_config(s->d->nat);
+	unsigned first = ntohl(host) % c->n_external;
 
-	return c->external[ntohl(host) % c->n_external];
+	for (unsigned i = 0; i < c->n_external; i++) {
+		uint32_t a = c->external[(first + i) % c->n_external];
+
+		if (!napt_config_det_external(c, a))
+			return a;
+	}
+	return c->external[first];
 }
 
 /* The leases changed: the state file follows at the next tick (flush_leases), so a flood
@@ -256,6 +253,16 @@ static int lease_find(const struct runtime_state *st, uint32_t host, uint8_t pro
 			return (int)i;
 	}
 	return -1;
+}
+
+/* The leases host holds, of every origin (NAT-PMP, PCP, UPnP). */
+static unsigned host_leases(const struct runtime_state *st, uint32_t host)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < st->n_leases; i++)
+		n += st->leases[i].fwd.in_addr == host;
+	return n;
 }
 
 /* The leases that ended are removed from the engine and the state. */
@@ -398,7 +405,8 @@ static enum map_outcome map_add(struct pcp_server *s, const struct map_request *
 	if (i >= 0 && !nonce_matches(&st->leases[i], q->nonce))
 		return MAP_NONCE_MISMATCH;
 	if (i < 0) {
-		enum map_outcome o = st->n_leases == RUNTIME_MAX_LEASES
+		enum map_outcome o = st->n_leases == RUNTIME_MAX_LEASES ||
+					     host_leases(st, q->client) >= HOST_MAX_LEASES
 					 ? MAP_NO_RESOURCES
 					 : (enum map_outcome)pick_port(s, q, &port);
 		if (o != MAP_OK)
@@ -414,6 +422,7 @@ static enum map_outcome map_add(struct pcp_server *s, const struct map_request *
 	g->ext_port = st->leases[i].fwd.ext_lo;
 	st->leases[i].expires = wall_now() + g->lifetime;
 	set_nonce(&st->leases[i], q->nonce);
+	st->leases[i].upnp = q->upnp;
 	save_leases(s);
 	return MAP_OK;
 }
@@ -446,8 +455,8 @@ static bool within_rate(struct pcp_server *s, uint32_t host)
 	return r && ++r->count <= HOST_MAPS_PER_S;
 }
 
-static enum map_outcome map_request_run(struct pcp_server *s, const struct map_request *q,
-					struct map_grant *g)
+enum map_outcome pcp_server_map(struct pcp_server *s, const struct map_request *q,
+				struct map_grant *g)
 {
 	*g = (struct map_grant){0};
 	if (!within_rate(s, q->client)) {
@@ -485,7 +494,7 @@ static bool get_mapped(const uint8_t *p, uint32_t *addr)
 /* NAT-PMP public address answer (RFC 6886 section 3.2), also sent unsolicited. */
 static size_t natpmp_address(const struct pcp_server *s, uint32_t client, uint8_t *r)
 {
-	uint32_t ext = external_of(s, client);
+	uint32_t ext = pcp_server_external_of(s, client);
 
 	r[0] = 0;
 	r[1] = 128;
@@ -521,7 +530,7 @@ static size_t natpmp_map(struct pcp_server *s, uint32_t client, const uint8_t *q
 				.want_port = get16(q + 6),
 				.lifetime = get32(q + 8)};
 	struct map_grant g;
-	enum map_outcome o = map_request_run(s, &m, &g);
+	enum map_outcome o = pcp_server_map(s, &m, &g);
 
 	put16(r + 2, outcome_codes[o].natpmp);
 	put16(r + 8, m.in_port);
@@ -559,24 +568,92 @@ static void pcp_header(const struct pcp_server *s, uint8_t *r, uint8_t result, u
 	memset(r + 12, 0, 12);
 }
 
-/* The options after the MAP data (RFC 6887 section 7.3): PREFER_FAILURE is understood; an
- * unknown option in the mandatory range (code < 128) fails the request, others are
- * skipped. */
-static uint8_t pcp_options(const uint8_t *p, size_t len, bool *prefer_failure)
+/* What an option of a request asks for (RFC 6887 section 13), one option at a time. */
+struct pcp_opts {
+	uint8_t opcode;
+	uint32_t client; /* the request's source */
+	bool third_party, prefer_failure;
+};
+
+/* The option's length (section 13: THIRD_PARTY 16, PREFER_FAILURE 0, FILTER 20) and that it
+ * comes once (THIRD_PARTY, PREFER_FAILURE; 7.4: "appears too many times") else
+ * MALFORMED_OPTION; the opcodes it is valid for else MALFORMED_REQUEST (section 12.1 for
+ * PREFER_FAILURE in PEER; FILTER, valid for MAP only, and THIRD_PARTY, for MAP and PEER,
+ * the same way). */
+static uint8_t pcp_option_form(const uint8_t *p, size_t olen, const struct pcp_opts *o)
+{
+	static const struct {
+		uint16_t len;
+		uint8_t opcodes; /* bit per opcode */
+	} form[] = {[PCP_OPT_THIRD_PARTY] = {16, 1 << PCP_OP_MAP | 1 << PCP_OP_PEER},
+		    [PCP_OPT_PREFER_FAILURE] = {0, 1 << PCP_OP_MAP},
+		    [PCP_OPT_FILTER] = {20, 1 << PCP_OP_MAP}};
+	bool again = (p[0] == PCP_OPT_THIRD_PARTY && o->third_party) ||
+		     (p[0] == PCP_OPT_PREFER_FAILURE && o->prefer_failure);
+
+	if (olen != form[p[0]].len || again)
+		return PCP_MALFORMED_OPTION;
+	return form[p[0]].opcodes >> o->opcode & 1 ? PCP_SUCCESS : PCP_MALFORMED_REQUEST;
+}
+
+/* One option the server knows (codes 1-3), well formed. */
+static uint8_t pcp_option(const uint8_t *p, size_t olen, struct pcp_opts *o)
+{
+	uint8_t result = pcp_option_form(p, olen, o);
+	uint32_t third;
+
+	if (result != PCP_SUCCESS)
+		return result;
+	switch (p[0]) {
+	case PCP_OPT_THIRD_PARTY:
+		/* Section 13.1: naming oneself is malformed. Mapping for another host is not
+		 * supported (a host maps only to itself, section 18.1's simple threat model):
+		 * an unsupported mandatory option, UNSUPP_OPTION (section 7.3). */
+		o->third_party = true;
+		return get_mapped(p + 4, &third) && third == o->client ? PCP_MALFORMED_REQUEST
+								       : PCP_UNSUPP_OPTION;
+	case PCP_OPT_PREFER_FAILURE:
+		o->prefer_failure = true;
+		return PCP_SUCCESS;
+	default:
+		/* FILTER: naptd cannot restrict a mapping to some remote peers; refused rather
+		 * than a mapping open to all the client did not ask for. */
+		return PCP_UNSUPP_OPTION;
+	}
+}
+
+/* The options after the opcode's data (RFC 6887 section 7.3): each padded to 4 bytes and
+ * inside the message, else MALFORMED_OPTION; an unknown one in the mandatory range (code <
+ * 128) fails the request with UNSUPP_OPTION, an unknown optional one is skipped. The first
+ * error decides. */
+static uint8_t pcp_options(const uint8_t *p, size_t len, struct pcp_opts *o)
 {
 	while (len >= 4) {
 		size_t olen = get16(p + 2), padded = (olen + 3) & ~(size_t)3;
+		uint8_t result = PCP_SUCCESS;
 
 		if (4 + padded > len)
 			return PCP_MALFORMED_OPTION;
-		if (p[0] == PCP_OPT_PREFER_FAILURE)
-			*prefer_failure = true;
+		if (p[0] >= PCP_OPT_THIRD_PARTY && p[0] <= PCP_OPT_FILTER)
+			result = pcp_option(p, olen, o);
 		else if (p[0] < 128)
-			return PCP_UNSUPP_OPTION;
+			result = PCP_UNSUPP_OPTION;
+		if (result != PCP_SUCCESS)
+			return result;
 		p += 4 + padded;
 		len -= 4 + padded;
 	}
 	return len ? PCP_MALFORMED_OPTION : PCP_SUCCESS;
+}
+
+/* The options of the request in r (len bytes), whose opcode's data is data_len long. */
+static uint8_t request_options(const uint8_t *r, size_t len, size_t data_len, uint32_t client,
+			       struct pcp_opts *o)
+{
+	size_t at = PCP_HEADER_LEN + data_len;
+
+	*o = (struct pcp_opts){.opcode = r[1] & 0x7f, .client = client};
+	return pcp_options(r + at, len - at, o);
 }
 
 /* MAP (RFC 6887 section 11): r holds a copy of the request (len bytes, at least 60). */
@@ -589,30 +666,116 @@ static void pcp_map(struct pcp_server *s, uint32_t client, uint8_t *r, size_t le
 				.want_port = get16(data + 18),
 				.lifetime = get32(r + 4),
 				.nonce = data};
-	uint8_t result = pcp_options(r + 60, len - 60, &m.prefer_failure);
+	struct pcp_opts o;
+	uint8_t result = request_options(r, len, PCP_MAP_LEN, client, &o);
 	struct map_grant g = {0};
+
+	m.prefer_failure = o.prefer_failure;
 
 	if (result == PCP_SUCCESS && proto != IPPROTO_TCP && proto != IPPROTO_UDP)
 		result = PCP_UNSUPP_PROTOCOL; /* protocol 0 ("all") included */
 	if (result == PCP_SUCCESS)
-		result = outcome_codes[map_request_run(s, &m, &g)].pcp;
+		result = outcome_codes[pcp_server_map(s, &m, &g)].pcp;
 	/* Errors: a short lifetime for what may pass, a long one for refusals (7.4). */
 	pcp_header(s, r, result,
 		   result == PCP_SUCCESS        ? g.lifetime
 		   : result == PCP_NO_RESOURCES ? 30
 						: 1800);
 	put16(data + 18, g.ext_port);
-	put_mapped(data + 20, result == PCP_SUCCESS ? external_of(s, client) : 0);
+	put_mapped(data + 20, result == PCP_SUCCESS ? pcp_server_external_of(s, client) : 0);
+}
+
+/* The PEER request's fields (RFC 6887 section 12.1) before the engine is asked: protocol
+ * and ports not 0, a remote peer and a suggested address in IPv4 (an IPv6 suggestion cannot
+ * be had: CANNOT_PROVIDE_EXTERNAL, PEER implying PREFER_FAILURE). */
+static uint8_t peer_fields(const uint8_t *data, struct napt_peer_request *q)
+{
+	static const uint8_t any6[16];
+
+	if (!q->proto || !q->in_port || !q->rem_port || !get_mapped(data + 40, &q->rem_addr))
+		return PCP_MALFORMED_REQUEST;
+	if (q->proto != IPPROTO_TCP && q->proto != IPPROTO_UDP)
+		return PCP_UNSUPP_PROTOCOL;
+	if (memcmp(data + 20, any6, sizeof(any6)) != 0 && !get_mapped(data + 20, &q->want_addr))
+		return PCP_CANNOT_PROVIDE_EXTERNAL;
+	return PCP_SUCCESS;
+}
+
+/* What the engine's answer to a PEER request is in PCP (section 7.4). */
+static uint8_t peer_result(int rc, const struct napt_peer_grant *g)
+{
+	if (rc > 0)
+		return PCP_CANNOT_PROVIDE_EXTERNAL;
+	if (rc == 0)
+		return PCP_SUCCESS;
+	if (g->why == NAPT_DROP_NOT_NAT) /* a remote peer inside, or one of our addresses */
+		return PCP_MALFORMED_REQUEST;
+	if (g->why == NAPT_DROP_HOST_SESSIONS || g->why == NAPT_DROP_HOST_PORTS)
+		return PCP_USER_EX_QUOTA;
+	return PCP_NO_RESOURCES;
+}
+
+/* The lifetime a PEER mapping gets: the session lives as long as the engine keeps it idle,
+ * so no more than that (section 15: the server may shorten it; the client renews at half,
+ * and each renewal restarts the idle timer as a packet would). A PEER request never shortens
+ * nor deletes a mapping (section 12.1): lifetime 0 gets what is there. */
+static uint32_t peer_lifetime(uint32_t asked, uint32_t idle_s)
+{
+	return granted_lifetime(asked && asked < idle_s ? asked : idle_s);
+}
+
+/* PEER (RFC 6887 section 12): the dynamic mapping the client's flow to the remote peer
+ * uses, made if it is not there, as by its first packet; same host rules and budget as MAP.
+ * r holds a copy of the request (len bytes, at least 80). */
+static void pcp_peer(struct pcp_server *s, uint32_t client, uint8_t *r, size_t len)
+{
+	uint8_t *data = r + PCP_HEADER_LEN;
+	struct napt_peer_request q = {.proto = data[12],
+				      .in_addr = client,
+				      .in_port = get16(data + 16),
+				      .want_port = get16(data + 18),
+				      .rem_port = get16(data + 36)};
+	struct napt_peer_grant g = {0};
+	struct pcp_opts o;
+	uint8_t result = request_options(r, len, PCP_PEER_LEN, client, &o);
+
+	if (result == PCP_SUCCESS)
+		result = peer_fields(data, &q);
+	if (result == PCP_SUCCESS && !may_map(&s->d->file_cfg.daemon, client, false))
+		result = PCP_NOT_AUTHORIZED;
+	if (result == PCP_SUCCESS && !within_rate(s, client)) {
+		s->d->pcp_limited++;
+		result = PCP_NO_RESOURCES;
+	}
+	if (result == PCP_SUCCESS)
+		result = peer_result(napt_peer(s->d->nat, &q, naptd_now_ms(), &g), &g);
+	pcp_header(s, r, result,
+		   result == PCP_SUCCESS ? peer_lifetime(get32(r + 4), g.idle_s)
+		   : result == PCP_NO_RESOURCES || result == PCP_USER_EX_QUOTA ? 30
+									       : 1800);
+	put16(data + 18, result == PCP_SUCCESS ? g.ext_port : 0);
+	put_mapped(data + 20, result == PCP_SUCCESS ? g.ext_addr : 0);
+}
+
+/* ANNOUNCE (RFC 6887 section 14.1): no data; its options are checked as any request's. */
+static void pcp_announce(struct pcp_server *s, uint32_t client, uint8_t *r, size_t len)
+{
+	struct pcp_opts o;
+	uint8_t result = request_options(r, len, 0, client, &o);
+
+	pcp_header(s, r, result, result == PCP_SUCCESS ? 0 : 1800);
 }
 
 /* RFC 6887: version 2. r receives the answer (a copy of the request, then the changes). */
 static size_t pcp_answer(struct pcp_server *s, uint32_t client, const uint8_t *q, size_t len,
 			 uint8_t *r)
 {
+	uint8_t op;
 	uint32_t said;
 
 	if (len < 2 || (q[1] & 0x80)) /* section 8.3: too short, or a response */
 		return 0;
+	op = q[1] & 0x7f;
 	if (len > PCP_MSG_MAX)
 		len = PCP_MSG_MAX;
 	memset(r, 0, 24);
@@ -623,13 +786,16 @@ static size_t pcp_answer(struct pcp_server *s, uint32_t client, const uint8_t *q
 	}
 	if (!get_mapped(q + 8, &said) || said != client)
 		pcp_header(s, r, PCP_ADDRESS_MISMATCH, 1800);
-	else if ((q[1] & 0x7f) == PCP_OP_ANNOUNCE)
-		pcp_header(s, r, PCP_SUCCESS, 0);
-	else if ((q[1] & 0x7f) == PCP_OP_MAP && len >= 60)
+	else if (op == PCP_OP_ANNOUNCE)
+		pcp_announce(s, client, r, len);
+	else if (op == PCP_OP_MAP && len >= PCP_HEADER_LEN + PCP_MAP_LEN)
 		pcp_map(s, client, r, len);
+	else if (op == PCP_OP_PEER && len >= PCP_HEADER_LEN + PCP_PEER_LEN)
+		pcp_peer(s, client, r, len);
 	else
 		pcp_header(s, r,
-			   (q[1] & 0x7f) == PCP_OP_MAP ? PCP_MALFORMED_REQUEST : PCP_UNSUPP_OPCODE,
+			   op == PCP_OP_MAP || op == PCP_OP_PEER ? PCP_MALFORMED_REQUEST
+								 : PCP_UNSUPP_OPCODE,
 			   1800);
 	return len;
 }

@@ -97,7 +97,18 @@ static int load_nonce(char *arg, uint8_t nonce[RUNTIME_NONCE_LEN], char *err, si
 	return ok ? 0 : -1;
 }
 
-/* "forward ... expires UNIX_TIME [nonce HEX]": a NAT-PMP or PCP mapping. */
+/* "... upnp" at the end of a lease line: cuts it off; whether it was there. */
+static bool load_upnp(char *arg)
+{
+	size_t n = strlen(arg), k = strlen(" upnp");
+
+	if (n < k || strcmp(arg + n - k, " upnp") != 0)
+		return false;
+	arg[n - k] = '\0';
+	return true;
+}
+
+/* "forward ... expires UNIX_TIME [nonce HEX] [upnp]": a NAT-PMP, PCP or UPnP mapping. */
 static int load_lease(struct runtime_state *st, char *arg, char *at, char *err, size_t errlen)
 {
 	struct runtime_lease *l = &st->leases[st->n_leases];
@@ -108,6 +119,7 @@ static int load_lease(struct runtime_state *st, char *arg, char *at, char *err, 
 		snprintf(err, errlen, "more than %d forwards with a lifetime", RUNTIME_MAX_LEASES);
 		return -1;
 	}
+	l->upnp = load_upnp(at);
 	if (load_nonce(at, l->nonce, err, errlen) < 0)
 		return -1;
 	if (sscanf(at, " expires %lld%c", &expires, &end) != 1 || expires <= 0) {
@@ -315,6 +327,8 @@ static size_t format_lease(const struct runtime_lease *l, char *buf, size_t cap)
 		for (unsigned i = 0; i < RUNTIME_NONCE_LEN; i++)
 			n += (size_t)snprintf(buf + n, cap - n, "%02x", l->nonce[i]);
 	}
+	if (l->upnp)
+		n += (size_t)snprintf(buf + n, cap - n, " upnp");
 	return n + (size_t)snprintf(buf + n, cap - n, "\n");
 }
 

@@ -12,6 +12,7 @@
 #include "daemon_log.h"
 #include "host_handback.h"
 #include "pcp_server.h"
+#include "upnp_igd.h"
 #include "route_setup.h"
 #include "wan_address.h"
 
@@ -181,6 +182,7 @@ static void address_changed(struct wan_address *w, uint32_t addr)
 		   w->ifname, old, now, old);
 	redo_routes(w);
 	pcp_server_address_changed(w->d->pcp);
+	upnp_igd_address_changed(w->d->upnp);
 }
 
 void wan_address_dispatch(struct wan_address *w)

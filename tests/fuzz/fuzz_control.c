@@ -62,7 +62,9 @@ static void remove_dir(void)
 	rmdir(dir);
 }
 
-/* tmpfs, so the state file's fsyncs cost nothing and the fuzzer keeps its pace. */
+/* tmpfs, so the state file's fsyncs cost nothing and the fuzzer keeps its pace. port-rest 0:
+ * every input flushes the table at one fixed time, and resting ports (RFC 6888 REQ-8) would
+ * use up port-range after a few thousand inputs. */
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	char err[512], text[512];
@@ -80,6 +82,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		 "forward udp 5000-5009 192.168.1.11:6000-6009\n"
 		 "dmz 192.168.1.99\n"
 		 "max-sessions 64\n"
+		 "port-rest 0\n"
 		 "state %s\n",
 		 state_path);
 	if (napt_config_parse_text(&d.file_cfg, text, "fuzz.conf", err, sizeof(err)) < 0)
@@ -120,7 +123,7 @@ static void reset_daemon(void)
 	for (unsigned i = 0; i < d.runtime.n_forwards; i++)
 		napt_forward_del(d.nat, d.runtime.forwards[i].protos, d.runtime.forwards[i].ext_lo);
 	memset(&d.runtime, 0, sizeof(d.runtime));
-	napt_dmz_set(d.nat, cfg->dmz);
+	napt_dmz_set(d.nat, cfg->dmz, NULL, 0);
 	for (int c = 0; c < NAPT_TIMEOUT_CLASSES; c++)
 		napt_timeout_set(d.nat, (enum napt_timeout_class)c, cfg->timeout_s[c]);
 	napt_flush(d.nat);

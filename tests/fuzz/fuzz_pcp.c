@@ -6,7 +6,8 @@
  * inside prefix), a byte of length, then that many bytes. Each goes through answer(), as
  * serve() hands it a datagram from lan-interface, against a real engine; the clock moves
  * 100 ms per datagram, so the per-host rate limit is met too. Each input starts with no
- * lease. The server's file is included, so its static functions are reached as they are.
+ * lease and no session (PEER requests make sessions). The server's file is included, so
+ * its static functions are reached as they are.
  *
  * Oracle, beyond "no crash, no sanitizer report":
  *  - an answer is never longer than PCP_MSG_MAX;
@@ -106,6 +107,7 @@ static void reset(void)
 {
 	while (d.runtime.n_leases)
 		lease_remove(&srv, d.runtime.n_leases - 1);
+	napt_flush(d.nat); /* PEER's sessions: each input starts with none */
 	memset(&d.runtime, 0, sizeof(d.runtime));
 	memset(srv.rates, 0, sizeof(srv.rates));
 	d.runtime.epoch_start = wall_now();

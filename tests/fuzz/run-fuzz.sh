@@ -7,12 +7,13 @@ set -euo pipefail
 src=$(cd "$1" && pwd); secs=$2; shift 2
 [[ $secs =~ ^[1-9][0-9]*$ ]] || { echo "run-fuzz.sh: SECONDS must be a whole number above 0, not '$secs'" >&2; exit 2; }
 targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=(fuzz_packet fuzz_config fuzz_control fuzz_pcp fuzz_state
-	fuzz_coalesce)
+	fuzz_coalesce fuzz_upnp fuzz_sessions)
 work=${FUZZ_WORK:-$PWD/fuzz-work}
 mkdir -p "$work"
 engine=$(ls "$src"/src/libnapt/*.c)
 flags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-       -I"$src/include" -D_GNU_SOURCE)
+       -I"$src/include/napt" -I"$src/src/libnapt" -I"$src/src/common" -I"$src/src/naptd"
+       -D_GNU_SOURCE)
 
 seed_corpus() { # records of the packet target: ctl 0x00, 2-byte length, packet
 	/usr/bin/python3 - "$src/pcaps" "$1" <<'PY'
@@ -71,6 +72,14 @@ def rec(who, msg):
 def pcp_map(proto, inp, ext, life, opts=b""):
     hdr = struct.pack("!BBHI", 2, 1, 0, life) + bytes(10) + b"\xff\xff" + bytes([192, 168, 1, 10])
     return hdr + bytes(range(12)) + struct.pack("!B3xHH", proto, inp, ext) + bytes(16) + opts
+def opt(code, data=b""):
+    return struct.pack("!BBH", code, 0, len(data)) + data + bytes(-len(data) % 4)
+def mapped(last, a=192, b=168, c=1):
+    return bytes(10) + b"\xff\xff" + bytes([a, b, c, last])
+def pcp_peer(proto, inp, ext, rport, life=600, opts=b""):
+    hdr = struct.pack("!BBHI", 2, 2, 0, life) + mapped(10)
+    return (hdr + bytes(range(12)) + struct.pack("!B3xHH", proto, inp, ext) + bytes(16) +
+            struct.pack("!H2x", rport) + mapped(7, 198, 51, 100) + opts)
 seeds = {
     "address": rec(10, struct.pack("!BB", 0, 0)),
     "map-delete": rec(10, struct.pack("!BBHHHI", 0, 2, 0, 80, 8080, 3600)) +
@@ -79,6 +88,14 @@ seeds = {
     "outside": rec(0x85, struct.pack("!BBHHHI", 0, 2, 0, 22, 2222, 3600)),
     "pcp-map": rec(10, pcp_map(6, 80, 8081, 600, struct.pack("!BBH", 2, 0, 0))),
     "pcp-announce": rec(10, struct.pack("!BBHI", 2, 0, 0, 0) + bytes(10) + b"\xff\xff" + bytes([192, 168, 1, 10])),
+    # PEER (RFC 6887 section 12.1): the MAP fields, remote peer port, reserved, address.
+    "pcp-peer": rec(10, pcp_peer(17, 5000, 0, 3478)) + rec(10, pcp_peer(17, 5000, 0, 3478, 0)),
+    "pcp-peer-suggest": rec(10, pcp_peer(6, 80, 4242, 443)),
+    "pcp-peer-opts": rec(10, pcp_peer(17, 5000, 0, 3478, 600, opt(2) + opt(1, mapped(20)))),
+    "pcp-third-party": rec(10, pcp_map(6, 22, 2222, 600, opt(1, mapped(20)))) +
+                       rec(10, pcp_map(6, 22, 2222, 600, opt(1, mapped(10)))),
+    "pcp-filter": rec(10, pcp_map(17, 5000, 5000, 600, opt(3, struct.pack("!xBH", 128, 3478) + mapped(7, 198, 51, 100)))),
+    "pcp-options": rec(10, pcp_map(6, 80, 8081, 600, opt(2) + opt(2) + opt(99, b"abc") + opt(200, b"x"))),
 }
 for name, data in seeds.items():
     open(os.path.join(out, name), "wb").write(data)
@@ -92,6 +109,25 @@ seed_state() { # state files: forwards, leases, the epoch, the DMZ, and lines to
 	{ head -c 1500 /dev/zero | tr '\0' x; printf '\ndmz 192.168.1.50\n'; } >"$1/long-line"
 }
 
+seed_upnp() { # UPnP actions as fuzz_upnp.c reads them: requester and action, then Name=Value
+	local add='NewRemoteHost=\nNewExternalPort=5000\nNewProtocol=TCP\nNewInternalPort=80\nNewInternalClient=192.168.1.10\nNewEnabled=1\nNewPortMappingDescription=x\nNewLeaseDuration=0'
+	printf "aAddPortMapping\n$add\n" >"$1/add"
+	printf "aAddAnyPortMapping\n$add\n\naGetGenericPortMappingEntry\nNewPortMappingIndex=0\n" >"$1/add-any-list"
+	printf "aAddPortMapping\n$add\n\nbDeletePortMapping\nNewRemoteHost=\nNewExternalPort=5000\nNewProtocol=TCP\n\naDeletePortMapping\nNewRemoteHost=\nNewExternalPort=5000\nNewProtocol=TCP\n" >"$1/add-delete"
+	printf "aGetExternalIPAddress\n\nbGetStatusInfo\n\naGetSpecificPortMappingEntry\nNewRemoteHost=\nNewExternalPort=8080\nNewProtocol=UDP\n" >"$1/gets"
+}
+
+seed_sessions() { # sessions files (restart_peer.py), raw and to be resealed, for both configs
+	local kind ctl
+	for kind in old mixed; do
+		/usr/bin/python3 "$src/tests/netns/restart_peer.py" sessions-file "$1/$kind.raw" "$kind"
+		for ctl in 0 1 2 3; do
+			{ printf "\\$(printf %o "$ctl")"; cat "$1/$kind.raw"; } >"$1/$kind-$ctl"
+		done
+		rm "$1/$kind.raw"
+	done
+}
+
 for t in "${targets[@]}"; do
 	bin="$work/$t"
 	extra=()
@@ -101,8 +137,9 @@ for t in "${targets[@]}"; do
 		"$src"/src/naptd/event_monitor.c "$src"/src/naptd/mapping_log.c
 		"$src"/src/naptd/event_format.c "$src"/src/naptd/ipfix_export.c
 		$(pkg-config --cflags --libs libfixbuf))
-	case $t in fuzz_pcp | fuzz_state) extra=("$src"/src/naptd/runtime_state.c
+	case $t in fuzz_pcp | fuzz_state | fuzz_upnp) extra=("$src"/src/naptd/runtime_state.c
 		"$src"/src/common/regular_file.c "$src"/src/common/file_replace.c) ;; esac
+	[ "$t" = fuzz_sessions ] && extra=("$src"/src/common/regular_file.c "$src"/src/common/file_replace.c)
 	[ "$t" = fuzz_coalesce ] && extra=(-I"$src/tests/unit" "$src"/src/naptd/tun_coalesce.c
 		"$src"/tests/unit/packet_builder.c)
 	clang "${flags[@]}" -o "$bin" "$src/tests/fuzz/$t.c" $engine "${extra[@]}"
@@ -116,6 +153,8 @@ for t in "${targets[@]}"; do
 	fuzz_control) seed_requests "$corpus" ;;
 	fuzz_pcp) seed_pcp "$corpus" ;;
 	fuzz_state) seed_state "$corpus" ;;
+	fuzz_upnp) seed_upnp "$corpus" ;;
+	fuzz_sessions) seed_sessions "$corpus" ;;
 	esac
 	echo "== $t: ${secs}s"
 	(cd "$work" && "$bin" -max_total_time="$secs" -print_final_stats=1 "$corpus" 2>&1 |

@@ -32,7 +32,9 @@ src=$(echo "$work"/napt-*/)
 	{ tail -n 40 "$work/build.log" >&2; fail "dpkg-buildpackage failed"; }
 naptd_deb=$(echo "$work"/naptd_*.deb)
 tools_deb=$(echo "$work"/napt-tools_*.deb)
-echo "ok: built $(basename "$naptd_deb") $(basename "$tools_deb")"
+lib_deb=$(echo "$work"/libnapt0_*.deb)
+dev_deb=$(echo "$work"/libnapt-dev_*.deb)
+echo "ok: built $(basename "$naptd_deb") $(basename "$tools_deb") $(basename "$lib_deb") $(basename "$dev_deb")"
 
 lintian --fail-on error "$work"/*.changes >"$work/lintian.log" 2>&1 ||
 	{ cat "$work/lintian.log" >&2; fail "lintian found errors"; }
@@ -44,7 +46,7 @@ has() {
 	shift
 	list=$(dpkg-deb -c "$deb")
 	for f in "$@"; do
-		grep -q " \./${f#/}\$" <<<"$list" || fail "$(basename "$deb") lacks $f"
+		grep -qE " \./${f#/}(\.gz| -> .*)?\$" <<<"$list" || fail "$(basename "$deb") lacks $f"
 	done
 }
 has "$naptd_deb" /usr/sbin/naptd /usr/sbin/naptctl /lib/systemd/system/naptd.service \
@@ -52,6 +54,12 @@ has "$naptd_deb" /usr/sbin/naptd /usr/sbin/naptctl /lib/systemd/system/naptd.ser
 	/usr/share/man/man5/naptd.conf.5.gz /usr/share/doc/naptd/examples/naptd.conf.example \
 	/usr/share/doc/naptd/copyright
 has "$tools_deb" /usr/bin/napt-replay /usr/bin/napt-bench
+multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+has "$lib_deb" "/usr/lib/$multiarch/libnapt.so.0"
+has "$dev_deb" "/usr/lib/$multiarch/libnapt.so" "/usr/lib/$multiarch/pkgconfig/libnapt.pc" \
+	/usr/include/napt/napt.h /usr/share/doc/libnapt-dev/libnapt.md
+! dpkg-deb -c "$naptd_deb" | grep -q 'libnapt' || fail "naptd ships libnapt: it links the engine statically"
+! dpkg-deb -f "$naptd_deb" Depends | grep -q libnapt || fail "naptd depends on libnapt0"
 ! dpkg-deb -c "$naptd_deb" | grep ' \./etc/naptd.conf$' ||
 	fail "naptd ships /etc/naptd.conf: installing it would start a gateway"
 dpkg-deb -x "$naptd_deb" "$work/x"
@@ -66,6 +74,10 @@ grep -q 'deb-systemd-helper .*enable.*naptd.service' "$work/ctl/postinst" ||
 	fail "postinst does not enable naptd.service"
 grep -q 'deb-systemd-invoke stop.*naptd.service' "$work/ctl/prerm" ||
 	fail "prerm does not stop naptd.service"
+# An upgrade is one restart after the new files are in (restart-after-upgrade, compat 13):
+# naptd saves its sessions on the SIGTERM and the new one restores them (docs/design.md).
+grep -q '"$1" = remove' "$work/ctl/prerm" || fail "prerm stops naptd.service on upgrade too"
+grep -q '_dh_action=restart' "$work/ctl/postinst" || fail "postinst does not restart naptd on upgrade"
 grep -q 'rm -f /etc/naptd.conf' "$work/ctl/postrm" && grep -q 'rm -rf /var/lib/naptd' "$work/ctl/postrm" ||
 	fail "postrm purge does not remove the config and the state"
 grep -q 'deb-systemd-helper purge' "$work/ctl/postrm" || fail "postrm does not purge the unit's state"

@@ -12,14 +12,16 @@ the report that judges a node's death from both records.
       flow i: host i % H (H hosts), TCP when i / H is even, else UDP, inside port 30000 + i,
       one line every 0.1 s, for S seconds or until the file OUT.stop exists; the upload
       from the first host, inside port 31000, B bytes/s; a download (PORT+2, 500 kB/s) to
-      the second host, inside port 31001. OUT: the reply times of every flow, its errors,
+      the second host, inside port 31001, and another from inside port 31002 whose socket
+      has a 1 s TCP keepalive. OUT: the reply times of every flow, its errors,
       the upload's verdict. Writes OUT.up once every flow has had a reply.
   ecmp_peer.py report CLIENT SERVER EVENTS LAYOUT PING
       EVENTS: lines "EVENT NODE T" (T a time.time() value; the first a kill of the node
       whose slice holds the upload's host); LAYOUT: JSON with the deterministic formula's
       parameters and each node's inside slices; PING: the output of `ping -D -i 0.01` from
       the upload's host. Prints how long traffic stopped and how many flows survived;
-      exit 1 below 95 % or when the upload failed.
+      exit 1 below 95 %, when the upload failed, or when the download with the host's
+      keepalive did not resume after each move of its slice.
 """
 import hashlib
 import ipaddress
@@ -255,17 +257,32 @@ class Bulk:
         return None if answer == want else "server got %s, sent %s" % (answer, want)
 
 
+def open_download(args, port, keepalive):
+    """A paced download to the second host from inside port port. With keepalive, the
+    host's TCP sends a keepalive probe after 1 s without data (every 1 s, 30 unanswered at
+    most): the host-side remedy of docs/scale-out.md, Limits, "Inbound before outbound"."""
+    s = socket.socket()
+    if keepalive:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, 1)
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, 1)
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, 30)
+    s.bind((args["hosts"][1], port))
+    s.settimeout(10)
+    s.connect((args["server"], args["port"] + 2))
+    s.setblocking(False)
+    return s
+
+
 def client(args):
     sel = selectors.DefaultSelector()
     flows = open_flows(args, sel)
     bulk = Bulk(args)
-    down = socket.socket()
-    down.bind((args["hosts"][1], DOWN_PORT))
-    down.settimeout(10)
-    down.connect((args["server"], args["port"] + 2))
-    down.setblocking(False)
-    sel.register(down, selectors.EVENT_READ, None)
-    down_times = []
+    downs = {"download": open_download(args, DOWN_PORT, False),
+             "download_ka": open_download(args, DOWN_PORT + 1, True)}
+    for name, s in downs.items():
+        sel.register(s, selectors.EVENT_READ, name)
+    down_times = {name: [] for name in downs}
     start = time.time()
     up_written = False
     next_send = start
@@ -279,10 +296,10 @@ def client(args):
             next_send += INTERVAL
         bulk.pump(now - start)
         for key, _ in sel.select(max(0.0, min(next_send - time.time(), 0.01))):
-            if key.data is None:
+            if isinstance(key.data, str):
                 try:
-                    if down.recv(65536):
-                        down_times.append(time.time())
+                    if key.fileobj.recv(65536):
+                        down_times[key.data].append(time.time())
                 except OSError:
                     pass
             else:
@@ -296,8 +313,8 @@ def client(args):
         "flows": [{"i": f.i, "host": f.host, "tcp": f.tcp, "replies": f.replies,
                    "error": f.error} for f in flows],
         "bulk": {"sent": bulk.sent, "error": bulk.finish()},
-        "download": down_times,
     }
+    result.update(down_times)
     dump(args["out"], result)
 
 
@@ -409,7 +426,26 @@ def report(client_path, server_path, events_path, layout_path, ping_path):
           "%s after the kill" % (layout["down_host"], DOWN_RATE,
                                  (d[-1] - c["start"]) if d else -1,
                                  "resumed" if d and d[-1] > events[0][2] + 1 else "stalled"))
-    return 0 if survived * 100 >= 95 * total and bulk_ok else 1
+    ka_ok = download_ka(c, layout, events, end)
+    return 0 if survived * 100 >= 95 * total and bulk_ok and ka_ok else 1
+
+
+def download_ka(c, layout, events, end):
+    """Print how long the download with the host's 1 s keepalive stopped at each event of
+    its slice; False unless it resumed before the next event every time."""
+    ok = True
+    node = node_of(layout, layout["down_host"])
+    for k, (event, n, t) in enumerate(events):
+        if n != node:
+            continue
+        t_next = events[k + 1][2] if k + 1 < len(events) else end
+        g = stop_time(c["download_ka"], t, t_next, 0)
+        resumed = g is not None and t + g < t_next
+        ok = ok and resumed
+        print("%s %s: download with 1 s host keepalive to %s: %s" % (
+            event, n, layout["down_host"],
+            "stopped %.0f ms" % (1000 * g) if resumed else "did not resume before the next event"))
+    return ok
 
 
 def main():

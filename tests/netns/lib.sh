@@ -41,6 +41,7 @@ tool_package() {
 	stund) echo stun-server ;;
 	timeout) echo coreutils ;;
 	setpriv) echo util-linux ;;
+	upnpc) echo miniupnpc ;;
 	bird | birdc) echo bird2 ;;
 	*) basename "$1" ;; # curl, socat, tshark, iperf3, natpmpc, python3...
 	esac
@@ -201,8 +202,13 @@ naptd_config() {
 
 # start_naptd CONFIG: naptd -f in rtr, log in $TOPO_DIR/naptd.log. Returns once it has
 # logged "ready" (TUN up, routing and control socket in place), 1 if it exits or takes
-# longer than 10 s.
+# longer than 10 s. A cold start: the sessions the last stop saved beside CONFIG's state
+# file are removed first, since the tests start each part on a table of their own, except
+# with NAPTD_KEEP_SESSIONS=yes (the restart tests).
 start_naptd() {
+	local state
+	state=$(awk '$1 == "state" { print $2 }' "$1")
+	[ -z "$state" ] || [ "${NAPTD_KEEP_SESSIONS:-no}" = yes ] || rm -f "$state.sessions"
 	NAPTD_LOG=$TOPO_DIR/naptd.log
 	ip netns exec "$NS_RTR" "$NAPTD" -f -c "$1" >"$NAPTD_LOG" 2>&1 &
 	NAPTD_PID=$!

@@ -117,6 +117,18 @@ listening() {
 	ip netns exec "$1" ss "$flag" | awk '{ print $4 }' | grep -qxF "$3"
 }
 
+# expect_lease PROTO PORT INSIDE ORIGIN MIN MAX: "naptctl show forwards" has PROTO PORT to
+# INSIDE with ORIGIN (pcp, upnp) and between MIN and MAX seconds left; fails otherwise.
+expect_lease() {
+	local line inside origin left
+	line=$(ctl show forwards | awk -v p="$1" -v e="$2" '$1 == p && $2 == e')
+	read -r _ _ inside origin left _ <<<"$line"
+	[ "$inside" = "$3" ] && [ "$origin" = "$4" ] || fail "show forwards: '$line'"
+	left=${left%s}
+	[ "$left" -ge "$5" ] && [ "$left" -le "$6" ] || fail "lifetime left $left, not $5-$6"
+	echo "ok: the mapping shows in show forwards: $line"
+}
+
 # wait_listen NS tcp|udp ADDR:PORT: wait up to 5 s for a listener.
 wait_listen() {
 	wait_until 5 listening "$@" || fail "nothing listens on $2 $3 in $1"

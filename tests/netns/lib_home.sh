@@ -42,3 +42,17 @@ easyip_snapshot() {
 	in_rtr sysctl -n net.ipv4.ip_local_port_range net.ipv4.tcp_early_demux \
 		net.ipv4.udp_early_demux
 }
+
+# gena_renumber HOST NEW_IP: upnp_peer.py's SUBSCRIBE listener at $LAN_IP:5999 on the IGD at
+# HOST (30 s at most) in the background (GENA_PID, its log $TOPO_DIR/gena.log), waiting for
+# $RTR_WAN_IP then NEW_IP; once it heard $RTR_WAN_IP, wan0 is renumbered to NEW_IP. Returns 1
+# (and renumbers nothing) when the first event does not come within 10 s.
+gena_renumber() {
+	in_lan "$PY" "$(dirname "${BASH_SOURCE[0]}")/upnp_peer.py" gena "$LAN_IP" 5999 \
+		"http://$1/evt/IPConn" 30 "$RTR_WAN_IP" "$2" >"$TOPO_DIR/gena.log" 2>&1 &
+	GENA_PID=$!
+	TOPO_PIDS+=("$GENA_PID")
+	wait_until 10 grep -q "event ExternalIPAddress $RTR_WAN_IP" "$TOPO_DIR/gena.log" || return 1
+	in_rtr ip addr del "$RTR_WAN_IP/24" dev wan0
+	in_rtr ip addr add "$2/24" dev wan0
+}

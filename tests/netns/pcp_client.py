@@ -2,12 +2,17 @@
 # SPDX-License-Identifier: BSD-2-Clause
 """pcp_client.py - a small PCP client (RFC 6887) for the tests, written from the RFC alone.
 
-  pcp_client.py SERVER CLIENT announce
-  pcp_client.py SERVER CLIENT map tcp|udp INTERNAL-PORT SUGGESTED-PORT LIFETIME [prefer-failure]
+  pcp_client.py SERVER CLIENT announce [OPTION...]
+  pcp_client.py SERVER CLIENT map tcp|udp INTERNAL-PORT SUGGESTED-PORT LIFETIME [OPTION...]
+  pcp_client.py SERVER CLIENT peer tcp|udp INTERNAL-PORT REMOTE-ADDR REMOTE-PORT LIFETIME
+                [suggest PORT] [OPTION...]
 
+OPTION (section 13): prefer-failure; third-party ADDR; filter ADDR/LEN:PORT; raw CODE
+(an option of that code, no data).
 SERVER is the PCP server's address (port 5351), CLIENT this host's address (it goes in the
-request header). Prints one line: "result=N lifetime=N epoch=N" and, for MAP, "port=N
-external=A.B.C.D nonce-ok=yes|no". Exit 0 when an answer came, 2 on timeout.
+request header). Prints one line: "result=N lifetime=N epoch=N" and, for MAP and PEER,
+"port=N external=A.B.C.D nonce-ok=yes|no" (PEER: also "remote-ok=yes|no", the remote peer
+echoed). Exit 0 when an answer came, 2 on timeout.
 """
 import ipaddress
 import os
@@ -16,8 +21,8 @@ import struct
 import sys
 
 PCP_PORT = 5351
-OP_ANNOUNCE, OP_MAP = 0, 1
-OPT_PREFER_FAILURE = 2
+OP_ANNOUNCE, OP_MAP, OP_PEER = 0, 1, 2
+OPT_THIRD_PARTY, OPT_PREFER_FAILURE, OPT_FILTER = 1, 2, 3
 
 
 def mapped(addr):
@@ -30,12 +35,52 @@ def header(opcode, lifetime, client):
     return struct.pack("!BBHI", 2, opcode, 0, lifetime) + mapped(client)
 
 
-def map_request(client, proto, internal, suggested, lifetime, nonce, prefer_failure):
+def option(code, data=b""):
+    # Section 7.3: code, reserved, length of the data, the data padded to 4 bytes.
+    return struct.pack("!BBH", code, 0, len(data)) + data + bytes(-len(data) % 4)
+
+
+def options(words):
+    """The OPTION words of the command line as options (section 13)."""
+    out, i = b"", 0
+    while i < len(words):
+        w = words[i]
+        if w == "prefer-failure":
+            out += option(OPT_PREFER_FAILURE)
+        elif w == "third-party":
+            i += 1
+            out += option(OPT_THIRD_PARTY, mapped(words[i]))
+        elif w == "filter":
+            # Section 13.3: reserved, prefix length (of the 128-bit form), remote port,
+            # remote address.
+            i += 1
+            prefix, port = words[i].rsplit(":", 1)
+            addr, plen = prefix.split("/")
+            out += option(OPT_FILTER, struct.pack("!xBH", 96 + int(plen), int(port)) +
+                          mapped(addr))
+        elif w == "raw":
+            i += 1
+            out += option(int(words[i]))
+        else:
+            raise SystemExit("pcp_client.py: unknown option word %r" % w)
+        i += 1
+    return out
+
+
+def map_request(client, proto, internal, suggested, lifetime, nonce, opts):
     # Section 11.1: nonce (12), protocol, 3 reserved, internal port, suggested external
     # port, suggested external address (all zero: no preference).
     body = nonce + struct.pack("!B3xHH", proto, internal, suggested) + bytes(16)
-    opts = struct.pack("!BBH", OPT_PREFER_FAILURE, 0, 0) if prefer_failure else b""
     return header(OP_MAP, lifetime, client) + body + opts
+
+
+def peer_request(client, proto, internal, suggested, remote, remote_port, lifetime, nonce,
+                 opts):
+    # Section 12.1: the MAP fields, then remote peer port, 16 reserved bits, remote peer
+    # address.
+    body = (nonce + struct.pack("!B3xHH", proto, internal, suggested) + bytes(16) +
+            struct.pack("!H2x", remote_port) + mapped(remote))
+    return header(OP_PEER, lifetime, client) + body + opts
 
 
 def exchange(server, msg):
@@ -57,12 +102,21 @@ def main():
     server, client, op = sys.argv[1:4]
     nonce = os.urandom(12)
     if op == "announce":
-        msg = header(OP_ANNOUNCE, 0, client)
-    else:
+        msg = header(OP_ANNOUNCE, 0, client) + options(sys.argv[4:])
+    elif op == "map":
         proto = {"tcp": 6, "udp": 17}[sys.argv[4]]
         internal, suggested, lifetime = (int(v) for v in sys.argv[5:8])
         msg = map_request(client, proto, internal, suggested, lifetime, nonce,
-                          "prefer-failure" in sys.argv[8:])
+                          options(sys.argv[8:]))
+    else:
+        proto = {"tcp": 6, "udp": 17}[sys.argv[4]]
+        internal, remote = int(sys.argv[5]), sys.argv[6]
+        remote_port, lifetime = int(sys.argv[7]), int(sys.argv[8])
+        words, suggested = sys.argv[9:], 0
+        if words[:1] == ["suggest"]:
+            suggested, words = int(words[1]), words[2:]
+        msg = peer_request(client, proto, internal, suggested, remote, remote_port,
+                           lifetime, nonce, options(words))
     data = exchange(server, msg)
     if data is None:
         print("timeout")
@@ -73,12 +127,14 @@ def main():
         print("bad response header: version %d opcode %#x" % (version, r_op))
         return 1
     line = "result=%d lifetime=%d epoch=%d" % (result, lifetime, epoch)
-    if op == "map" and len(data) >= 60:
+    if op in ("map", "peer") and len(data) >= 60:
         port = struct.unpack("!H", data[42:44])[0]
         ext = ipaddress.IPv6Address(data[44:60])
         ext4 = ext.ipv4_mapped or ext
         line += " port=%d external=%s nonce-ok=%s" % (
             port, ext4, "yes" if data[24:36] == nonce else "no")
+    if op == "peer" and len(data) >= 80:
+        line += " remote-ok=%s" % ("yes" if data[60:80] == msg[60:80] else "no")
     print(line)
     return 0
 

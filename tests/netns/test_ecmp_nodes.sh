@@ -11,8 +11,10 @@
 # node 1's naptd is killed with SIGKILL, then started again; then node 2 hangs (naptd and
 # bird stopped: the routers drop it after the 3 s hold time) and resumes. Pass: >= 95 % of
 # the flows carry on with the formula's external endpoint throughout, the upload completes,
-# the slices' routes move to the backup and come back, the nodes picked the flows up. A
-# download is reported, not judged (docs/scale-out.md, Limits).
+# the slices' routes move to the backup and come back, the nodes picked the flows up, and a
+# download to a host whose socket has a 1 s TCP keepalive resumes after each move of its
+# slice. A download without keepalive is reported, not judged: it stalls for good
+# (docs/scale-out.md, Limits, "Inbound before outbound").
 #
 #   hosts (10.77.0.x, several addresses) -- lanr -- n1..nN -- wanr (server 198.51.100.10)
 #
@@ -217,7 +219,7 @@ start_node() { # start_node I: naptd on node i, until it is ready (10 s at most)
 	ip netns exec "${NS_N[i]}" "$NAPTD" -f -c "$TOPO_DIR/n$i.naptd" >>"$log" 2>&1 &
 	NODE_PID[i]=$!
 	for ((k = 0; k < 100; k++)); do
-		grep -q ready "$log" && ip -n "${NS_N[i]}" link show napt0 >/dev/null 2>&1 && return 0
+		grep -qs ready "$log" && ip -n "${NS_N[i]}" link show napt0 >/dev/null 2>&1 && return 0
 		kill -0 "${NODE_PID[i]}" 2>/dev/null || break
 		sleep 0.1
 	done

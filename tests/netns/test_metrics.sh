@@ -98,6 +98,38 @@ in_wan curl -sS --max-time 10 "http://$METRICS/metrics" | grep -q '^napt_uptime_
 kill -0 "$NAPTD_PID" || fail "naptd died of bad requests"
 echo "ok: garbage, an oversized header, cut-off and dropped connections; /metrics still answers"
 
+# Slowloris: eight connections from one WAN address, each sending a header byte every 2 s
+# (under the 5-s idle timeout), for 14 s. A scraper on another address still gets its page:
+# one address holds at most two of the eight connections.
+ip -n "$NS_WAN" addr add 198.51.100.3/24 dev eth0
+cat >"$TOPO_DIR/slowloris.py" <<'PYEOF'
+import socket, sys, time
+addr = (sys.argv[1], int(sys.argv[2]))
+socks = []
+for _ in range(8):
+    try:
+        s = socket.create_connection(addr, timeout=3)
+        s.sendall(b"GET /metrics HTTP/1.1\r\n")
+        socks.append(s)
+    except OSError:
+        pass
+print("open", len(socks), flush=True)
+end = time.time() + 14
+while time.time() < end:
+    time.sleep(2)
+    for s in socks:
+        try:
+            s.sendall(b"X")
+        except OSError:
+            pass
+PYEOF
+bg "$NS_WAN" "$TOPO_DIR/slowloris.log" timeout 20 "$PY" "$TOPO_DIR/slowloris.py" "$RTR_WAN_IP" 9108
+wait_for 10 grep -q "^open" "$TOPO_DIR/slowloris.log" || fail "the slowloris client did not start"
+sleep 3
+in_wan curl -sS --max-time 5 --interface 198.51.100.3 "http://$METRICS/metrics" |
+	grep -q '^napt_uptime_seconds ' || fail "a slowloris from $WAN_IP kept a scraper on 198.51.100.3 out"
+echo "ok: eight slow connections from one address; a scraper on another is answered"
+
 # The LAN host's request for the same address goes through the NAT and arrives on napt0.
 bg "$NS_RTR" "$TOPO_DIR/plain.log" socat TCP4-LISTEN:9109,bind="$RTR_WAN_IP",reuseaddr,fork \
 	SYSTEM:'echo plain'

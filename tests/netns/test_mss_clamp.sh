@@ -62,8 +62,9 @@ print(got)
 # syn_mss NS FILTER OUT: the MSS option of the first SYN matching FILTER on NS's eth0 into
 # OUT (tshark, at most 15 s), in the background; waits until the capture runs.
 syn_mss() {
-	bg "$1" "$3" timeout 15 tshark -l -n -i eth0 -c 1 -f "$2" -T fields -e tcp.options.mss_val
-	sleep 1.5
+	bg "$1" "$3" timeout 20 tshark -l -n -i eth0 -c 1 -f "$2" -T fields -e tcp.options.mss_val
+	# tshark can take seconds to start on a loaded machine: a fixed pause missed the SYN.
+	wait_until 15 grep -q "Capturing on" "$3" || fail "tshark did not start on $1"
 }
 
 naptd_config "mss-clamp auto" >"$TOPO_DIR/naptd.conf"

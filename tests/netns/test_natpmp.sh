@@ -41,12 +41,7 @@ echo "ok: natpmpc reads the public address $EXT_IP"
 out=$(natpmp -a 8080 80 tcp 3600)
 grep -q "Mapped public port 8080 protocol TCP to local port 80" <<<"$out" ||
 	fail "natpmpc -a 8080 80 tcp: $out"
-line=$(ctl show forwards | awk '$1 == "tcp" && $2 == "8080"')
-read -r _ _ inside origin left _ <<<"$line"
-[ "$inside" = "$LAN_IP:80" ] && [ "$origin" = pcp ] || fail "show forwards: '$line'"
-left=${left%s}
-[ "$left" -gt 3500 ] && [ "$left" -le 3600 ] || fail "lifetime left $left, not about 3600"
-echo "ok: the mapping shows in show forwards: $line"
+expect_lease tcp 8080 "$LAN_IP:80" pcp 3500 3600
 [ "$(reach 8080)" = lan-service ] || fail "the WAN host does not reach the LAN service"
 echo "ok: the WAN host reaches the LAN service through the mapping"
 

@@ -14,7 +14,7 @@ mapfile -t files < <(find src include tests -name '*.c' -o -name '*.h' | sort)
 [ "${#files[@]}" -gt 50 ] || { echo "test_style.sh: only ${#files[@]} C files found under $top" >&2; exit 1; }
 rc=0
 clang-format --dry-run --Werror "${files[@]}" || { echo "clang-format: the files above are not formatted" >&2; rc=1; }
-cppcheck --enable=warning,style,performance --inline-suppr -I include -q --error-exitcode=1 \
-	src tests || { echo "cppcheck: findings above" >&2; rc=1; }
+cppcheck --enable=warning,style,performance --inline-suppr -I include/napt -I src/libnapt \
+	-I src/common -I src/naptd -q --error-exitcode=1 src tests || { echo "cppcheck: findings above" >&2; rc=1; }
 [ $rc = 0 ] && echo "style: ${#files[@]} files formatted, cppcheck clean"
 exit $rc

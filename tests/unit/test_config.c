@@ -327,6 +327,19 @@ START_TEST(pcp_rule_errors)
 }
 END_TEST
 
+/* upnp yes serves the hosts pcp-allow names: without one it would serve nobody. */
+START_TEST(upnp_needs_pcp_allow)
+{
+	parse_fails(BASE "upnp yes\n",
+		    "t.conf: 'upnp yes' serves the hosts a 'pcp-allow' line names: there is none");
+	parse_ok(BASE "upnp yes\npcp-allow 192.168.1.0/24 1024-65535\n");
+	ck_assert(cfg.daemon.upnp);
+	parse_ok(BASE);
+	ck_assert(!cfg.daemon.upnp);
+	line_fails("upnp maybe", "'upnp' takes yes or no, not 'maybe'");
+}
+END_TEST
+
 START_TEST(too_many_pcp_rules)
 {
 	char text[8192] = BASE;
@@ -573,6 +586,7 @@ int main(void)
 	tcase_add_test(tc, local_ports_errors);
 	tcase_add_test(tc, pcp_rules);
 	tcase_add_test(tc, pcp_rule_errors);
+	tcase_add_test(tc, upnp_needs_pcp_allow);
 	tcase_add_test(tc, too_many_pcp_rules);
 	tcase_add_test(tc, forwards);
 	tcase_add_test(tc, forward_format_round_trip);

@@ -256,6 +256,29 @@ START_TEST(dmz_set_and_clear_kept)
 }
 END_TEST
 
+/* mode dynamic: naptctl's forward and DMZ are refused as the config file's are (the pool's
+ * addresses belong to the hosts that hold them), and the state file keeps neither. */
+START_TEST(dynamic_mode_refuses_forward_and_dmz)
+{
+	char err[512], text[512];
+	snprintf(text, sizeof(text),
+		 "inside 192.168.1.0/24\nexternal 203.0.113.10\nexternal 203.0.113.11\n"
+		 "mode dynamic\nmax-sessions 1024\nstate %s\n",
+		 state_path);
+	ck_assert_msg(napt_config_parse_text(&d.file_cfg, text, "t.conf", err, sizeof(err)) == 0,
+		      "%s", err);
+	napt_destroy(d.nat);
+	d.nat = napt_create(&d.file_cfg, 42, err, sizeof(err));
+	ck_assert_msg(d.nat != NULL, "%s", err);
+	fails("dmz set 192.168.1.50");
+	answer_has("'mode dynamic' does not go with 'dmz'");
+	fails("forward add udp 6000 192.168.1.20:6000");
+	answer_has("'mode dynamic' does not go with 'forward'");
+	ck_assert(!napt_get_config(d.nat)->has_dmz);
+	ck_assert_uint_eq(napt_get_config(d.nat)->n_forwards, 0);
+}
+END_TEST
+
 START_TEST(state_save_failure_changes_nothing)
 {
 	snprintf(d.file_cfg.daemon.state, sizeof(d.file_cfg.daemon.state), "%s/no/such/dir", dir);
@@ -589,6 +612,42 @@ START_TEST(lookup_answers_from_the_formula)
 }
 END_TEST
 
+/* Attack (h-break15): with port blocks, a port of a host's block with no live mapping on it is
+ * still that host's (its block line is the log's answer); lookup said "0 mappings" and
+ * nothing else. port-range 1024-1087, blocks of 8: the host's first flow from port 1030
+ * (port preservation) takes block 1024-1031. */
+START_TEST(lookup_names_the_block_holder)
+{
+	char err[512];
+
+	napt_destroy(d.nat);
+	ck_assert_msg(napt_config_parse_text(&d.file_cfg,
+					     "inside 192.168.1.0/24\nexternal 203.0.113.1\n"
+					     "port-range 1024-1087\nport-block-size 8\n",
+					     "t.conf", err, sizeof(err)) == 0,
+		      "%s", err);
+	d.nat = napt_create(&d.file_cfg, 42, err, sizeof(err));
+	ck_assert_msg(d.nat != NULL, "%s", err);
+	send_udp_from(ip("192.168.1.10"), 1030, ip("198.51.100.7"), 53);
+	ok("lookup 203.0.113.1:1030 udp");
+	ck_assert_msg(strstr(ans.text, "192.168.1.10:1030") && strstr(ans.text, "\n1 mappings\n"),
+		      "%s", ans.text);
+	ok("lookup 203.0.113.1:1025 tcp");
+	ck_assert_msg(strstr(ans.text, "\n0 mappings\nblock: 203.0.113.1 ports 1024-1031 held by "
+				       "inside 192.168.1.10\n"),
+		      "%s", ans.text);
+	ok("json lookup 203.0.113.1:1031 udp");
+	body_is_json();
+	ck_assert_msg(strstr(ans.text, "\"block\": {\"inside_addr\": \"192.168.1.10\", "
+				       "\"external_addr\": \"203.0.113.1\", \"port_first\": 1024, "
+				       "\"port_last\": 1031}}"),
+		      "%s", ans.text);
+	ok("json lookup 203.0.113.1:1032 udp"); /* the next block: nobody's */
+	body_is_json();
+	ck_assert_msg(strstr(ans.text, "\"block\": null}"), "%s", ans.text);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("control");
@@ -603,6 +662,7 @@ int main(void)
 	tcase_add_test(tc, forward_del_runtime_only);
 	tcase_add_test(tc, forward_both_deleted_whole);
 	tcase_add_test(tc, dmz_set_and_clear_kept);
+	tcase_add_test(tc, dynamic_mode_refuses_forward_and_dmz);
 	tcase_add_test(tc, state_save_failure_changes_nothing);
 	tcase_add_test(tc, no_state_file_applies_and_says_so);
 	tcase_add_test(tc, timeout_set_runtime);
@@ -614,6 +674,7 @@ int main(void)
 	tcase_add_test(tc, show_config_in_config_syntax);
 	tcase_add_test(tc, bad_requests_refused);
 	tcase_add_test(tc, lookup_answers_from_the_formula);
+	tcase_add_test(tc, lookup_names_the_block_holder);
 	tcase_add_test(tc, binary_refused);
 	tcase_add_test(tc, length_limit);
 	suite_add_tcase(s, tc);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "event_format.h"
+#include "event_monitor.h"
 #include "ipv4_packet.h"
 #include "mapping_log.h"
 #include "napt.h"
@@ -570,6 +571,46 @@ START_TEST(config_keys)
 }
 END_TEST
 
+/* Attack (h-break15): events the engine's ring could not keep are lost to a monitor too, and
+ * the reader must be told (docs/logging.md: "how many it lost"): lines read plus the counts of
+ * its lost lines make every event that happened while it watched. */
+START_TEST(monitor_told_of_ring_losses)
+{
+	struct event_monitor *m;
+	int sv[2];
+	char buf[65536];
+	ssize_t r;
+	size_t len = 0;
+	unsigned events = 0, lost = 0;
+
+	start("");
+	ck_assert_int_eq(napt_events_enable(n, 8, false), 0);
+	m = event_monitor_create(err, sizeof(err));
+	ck_assert_ptr_nonnull(m);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	ck_assert_int_eq(event_monitor_adopt(m, n, sv[0], false, err, sizeof(err)), 0);
+	for (uint16_t p = 0; p < 12; p++) /* 12 mapping events into a ring of 8 */
+		send_udp((uint16_t)(5000 + p), 53);
+	ck_assert_uint_eq(napt_events_lost(n), 4);
+	event_monitor_feed(m, n, now);
+	while ((r = recv(sv[1], buf + len, sizeof(buf) - 1 - len, MSG_DONTWAIT)) > 0)
+		len += (size_t)r;
+	buf[len] = 0;
+	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+		const char *c = strstr(line, "count=");
+
+		if (strncmp(line, "event=mapping-new ", 18) == 0)
+			events++;
+		else if (strncmp(line, "event=lost ", 11) == 0 && c)
+			lost += (unsigned)strtoul(c + 6, NULL, 10);
+	}
+	ck_assert_uint_eq(events, 8);
+	ck_assert_uint_eq(lost, 4);
+	event_monitor_destroy(m);
+	close(sv[1]);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("events");
@@ -595,5 +636,6 @@ int main(void)
 	tcase_add_test(log, config_keys);
 	tcase_add_test(log, log_resumes_after_full_socket_and_drops_nothing);
 	tcase_add_test(log, log_reports_lost_events);
+	tcase_add_test(log, monitor_told_of_ring_losses);
 	return unit_run(s);
 }

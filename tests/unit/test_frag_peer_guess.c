@@ -214,7 +214,7 @@ START_TEST(peer_forgotten_on_every_free_path)
 	assert_forgotten(EXT);
 	ck_assert_int_eq(napt_forward_del(n, NAPT_FWD_TCP, port), 0);
 	/* The DMZ's sessions end when it is cleared. */
-	napt_dmz_set(n, pb_addr(HOST1));
+	ck_assert_int_eq(napt_dmz_set(n, pb_addr(HOST1), err, sizeof(err)), 0);
 	s = pb_flow(IPPROTO_UDP, REMOTE, 9, EXT, 9999);
 	ck_assert_int_eq(send_flow(&s), NAPT_FORWARD);
 	ck_assert_uint_eq(nat_table_peer_pairs(n->table), 1);

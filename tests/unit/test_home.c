@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* test_home.c - the home router's engine features: MSS clamping (mss-clamp, tcp_mss.h) and
  * ICMP 3/13 for refused new flows (refused-flows, RFC 5508 REQ-8), dynamic NAT's address
- * pool (mode dynamic, addr_pool.h) and the keys that do not go with it.
+ * pool (mode dynamic, addr_pool.h) and the keys that do not go with it, with the attacks of
+ * break12 (two MSS options, run-time forward and DMZ in mode dynamic, the address rest).
  * SYNs are built here byte by byte with their options, checksums by packet_builder.c's own
  * code; the clamped packet is compared with the same SYN built with the clamped MSS. */
 #include <arpa/inet.h>
@@ -233,6 +234,24 @@ START_TEST(config_values)
 		ck_assert_msg(napt_config_parse_text(&cfg, text, "t", err, sizeof(err)) < 0, "%s",
 			      bad[i]);
 	}
+}
+END_TEST
+
+/* Two MSS options: RFC 9293 does not say which one counts, and Linux's tcp_parse_options
+ * keeps the last it reads. Each must come out at most the clamp, the checksum right. */
+START_TEST(every_mss_option_clamped)
+{
+	static const uint8_t two[] = {2, 4, 0x05, 0xb4, 1, 2, 4, 0x23, 0x28, 1, 1, 0};
+	uint8_t b[PB_MAX];
+	struct syn s = {HOST, REM, 40000, 80, TCP_SYN, two, sizeof(two)};
+	size_t len = build_syn(b, &s);
+	const uint8_t *o = b + IPV4_MIN_HDR + TCP_MIN_HDR;
+
+	tcp_mss_clamp(b + IPV4_MIN_HDR, len - IPV4_MIN_HDR, 1452, false);
+	ck_assert_ptr_null(pb_checksums_wrong(b, len));
+	ck_assert_uint_le(get16(o + 2), 1452);
+	ck_assert_msg(get16(o + 7) <= 1452, "second MSS option left at %u past a clamp of 1452",
+		      get16(o + 7));
 }
 END_TEST
 
@@ -569,6 +588,105 @@ START_TEST(mode_change_needs_a_restart)
 }
 END_TEST
 
+/* ---- attacks on dynamic NAT (break12) ---- */
+
+#define EXT2  "203.0.113.2"
+#define HOST2 "192.168.1.11"
+
+/* Config refuses 'forward' with mode dynamic: a run-time forward (naptctl forward add, a
+ * NAT-PMP/PCP lease) must be refused too. Else HOST, bound to EXT, leaves from its own port
+ * 6000, while a remote that opens EXT:6000 is taken to HOST2: EXT:6000 stands for two inside
+ * endpoints. */
+START_TEST(dynamic_refuses_runtime_forward)
+{
+	struct napt_forward f = {.protos = NAPT_FWD_UDP,
+				 .ext_lo = 6000,
+				 .ext_hi = 6000,
+				 .in_addr = pb_addr(HOST2),
+				 .in_lo = 6000};
+	uint8_t b[PB_MAX];
+	struct napt_packet p = {.data = b};
+	struct pb_spec s = pb_flow(IPPROTO_UDP, REM, 53, EXT, 6000);
+	uint32_t dst;
+
+	start("external " EXT2 "\nmode dynamic\n");
+	if (napt_forward_add(n, &f, err, sizeof(err)) < 0)
+		return;
+	p.len = pb_build(b, &s);
+	ck_assert_int_eq(napt_translate(n, &p, T0).verdict, NAPT_FORWARD);
+	memcpy(&dst, b + IP_OFF_DST, 4);
+	ck_assert_msg(0, "forward taken in mode dynamic: a remote reaches %s through " EXT ":6000",
+		      dst == pb_addr(HOST2) ? HOST2 : "?");
+}
+END_TEST
+
+/* Config refuses 'dmz' with mode dynamic (the pool's addresses keep the configured
+ * filtering): one set at run time (naptctl dmz set) must not open HOST's address. */
+START_TEST(dynamic_refuses_runtime_dmz)
+{
+	uint8_t b[PB_MAX];
+	struct napt_packet p = {.data = b};
+	struct pb_spec out = pb_flow(IPPROTO_UDP, HOST, 5000, REM, 53);
+	struct pb_spec in = pb_flow(IPPROTO_UDP, "192.0.2.66", 999, EXT, 7777);
+	struct napt_result r;
+
+	start("external " EXT2 "\nmode dynamic\n");
+	p.len = pb_build(b, &out);
+	ck_assert_int_eq(napt_translate(n, &p, T0).verdict, NAPT_FORWARD);
+	if (napt_dmz_set(n, pb_addr(HOST2), err, sizeof(err)) < 0)
+		return;
+	p.len = pb_build(b, &in);
+	r = napt_translate(n, &p, T0);
+	ck_assert_msg(r.verdict == NAPT_DROP,
+		      "an unsolicited datagram to HOST's address " EXT ":7777 was translated "
+		      "(verdict %d) with a DMZ set at run time in mode dynamic",
+		      (int)r.verdict);
+}
+END_TEST
+
+/* One UDP datagram from host's port 5000 to REM:53, translated: the external endpoint it left
+ * from. */
+static void send_out(const char *host, uint32_t now, uint32_t *ext, uint16_t *port)
+{
+	uint8_t b[PB_MAX];
+	struct napt_packet p = {.data = b};
+	struct pb_spec s = pb_flow(IPPROTO_UDP, host, 5000, REM, 53);
+
+	p.len = pb_build(b, &s);
+	ck_assert_int_eq(napt_translate(n, &p, now).verdict, NAPT_FORWARD);
+	memcpy(ext, b + IP_OFF_SRC, 4);
+	*port = get16(b + IPV4_MIN_HDR);
+}
+
+/* dynamic-fallback napt against the address rest (behaviour.md section 20: a released
+ * address "rests 120 s: no other host gets it before"). HOST2 held EXT2 and left from
+ * EXT2:5000; its last session expires and EXT2 rests. A third host, which finds the pool empty,
+ * must not get EXT2:5000 during the rest: REM, which knew HOST2 there, would reach it. */
+START_TEST(fallback_respects_the_address_rest)
+{
+	uint32_t ext;
+	uint16_t port;
+	uint32_t t = T0;
+
+	start("external " EXT2 "\nmode dynamic\ndynamic-fallback napt\nport-range 5000-5007\n"
+	      "timeout udp 30\n");
+	send_out(HOST, t, &ext, &port);
+	ck_assert_uint_eq(ext, pb_addr(EXT));
+	send_out(HOST2, t, &ext, &port);
+	ck_assert_uint_eq(ext, pb_addr(EXT2));
+	ck_assert_uint_eq(port, 5000);
+	for (t = T0 + 1000; t < T0 + 40000; t += 1000) {
+		send_out(HOST, t, &ext, &port); /* HOST keeps EXT */
+		napt_expire(n, t);
+	}
+	send_out("192.168.1.13", t, &ext, &port);
+	ck_assert_msg(!(ext == pb_addr(EXT2) && port == 5000),
+		      "a third host got HOST2's endpoint " EXT2
+		      ":5000 %u s after HOST2 released it (rest 120 s)",
+		      (t - T0) / 1000 - 30);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("home");
@@ -580,6 +698,7 @@ int main(void)
 	tcase_add_test(mss, no_option_or_malformed_left_alone);
 	tcase_add_test(mss, cut_header_left_alone);
 	tcase_add_test(mss, partial_checksum_untouched);
+	tcase_add_test(mss, every_mss_option_clamped);
 	tcase_add_loop_test(mss, engine_clamps_both_directions, 0, 2);
 	tcase_add_test(mss, config_values);
 	suite_add_tcase(s, mss);
@@ -601,6 +720,9 @@ int main(void)
 	tcase_add_test(dn, mode_change_needs_a_restart);
 	tcase_add_test(dn, dynamic_fallback_key);
 	tcase_add_test(dn, dynamic_fallback_never_shares_an_endpoint);
+	tcase_add_test(dn, dynamic_refuses_runtime_forward);
+	tcase_add_test(dn, dynamic_refuses_runtime_dmz);
+	tcase_add_test(dn, fallback_respects_the_address_rest);
 	suite_add_tcase(s, dn);
 	return unit_run(s);
 }

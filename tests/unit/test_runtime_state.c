@@ -257,8 +257,8 @@ static struct runtime_lease *add_lease(struct runtime_state *s, uint8_t proto, u
 	return l;
 }
 
-/* NAT-PMP and PCP leases (runtime_state.h): "forward ... expires T [nonce HEX]" and
- * "pcp-epoch T" come back as they were saved. */
+/* NAT-PMP, PCP and UPnP leases (runtime_state.h): "forward ... expires T [nonce HEX]
+ * [upnp]" and "pcp-epoch T" come back as they were saved. */
 START_TEST(round_trip_leases)
 {
 	static const uint8_t nonce[RUNTIME_NONCE_LEN] = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55,
@@ -268,6 +268,7 @@ START_TEST(round_trip_leases)
 	add_lease(&st, NAPT_FWD_UDP, 50000, "192.168.1.20", 5000, later);
 	memcpy(add_lease(&st, NAPT_FWD_TCP, 50001, "192.168.1.21", 22, later + 1)->nonce, nonce,
 	       sizeof(nonce));
+	add_lease(&st, NAPT_FWD_TCP, 50002, "192.168.1.22", 3074, later + 2)->upnp = true;
 	st.epoch_start = 1700000000;
 	ck_assert_msg(runtime_state_save(path, &st, err, sizeof(err)) == 0, "%s", err);
 	char want[160];
@@ -280,17 +281,21 @@ START_TEST(round_trip_leases)
 	    "\nforward tcp 50001 192.168.1.21:22 expires %lld nonce 00112233445566778899aaff\n",
 	    (long long)later + 1);
 	ck_assert_msg(strstr(text, want) != NULL, "%s", text);
+	snprintf(want, sizeof(want), "\nforward tcp 50002 192.168.1.22:3074 expires %lld upnp\n",
+		 (long long)later + 2);
+	ck_assert_msg(strstr(text, want) != NULL, "%s", text);
 	ck_assert_ptr_nonnull(strstr(text, "\npcp-epoch 1700000000\n"));
 	ck_assert_msg(runtime_state_load(path, &back, err, sizeof(err)) == 0, "%s", err);
 	assert_same_forwards(&st, &back);
-	ck_assert_uint_eq(back.n_leases, 2);
-	for (unsigned i = 0; i < 2; i++) {
+	ck_assert_uint_eq(back.n_leases, 3);
+	for (unsigned i = 0; i < 3; i++) {
 		ck_assert_uint_eq(back.leases[i].fwd.protos, st.leases[i].fwd.protos);
 		ck_assert_uint_eq(back.leases[i].fwd.ext_lo, st.leases[i].fwd.ext_lo);
 		ck_assert_uint_eq(back.leases[i].fwd.in_addr, st.leases[i].fwd.in_addr);
 		ck_assert_uint_eq(back.leases[i].fwd.in_lo, st.leases[i].fwd.in_lo);
 		ck_assert_int_eq(back.leases[i].expires, st.leases[i].expires);
 		ck_assert_mem_eq(back.leases[i].nonce, st.leases[i].nonce, RUNTIME_NONCE_LEN);
+		ck_assert_int_eq(back.leases[i].upnp, i == 2);
 	}
 	ck_assert_int_eq(back.epoch_start, 1700000000);
 }

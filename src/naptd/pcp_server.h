@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* pcp_server.h - NAT-PMP (RFC 6886) and PCP (RFC 6887: ANNOUNCE and MAP) on UDP port 5351
- * of the lan-interface's IPv4 addresses: an inside host opens a forward to itself for a
- * lifetime.
+/* pcp_server.h - NAT-PMP (RFC 6886) and PCP (RFC 6887: ANNOUNCE, MAP and PEER) on UDP port
+ * 5351 of the lan-interface's IPv4 addresses: an inside host opens a forward to itself for a
+ * lifetime (MAP), or has the session of one of its flows made or kept (PEER, napt_peer()).
  *
  * A mapping is a run-time forward with an end of life (struct runtime_lease): it shows in
  * "naptctl show forwards" with the seconds it has left, ends on time, and is kept in the
@@ -12,7 +12,7 @@
  * first line whose prefix holds the host and whose range holds the port decides, none
  * refuses; a host no pcp-allow line names is refused outright. A reload applies new rules at
  * once. A host maps only to itself (RFC 6887 section 8.1: the client address
- * must be the request's source; THIRD_PARTY is not supported).
+ * must be the request's source; THIRD_PARTY is not supported, nor FILTER: both refused).
  * Only datagrams that came in on lan-interface (IP_PKTINFO) from an inside address are
  * answered: Linux takes a datagram for the LAN address on any interface. A host gets 10
  * mapping requests a second; each costs a few hash lookups whatever the table's size, and
@@ -33,6 +33,34 @@
 
 struct pcp_server;
 
+/* What the shared mapping logic decided, in terms every protocol can say (NAT-PMP, PCP, and
+ * UPnP IGD, upnp_igd.h, which asks through pcp_server_map). */
+enum map_outcome {
+	MAP_OK = 0,
+	MAP_DENIED,         /* the access rules refuse */
+	MAP_NONCE_MISMATCH, /* PCP: another client's mapping (RFC 6887 section 11.3) */
+	MAP_NO_RESOURCES,   /* no port free */
+	MAP_CANNOT_PROVIDE, /* PREFER_FAILURE and the suggested port is not free */
+	MAP_MALFORMED,      /* internal port 0 with a lifetime: only a deletion names port 0 */
+	MAP_LIMITED,        /* over the host's HOST_MAPS_PER_S */
+};
+
+/* One mapping request, from any of the protocols. */
+struct map_request {
+	uint32_t client; /* network order: the request's source */
+	uint8_t protos;  /* NAPT_FWD_TCP or NAPT_FWD_UDP */
+	uint16_t in_port, want_port;
+	uint32_t lifetime;    /* 0 deletes */
+	const uint8_t *nonce; /* PCP; NULL for NAT-PMP and UPnP */
+	bool prefer_failure;  /* want_port or nothing (PCP's option; UPnP's AddPortMapping) */
+	bool upnp;            /* a new lease is shown with origin "upnp" */
+};
+
+struct map_grant {
+	uint16_t ext_port;
+	uint32_t lifetime;
+};
+
 /* Without a pcp-allow line in d->file_cfg: 0 and *out NULL (no server). Else binds the
  * sockets, drops leases that ended while naptd was down, and announces the (re)start: 10
  * times to 224.0.0.1:5350, 250 ms apart at first and each gap doubling (RFC 6886 section
@@ -45,6 +73,14 @@ void pcp_server_dispatch(struct pcp_server *s);
 /* The external address changed (wan_address.h): tells the clients with a new series of
  * announcements (RFC 6886 section 3.2.1, RFC 6887 section 14.2). s may be NULL. */
 void pcp_server_address_changed(struct pcp_server *s);
+/* A mapping request from another protocol (UPnP IGD), in the event loop: the same rules,
+ * rate and lease store as NAT-PMP and PCP. */
+enum map_outcome pcp_server_map(struct pcp_server *s, const struct map_request *q,
+				struct map_grant *g);
+/* Whether a pcp-allow line names host (whatever its ports): UPnP serves only those. */
+bool pcp_server_serves(const struct pcp_server *s, uint32_t host);
+/* The external address host's mappings are reached on (paired pooling). */
+uint32_t pcp_server_external_of(const struct pcp_server *s, uint32_t host);
 /* Writes the leases not yet in the state file, then closes. */
 void pcp_server_close(struct pcp_server *s);
 

@@ -10,12 +10,14 @@
 #include "napt.h"
 #include "napt_config.h"
 #include "runtime_state.h"
+#include "session_file.h"
 #include "tun_device.h"
 
 struct route_setup;
 struct control_server;
 struct wan_address;
 struct pcp_server;
+struct upnp_igd;
 struct mapping_log;
 struct event_monitor;
 struct metrics_http;
@@ -40,16 +42,21 @@ struct naptd {
 	struct tun_device tun;        /* fd -1 when closed */
 	struct route_setup *routes;   /* NULL with manage-routes no */
 	struct control_server *control;
-	struct wan_address *wan;      /* NULL without "external interface" */
-	struct pcp_server *pcp;       /* NULL without "pcp-allow" */
-	uint64_t host_limit_drops[2]; /* per-host session and port limit drops at the last log */
-	uint64_t tun_write_errors;    /* translated packets the TUN refused (EAGAIN, ENOBUFS) */
-	struct loop_times loop;       /* the event loop's longest iterations */
-	unsigned state_rejected;      /* state file lines set aside at start (runtime_state.h) */
+	struct wan_address *wan;         /* NULL without "external interface" */
+	struct pcp_server *pcp;          /* NULL without "pcp-allow" */
+	struct upnp_igd *upnp;           /* NULL with "upnp no" */
+	uint64_t host_limit_drops[2];    /* per-host session and port limit drops at the last log */
+	uint64_t tun_write_errors;       /* translated packets the TUN refused (EAGAIN, ENOBUFS) */
+	struct loop_times loop;          /* the event loop's longest iterations */
+	unsigned state_rejected;         /* state file lines set aside at start (runtime_state.h) */
+	struct session_restore restored; /* the sessions file read at start (session_file.h) */
 	/* NAT-PMP/PCP (pcp_server.c): requests not from lan-interface and an inside address
 	 * (not answered), mapping requests over a host's rate (answered "out of resources"),
 	 * state file writes for the leases (batched: a few a second at most). */
 	uint64_t pcp_not_lan, pcp_limited, pcp_state_writes;
+	/* UPnP HTTP requests refused for their Host or CALLBACK header (upnp_guard.h), counted
+	 * in the library's threads. */
+	_Atomic uint64_t upnp_refused;
 	struct mapping_log *mapping_log; /* NULL without log-mappings */
 	struct event_monitor *monitor;   /* naptctl monitor's readers */
 	struct metrics_http *metrics;    /* NULL without metrics-listen */

@@ -6,7 +6,8 @@
  * (temporary file, fsync, rename, fsync of the directory) before the command answers ok, so
  * no change is lost on restart, crash or kill -9. The config file itself is never rewritten.
  * Forwards made through NAT-PMP or PCP (pcp_server.h) carry their end of life and nonce:
- * "forward tcp 50000 192.168.1.10:80 expires UNIX_TIME [nonce HEX]", and "pcp-epoch
+ * "forward tcp 50000 192.168.1.10:80 expires UNIX_TIME [nonce HEX] [upnp]" ("upnp": made
+ * through UPnP IGD, upnp_igd.h), and "pcp-epoch
  * UNIX_TIME" says since when that mapping state exists; files without them stay readable.
  * Those reach the file a little later (the lease writer below): their clients renew them.
  * At start, a line that cannot be loaded is set aside in STATE.rejected, never a reason
@@ -15,6 +16,7 @@
 #ifndef RUNTIME_STATE_H
 #define RUNTIME_STATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +30,7 @@ struct runtime_lease {
 	struct napt_forward fwd;
 	int64_t expires; /* UNIX time, seconds: the wall clock still means it after a restart */
 	uint8_t nonce[RUNTIME_NONCE_LEN]; /* PCP's mapping nonce; all zero for NAT-PMP */
+	bool upnp;                        /* made through UPnP IGD (upnp_igd.h) */
 };
 
 enum runtime_dmz { RUNTIME_DMZ_FROM_CONFIG = 0, RUNTIME_DMZ_SET, RUNTIME_DMZ_CLEARED };

@@ -36,7 +36,7 @@ struct napt {
 	struct port_blocks *blocks; /* port-block-size */
 	uint32_t det_externals;
 	/* External address index + 1 by the address's last octet; EXT_OCTET_SHARED when two
-	 * addresses end alike (napt_index_externals()). */
+	 * addresses end alike (instance_index_externals()). */
 	uint8_t ext_by_octet[256];
 	/* Times of the last answers to unsolicited SYNs (translate.c reply_allowed). */
 	uint32_t reply_times[REPLIES_PER_SECOND];
@@ -51,9 +51,15 @@ struct napt {
 
 /* mode dynamic: whether an inside host holds a session (the per-host counts); ctx is the
  * instance. */
-bool napt_host_busy(void *ctx, uint32_t host);
+bool instance_host_busy(void *ctx, uint32_t host);
 
 /* Rebuild ext_by_octet after the external addresses change. */
-void napt_index_externals(struct napt *n);
+void instance_index_externals(struct napt *n);
+
+/* RFC 6888 REQ-4: why the host may open no new flow (at its session limit, or at its port
+ * limit when the flow needs a new port), NAPT_DROP_NONE when it may (translate.c). */
+enum napt_drop_reason translate_host_limit(struct napt *n, uint32_t host, bool new_port);
+/* Whether ports-per-host forbids host h (NULL: none held) one more port block. */
+bool translate_block_limited(const struct napt *n, const struct host_count *h);
 
 #endif

@@ -130,6 +130,8 @@ struct napt_daemon_settings {
 	/* NAT-PMP/PCP access rules in file order: the first holding a request decides. */
 	struct napt_pcp_rule pcp_rules[NAPT_MAX_PCP_RULES];
 	unsigned n_pcp_rules;
+	/* UPnP IGD on lan-interface (upnp_igd.h), for the hosts pcp_rules allow. */
+	bool upnp;
 	/* RFC 6888 REQ-12: a log line for each mapping created and ended (docs/logging.md). */
 	bool log_mappings;
 	/* Prometheus text format over HTTP (metrics_http.h); addr 0: nothing listens. */
@@ -199,6 +201,9 @@ int napt_config_parse_line(struct napt_config *cfg, const char *line, char *err,
 
 /* Whether addr (network order) lies in one of cfg's inside prefixes. */
 bool napt_config_inside(const struct napt_config *cfg, uint32_t addr);
+/* Whether external address addr (network order) is one of the deterministic prefix's: its
+ * ports belong to the prefix's hosts alone (no other host, forward, lease or DMZ uses it). */
+bool napt_config_det_external(const struct napt_config *cfg, uint32_t addr);
 
 /* Checks that need the whole file: at least one inside prefix and one external address,
  * external addresses outside every inside prefix (RFC 4787 REQ-7), forwards and DMZ inside,

@@ -42,8 +42,6 @@ void port_pool_take(struct port_pool *pp, int proto, unsigned ext, uint16_t port
  * anyone, like deterministic ranges, skip the rest: RFC 6888 REQ-8's exception b). */
 void port_pool_release(struct port_pool *pp, int proto, unsigned ext, uint16_t port, bool rest);
 
-/* Everything free and nothing resting; the rest time stays. */
-void port_pool_clear(struct port_pool *pp);
 /* External address ext was renumbered: its ports were another address's, none rests. */
 void port_pool_forget_rest(struct port_pool *pp, unsigned ext);
 void port_pool_set_rest(struct port_pool *pp, uint32_t rest_ms);
@@ -83,7 +81,8 @@ struct port_blocks {
 struct port_blocks *port_blocks_create(uint16_t size, uint16_t lo, uint16_t hi, unsigned n_ext);
 void port_blocks_destroy(struct port_blocks *pb);
 size_t port_blocks_bytes(const struct port_blocks *pb);
-void port_blocks_clear(struct port_blocks *pb);
+/* Every block free again; returns how many were held (their ports rest as the pool says). */
+uint32_t port_blocks_clear(struct port_blocks *pb);
 /* The block (id + 1) holding port on ext, 0 for none. */
 uint32_t port_blocks_of(const struct port_blocks *pb, unsigned ext, uint16_t port);
 /* Block id's external address number and ports. */

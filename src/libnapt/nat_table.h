@@ -88,6 +88,10 @@ struct port_pool *nat_table_ports(struct nat_table *t);
 
 void nat_table_set_timeout(struct nat_table *t, enum napt_timeout_class c, uint32_t ms);
 uint32_t nat_table_timeout(const struct nat_table *t, enum napt_timeout_class c);
+/* Whether a session last seen at `last` would join class c's expiry list in its order (to
+ * within the slot nat_session_touch allows): the reap looks at the list's head only, so a
+ * session behind a younger one would outlive its timeout. */
+bool nat_table_in_expiry_order(const struct nat_table *t, enum napt_timeout_class c, uint32_t last);
 
 uint32_t nat_table_ext_addr(const struct nat_table *t, unsigned ext_index);
 /* Renumber external address ext_index; its mappings must be gone already. Its resting

@@ -170,7 +170,9 @@ int napt_forward_add(struct napt *n, const struct napt_forward *fwd, char *err, 
 /* protos is NAPT_FWD_TCP/UDP (or both); ext_port is any port of the rule's range. Returns
  * 0, or -1 when no rule holds that port. */
 int napt_forward_del(struct napt *n, uint8_t protos, uint16_t ext_port);
-void napt_dmz_set(struct napt *n, uint32_t addr);
+/* Refused (-1, err says why) with mode dynamic, as in the config file; so is
+ * napt_forward_add. */
+int napt_dmz_set(struct napt *n, uint32_t addr, char *err, size_t errlen);
 /* Easy IP: the external address old became new (the WAN interface was renumbered, as on a
  * DHCP renew). Mappings and sessions on old are dropped; new ones use new. Returns 0, or -1
  * when old is not an external address (or one of the deterministic prefix) or new is unusable
@@ -236,6 +238,36 @@ uint32_t napt_walk_mappings(const struct napt *n, uint32_t cursor, uint32_t posi
 /* Whether a mapping of any origin holds external port `port` of proto (IPPROTO_TCP or
  * IPPROTO_UDP) on some external address: one hash lookup per address, not a walk. */
 bool napt_port_mapped(struct napt *n, uint8_t proto, uint16_t port);
+/* Port blocks: the inside host (network order) holding the block that spans external
+ * ext_addr:port, the block's ports in *lo..*hi; 0 when no host holds one there (or no
+ * port-block-size). What `naptctl lookup` answers for a port of a block with no live mapping:
+ * the block's host holds it (RFC 7422 section 5). */
+uint32_t napt_block_holder(const struct napt *n, uint32_t ext_addr, uint16_t port, uint16_t *lo,
+			   uint16_t *hi);
+
+/* PCP PEER (RFC 6887 section 12): the dynamic mapping and session an outbound packet from
+ * in_addr:in_port to rem_addr:rem_port would use, made as that packet would make it (same
+ * mapping behaviour, port choice and host limits) when there is none, and its idle timer
+ * started again, as by a packet. Addresses network order, ports host order. */
+struct napt_peer_request {
+	uint8_t proto; /* IPPROTO_TCP or IPPROTO_UDP */
+	uint32_t in_addr, rem_addr;
+	uint16_t in_port, rem_port;
+	uint16_t want_port; /* the suggested external port, 0 for any */
+	uint32_t want_addr; /* the suggested external address, 0 for any */
+};
+struct napt_peer_grant {
+	uint32_t ext_addr;
+	uint16_t ext_port;
+	uint32_t idle_s; /* seconds the session now lives without traffic; UINT32_MAX: static */
+	enum napt_drop_reason why; /* on -1 */
+};
+/* 0: done, *g holds the external endpoint. 1: the mapping is not on want_addr:want_port
+ * (nothing is made or changed). -1: no session, g->why says why (not-nat for a request that is not
+ * an outbound TCP/UDP flow from an inside host to an outside one, or with port 0; table-full,
+ * ports-exhausted, host-session-limit, ...). */
+int napt_peer(struct napt *n, const struct napt_peer_request *q, uint64_t now_ms,
+	      struct napt_peer_grant *g);
 
 const struct napt_counters *napt_get_counters(const struct napt *n);
 /* External ports of protocol p held by mappings on external address number ext (the order

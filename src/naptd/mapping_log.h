@@ -9,7 +9,10 @@
  * daemon how far it may release) and goes out on the next iterations: no line is dropped
  * unless the ring itself fills, and then a line event=lost says how many events were not
  * kept. In the foreground outside systemd the lines go to stderr instead. With port blocks
- * (port-block-size) a line per block given and taken back replaces the mapping lines.
+ * (port-block-size) a line per block given and taken back replaces the lines of the mappings
+ * taken from blocks; a mapping that is no block's (a forward's, the DMZ's: their ports are
+ * not in any host's block, yet a block's range may span them) keeps its own lines, which
+ * answer for its port before the block does (docs/logging.md).
  */
 #ifndef MAPPING_LOG_H
 #define MAPPING_LOG_H
@@ -25,6 +28,12 @@
 #define MAPPING_LOG_SYSLOG "/dev/log"
 
 struct mapping_log;
+struct napt_event;
+
+/* The kinds of events (enum napt_event_kind) the log reads, and whether it writes a line for
+ * e: blocks, with port blocks. */
+unsigned mapping_log_kinds(bool blocks);
+bool mapping_log_takes(bool blocks, const struct napt_event *e);
 
 /* syslog_path: the datagram socket to send to; NULL: stderr (written without blocking too: a
  * pipe nobody reads holds lines back in the ring, not the loop). blocks: log the port blocks'

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# test_pcp_peer.sh - PCP PEER and the options of RFC 6887 with pcp_client.py (written from the
+# RFC): a PEER request makes the mapping of a LAN host's UDP flow to a WAN peer before the
+# host sends anything, and the peer's datagram to the external endpoint the answer names
+# reaches the host (without the request it is dropped); asking again keeps the endpoint;
+# a suggested external port that cannot be had fails (CANNOT_PROVIDE_EXTERNAL). MAP with
+# THIRD_PARTY is refused (UNSUPP_OPTION; naming oneself MALFORMED_REQUEST) and maps nothing;
+# PREFER_FAILURE gives the suggested port or fails where another lease holds it, while
+# without it another port is given; FILTER, which naptd does not enforce, is refused
+# (UNSUPP_OPTION) and maps nothing; PREFER_FAILURE in PEER is MALFORMED_REQUEST.
+set -u
+. "$(dirname "$0")/lib_extra.sh"
+
+topo_require ss
+topo_up
+
+naptd_config "# test_pcp_peer" "pcp-allow $INSIDE 1024-65535" >"$TOPO_DIR/naptd.conf"
+start_naptd "$TOPO_DIR/naptd.conf" || fail "naptd did not start"
+wait_listen "$NS_RTR" udp "$RTR_LAN_IP:5351"
+PCP=("$PY" "$(dirname "$0")/pcp_client.py" "$RTR_LAN_IP" "$LAN_IP")
+
+# The LAN host's UDP socket on port 5000 writes each datagram it gets, for 30 s at most.
+in_lan "$PY" -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 5000))
+s.settimeout(0.5)
+end = time.time() + 30
+while time.time() < end:
+    try:
+        data, peer = s.recvfrom(100)
+    except socket.timeout:
+        continue
+    with open(sys.argv[2], "a") as f:
+        f.write("%s %s:%d\n" % (data.decode(), peer[0], peer[1]))
+' "$LAN_IP" "$TOPO_DIR/got.txt" &
+TOPO_PIDS+=($!)
+wait_listen "$NS_LAN" udp "$LAN_IP:5000"
+# send WORD PORT: the WAN peer, from its port 3478, to the external address's PORT.
+send() {
+	in_wan "$PY" -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 3478))
+s.sendto(sys.argv[2].encode(), (sys.argv[3], int(sys.argv[4])))
+' "$WAN_IP" "$1" "$EXT_IP" "$2"
+}
+got() { grep -q "^$1 $WAN_IP:3478$" "$TOPO_DIR/got.txt" 2>/dev/null; }
+
+# Before any request: no mapping, the peer's datagram is dropped (naptd keeps the inside
+# port when it is free, so 5000 is where the mapping would be).
+send before 5000
+sleep 1
+got before && fail "the WAN peer reached the LAN host without any mapping"
+echo "ok: without a mapping the WAN peer's datagram is dropped"
+
+out=$(in_lan "${PCP[@]}" peer udp 5000 "$WAN_IP" 3478 120)
+[[ "$out" =~ ^result=0\ lifetime=([0-9]+)\ .*\ port=([0-9]+)\ external=$EXT_IP\ nonce-ok=yes\ remote-ok=yes$ ]] ||
+	fail "PEER: $out"
+life=${BASH_REMATCH[1]} port=${BASH_REMATCH[2]}
+[ "$life" -gt 0 ] && [ "$life" -le 120 ] || fail "PEER lifetime $life, not 1-120"
+send after "$port"
+wait_until 5 got after || fail "the WAN peer's datagram to $EXT_IP:$port did not reach the host"
+echo "ok: PEER made the mapping ($out); the WAN peer's datagram reaches the LAN host"
+
+out=$(in_lan "${PCP[@]}" peer udp 5000 "$WAN_IP" 3478 120 suggest "$port")
+[[ "$out" == "result=0 "*" port=$port "* ]] || fail "PEER again: $out"
+other=$((port == 65535 ? port - 1 : port + 1))
+out=$(in_lan "${PCP[@]}" peer udp 5000 "$WAN_IP" 3478 120 suggest "$other")
+[[ "$out" == "result=11 "* ]] || fail "PEER with another suggested port: $out"
+echo "ok: PEER again keeps port $port; another suggested port is CANNOT_PROVIDE_EXTERNAL"
+
+out=$(in_lan "${PCP[@]}" peer udp 5000 "$WAN_IP" 3478 120 prefer-failure)
+[[ "$out" == "result=3 "* ]] || fail "PEER with PREFER_FAILURE: $out"
+echo "ok: PREFER_FAILURE in PEER is MALFORMED_REQUEST"
+
+out=$(in_lan "${PCP[@]}" map tcp 22 2222 600 third-party 192.168.77.3)
+[[ "$out" == "result=5 "* ]] || fail "MAP with THIRD_PARTY: $out"
+out=$(in_lan "${PCP[@]}" map tcp 22 2222 600 third-party "$LAN_IP")
+[[ "$out" == "result=3 "* ]] || fail "MAP with THIRD_PARTY naming the sender: $out"
+ctl show forwards | grep -q "^tcp *2222 " && fail "THIRD_PARTY made a mapping"
+echo "ok: THIRD_PARTY is refused (UNSUPP_OPTION; naming oneself MALFORMED_REQUEST)"
+
+out=$(in_lan "${PCP[@]}" map udp 6000 6000 600 filter "$WAN_IP/32:3478")
+[[ "$out" == "result=5 "* ]] || fail "MAP with FILTER: $out"
+ctl show forwards | grep -q "^udp *6000 " && fail "FILTER made a mapping"
+echo "ok: FILTER is refused (UNSUPP_OPTION) and maps nothing"
+
+out=$(in_lan "${PCP[@]}" map tcp 81 8090 600 prefer-failure)
+[[ "$out" == "result=0 "*" port=8090 "* ]] || fail "MAP 8090 with PREFER_FAILURE: $out"
+out=$(in_lan "${PCP[@]}" map tcp 82 8090 600 prefer-failure)
+[[ "$out" == "result=11 "* ]] || fail "MAP of a held port with PREFER_FAILURE: $out"
+out=$(in_lan "${PCP[@]}" map tcp 82 8090 600)
+[[ "$out" == "result=0 "* && "$out" != *" port=8090 "* ]] || fail "MAP of a held port: $out"
+echo "ok: PREFER_FAILURE: the suggested port or CANNOT_PROVIDE_EXTERNAL; without it another port"
+
+out=$(in_lan "${PCP[@]}" announce raw 99)
+[[ "$out" == "result=5 "* ]] || fail "ANNOUNCE with an unknown mandatory option: $out"
+out=$(in_lan "${PCP[@]}" announce raw 199)
+[[ "$out" == "result=0 "* ]] || fail "ANNOUNCE with an unknown optional option: $out"
+echo "ok: an unknown mandatory option is UNSUPP_OPTION, an optional one is skipped"
+exit 0

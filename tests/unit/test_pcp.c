@@ -1,0 +1,417 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* test_pcp.c - PCP requests (RFC 6887) against a real engine, without sockets: the options
+ * of section 7.3 and 13 (malformed, unknown, in the wrong opcode, THIRD_PARTY, PREFER_FAILURE,
+ * FILTER) and the PEER opcode of section 12. The server's file is included, as the fuzz
+ * target does, so answer() is reached as serve() reaches it for a datagram from the LAN.
+ *
+ * Requests and the results expected are written from the RFC's figures and result codes
+ * (section 7.4), not from what the server printed.
+ */
+#include "../../src/naptd/pcp_server.c"
+
+#include <check.h>
+
+#include "packet_builder.h"
+#include "unit_run.h"
+
+static struct naptd d;
+static struct pcp_server srv;
+static uint64_t fake_now = 1000000;
+static uint8_t rsp[PCP_MSG_MAX + 4];
+static size_t rsp_len;
+
+uint64_t naptd_now_ms(void)
+{
+	return fake_now;
+}
+
+void daemon_log(int priority, const char *fmt, ...)
+{
+	(void)priority;
+	(void)fmt;
+}
+
+static uint32_t ip(const char *s)
+{
+	struct in_addr a;
+
+	ck_assert_int_eq(inet_pton(AF_INET, s, &a), 1);
+	return a.s_addr;
+}
+
+static void setup(void)
+{
+	char err[512];
+
+	memset(&d, 0, sizeof(d));
+	ck_assert_msg(napt_config_parse_text(&d.file_cfg,
+					     "inside 192.168.1.0/24\n"
+					     "external 203.0.113.10\n"
+					     "max-sessions 64\n"
+					     "port-range 1024-9999\n"
+					     "pcp-deny 192.168.1.0/24 2000-2999\n"
+					     "pcp-allow 192.168.1.0/25 1024-65535\n",
+					     "test.conf", err, sizeof(err)) == 0,
+		      "%s", err);
+	d.nat = napt_create(&d.file_cfg, 42, err, sizeof(err));
+	ck_assert_msg(d.nat != NULL, "%s", err);
+	memset(&srv, 0, sizeof(srv));
+	srv.d = &d;
+	srv.epfd = srv.timerfd = srv.announce_timerfd = -1;
+	d.runtime.epoch_start = wall_now();
+}
+
+static void teardown(void)
+{
+	while (d.runtime.n_leases)
+		lease_remove(&srv, d.runtime.n_leases - 1);
+	napt_destroy(d.nat);
+}
+
+/* ---- requests, from RFC 6887 figures 2, 9, 10, 11 and 4 ---- */
+
+struct req {
+	uint8_t b[PCP_MSG_MAX];
+	size_t len;
+};
+
+static void mapped(uint8_t *p, const char *addr)
+{
+	memset(p, 0, 10);
+	p[10] = p[11] = 0xff;
+	memcpy(p + 12, (uint32_t[]){ip(addr)}, 4);
+}
+
+static struct req header(uint8_t opcode, uint32_t lifetime, const char *client)
+{
+	struct req q = {.len = 24};
+
+	q.b[0] = 2;
+	q.b[1] = opcode;
+	put32(q.b + 4, lifetime);
+	mapped(q.b + 8, client);
+	return q;
+}
+
+static struct req map_req(const char *client, uint8_t proto, uint16_t in, uint16_t want,
+			  uint32_t lifetime)
+{
+	struct req q = header(PCP_OP_MAP, lifetime, client);
+
+	memset(q.b + 24, 0x5a, 12); /* nonce */
+	q.b[36] = proto;
+	put16(q.b + 40, in);
+	put16(q.b + 42, want);
+	q.len = 60;
+	return q;
+}
+
+static struct req peer_req(const char *client, uint8_t proto, uint16_t in, const char *rem,
+			   uint16_t rem_port, uint32_t lifetime)
+{
+	struct req q = header(PCP_OP_PEER, lifetime, client);
+
+	memset(q.b + 24, 0xa5, 12); /* nonce */
+	q.b[36] = proto;
+	put16(q.b + 40, in);
+	put16(q.b + 60, rem_port);
+	mapped(q.b + 64, rem);
+	q.len = 80;
+	return q;
+}
+
+/* An option: code, reserved, length, data (len bytes of fill), padded to 4. */
+static void add_option(struct req *q, uint8_t code, uint16_t len, uint8_t fill)
+{
+	q->b[q->len] = code;
+	put16(q->b + q->len + 2, len);
+	memset(q->b + q->len + 4, fill, len);
+	q->len += 4 + ((len + 3u) & ~3u);
+}
+
+static void add_third_party(struct req *q, const char *addr)
+{
+	add_option(q, PCP_OPT_THIRD_PARTY, 16, 0);
+	mapped(q->b + q->len - 16, addr);
+}
+
+/* Sends q from client; returns the result code. */
+static uint8_t ask(const char *client, const struct req *q)
+{
+	fake_now += 1000; /* a second apart: the per-host budget is not what is tested */
+	rsp_len = answer(&srv, ip(client), q->b, q->len, rsp);
+	ck_assert_uint_ge(rsp_len, 24);
+	ck_assert_uint_eq(rsp[0], 2);
+	ck_assert_uint_eq(rsp[1], 0x80 | q->b[1]);
+	return rsp[3];
+}
+
+static uint16_t rsp_port(void)
+{
+	return get16(rsp + 42);
+}
+
+static uint32_t rsp_lifetime(void)
+{
+	return get32(rsp + 4);
+}
+
+/* ---- options (section 7.3) ---- */
+
+START_TEST(option_past_the_end)
+{
+	struct req q = map_req("192.168.1.10", IPPROTO_TCP, 80, 8080, 600);
+
+	add_option(&q, PCP_OPT_PREFER_FAILURE, 0, 0);
+	put16(q.b + 62, 4); /* says 4 data bytes, none follow */
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_MALFORMED_OPTION);
+	ck_assert_uint_eq(d.runtime.n_leases, 0);
+}
+END_TEST
+
+START_TEST(option_unknown_mandatory)
+{
+	struct req q = map_req("192.168.1.10", IPPROTO_TCP, 80, 8080, 600);
+
+	add_option(&q, 99, 6, 0x11);
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_UNSUPP_OPTION);
+	ck_assert_uint_eq(d.runtime.n_leases, 0);
+}
+END_TEST
+
+START_TEST(option_unknown_optional_skipped)
+{
+	struct req q = map_req("192.168.1.10", IPPROTO_TCP, 80, 8080, 600);
+
+	add_option(&q, 200, 7, 0x11); /* 7 bytes, padded to 8 */
+	add_option(&q, PCP_OPT_PREFER_FAILURE, 0, 0);
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_SUCCESS);
+	ck_assert_uint_eq(rsp_port(), 8080);
+	ck_assert_uint_eq(rsp_lifetime(), 600);
+}
+END_TEST
+
+START_TEST(prefer_failure_bad_length)
+{
+	struct req q = map_req("192.168.1.10", IPPROTO_TCP, 80, 8080, 600);
+
+	add_option(&q, PCP_OPT_PREFER_FAILURE, 4, 0);
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_MALFORMED_OPTION);
+}
+END_TEST
+
+START_TEST(prefer_failure_twice)
+{
+	struct req q = map_req("192.168.1.10", IPPROTO_TCP, 80, 8080, 600);
+
+	add_option(&q, PCP_OPT_PREFER_FAILURE, 0, 0);
+	add_option(&q, PCP_OPT_PREFER_FAILURE, 0, 0);
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_MALFORMED_OPTION);
+	ck_assert_uint_eq(d.runtime.n_leases, 0);
+}
+END_TEST
+
+/* Section 13.2: the suggested port exactly, or CANNOT_PROVIDE_EXTERNAL; without the option
+ * another port is given. 2500 is refused by the pcp-deny line. */
+START_TEST(prefer_failure_exact_or_fail)
+{
+	struct req q = map_req("192.168.1.10", IPPROTO_UDP, 5000, 2500, 600);
+
+	add_option(&q, PCP_OPT_PREFER_FAILURE, 0, 0);
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_CANNOT_PROVIDE_EXTERNAL);
+	ck_assert_uint_eq(rsp_port(), 0);
+	ck_assert_uint_eq(d.runtime.n_leases, 0);
+	q = map_req("192.168.1.10", IPPROTO_UDP, 5000, 2500, 600);
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_SUCCESS);
+	ck_assert_uint_ne(rsp_port(), 2500);
+	ck_assert_uint_eq(d.runtime.n_leases, 1);
+}
+END_TEST
+
+/* Section 13.1: not supported (UNSUPP_OPTION), naming oneself MALFORMED_REQUEST, 16 bytes
+ * or MALFORMED_OPTION; nothing is mapped for anyone. */
+START_TEST(third_party_refused)
+{
+	struct req q = map_req("192.168.1.10", IPPROTO_TCP, 22, 2222, 600);
+
+	add_third_party(&q, "192.168.1.20");
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_UNSUPP_OPTION);
+	q = map_req("192.168.1.10", IPPROTO_TCP, 22, 2222, 600);
+	add_third_party(&q, "192.168.1.10");
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_MALFORMED_REQUEST);
+	q = map_req("192.168.1.10", IPPROTO_TCP, 22, 2222, 600);
+	add_option(&q, PCP_OPT_THIRD_PARTY, 4, 0);
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_MALFORMED_OPTION);
+	q = peer_req("192.168.1.10", IPPROTO_UDP, 5000, "198.51.100.7", 3478, 600);
+	add_third_party(&q, "192.168.1.20");
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_UNSUPP_OPTION);
+	ck_assert_uint_eq(d.runtime.n_leases, 0);
+	ck_assert_uint_eq(napt_get_counters(d.nat)->sessions_current, 0);
+}
+END_TEST
+
+/* FILTER is not enforced by naptd: refused in MAP rather than a mapping open to all. */
+START_TEST(filter_refused)
+{
+	struct req q = map_req("192.168.1.10", IPPROTO_UDP, 5000, 5000, 600);
+
+	add_option(&q, PCP_OPT_FILTER, 20, 0);
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_UNSUPP_OPTION);
+	ck_assert_uint_eq(d.runtime.n_leases, 0);
+	q = map_req("192.168.1.10", IPPROTO_UDP, 5000, 5000, 600);
+	add_option(&q, PCP_OPT_FILTER, 16, 0);
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_MALFORMED_OPTION);
+}
+END_TEST
+
+/* Options in an opcode they are not valid for (section 13; 12.1 for PREFER_FAILURE). */
+START_TEST(option_wrong_opcode)
+{
+	struct req q = peer_req("192.168.1.10", IPPROTO_UDP, 5000, "198.51.100.7", 3478, 600);
+
+	add_option(&q, PCP_OPT_PREFER_FAILURE, 0, 0);
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_MALFORMED_REQUEST);
+	q = peer_req("192.168.1.10", IPPROTO_UDP, 5000, "198.51.100.7", 3478, 600);
+	add_option(&q, PCP_OPT_FILTER, 20, 0);
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_MALFORMED_REQUEST);
+	ck_assert_uint_eq(napt_get_counters(d.nat)->sessions_current, 0);
+	q = header(PCP_OP_ANNOUNCE, 0, "192.168.1.10");
+	add_third_party(&q, "192.168.1.20");
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_MALFORMED_REQUEST);
+	q = header(PCP_OP_ANNOUNCE, 0, "192.168.1.10");
+	add_option(&q, 77, 0, 0);
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_UNSUPP_OPTION);
+	q = header(PCP_OP_ANNOUNCE, 0, "192.168.1.10");
+	add_option(&q, 177, 0, 0);
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_SUCCESS);
+}
+END_TEST
+
+/* ---- PEER (section 12) ---- */
+
+/* A packet from the remote peer to the external endpoint: translated to the inside host? */
+static bool reply_reaches(uint16_t ext_port, const char *rem, uint16_t rem_port, const char *host,
+			  uint16_t in_port)
+{
+	uint8_t buf[PB_MAX];
+	struct pb_spec sp = pb_flow(IPPROTO_UDP, rem, rem_port, "203.0.113.10", ext_port);
+	struct napt_packet pkt = {.data = buf, .len = pb_build(buf, &sp), .cap = sizeof(buf)};
+	struct napt_result r = napt_translate(d.nat, &pkt, fake_now);
+	struct ipv4_view v;
+
+	if (r.verdict != NAPT_FORWARD)
+		return false;
+	ck_assert_int_eq(ipv4_parse(buf, pkt.len, &v), NAPT_DROP_NONE);
+	return v.dst == ip(host) && v.dport == in_port;
+}
+
+START_TEST(peer_makes_the_mapping)
+{
+	struct req q = peer_req("192.168.1.10", IPPROTO_UDP, 5000, "198.51.100.7", 3478, 100);
+	uint16_t port;
+
+	ck_assert(!reply_reaches(5000, "198.51.100.7", 3478, "192.168.1.10", 5000));
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_SUCCESS);
+	ck_assert_uint_eq(rsp_len, 80);
+	port = rsp_port();
+	ck_assert_uint_ge(port, 1024);
+	ck_assert_uint_le(port, 9999);
+	ck_assert_mem_eq(
+	    rsp + 44, ((uint8_t[]){0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 203, 0, 113, 10}), 16);
+	ck_assert_mem_eq(rsp + 24, q.b + 24, 12); /* the nonce */
+	ck_assert_mem_eq(rsp + 60, q.b + 60, 20); /* the remote peer */
+	ck_assert_uint_eq(rsp_lifetime(), 100);   /* under the UDP idle timeout (300 s) */
+	ck_assert(reply_reaches(port, "198.51.100.7", 3478, "192.168.1.10", 5000));
+	/* Asking again keeps the mapping; a longer lifetime than the session lives is cut to
+	 * it, lifetime 0 deletes nothing (section 12.1). */
+	q = peer_req("192.168.1.10", IPPROTO_UDP, 5000, "198.51.100.7", 3478, 86400);
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_SUCCESS);
+	ck_assert_uint_eq(rsp_port(), port);
+	ck_assert_uint_eq(rsp_lifetime(), 300);
+	q = peer_req("192.168.1.10", IPPROTO_UDP, 5000, "198.51.100.7", 3478, 0);
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_SUCCESS);
+	ck_assert_uint_eq(rsp_lifetime(), 300);
+	ck_assert_uint_eq(napt_get_counters(d.nat)->sessions_current, 1);
+}
+END_TEST
+
+/* The suggested external port is kept or the request fails, changing nothing (12.3, 7.3). */
+START_TEST(peer_suggested_port)
+{
+	struct req q = peer_req("192.168.1.10", IPPROTO_UDP, 5000, "198.51.100.7", 3478, 100);
+	uint16_t port;
+
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_SUCCESS);
+	port = rsp_port();
+	q = peer_req("192.168.1.10", IPPROTO_UDP, 5000, "198.51.100.7", 3478, 100);
+	put16(q.b + 42, port);
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_SUCCESS);
+	put16(q.b + 42, port == 9999 ? 1024 : port + 1);
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_CANNOT_PROVIDE_EXTERNAL);
+	ck_assert_uint_eq(rsp_port(), 0);
+	/* A new flow whose suggestion cannot be had leaves no session behind. */
+	q = peer_req("192.168.1.10", IPPROTO_UDP, 6000, "198.51.100.7", 3478, 100);
+	put16(q.b + 42, port);
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_CANNOT_PROVIDE_EXTERNAL);
+	ck_assert_uint_eq(napt_get_counters(d.nat)->sessions_current, 1);
+	q = peer_req("192.168.1.10", IPPROTO_UDP, 6000, "198.51.100.7", 3478, 100);
+	mapped(q.b + 44, "203.0.113.99");
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_CANNOT_PROVIDE_EXTERNAL);
+	ck_assert_uint_eq(napt_get_counters(d.nat)->sessions_current, 1);
+}
+END_TEST
+
+START_TEST(peer_bad_fields)
+{
+	struct req q = peer_req("192.168.1.10", 0, 5000, "198.51.100.7", 3478, 100);
+
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_MALFORMED_REQUEST);
+	q = peer_req("192.168.1.10", IPPROTO_ICMP, 5000, "198.51.100.7", 3478, 100);
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_UNSUPP_PROTOCOL);
+	q = peer_req("192.168.1.10", IPPROTO_UDP, 0, "198.51.100.7", 3478, 100);
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_MALFORMED_REQUEST);
+	q = peer_req("192.168.1.10", IPPROTO_UDP, 5000, "198.51.100.7", 0, 100);
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_MALFORMED_REQUEST);
+	q = peer_req("192.168.1.10", IPPROTO_UDP, 5000, "192.168.1.20", 3478, 100);
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_MALFORMED_REQUEST); /* inside */
+	q = peer_req("192.168.1.10", IPPROTO_UDP, 5000, "203.0.113.10", 3478, 100);
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_MALFORMED_REQUEST); /* ourselves */
+	q = peer_req("192.168.1.10", IPPROTO_UDP, 5000, "198.51.100.7", 3478, 100);
+	q.b[64] = 0x20; /* an IPv6 remote peer */
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_MALFORMED_REQUEST);
+	q = peer_req("192.168.1.10", IPPROTO_UDP, 5000, "198.51.100.7", 3478, 100);
+	q.len = 76; /* PEER data cut short */
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_MALFORMED_REQUEST);
+	ck_assert_uint_eq(napt_get_counters(d.nat)->sessions_current, 0);
+}
+END_TEST
+
+/* The MAP rules: a host no pcp-allow line names is refused; a host only for itself. */
+START_TEST(peer_same_rules_as_map)
+{
+	struct req q = peer_req("192.168.1.200", IPPROTO_UDP, 5000, "198.51.100.7", 3478, 100);
+
+	ck_assert_uint_eq(ask("192.168.1.200", &q), PCP_NOT_AUTHORIZED);
+	q = peer_req("192.168.1.20", IPPROTO_UDP, 5000, "198.51.100.7", 3478, 100);
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_ADDRESS_MISMATCH);
+	ck_assert_uint_eq(napt_get_counters(d.nat)->sessions_current, 0);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("pcp");
+	TCase *t = tcase_create("options and PEER");
+	const TTest *tests[] = {
+	    option_past_the_end,       option_unknown_mandatory, option_unknown_optional_skipped,
+	    prefer_failure_bad_length, prefer_failure_twice,     prefer_failure_exact_or_fail,
+	    third_party_refused,       filter_refused,           option_wrong_opcode,
+	    peer_makes_the_mapping,    peer_suggested_port,      peer_bad_fields,
+	    peer_same_rules_as_map};
+
+	tcase_add_checked_fixture(t, setup, teardown);
+	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
+		tcase_add_test(t, tests[i]);
+	suite_add_tcase(s, t);
+	return unit_run(s);
+}
