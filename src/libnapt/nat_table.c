@@ -411,26 +411,28 @@ static uint32_t next_bucket(const struct nat_table *t, uint32_t b)
 }
 
 /* Bit i set for each slot i of b whose bits under `mask` are `want` (a tag, or a free
- * slot): the whole line compared at once where the CPU has SSE2 (4 slots an
- * instruction), else slot by slot. */
+ * slot): the whole line compared at once where the CPU has SSE2, the four compares' lanes
+ * narrowed to one byte each (saturating packs keep 0 and -1) for one movemask; the
+ * overflow count's lane is the top bit, dropped. Else slot by slot. */
 static unsigned slot_hits(const struct nat_bucket *b, uint32_t mask, uint32_t want)
 {
-	unsigned hits = 0;
 #ifdef __SSE2__
+	const __m128i *v = (const __m128i *)b->slot;
 	__m128i m = _mm_set1_epi32((int)mask), w = _mm_set1_epi32((int)want);
+	__m128i e0 = _mm_cmpeq_epi32(_mm_and_si128(_mm_load_si128(v), m), w);
+	__m128i e1 = _mm_cmpeq_epi32(_mm_and_si128(_mm_load_si128(v + 1), m), w);
+	__m128i e2 = _mm_cmpeq_epi32(_mm_and_si128(_mm_load_si128(v + 2), m), w);
+	__m128i e3 = _mm_cmpeq_epi32(_mm_and_si128(_mm_load_si128(v + 3), m), w);
+	__m128i bytes = _mm_packs_epi16(_mm_packs_epi32(e0, e1), _mm_packs_epi32(e2, e3));
 
-	for (unsigned q = 0; q < 4; q++) {
-		__m128i v =
-		    _mm_loadu_si128((const __m128i *)&b->slot[4 * q]); /* q 3: overflow too */
-		__m128i eq = _mm_cmpeq_epi32(_mm_and_si128(v, m), w);
-
-		hits |= (unsigned)_mm_movemask_ps(_mm_castsi128_ps(eq)) << (4 * q);
-	}
+	return (unsigned)_mm_movemask_epi8(bytes) & ((1u << NAT_BUCKET_SLOTS) - 1);
 #else
+	unsigned hits = 0;
+
 	for (unsigned i = 0; i < NAT_BUCKET_SLOTS; i++)
 		hits |= (unsigned)((b->slot[i] & mask) == want) << i;
+	return hits;
 #endif
-	return hits & ((1u << NAT_BUCKET_SLOTS) - 1);
 }
 
 static unsigned tag_hits(const struct nat_table *t, const struct nat_bucket *b, uint32_t tag)

@@ -73,7 +73,7 @@ struct nat_session {
 struct nat_bucket {
 	uint32_t slot[NAT_BUCKET_SLOTS];
 	uint32_t overflow;
-};
+} __attribute__((aligned(64)));
 
 struct nat_table;
 
