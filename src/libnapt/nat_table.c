@@ -484,9 +484,8 @@ static bool probe_advance(const struct nat_table *t, const struct nat_bucket *ix
 
 /* The next entry of key k (placed at p) in the index, from where pr stands; 0 at the end.
  * The overflow walk may pass the alternative: its slots were looked at already. */
-__attribute__((always_inline)) static inline uint32_t
-probe_next(const struct nat_table *t, enum index_kind kind, struct place p, const struct nat_key *k,
-	   struct probe *pr)
+static uint32_t probe_next(const struct nat_table *t, enum index_kind kind, struct place p,
+			   const struct nat_key *k, struct probe *pr)
 {
 	const struct nat_bucket *ix = index_of(t, kind);
 
@@ -508,12 +507,40 @@ probe_next(const struct nat_table *t, enum index_kind kind, struct place p, cons
 	return 0;
 }
 
+/* The entry of key k past its two buckets, where keys overflowed (rare: docs/design.md). */
+__attribute__((noinline)) static uint32_t index_find_overflow(const struct nat_table *t,
+							      enum index_kind kind, struct place p,
+							      const struct nat_key *k)
+{
+	struct probe pr = {p.home, t->buckets - 1, 0, OVERFLOW};
+
+	return probe_advance(t, index_of(t, kind), p, &pr) ? probe_next(t, kind, p, k, &pr) : 0;
+}
+
+/* Bits 0-14: the home's slots with the key's tag; bits 16-30: the alternative's. Both
+ * lines are read in one go (nat_lookup_hash() fetched both): no branch on the first. */
+static unsigned pair_hits(const struct nat_table *t, const struct nat_bucket *ix, struct place p)
+{
+	return tag_hits(t, &ix[p.home], p.tag) | tag_hits(t, &ix[p.alt], p.tag) << 16;
+}
+
+/* The entry of key k (placed at p), 0 if none: the candidates of both buckets in one
+ * loop, then the overflow walk only where the home counts keys that overflowed. */
 __attribute__((always_inline)) static inline uint32_t
 index_find(const struct nat_table *t, enum index_kind kind, struct place p, const struct nat_key *k)
 {
-	struct probe pr = probe_start(t, p);
+	const struct nat_bucket *ix = index_of(t, kind);
+	unsigned hits = pair_hits(t, ix, p);
 
-	return probe_next(t, kind, p, k, &pr);
+	while (hits) {
+		unsigned i = (unsigned)__builtin_ctz(hits);
+		uint32_t idx = ix[i < 16 ? p.home : p.alt].slot[i & 15] & t->index_mask;
+
+		hits &= hits - 1;
+		if (entry_matches(t, kind, idx, k))
+			return idx;
+	}
+	return ix[p.home].overflow ? index_find_overflow(t, kind, p, k) : 0;
 }
 
 /* Where an entry's key sits, as the entry keeps it for its removal: the bucket holding it,
