@@ -519,7 +519,8 @@ __attribute__((noinline)) static uint32_t index_find_overflow(const struct nat_t
 
 /* Bits 0-14: the home's slots with the key's tag; bits 16-30: the alternative's. Both
  * lines are read in one go (nat_lookup_hash() fetched both): no branch on the first. */
-static unsigned pair_hits(const struct nat_table *t, const struct nat_bucket *ix, struct place p)
+__attribute__((always_inline)) static inline unsigned
+pair_hits(const struct nat_table *t, const struct nat_bucket *ix, struct place p)
 {
 	return tag_hits(t, &ix[p.home], p.tag) | tag_hits(t, &ix[p.alt], p.tag) << 16;
 }

@@ -830,6 +830,7 @@ static struct size_result bench_size(uint32_t sessions, const struct bench_optio
 	       "create_batch=%zu create_batches=%u\n",
 	       sessions, sh.buffer * sh.passes, sh.buffer, sh.passes, sh.buffer,
 	       o->runs + sh.warmup);
+	fflush(stdout); /* read while the run goes on (cache-profile.sh stops it early) */
 	fill_table(n, sessions, &clk, &ext);
 	res.bytes_per_session = (double)napt_memory_bytes(n) / sessions;
 	res.rss_per_session = (double)(vm_rss_bytes() - rss_before) / sessions;
