@@ -167,9 +167,9 @@ struct nat_table *nat_table_create(uint32_t max_sessions, const struct siphash_k
 	if (!t)
 		return NULL;
 	t->max = max_sessions + 1;
-	/* Filled to 12 slots of 15 at most: with two buckets to choose from, hardly a key finds
-	 * both full, even while flows come and go at a full table (at 14 of 15, a third of the
-	 * keys had overflowed after that churn: docs/design.md). */
+	/* Filled to 12 slots of 15 at most: a key's home has room for it most of the time and
+	 * its alternative when not, so hardly a key finds both full, even while flows come and
+	 * go (at 14 of 15, a third of the keys had overflowed after that churn: design.md). */
 	t->buckets = max_sessions / 12 + 1;
 	t->index_mask = (uint32_t)((2ull << (31 - __builtin_clz(max_sessions))) - 1);
 	t->key = *key;
@@ -517,31 +517,38 @@ __attribute__((noinline)) static uint32_t index_find_overflow(const struct nat_t
 	return probe_advance(t, index_of(t, kind), p, &pr) ? probe_next(t, kind, p, k, &pr) : 0;
 }
 
-/* Bits 0-14: the home's slots with the key's tag; bits 16-30: the alternative's. Both
- * lines are read in one go (nat_lookup_hash() fetched both): no branch on the first. */
-__attribute__((always_inline)) static inline unsigned
-pair_hits(const struct nat_table *t, const struct nat_bucket *ix, struct place p)
-{
-	return tag_hits(t, &ix[p.home], p.tag) | tag_hits(t, &ix[p.alt], p.tag) << 16;
-}
-
-/* The entry of key k (placed at p), 0 if none: the candidates of both buckets in one
- * loop, then the overflow walk only where the home counts keys that overflowed. */
+/* The entry of key k among the slots of bucket b with its tag, 0 if none. */
 __attribute__((always_inline)) static inline uint32_t
-index_find(const struct nat_table *t, enum index_kind kind, struct place p, const struct nat_key *k)
+bucket_find(const struct nat_table *t, enum index_kind kind, const struct nat_bucket *b,
+	    uint32_t tag, const struct nat_key *k)
 {
-	const struct nat_bucket *ix = index_of(t, kind);
-	unsigned hits = pair_hits(t, ix, p);
+	unsigned hits = tag_hits(t, b, tag);
 
 	while (hits) {
-		unsigned i = (unsigned)__builtin_ctz(hits);
-		uint32_t idx = ix[i < 16 ? p.home : p.alt].slot[i & 15] & t->index_mask;
+		uint32_t idx = b->slot[__builtin_ctz(hits)] & t->index_mask;
 
 		hits &= hits - 1;
 		if (entry_matches(t, kind, idx, k))
 			return idx;
 	}
-	return ix[p.home].overflow ? index_find_overflow(t, kind, p, k) : 0;
+	return 0;
+}
+
+/* The entry of key k (placed at p), 0 if none: its home, where keys go while there is
+ * room (index_put()), so that an established lookup reads one bucket line; the
+ * alternative only when the home does not hold it; the overflow walk only where the home
+ * counts keys that overflowed. */
+__attribute__((always_inline)) static inline uint32_t
+index_find(const struct nat_table *t, enum index_kind kind, struct place p, const struct nat_key *k)
+{
+	const struct nat_bucket *ix = index_of(t, kind);
+	uint32_t idx = bucket_find(t, kind, &ix[p.home], p.tag, k);
+
+	if (!idx)
+		idx = bucket_find(t, kind, &ix[p.alt], p.tag, k);
+	if (!idx && ix[p.home].overflow)
+		idx = index_find_overflow(t, kind, p, k);
+	return idx;
 }
 
 /* Where an entry's key sits, as the entry keeps it for its removal: the bucket holding it,
@@ -557,20 +564,19 @@ static bool put_in(struct nat_bucket *b, uint32_t slot_value)
 	return free != 0;
 }
 
-/* Entry idx into the emptier of its key's two buckets (the home when they are as full: a
- * lookup looks there first), or, both full, into the first free slot after the home,
- * counting an overflow in each full bucket passed. Each index holds at most max-sessions
- * keys, fewer than its slots, so a free slot exists. */
+/* Entry idx into its key's home bucket while it has room (a lookup reads the home first
+ * and, finding the key there, no other line), else into its alternative, or, both full,
+ * into the first free slot after the home, counting an overflow in each full bucket
+ * passed. Each index holds at most max-sessions keys, fewer than its slots, so a free
+ * slot exists. */
 static uint32_t index_put(struct nat_table *t, enum index_kind kind, struct place p, uint32_t idx)
 {
 	struct nat_bucket *ix = index_of(t, kind);
 	uint32_t v = p.tag | idx;
-	int free_home = __builtin_popcount(free_slots(&ix[p.home]));
-	int free_alt = __builtin_popcount(free_slots(&ix[p.alt]));
 
-	if (free_home && free_home >= free_alt && put_in(&ix[p.home], v))
+	if (put_in(&ix[p.home], v))
 		return p.home;
-	if (free_alt && put_in(&ix[p.alt], v))
+	if (put_in(&ix[p.alt], v))
 		return p.alt;
 	for (uint32_t b = p.home;; b = next_bucket(t, b)) {
 		if (b != p.home && put_in(&ix[b], v))
