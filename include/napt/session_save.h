@@ -22,7 +22,8 @@
 struct napt_saved_session {
 	uint8_t proto;    /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP */
 	uint8_t origin;   /* enum napt_origin: outbound, forward or DMZ */
-	uint8_t tcp_seen; /* what TCP has seen (SYN, FIN each way, RST); 0 for UDP and ICMP */
+	uint8_t tcp_seen; /* what TCP has seen (SYN, FIN each way, RST, picked up); 0 for UDP and
+			     ICMP */
 	uint32_t in_addr, ext_addr, rem_addr;
 	uint16_t in_port, ext_port, rem_port;
 	uint32_t idle_ms; /* since the session's last packet, at the save */

@@ -66,7 +66,7 @@ static bool record_valid(const struct napt *n, const struct napt_saved_session *
 	if (s->origin != NAPT_ORIGIN_OUTBOUND &&
 	    !(ports && (s->origin == NAPT_ORIGIN_FORWARD || s->origin == NAPT_ORIGIN_DMZ)))
 		return false;
-	if (s->proto == IPPROTO_TCP ? s->tcp_seen & ~0x1fu : s->tcp_seen)
+	if (s->proto == IPPROTO_TCP ? s->tcp_seen & ~(unsigned)TCPF_ALL : s->tcp_seen)
 		return false;
 	if (ports && (!s->in_port || !s->ext_port))
 		return false;

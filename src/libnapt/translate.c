@@ -531,13 +531,15 @@ static bool may_pick_up(const struct napt *n, const struct ipv4_view *v)
 	return n->cfg.det.on && !(v->tcp_flags & TCP_RST) && det_forward(&n->det, v->src, &r);
 }
 
-/* The picked-up session is in the state the segment allows: established (its long timeout)
- * for an ACK or data; a FIN then moves it on as on any session (track_tcp). */
+/* The picked-up session is in the state the segment allows: established for an ACK or
+ * data; a FIN then moves it on as on any session (track_tcp). Until the remote answers it
+ * has the transitory timeout (tcp_timeout_class): a stray or forged ACK holds a session for
+ * 4 minutes, not 2 hours, and the first inbound segment gives it the established one. */
 static void picked_up(struct napt *n, uint32_t sidx, uint32_t now)
 {
 	struct nat_session *s = nat_session_at(n->table, sidx);
 
-	s->tcp_seen = TCPF_SYN_OUT | TCPF_SYN_IN;
+	s->tcp_seen = TCPF_SYN_OUT | TCPF_SYN_IN | TCPF_PICKED;
 	nat_session_touch(n->table, sidx, session_class(s->proto, s->tcp_seen), now);
 	n->counters.det_pickups++;
 }

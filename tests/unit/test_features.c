@@ -1081,6 +1081,30 @@ START_TEST(det_mid_stream_ack_picked_up)
 }
 END_TEST
 
+/* Until the remote answers, a picked-up session has the transitory timeout (RFC 5382 REQ-5,
+ * 240 s; conntrack keeps an unanswered loose pickup short too): a stray or forged ACK holds
+ * its port 4 minutes, not 2 hours. The first answer makes it established (7440 s). */
+START_TEST(det_pickup_transitory_until_answered)
+{
+	struct pb_spec a = pb_flow(IPPROTO_TCP, HOST1, 40000, REM, 443);
+	struct pb_spec back = pb_flow(IPPROTO_TCP, REM, 443, "198.51.100.1", 2000);
+
+	a.tcp_flags = TCP_ACK;
+	back.tcp_flags = TCP_ACK;
+	start(DET);
+	leaves_as(&a, "198.51.100.1", 2000);
+	now += 241 * 1000; /* past tcp-transitory, nothing came back */
+	refused(&back, NAPT_DROP_NO_MAPPING);
+	ck_assert_uint_eq(counters()->sessions_current, 0);
+	leaves_as(&a, "198.51.100.1", 2000); /* picked up again */
+	now += 239 * 1000;
+	reply_via(&a, "198.51.100.1", 2000);
+	now += 7000 * 1000; /* within tcp-established, answered */
+	leaves_as(&a, "198.51.100.1", 2000);
+	ck_assert_uint_eq(counters()->det_pickups, 2);
+}
+END_TEST
+
 /* A FIN picks up a closing flow; a RST, an inbound segment and any other host's segment
  * create nothing (the rule of case 18-tcp-no-session stands for them). */
 START_TEST(det_pickup_limits)
@@ -1243,6 +1267,7 @@ int main(void)
 	tcase_add_test(dt, det_and_dynamic_hosts_apart);
 	tcase_add_test(dt, det_mid_stream_ack_picked_up);
 	tcase_add_test(dt, det_pickup_limits);
+	tcase_add_test(dt, det_pickup_transitory_until_answered);
 	tcase_add_test(dt, det_needs_a_restart);
 	tcase_add_test(pbl, blocks_hold_a_hosts_ports);
 	tcase_add_test(pbl, block_shared_by_protocols);
