@@ -1350,6 +1350,28 @@ static bool peer_valid(const struct napt *n, const struct napt_peer_request *q)
 	       external_index(n, q->rem_addr) < 0 && !static_by_ext(n, q->rem_addr);
 }
 
+/* A session made for a PEER request that is then refused goes as every session ends
+ * (nat_session_remove: its events and counts, and its mapping with it, as it is the new
+ * mapping's only session; a mapping that was there before keeps its other sessions). The
+ * port such a new mapping took was never on the wire: no packet left from it and the
+ * refusal names port 0 (pcp_server.c), so no remote can hold state on it, which is what
+ * RFC 6888 REQ-8's rest (behaviour.md 15) protects. It does not rest: else a host could
+ * rest 10 ports a second (its PCP rate) beyond its own ports-per-host limit. A port that
+ * rested before the request rests on. */
+static void peer_withdraw(struct napt *n, uint32_t sidx)
+{
+	struct port_pool *pp = nat_table_ports(n->table);
+	const struct nat_session *s = nat_session_at(n->table, sidx);
+	int p = proto_index(s->proto);
+	unsigned ext = s->ext_index;
+	uint16_t port = s->ext_port;
+	bool rested = port_pool_resting(pp, p, ext, port);
+
+	nat_session_remove(n->table, sidx, false);
+	if (!rested)
+		port_pool_unrest(pp, p, ext, port);
+}
+
 int napt_peer(struct napt *n, const struct napt_peer_request *q, uint64_t now_ms,
 	      struct napt_peer_grant *g)
 {
@@ -1382,7 +1404,7 @@ int napt_peer(struct napt *n, const struct napt_peer_request *q, uint64_t now_ms
 	 * nothing (section 7.3), so a session made for it goes again. */
 	if (peer_elsewhere(q, g)) {
 		if (made)
-			nat_session_remove(n->table, sidx, false);
+			peer_withdraw(n, sidx);
 		return 1;
 	}
 	nat_session_touch(n->table, sidx, s->tclass, now);

@@ -943,6 +943,36 @@ START_TEST(port_rest_zero_reuses_at_once)
 }
 END_TEST
 
+/* A PCP PEER request (RFC 6887 section 12) whose new mapping is not on the suggested port is
+ * refused and changes nothing (section 7.3): the session and mapping made for it go as any
+ * removal does (counted), and the port, which no packet and no answer ever showed outside,
+ * does not rest: refused requests cannot rest ports beyond the host's own port limit. A
+ * mapping that carried a packet still rests when its last session goes. */
+START_TEST(refused_peer_leaves_no_resting_port)
+{
+	struct napt_peer_request q = {.proto = IPPROTO_UDP,
+				      .in_addr = pb_addr(HOST1),
+				      .in_port = 50000,
+				      .rem_addr = pb_addr(REM),
+				      .rem_port = 3478,
+				      .want_port = 50001};
+	struct napt_peer_grant g;
+	struct pb_spec b = udp(HOST2, 50000, REM, 53);
+
+	start("port-range 50000-50000\n");
+	ck_assert_int_eq(napt_peer(n, &q, now, &g), 1);
+	ck_assert_uint_eq(counters()->sessions_created, 1);
+	ck_assert_uint_eq(counters()->sessions_removed, 1);
+	ck_assert_uint_eq(counters()->mappings_current, 0);
+	leaves_from(&b, EXT); /* the only port, at once */
+	now += 301 * 1000;
+	napt_expire(n, now);
+	q.want_port = 0;
+	ck_assert_int_eq(napt_peer(n, &q, now, &g), -1); /* b's port rests */
+	ck_assert_str_eq(napt_drop_reason_name(g.why), "ports-exhausted");
+}
+END_TEST
+
 /* A resting port of one address does not hold back the others, nor other protocols. */
 START_TEST(rest_is_per_address_and_protocol)
 {
@@ -1260,6 +1290,7 @@ int main(void)
 	tcase_add_test(pm, port_mapped_and_forward_takes_the_port);
 	tcase_add_test(pr, released_port_rests_before_reuse);
 	tcase_add_test(pr, port_rest_zero_reuses_at_once);
+	tcase_add_test(pr, refused_peer_leaves_no_resting_port);
 	tcase_add_test(pr, rest_is_per_address_and_protocol);
 	tcase_add_test(dt, det_flows_get_the_formula_endpoint);
 	tcase_add_test(dt, det_collision_takes_next_free_port);
