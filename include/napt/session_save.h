@@ -18,6 +18,10 @@
 
 #include "napt.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Addresses network order, ports host order (ICMP: the echo identifiers). */
 struct napt_saved_session {
 	uint8_t proto;    /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP */
@@ -61,5 +65,9 @@ enum napt_restore_result napt_restore_session(struct napt *n, const struct napt_
 					      uint64_t away_ms, uint64_t now_ms);
 /* "restored", "invalid", "stale", "duplicate", "conflict", "unsupported", "full". */
 const char *napt_restore_result_name(enum napt_restore_result r);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
