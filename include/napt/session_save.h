@@ -26,8 +26,7 @@ extern "C" {
 struct napt_saved_session {
 	uint8_t proto;    /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP */
 	uint8_t origin;   /* enum napt_origin: outbound, forward or DMZ */
-	uint8_t tcp_seen; /* what TCP has seen (SYN, FIN each way, RST, picked up); 0 for UDP and
-			     ICMP */
+	uint8_t tcp_seen; /* what TCP has seen (the engine's bits); 0 for UDP and ICMP */
 	uint32_t in_addr, ext_addr, rem_addr;
 	uint16_t in_port, ext_port, rem_port;
 	uint32_t idle_ms; /* since the session's last packet, at the save */
