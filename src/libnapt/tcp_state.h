@@ -38,8 +38,8 @@ const char *tcp_state_name(enum tcp_state st);
 enum napt_timeout_class tcp_timeout_class(uint8_t seen);
 
 /* Whether a segment with these flags can change the state: a SYN, FIN or RST, or any
- * segment after a RST or on a picked-up session (tcp_state_update()). Every other segment leaves it
- * as it is. Inline: the short path asks it for every TCP packet. */
+ * segment after a RST or on a picked-up session (tcp_state_update()). Every other segment
+ * leaves it as it is. Inline: the short path asks it for every TCP packet. */
 static inline bool tcp_state_moves(uint8_t seen, uint8_t tcp_flags)
 {
 	return ((tcp_flags & (TCP_SYN | TCP_FIN | TCP_RST)) | (seen & (TCPF_RST | TCPF_PICKED))) !=
