@@ -171,9 +171,9 @@ kill_wait() {
 # SIGTERM to all at once, then up to 2 s for all of them together, then SIGKILL.
 ns_del() {
 	local pid ino i pids
-	pids=$(ip netns pids "$1" 2>/dev/null)
+	pids=$(ip netns pids "$1" 2>/dev/null) || true
 	if [ -n "$pids" ]; then
-		kill -TERM $pids 2>/dev/null
+		kill -TERM $pids 2>/dev/null || true
 		for ((i = 0; i < 20; i++)); do
 			for pid in $pids; do
 				running "$pid" && break
@@ -182,7 +182,7 @@ ns_del() {
 			[ -n "$pid" ] || break
 			sleep 0.1
 		done
-		kill -KILL $pids 2>/dev/null
+		kill -KILL $pids 2>/dev/null || true
 	fi
 	ino=$(stat -L -c %i "/run/netns/$1" 2>/dev/null) && rm -f "/run/naptd/sysctls.$ino"
 	ip netns del "$1" 2>/dev/null || true
