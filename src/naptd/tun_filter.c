@@ -21,15 +21,17 @@
  * TUN has no link-layer header) and returns how many bytes to keep: 0 drops it. Registers:
  * r6 the context (BPF_LD_ABS and BPF_LD_IND read the packet through it and leave the value
  * in r0, host order, clobbering r1-r5), r7 the map's value, r8 the IPv4 header's length,
- * r9 the protocol, then where its port bits start in the value. A packet too short for a
- * load ends the program with 0: only one for W, whose transport header is cut, which the
- * engine would drop as malformed anyway. */
+ * r9 the protocol, then where its port bits start in the value. A load past the packet's
+ * end would end the program with 0, uncounted: the loads of the transport header are
+ * checked first (need_bytes), so a TCP/UDP packet for W cut short there is dropped and
+ * counted (the engine would drop it as malformed); the IPv4 header's 20 bytes are there in
+ * every packet the kernel routes. */
 
-enum filter_label { L_PASS, L_UDP, L_PORTS, L_LABELS };
+enum filter_label { L_PASS, L_DROP, L_UDP, L_PORTS, L_LABELS };
 
 struct filter_prog {
-	struct bpf_insn insn[64];
-	int8_t target[64]; /* the label a jump goes to, + 1 (0: not a jump to a label) */
+	struct bpf_insn insn[80];
+	int8_t target[80]; /* the label a jump goes to, + 1 (0: not a jump to a label) */
 	unsigned n;
 	unsigned label[L_LABELS];
 };
@@ -68,6 +70,18 @@ static void resolve(struct filter_prog *p)
 static void load_field(struct filter_prog *p, uint8_t dst, size_t off)
 {
 	op(p, BPF_LDX | BPF_MEM | BPF_W, dst, BPF_REG_7, (int16_t)off, 0);
+}
+
+/* A packet shorter than its IPv4 header and `need` bytes beyond goes to the drop, counted:
+ * the load that needs them would end the program uncounted. */
+static void need_bytes(struct filter_prog *p, int32_t need)
+{
+	op(p, BPF_LDX | BPF_MEM | BPF_W, BPF_REG_2, BPF_REG_6,
+	   (int16_t)offsetof(struct __sk_buff, len), 0);
+	ALU_X(p, BPF_MOV, BPF_REG_3, BPF_REG_8);
+	ALU_K(p, BPF_ADD, BPF_REG_3, need);
+	op(p, BPF_JMP | BPF_JLT | BPF_X, BPF_REG_2, BPF_REG_3, 0, 0);
+	p->target[p->n - 1] = L_DROP + 1;
 }
 
 /* What is not TCP or UDP for W in a packet with ports passes: not IPv4, not for W, a later
@@ -109,6 +123,7 @@ static void emit_port_checks(struct filter_prog *p)
 	ALU_K(p, BPF_AND, BPF_REG_1, TUN_FILTER_SYN);
 	ALU_K(p, BPF_MOV, BPF_REG_9, (int32_t)offsetof(struct tun_filter_map, open[0]));
 	jump(p, BPF_JEQ, BPF_REG_1, 0, L_PORTS);
+	need_bytes(p, 14);
 	op(p, BPF_LD | BPF_IND | BPF_B, 0, BPF_REG_8, 0, 13); /* r0 = TCP flags */
 	ALU_K(p, BPF_AND, BPF_REG_0, 0x12);
 	jump(p, BPF_JEQ, BPF_REG_0, 0x02, L_PASS); /* SYN without ACK: RFC 5382 REQ-4 */
@@ -116,6 +131,7 @@ static void emit_port_checks(struct filter_prog *p)
 	place(p, L_UDP);
 	ALU_K(p, BPF_MOV, BPF_REG_9, (int32_t)offsetof(struct tun_filter_map, open[1]));
 	place(p, L_PORTS);
+	need_bytes(p, 4);
 	op(p, BPF_LD | BPF_IND | BPF_H, 0, BPF_REG_8, 0, 2); /* r0 = destination port */
 	ALU_K(p, BPF_AND, BPF_REG_0, 0xffff);
 	ALU_X(p, BPF_MOV, BPF_REG_1, BPF_REG_0);
@@ -133,6 +149,7 @@ static void emit_port_checks(struct filter_prog *p)
 /* Drop and count; pass whole (the program's answer is the length to keep). */
 static void emit_verdicts(struct filter_prog *p)
 {
+	place(p, L_DROP);
 	ALU_K(p, BPF_MOV, BPF_REG_1, 1);
 	op(p, BPF_STX | BPF_DW | BPF_ATOMIC, BPF_REG_7, BPF_REG_1,
 	   (int16_t)offsetof(struct tun_filter_map, dropped), BPF_ADD);
@@ -215,7 +232,7 @@ static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 	return 0; /* naptd logs the one reason itself */
 }
 
-bool tun_filter_open(struct tun_flood_filter *tf, const struct tun_device *tun)
+int tun_filter_load(struct tun_flood_filter *tf)
 {
 	int prog;
 
@@ -223,18 +240,25 @@ bool tun_filter_open(struct tun_flood_filter *tf, const struct tun_device *tun)
 	tf->map_fd = -1;
 	libbpf_set_print(quiet);
 	if (!make_map(tf))
-		return false;
+		return -1;
 	prog = load_program(tf->map_fd, tf->why_off, sizeof(tf->why_off));
-	if (prog >= 0 && ioctl(tun->fd, TUNSETFILTEREBPF, &prog) != 0)
+	if (prog < 0)
+		tun_filter_close(tf, NULL);
+	return prog;
+}
+
+bool tun_filter_open(struct tun_flood_filter *tf, const struct tun_device *tun)
+{
+	int prog = tun_filter_load(tf);
+	bool on = prog >= 0 && ioctl(tun->fd, TUNSETFILTEREBPF, &prog) == 0;
+
+	if (prog >= 0 && !on) {
 		snprintf(tf->why_off, sizeof(tf->why_off), "TUNSETFILTEREBPF: %s", strerror(errno));
-	else if (prog >= 0) {
-		close(prog); /* the device holds it */
-		return true;
+		tun_filter_close(tf, NULL);
 	}
 	if (prog >= 0)
-		close(prog);
-	tun_filter_close(tf, tun);
-	return false;
+		close(prog); /* attached, the device holds it */
+	return on;
 }
 
 /* One writer (naptd's thread), one reader (the program, on any CPU): a byte store is seen
@@ -283,7 +307,7 @@ void tun_filter_close(struct tun_flood_filter *tf, const struct tun_device *tun)
 {
 	int none = -1;
 
-	if (tf->map && tun->fd >= 0)
+	if (tf->map && tun && tun->fd >= 0)
 		ioctl(tun->fd, TUNSETFILTEREBPF, &none);
 	if (tf->map)
 		munmap(tf->map, map_bytes());

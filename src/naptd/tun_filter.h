@@ -45,6 +45,9 @@ struct tun_flood_filter {
  * filter is on; otherwise tf->why_off says why (an old kernel, no BPF) and naptd runs
  * without it. */
 bool tun_filter_open(struct tun_flood_filter *tf, const struct tun_device *tun);
+/* The map and the program without attaching it (tun_filter_open's first half; the tests run
+ * it with BPF_PROG_TEST_RUN): the program's fd, or -1 with why_off set and nothing open. */
+int tun_filter_load(struct tun_flood_filter *tf);
 
 /* Let the map's port bits follow the engine on external address 0 (W) from now on: every
  * open port is marked first, then napt_port_watch() keeps them. map may be any memory of
@@ -62,7 +65,7 @@ static inline uint64_t tun_filter_dropped(const struct tun_flood_filter *tf)
 	return tf->map ? __atomic_load_n(&tf->map->dropped, __ATOMIC_RELAXED) : 0;
 }
 
-/* Detach from tun and free the map (nothing when off). */
+/* Detach from tun (NULL: not attached) and free the map (nothing when off). */
 void tun_filter_close(struct tun_flood_filter *tf, const struct tun_device *tun);
 
 #endif
