@@ -395,13 +395,13 @@ static unsigned list_forward(struct endpoint *l, unsigned k, const struct napt_f
 
 static void check_ports(unsigned stepno)
 {
-	struct endpoint l[256], e;
+	struct endpoint l[256];
 	unsigned k = 0;
 
 	for (uint32_t i = 1; i <= n->cfg.max_sessions; i++) {
 		const struct nat_mapping *m = nat_mapping_at(n->table, i);
+		struct endpoint e = {m->proto, m->ext_index, m->ext_port};
 
-		e = (struct endpoint){m->proto, m->ext_index, m->ext_port};
 		if (m->proto && !listed(l, k, e))
 			l[k++] = e;
 	}
