@@ -21,13 +21,13 @@
  * TUN has no link-layer header) and returns how many bytes to keep: 0 drops it. Registers:
  * r6 the context (BPF_LD_ABS and BPF_LD_IND read the packet through it and leave the value
  * in r0, host order, clobbering r1-r5), r7 the map's value, r8 the IPv4 header's length,
- * r9 the protocol, then where its port bits start in the value. A load past the packet's
+ * r9 where the protocol's port bits start in the value. A load past the packet's
  * end would end the program with 0, uncounted: the loads of the transport header are
  * checked first (need_bytes), so a TCP/UDP packet for W cut short there is dropped and
  * counted (the engine would drop it as malformed); the IPv4 header's 20 bytes are there in
  * every packet the kernel routes. */
 
-enum filter_label { L_PASS, L_DROP, L_UDP, L_PORTS, L_LABELS };
+enum filter_label { L_PASS, L_DROP, L_PORTS, L_LABELS };
 
 struct filter_prog {
 	struct bpf_insn insn[80];
@@ -116,22 +116,27 @@ static void emit_header_checks(struct filter_prog *p, int map_fd)
 static void emit_port_checks(struct filter_prog *p)
 {
 	op(p, BPF_LD | BPF_ABS | BPF_B, 0, 0, 0, 9); /* r0 = protocol */
-	ALU_X(p, BPF_MOV, BPF_REG_9, BPF_REG_0);
-	jump(p, BPF_JEQ, BPF_REG_9, IPPROTO_UDP, L_UDP);
-	jump(p, BPF_JNE, BPF_REG_9, IPPROTO_TCP, L_PASS); /* ICMP and the rest pass */
+	jump(p, BPF_JEQ, BPF_REG_0, IPPROTO_UDP, L_PORTS);
+	jump(p, BPF_JNE, BPF_REG_0, IPPROTO_TCP, L_PASS); /* ICMP and the rest pass */
 	load_field(p, BPF_REG_1, offsetof(struct tun_filter_map, flags));
 	ALU_K(p, BPF_AND, BPF_REG_1, TUN_FILTER_SYN);
-	ALU_K(p, BPF_MOV, BPF_REG_9, (int32_t)offsetof(struct tun_filter_map, open[0]));
 	jump(p, BPF_JEQ, BPF_REG_1, 0, L_PORTS);
 	need_bytes(p, 14);
 	op(p, BPF_LD | BPF_IND | BPF_B, 0, BPF_REG_8, 0, 13); /* r0 = TCP flags */
 	ALU_K(p, BPF_AND, BPF_REG_0, 0x12);
 	jump(p, BPF_JEQ, BPF_REG_0, 0x02, L_PASS); /* SYN without ACK: RFC 5382 REQ-4 */
-	jump(p, BPF_JA, 0, 0, L_PORTS);
-	place(p, L_UDP);
-	ALU_K(p, BPF_MOV, BPF_REG_9, (int32_t)offsetof(struct tun_filter_map, open[1]));
 	place(p, L_PORTS);
 	need_bytes(p, 4);
+	/* r9 = where the protocol's bits start: UDP (17) has bit 4, TCP (6) not. Computed from
+	 * the protocol loaded again, not per branch: the map access below must see the same
+	 * range of offsets on every path, or the verifier refuses it without CAP_PERFMON (its
+	 * Spectre v1 masking of pointer arithmetic takes one limit per instruction). */
+	op(p, BPF_LD | BPF_ABS | BPF_B, 0, 0, 0, 9);
+	ALU_K(p, BPF_RSH, BPF_REG_0, 4);
+	ALU_K(p, BPF_AND, BPF_REG_0, 1);
+	ALU_K(p, BPF_LSH, BPF_REG_0, 13); /* 65536 / 8 bytes per protocol */
+	ALU_K(p, BPF_ADD, BPF_REG_0, (int32_t)offsetof(struct tun_filter_map, open[0]));
+	ALU_X(p, BPF_MOV, BPF_REG_9, BPF_REG_0);
 	op(p, BPF_LD | BPF_IND | BPF_H, 0, BPF_REG_8, 0, 2); /* r0 = destination port */
 	ALU_K(p, BPF_AND, BPF_REG_0, 0xffff);
 	ALU_X(p, BPF_MOV, BPF_REG_1, BPF_REG_0);
@@ -161,15 +166,14 @@ static void emit_verdicts(struct filter_prog *p)
 	op(p, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
 }
 
-/* The verifier's last line: why it refused the program (libbpf asks for its log again on a
- * failure). */
-static const char *last_line(char *log)
+/* The verifier's reason: the line before its closing count ("processed N insns"), which
+ * libbpf obtains by asking for the log again after a failure. */
+static const char *verifier_reason(char *log)
 {
-	size_t n = strlen(log);
-	char *nl;
+	char *end = strstr(log, "\nprocessed "), *nl;
 
-	while (n && log[n - 1] == '\n')
-		log[--n] = '\0';
+	if (end)
+		*end = '\0';
 	nl = strrchr(log, '\n');
 	return nl ? nl + 1 : log;
 }
@@ -189,8 +193,8 @@ static int load_program(int map_fd, char *why, size_t len)
 	log[0] = '\0';
 	fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "naptd_tun", "BSD", p.insn, p.n, &opts);
 	if (fd < 0)
-		snprintf(why, len, "program not loaded: %s%s%.80s", strerror(errno),
-			 log[0] ? "; verifier: " : "", last_line(log));
+		snprintf(why, len, "program not loaded: %s%s%.100s", strerror(errno),
+			 log[0] ? "; verifier: " : "", verifier_reason(log));
 	return fd;
 }
 
