@@ -237,7 +237,7 @@ static int set_up(struct naptd *d, char *err, size_t errlen)
 		return -1;
 	if (ds->external_interface[0] && !(d->wan = wan_address_open(d, err, errlen)))
 		return -1;
-	/* Easy IP: the flood filter before the TUN's queue, with CAP_SYS_ADMIN still held. */
+	/* Easy IP: the flood filter before the TUN's queue, with CAP_BPF still held. */
 	if (d->wan && tun_filter_open(&d->filter, &d->tun)) {
 		tun_filter_follow(d->filter.map, d->nat);
 		tun_filter_sync(d->filter.map, napt_get_config(d->nat));

@@ -222,6 +222,7 @@ static bool make_map(struct tun_flood_filter *tf)
 	if (mem == MAP_FAILED) {
 		snprintf(tf->why_off, sizeof(tf->why_off), "map not mapped: %s", strerror(errno));
 		close(tf->map_fd);
+		tf->map_fd = -1;
 		return false;
 	}
 	tf->map = mem;
@@ -311,12 +312,14 @@ void tun_filter_close(struct tun_flood_filter *tf, const struct tun_device *tun)
 {
 	int none = -1;
 
-	if (tf->map && tun && tun->fd >= 0)
+	/* Off (never made, or made and undone): nothing is open, whatever map_fd says (0 in a
+	 * naptd without Easy IP, whose filter was never touched). */
+	if (!tf->map)
+		return;
+	if (tun && tun->fd >= 0)
 		ioctl(tun->fd, TUNSETFILTEREBPF, &none);
-	if (tf->map)
-		munmap(tf->map, map_bytes());
-	if (tf->map_fd >= 0)
-		close(tf->map_fd);
+	munmap(tf->map, map_bytes());
+	close(tf->map_fd);
 	tf->map = NULL;
 	tf->map_fd = -1;
 }

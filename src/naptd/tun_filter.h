@@ -36,8 +36,8 @@ struct tun_filter_map {
 
 struct tun_flood_filter {
 	struct tun_filter_map *map; /* NULL: the filter is off */
-	int map_fd;
-	char why_off[192]; /* why it is off (the warning logged at start) */
+	int map_fd;                 /* valid while map is not NULL */
+	char why_off[192];          /* why it is off (the warning logged at start) */
 };
 
 /* Under Easy IP: make the map, load the program, attach it to tun (before privileges are
