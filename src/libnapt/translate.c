@@ -531,13 +531,15 @@ static bool may_pick_up(const struct napt *n, const struct ipv4_view *v)
 	return n->cfg.det.on && !(v->tcp_flags & TCP_RST) && det_forward(&n->det, v->src, &r);
 }
 
-/* The picked-up session is in the state the segment allows: established (its long timeout)
- * for an ACK or data; a FIN then moves it on as on any session (track_tcp). */
+/* The picked-up session is in the state the segment allows: established for an ACK or
+ * data; a FIN then moves it on as on any session (track_tcp). Until the remote answers it
+ * has the transitory timeout (tcp_timeout_class): a stray or forged ACK holds a session for
+ * 4 minutes, not 2 hours, and the first inbound segment gives it the established one. */
 static void picked_up(struct napt *n, uint32_t sidx, uint32_t now)
 {
 	struct nat_session *s = nat_session_at(n->table, sidx);
 
-	s->tcp_seen = TCPF_SYN_OUT | TCPF_SYN_IN;
+	s->tcp_seen = TCPF_SYN_OUT | TCPF_SYN_IN | TCPF_PICKED;
 	nat_session_touch(n->table, sidx, session_class(s->proto, s->tcp_seen), now);
 	n->counters.det_pickups++;
 }
@@ -686,6 +688,30 @@ static bool routers_echo_reply(const struct napt *n, const struct ipv4_view *v)
 	return n->cfg.daemon.external_interface[0] && v->proto == IPPROTO_ICMP &&
 	       v->icmp_type == ICMP_ECHO_REPLY && v->dst == n->cfg.external[0] &&
 	       (v->dport < n->cfg.port_lo || v->dport > n->cfg.port_hi);
+}
+
+static int found_mapping(struct nat_table *t, uint32_t idx, void *ctx)
+{
+	(void)t;
+	(void)idx;
+	*(bool *)ctx = true;
+	return 1;
+}
+
+/* What inbound_session() below lets through on (proto, ext, port), the DMZ and the answers
+ * to unsolicited SYNs aside: a session lies on a mapping of its endpoint, and a mapping or a
+ * forward is what takes the rest. */
+bool napt_port_open(struct napt *n, uint8_t proto, unsigned ext, uint16_t port)
+{
+	bool mapped = false;
+
+	if (ext >= n->cfg.n_external)
+		return false;
+	if (proto != IPPROTO_ICMP && !(n->det_externals >> ext & 1) &&
+	    forward_rules_lookup(&n->fwd, forward_bit(proto), port))
+		return true;
+	nat_table_each_mapping_on(n->table, proto, ext, port, found_mapping, &mapped);
+	return mapped;
 }
 
 static enum napt_drop_reason inbound_session(struct napt *n, const struct ipv4_view *v,
@@ -1348,6 +1374,28 @@ static bool peer_valid(const struct napt *n, const struct napt_peer_request *q)
 	       external_index(n, q->rem_addr) < 0 && !static_by_ext(n, q->rem_addr);
 }
 
+/* A session made for a PEER request that is then refused goes as every session ends
+ * (nat_session_remove: its events and counts, and its mapping with it, as it is the new
+ * mapping's only session; a mapping that was there before keeps its other sessions). The
+ * port such a new mapping took was never on the wire: no packet left from it and the
+ * refusal names port 0 (pcp_server.c), so no remote can hold state on it, which is what
+ * RFC 6888 REQ-8's rest (behaviour.md 15) protects. It does not rest: else a host could
+ * rest 10 ports a second (its PCP rate) beyond its own ports-per-host limit. A port that
+ * rested before the request rests on. */
+static void peer_withdraw(struct napt *n, uint32_t sidx)
+{
+	struct port_pool *pp = nat_table_ports(n->table);
+	const struct nat_session *s = nat_session_at(n->table, sidx);
+	int p = proto_index(s->proto);
+	unsigned ext = s->ext_index;
+	uint16_t port = s->ext_port;
+	bool rested = port_pool_resting(pp, p, ext, port);
+
+	nat_session_remove(n->table, sidx, false);
+	if (!rested)
+		port_pool_unrest(pp, p, ext, port);
+}
+
 int napt_peer(struct napt *n, const struct napt_peer_request *q, uint64_t now_ms,
 	      struct napt_peer_grant *g)
 {
@@ -1380,7 +1428,7 @@ int napt_peer(struct napt *n, const struct napt_peer_request *q, uint64_t now_ms
 	 * nothing (section 7.3), so a session made for it goes again. */
 	if (peer_elsewhere(q, g)) {
 		if (made)
-			nat_session_remove(n->table, sidx, false);
+			peer_withdraw(n, sidx);
 		return 1;
 	}
 	nat_session_touch(n->table, sidx, s->tclass, now);
