@@ -96,7 +96,8 @@ struct napt_forward *forward_rules_set_filters(struct forward_rules *fr, uint8_t
 	if (!r || count > NAPT_FWD_MAX_FILTERS)
 		return NULL;
 	memset(r->filters, 0, sizeof(r->filters));
-	memcpy(r->filters, f, count * sizeof(*f));
+	if (count)
+		memcpy(r->filters, f, count * sizeof(*f));
 	r->n_filters = (uint8_t)count;
 	return r;
 }

@@ -6,8 +6,9 @@
  * (temporary file, fsync, rename, fsync of the directory) before the command answers ok, so
  * no change is lost on restart, crash or kill -9. The config file itself is never rewritten.
  * Forwards made through NAT-PMP or PCP (pcp_server.h) carry their end of life and nonce:
- * "forward tcp 50000 192.168.1.10:80 expires UNIX_TIME [nonce HEX] [upnp]" ("upnp": made
- * through UPnP IGD, upnp_igd.h), and "pcp-epoch
+ * "forward tcp 50000 192.168.1.10:80 expires UNIX_TIME [filter ADDR/LEN:PORT ...] [nonce HEX]
+ * [upnp]" ("filter": the remote peers a PCP MAP's FILTER options admit, at most
+ * NAPT_FWD_MAX_FILTERS; "upnp": made through UPnP IGD, upnp_igd.h), and "pcp-epoch
  * UNIX_TIME" says since when that mapping state exists; files without them stay readable.
  * Those reach the file a little later (the lease writer below): their clients renew them.
  * At start, a line that cannot be loaded is set aside in STATE.rejected, never a reason
