@@ -430,6 +430,16 @@ static void show_filters(struct command_ctx *c, const struct napt_forward *f)
 		control_answer_printf(c->a, "]");
 }
 
+/* A UPnP lease's description (runtime_desc_set: no character to escape), quoted. */
+static void show_desc(struct command_ctx *c, const struct napt_forward *f)
+{
+	const struct runtime_lease *l = lease_of(c->d, f);
+
+	if (l && l->desc[0])
+		control_answer_printf(c->a, c->json ? ", \"description\": \"%s\"" : " \"%s\"",
+				      l->desc);
+}
+
 static void show_forward(struct command_ctx *c, const struct napt_forward *f, bool first)
 {
 	char text[FWD_LEN], proto[8] = "", ext[16] = "", in[40] = "";
@@ -443,6 +453,7 @@ static void show_forward(struct command_ctx *c, const struct napt_forward *f, bo
 		if (left >= 0)
 			control_answer_printf(c->a, " %llds left", left);
 		show_filters(c, f);
+		show_desc(c, f);
 		control_answer_printf(c->a, "\n");
 		return;
 	}
@@ -453,6 +464,7 @@ static void show_forward(struct command_ctx *c, const struct napt_forward *f, bo
 	if (left >= 0)
 		control_answer_printf(c->a, ", \"expires_in\": %lld", left);
 	show_filters(c, f);
+	show_desc(c, f);
 	control_answer_printf(c->a, "}");
 }
 

@@ -440,7 +440,7 @@ static enum map_outcome map_add(struct pcp_server *s, const struct map_request *
 		if (o != MAP_OK)
 			return o;
 		i = (int)st->n_leases++;
-		st->leases[i].fwd = lease_forward(q, port);
+		st->leases[i] = (struct runtime_lease){.fwd = lease_forward(q, port)};
 	} else
 		refilter(s, &st->leases[i].fwd, q);
 	g->lifetime = granted_lifetime(q->lifetime);
@@ -448,6 +448,8 @@ static enum map_outcome map_add(struct pcp_server *s, const struct map_request *
 	st->leases[i].expires = wall_now() + g->lifetime;
 	set_nonce(&st->leases[i], q->nonce);
 	st->leases[i].upnp = q->upnp;
+	if (q->desc)
+		runtime_desc_set(st->leases[i].desc, q->desc);
 	save_leases(s);
 	return MAP_OK;
 }

@@ -60,6 +60,7 @@ struct map_request {
 	 * when none; a renewal's set replaces the lease's (NAT-PMP and UPnP carry none). */
 	const struct napt_peer_filter *filters;
 	unsigned n_filters;
+	const char *desc; /* UPnP's description (runtime_desc_set); NULL keeps the lease's */
 };
 
 struct map_grant {

@@ -22,8 +22,8 @@
 #include "regular_file.h"
 
 /* Room for one line of the state file (a forward is at most ~50 characters, a lease's
- * lifetime, four filters, nonce and origin about 200 more). */
-#define STATE_LINE_MAX 320
+ * lifetime, four filters, nonce, origin and description about 270 more). */
+#define STATE_LINE_MAX 400
 
 /* The longest line read, newline included, plus its NUL: what naptd writes is under 200
  * bytes, an administrator's comment line may be longer. */
@@ -98,6 +98,43 @@ static int load_nonce(char *arg, uint8_t nonce[RUNTIME_NONCE_LEN], char *err, si
 	return ok ? 0 : -1;
 }
 
+void runtime_desc_set(char dst[RUNTIME_DESC_MAX + 1], const char *src)
+{
+	size_t n = 0, start = 0;
+
+	while (src && src[n] && n < RUNTIME_DESC_MAX) {
+		unsigned char c = (unsigned char)src[n];
+
+		dst[n++] =
+		    c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '#' ? '?' : (char)c;
+	}
+	while (n && dst[n - 1] == ' ')
+		n--;
+	while (start < n && dst[start] == ' ')
+		start++;
+	memmove(dst, dst + start, n - start);
+	dst[n - start] = '\0';
+}
+
+/* "... desc TEXT" at the end of a lease line: cuts it off and keeps TEXT, which must be as
+ * runtime_desc_set leaves it. */
+static int load_desc(char *at, char desc[RUNTIME_DESC_MAX + 1], char *err, size_t errlen)
+{
+	char *p = strstr(at, " desc ");
+
+	desc[0] = '\0';
+	if (!p)
+		return 0;
+	*p = '\0';
+	p += strlen(" desc ");
+	runtime_desc_set(desc, p);
+	if (strcmp(desc, p) == 0 && desc[0])
+		return 0;
+	snprintf(err, errlen, "bad description '%.80s' (at most %d printable characters)", p,
+		 RUNTIME_DESC_MAX);
+	return -1;
+}
+
 /* "... upnp" at the end of a lease line: cuts it off; whether it was there. */
 static bool load_upnp(char *arg)
 {
@@ -137,8 +174,8 @@ static int load_filters(char *at, struct napt_peer_filter *f, unsigned *n, char 
 	return 0;
 }
 
-/* "forward ... expires UNIX_TIME [filter F ...] [nonce HEX] [upnp]": a NAT-PMP, PCP or UPnP
- * mapping. */
+/* "forward ... expires UNIX_TIME [filter F ...] [nonce HEX] [upnp] [desc TEXT]": a NAT-PMP,
+ * PCP or UPnP mapping. */
 static int load_lease(struct runtime_state *st, char *arg, char *at, char *err, size_t errlen)
 {
 	struct runtime_lease *l = &st->leases[st->n_leases];
@@ -151,6 +188,8 @@ static int load_lease(struct runtime_state *st, char *arg, char *at, char *err, 
 		snprintf(err, errlen, "more than %d forwards with a lifetime", RUNTIME_MAX_LEASES);
 		return -1;
 	}
+	if (load_desc(at, l->desc, err, errlen) < 0)
+		return -1;
 	l->upnp = load_upnp(at);
 	if (load_nonce(at, l->nonce, err, errlen) < 0 ||
 	    load_filters(at, filters, &n_filters, err, errlen) < 0)
@@ -370,6 +409,8 @@ static size_t format_lease(const struct runtime_lease *l, char *buf, size_t cap)
 	}
 	if (l->upnp)
 		n += (size_t)snprintf(buf + n, cap - n, " upnp");
+	if (l->desc[0])
+		n += (size_t)snprintf(buf + n, cap - n, " desc %s", l->desc);
 	return n + (size_t)snprintf(buf + n, cap - n, "\n");
 }
 

@@ -68,7 +68,8 @@ static bool same_state(const struct runtime_state *a, const struct runtime_state
 	for (unsigned i = 0; i < a->n_leases; i++)
 		if (!same_forward(&a->leases[i].fwd, &b->leases[i].fwd) ||
 		    a->leases[i].expires != b->leases[i].expires ||
-		    memcmp(a->leases[i].nonce, b->leases[i].nonce, RUNTIME_NONCE_LEN) != 0)
+		    memcmp(a->leases[i].nonce, b->leases[i].nonce, RUNTIME_NONCE_LEN) != 0 ||
+		    strcmp(a->leases[i].desc, b->leases[i].desc) != 0)
 			return false;
 	return true;
 }
