@@ -13,39 +13,9 @@ topo_require ss
 topo_up_extra
 far_up
 
-naptd_config "# test_pcp_filter" "pcp-allow $INSIDE 1024-65535" >"$TOPO_DIR/naptd.conf"
-start_naptd "$TOPO_DIR/naptd.conf" || fail "naptd did not start"
-wait_listen "$NS_RTR" udp "$RTR_LAN_IP:5351"
-PCP=("$PY" "$(dirname "$0")/pcp_client.py" "$RTR_LAN_IP" "$LAN_IP")
-
-# The LAN host's UDP socket on port 5000 writes each datagram it gets, for 40 s at most.
-in_lan "$PY" -c '
-import socket, sys, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind((sys.argv[1], 5000))
-s.settimeout(0.5)
-end = time.time() + 40
-while time.time() < end:
-    try:
-        data, peer = s.recvfrom(100)
-    except socket.timeout:
-        continue
-    with open(sys.argv[2], "a") as f:
-        f.write("%s %s\n" % (data.decode(), peer[0]))
-' "$LAN_IP" "$TOPO_DIR/got.txt" &
-TOPO_PIDS+=($!)
-wait_listen "$NS_LAN" udp "$LAN_IP:5000"
-
-# send NS-FUNCTION ADDR WORD: one datagram from ADDR:3478 to the external port 5000.
-send() {
-	"$1" "$PY" -c '
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind((sys.argv[1], 3478))
-s.sendto(sys.argv[2].encode(), (sys.argv[3], 5000))
-' "$2" "$3" "$EXT_IP"
-}
-got() { grep -q "^$1 $2$" "$TOPO_DIR/got.txt" 2>/dev/null; }
+pcp_lan_up test_pcp_filter
+send() { udp_from "$1" "$2" "$3" 5000; }
+got() { grep -q "^$1 $2:3478$" "$TOPO_DIR/got.txt" 2>/dev/null; }
 # admits WORD: the WAN host's datagram arrives and the far host's, sent first, does not.
 admits_wan_only() {
 	local before
