@@ -308,6 +308,46 @@ int napt_forward_del(struct napt *n, uint8_t protos, uint16_t ext_port)
 	return 0;
 }
 
+/* A forward's session from a remote its filters no longer admit ends (the forward's own
+ * mapping only: a lease's port holds no other). */
+static int end_refused_sessions(struct nat_table *t, uint32_t idx, void *ctx)
+{
+	const struct napt_forward *f = ctx;
+	uint32_t i = nat_mapping_at(t, idx)->sessions;
+
+	if (nat_mapping_at(t, idx)->origin != NAPT_ORIGIN_FORWARD)
+		return 0;
+	while (i) {
+		const struct nat_session *s = nat_session_at(t, i);
+		uint32_t next = s->sib_next; /* removing the last one removes the mapping */
+
+		if (!napt_forward_admits(f, s->rem_addr, s->rem_port))
+			nat_session_remove(t, i, false);
+		i = next;
+	}
+	return 0;
+}
+
+int napt_forward_filter(struct napt *n, uint8_t protos, uint16_t ext_port,
+			const struct napt_peer_filter *f, unsigned count)
+{
+	static const uint8_t proto_of[] = {IPPROTO_TCP, IPPROTO_UDP};
+	struct napt_forward *r = forward_rules_set_filters(&n->fwd, protos, ext_port, f, count);
+	struct napt_config *c = &n->cfg;
+
+	if (!r)
+		return -1;
+	for (unsigned i = 0; i < c->n_forwards; i++)
+		if (forward_equal(&c->forwards[i], r))
+			c->forwards[i] = *r;
+	for (unsigned b = 0; b < 2; b++)
+		for (unsigned e = 0; (r->protos >> b & 1) && e < c->n_external; e++)
+			for (uint32_t p = r->ext_lo; p <= r->ext_hi; p++)
+				nat_table_each_mapping_on(n->table, proto_of[b], e, (uint16_t)p,
+							  end_refused_sessions, r);
+	return 0;
+}
+
 static void end_dmz_sessions(struct napt *n)
 {
 	remove_mappings(n, (struct mapping_filter){.origin = NAPT_ORIGIN_DMZ, .port_hi = 65535});
@@ -641,6 +681,7 @@ const char *napt_drop_reason_name(enum napt_drop_reason r)
 	    [NAPT_DROP_HOST_SESSIONS] = "host-session-limit",
 	    [NAPT_DROP_HOST_PORTS] = "host-port-limit",
 	    [NAPT_DROP_POOL_EXHAUSTED] = "pool-exhausted",
+	    [NAPT_DROP_PEER_FILTERED] = "peer-filtered",
 	};
 	return (unsigned)r < NAPT_DROP_REASONS ? names[r] : "?";
 }

@@ -714,6 +714,16 @@ bool napt_port_open(struct napt *n, uint8_t proto, unsigned ext, uint16_t port)
 	return mapped;
 }
 
+/* RFC 6887 section 13.3: a forward with filters (PCP FILTER) opens sessions only for the
+ * remotes they hold. One read of the forward table, for packets that would open a session. */
+static bool peer_admitted(const struct napt *n, const struct nat_key *flow)
+{
+	const struct napt_forward *f =
+	    forward_rules_lookup(&n->fwd, forward_bit(flow->proto), flow->port);
+
+	return !f || napt_forward_admits(f, flow->rem_addr, flow->rem_port);
+}
+
 static enum napt_drop_reason inbound_session(struct napt *n, const struct ipv4_view *v,
 					     unsigned ext, uint32_t now, uint32_t *sidx)
 {
@@ -754,6 +764,10 @@ static enum napt_drop_reason inbound_session(struct napt *n, const struct ipv4_v
 		if (v->proto == IPPROTO_ICMP && !n->cfg.has_dmz)
 			return NAPT_DROP_NO_MAPPING;
 	}
+	if (v->proto != IPPROTO_ICMP &&
+	    (!m || nat_mapping_at(n->table, m)->origin == NAPT_ORIGIN_FORWARD) &&
+	    !peer_admitted(n, &flow))
+		return NAPT_DROP_PEER_FILTERED;
 	if (v->proto == IPPROTO_TCP && !is_bare_syn(v))
 		return NAPT_DROP_TCP_NO_SESSION;
 	if (!m)

@@ -284,6 +284,7 @@ static int dispatch(struct naptd *d, struct event_loop *ev, const struct epoll_e
 		metrics_http_dispatch(d->metrics);
 		break;
 	}
+	upnp_igd_leases_changed(d->upnp); /* requests, expiry, forward del, a reload */
 	return 0;
 }
 

@@ -77,6 +77,7 @@ enum pcp_result {
 	PCP_USER_EX_QUOTA = 10,
 	PCP_CANNOT_PROVIDE_EXTERNAL = 11,
 	PCP_ADDRESS_MISMATCH = 12,
+	PCP_EXCESSIVE_REMOTE_PEERS = 13,
 };
 
 enum pcp_opcode { PCP_OP_ANNOUNCE = 0, PCP_OP_MAP = 1, PCP_OP_PEER = 2 };
@@ -296,15 +297,33 @@ static bool port_in_use(const struct pcp_server *s, uint8_t protos, uint16_t por
 				port);
 }
 
-/* Add the forward ext_port -> host:in_port if the rules allow it and the port is free. */
-static bool try_port(struct pcp_server *s, const struct map_request *q, uint16_t port)
+/* The request's filters (RFC 6887 section 13.3), none for NAT-PMP and UPnP, into f. */
+static void copy_filters(struct napt_forward *f, const struct map_request *q)
 {
-	const struct napt_config *c = napt_get_config(s->d->nat);
+	memset(f->filters, 0, sizeof(f->filters));
+	if (q->n_filters)
+		memcpy(f->filters, q->filters, q->n_filters * sizeof(f->filters[0]));
+	f->n_filters = (uint8_t)q->n_filters;
+}
+
+/* The forward a request asks for on port, with its filters. */
+static struct napt_forward lease_forward(const struct map_request *q, uint16_t port)
+{
 	struct napt_forward f = {.protos = q->protos,
 				 .ext_lo = port,
 				 .ext_hi = port,
 				 .in_addr = q->client,
 				 .in_lo = q->in_port};
+
+	copy_filters(&f, q);
+	return f;
+}
+
+/* Add the forward ext_port -> host:in_port if the rules allow it and the port is free. */
+static bool try_port(struct pcp_server *s, const struct map_request *q, uint16_t port)
+{
+	const struct napt_config *c = napt_get_config(s->d->nat);
+	struct napt_forward f = lease_forward(q, port);
 	char err[256];
 
 	/* Only the port range is steered to naptd on an Easy IP address (route_setup.c). */
@@ -391,8 +410,17 @@ static void set_nonce(struct runtime_lease *l, const uint8_t *nonce)
 		memset(l->nonce, 0, RUNTIME_NONCE_LEN);
 }
 
+/* RFC 6887 section 13.3: a renewal's FILTER options (none: no filter) replace the lease's, in
+ * the engine too, which ends the sessions of remotes the new set refuses. */
+static void refilter(struct pcp_server *s, struct napt_forward *f, const struct map_request *q)
+{
+	copy_filters(f, q);
+	napt_forward_filter(s->d->nat, f->protos, f->ext_lo, f->filters, f->n_filters);
+}
+
 /* A new lease, or the renewal of the host's lease of the same internal port (RFC 6886
- * section 3.3: the existing mapping is returned with the new lifetime). */
+ * section 3.3: the existing mapping is returned with the new lifetime; RFC 6887 section 13.3:
+ * with the request's filters). */
 static enum map_outcome map_add(struct pcp_server *s, const struct map_request *q,
 				struct map_grant *g)
 {
@@ -412,17 +440,16 @@ static enum map_outcome map_add(struct pcp_server *s, const struct map_request *
 		if (o != MAP_OK)
 			return o;
 		i = (int)st->n_leases++;
-		st->leases[i].fwd = (struct napt_forward){.protos = q->protos,
-							  .ext_lo = port,
-							  .ext_hi = port,
-							  .in_addr = q->client,
-							  .in_lo = q->in_port};
-	}
+		st->leases[i] = (struct runtime_lease){.fwd = lease_forward(q, port)};
+	} else
+		refilter(s, &st->leases[i].fwd, q);
 	g->lifetime = granted_lifetime(q->lifetime);
 	g->ext_port = st->leases[i].fwd.ext_lo;
 	st->leases[i].expires = wall_now() + g->lifetime;
 	set_nonce(&st->leases[i], q->nonce);
 	st->leases[i].upnp = q->upnp;
+	if (q->desc)
+		runtime_desc_set(st->leases[i].desc, q->desc);
 	save_leases(s);
 	return MAP_OK;
 }
@@ -573,6 +600,10 @@ struct pcp_opts {
 	uint8_t opcode;
 	uint32_t client; /* the request's source */
 	bool third_party, prefer_failure;
+	/* FILTER (section 13.3): the remote peers the mapping is to admit, in order */
+	struct napt_peer_filter filters[NAPT_FWD_MAX_FILTERS];
+	unsigned n_filters;
+	bool excessive; /* more than NAPT_FWD_MAX_FILTERS: EXCESSIVE_REMOTE_PEERS (7.4) */
 };
 
 /* The option's length (section 13: THIRD_PARTY 16, PREFER_FAILURE 0, FILTER 20) and that it
@@ -596,6 +627,35 @@ static uint8_t pcp_option_form(const uint8_t *p, size_t olen, const struct pcp_o
 	return form[p[0]].opcodes >> o->opcode & 1 ? PCP_SUCCESS : PCP_MALFORMED_REQUEST;
 }
 
+/* FILTER (RFC 6887 section 13.3, figure 15): reserved, prefix length, remote peer port (0:
+ * all ports), remote peer address. Prefix length 0 is "no filter" and removes the filters
+ * before it. An IPv4 remote is IPv4-mapped, its prefix length 96-128 (the 96 bits of the
+ * mapped prefix, then the IPv4 prefix); anything else, or an IPv6 remote (never a peer of
+ * this IPv4 NAT), is MALFORMED_OPTION. Host bits past the prefix are ignored. */
+static uint8_t pcp_filter(const uint8_t *p, struct pcp_opts *o)
+{
+	uint8_t plen = p[5];
+	uint32_t addr;
+
+	if (plen == 0) {
+		o->n_filters = 0;
+		o->excessive = false;
+		return PCP_SUCCESS;
+	}
+	if (!get_mapped(p + 8, &addr) || plen < 96 || plen > 128)
+		return PCP_MALFORMED_OPTION;
+	if (o->n_filters == NAPT_FWD_MAX_FILTERS) {
+		o->excessive = true;
+		return PCP_SUCCESS;
+	}
+	plen -= 96;
+	o->filters[o->n_filters++] =
+	    (struct napt_peer_filter){.addr = plen ? addr & htonl(0xffffffffu << (32 - plen)) : 0,
+				      .port = get16(p + 6),
+				      .len = plen};
+	return PCP_SUCCESS;
+}
+
 /* One option the server knows (codes 1-3), well formed. */
 static uint8_t pcp_option(const uint8_t *p, size_t olen, struct pcp_opts *o)
 {
@@ -616,9 +676,7 @@ static uint8_t pcp_option(const uint8_t *p, size_t olen, struct pcp_opts *o)
 		o->prefer_failure = true;
 		return PCP_SUCCESS;
 	default:
-		/* FILTER: naptd cannot restrict a mapping to some remote peers; refused rather
-		 * than a mapping open to all the client did not ask for. */
-		return PCP_UNSUPP_OPTION;
+		return pcp_filter(p, o);
 	}
 }
 
@@ -671,6 +729,11 @@ static void pcp_map(struct pcp_server *s, uint32_t client, uint8_t *r, size_t le
 	struct map_grant g = {0};
 
 	m.prefer_failure = o.prefer_failure;
+	m.filters = o.filters;
+	m.n_filters = o.n_filters;
+	/* 7.4: the filters cannot all be had; nothing is mapped or changed (long lifetime). */
+	if (result == PCP_SUCCESS && o.excessive)
+		result = PCP_EXCESSIVE_REMOTE_PEERS;
 
 	if (result == PCP_SUCCESS && proto != IPPROTO_TCP && proto != IPPROTO_UDP)
 		result = PCP_UNSUPP_PROTOCOL; /* protocol 0 ("all") included */

@@ -10,7 +10,8 @@
 OPTION (section 13): prefer-failure; third-party ADDR; filter ADDR/LEN:PORT; raw CODE
 (an option of that code, no data).
 SERVER is the PCP server's address (port 5351), CLIENT this host's address (it goes in the
-request header). Prints one line: "result=N lifetime=N epoch=N" and, for MAP and PEER,
+request header). The mapping nonce is random, or PCP_NONCE (24 hex digits) from the
+environment: a client renews its mapping under the nonce it made it with (section 11.1). Prints one line: "result=N lifetime=N epoch=N" and, for MAP and PEER,
 "port=N external=A.B.C.D nonce-ok=yes|no" (PEER: also "remote-ok=yes|no", the remote peer
 echoed). Exit 0 when an answer came, 2 on timeout.
 """
@@ -100,7 +101,7 @@ def exchange(server, msg):
 
 def main():
     server, client, op = sys.argv[1:4]
-    nonce = os.urandom(12)
+    nonce = bytes.fromhex(os.environ["PCP_NONCE"]) if "PCP_NONCE" in os.environ else os.urandom(12)
     if op == "announce":
         msg = header(OP_ANNOUNCE, 0, client) + options(sys.argv[4:])
     elif op == "map":

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* test_pcp.c - PCP requests (RFC 6887) against a real engine, without sockets: the options
  * of section 7.3 and 13 (malformed, unknown, in the wrong opcode, THIRD_PARTY, PREFER_FAILURE,
- * FILTER) and the PEER opcode of section 12. The server's file is included, as the fuzz
- * target does, so answer() is reached as serve() reaches it for a datagram from the LAN.
+ * FILTER and its enforcement by the engine) and the PEER opcode of section 12. The server's file is
+ * included, as the fuzz target does, so answer() is reached as serve() reaches it for a datagram
+ * from the LAN.
  *
  * Requests and the results expected are written from the RFC's figures and result codes
  * (section 7.4), not from what the server printed.
@@ -250,20 +251,6 @@ START_TEST(third_party_refused)
 }
 END_TEST
 
-/* FILTER is not enforced by naptd: refused in MAP rather than a mapping open to all. */
-START_TEST(filter_refused)
-{
-	struct req q = map_req("192.168.1.10", IPPROTO_UDP, 5000, 5000, 600);
-
-	add_option(&q, PCP_OPT_FILTER, 20, 0);
-	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_UNSUPP_OPTION);
-	ck_assert_uint_eq(d.runtime.n_leases, 0);
-	q = map_req("192.168.1.10", IPPROTO_UDP, 5000, 5000, 600);
-	add_option(&q, PCP_OPT_FILTER, 16, 0);
-	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_MALFORMED_OPTION);
-}
-END_TEST
-
 /* Options in an opcode they are not valid for (section 13; 12.1 for PREFER_FAILURE). */
 START_TEST(option_wrong_opcode)
 {
@@ -398,16 +385,154 @@ START_TEST(peer_same_rules_as_map)
 }
 END_TEST
 
+/* ---- FILTER (section 13.3) ---- */
+
+/* A FILTER option (figure 15): reserved, prefix length, remote peer port, remote peer. */
+static void add_filter(struct req *q, uint8_t plen, uint16_t port, const char *addr)
+{
+	add_option(q, PCP_OPT_FILTER, 20, 0);
+	q->b[q->len - 19] = plen;
+	put16(q->b + q->len - 18, port);
+	mapped(q->b + q->len - 16, addr);
+}
+
+static uint64_t peer_filtered(void)
+{
+	return napt_get_counters(d.nat)->dropped[NAPT_DROP_PEER_FILTERED];
+}
+
+/* A MAP with FILTER admits the named remote (port 0: any port) and no other; the answer
+ * carries the option back (section 13.3: "May appear in response"). */
+START_TEST(filter_admits_the_named_remote)
+{
+	struct req q = map_req("192.168.1.10", IPPROTO_UDP, 5000, 5000, 600);
+
+	add_filter(&q, 128, 0, "198.51.100.7");
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_SUCCESS);
+	ck_assert_uint_eq(rsp_len, q.len);
+	ck_assert_mem_eq(rsp + 60, q.b + 60, 24);
+	ck_assert_uint_eq(rsp_port(), 5000);
+	ck_assert_uint_eq(d.runtime.leases[0].fwd.n_filters, 1);
+	ck_assert(reply_reaches(5000, "198.51.100.7", 3478, "192.168.1.10", 5000));
+	ck_assert(!reply_reaches(5000, "198.51.100.8", 3478, "192.168.1.10", 5000));
+	ck_assert_uint_eq(peer_filtered(), 1);
+}
+END_TEST
+
+/* Prefixes are IPv4-mapped: 96 + the IPv4 prefix length; the remote's port when not 0. */
+START_TEST(filter_prefix_and_port)
+{
+	struct req q = map_req("192.168.1.10", IPPROTO_UDP, 5000, 5000, 600);
+
+	add_filter(&q, 96 + 24, 3478, "198.51.100.0");
+	add_filter(&q, 96 + 32, 0, "192.0.2.1");
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_SUCCESS);
+	ck_assert(reply_reaches(5000, "198.51.100.99", 3478, "192.168.1.10", 5000));
+	ck_assert(!reply_reaches(5000, "198.51.100.99", 3479, "192.168.1.10", 5000));
+	ck_assert(reply_reaches(5000, "192.0.2.1", 9, "192.168.1.10", 5000));
+	ck_assert(!reply_reaches(5000, "192.0.2.2", 9, "192.168.1.10", 5000));
+}
+END_TEST
+
+/* Each renewal's filters replace the lease's: another remote, then none (every remote). A
+ * session from a remote the new set refuses ends. */
+START_TEST(filter_replaced_by_renewal)
+{
+	struct req q = map_req("192.168.1.10", IPPROTO_UDP, 5000, 5000, 600);
+
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_SUCCESS);
+	ck_assert(reply_reaches(5000, "198.51.100.8", 3478, "192.168.1.10", 5000));
+	add_filter(&q, 128, 0, "198.51.100.7");
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_SUCCESS);
+	ck_assert_uint_eq(d.runtime.n_leases, 1);
+	ck_assert_uint_eq(napt_get_counters(d.nat)->sessions_current, 0);
+	ck_assert(!reply_reaches(5000, "198.51.100.8", 3478, "192.168.1.10", 5000));
+	ck_assert(reply_reaches(5000, "198.51.100.7", 3478, "192.168.1.10", 5000));
+	q = map_req("192.168.1.10", IPPROTO_UDP, 5000, 5000, 600);
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_SUCCESS);
+	ck_assert_uint_eq(d.runtime.leases[0].fwd.n_filters, 0);
+	ck_assert(reply_reaches(5000, "198.51.100.8", 3478, "192.168.1.10", 5000));
+}
+END_TEST
+
+/* Prefix length 0: "no filter", removing the filters before it. */
+START_TEST(filter_prefix_zero_removes)
+{
+	struct req q = map_req("192.168.1.10", IPPROTO_UDP, 5000, 5000, 600);
+
+	add_filter(&q, 128, 0, "198.51.100.7");
+	add_filter(&q, 0, 0, "0.0.0.0");
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_SUCCESS);
+	ck_assert_uint_eq(d.runtime.leases[0].fwd.n_filters, 0);
+	ck_assert(reply_reaches(5000, "198.51.100.8", 3478, "192.168.1.10", 5000));
+}
+END_TEST
+
+/* More filters than naptd keeps: EXCESSIVE_REMOTE_PEERS (7.4), nothing mapped or changed. */
+START_TEST(filter_excessive)
+{
+	struct req q = map_req("192.168.1.10", IPPROTO_UDP, 5000, 5000, 600);
+
+	add_filter(&q, 128, 0, "198.51.100.7");
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_SUCCESS);
+	for (unsigned i = 0; i < NAPT_FWD_MAX_FILTERS; i++)
+		add_filter(&q, 128, (uint16_t)(i + 1), "192.0.2.1");
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_EXCESSIVE_REMOTE_PEERS);
+	ck_assert_uint_eq(rsp_lifetime(), 1800);
+	ck_assert_uint_eq(d.runtime.leases[0].fwd.n_filters, 1);
+	q = map_req("192.168.1.10", IPPROTO_UDP, 6000, 6000, 600);
+	for (unsigned i = 0; i <= NAPT_FWD_MAX_FILTERS; i++)
+		add_filter(&q, 128, (uint16_t)(i + 1), "192.0.2.1");
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_EXCESSIVE_REMOTE_PEERS);
+	ck_assert_uint_eq(d.runtime.n_leases, 1);
+}
+END_TEST
+
+/* A prefix length outside 96-128 for an IPv4-mapped remote, over 128, an IPv6 remote or a
+ * wrong option length: MALFORMED_OPTION; nothing mapped. */
+START_TEST(filter_malformed)
+{
+	static const uint8_t plens[] = {1, 95, 129, 255};
+	struct req q;
+
+	for (unsigned i = 0; i < sizeof(plens); i++) {
+		q = map_req("192.168.1.10", IPPROTO_UDP, 5000, 5000, 600);
+		add_filter(&q, plens[i], 0, "198.51.100.7");
+		ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_MALFORMED_OPTION);
+	}
+	q = map_req("192.168.1.10", IPPROTO_UDP, 5000, 5000, 600);
+	add_filter(&q, 128, 0, "198.51.100.7");
+	q.b[q.len - 16] = 0x20; /* 2001:... */
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_MALFORMED_OPTION);
+	q = map_req("192.168.1.10", IPPROTO_UDP, 5000, 5000, 600);
+	add_option(&q, PCP_OPT_FILTER, 16, 0);
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_MALFORMED_OPTION);
+	ck_assert_uint_eq(d.runtime.n_leases, 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("pcp");
 	TCase *t = tcase_create("options and PEER");
-	const TTest *tests[] = {
-	    option_past_the_end,       option_unknown_mandatory, option_unknown_optional_skipped,
-	    prefer_failure_bad_length, prefer_failure_twice,     prefer_failure_exact_or_fail,
-	    third_party_refused,       filter_refused,           option_wrong_opcode,
-	    peer_makes_the_mapping,    peer_suggested_port,      peer_bad_fields,
-	    peer_same_rules_as_map};
+	const TTest *tests[] = {option_past_the_end,
+				option_unknown_mandatory,
+				option_unknown_optional_skipped,
+				prefer_failure_bad_length,
+				prefer_failure_twice,
+				prefer_failure_exact_or_fail,
+				third_party_refused,
+				option_wrong_opcode,
+				peer_makes_the_mapping,
+				peer_suggested_port,
+				peer_bad_fields,
+				peer_same_rules_as_map,
+				filter_admits_the_named_remote,
+				filter_prefix_and_port,
+				filter_replaced_by_renewal,
+				filter_prefix_zero_removes,
+				filter_excessive,
+				filter_malformed};
 
 	tcase_add_checked_fixture(t, setup, teardown);
 	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)

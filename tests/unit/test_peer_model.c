@@ -243,8 +243,11 @@ static void step_in(void)
 static void step_forward(void)
 {
 	uint16_t port = (uint16_t)(8080 + rnd(&rs, 2));
-	struct napt_forward f = {NAPT_FWD_TCP | NAPT_FWD_UDP, port, port, host(rnd(&rs, N_HOSTS)),
-				 80};
+	struct napt_forward f = {.protos = NAPT_FWD_TCP | NAPT_FWD_UDP,
+				 .ext_lo = port,
+				 .ext_hi = port,
+				 .in_addr = host(rnd(&rs, N_HOSTS)),
+				 .in_lo = 80};
 
 	if (napt_forward_del(n, NAPT_FWD_TCP | NAPT_FWD_UDP, port) < 0) {
 		char err[256];

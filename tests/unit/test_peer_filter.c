@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* test_peer_filter.c - a forward's remote peer filters (PCP FILTER, RFC 6887 section 13.3) in
+ * the engine: what opens a session through a filtered forward, what is dropped and counted
+ * peer-filtered, what a change of filters does to the sessions already open, and the text form
+ * the state file and "show forwards" use.
+ *
+ * Expected: from the option's definition (a remote peer prefix and port, port 0 any port; no
+ * filter admits every remote), not from what the engine printed.
+ */
+#include <check.h>
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "napt.h"
+#include "packet_builder.h"
+#include "unit_run.h"
+
+static struct napt *n;
+static uint64_t now = 1000;
+
+static void setup(void)
+{
+	struct napt_config cfg;
+	char err[256];
+
+	ck_assert_msg(napt_config_parse_text(&cfg,
+					     "inside 192.168.1.0/24\n"
+					     "external 203.0.113.10\n"
+					     "max-sessions 64\n"
+					     "forward udp 5000 192.168.1.10:5000\n"
+					     "forward tcp 8080 192.168.1.10:80\n",
+					     "test.conf", err, sizeof(err)) == 0,
+		      "%s", err);
+	n = napt_create(&cfg, 7, err, sizeof(err));
+	ck_assert_msg(n != NULL, "%s", err);
+}
+
+static void teardown(void)
+{
+	napt_destroy(n);
+}
+
+static struct napt_peer_filter filt(const char *addr, uint8_t len, uint16_t port)
+{
+	return (struct napt_peer_filter){.addr = pb_addr(addr), .port = port, .len = len};
+}
+
+/* A packet from rem:rem_port to the external address's port: translated inwards? */
+static bool reaches(uint8_t proto, const char *rem, uint16_t rem_port, uint16_t ext_port)
+{
+	uint8_t buf[PB_MAX];
+	struct pb_spec sp = pb_flow(proto, rem, rem_port, "203.0.113.10", ext_port);
+	struct napt_packet pkt = {.data = buf, .len = pb_build(buf, &sp), .cap = sizeof(buf)};
+	struct napt_result r = napt_translate(n, &pkt, now);
+
+	if (r.verdict == NAPT_DROP)
+		ck_assert_uint_eq(r.reason, NAPT_DROP_PEER_FILTERED);
+	return r.verdict == NAPT_FORWARD && r.dir == NAPT_DIR_IN;
+}
+
+static uint64_t peer_filtered(void)
+{
+	return napt_get_counters(n)->dropped[NAPT_DROP_PEER_FILTERED];
+}
+
+START_TEST(no_filter_admits_all)
+{
+	ck_assert(reaches(IPPROTO_UDP, "198.51.100.7", 4000, 5000));
+	ck_assert(reaches(IPPROTO_UDP, "192.0.2.1", 4000, 5000));
+	ck_assert_uint_eq(peer_filtered(), 0);
+}
+END_TEST
+
+START_TEST(filter_admits_the_named_remote_only)
+{
+	struct napt_peer_filter f = filt("198.51.100.7", 32, 0);
+
+	ck_assert_int_eq(napt_forward_filter(n, NAPT_FWD_UDP, 5000, &f, 1), 0);
+	ck_assert(reaches(IPPROTO_UDP, "198.51.100.7", 4000, 5000));
+	ck_assert(reaches(IPPROTO_UDP, "198.51.100.7", 4001, 5000)); /* port 0: any */
+	ck_assert(!reaches(IPPROTO_UDP, "198.51.100.8", 4000, 5000));
+	ck_assert(!reaches(IPPROTO_UDP, "192.0.2.1", 4000, 5000));
+	ck_assert_uint_eq(peer_filtered(), 2);
+	/* The other forward has no filter. */
+	ck_assert(reaches(IPPROTO_TCP, "192.0.2.1", 4000, 8080));
+}
+END_TEST
+
+START_TEST(prefix_and_port)
+{
+	struct napt_peer_filter f[2] = {filt("198.51.100.0", 24, 3478), filt("192.0.2.64", 26, 0)};
+
+	ck_assert_int_eq(napt_forward_filter(n, NAPT_FWD_TCP, 8080, f, 2), 0);
+	ck_assert(reaches(IPPROTO_TCP, "198.51.100.200", 3478, 8080));
+	ck_assert(!reaches(IPPROTO_TCP, "198.51.100.200", 3479, 8080));
+	ck_assert(reaches(IPPROTO_TCP, "192.0.2.127", 1, 8080));
+	ck_assert(!reaches(IPPROTO_TCP, "192.0.2.128", 1, 8080));
+	ck_assert(!reaches(IPPROTO_TCP, "192.0.2.63", 1, 8080));
+	ck_assert_uint_eq(peer_filtered(), 3);
+}
+END_TEST
+
+/* A session open before the filters keeps its packets only if the new set admits its remote;
+ * an admitted remote's established session is untouched. */
+START_TEST(new_filters_end_refused_sessions)
+{
+	struct napt_peer_filter f = filt("198.51.100.7", 32, 0);
+
+	ck_assert(reaches(IPPROTO_UDP, "198.51.100.7", 4000, 5000));
+	ck_assert(reaches(IPPROTO_UDP, "198.51.100.8", 4000, 5000));
+	ck_assert_uint_eq(napt_get_counters(n)->sessions_current, 2);
+	ck_assert_int_eq(napt_forward_filter(n, NAPT_FWD_UDP, 5000, &f, 1), 0);
+	ck_assert_uint_eq(napt_get_counters(n)->sessions_current, 1);
+	ck_assert(reaches(IPPROTO_UDP, "198.51.100.7", 4000, 5000));
+	ck_assert(!reaches(IPPROTO_UDP, "198.51.100.8", 4000, 5000));
+	/* No filter again: every remote. */
+	ck_assert_int_eq(napt_forward_filter(n, NAPT_FWD_UDP, 5000, NULL, 0), 0);
+	ck_assert(reaches(IPPROTO_UDP, "198.51.100.8", 4000, 5000));
+}
+END_TEST
+
+START_TEST(bounds)
+{
+	struct napt_peer_filter f[NAPT_FWD_MAX_FILTERS + 1] = {0};
+
+	ck_assert_int_eq(napt_forward_filter(n, NAPT_FWD_UDP, 5000, f, NAPT_FWD_MAX_FILTERS + 1),
+			 -1);
+	ck_assert_int_eq(napt_forward_filter(n, NAPT_FWD_UDP, 5001, f, 1), -1); /* no forward */
+	ck_assert(reaches(IPPROTO_UDP, "192.0.2.1", 4000, 5000));
+	/* The config the engine reports carries the filters ("show forwards"). */
+	f[0] = filt("192.0.2.0", 24, 53);
+	ck_assert_int_eq(napt_forward_filter(n, NAPT_FWD_UDP, 5000, f, 1), 0);
+	ck_assert_uint_eq(napt_get_config(n)->forwards[0].n_filters, 1);
+	ck_assert_uint_eq(napt_get_config(n)->forwards[0].filters[0].port, 53);
+}
+END_TEST
+
+START_TEST(text_form)
+{
+	struct napt_peer_filter f;
+	char buf[64], err[128];
+
+	ck_assert_int_eq(napt_peer_filter_parse(&f, "198.51.100.0/24:3478", err, sizeof(err)), 0);
+	ck_assert_uint_eq(f.addr, pb_addr("198.51.100.0"));
+	ck_assert_uint_eq(f.len, 24);
+	ck_assert_uint_eq(f.port, 3478);
+	ck_assert_int_eq(napt_peer_filter_format(&f, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "198.51.100.0/24:3478");
+	ck_assert_int_eq(napt_peer_filter_parse(&f, "0.0.0.0/0:0", err, sizeof(err)), 0);
+	ck_assert_uint_eq(f.len, 0);
+	static const char *const bad[] = {
+	    "198.51.100.7/24:1",  "198.51.100.7/33:1", "198.51.100.7/32", "198.51.100.7/32:65536",
+	    "198.51.100.7/32:-1", "198.51.100.7:80",   "x/32:1",          "198.51.100.7/32:1 "};
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(napt_peer_filter_parse(&f, bad[i], err, sizeof(err)) < 0, "%s",
+			      bad[i]);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("peer_filter");
+	TCase *tc = tcase_create("engine");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, no_filter_admits_all);
+	tcase_add_test(tc, filter_admits_the_named_remote_only);
+	tcase_add_test(tc, prefix_and_port);
+	tcase_add_test(tc, new_filters_end_refused_sessions);
+	tcase_add_test(tc, bounds);
+	tcase_add_test(tc, text_form);
+	suite_add_tcase(s, tc);
+	return unit_run(s);
+}
