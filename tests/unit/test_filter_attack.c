@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* test_filter_attack.c - attacks on a forward's remote peer filters (PCP FILTER, RFC 6887
+ * section 13.3) in the engine: the leased host's own outbound sessions, hairpins, the DMZ behind
+ * a filtered forward, many sessions ended at once.
+ *
+ * Expected: from the option's definition (RFC 6887 section 13.3: FILTER restricts which remote
+ * peers may send packets in through the mapping), not from what the engine printed.
+ */
+#include <check.h>
+#include <arpa/inet.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "napt.h"
+#include "packet_builder.h"
+#include "unit_run.h"
+
+static struct napt *n;
+static uint64_t now = 1000;
+
+static void setup(void)
+{
+	struct napt_config cfg;
+	char err[256];
+
+	ck_assert_msg(napt_config_parse_text(&cfg,
+					     "inside 192.168.1.0/24\n"
+					     "external 203.0.113.10\n"
+					     "max-sessions 256\n"
+					     "dmz 192.168.1.99\n"
+					     "forward udp 5000 192.168.1.10:5000\n"
+					     "forward tcp 8080 192.168.1.10:80\n",
+					     "test.conf", err, sizeof(err)) == 0,
+		      "%s", err);
+	n = napt_create(&cfg, 7, err, sizeof(err));
+	ck_assert_msg(n != NULL, "%s", err);
+}
+
+static void teardown(void)
+{
+	napt_destroy(n);
+}
+
+static struct napt_result send_pkt(struct pb_spec *sp, uint8_t *buf)
+{
+	struct napt_packet pkt = {.data = buf, .len = pb_build(buf, sp), .cap = PB_MAX};
+
+	return napt_translate(n, &pkt, now);
+}
+
+static struct napt_result flow(uint8_t proto, const char *src, uint16_t sport, const char *dst,
+			       uint16_t dport, uint8_t tcp_flags)
+{
+	uint8_t buf[PB_MAX];
+	struct pb_spec sp = pb_flow(proto, src, sport, dst, dport);
+
+	if (tcp_flags)
+		sp.tcp_flags = tcp_flags;
+	return send_pkt(&sp, buf);
+}
+
+static void filter_only(const char *addr, uint8_t protos, uint16_t port)
+{
+	struct napt_peer_filter f = {.addr = pb_addr(addr), .len = 32};
+
+	ck_assert_int_eq(napt_forward_filter(n, protos, port, &f, 1), 0);
+}
+
+/* Filters are about packets coming in (13.3: "filtering incoming packets"): the leased host's
+ * own connection out to a remote the filters do not name is not theirs to end. A renewal with
+ * the same filters must leave it open. */
+START_TEST(own_outbound_session_survives_refilter)
+{
+	uint8_t buf[PB_MAX];
+	struct pb_spec sp = pb_flow(IPPROTO_TCP, "192.168.1.10", 80, "192.0.2.99", 443);
+	uint16_t ext_port;
+
+	filter_only("198.51.100.7", NAPT_FWD_TCP, 8080);
+	/* The admitted remote connects first: the forward's mapping exists. */
+	ck_assert_int_eq(flow(IPPROTO_TCP, "198.51.100.7", 3000, "203.0.113.10", 8080, 0).verdict,
+			 NAPT_FORWARD);
+	ck_assert_int_eq(send_pkt(&sp, buf).verdict, NAPT_FORWARD);
+	memcpy(&ext_port, buf + 20, 2);
+	ck_assert_int_eq(
+	    flow(IPPROTO_TCP, "192.0.2.99", 443, "203.0.113.10", ntohs(ext_port), TH_SYN | TH_ACK)
+		.verdict,
+	    NAPT_FORWARD);
+	ck_assert_uint_eq(napt_get_counters(n)->sessions_current, 2);
+	filter_only("198.51.100.7", NAPT_FWD_TCP, 8080); /* the renewal */
+	ck_assert_uint_eq(napt_get_counters(n)->sessions_current, 2);
+	ck_assert_int_eq(flow(IPPROTO_TCP, "192.168.1.10", 80, "192.0.2.99", 443, TH_ACK).verdict,
+			 NAPT_FORWARD);
+}
+END_TEST
+
+/* A LAN host hairpinning to a filtered lease comes from the external address (RFC 4787
+ * REQ-9): a filter that does not name it refuses it, as it refuses any remote. */
+START_TEST(hairpin_is_filtered)
+{
+	struct napt_result r;
+
+	filter_only("198.51.100.7", NAPT_FWD_UDP, 5000);
+	r = flow(IPPROTO_UDP, "192.168.1.20", 4000, "203.0.113.10", 5000, 0);
+	ck_assert_int_eq(r.verdict, NAPT_DROP);
+	ck_assert_uint_eq(r.reason, NAPT_DROP_PEER_FILTERED);
+}
+END_TEST
+
+/* A refused remote does not fall through to the DMZ host: the port is the lease's. */
+START_TEST(refused_remote_not_given_to_dmz)
+{
+	struct napt_result r;
+
+	filter_only("198.51.100.7", NAPT_FWD_UDP, 5000);
+	r = flow(IPPROTO_UDP, "192.0.2.1", 4000, "203.0.113.10", 5000, 0);
+	ck_assert_int_eq(r.verdict, NAPT_DROP);
+	ck_assert_uint_eq(r.reason, NAPT_DROP_PEER_FILTERED);
+	ck_assert_uint_eq(napt_get_counters(n)->sessions_current, 0);
+	/* Another port still reaches the DMZ host. */
+	ck_assert_int_eq(flow(IPPROTO_UDP, "192.0.2.1", 4000, "203.0.113.10", 5001, 0).verdict,
+			 NAPT_FORWARD);
+}
+END_TEST
+
+/* Many sessions of one forward, every other one refused by new filters: the walk that ends
+ * them removes sessions (and at the end the mapping) under its feet. */
+START_TEST(many_sessions_ended)
+{
+	char rem[32];
+
+	for (unsigned i = 1; i <= 100; i++) {
+		snprintf(rem, sizeof(rem), "198.51.100.%u", i);
+		ck_assert_int_eq(flow(IPPROTO_UDP, rem, 4000, "203.0.113.10", 5000, 0).verdict,
+				 NAPT_FORWARD);
+	}
+	ck_assert_uint_eq(napt_get_counters(n)->sessions_current, 100);
+	filter_only("198.51.100.50", NAPT_FWD_UDP, 5000);
+	ck_assert_uint_eq(napt_get_counters(n)->sessions_current, 1);
+	filter_only("198.51.100.51", NAPT_FWD_UDP, 5000);
+	ck_assert_uint_eq(napt_get_counters(n)->sessions_current, 0);
+	ck_assert_uint_eq(napt_get_counters(n)->mappings_current, 0);
+	ck_assert_int_eq(flow(IPPROTO_UDP, "198.51.100.51", 4000, "203.0.113.10", 5000, 0).verdict,
+			 NAPT_FORWARD);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("filter_attack");
+	TCase *tc = tcase_create("engine");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, own_outbound_session_survives_refilter);
+	tcase_add_test(tc, hairpin_is_filtered);
+	tcase_add_test(tc, refused_remote_not_given_to_dmz);
+	tcase_add_test(tc, many_sessions_ended);
+	suite_add_tcase(s, tc);
+	return unit_run(s);
+}
