@@ -145,6 +145,34 @@ START_TEST(many_sessions_ended)
 }
 END_TEST
 
+/* A refused remote that holds a session of its own (the host's connection out to it) sends a
+ * fragmented datagram to the filtered lease, the later fragment first: held (its source has a
+ * session, RFC 5508 section 10), then the first fragment is refused, so neither reaches the host;
+ * its later fragment alone, after the refusal, is not let through either. */
+START_TEST(fragments_of_refused_remote)
+{
+	uint8_t buf[PB_MAX];
+	struct pb_spec sp = pb_flow(IPPROTO_UDP, "192.0.2.1", 4000, "203.0.113.10", 5000);
+	struct napt_result r;
+
+	filter_only("198.51.100.7", NAPT_FWD_UDP, 5000);
+	ck_assert_int_eq(flow(IPPROTO_UDP, "192.168.1.10", 5000, "192.0.2.1", 53, 0).verdict,
+			 NAPT_FORWARD);
+	sp.payload_len = 64;
+	sp.ip_id = 0x77;
+	sp.frag = 3; /* offset 24 bytes, last */
+	ck_assert_int_eq(send_pkt(&sp, buf).verdict, NAPT_HELD);
+	sp.frag = 0x2000; /* first, more fragments */
+	r = send_pkt(&sp, buf);
+	ck_assert_int_eq(r.verdict, NAPT_DROP);
+	ck_assert_uint_eq(r.reason, NAPT_DROP_PEER_FILTERED);
+	ck_assert_uint_eq(napt_next_released(n, buf, sizeof(buf)), 0);
+	sp.frag = 3;
+	ck_assert_int_ne(send_pkt(&sp, buf).verdict, NAPT_FORWARD);
+	ck_assert_uint_eq(napt_next_released(n, buf, sizeof(buf)), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("filter_attack");
@@ -155,6 +183,7 @@ int main(void)
 	tcase_add_test(tc, hairpin_is_filtered);
 	tcase_add_test(tc, refused_remote_not_given_to_dmz);
 	tcase_add_test(tc, many_sessions_ended);
+	tcase_add_test(tc, fragments_of_refused_remote);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

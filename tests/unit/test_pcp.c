@@ -609,6 +609,46 @@ START_TEST(natpmp_renewal_lifts_filters)
 }
 END_TEST
 
+/* A host with a filtered MAP lease asks PEER (section 12) towards a remote its filters refuse:
+ * the PEER mapping is its explicit ask and lets that remote's answers in on the port PEER
+ * gave, but the lease's port stays closed to it, also after a renewal of the filters. */
+START_TEST(filter_and_peer_same_port)
+{
+	struct req q = map_req("192.168.1.10", IPPROTO_UDP, 5000, 5000, 600);
+	struct req p = peer_req("192.168.1.10", IPPROTO_UDP, 5000, "198.51.100.8", 3478, 100);
+	uint16_t port;
+
+	add_filter(&q, 128, 0, "198.51.100.7");
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_SUCCESS);
+	ck_assert_uint_eq(ask("192.168.1.10", &p), PCP_SUCCESS);
+	port = rsp_port();
+	ck_assert(reply_reaches(port, "198.51.100.8", 3478, "192.168.1.10", 5000));
+	if (port != 5000)
+		ck_assert(!reply_reaches(5000, "198.51.100.8", 3478, "192.168.1.10", 5000));
+	ck_assert(!reply_reaches(5000, "198.51.100.8", 3479, "192.168.1.10", 5000));
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_SUCCESS);
+	ck_assert(reply_reaches(port, "198.51.100.8", 3478, "192.168.1.10", 5000));
+}
+END_TEST
+
+/* A FILTER option cut by the end of the request, or longer than 20 bytes: MALFORMED_OPTION,
+ * nothing mapped (section 7.3). */
+START_TEST(filter_truncated)
+{
+	struct req q = map_req("192.168.1.10", IPPROTO_UDP, 5000, 5000, 600);
+
+	add_filter(&q, 128, 0, "198.51.100.7");
+	q.len -= 4;
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_MALFORMED_OPTION);
+	q = map_req("192.168.1.10", IPPROTO_UDP, 5000, 5000, 600);
+	add_option(&q, PCP_OPT_FILTER, 24, 0);
+	q.b[q.len - 23] = 128;
+	mapped(q.b + q.len - 20, "198.51.100.7");
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_MALFORMED_OPTION);
+	ck_assert_uint_eq(d.runtime.n_leases, 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("pcp");
@@ -635,7 +675,9 @@ int main(void)
 				filter_with_third_party,
 				filter_in_peer,
 				filter_counts_and_edges,
-				natpmp_renewal_lifts_filters};
+				natpmp_renewal_lifts_filters,
+				filter_and_peer_same_port,
+				filter_truncated};
 
 	tcase_add_checked_fixture(t, setup, teardown);
 	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
