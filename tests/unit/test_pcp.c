@@ -649,6 +649,21 @@ START_TEST(filter_truncated)
 }
 END_TEST
 
+/* A delete with more FILTER options than naptd keeps still deletes: it makes no filter, so
+ * EXCESSIVE_REMOTE_PEERS ("not able to create the filters", 7.4) is not its answer. */
+START_TEST(filter_excessive_on_delete)
+{
+	struct req q = map_req("192.168.1.10", IPPROTO_UDP, 5000, 5000, 600);
+
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_SUCCESS);
+	q = map_req("192.168.1.10", IPPROTO_UDP, 5000, 0, 0);
+	for (unsigned i = 0; i <= NAPT_FWD_MAX_FILTERS; i++)
+		add_filter(&q, 128, (uint16_t)(i + 1), "192.0.2.1");
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_SUCCESS);
+	ck_assert_uint_eq(d.runtime.n_leases, 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("pcp");
@@ -677,7 +692,8 @@ int main(void)
 				filter_counts_and_edges,
 				natpmp_renewal_lifts_filters,
 				filter_and_peer_same_port,
-				filter_truncated};
+				filter_truncated,
+				filter_excessive_on_delete};
 
 	tcase_add_checked_fixture(t, setup, teardown);
 	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
