@@ -104,6 +104,33 @@ START_TEST(hairpin_is_filtered)
 	r = flow(IPPROTO_UDP, "192.168.1.20", 4000, "203.0.113.10", 5000, 0);
 	ck_assert_int_eq(r.verdict, NAPT_DROP);
 	ck_assert_uint_eq(r.reason, NAPT_DROP_PEER_FILTERED);
+	/* A filter naming the external address admits the hairpin, as it would that remote. */
+	filter_only("203.0.113.10", NAPT_FWD_UDP, 5000);
+	ck_assert_int_eq(flow(IPPROTO_UDP, "192.168.1.20", 4000, "203.0.113.10", 5000, 0).verdict,
+			 NAPT_FORWARD);
+}
+END_TEST
+
+/* An admitted remote's TCP connection through the lease, then filters that refuse it: the
+ * session ends and the remote's next segment is refused, not taken as the old connection's. */
+START_TEST(tcp_connection_ended_by_new_filters)
+{
+	struct napt_result r;
+
+	filter_only("198.51.100.7", NAPT_FWD_TCP, 8080);
+	ck_assert_int_eq(flow(IPPROTO_TCP, "198.51.100.7", 3000, "203.0.113.10", 8080, 0).verdict,
+			 NAPT_FORWARD);
+	ck_assert_int_eq(
+	    flow(IPPROTO_TCP, "198.51.100.7", 3000, "203.0.113.10", 8080, TH_ACK).verdict,
+	    NAPT_FORWARD);
+	filter_only("198.51.100.8", NAPT_FWD_TCP, 8080);
+	ck_assert_uint_eq(napt_get_counters(n)->sessions_current, 0);
+	r = flow(IPPROTO_TCP, "198.51.100.7", 3000, "203.0.113.10", 8080, TH_ACK);
+	ck_assert_int_eq(r.verdict, NAPT_DROP);
+	ck_assert_uint_eq(r.reason, NAPT_DROP_PEER_FILTERED);
+	r = flow(IPPROTO_TCP, "198.51.100.7", 3000, "203.0.113.10", 8080, 0);
+	ck_assert_int_eq(r.verdict, NAPT_DROP);
+	ck_assert_uint_eq(r.reason, NAPT_DROP_PEER_FILTERED);
 }
 END_TEST
 
@@ -181,6 +208,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, own_outbound_session_survives_refilter);
 	tcase_add_test(tc, hairpin_is_filtered);
+	tcase_add_test(tc, tcp_connection_ended_by_new_filters);
 	tcase_add_test(tc, refused_remote_not_given_to_dmz);
 	tcase_add_test(tc, many_sessions_ended);
 	tcase_add_test(tc, fragments_of_refused_remote);

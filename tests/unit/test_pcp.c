@@ -664,6 +664,27 @@ START_TEST(filter_excessive_on_delete)
 }
 END_TEST
 
+/* Two hosts' leases: one host's filters, and their renewal, touch neither the other's lease
+ * nor its sessions. */
+START_TEST(filter_two_hosts)
+{
+	struct req a = map_req("192.168.1.10", IPPROTO_UDP, 5000, 5000, 600);
+	struct req b = map_req("192.168.1.11", IPPROTO_UDP, 5000, 5001, 600);
+
+	ck_assert_uint_eq(ask("192.168.1.11", &b), PCP_SUCCESS);
+	ck_assert_uint_eq(rsp_port(), 5001);
+	ck_assert(reply_reaches(5001, "198.51.100.8", 3478, "192.168.1.11", 5000));
+	ck_assert_uint_eq(ask("192.168.1.10", &a), PCP_SUCCESS);
+	ck_assert(reply_reaches(5000, "198.51.100.8", 3478, "192.168.1.10", 5000));
+	add_filter(&a, 128, 0, "198.51.100.7");
+	ck_assert_uint_eq(ask("192.168.1.10", &a), PCP_SUCCESS);
+	ck_assert_uint_eq(napt_get_counters(d.nat)->sessions_current, 1);
+	ck_assert(!reply_reaches(5000, "198.51.100.8", 3478, "192.168.1.10", 5000));
+	ck_assert(reply_reaches(5001, "198.51.100.8", 3479, "192.168.1.11", 5000));
+	ck_assert_uint_eq(d.runtime.leases[0].fwd.n_filters, 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("pcp");
@@ -693,7 +714,8 @@ int main(void)
 				natpmp_renewal_lifts_filters,
 				filter_and_peer_same_port,
 				filter_truncated,
-				filter_excessive_on_delete};
+				filter_excessive_on_delete,
+				filter_two_hosts};
 
 	tcase_add_checked_fixture(t, setup, teardown);
 	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
