@@ -513,8 +513,7 @@ END_TEST
 
 /* ---- attacks on FILTER (break13b) ---- */
 
-/* A delete (lifetime 0) creates no filters: with FILTER options, even more than naptd keeps,
- * it deletes the mapping (7.4: EXCESSIVE_REMOTE_PEERS is for filters that cannot be made). */
+/* A delete (lifetime 0) with a FILTER option deletes the mapping; its filters go with it. */
 START_TEST(filter_on_delete)
 {
 	struct req q = map_req("192.168.1.10", IPPROTO_UDP, 5000, 5000, 600);
