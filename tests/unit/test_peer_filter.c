@@ -309,6 +309,32 @@ START_TEST(fragments_of_refused_remote)
 }
 END_TEST
 
+/* Port unreachable from src about a datagram of the lease's port to quoted_dst:4000. */
+static enum napt_verdict icmp_error_from(const char *src, const char *quoted_dst)
+{
+	uint8_t quote[PB_MAX], buf[PB_MAX];
+	struct pb_spec q = pb_flow(IPPROTO_UDP, "203.0.113.10", 5000, quoted_dst, 4000);
+	struct pb_spec e = pb_flow(IPPROTO_ICMP, src, 0, "203.0.113.10", 0);
+
+	e.icmp_type = 3;
+	e.icmp_code = 3;
+	e.quote = quote;
+	e.quote_len = pb_build(quote, &q);
+	return send_pkt(&e, buf).verdict;
+}
+
+/* An ICMP error (RFC 5508) to the lease's port: one from a refused remote quoting a datagram
+ * the lease never sent it finds no session and is dropped; one from a router on the path of
+ * an admitted remote's session goes in. */
+START_TEST(icmp_errors_to_filtered_port)
+{
+	filter_only("198.51.100.7", NAPT_FWD_UDP, 5000);
+	ck_assert_int_eq(icmp_error_from("192.0.2.1", "192.0.2.1"), NAPT_DROP);
+	ck_assert(reaches(IPPROTO_UDP, "198.51.100.7", 4000, 5000));
+	ck_assert_int_eq(icmp_error_from("192.0.2.254", "198.51.100.7"), NAPT_FORWARD);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("peer_filter");
@@ -327,6 +353,7 @@ int main(void)
 	tcase_add_test(tc, refused_remote_not_given_to_dmz);
 	tcase_add_test(tc, many_sessions_ended);
 	tcase_add_test(tc, fragments_of_refused_remote);
+	tcase_add_test(tc, icmp_errors_to_filtered_port);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
