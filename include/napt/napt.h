@@ -195,6 +195,23 @@ int napt_external_replace(struct napt *n, uint32_t old_addr, uint32_t new_addr);
 void napt_dmz_clear(struct napt *n);
 int napt_timeout_set(struct napt *n, enum napt_timeout_class c, uint32_t seconds);
 void napt_flush(struct napt *n);
+
+/* Whether an unsolicited inbound packet of proto (IPPROTO_TCP or IPPROTO_UDP) to port of
+ * external address number ext has something to take it, the DMZ aside: a mapping on that
+ * endpoint (outbound, forward, DMZ, PCP PEER, deterministic, port block), or a forward on a
+ * non-deterministic address. A packet to a port that is not open is refused (no-mapping)
+ * unless the DMZ takes it, or it is a bare SYN that unsolicited-syn answers. */
+bool napt_port_open(struct napt *n, uint8_t proto, unsigned ext, uint16_t port);
+/* Call fn(ctx, proto, ext, port, open) after each change that may have changed
+ * napt_port_open() for that endpoint (any protocol: filter what you need), with its answer
+ * after the change: a mapping made or ended (a flush ends them all), a forward added or
+ * deleted (each of its ports on each address). NULL stops it. Nothing is called for the
+ * state already there: read it with napt_port_open(). naptd's TUN filter keeps its port map
+ * with it (no I/O here: fn must not call back into the instance, napt_port_open aside). */
+typedef void (*napt_port_watch_fn)(void *ctx, uint8_t proto, unsigned ext, uint16_t port,
+				   bool open);
+void napt_port_watch(struct napt *n, napt_port_watch_fn fn, void *ctx);
+
 /* The config as the engine now applies it (run-time changes included). */
 const struct napt_config *napt_get_config(const struct napt *n);
 

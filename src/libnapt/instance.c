@@ -201,6 +201,37 @@ static void remove_mappings(struct napt *n, struct mapping_filter f)
 							  remove_if_matches, &f);
 }
 
+/* ---- the open ports (napt_port_watch) ---- */
+
+static void tell_port(struct napt *n, uint8_t proto, unsigned ext, uint16_t port)
+{
+	n->port_watch(n->port_watch_ctx, proto, ext, port, napt_port_open(n, proto, ext, port));
+}
+
+static void watch_mapping(void *ctx, const struct nat_mapping *m)
+{
+	tell_port(ctx, m->proto, m->ext_index, m->ext_port);
+}
+
+/* A forward is looked up on every external address (a deterministic one aside, which
+ * napt_port_open() answers for). */
+static void watch_forward(struct napt *n, const struct napt_forward *f)
+{
+	static const uint8_t protos[2] = {IPPROTO_TCP, IPPROTO_UDP};
+
+	for (unsigned p = 0; n->port_watch && p < 2; p++)
+		for (unsigned e = 0; proto_in(protos[p], f->protos) && e < n->cfg.n_external; e++)
+			for (uint32_t port = f->ext_lo; port <= f->ext_hi; port++)
+				tell_port(n, protos[p], e, (uint16_t)port);
+}
+
+void napt_port_watch(struct napt *n, napt_port_watch_fn fn, void *ctx)
+{
+	n->port_watch = fn;
+	n->port_watch_ctx = ctx;
+	nat_table_watch_ports(n->table, fn ? watch_mapping : NULL, n);
+}
+
 /* ---- rules ---- */
 
 /* Field by field: the structs have padding that parsers need not clear. */
@@ -249,6 +280,7 @@ int napt_forward_add(struct napt *n, const struct napt_forward *fwd, char *err, 
 						   .port_lo = fwd->ext_lo,
 						   .port_hi = fwd->ext_hi,
 						   .any_origin_but_forward = true});
+	watch_forward(n, fwd);
 	return 0;
 }
 
@@ -272,6 +304,7 @@ int napt_forward_del(struct napt *n, uint8_t protos, uint16_t ext_port)
 						   .protos = gone.protos,
 						   .port_lo = gone.ext_lo,
 						   .port_hi = gone.ext_hi});
+	watch_forward(n, &gone);
 	return 0;
 }
 

@@ -700,6 +700,30 @@ static bool peer_admitted(const struct napt *n, const struct nat_key *flow)
 	return !f || napt_forward_admits(f, flow->rem_addr, flow->rem_port);
 }
 
+static int found_mapping(struct nat_table *t, uint32_t idx, void *ctx)
+{
+	(void)t;
+	(void)idx;
+	*(bool *)ctx = true;
+	return 1;
+}
+
+/* What inbound_session() below lets through on (proto, ext, port), the DMZ and the answers
+ * to unsolicited SYNs aside: a session lies on a mapping of its endpoint, and a mapping or a
+ * forward is what takes the rest. */
+bool napt_port_open(struct napt *n, uint8_t proto, unsigned ext, uint16_t port)
+{
+	bool mapped = false;
+
+	if (ext >= n->cfg.n_external)
+		return false;
+	if (proto != IPPROTO_ICMP && !(n->det_externals >> ext & 1) &&
+	    forward_rules_lookup(&n->fwd, forward_bit(proto), port))
+		return true;
+	nat_table_each_mapping_on(n->table, proto, ext, port, found_mapping, &mapped);
+	return mapped;
+}
+
 static enum napt_drop_reason inbound_session(struct napt *n, const struct ipv4_view *v,
 					     unsigned ext, uint32_t now, uint32_t *sidx)
 {

@@ -539,6 +539,9 @@ static int cmd_show_stats(struct command_ctx *c)
 	stat_line(c, "memory-bytes", napt_memory_bytes(c->d->nat), &first);
 	stat_line(c, "tun-write-errors", c->d->tun_write_errors, &first);
 	stat_line(c, "tun-frames-refused", c->d->tun.frames_refused, &first);
+	/* Easy IP: 1 while the flood filter runs (tun_filter.h), and what it dropped. */
+	stat_line(c, "tun-filter-on", c->d->filter.map != NULL, &first);
+	stat_line(c, "tun-filter-dropped", tun_filter_dropped(&c->d->filter), &first);
 	stat_line(c, "loop-longest-us", c->d->loop.longest_us, &first);
 	stat_line(c, "loop-longest-5s-us", loop_times_recent(&c->d->loop, naptd_now_ms() / 1000),
 		  &first);

@@ -61,6 +61,6 @@ for ((r = 1; r <= RUNS; r++)); do
 		"ratio $("$PY" -c "print('%.2f' % ($flooded / $alone))")," \
 		"wan0 $("$PY" -c "print('%.0f' % (($rx1 - $rx0) / ($t1 - $t0) / 1000))") kpps"
 done
-ctl show stats 2>/dev/null | grep -i -E 'no-mapping|hand' || true
+ctl show stats 2>/dev/null | grep -i -E 'no-mapping|hand|tun-filter' || true
 stop_naptd
 exit 0

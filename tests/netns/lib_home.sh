@@ -36,6 +36,18 @@ banner() {
 	ip netns exec "$1" timeout 10 socat -T 5 - "TCP:$2:$3,connect-timeout=5" </dev/null
 }
 
+# udp_ask NS ADDR PORT WANT: a datagram to ADDR:PORT from NS; prints the answer, up to three
+# tries until it is WANT (a datagram may be lost). -t 5: socat stops 0.5 s after its stdin
+# ends by default, too soon for a forked echo on a loaded machine.
+udp_ask() {
+	local got
+	for _ in 1 2 3; do
+		got=$(echo ping | ip netns exec "$1" timeout 10 socat -T 5 -t 5 - "UDP:$2:$3") || got=
+		[ "$got" = "$4" ] && break
+	done
+	echo "$got"
+}
+
 # easyip_snapshot: routing_snapshot and the sysctls naptd changes under Easy IP.
 easyip_snapshot() {
 	routing_snapshot
