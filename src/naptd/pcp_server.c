@@ -731,8 +731,9 @@ static void pcp_map(struct pcp_server *s, uint32_t client, uint8_t *r, size_t le
 	m.prefer_failure = o.prefer_failure;
 	m.filters = o.filters;
 	m.n_filters = o.n_filters;
-	/* 7.4: the filters cannot all be had; nothing is mapped or changed (long lifetime). */
-	if (result == PCP_SUCCESS && o.excessive)
+	/* 7.4: the filters cannot all be had; nothing is mapped or changed (long lifetime). A
+	 * delete (lifetime 0) makes no filter: it deletes whatever the options. */
+	if (result == PCP_SUCCESS && o.excessive && m.lifetime)
 		result = PCP_EXCESSIVE_REMOTE_PEERS;
 
 	if (result == PCP_SUCCESS && proto != IPPROTO_TCP && proto != IPPROTO_UDP)

@@ -3,9 +3,9 @@
 # test_pcp_filter.sh - PCP MAP with FILTER (RFC 6887 section 13.3) with pcp_client.py (written
 # from the RFC): a lease whose FILTER names the WAN host admits its datagrams and drops those
 # of another outside host (the far host), counted dropped-peer-filtered; "show forwards" and
-# the state file carry the filter and a restart keeps it enforced; a renewal without FILTER
-# options replaces the set with none, and the other host's datagrams pass; five filters (over
-# naptd's four) are EXCESSIVE_REMOTE_PEERS and change nothing.
+# the state file carry the filter and a restart keeps it enforced, a kill -9 the renewed set;
+# a renewal without FILTER options replaces the set with none, and the other host's datagrams
+# pass; five filters (over naptd's four) are EXCESSIVE_REMOTE_PEERS and change nothing.
 set -u
 . "$(dirname "$0")/lib_extra.sh"
 
@@ -42,6 +42,21 @@ grep -q "^forward udp 5000 $LAN_IP:5000 expires [0-9]* filter $WAN_IP/32:0 nonce
 start_naptd "$TOPO_DIR/naptd.conf" || fail "naptd did not restart"
 wait_listen "$NS_RTR" udp "$RTR_LAN_IP:5351"
 admits_wan_only "after-restart"
+
+# A renewal that changes the set, once on disk, survives kill -9 (no orderly save).
+out=$(in_lan env PCP_NONCE="$NONCE" "${PCP[@]}" map udp 5000 5000 600 filter "$WAN_IP/32:0" \
+	filter 192.0.2.77/32:0)
+[[ "$out" == "result=0 "* ]] || fail "renewal with two filters: $out"
+two="filter $WAN_IP/32:0 filter 192.0.2.77/32:0 nonce "
+wait_until 5 grep -q "$two" "$TOPO_DIR/naptd.state" || fail "state file: $(cat "$TOPO_DIR/naptd.state")"
+kill -KILL "$NAPTD_PID"
+wait "$NAPTD_PID" 2>/dev/null
+NAPTD_PID=
+start_naptd "$TOPO_DIR/naptd.conf" || fail "naptd did not start after kill -9"
+wait_listen "$NS_RTR" udp "$RTR_LAN_IP:5351"
+ctl show forwards | grep -q "^udp *5000 .* from $WAN_IP/32:0,192.0.2.77/32:0$" ||
+	fail "show forwards after kill -9: $(ctl show forwards)"
+admits_wan_only "after-kill-9"
 
 # Over naptd's four filters: EXCESSIVE_REMOTE_PEERS (result 13), nothing mapped.
 out=$(in_lan "${PCP[@]}" map udp 5001 5001 600 filter 192.0.2.1/32:1 filter 192.0.2.2/32:1 \

@@ -511,6 +511,179 @@ START_TEST(filter_malformed)
 }
 END_TEST
 
+/* ---- attacks on FILTER (break13b) ---- */
+
+/* A delete (lifetime 0) with a FILTER option deletes the mapping; its filters go with it. */
+START_TEST(filter_on_delete)
+{
+	struct req q = map_req("192.168.1.10", IPPROTO_UDP, 5000, 5000, 600);
+
+	add_filter(&q, 128, 0, "198.51.100.7");
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_SUCCESS);
+	q = map_req("192.168.1.10", IPPROTO_UDP, 5000, 0, 0);
+	add_filter(&q, 128, 0, "198.51.100.8");
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_SUCCESS);
+	ck_assert_uint_eq(d.runtime.n_leases, 0);
+	ck_assert(!reply_reaches(5000, "198.51.100.7", 3478, "192.168.1.10", 5000));
+}
+END_TEST
+
+/* FILTER with PREFER_FAILURE and a THIRD_PARTY naming another host: refused (UNSUPP_OPTION),
+ * nothing mapped whatever the order. */
+START_TEST(filter_with_third_party)
+{
+	struct req q = map_req("192.168.1.10", IPPROTO_UDP, 5000, 5000, 600);
+
+	add_filter(&q, 128, 0, "198.51.100.7");
+	add_option(&q, PCP_OPT_PREFER_FAILURE, 0, 0);
+	add_third_party(&q, "192.168.1.11");
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_UNSUPP_OPTION);
+	q = map_req("192.168.1.10", IPPROTO_UDP, 5000, 5000, 600);
+	add_third_party(&q, "192.168.1.11");
+	add_option(&q, PCP_OPT_PREFER_FAILURE, 0, 0);
+	add_filter(&q, 128, 0, "198.51.100.7");
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_UNSUPP_OPTION);
+	ck_assert_uint_eq(d.runtime.n_leases, 0);
+	/* Without THIRD_PARTY: mapped exactly, filtered. */
+	q = map_req("192.168.1.10", IPPROTO_UDP, 5000, 5000, 600);
+	add_filter(&q, 128, 0, "198.51.100.7");
+	add_option(&q, PCP_OPT_PREFER_FAILURE, 0, 0);
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_SUCCESS);
+	ck_assert_uint_eq(d.runtime.leases[0].fwd.n_filters, 1);
+}
+END_TEST
+
+/* FILTER is for MAP only (section 13.3): in PEER the request is refused and nothing made. */
+START_TEST(filter_in_peer)
+{
+	struct req q = peer_req("192.168.1.10", IPPROTO_UDP, 5000, "198.51.100.7", 3478, 600);
+
+	add_filter(&q, 128, 0, "198.51.100.7");
+	ck_assert_uint_ne(ask("192.168.1.10", &q), PCP_SUCCESS);
+	ck_assert_uint_eq(napt_get_counters(d.nat)->sessions_current, 0);
+}
+END_TEST
+
+/* Five filters then prefix length 0 then one: the 0 clears the five, one is kept; the same
+ * filter four times is four filters, a fifth copy too many; ::ffff:0.0.0.0/128 admits no
+ * real remote; /96 admits every remote. */
+START_TEST(filter_counts_and_edges)
+{
+	struct req q = map_req("192.168.1.10", IPPROTO_UDP, 5000, 5000, 600);
+
+	for (unsigned i = 0; i < 5; i++)
+		add_filter(&q, 128, 0, "192.0.2.1");
+	add_filter(&q, 0, 0, "0.0.0.0");
+	add_filter(&q, 128, 0, "198.51.100.7");
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_SUCCESS);
+	ck_assert_uint_eq(d.runtime.leases[0].fwd.n_filters, 1);
+	ck_assert(!reply_reaches(5000, "192.0.2.1", 3478, "192.168.1.10", 5000));
+	q = map_req("192.168.1.10", IPPROTO_UDP, 5000, 5000, 600);
+	add_filter(&q, 128, 0, "0.0.0.0");
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_SUCCESS);
+	ck_assert(!reply_reaches(5000, "198.51.100.7", 3478, "192.168.1.10", 5000));
+	q = map_req("192.168.1.10", IPPROTO_UDP, 5000, 5000, 600);
+	add_filter(&q, 96, 0, "198.51.100.7");
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_SUCCESS);
+	ck_assert(reply_reaches(5000, "192.0.2.9", 3478, "192.168.1.10", 5000));
+}
+END_TEST
+
+/* A NAT-PMP request (RFC 6886 section 3.3) from the host renewing its PCP lease of the same
+ * port is a renewal without FILTER: as documented (home-router.md), it lifts the filters, and
+ * the engine's copy with the lease's. */
+START_TEST(natpmp_renewal_lifts_filters)
+{
+	struct req q = map_req("192.168.1.10", IPPROTO_UDP, 5000, 5000, 600);
+	uint8_t pmp[12] = {0, 1, 0, 0, 0x13, 0x88, 0x13, 0x88, 0, 0, 0x02, 0x58};
+
+	add_filter(&q, 128, 0, "198.51.100.7");
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_SUCCESS);
+	fake_now += 1000;
+	ck_assert_uint_ge(answer(&srv, ip("192.168.1.10"), pmp, sizeof(pmp), rsp), 16);
+	ck_assert_uint_eq(get16(rsp + 2), 0);
+	ck_assert_uint_eq(d.runtime.n_leases, 1);
+	ck_assert_uint_eq(d.runtime.leases[0].fwd.n_filters, 0);
+	ck_assert(reply_reaches(5000, "198.51.100.8", 3478, "192.168.1.10", 5000));
+}
+END_TEST
+
+/* A host with a filtered MAP lease asks PEER (section 12) towards a remote its filters refuse:
+ * the PEER mapping is its explicit ask and lets that remote's answers in on the port PEER
+ * gave, but the lease's port stays closed to it, also after a renewal of the filters. */
+START_TEST(filter_and_peer_same_port)
+{
+	struct req q = map_req("192.168.1.10", IPPROTO_UDP, 5000, 5000, 600);
+	struct req p = peer_req("192.168.1.10", IPPROTO_UDP, 5000, "198.51.100.8", 3478, 100);
+	uint16_t port;
+
+	add_filter(&q, 128, 0, "198.51.100.7");
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_SUCCESS);
+	ck_assert_uint_eq(ask("192.168.1.10", &p), PCP_SUCCESS);
+	port = rsp_port();
+	ck_assert(reply_reaches(port, "198.51.100.8", 3478, "192.168.1.10", 5000));
+	if (port != 5000)
+		ck_assert(!reply_reaches(5000, "198.51.100.8", 3478, "192.168.1.10", 5000));
+	ck_assert(!reply_reaches(5000, "198.51.100.8", 3479, "192.168.1.10", 5000));
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_SUCCESS);
+	ck_assert(reply_reaches(port, "198.51.100.8", 3478, "192.168.1.10", 5000));
+}
+END_TEST
+
+/* A FILTER option cut by the end of the request, or longer than 20 bytes: MALFORMED_OPTION,
+ * nothing mapped (section 7.3). */
+START_TEST(filter_truncated)
+{
+	struct req q = map_req("192.168.1.10", IPPROTO_UDP, 5000, 5000, 600);
+
+	add_filter(&q, 128, 0, "198.51.100.7");
+	q.len -= 4;
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_MALFORMED_OPTION);
+	q = map_req("192.168.1.10", IPPROTO_UDP, 5000, 5000, 600);
+	add_option(&q, PCP_OPT_FILTER, 24, 0);
+	q.b[q.len - 23] = 128;
+	mapped(q.b + q.len - 20, "198.51.100.7");
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_MALFORMED_OPTION);
+	ck_assert_uint_eq(d.runtime.n_leases, 0);
+}
+END_TEST
+
+/* A delete with more FILTER options than naptd keeps still deletes: it makes no filter, so
+ * EXCESSIVE_REMOTE_PEERS ("not able to create the filters", 7.4) is not its answer. */
+START_TEST(filter_excessive_on_delete)
+{
+	struct req q = map_req("192.168.1.10", IPPROTO_UDP, 5000, 5000, 600);
+
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_SUCCESS);
+	q = map_req("192.168.1.10", IPPROTO_UDP, 5000, 0, 0);
+	for (unsigned i = 0; i <= NAPT_FWD_MAX_FILTERS; i++)
+		add_filter(&q, 128, (uint16_t)(i + 1), "192.0.2.1");
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_SUCCESS);
+	ck_assert_uint_eq(d.runtime.n_leases, 0);
+}
+END_TEST
+
+/* Two hosts' leases: one host's filters, and their renewal, touch neither the other's lease
+ * nor its sessions. */
+START_TEST(filter_two_hosts)
+{
+	struct req a = map_req("192.168.1.10", IPPROTO_UDP, 5000, 5000, 600);
+	struct req b = map_req("192.168.1.11", IPPROTO_UDP, 5000, 5001, 600);
+
+	ck_assert_uint_eq(ask("192.168.1.11", &b), PCP_SUCCESS);
+	ck_assert_uint_eq(rsp_port(), 5001);
+	ck_assert(reply_reaches(5001, "198.51.100.8", 3478, "192.168.1.11", 5000));
+	ck_assert_uint_eq(ask("192.168.1.10", &a), PCP_SUCCESS);
+	ck_assert(reply_reaches(5000, "198.51.100.8", 3478, "192.168.1.10", 5000));
+	add_filter(&a, 128, 0, "198.51.100.7");
+	ck_assert_uint_eq(ask("192.168.1.10", &a), PCP_SUCCESS);
+	ck_assert_uint_eq(napt_get_counters(d.nat)->sessions_current, 1);
+	ck_assert(!reply_reaches(5000, "198.51.100.8", 3478, "192.168.1.10", 5000));
+	ck_assert(reply_reaches(5001, "198.51.100.8", 3479, "192.168.1.11", 5000));
+	ck_assert_uint_eq(d.runtime.leases[0].fwd.n_filters, 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("pcp");
@@ -532,7 +705,16 @@ int main(void)
 				filter_replaced_by_renewal,
 				filter_prefix_zero_removes,
 				filter_excessive,
-				filter_malformed};
+				filter_malformed,
+				filter_on_delete,
+				filter_with_third_party,
+				filter_in_peer,
+				filter_counts_and_edges,
+				natpmp_renewal_lifts_filters,
+				filter_and_peer_same_port,
+				filter_truncated,
+				filter_excessive_on_delete,
+				filter_two_hosts};
 
 	tcase_add_checked_fixture(t, setup, teardown);
 	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
