@@ -410,12 +410,36 @@ static void set_nonce(struct runtime_lease *l, const uint8_t *nonce)
 		memset(l->nonce, 0, RUNTIME_NONCE_LEN);
 }
 
-/* RFC 6887 section 13.3: a renewal's FILTER options (none: no filter) replace the lease's, in
- * the engine too, which ends the sessions of remotes the new set refuses. */
-static void refilter(struct pcp_server *s, struct napt_forward *f, const struct map_request *q)
+static bool same_filter(const struct napt_peer_filter *a, const struct napt_peer_filter *b)
 {
-	copy_filters(f, q);
+	return a->addr == b->addr && a->port == b->port && a->len == b->len;
+}
+
+/* RFC 6887 section 13.3: a renewal's FILTER options are added to the lease's, after a prefix
+ * length 0 option has removed them all ("There is no mechanism to remove a specific
+ * filter"), in the engine too, which ends the sessions of remotes the new set refuses. False,
+ * nothing changed, when the set would not fit (7.4: EXCESSIVE_REMOTE_PEERS). */
+static bool refilter(struct pcp_server *s, struct napt_forward *f, const struct map_request *q)
+{
+	struct napt_peer_filter set[NAPT_FWD_MAX_FILTERS] = {{0}};
+	unsigned n = q->clear_filters ? 0 : f->n_filters, j;
+
+	memcpy(set, f->filters, n * sizeof(set[0]));
+	for (unsigned i = 0; i < q->n_filters; i++) {
+		for (j = 0; j < n && !same_filter(&set[j], &q->filters[i]); j++)
+			;
+		if (j < n)
+			continue;
+		if (n == NAPT_FWD_MAX_FILTERS)
+			return false;
+		set[n++] = q->filters[i];
+	}
+	if (!q->n_filters && !q->clear_filters)
+		return true; /* nothing asked: the engine's copy stands */
+	memcpy(f->filters, set, sizeof(set));
+	f->n_filters = (uint8_t)n;
 	napt_forward_filter(s->d->nat, f->protos, f->ext_lo, f->filters, f->n_filters);
+	return true;
 }
 
 /* A new lease, or the renewal of the host's lease of the same internal port (RFC 6886
@@ -441,8 +465,9 @@ static enum map_outcome map_add(struct pcp_server *s, const struct map_request *
 			return o;
 		i = (int)st->n_leases++;
 		st->leases[i] = (struct runtime_lease){.fwd = lease_forward(q, port)};
-	} else
-		refilter(s, &st->leases[i].fwd, q);
+	} else if (!refilter(s, &st->leases[i].fwd, q)) {
+		return MAP_EXCESSIVE;
+	}
 	g->lifetime = granted_lifetime(q->lifetime);
 	g->ext_port = st->leases[i].fwd.ext_lo;
 	st->leases[i].expires = wall_now() + g->lifetime;
@@ -546,6 +571,8 @@ static const struct outcome_codes {
      * not do. */
     [MAP_MALFORMED] = {NATPMP_REFUSED, PCP_MALFORMED_REQUEST},
     [MAP_LIMITED] = {NATPMP_NO_RESOURCES, PCP_NO_RESOURCES},
+    /* FILTER is PCP's alone: NAT-PMP never gets here. */
+    [MAP_EXCESSIVE] = {NATPMP_NO_RESOURCES, PCP_EXCESSIVE_REMOTE_PEERS},
 };
 
 /* NAT-PMP mapping request (RFC 6886 section 3.3): opcode 1 UDP, 2 TCP. */
@@ -603,7 +630,8 @@ struct pcp_opts {
 	/* FILTER (section 13.3): the remote peers the mapping is to admit, in order */
 	struct napt_peer_filter filters[NAPT_FWD_MAX_FILTERS];
 	unsigned n_filters;
-	bool excessive; /* more than NAPT_FWD_MAX_FILTERS: EXCESSIVE_REMOTE_PEERS (7.4) */
+	bool excessive;     /* more than NAPT_FWD_MAX_FILTERS: EXCESSIVE_REMOTE_PEERS (7.4) */
+	bool clear_filters; /* a prefix length 0 option: the lease's filters go first */
 };
 
 /* The option's length (section 13: THIRD_PARTY 16, PREFER_FAILURE 0, FILTER 20) and that it
@@ -629,9 +657,10 @@ static uint8_t pcp_option_form(const uint8_t *p, size_t olen, const struct pcp_o
 
 /* FILTER (RFC 6887 section 13.3, figure 15): reserved, prefix length, remote peer port (0:
  * all ports), remote peer address. Prefix length 0 is "no filter" and removes the filters
- * before it. An IPv4 remote is IPv4-mapped, its prefix length 96-128 (the 96 bits of the
- * mapped prefix, then the IPv4 prefix); anything else, or an IPv6 remote (never a peer of
- * this IPv4 NAT), is MALFORMED_OPTION. Host bits past the prefix are ignored. */
+ * before it, in the request and in the lease (section 13.3, with erratum 3891). An IPv4 remote is
+ * IPv4-mapped, its prefix length 96-128 (the 96 bits of the mapped prefix, then the IPv4 prefix);
+ * anything else, or an IPv6 remote (never a peer of this IPv4 NAT), is MALFORMED_OPTION. Host bits
+ * past the prefix are ignored. */
 static uint8_t pcp_filter(const uint8_t *p, struct pcp_opts *o)
 {
 	uint8_t plen = p[5];
@@ -640,6 +669,7 @@ static uint8_t pcp_filter(const uint8_t *p, struct pcp_opts *o)
 	if (plen == 0) {
 		o->n_filters = 0;
 		o->excessive = false;
+		o->clear_filters = true;
 		return PCP_SUCCESS;
 	}
 	if (!get_mapped(p + 8, &addr) || plen < 96 || plen > 128)
@@ -731,6 +761,7 @@ static void pcp_map(struct pcp_server *s, uint32_t client, uint8_t *r, size_t le
 	m.prefer_failure = o.prefer_failure;
 	m.filters = o.filters;
 	m.n_filters = o.n_filters;
+	m.clear_filters = o.clear_filters;
 	/* 7.4: the filters cannot all be had; nothing is mapped or changed (long lifetime). A
 	 * delete (lifetime 0) makes no filter: it deletes whatever the options. */
 	if (result == PCP_SUCCESS && o.excessive && m.lifetime)

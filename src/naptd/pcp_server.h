@@ -45,6 +45,7 @@ enum map_outcome {
 	MAP_CANNOT_PROVIDE, /* PREFER_FAILURE and the suggested port is not free */
 	MAP_MALFORMED,      /* internal port 0 with a lifetime: only a deletion names port 0 */
 	MAP_LIMITED,        /* over the host's HOST_MAPS_PER_S */
+	MAP_EXCESSIVE,      /* a renewal's FILTER options would make more than the lease holds */
 };
 
 /* One mapping request, from any of the protocols. */
@@ -56,10 +57,13 @@ struct map_request {
 	const uint8_t *nonce; /* PCP; NULL for NAT-PMP and UPnP */
 	bool prefer_failure;  /* want_port or nothing (PCP's option; UPnP's AddPortMapping) */
 	bool upnp;            /* a new lease is shown with origin "upnp" */
-	/* PCP's FILTER options (RFC 6887 section 13.3): the remote peers the lease admits, all
-	 * when none; a renewal's set replaces the lease's (NAT-PMP and UPnP carry none). */
+	/* PCP's FILTER options (RFC 6887 section 13.3): remote peers the lease is to admit (all
+	 * while it has none). A renewal's are added to the lease's ("There is no mechanism to
+	 * remove a specific filter"); a prefix length 0 option ("remove all existing filters")
+	 * sets clear_filters. NAT-PMP and UPnP carry none and keep the lease's. */
 	const struct napt_peer_filter *filters;
 	unsigned n_filters;
+	bool clear_filters;
 	const char *desc; /* UPnP's description (runtime_desc_set); NULL keeps the lease's */
 };
 

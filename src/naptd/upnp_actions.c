@@ -222,6 +222,7 @@ static enum upnp_error outcome_error(enum map_outcome o)
 	    [MAP_CANNOT_PROVIDE] = UPNP_ERR_CONFLICT,
 	    [MAP_MALFORMED] = UPNP_ERR_INVALID_ARGS,
 	    [MAP_LIMITED] = UPNP_ERR_ACTION_FAILED,
+	    [MAP_EXCESSIVE] = UPNP_ERR_ACTION_FAILED, /* never: UPnP carries no filters */
 	};
 	return errors[o];
 }

@@ -7,7 +7,8 @@
   pcp_client.py SERVER CLIENT peer tcp|udp INTERNAL-PORT REMOTE-ADDR REMOTE-PORT LIFETIME
                 [suggest PORT] [OPTION...]
 
-OPTION (section 13): prefer-failure; third-party ADDR; filter ADDR/LEN:PORT; raw CODE
+OPTION (section 13): prefer-failure; third-party ADDR; filter ADDR/LEN:PORT; filter-none;
+raw CODE
 (an option of that code, no data).
 SERVER is the PCP server's address (port 5351), CLIENT this host's address (it goes in the
 request header). The mapping nonce is random, or PCP_NONCE (24 hex digits) from the
@@ -59,6 +60,10 @@ def options(words):
             addr, plen = prefix.split("/")
             out += option(OPT_FILTER, struct.pack("!xBH", 96 + int(plen), int(port)) +
                           mapped(addr))
+        elif w == "filter-none":
+            # Section 13.3: prefix length 0 removes all existing filters (erratum 3891: the
+            # port and address are zero).
+            out += option(OPT_FILTER, bytes(20))
         elif w == "raw":
             i += 1
             out += option(int(words[i]))

@@ -4,8 +4,9 @@
 # from the RFC): a lease whose FILTER names the WAN host admits its datagrams and drops those
 # of another outside host (the far host), counted dropped-peer-filtered; "show forwards" and
 # the state file carry the filter and a restart keeps it enforced, a kill -9 the renewed set;
-# a renewal without FILTER options replaces the set with none, and the other host's datagrams
-# pass; five filters (over naptd's four) are EXCESSIVE_REMOTE_PEERS and change nothing.
+# a renewal without FILTER options keeps the set (renewals add filters, RFC 6887 13.3: "There
+# is no mechanism to remove a specific filter"); one with a prefix length 0 FILTER removes
+# them, and the other host's datagrams pass; five filters (over naptd's four) are EXCESSIVE_REMOTE_PEERS and change nothing.
 set -u
 . "$(dirname "$0")/lib_extra.sh"
 
@@ -65,11 +66,14 @@ out=$(in_lan "${PCP[@]}" map udp 5001 5001 600 filter 192.0.2.1/32:1 filter 192.
 ctl show forwards | grep -q "^udp *5001 " && fail "five filters made a mapping"
 echo "ok: five filters are EXCESSIVE_REMOTE_PEERS and map nothing"
 
-# A renewal (same nonce) without FILTER replaces the set with none: the far host passes.
+# A renewal (same nonce) without FILTER keeps the set; one with prefix length 0 removes it.
 out=$(in_lan env PCP_NONCE="$NONCE" "${PCP[@]}" map udp 5000 5000 600)
 [[ "$out" == "result=0 "*" port=5000 "* ]] || fail "renewal without FILTER: $out"
+admits_wan_only "renewal-without-filter"
+out=$(in_lan env PCP_NONCE="$NONCE" "${PCP[@]}" map udp 5000 5000 600 filter-none)
+[[ "$out" == "result=0 "*" port=5000 "* ]] || fail "renewal with prefix length 0: $out"
 ctl show forwards | grep -q "^udp *5000 .*left$" || fail "show forwards: $(ctl show forwards)"
 send in_far "$FAR_IP" far-open
-wait_until 5 got far-open "$FAR_IP" || fail "after the renewal without FILTER the far host is still dropped"
-echo "ok: a renewal without FILTER lifts the filter: the far host's datagram arrives"
+wait_until 5 got far-open "$FAR_IP" || fail "after prefix length 0 the far host is still dropped"
+echo "ok: a renewal with a prefix length 0 FILTER removes the filters: the far host's datagram arrives"
 exit 0

@@ -434,9 +434,10 @@ START_TEST(filter_prefix_and_port)
 }
 END_TEST
 
-/* Each renewal's filters replace the lease's: another remote, then none (every remote). A
- * session from a remote the new set refuses ends. */
-START_TEST(filter_replaced_by_renewal)
+/* A renewal's filters are added to the lease's (RFC 6887 section 13.3: "There is no
+ * mechanism to remove a specific filter"); a renewal without FILTER keeps them; prefix length
+ * 0 removes them all, and a session from a remote the new set refuses ends. */
+START_TEST(filter_added_by_renewal)
 {
 	struct req q = map_req("192.168.1.10", IPPROTO_UDP, 5000, 5000, 600);
 
@@ -448,10 +449,51 @@ START_TEST(filter_replaced_by_renewal)
 	ck_assert_uint_eq(napt_get_counters(d.nat)->sessions_current, 0);
 	ck_assert(!reply_reaches(5000, "198.51.100.8", 3478, "192.168.1.10", 5000));
 	ck_assert(reply_reaches(5000, "198.51.100.7", 3478, "192.168.1.10", 5000));
+	/* Another remote: added, the first stays. The same one again: no second copy. */
 	q = map_req("192.168.1.10", IPPROTO_UDP, 5000, 5000, 600);
+	add_filter(&q, 128, 0, "198.51.100.9");
+	add_filter(&q, 128, 0, "198.51.100.7");
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_SUCCESS);
+	ck_assert_uint_eq(d.runtime.leases[0].fwd.n_filters, 2);
+	ck_assert(reply_reaches(5000, "198.51.100.9", 3478, "192.168.1.10", 5000));
+	ck_assert(reply_reaches(5000, "198.51.100.7", 3479, "192.168.1.10", 5000));
+	/* None: the set stands. */
+	q = map_req("192.168.1.10", IPPROTO_UDP, 5000, 5000, 600);
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_SUCCESS);
+	ck_assert_uint_eq(d.runtime.leases[0].fwd.n_filters, 2);
+	ck_assert(!reply_reaches(5000, "198.51.100.8", 3478, "192.168.1.10", 5000));
+	/* Prefix length 0: all removed, every remote again. */
+	add_filter(&q, 0, 0, "0.0.0.0");
 	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_SUCCESS);
 	ck_assert_uint_eq(d.runtime.leases[0].fwd.n_filters, 0);
 	ck_assert(reply_reaches(5000, "198.51.100.8", 3478, "192.168.1.10", 5000));
+}
+END_TEST
+
+/* Renewals that together would pass the limit: EXCESSIVE_REMOTE_PEERS (section 7.4), the
+ * lease's filters unchanged; after a prefix length 0 option the same set fits. */
+START_TEST(filter_excessive_by_renewal)
+{
+	struct req q = map_req("192.168.1.10", IPPROTO_UDP, 5000, 5000, 600);
+
+	add_filter(&q, 128, 0, "198.51.100.1");
+	add_filter(&q, 128, 0, "198.51.100.2");
+	add_filter(&q, 128, 0, "198.51.100.3");
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_SUCCESS);
+	q = map_req("192.168.1.10", IPPROTO_UDP, 5000, 5000, 600);
+	add_filter(&q, 128, 0, "198.51.100.4");
+	add_filter(&q, 128, 0, "198.51.100.5");
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_EXCESSIVE_REMOTE_PEERS);
+	ck_assert_uint_eq(d.runtime.leases[0].fwd.n_filters, 3);
+	ck_assert(!reply_reaches(5000, "198.51.100.4", 3478, "192.168.1.10", 5000));
+	q = map_req("192.168.1.10", IPPROTO_UDP, 5000, 5000, 600);
+	add_filter(&q, 0, 0, "0.0.0.0");
+	add_filter(&q, 128, 0, "198.51.100.4");
+	add_filter(&q, 128, 0, "198.51.100.5");
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_SUCCESS);
+	ck_assert_uint_eq(d.runtime.leases[0].fwd.n_filters, 2);
+	ck_assert(!reply_reaches(5000, "198.51.100.1", 3478, "192.168.1.10", 5000));
+	ck_assert(reply_reaches(5000, "198.51.100.5", 3478, "192.168.1.10", 5000));
 }
 END_TEST
 
@@ -579,6 +621,7 @@ START_TEST(filter_counts_and_edges)
 	ck_assert_uint_eq(d.runtime.leases[0].fwd.n_filters, 1);
 	ck_assert(!reply_reaches(5000, "192.0.2.1", 3478, "192.168.1.10", 5000));
 	q = map_req("192.168.1.10", IPPROTO_UDP, 5000, 5000, 600);
+	add_filter(&q, 0, 0, "0.0.0.0"); /* renewals add: the lease's filters go first */
 	add_filter(&q, 128, 0, "0.0.0.0");
 	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_SUCCESS);
 	ck_assert(!reply_reaches(5000, "198.51.100.7", 3478, "192.168.1.10", 5000));
@@ -590,9 +633,9 @@ START_TEST(filter_counts_and_edges)
 END_TEST
 
 /* A NAT-PMP request (RFC 6886 section 3.3) from the host renewing its PCP lease of the same
- * port is a renewal without FILTER: as documented (home-router.md), it lifts the filters, and
- * the engine's copy with the lease's. */
-START_TEST(natpmp_renewal_lifts_filters)
+ * port carries no FILTER: the lease keeps its filters, in the engine too (a renewal by
+ * another protocol must not open the port to every remote). */
+START_TEST(natpmp_renewal_keeps_filters)
 {
 	struct req q = map_req("192.168.1.10", IPPROTO_UDP, 5000, 5000, 600);
 	uint8_t pmp[12] = {0, 1, 0, 0, 0x13, 0x88, 0x13, 0x88, 0, 0, 0x02, 0x58};
@@ -603,8 +646,9 @@ START_TEST(natpmp_renewal_lifts_filters)
 	ck_assert_uint_ge(answer(&srv, ip("192.168.1.10"), pmp, sizeof(pmp), rsp), 16);
 	ck_assert_uint_eq(get16(rsp + 2), 0);
 	ck_assert_uint_eq(d.runtime.n_leases, 1);
-	ck_assert_uint_eq(d.runtime.leases[0].fwd.n_filters, 0);
-	ck_assert(reply_reaches(5000, "198.51.100.8", 3478, "192.168.1.10", 5000));
+	ck_assert_uint_eq(d.runtime.leases[0].fwd.n_filters, 1);
+	ck_assert(!reply_reaches(5000, "198.51.100.8", 3478, "192.168.1.10", 5000));
+	ck_assert(reply_reaches(5000, "198.51.100.7", 3478, "192.168.1.10", 5000));
 }
 END_TEST
 
@@ -702,7 +746,8 @@ int main(void)
 				peer_same_rules_as_map,
 				filter_admits_the_named_remote,
 				filter_prefix_and_port,
-				filter_replaced_by_renewal,
+				filter_added_by_renewal,
+				filter_excessive_by_renewal,
 				filter_prefix_zero_removes,
 				filter_excessive,
 				filter_malformed,
@@ -710,7 +755,7 @@ int main(void)
 				filter_with_third_party,
 				filter_in_peer,
 				filter_counts_and_edges,
-				natpmp_renewal_lifts_filters,
+				natpmp_renewal_keeps_filters,
 				filter_and_peer_same_port,
 				filter_truncated,
 				filter_excessive_on_delete,
