@@ -68,3 +68,18 @@ gena_renumber() {
 	in_rtr ip addr del "$RTR_WAN_IP/24" dev wan0
 	in_rtr ip addr add "$2/24" dev wan0
 }
+
+# The capabilities the packaged unit bounds naptd to (docs/naptd.service.in).
+# shellcheck disable=SC2034 # used by the tests that source this file
+UNIT_CAPS=$(sed -n 's/^CapabilityBoundingSet=//p' \
+	"$(dirname "${BASH_SOURCE[0]}")/../../docs/naptd.service.in")
+# capped CAP...: NAPTD becomes naptd under the bounding set CAP... (CAP_NET_ADMIN ...).
+capped() {
+	local set
+	: "${REAL_NAPTD:=$NAPTD}"
+	set=$(printf '%s\n' "$@" | sed 's/^CAP_/+/' | tr '[:upper:]' '[:lower:]' | paste -sd, -)
+	printf '#!/bin/sh\nexec setpriv --bounding-set=-all,%s --inh-caps=-all %s "$@"\n' \
+		"$set" "$REAL_NAPTD" >"$TOPO_DIR/naptd-capped"
+	chmod 0755 "$TOPO_DIR/naptd-capped"
+	NAPTD=$TOPO_DIR/naptd-capped
+}

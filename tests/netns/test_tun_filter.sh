@@ -19,25 +19,14 @@ topo_require socat ss setpriv
 topo_up_extra
 easyip_config "unsolicited-syn rst" >"$TOPO_DIR/naptd.conf"
 
-# capped CAP...: NAPTD becomes naptd under the bounding set CAP... (CAP_NET_ADMIN ...).
-real_naptd=$NAPTD
-capped() {
-	local set
-	set=$(printf '%s\n' "$@" | sed 's/^CAP_/+/' | tr '[:upper:]' '[:lower:]' | paste -sd, -)
-	printf '#!/bin/sh\nexec setpriv --bounding-set=-all,%s --inh-caps=-all %s "$@"\n' \
-		"$set" "$real_naptd" >"$TOPO_DIR/naptd-capped"
-	chmod 0755 "$TOPO_DIR/naptd-capped"
-	NAPTD=$TOPO_DIR/naptd-capped
-}
 # silent PORT: nothing answers on W:PORT from the WAN within 2 s (a LAN service would at
 # once; the engine's RST for an unsolicited SYN waits 6 s).
 silent() {
 	! in_wan timeout 4 socat -T 1 - "TCP:$RTR_WAN_IP:$1,connect-timeout=2" </dev/null \
 		>/dev/null 2>&1
 }
-unit_caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$(dirname "$0")/../../docs/naptd.service.in")
 # shellcheck disable=SC2086 # one word per capability
-capped $unit_caps
+capped $UNIT_CAPS
 
 banner_server "$NS_WAN" 7000 wan-7000
 bg "$NS_WAN" "$TOPO_DIR/udp-wan.log" socat UDP-RECVFROM:6000,fork "SYSTEM:echo wan-udp"
@@ -101,7 +90,7 @@ stop_naptd || fail "naptd exited with status $? after SIGTERM"
 
 # Without CAP_BPF: no filter, said once, and naptd works as before.
 # shellcheck disable=SC2086
-capped ${unit_caps//CAP_BPF/}
+capped ${UNIT_CAPS//CAP_BPF/}
 start_naptd "$TOPO_DIR/naptd.conf" || fail "naptd did not start without CAP_BPF"
 [ "$(stat_value tun-filter-on)" = 0 ] || fail "tun-filter-on is not 0 without CAP_BPF"
 grep -q "tun filter off (map not made: Operation not permitted)" "$NAPTD_LOG" ||
