@@ -12,7 +12,7 @@ cd "$top"
 
 # Debian packages: build, unit tests, fixture generation and checks, namespace tests, the
 # Debian package and its check (systemd for systemd-analyze; debootstrap for a throwaway root).
-DEPS="autoconf automake libtool pkg-config make gcc libnl-3-dev libnl-route-3-dev libpcap-dev check libupnp-dev miniupnpc
+DEPS="autoconf automake libtool pkg-config make gcc g++ libnl-3-dev libnl-route-3-dev libpcap-dev check libupnp-dev miniupnpc
       libcap-ng-dev libsystemd-dev libbpf-dev systemd debhelper lintian debootstrap python3-scapy tshark
       iproute2 curl iputils-ping traceroute iperf3 nftables
       ethtool socat procps stun-client stun-server natpmpc clang libclang-rt-14-dev

@@ -8,6 +8,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* One's complement sum of len bytes added to sum, folded to 16 bits (host order). */
 uint32_t csum_add_bytes(uint32_t sum, const void *data, size_t len);
 
@@ -68,20 +72,20 @@ static inline uint16_t csum_sum_as_stored(const uint8_t *p, size_t len)
  * (RFC 1071 section 3). 0xffff is its own byte swap: no swap needed. */
 static inline bool csum_valid(const void *data, size_t len)
 {
-	return csum_sum_as_stored(data, len) == 0xffff;
+	return csum_sum_as_stored((const uint8_t *)data, len) == 0xffff;
 }
 
-/* RFC 1624 eqn 3's ~m + m' for a field changing from old to new (as stored). Deltas of
+/* RFC 1624 eqn 3's ~m + m' for a field changing from `from` to `to` (as stored). Deltas of
  * several fields may be added up and applied with one fold. A 32-bit field is summed as
  * one word: its two 16-bit halves sum to the same, modulo 2^16 - 1. */
-static inline uint64_t csum_delta16(uint16_t old, uint16_t new)
+static inline uint64_t csum_delta16(uint16_t from, uint16_t to)
 {
-	return (uint64_t)(uint16_t)~old + new;
+	return (uint64_t)(uint16_t)~from + to;
 }
 
-static inline uint64_t csum_delta32(uint32_t old, uint32_t new)
+static inline uint64_t csum_delta32(uint32_t from, uint32_t to)
 {
-	return (uint64_t)(uint32_t)~old + new;
+	return (uint64_t)(uint32_t)~from + to;
 }
 
 /* RFC 1624 eqn 3: HC' = ~(~HC + delta), on a checksum as stored. Eqn 3 never yields -0
@@ -114,22 +118,26 @@ static inline uint16_t csum_l4_update(uint16_t check, bool udp, uint64_t addr_de
 	return (udp & (check == 0)) ? 0xffff : check;
 }
 
-/* Updates a checksum (as stored, network order) when a 16-bit word changes from old to
- * new (both as stored). */
-static inline uint16_t csum_update16(uint16_t check, uint16_t old, uint16_t new)
+/* Updates a checksum (as stored, network order) when a 16-bit word changes from `from` to
+ * `to` (both as stored). */
+static inline uint16_t csum_update16(uint16_t check, uint16_t from, uint16_t to)
 {
-	return csum_apply(check, csum_delta16(old, new));
+	return csum_apply(check, csum_delta16(from, to));
 }
 
 /* The same for a 32-bit field (an IPv4 address), as stored. */
-static inline uint16_t csum_update32(uint16_t check, uint32_t old, uint32_t new)
+static inline uint16_t csum_update32(uint16_t check, uint32_t from, uint32_t to)
 {
-	return csum_apply(check, csum_delta32(old, new));
+	return csum_apply(check, csum_delta32(from, to));
 }
 
-static inline uint16_t csum_partial_update32(uint16_t partial, uint32_t old, uint32_t new)
+static inline uint16_t csum_partial_update32(uint16_t partial, uint32_t from, uint32_t to)
 {
-	return csum_partial_apply(partial, csum_delta32(old, new));
+	return csum_partial_apply(partial, csum_delta32(from, to));
 }
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

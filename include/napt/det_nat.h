@@ -22,6 +22,10 @@
 
 #include "napt_config.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* What the formula needs, computed once from the config (host byte order). */
 struct det_layout {
 	uint32_t in_base, ext_base;
@@ -49,5 +53,9 @@ uint16_t det_port(const struct det_range *r, uint16_t in_port);
  * belongs to none (outside the external prefix, or a port past the last range). */
 bool det_reverse(const struct det_layout *d, uint32_t ext_addr, uint16_t ext_port,
 		 struct det_range *r);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

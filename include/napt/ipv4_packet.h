@@ -9,6 +9,10 @@
 
 #include "napt.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define IPV4_MIN_HDR 20
 #define TCP_MIN_HDR  20
 #define UDP_HDR      8
@@ -93,5 +97,9 @@ static inline void put32(uint8_t *p, uint32_t v)
 	put16(p, (uint16_t)(v >> 16));
 	put16(p + 2, (uint16_t)v);
 }
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -16,6 +16,10 @@
 
 #include "napt_config.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct napt;
 
 enum napt_verdict {
@@ -295,5 +299,9 @@ size_t napt_memory_bytes(const struct napt *n);
 
 const char *napt_drop_reason_name(enum napt_drop_reason r); /* "bad-ip-checksum", ... */
 const char *napt_dir_name(enum napt_dir d);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -12,6 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define NAPT_MAX_INSIDE    16
 #define NAPT_MAX_EXTERNAL  16
 #define NAPT_MAX_FORWARDS  1024
@@ -234,5 +238,9 @@ const char *napt_behaviour_name(enum napt_behaviour b);
 const char *napt_timeout_class_name(enum napt_timeout_class c);
 /* Returns the class for a config name ("udp", "tcp-established", ...) or -1. */
 int napt_timeout_class_parse(const char *name);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -20,6 +20,10 @@
 
 #include "napt.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 enum napt_event_type {
 	NAPT_EV_MAPPING_NEW = 0,
 	NAPT_EV_MAPPING_END,
@@ -98,5 +102,9 @@ void nat_event_block(struct nat_events *ev, enum napt_event_type type, uint32_t 
 void nat_event_session(struct nat_events *ev, enum napt_event_type type,
 		       const struct nat_session *s, uint32_t ext_addr, bool expired);
 void nat_events_destroy(struct nat_events *ev);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

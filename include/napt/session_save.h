@@ -18,11 +18,15 @@
 
 #include "napt.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Addresses network order, ports host order (ICMP: the echo identifiers). */
 struct napt_saved_session {
 	uint8_t proto;    /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP */
 	uint8_t origin;   /* enum napt_origin: outbound, forward or DMZ */
-	uint8_t tcp_seen; /* what TCP has seen (SYN, FIN each way, RST); 0 for UDP and ICMP */
+	uint8_t tcp_seen; /* what TCP has seen (the engine's bits); 0 for UDP and ICMP */
 	uint32_t in_addr, ext_addr, rem_addr;
 	uint16_t in_port, ext_port, rem_port;
 	uint32_t idle_ms; /* since the session's last packet, at the save */
@@ -60,5 +64,9 @@ enum napt_restore_result napt_restore_session(struct napt *n, const struct napt_
 					      uint64_t away_ms, uint64_t now_ms);
 /* "restored", "invalid", "stale", "duplicate", "conflict", "unsupported", "full". */
 const char *napt_restore_result_name(enum napt_restore_result r);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -479,16 +479,9 @@ static int visit_session(const struct nat_table *t, uint32_t idx, void *ctx)
 	uint32_t idle = w->now - s->last_ms;
 	uint32_t timeout = nat_table_timeout(t, (enum napt_timeout_class)s->tclass);
 	struct napt_session_info info = {
-	    .proto = s->proto,
-	    .in_addr = s->in_addr,
-	    .ext_addr = nat_table_ext_addr(t, s->ext_index),
-	    .rem_addr = s->rem_addr,
-	    .in_port = s->in_port,
-	    .ext_port = s->ext_port,
-	    .rem_port = s->rem_port,
+	    SESSION_RECORD_FIELDS(t, s, w->now),
 	    .state = s->proto == IPPROTO_TCP ? tcp_state_name(tcp_state_of(s->tcp_seen)) : "-",
 	    .origin = (enum napt_origin)s->origin,
-	    .idle_ms = idle,
 	    .expires_in_ms = idle < timeout ? timeout - idle : 0,
 	};
 

@@ -17,6 +17,12 @@ void port_pool_release(struct port_pool *pp, int proto, unsigned ext, uint16_t p
 		pp->resting[pp->rest.newer][proto][ext][port / 64] |= 1ull << (port % 64);
 }
 
+void port_pool_unrest(struct port_pool *pp, int proto, unsigned ext, uint16_t port)
+{
+	for (int b = 0; b < 2; b++)
+		pp->resting[b][proto][ext][port / 64] &= ~(1ull << (port % 64));
+}
+
 void port_pool_forget_rest(struct port_pool *pp, unsigned ext)
 {
 	for (int b = 0; b < 2; b++)

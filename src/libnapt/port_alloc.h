@@ -42,6 +42,9 @@ void port_pool_take(struct port_pool *pp, int proto, unsigned ext, uint16_t port
  * anyone, like deterministic ranges, skip the rest: RFC 6888 REQ-8's exception b). */
 void port_pool_release(struct port_pool *pp, int proto, unsigned ext, uint16_t port, bool rest);
 
+/* The port's rest is called off: it was released by a removal of something never shown
+ * outside (translate.c, a refused PCP PEER request). */
+void port_pool_unrest(struct port_pool *pp, int proto, unsigned ext, uint16_t port);
 /* External address ext was renumbered: its ports were another address's, none rests. */
 void port_pool_forget_rest(struct port_pool *pp, unsigned ext);
 void port_pool_set_rest(struct port_pool *pp, uint32_t rest_ms);

@@ -20,16 +20,9 @@ static int save_one(const struct nat_table *t, uint32_t idx, void *ctx)
 	const struct save_walk *w = ctx;
 	const struct nat_session *s = nat_session_at(t, idx);
 	struct napt_saved_session rec = {
-	    .proto = s->proto,
+	    SESSION_RECORD_FIELDS(t, s, w->now),
 	    .origin = s->origin,
 	    .tcp_seen = s->proto == IPPROTO_TCP ? s->tcp_seen : 0,
-	    .in_addr = s->in_addr,
-	    .ext_addr = nat_table_ext_addr(t, s->ext_index),
-	    .rem_addr = s->rem_addr,
-	    .in_port = s->in_port,
-	    .ext_port = s->ext_port,
-	    .rem_port = s->rem_port,
-	    .idle_ms = w->now - s->last_ms,
 	};
 
 	if (nat_session_expired(t, s, w->now))
@@ -66,7 +59,7 @@ static bool record_valid(const struct napt *n, const struct napt_saved_session *
 	if (s->origin != NAPT_ORIGIN_OUTBOUND &&
 	    !(ports && (s->origin == NAPT_ORIGIN_FORWARD || s->origin == NAPT_ORIGIN_DMZ)))
 		return false;
-	if (s->proto == IPPROTO_TCP ? s->tcp_seen & ~0x1fu : s->tcp_seen)
+	if (s->proto == IPPROTO_TCP ? s->tcp_seen & ~(unsigned)TCPF_ALL : s->tcp_seen)
 		return false;
 	if (ports && (!s->in_port || !s->ext_port))
 		return false;

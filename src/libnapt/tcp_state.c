@@ -37,6 +37,8 @@ enum napt_timeout_class tcp_timeout_class(uint8_t seen)
 {
 	enum tcp_state st = tcp_state_of(seen);
 
+	if (seen & TCPF_PICKED)
+		return NAPT_TIMEOUT_TCP_TRANSITORY;
 	return st == TCP_ESTABLISHED || st == TCP_FIN_WAIT ? NAPT_TIMEOUT_TCP_ESTABLISHED
 							   : NAPT_TIMEOUT_TCP_TRANSITORY;
 }
@@ -45,6 +47,10 @@ uint8_t tcp_state_update(uint8_t seen, uint8_t tcp_flags, bool outbound)
 {
 	enum tcp_state st = tcp_state_of(seen);
 	bool bare_syn = (tcp_flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN;
+
+	/* The remote answered a picked-up flow: it is a connection, with its full timeout. */
+	if (!outbound)
+		seen &= (uint8_t)~TCPF_PICKED;
 
 	/* RFC 7857 section 2 / RFC 6146 3.5.2: a new SYN on a closing connection is a new
 	 * connection on the same 4-tuple. */

@@ -531,13 +531,15 @@ static bool may_pick_up(const struct napt *n, const struct ipv4_view *v)
 	return n->cfg.det.on && !(v->tcp_flags & TCP_RST) && det_forward(&n->det, v->src, &r);
 }
 
-/* The picked-up session is in the state the segment allows: established (its long timeout)
- * for an ACK or data; a FIN then moves it on as on any session (track_tcp). */
+/* The picked-up session is in the state the segment allows: established for an ACK or
+ * data; a FIN then moves it on as on any session (track_tcp). Until the remote answers it
+ * has the transitory timeout (tcp_timeout_class): a stray or forged ACK holds a session for
+ * 4 minutes, not 2 hours, and the first inbound segment gives it the established one. */
 static void picked_up(struct napt *n, uint32_t sidx, uint32_t now)
 {
 	struct nat_session *s = nat_session_at(n->table, sidx);
 
-	s->tcp_seen = TCPF_SYN_OUT | TCPF_SYN_IN;
+	s->tcp_seen = TCPF_SYN_OUT | TCPF_SYN_IN | TCPF_PICKED;
 	nat_session_touch(n->table, sidx, session_class(s->proto, s->tcp_seen), now);
 	n->counters.det_pickups++;
 }
@@ -1372,6 +1374,28 @@ static bool peer_valid(const struct napt *n, const struct napt_peer_request *q)
 	       external_index(n, q->rem_addr) < 0 && !static_by_ext(n, q->rem_addr);
 }
 
+/* A session made for a PEER request that is then refused goes as every session ends
+ * (nat_session_remove: its events and counts, and its mapping with it, as it is the new
+ * mapping's only session; a mapping that was there before keeps its other sessions). The
+ * port such a new mapping took was never on the wire: no packet left from it and the
+ * refusal names port 0 (pcp_server.c), so no remote can hold state on it, which is what
+ * RFC 6888 REQ-8's rest (behaviour.md 15) protects. It does not rest: else a host could
+ * rest 10 ports a second (its PCP rate) beyond its own ports-per-host limit. A port that
+ * rested before the request rests on. */
+static void peer_withdraw(struct napt *n, uint32_t sidx)
+{
+	struct port_pool *pp = nat_table_ports(n->table);
+	const struct nat_session *s = nat_session_at(n->table, sidx);
+	int p = proto_index(s->proto);
+	unsigned ext = s->ext_index;
+	uint16_t port = s->ext_port;
+	bool rested = port_pool_resting(pp, p, ext, port);
+
+	nat_session_remove(n->table, sidx, false);
+	if (!rested)
+		port_pool_unrest(pp, p, ext, port);
+}
+
 int napt_peer(struct napt *n, const struct napt_peer_request *q, uint64_t now_ms,
 	      struct napt_peer_grant *g)
 {
@@ -1404,7 +1428,7 @@ int napt_peer(struct napt *n, const struct napt_peer_request *q, uint64_t now_ms
 	 * nothing (section 7.3), so a session made for it goes again. */
 	if (peer_elsewhere(q, g)) {
 		if (made)
-			nat_session_remove(n->table, sidx, false);
+			peer_withdraw(n, sidx);
 		return 1;
 	}
 	nat_session_touch(n->table, sidx, s->tclass, now);

@@ -26,9 +26,14 @@
 #define NAT_EVENT_BLOCK_RELEASE       17
 /* natPoolId of the one pool naptd has: its external addresses. */
 #define NAT_POOL_ID 1
-/* natQuotaExceededEvent values (RFC 8158 section 2). */
+/* natQuotaExceededEvent (IE 466) values, as RFC 8158 registers them with IANA: 1 maximum
+ * session entries, 2 maximum BIB entries, 3 maximum entries per user, 4 maximum active
+ * hosts, 5 maximum fragments pending reassembly. Each has its own limit element:
+ * maxSessionEntries (471) with 1, maxEntriesPerUser (473) and the user's address with 3. */
 #define QUOTA_MAX_SESSIONS 1
 #define QUOTA_PER_USER     3
+/* The drop counters that stand for a limit hit, one record each (limit_event). */
+#define LIMITS 4
 
 #define TID_SESSION 256
 #define TID_LIMIT   257
@@ -125,9 +130,9 @@ struct ipfix_export {
 	int fd;                   /* our own UDP socket, connected to the collector, non-blocking */
 	uint8_t msg[MESSAGE_MAX]; /* where libfixbuf writes each message */
 	uint64_t cursor;          /* the next event to export */
-	uint64_t drops[4];        /* the drop counters below at the last tick */
-	uint64_t templates_at_ms; /* when the templates were last sent */
-	unsigned in_msg;          /* records in the message being built */
+	uint64_t drops[LIMITS + 1]; /* the drop counters below at the last tick */
+	uint64_t templates_at_ms;   /* when the templates were last sent */
+	unsigned in_msg;            /* records in the message being built */
 	uint64_t records, records_dropped;
 };
 
@@ -341,18 +346,20 @@ static bool rose(struct ipfix_export *x, unsigned which, uint64_t now)
 	return true;
 }
 
-/* One limit event when counter `which` rose since the last tick. */
+/* One limit event when counter `which` rose since the last tick. The two per-host limits
+ * are both "maximum entries per user" (a host's sessions, a host's ports), each with its own
+ * maxEntriesPerUser: the limit that was hit, so that a collector sees which. */
 static void limit_event(struct ipfix_export *x, const struct napt *n, unsigned which,
 			uint64_t wall_ms)
 {
-	static const enum napt_drop_reason reasons[3] = {
-	    NAPT_DROP_PORTS_EXHAUSTED, NAPT_DROP_TABLE_FULL, NAPT_DROP_HOST_SESSIONS};
+	static const enum napt_drop_reason reasons[LIMITS] = {
+	    NAPT_DROP_PORTS_EXHAUSTED, NAPT_DROP_TABLE_FULL, NAPT_DROP_HOST_SESSIONS,
+	    NAPT_DROP_HOST_PORTS};
 	const struct napt_counters *k = napt_get_counters(n);
 	const struct napt_config *cfg = napt_get_config(n);
 	struct limit_record r = {.time_ms = wall_ms};
 
-	if (!rose(x, which,
-		  k->dropped[reasons[which]] + (which == 2 ? k->dropped[NAPT_DROP_HOST_PORTS] : 0)))
+	if (!rose(x, which, k->dropped[reasons[which]]))
 		return;
 	if (which == 0) {
 		r.nat_event = NAT_EVENT_PORTS_EXHAUSTED;
@@ -364,8 +371,9 @@ static void limit_event(struct ipfix_export *x, const struct napt *n, unsigned w
 		r.nat_event = NAT_EVENT_QUOTA_EXCEEDED;
 		r.quota_event = QUOTA_PER_USER;
 		r.src = ntohl(k->last_limited_host);
-		r.max_per_user =
-		    cfg->max_sessions_per_host ? cfg->max_sessions_per_host : cfg->ports_per_host;
+		r.max_per_user = reasons[which] == NAPT_DROP_HOST_SESSIONS
+				     ? cfg->max_sessions_per_host
+				     : cfg->ports_per_host;
 	}
 	append(x, TID_LIMIT, &r, sizeof(r));
 }
@@ -377,7 +385,7 @@ static void pool_event(struct ipfix_export *x, const struct napt *n, uint64_t wa
 	struct pool_record r = {
 	    .time_ms = wall_ms, .pool_id = NAT_POOL_ID, .nat_event = NAT_EVENT_ADDRESSES_EXHAUSTED};
 
-	if (rose(x, 3, napt_get_counters(n)->dropped[NAPT_DROP_POOL_EXHAUSTED]))
+	if (rose(x, LIMITS, napt_get_counters(n)->dropped[NAPT_DROP_POOL_EXHAUSTED]))
 		append(x, TID_POOL, &r, sizeof(r));
 }
 
@@ -385,7 +393,7 @@ void ipfix_export_tick(struct ipfix_export *x, const struct napt *n, uint64_t wa
 {
 	if (!x)
 		return;
-	for (unsigned which = 0; which < 3; which++)
+	for (unsigned which = 0; which < LIMITS; which++)
 		limit_event(x, n, which, wall_ms);
 	pool_event(x, n, wall_ms);
 	if (wall_ms - x->templates_at_ms >= IPFIX_TEMPLATE_S * 1000u) {

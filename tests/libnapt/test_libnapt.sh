@@ -4,7 +4,7 @@
 # into a DESTDIR puts in place libnapt.so.0 (soname 0, only the public API's names exported),
 # the public headers in include/napt/ and libnapt.pc; tests/libnapt/example.c, compiled with
 # nothing but what pkg-config says from that DESTDIR, translates a datagram out and its
-# answer back in.
+# answer back in; tests/libnapt/example_cxx.cpp, every public header from C++ (g++), runs too.
 set -u
 BUILD_DIR=${BUILD_DIR:-$PWD}
 top=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -64,3 +64,13 @@ grep -qx 'out: 203.0.113.10:[0-9]* -> 198.51.100.7:53' <<<"$out" || fail "not tr
 grep -qx 'in:  198.51.100.7:53 -> 192.168.1.10:5000' <<<"$out" || fail "the answer did not come back in"
 grep -qx 'sessions: 1' <<<"$out" || fail "not one session"
 echo "ok: the example runs against the installed libnapt.so.0"
+
+# The headers from C++: each compiles as C++ and declares its names extern "C" (unmangled,
+# so the link against libnapt.so.0 finds them).
+# shellcheck disable=SC2086 # pkg-config's words
+${CXX:-g++} -std=c++11 -Wall -Wextra -Werror -pedantic ${NAPT_SAN_CFLAGS:-} $cflags \
+	-o "$dest/example_cxx" "$top/tests/libnapt/example_cxx.cpp" $libs ||
+	fail "a C++ program including every public header does not build against libnapt"
+out=$(LD_LIBRARY_PATH=$libdir "$dest/example_cxx") || fail "the C++ example failed: $out"
+echo "$out"
+echo "ok: the public headers compile and link as C++"

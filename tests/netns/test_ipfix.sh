@@ -6,7 +6,9 @@
 #    the external source the WAN host really saw, the remote and the protocol;
 #  - a session delete (natEvent 5) for each after a flush;
 #  - a quota exceeded event (natEvent 13, natQuotaExceededEvent 3, maxEntriesPerUser 3)
-#    naming the host, when it opens more flows than max-sessions-per-host allows;
+#    naming the host, when it opens more flows than max-sessions-per-host allows; with
+#    max-sessions-per-host 10 and ports-per-host 2, the third flow's event names the limit
+#    hit: maxEntriesPerUser 2, not 10;
 #  - restarted with port-range 40000-40001, a ports exhausted event (natEvent 12) when a
 #    third flow finds no port; with max-sessions 2, a quota exceeded event
 #    (natQuotaExceededEvent 1, maxSessionEntries 2) when a third flow finds no room;
@@ -48,16 +50,19 @@ ctl flush sessions >/dev/null || fail "flush failed"
 sleep 2.5 # two of naptd's one-second ticks: everything is sent
 stop_naptd || fail "naptd did not exit cleanly"
 
-# limit_case CONFIG-LINE FIRST-PORT: 3 flows through a naptd with CONFIG-LINE.
+# limit_case FIRST-PORT CONFIG-LINE...: 3 flows through a naptd with the CONFIG-LINEs.
 limit_case() {
-	naptd_config "ipfix-collector $WAN_IP:4739" "$1" >"$TOPO_DIR/naptd.conf"
-	start_naptd "$TOPO_DIR/naptd.conf" || fail "naptd did not start with $1"
-	in_lan $PEER send "$WAN_IP" 9000 "$2" 3
+	local first=$1
+	shift
+	naptd_config "ipfix-collector $WAN_IP:4739" "$@" >"$TOPO_DIR/naptd.conf"
+	start_naptd "$TOPO_DIR/naptd.conf" || fail "naptd did not start with $*"
+	in_lan $PEER send "$WAN_IP" 9000 "$first" 3
 	sleep 2.5
 	stop_naptd || fail "naptd did not exit cleanly"
 }
-limit_case "port-range 40000-40001" 21000
-limit_case "max-sessions 2" 22000
+limit_case 21000 "port-range 40000-40001"
+limit_case 22000 "max-sessions 2"
+limit_case 22100 "max-sessions-per-host 10" "ports-per-host 2"
 
 naptd_config "ipfix-collector $WAN_IP:4739" "port-range 41000-41015" "port-block-size 4" \
 	"port-preservation no" >"$TOPO_DIR/naptd.conf"
@@ -120,7 +125,7 @@ assert creates == seen, ("creates", creates, seen)
 assert deletes == seen, ("deletes", deletes, seen)
 quota = [(f(r, "nat_quota_exceeded_event"), f(r, "max_entries_per_user"),
           f(r, "max_session_entries"), f(r, "srcaddr")) for r in records if f(r, "nat_event") == "13"]
-assert sorted(quota) == [("1", "0", "2", "0.0.0.0"), ("3", "3", "0", lan)], quota
+assert sorted(quota) == [("1", "0", "2", "0.0.0.0"), ("3", "2", "0", lan), ("3", "3", "0", lan)], quota
 ports = [r for r in records if f(r, "nat_event") == "12"]
 assert len(ports) == 1, ports
 # Port blocks: each range 4 consecutive ports on a block boundary of 41000-41015.

@@ -118,6 +118,10 @@ reachable() {
 	)
 	[ "$got" = "udp tcp natpmp" ] || fail "$1: the LAN host did not reach the services: '$got'"
 	echo "ok: $1: the LAN host reaches UDP, TCP and NAT-PMP on $RTR_LAN_IP"
+	# The client's connect returns before the service's accept() logs it: wait for both
+	# lines before emptying the log, or a late one reads as a forged packet taken next step.
+	wait_for 5 grep -q "^tcp $LAN_IP " "$TOPO_DIR/services.log" ||
+		fail "$1: the TCP service never logged the LAN host's connection"
 	: >"$TOPO_DIR/services.log"
 }
 

@@ -1566,21 +1566,44 @@ def det_collision():
 def det_pickup():
     c = Case("det-pickup", "A deterministic host's TCP flow met in the middle (its outbound "
              "ACK with data, no session: another node carried it so far) is picked up on "
-             "the formula's endpoint as established: the server's answer 300 s later (past "
-             "the transitory timeout) passes. An inbound segment without a session, a RST "
-             "and a host outside the deterministic prefix still create nothing.",
+             "the formula's endpoint as established: the server's answer 200 s later (within "
+             "the transitory timeout a pickup has until it is answered) passes. An inbound "
+             "segment without a session, a RST and a host outside the deterministic prefix "
+             "still create nothing.",
              "scale-out.md (pickup); behaviour.md 3 (TCP)",
              "inside 100.64.0.0/16\ndeterministic %s %s\n" % (DET_IN, DET_EXT))
     m = det_mapping("100.64.0.17", 40000)
     c.send(T0, *m.out(tcp, R1, 443, "PA", seq=7000, ack=9000, data=b"mid-stream"))
-    c.send(T0 + 300, *m.back(tcp, R1, 443, "PA", seq=9000, ack=7010, data=b"answer"))
-    c.send(T0 + 301, *m.out(tcp, R1, 443, "A", seq=7010, ack=9006))
+    c.send(T0 + 200, *m.back(tcp, R1, 443, "PA", seq=9000, ack=7010, data=b"answer"))
+    c.send(T0 + 201, *m.out(tcp, R1, 443, "A", seq=7010, ack=9006))
     other = det_mapping("100.64.0.18", 40000)
-    c.send(T0 + 302, tcp(R1, 443, other.ext, other.eport, "A", seq=9000, ack=7000))
-    c.send(T0 + 303, tcp("100.64.0.18", 40001, R1, 443, "R", seq=7000))
-    c.send(T0 + 304, tcp("100.64.1.5", 40000, R1, 443, "A", seq=7000, ack=9000))
+    c.send(T0 + 202, tcp(R1, 443, other.ext, other.eport, "A", seq=9000, ack=7000))
+    c.send(T0 + 203, tcp("100.64.0.18", 40001, R1, 443, "R", seq=7000))
+    c.send(T0 + 204, tcp("100.64.1.5", 40000, R1, 443, "A", seq=7000, ack=9000))
     c.expect("deterministic pickups 1", "dropped no-mapping 1", "dropped tcp-no-session 2",
              "sessions created 1")
+    return c
+
+
+@numbered(110)
+def det_pickup_unanswered():
+    c = Case("det-pickup-unanswered", "A picked-up TCP flow that nothing answers has the "
+             "transitory timeout (240 s), not the established one: a stray or forged outbound "
+             "ACK holds its port 4 minutes. 100.64.0.17's ACK is picked up; the server's "
+             "answer 241 s later finds nothing (no-mapping). Its next ACK is picked up again, "
+             "the answer 239 s later passes and makes the session established: the host's "
+             "ACK 7000 s after that (past the transitory timeout, within the established one) "
+             "goes out on the same session, no third pickup.",
+             "behaviour.md 17 (pickup); RFC 5382 REQ-5",
+             "inside 100.64.0.0/16\ndeterministic %s %s\n" % (DET_IN, DET_EXT))
+    m = det_mapping("100.64.0.17", 40000)
+    c.send(T0, *m.out(tcp, R1, 443, "A", seq=7000, ack=9000))
+    c.send(T0 + 241, tcp(R1, 443, m.ext, m.eport, "A", seq=9000, ack=7000))
+    c.send(T0 + 242, *m.out(tcp, R1, 443, "A", seq=7000, ack=9000))
+    c.send(T0 + 481, *m.back(tcp, R1, 443, "A", seq=9000, ack=7000))
+    c.send(T0 + 7481, *m.out(tcp, R1, 443, "A", seq=7000, ack=9000))
+    c.expect("deterministic pickups 2", "dropped no-mapping 1", "sessions created 2",
+             "sessions expired 1")
     return c
 
 

@@ -10,7 +10,7 @@ cd "$top"
 # shellcheck source=../require_tools.sh
 . "$top/tests/require_tools.sh"
 require_tools clang-format:clang-format cppcheck:cppcheck
-mapfile -t files < <(find src include tests -name '*.c' -o -name '*.h' | sort)
+mapfile -t files < <(find src include tests -name '*.c' -o -name '*.cpp' -o -name '*.h' | sort)
 [ "${#files[@]}" -gt 50 ] || { echo "test_style.sh: only ${#files[@]} C files found under $top" >&2; exit 1; }
 rc=0
 clang-format --dry-run --Werror "${files[@]}" || { echo "clang-format: the files above are not formatted" >&2; rc=1; }

@@ -943,6 +943,36 @@ START_TEST(port_rest_zero_reuses_at_once)
 }
 END_TEST
 
+/* A PCP PEER request (RFC 6887 section 12) whose new mapping is not on the suggested port is
+ * refused and changes nothing (section 7.3): the session and mapping made for it go as any
+ * removal does (counted), and the port, which no packet and no answer ever showed outside,
+ * does not rest: refused requests cannot rest ports beyond the host's own port limit. A
+ * mapping that carried a packet still rests when its last session goes. */
+START_TEST(refused_peer_leaves_no_resting_port)
+{
+	struct napt_peer_request q = {.proto = IPPROTO_UDP,
+				      .in_addr = pb_addr(HOST1),
+				      .in_port = 50000,
+				      .rem_addr = pb_addr(REM),
+				      .rem_port = 3478,
+				      .want_port = 50001};
+	struct napt_peer_grant g;
+	struct pb_spec b = udp(HOST2, 50000, REM, 53);
+
+	start("port-range 50000-50000\n");
+	ck_assert_int_eq(napt_peer(n, &q, now, &g), 1);
+	ck_assert_uint_eq(counters()->sessions_created, 1);
+	ck_assert_uint_eq(counters()->sessions_removed, 1);
+	ck_assert_uint_eq(counters()->mappings_current, 0);
+	leaves_from(&b, EXT); /* the only port, at once */
+	now += 301 * 1000;
+	napt_expire(n, now);
+	q.want_port = 0;
+	ck_assert_int_eq(napt_peer(n, &q, now, &g), -1); /* b's port rests */
+	ck_assert_str_eq(napt_drop_reason_name(g.why), "ports-exhausted");
+}
+END_TEST
+
 /* A resting port of one address does not hold back the others, nor other protocols. */
 START_TEST(rest_is_per_address_and_protocol)
 {
@@ -1078,6 +1108,30 @@ START_TEST(det_mid_stream_ack_picked_up)
 	now += 7000 * 1000; /* within tcp-established (7440 s), past tcp-transitory */
 	leaves_as(&a, "198.51.100.1", 2000);
 	ck_assert_uint_eq(counters()->det_pickups, 1);
+}
+END_TEST
+
+/* Until the remote answers, a picked-up session has the transitory timeout (RFC 5382 REQ-5,
+ * 240 s; conntrack keeps an unanswered loose pickup short too): a stray or forged ACK holds
+ * its port 4 minutes, not 2 hours. The first answer makes it established (7440 s). */
+START_TEST(det_pickup_transitory_until_answered)
+{
+	struct pb_spec a = pb_flow(IPPROTO_TCP, HOST1, 40000, REM, 443);
+	struct pb_spec back = pb_flow(IPPROTO_TCP, REM, 443, "198.51.100.1", 2000);
+
+	a.tcp_flags = TCP_ACK;
+	back.tcp_flags = TCP_ACK;
+	start(DET);
+	leaves_as(&a, "198.51.100.1", 2000);
+	now += 241 * 1000; /* past tcp-transitory, nothing came back */
+	refused(&back, NAPT_DROP_NO_MAPPING);
+	ck_assert_uint_eq(counters()->sessions_current, 0);
+	leaves_as(&a, "198.51.100.1", 2000); /* picked up again */
+	now += 239 * 1000;
+	reply_via(&a, "198.51.100.1", 2000);
+	now += 7000 * 1000; /* within tcp-established, answered */
+	leaves_as(&a, "198.51.100.1", 2000);
+	ck_assert_uint_eq(counters()->det_pickups, 2);
 }
 END_TEST
 
@@ -1236,6 +1290,7 @@ int main(void)
 	tcase_add_test(pm, port_mapped_and_forward_takes_the_port);
 	tcase_add_test(pr, released_port_rests_before_reuse);
 	tcase_add_test(pr, port_rest_zero_reuses_at_once);
+	tcase_add_test(pr, refused_peer_leaves_no_resting_port);
 	tcase_add_test(pr, rest_is_per_address_and_protocol);
 	tcase_add_test(dt, det_flows_get_the_formula_endpoint);
 	tcase_add_test(dt, det_collision_takes_next_free_port);
@@ -1243,6 +1298,7 @@ int main(void)
 	tcase_add_test(dt, det_and_dynamic_hosts_apart);
 	tcase_add_test(dt, det_mid_stream_ack_picked_up);
 	tcase_add_test(dt, det_pickup_limits);
+	tcase_add_test(dt, det_pickup_transitory_until_answered);
 	tcase_add_test(dt, det_needs_a_restart);
 	tcase_add_test(pbl, blocks_hold_a_hosts_ports);
 	tcase_add_test(pbl, block_shared_by_protocols);

@@ -143,6 +143,17 @@ START_TEST(timeout_classes)
 			 NAPT_TIMEOUT_TCP_TRANSITORY);
 	ck_assert_int_eq(tcp_timeout_class(TCPF_SYN_OUT | TCPF_SYN_IN | TCPF_FIN_IN | TCPF_RST),
 			 NAPT_TIMEOUT_TCP_TRANSITORY);
+	/* A pickup nothing has answered yet is transitory, also half-closed; an inbound
+	 * segment answers it, an outbound one does not. */
+	ck_assert_int_eq(tcp_timeout_class(TCPF_SYN_OUT | TCPF_SYN_IN | TCPF_PICKED),
+			 NAPT_TIMEOUT_TCP_TRANSITORY);
+	ck_assert_int_eq(tcp_timeout_class(TCPF_SYN_OUT | TCPF_SYN_IN | TCPF_FIN_OUT | TCPF_PICKED),
+			 NAPT_TIMEOUT_TCP_TRANSITORY);
+	ck_assert_int_eq(tcp_state_update(TCPF_SYN_OUT | TCPF_SYN_IN | TCPF_PICKED, TCP_ACK, true),
+			 TCPF_SYN_OUT | TCPF_SYN_IN | TCPF_PICKED);
+	ck_assert_int_eq(tcp_state_update(TCPF_SYN_OUT | TCPF_SYN_IN | TCPF_PICKED, TCP_ACK, false),
+			 TCPF_SYN_OUT | TCPF_SYN_IN);
+	ck_assert(tcp_state_moves(TCPF_SYN_OUT | TCPF_SYN_IN | TCPF_PICKED, TCP_ACK));
 }
 END_TEST
 
