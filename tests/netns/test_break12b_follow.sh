@@ -23,20 +23,6 @@ wait_listen "$NS_WAN" udp "0.0.0.0:6000"
 start_naptd "$TOPO_DIR/naptd.conf" || fail "naptd did not start"
 [ "$(stat_value tun-filter-on)" = 1 ] || fail "the tun filter is not on"
 
-# dropped_by_filter ADDR PORT: 20 datagrams from the WAN to ADDR:PORT all end in the filter.
-dropped_by_filter() {
-	local f0 n0
-	f0=$(stat_value tun-filter-dropped) n0=$(stat_value dropped-no-mapping)
-	in_wan "$PY" -c '
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-for _ in range(20):
-    s.sendto(b"flood", (sys.argv[1], int(sys.argv[2])))' "$1" "$2"
-	# shellcheck disable=SC2317 # called through wait_until
-	plus20() { [ $(($(stat_value tun-filter-dropped) - f0)) -ge 20 ]; }
-	wait_until 3 plus20 || return 1
-	[ "$(stat_value dropped-no-mapping)" = "$n0" ]
-}
 # reload: SIGHUP, and wait until naptd says it applied the file.
 reload() {
 	local n
@@ -49,12 +35,12 @@ reload() {
 
 write_conf "forward tcp 8080 $LAN_IP:80" "forward udp 7070 $LAN_IP:7070" >"$TOPO_DIR/naptd.conf"
 reload
-got=$(banner "$NS_WAN" "$RTR_WAN_IP" 8080) || fail "forward tcp 8080 added by SIGHUP: no answer"
-[ "$got" = lan-80 ] || fail "forward tcp 8080 added by SIGHUP: got '$got'"
-echo "ok: a forward added by SIGHUP outside port-range works at once"
+expect_banner "$NS_WAN" "$RTR_WAN_IP" 8080 lan-80 \
+	"a forward added by SIGHUP outside port-range works at once"
 write_conf "forward tcp 8080 $LAN_IP:80" >"$TOPO_DIR/naptd.conf"
 reload
-dropped_by_filter "$RTR_WAN_IP" 7070 || fail "udp 7070, removed by SIGHUP, not dropped by the filter"
+why=$(filter_drops "$RTR_WAN_IP" 7070) ||
+	fail "udp 7070, removed by SIGHUP, not dropped by the filter: $why"
 echo "ok: once SIGHUP removes forward udp 7070, its datagrams end in the filter"
 
 # NAT-PMP leases: their ports come from port-range (pcp_server.c try_port).
@@ -64,14 +50,13 @@ lease() {
 }
 port=$(lease 0 tcp 60 TCP)
 [ -n "$port" ] || fail "no NAT-PMP lease for tcp"
-got=$(banner "$NS_WAN" "$RTR_WAN_IP" "$port") || fail "NAT-PMP lease tcp $port: no answer"
-[ "$got" = lan-80 ] || fail "NAT-PMP lease tcp $port: got '$got'"
-echo "ok: a NAT-PMP lease on tcp $port works at once"
+expect_banner "$NS_WAN" "$RTR_WAN_IP" "$port" lan-80 \
+	"a NAT-PMP lease on tcp $port works at once"
 port=$(lease 0 udp 60 UDP)
 [ -n "$port" ] || fail "no NAT-PMP lease for udp"
 lease "$port" udp 0 UDP >/dev/null
-dropped_by_filter "$RTR_WAN_IP" "$port" ||
-	fail "udp $port, its lease deleted, not dropped by the filter"
+why=$(filter_drops "$RTR_WAN_IP" "$port") ||
+	fail "udp $port, its lease deleted, not dropped by the filter: $why"
 echo "ok: once its NAT-PMP lease is deleted, udp $port ends in the filter"
 
 in_rtr ip addr del "$RTR_WAN_IP/24" dev wan0
@@ -79,13 +64,13 @@ in_rtr ip addr add "$NEW_WAN_IP/24" dev wan0
 in_wan ip neigh flush dev eth0
 wait_until 5 grep -q "address $RTR_WAN_IP -> $NEW_WAN_IP" "$NAPTD_LOG" ||
 	fail "naptd did not log the address change"
-got=$(banner "$NS_WAN" "$NEW_WAN_IP" 8080) || fail "forward tcp 8080 on the new address: no answer"
-[ "$got" = lan-80 ] || fail "forward tcp 8080 on the new address: got '$got'"
-echo "ok: the config forward works on the new address"
+expect_banner "$NS_WAN" "$NEW_WAN_IP" 8080 lan-80 "the config forward works on the new address"
 got=$(udp_ask "$NS_LAN" "$WAN_IP" 6000 wan-udp)
-[ "$got" = wan-udp ] || fail "a LAN UDP flow after the renumbering: got '$got'"
+[ "$got" = wan-udp ] || fail "a LAN UDP flow after the renumbering: got '$got';" \
+	"$(ctl show stats | grep -E 'tun-filter|dropped-[a-z-]* *[1-9]')"
 echo "ok: a LAN client's new UDP flow gets its reply on the new address"
-dropped_by_filter "$NEW_WAN_IP" 9999 || fail "udp 9999 of the new address not dropped by the filter"
+why=$(filter_drops "$NEW_WAN_IP" 9999) ||
+	fail "udp 9999 of the new address not dropped by the filter: $why"
 echo "ok: datagrams to an unnamed port of the new address end in the filter"
 stop_naptd || fail "naptd exited with status $? after SIGTERM"
 exit 0
