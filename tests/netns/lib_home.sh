@@ -93,17 +93,17 @@ expect_banner() {
 	echo "ok: $5"
 }
 
-# filter_drops ADDR PORT: 20 datagrams from the WAN host to ADDR:PORT all end in naptd's TUN
+# filter_drops NS ADDR PORT: 20 datagrams from NS to ADDR:PORT all end in naptd's TUN
 # filter (tun-filter-dropped +20 within 3 s) and none reaches the engine (dropped-no-mapping
 # unchanged); says which failed.
 filter_drops() {
 	local f0 n0
 	f0=$(stat_value tun-filter-dropped) n0=$(stat_value dropped-no-mapping)
-	in_wan "$PY" -c '
+	ip netns exec "$1" "$PY" -c '
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 for _ in range(20):
-    s.sendto(b"flood", (sys.argv[1], int(sys.argv[2])))' "$1" "$2"
+    s.sendto(b"flood", (sys.argv[1], int(sys.argv[2])))' "$2" "$3"
 	# shellcheck disable=SC2317 # called through wait_until
 	plus20() { [ $(($(stat_value tun-filter-dropped) - f0)) -ge 20 ]; }
 	if ! wait_until 3 plus20; then

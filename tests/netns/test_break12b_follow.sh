@@ -39,7 +39,7 @@ expect_banner "$NS_WAN" "$RTR_WAN_IP" 8080 lan-80 \
 	"a forward added by SIGHUP outside port-range works at once"
 write_conf "forward tcp 8080 $LAN_IP:80" >"$TOPO_DIR/naptd.conf"
 reload
-why=$(filter_drops "$RTR_WAN_IP" 7070) ||
+why=$(filter_drops "$NS_WAN" "$RTR_WAN_IP" 7070) ||
 	fail "udp 7070, removed by SIGHUP, not dropped by the filter: $why"
 echo "ok: once SIGHUP removes forward udp 7070, its datagrams end in the filter"
 
@@ -55,7 +55,7 @@ expect_banner "$NS_WAN" "$RTR_WAN_IP" "$port" lan-80 \
 port=$(lease 0 udp 60 UDP)
 [ -n "$port" ] || fail "no NAT-PMP lease for udp"
 lease "$port" udp 0 UDP >/dev/null
-why=$(filter_drops "$RTR_WAN_IP" "$port") ||
+why=$(filter_drops "$NS_WAN" "$RTR_WAN_IP" "$port") ||
 	fail "udp $port, its lease deleted, not dropped by the filter: $why"
 echo "ok: once its NAT-PMP lease is deleted, udp $port ends in the filter"
 
@@ -69,7 +69,7 @@ got=$(udp_ask "$NS_LAN" "$WAN_IP" 6000 wan-udp)
 [ "$got" = wan-udp ] || fail "a LAN UDP flow after the renumbering: got '$got';" \
 	"$(ctl show stats | grep -E 'tun-filter|dropped-[a-z-]* *[1-9]')"
 echo "ok: a LAN client's new UDP flow gets its reply on the new address"
-why=$(filter_drops "$NEW_WAN_IP" 9999) ||
+why=$(filter_drops "$NS_WAN" "$NEW_WAN_IP" 9999) ||
 	fail "udp 9999 of the new address not dropped by the filter: $why"
 echo "ok: datagrams to an unnamed port of the new address end in the filter"
 stop_naptd || fail "naptd exited with status $? after SIGTERM"

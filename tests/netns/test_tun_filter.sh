@@ -62,7 +62,7 @@ expect_banner "$NS_WAN" "$RTR_WAN_IP" 5000 lan-5000 "a DMZ set by naptctl gets a
 ctl dmz clear >/dev/null || fail "dmz clear failed"
 
 # 20 datagrams to an unnamed port: dropped by the filter, never seen by the engine.
-why=$(filter_drops "$RTR_WAN_IP" 9999) || fail "UDP to an unnamed port: $why"
+why=$(filter_drops "$NS_WAN" "$RTR_WAN_IP" 9999) || fail "UDP to an unnamed port: $why"
 echo "ok: UDP to an unnamed port is dropped before the TUN's queue and counted"
 
 wait "$syn_pid"
