@@ -19,25 +19,14 @@ topo_require socat ss setpriv
 topo_up_extra
 easyip_config "unsolicited-syn rst" >"$TOPO_DIR/naptd.conf"
 
-# capped CAP...: NAPTD becomes naptd under the bounding set CAP... (CAP_NET_ADMIN ...).
-real_naptd=$NAPTD
-capped() {
-	local set
-	set=$(printf '%s\n' "$@" | sed 's/^CAP_/+/' | tr '[:upper:]' '[:lower:]' | paste -sd, -)
-	printf '#!/bin/sh\nexec setpriv --bounding-set=-all,%s --inh-caps=-all %s "$@"\n' \
-		"$set" "$real_naptd" >"$TOPO_DIR/naptd-capped"
-	chmod 0755 "$TOPO_DIR/naptd-capped"
-	NAPTD=$TOPO_DIR/naptd-capped
-}
 # silent PORT: nothing answers on W:PORT from the WAN within 2 s (a LAN service would at
 # once; the engine's RST for an unsolicited SYN waits 6 s).
 silent() {
 	! in_wan timeout 4 socat -T 1 - "TCP:$RTR_WAN_IP:$1,connect-timeout=2" </dev/null \
 		>/dev/null 2>&1
 }
-unit_caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$(dirname "$0")/../../docs/naptd.service.in")
 # shellcheck disable=SC2086 # one word per capability
-capped $unit_caps
+capped $UNIT_CAPS
 
 banner_server "$NS_WAN" 7000 wan-7000
 bg "$NS_WAN" "$TOPO_DIR/udp-wan.log" socat UDP-RECVFROM:6000,fork "SYSTEM:echo wan-udp"
@@ -55,41 +44,25 @@ in_wan timeout 15 socat -T 1 - "TCP:$RTR_WAN_IP:7777,connect-timeout=12" </dev/n
 	>"$TOPO_DIR/syn.out" 2>&1 &
 syn_pid=$!
 
-got=$(banner "$NS_LAN" "$WAN_IP" 7000) || fail "LAN TCP client: no answer from the WAN"
-[ "$got" = wan-7000 ] || fail "LAN TCP client: got '$got'"
-echo "ok: a LAN client's TCP flow gets its replies"
+expect_banner "$NS_LAN" "$WAN_IP" 7000 wan-7000 "a LAN client's TCP flow gets its replies"
 got=$(udp_ask "$NS_LAN" "$WAN_IP" 6000 wan-udp)
 [ "$got" = wan-udp ] || fail "LAN UDP client: got '$got' from the WAN"
 echo "ok: a LAN client's UDP flow gets its replies"
 
 ctl forward add tcp 8080 "$LAN_IP:80" >/dev/null || fail "forward add failed"
-got=$(banner "$NS_WAN" "$RTR_WAN_IP" 8080) || fail "run-time forward tcp 8080: no answer"
-[ "$got" = lan-80 ] || fail "run-time forward tcp 8080: got '$got'"
-echo "ok: a forward added by naptctl outside port-range works at once"
+expect_banner "$NS_WAN" "$RTR_WAN_IP" 8080 lan-80 \
+	"a forward added by naptctl outside port-range works at once"
 ctl forward del tcp 8080 >/dev/null || fail "forward del failed"
 silent 8080 || fail "tcp 8080 still answers after forward del"
 echo "ok: after forward del tcp 8080 no longer answers"
 
 silent 5000 || fail "tcp 5000 answers without a DMZ"
 ctl dmz set "$LAN_IP" >/dev/null || fail "dmz set failed"
-got=$(banner "$NS_WAN" "$RTR_WAN_IP" 5000) || fail "DMZ: tcp 5000 does not answer"
-[ "$got" = lan-5000 ] || fail "DMZ: tcp 5000 got '$got'"
-echo "ok: a DMZ set by naptctl gets an unnamed port"
+expect_banner "$NS_WAN" "$RTR_WAN_IP" 5000 lan-5000 "a DMZ set by naptctl gets an unnamed port"
 ctl dmz clear >/dev/null || fail "dmz clear failed"
 
 # 20 datagrams to an unnamed port: dropped by the filter, never seen by the engine.
-filtered0=$(stat_value tun-filter-dropped) nomap0=$(stat_value dropped-no-mapping)
-in_wan "$PY" -c '
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-for _ in range(20):
-    s.sendto(b"flood", (sys.argv[1], 9999))' "$RTR_WAN_IP"
-# shellcheck disable=SC2317 # called through wait_until
-filtered_20() { [ $(($(stat_value tun-filter-dropped) - filtered0)) -ge 20 ]; }
-wait_until 3 filtered_20 || fail "tun-filter-dropped went from $filtered0 to" \
-	"$(stat_value tun-filter-dropped), not 20 more"
-[ "$(stat_value dropped-no-mapping)" = "$nomap0" ] ||
-	fail "dropped-no-mapping moved ($nomap0 -> $(stat_value dropped-no-mapping)): the engine saw the flood"
+why=$(filter_drops "$NS_WAN" "$RTR_WAN_IP" 9999) || fail "UDP to an unnamed port: $why"
 echo "ok: UDP to an unnamed port is dropped before the TUN's queue and counted"
 
 wait "$syn_pid"
@@ -101,7 +74,7 @@ stop_naptd || fail "naptd exited with status $? after SIGTERM"
 
 # Without CAP_BPF: no filter, said once, and naptd works as before.
 # shellcheck disable=SC2086
-capped ${unit_caps//CAP_BPF/}
+capped ${UNIT_CAPS//CAP_BPF/}
 start_naptd "$TOPO_DIR/naptd.conf" || fail "naptd did not start without CAP_BPF"
 [ "$(stat_value tun-filter-on)" = 0 ] || fail "tun-filter-on is not 0 without CAP_BPF"
 grep -q "tun filter off (map not made: Operation not permitted)" "$NAPTD_LOG" ||
