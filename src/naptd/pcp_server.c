@@ -322,13 +322,13 @@ static struct napt_forward lease_forward(const struct map_request *q, uint16_t p
 /* Add the forward ext_port -> host:in_port if the rules allow it and the port is free. */
 static bool try_port(struct pcp_server *s, const struct map_request *q, uint16_t port)
 {
-	const struct napt_config *c = napt_get_config(s->d->nat);
 	struct napt_forward f = lease_forward(q, port);
 	char err[256];
 
-	/* Only the port range is steered to naptd on an Easy IP address (route_setup.c). */
-	if (port < c->port_lo || port > c->port_hi || !allowed(s, q->client, port) ||
-	    port_in_use(s, q->protos, port))
+	/* Any port the pcp-allow rules give, in or out of port-range: every port of the external
+	 * address reaches naptd (Easy IP steers them all, route_setup.c); the engine refuses
+	 * the router's own (local-service, local-ports, the DHCP client's). */
+	if (!port || !allowed(s, q->client, port) || port_in_use(s, q->protos, port))
 		return false;
 	return napt_forward_add(s->d->nat, &f, err, sizeof(err)) == 0;
 }

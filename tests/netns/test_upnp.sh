@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # test_upnp.sh - naptd's UPnP IGD ("upnp yes", issue 13) with Debian's miniupnpc and a peer
 # written from the UPnP Device Architecture (upnp_peer.py), on the Easy IP router:
-# Mappings take ports of the Easy IP port-range (49152-65534), as NAT-PMP and PCP ones do.
+# Mappings take the ports asked for when the pcp-allow rules give them (in or out of the Easy IP
+# port-range, 49152-65534), else ports of port-range, as NAT-PMP and PCP ones do.
 # - upnpc discovers the IGD and reads the external address; "upnpc -a" adds a mapping that
 #   shows in "naptctl show forwards" with origin upnp and a lifetime of a day (upnpc asks 0,
 #   IGD:1's "infinite"), the WAN host reaches the LAN service through it, "upnpc -l" lists

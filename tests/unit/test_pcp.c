@@ -434,6 +434,22 @@ START_TEST(filter_prefix_and_port)
 }
 END_TEST
 
+/* A lease may take any port the pcp-allow rules give, not only port-range (1024-9999 here):
+ * every port of the external address reaches naptd (issue 12 item 1). */
+START_TEST(lease_outside_port_range)
+{
+	struct req q = map_req("192.168.1.10", IPPROTO_UDP, 5000, 20000, 600);
+
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_SUCCESS);
+	ck_assert_uint_eq(rsp_port(), 20000);
+	ck_assert(reply_reaches(20000, "198.51.100.8", 3478, "192.168.1.10", 5000));
+	/* The deny rule still holds outside port-range's mappings: 2500 is not given. */
+	q = map_req("192.168.1.10", IPPROTO_UDP, 5001, 2500, 600);
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_SUCCESS);
+	ck_assert_uint_ne(rsp_port(), 2500);
+}
+END_TEST
+
 /* A renewal's filters are added to the lease's (RFC 6887 section 13.3: "There is no
  * mechanism to remove a specific filter"); a renewal without FILTER keeps them; prefix length
  * 0 removes them all, and a session from a remote the new set refuses ends. */
@@ -746,6 +762,7 @@ int main(void)
 				peer_same_rules_as_map,
 				filter_admits_the_named_remote,
 				filter_prefix_and_port,
+				lease_outside_port_range,
 				filter_added_by_renewal,
 				filter_excessive_by_renewal,
 				filter_prefix_zero_removes,
