@@ -5,10 +5,11 @@
 # bigger than the WAN's MTU. The answer arrives in fragments, and Linux's ip rules see no
 # ports in a fragment (the flow dissector stops at the IPv4 header of any fragment, first
 # or later), so the rules that keep the router's local-ports for the kernel do not match and
-# every fragment is steered into the TUN: the first is dropped by the TUN filter (its port
-# is the kernel's, not naptd's), the others by the engine; the router gets nothing. Known
-# bug, in XFAIL_TESTS: the answer must reach the router as it does without naptd (checked
-# first). With a DMZ the first fragment would go to the DMZ host.
+# every fragment is steered into the TUN. Found as a bug (the filter dropped the first
+# fragment, its port being the kernel's; the engine the rest; with a DMZ the DMZ host got
+# them); now naptd passes the fragments of the router's own ports (local-ports, DHCP) on
+# unchanged and the kernel reassembles them. The answer must reach the router as it does
+# without naptd (checked first), with and without a DMZ.
 set -u
 . "$(dirname "$0")/lib_home.sh"
 
@@ -48,5 +49,9 @@ got=$(big_answer)
 [ "$got" = 3000 ] || fail "under Easy IP the router's own query got $got bytes, not 3000" \
 	"($(ctl show stats | grep -E 'tun-filter-dropped|fragment' | tr -s ' ' | paste -sd, -))"
 echo "ok: under Easy IP the router's own query gets its 3000-byte answer"
+ctl dmz set "$LAN_IP" >/dev/null || fail "dmz set failed"
+got=$(big_answer)
+[ "$got" = 3000 ] || fail "with a DMZ the router's own query got $got bytes, not 3000"
+echo "ok: with a DMZ set the router's own query still gets its 3000-byte answer"
 stop_naptd || fail "naptd exited with status $? after SIGTERM"
 exit 0
