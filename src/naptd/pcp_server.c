@@ -664,6 +664,7 @@ static uint8_t pcp_option_form(const uint8_t *p, size_t olen, const struct pcp_o
 static uint8_t pcp_filter(const uint8_t *p, struct pcp_opts *o)
 {
 	uint8_t plen = p[5];
+	struct napt_peer_filter f;
 	uint32_t addr;
 
 	if (plen == 0) {
@@ -674,15 +675,18 @@ static uint8_t pcp_filter(const uint8_t *p, struct pcp_opts *o)
 	}
 	if (!get_mapped(p + 8, &addr) || plen < 96 || plen > 128)
 		return PCP_MALFORMED_OPTION;
-	if (o->n_filters == NAPT_FWD_MAX_FILTERS) {
-		o->excessive = true;
-		return PCP_SUCCESS;
-	}
 	plen -= 96;
-	o->filters[o->n_filters++] =
-	    (struct napt_peer_filter){.addr = plen ? addr & htonl(0xffffffffu << (32 - plen)) : 0,
+	f = (struct napt_peer_filter){.addr = plen ? addr & htonl(0xffffffffu << (32 - plen)) : 0,
 				      .port = get16(p + 6),
 				      .len = plen};
+	/* A copy of a filter already read is the same filter: it counts once (refilter). */
+	for (unsigned i = 0; i < o->n_filters; i++)
+		if (same_filter(&o->filters[i], &f))
+			return PCP_SUCCESS;
+	if (o->n_filters == NAPT_FWD_MAX_FILTERS)
+		o->excessive = true;
+	else
+		o->filters[o->n_filters++] = f;
 	return PCP_SUCCESS;
 }
 

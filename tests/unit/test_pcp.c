@@ -513,6 +513,49 @@ START_TEST(filter_excessive_by_renewal)
 }
 END_TEST
 
+/* break12c: the additive set at its edges. Four held and one of them again: SUCCESS, still
+ * four; four held and a fifth: EXCESSIVE_REMOTE_PEERS, the set and the lease's end as they
+ * were; a prefix length 0 option between two filters keeps only the one after it; five
+ * copies of one held remote in one request are one filter, not more than naptd keeps. */
+START_TEST(filter_renewal_edges)
+{
+	static const char *const four[4] = {"198.51.100.1", "198.51.100.2", "198.51.100.3",
+					    "198.51.100.4"};
+	struct req q = map_req("192.168.1.10", IPPROTO_UDP, 5000, 5000, 600);
+	int64_t expires;
+
+	for (unsigned i = 0; i < 4; i++)
+		add_filter(&q, 128, 0, four[i]);
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_SUCCESS);
+	q = map_req("192.168.1.10", IPPROTO_UDP, 5000, 5000, 600);
+	add_filter(&q, 128, 0, "198.51.100.3");
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_SUCCESS);
+	ck_assert_uint_eq(d.runtime.leases[0].fwd.n_filters, 4);
+	expires = d.runtime.leases[0].expires;
+	q = map_req("192.168.1.10", IPPROTO_UDP, 5000, 5000, 7200);
+	add_filter(&q, 128, 0, "198.51.100.5");
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_EXCESSIVE_REMOTE_PEERS);
+	ck_assert_uint_eq(d.runtime.leases[0].fwd.n_filters, 4);
+	ck_assert_int_eq(d.runtime.leases[0].expires, expires);
+	ck_assert(!reply_reaches(5000, "198.51.100.5", 3478, "192.168.1.10", 5000));
+	ck_assert(reply_reaches(5000, "198.51.100.4", 3478, "192.168.1.10", 5000));
+	q = map_req("192.168.1.10", IPPROTO_UDP, 5000, 5000, 600);
+	add_filter(&q, 128, 0, "198.51.100.6");
+	add_filter(&q, 0, 0, "0.0.0.0");
+	add_filter(&q, 128, 0, "198.51.100.7");
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_SUCCESS);
+	ck_assert_uint_eq(d.runtime.leases[0].fwd.n_filters, 1);
+	ck_assert(!reply_reaches(5000, "198.51.100.6", 3478, "192.168.1.10", 5000));
+	ck_assert(!reply_reaches(5000, "198.51.100.1", 3478, "192.168.1.10", 5000));
+	ck_assert(reply_reaches(5000, "198.51.100.7", 3478, "192.168.1.10", 5000));
+	q = map_req("192.168.1.10", IPPROTO_UDP, 5000, 5000, 600);
+	for (unsigned i = 0; i < 5; i++)
+		add_filter(&q, 128, 0, "198.51.100.7");
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_SUCCESS);
+	ck_assert_uint_eq(d.runtime.leases[0].fwd.n_filters, 1);
+}
+END_TEST
+
 /* Prefix length 0: "no filter", removing the filters before it. */
 START_TEST(filter_prefix_zero_removes)
 {
@@ -776,7 +819,8 @@ int main(void)
 				filter_and_peer_same_port,
 				filter_truncated,
 				filter_excessive_on_delete,
-				filter_two_hosts};
+				filter_two_hosts,
+				filter_renewal_edges};
 
 	tcase_add_checked_fixture(t, setup, teardown);
 	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
