@@ -350,6 +350,103 @@ START_TEST(easy_ip_answers_unnamed_ports)
 }
 END_TEST
 
+/* ---- break12c: the router's own fragmented answers under Easy IP ---- */
+
+/* A fragment of src -> EXT:dport (frag: the flags and offset field), through the engine;
+ * whether it came back unchanged (to the router). */
+static struct napt_result frag_in(uint8_t proto, const char *src, uint16_t dport, uint16_t frag,
+				  bool *unchanged)
+{
+	struct pb_spec s = pb_flow(proto, src, 53, EXT, dport);
+	uint8_t b[PB_MAX], sent[PB_MAX];
+	struct napt_packet p = {.data = b, .cap = sizeof(b)};
+	struct napt_result r;
+
+	s.frag = frag;
+	s.payload_len = 64;
+	p.len = pb_build(b, &s);
+	memcpy(sent, b, p.len);
+	r = napt_translate(n, &p, T0);
+	*unchanged = r.verdict == NAPT_FORWARD && memcmp(sent, b, p.len) == 0;
+	return r;
+}
+
+/* Only a first fragment (MF, offset 0) of UDP or TCP to local-ports, or of UDP to 68, is
+ * passed on unchanged, and then its later fragments; not ICMP, not a whole datagram (the
+ * kernel keeps those before the TUN), not a local-service port (its firewall is on wan0), not
+ * TCP 68, not port-range; with a DMZ host the router's ports stay the router's. The TUN
+ * filter's view (napt_port_open) says the same. */
+START_TEST(easy_ip_router_fragments)
+{
+	bool same;
+
+	start("external interface wan0\nlocal-service udp 5000\n");
+	ck_assert_int_eq(frag_in(IPPROTO_UDP, REM, 40000, 0x2000, &same).verdict, NAPT_FORWARD);
+	ck_assert(same);
+	ck_assert_int_eq(frag_in(IPPROTO_UDP, REM, 1, 0x0009, &same).verdict, NAPT_FORWARD);
+	ck_assert(same);
+	frag_in(IPPROTO_TCP, "198.51.100.9", 32768, 0x2000, &same);
+	ck_assert(same);
+	frag_in(IPPROTO_UDP, "198.51.100.10", 68, 0x2000, &same);
+	ck_assert(same);
+	ck_assert_int_eq(frag_in(IPPROTO_TCP, "198.51.100.11", 68, 0x2000, &same).reason,
+			 NAPT_DROP_NO_MAPPING);
+	ck_assert_int_eq(frag_in(IPPROTO_UDP, "198.51.100.12", 40000, 0, &same).reason,
+			 NAPT_DROP_NO_MAPPING);
+	ck_assert_int_eq(frag_in(IPPROTO_UDP, "198.51.100.13", 5000, 0x2000, &same).reason,
+			 NAPT_DROP_NO_MAPPING);
+	ck_assert_int_eq(frag_in(IPPROTO_UDP, "198.51.100.14", 50000, 0x2000, &same).reason,
+			 NAPT_DROP_NO_MAPPING);
+	ck_assert_int_ne(frag_in(IPPROTO_ICMP, "198.51.100.15", 0, 0x2000, &same).verdict,
+			 NAPT_FORWARD);
+	ck_assert(napt_port_open(n, IPPROTO_UDP, 0, 49151));
+	ck_assert(napt_port_open(n, IPPROTO_UDP, 0, 68));
+	ck_assert(!napt_port_open(n, IPPROTO_TCP, 0, 68));
+	ck_assert(!napt_port_open(n, IPPROTO_UDP, 0, 5000));
+	ck_assert(!napt_port_open(n, IPPROTO_UDP, 0, 49152));
+	ck_assert_int_eq(napt_dmz_set(n, pb_addr(HOST), err, sizeof(err)), 0);
+	frag_in(IPPROTO_UDP, "198.51.100.16", 40000, 0x2000, &same);
+	ck_assert(same);
+	ck_assert_int_eq(frag_in(IPPROTO_UDP, "198.51.100.17", 50000, 0x2000, &same).verdict,
+			 NAPT_FORWARD);
+	ck_assert(!same); /* the DMZ host's */
+}
+END_TEST
+
+/* Pool mode (no Easy IP): nothing of the above; a first fragment to 40000 or 68 is a
+ * datagram without a mapping, and the port is not open. */
+START_TEST(pool_no_router_fragments)
+{
+	bool same;
+
+	start("");
+	ck_assert_int_eq(frag_in(IPPROTO_UDP, REM, 40000, 0x2000, &same).reason,
+			 NAPT_DROP_NO_MAPPING);
+	ck_assert_int_eq(frag_in(IPPROTO_UDP, REM, 68, 0x2000, &same).reason, NAPT_DROP_NO_MAPPING);
+	ck_assert(!napt_port_open(n, IPPROTO_UDP, 0, 40000));
+	ck_assert(!napt_port_open(n, IPPROTO_UDP, 0, 68));
+}
+END_TEST
+
+/* The hairpin direction: a LAN host's first fragment to W's local port is not the router's
+ * WAN answer; it is not passed on unchanged. */
+START_TEST(easy_ip_hairpin_fragment_not_passed)
+{
+	struct pb_spec s = pb_flow(IPPROTO_UDP, HOST, 5000, EXT, 40000);
+	uint8_t b[PB_MAX], sent[PB_MAX];
+	struct napt_packet p = {.data = b, .cap = sizeof(b)};
+	struct napt_result r;
+
+	start("external interface wan0\n");
+	s.frag = 0x2000;
+	s.payload_len = 64;
+	p.len = pb_build(b, &s);
+	memcpy(sent, b, p.len);
+	r = napt_translate(n, &p, T0);
+	ck_assert(r.verdict != NAPT_FORWARD || memcmp(sent, b, p.len) != 0);
+}
+END_TEST
+
 /* ---- dynamic NAT: the pool ---- */
 
 #define H1 0x0a000001u
@@ -710,6 +807,9 @@ int main(void)
 	TCase *ez = tcase_create("easy ip answers");
 	tcase_add_checked_fixture(ez, NULL, teardown);
 	tcase_add_test(ez, easy_ip_answers_unnamed_ports);
+	tcase_add_test(ez, easy_ip_router_fragments);
+	tcase_add_test(ez, pool_no_router_fragments);
+	tcase_add_test(ez, easy_ip_hairpin_fragment_not_passed);
 	suite_add_tcase(s, ez);
 	TCase *dn = tcase_create("dynamic nat");
 	tcase_add_checked_fixture(dn, NULL, teardown);
