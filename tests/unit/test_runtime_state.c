@@ -550,6 +550,38 @@ START_TEST(salvage_sets_bad_lines_aside)
 }
 END_TEST
 
+/* break12c: leases outside port-range (e9eac90) saved, then the config makes their ports the
+ * router's (Easy IP's local-ports 32768-49151, the DHCP client's UDP 68, a local-service):
+ * the start sets those aside with the reason and keeps the rest (a lease on TCP 68 or below
+ * local-ports). */
+START_TEST(salvage_sets_aside_leases_on_router_ports)
+{
+	char text[600];
+	long long later = (long long)time(NULL) + 600;
+
+	parse_cfg("inside 192.168.1.0/24\nexternal interface wan0\nexternal 203.0.113.10\n"
+		  "local-service tcp 8443\n");
+	snprintf(text, sizeof(text),
+		 "forward udp 40000 192.168.1.10:5000 expires %lld\n"
+		 "forward udp 68 192.168.1.10:68 expires %lld\n"
+		 "forward tcp 68 192.168.1.10:68 expires %lld\n"
+		 "forward tcp 8443 192.168.1.10:443 expires %lld\n"
+		 "forward udp 5000 192.168.1.10:5000 expires %lld\n",
+		 later, later, later, later, later);
+	write_file(path, text);
+	n_told = 0;
+	ck_assert_int_eq(runtime_state_salvage(path, &back, &cfg, note_reject, err, sizeof(err)),
+			 3);
+	ck_assert_uint_eq(n_told, 3);
+	ck_assert_msg(strstr(told[0], "local-ports") != NULL, "got '%s'", told[0]);
+	ck_assert_msg(strstr(told[1], "DHCP") != NULL, "got '%s'", told[1]);
+	ck_assert_uint_eq(back.n_leases, 2);
+	ck_assert_uint_eq(back.leases[0].fwd.ext_lo, 68);
+	ck_assert_uint_eq(back.leases[0].fwd.protos, NAPT_FWD_TCP);
+	ck_assert_uint_eq(back.leases[1].fwd.ext_lo, 5000);
+}
+END_TEST
+
 /* A line of 100 000 bytes without a newline before the good lines after it (a damaged or
  * sparse file): the strict load refuses it naming the line, the start sets aside its first
  * 1022 bytes and loads the lines after it. getline() took the line whole: memory without
@@ -768,6 +800,7 @@ int main(void)
 	tcase_add_test(tc, apply_refuses_dmz_outside);
 	tcase_add_test(tc, dir_fsync_failure_after_rename_is_not_a_failure);
 	tcase_add_test(tc, salvage_sets_bad_lines_aside);
+	tcase_add_test(tc, salvage_sets_aside_leases_on_router_ports);
 	tcase_add_test(tc, salvage_sets_aside_many_lines);
 	tcase_add_test(tc, salvage_keeps_what_it_cannot_set_aside);
 	tcase_add_test(tc, salvage_sets_aside_what_the_config_refuses);
