@@ -456,6 +456,13 @@ static enum map_outcome map_add(struct pcp_server *s, const struct map_request *
 		return MAP_DENIED;
 	if (i >= 0 && !nonce_matches(&st->leases[i], q->nonce))
 		return MAP_NONCE_MISMATCH;
+	if (i >= 0 && !allowed(s, q->client, st->leases[i].fwd.ext_lo)) {
+		/* A reload's rules no longer give the lease's port: it ends here, and the
+		 * renewal is a new request, else renewals would keep it past the rules. */
+		lease_remove(s, (unsigned)i);
+		save_leases(s);
+		i = -1;
+	}
 	if (i < 0) {
 		enum map_outcome o = st->n_leases == RUNTIME_MAX_LEASES ||
 					     host_leases(st, q->client) >= HOST_MAX_LEASES

@@ -450,6 +450,25 @@ START_TEST(lease_outside_port_range)
 }
 END_TEST
 
+/* break12c: a lease outside port-range, then a reload whose rules no longer give its port:
+ * the host's renewal does not keep it there (before: renewed on 20000 for ever). */
+START_TEST(renewal_after_rules_take_the_port)
+{
+	struct req q = map_req("192.168.1.10", IPPROTO_UDP, 5000, 20000, 600);
+
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_SUCCESS);
+	ck_assert_uint_eq(rsp_port(), 20000);
+	d.file_cfg.daemon.pcp_rules[0].lo = 15000;
+	d.file_cfg.daemon.pcp_rules[0].hi = 30000;
+	q = map_req("192.168.1.10", IPPROTO_UDP, 5000, 20000, 600);
+	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_SUCCESS);
+	ck_assert_uint_eq(rsp_port(), 5000); /* the internal port, as for a new request */
+	ck_assert_uint_eq(d.runtime.n_leases, 1);
+	ck_assert(!reply_reaches(20000, "198.51.100.8", 3478, "192.168.1.10", 5000));
+	ck_assert(reply_reaches(5000, "198.51.100.8", 3478, "192.168.1.10", 5000));
+}
+END_TEST
+
 /* A renewal's filters are added to the lease's (RFC 6887 section 13.3: "There is no
  * mechanism to remove a specific filter"); a renewal without FILTER keeps them; prefix length
  * 0 removes them all, and a session from a remote the new set refuses ends. */
@@ -820,7 +839,8 @@ int main(void)
 				filter_truncated,
 				filter_excessive_on_delete,
 				filter_two_hosts,
-				filter_renewal_edges};
+				filter_renewal_edges,
+				renewal_after_rules_take_the_port};
 
 	tcase_add_checked_fixture(t, setup, teardown);
 	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
