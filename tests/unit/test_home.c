@@ -413,6 +413,34 @@ START_TEST(easy_ip_router_fragments)
 }
 END_TEST
 
+/* The engine refuses a run-time forward (a NAT-PMP, PCP or UPnP lease, now on any port) on
+ * the router's own ports: local-ports, UDP 68, a local-service; TCP 68 and the port below
+ * local-ports are the LAN's to have. */
+START_TEST(easy_ip_leases_refused_on_router_ports)
+{
+	static const struct {
+		uint8_t protos;
+		uint16_t port;
+		bool ok;
+	} cases[] = {{NAPT_FWD_UDP, 32768, false}, {NAPT_FWD_TCP, 49151, false},
+		     {NAPT_FWD_UDP, 68, false},    {NAPT_FWD_TCP, 22, false},
+		     {NAPT_FWD_TCP, 68, true},     {NAPT_FWD_UDP, 32767, true},
+		     {NAPT_FWD_UDP, 22, true}};
+
+	start("external interface wan0\nlocal-service tcp 22\n");
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct napt_forward f = {.protos = cases[i].protos,
+					 .ext_lo = cases[i].port,
+					 .ext_hi = cases[i].port,
+					 .in_addr = pb_addr(HOST),
+					 .in_lo = 5000};
+
+		ck_assert_msg((napt_forward_add(n, &f, err, sizeof(err)) == 0) == cases[i].ok,
+			      "port %u: %s", cases[i].port, err);
+	}
+}
+END_TEST
+
 /* Pool mode (no Easy IP): nothing of the above; a first fragment to 40000 or 68 is a
  * datagram without a mapping, and the port is not open. */
 START_TEST(pool_no_router_fragments)
@@ -809,6 +837,7 @@ int main(void)
 	tcase_add_test(ez, easy_ip_answers_unnamed_ports);
 	tcase_add_test(ez, easy_ip_router_fragments);
 	tcase_add_test(ez, pool_no_router_fragments);
+	tcase_add_test(ez, easy_ip_leases_refused_on_router_ports);
 	tcase_add_test(ez, easy_ip_hairpin_fragment_not_passed);
 	suite_add_tcase(s, ez);
 	TCase *dn = tcase_create("dynamic nat");

@@ -562,8 +562,11 @@ START_TEST(filter_renewal_edges)
 	add_filter(&q, 128, 0, "198.51.100.6");
 	add_filter(&q, 0, 0, "0.0.0.0");
 	add_filter(&q, 128, 0, "198.51.100.7");
+	ck_assert_uint_eq(napt_get_counters(d.nat)->sessions_current, 1); /* .4's */
 	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_SUCCESS);
 	ck_assert_uint_eq(d.runtime.leases[0].fwd.n_filters, 1);
+	ck_assert_uint_eq(napt_get_counters(d.nat)->sessions_current, 0);
+	ck_assert(!reply_reaches(5000, "198.51.100.4", 3478, "192.168.1.10", 5000));
 	ck_assert(!reply_reaches(5000, "198.51.100.6", 3478, "192.168.1.10", 5000));
 	ck_assert(!reply_reaches(5000, "198.51.100.1", 3478, "192.168.1.10", 5000));
 	ck_assert(reply_reaches(5000, "198.51.100.7", 3478, "192.168.1.10", 5000));
