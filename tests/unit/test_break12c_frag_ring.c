@@ -17,26 +17,18 @@
 #define EXT "203.0.113.1"
 #define T0  5000000u
 
-static struct napt *n;
-static char err[512];
-
-static void teardown(void)
-{
-	napt_destroy(n);
-	n = NULL;
-}
+static struct napt *n; /* Easy IP on EXT, made per test, left to the test's process */
 
 static void start(void)
 {
+	static const char text[] =
+	    "inside 192.168.1.0/24\nexternal " EXT "\nexternal interface wan0\nmax-sessions 512\n";
 	struct napt_config cfg;
+	char err[512];
 
-	ck_assert_msg(napt_config_parse_text(&cfg,
-					     "inside 192.168.1.0/24\nexternal " EXT
-					     "\nexternal interface wan0\nmax-sessions 512\n",
-					     "t.conf", err, sizeof(err)) == 0,
-		      "%s", err);
-	n = napt_create(&cfg, 7, err, sizeof(err));
-	ck_assert_msg(n != NULL, "%s", err);
+	ck_assert_msg(napt_config_parse_text(&cfg, text, "t.conf", err, sizeof(err)) == 0, "%s",
+		      err);
+	ck_assert_ptr_nonnull(n = napt_create(&cfg, 7, err, sizeof(err)));
 }
 
 static struct napt_result send_frag(struct pb_spec *s, uint16_t frag, uint16_t id)
@@ -89,7 +81,6 @@ int main(void)
 	Suite *s = suite_create("break12c_frag_ring");
 	TCase *t = tcase_create("ring");
 
-	tcase_add_checked_fixture(t, NULL, teardown);
 	tcase_add_test(t, flood_to_a_closed_port_costs_nothing);
 	tcase_add_test(t, flood_to_a_local_port_costs_nothing);
 	suite_add_tcase(s, t);
