@@ -15,6 +15,9 @@
 # UDP datagrams to W: offset 1480, no ports), icmp (echo requests), syn (TCP
 # SYNs without ACK to FLOOD_PORT; naptd runs with "unsolicited-syn rst", whose SYNs the TUN
 # filter lets through); the last three are what the TUN filter passes to the engine.
+# firstfrag (break12c): first fragments (MF, offset 0, a new IP ID each) of UDP datagrams to
+# FLOOD_PORT from 203.0.113.64-127 (spoofed; no answer goes back): with FLOOD_PORT one of
+# local-ports (FLOOD_PORT=40000) the engine passes each to the router and remembers it.
 set -u
 . "$(dirname "$0")/../netns/lib_home.sh"
 
@@ -23,9 +26,9 @@ FLOODERS=${FLOODERS:-2}
 FLOOD_PORT=${FLOOD_PORT:-9999}
 FLOOD_KIND=${FLOOD_KIND:-udp}
 case $FLOOD_KIND in
-udp | rawudp | frag | icmp) extra="" ;;
+udp | rawudp | frag | firstfrag | icmp) extra="" ;;
 syn) extra="unsolicited-syn rst" ;;
-*) fail "FLOOD_KIND: udp, rawudp, frag, icmp or syn" ;;
+*) fail "FLOOD_KIND: udp, rawudp, frag, firstfrag, icmp or syn" ;;
 esac
 topo_require iperf3 ss
 topo_up
@@ -68,8 +71,13 @@ else:
     s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
     pkts, a = [], (dst, 0)
     src, dst = socket.inet_aton(src), socket.inet_aton(dst)
-    for i in range(256):
-        if kind in ("frag", "rawudp"):  # offset 1480 (last fragment) or 0, 64 bytes
+    for i in range(256 if kind != "firstfrag" else 4096):
+        if kind == "firstfrag":  # MF, offset 0, IP ID i, 64 sources
+            udp = struct.pack("!HHHH", 20000, port, 1488, 0) + b"x" * 56
+            ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 84, i, 0x2000, 64, 17, 0,
+                             bytes([203, 0, 113, 64 + i % 64]), dst)
+            pkts.append(ip + udp)
+        elif kind in ("frag", "rawudp"):  # offset 1480 (last fragment) or 0, 64 bytes
             udp = struct.pack("!HHHH", 20000 + i, port, 72, 0) + b"x" * 56
             off = 185 if kind == "frag" else 0
             ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 92, 0, off, 64, 17, 0, src, dst)

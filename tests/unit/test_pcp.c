@@ -458,6 +458,10 @@ START_TEST(renewal_after_rules_take_the_port)
 
 	ck_assert_uint_eq(ask("192.168.1.10", &q), PCP_SUCCESS);
 	ck_assert_uint_eq(rsp_port(), 20000);
+	q = map_req("192.168.1.11", IPPROTO_UDP, 5000, 20000, 600); /* another host: not its */
+	ck_assert_uint_eq(ask("192.168.1.11", &q), PCP_SUCCESS);
+	ck_assert_uint_ne(rsp_port(), 20000);
+	lease_remove(&srv, 1);
 	d.file_cfg.daemon.pcp_rules[0].lo = 15000;
 	d.file_cfg.daemon.pcp_rules[0].hi = 30000;
 	q = map_req("192.168.1.10", IPPROTO_UDP, 5000, 20000, 600);
