@@ -690,21 +690,6 @@ static bool routers_echo_reply(const struct napt *n, const struct ipv4_view *v)
 	       (v->dport < n->cfg.port_lo || v->dport > n->cfg.port_hi);
 }
 
-/* Easy IP: the router's own ports on W, local-ports (the answers to its own connections) and
- * the DHCP client's. Their packets stay with the kernel (route_setup.c keep_local) but for
- * fragments: Linux's rules see no port in any fragment, so a fragmented answer (a large DNS
- * answer) enters the TUN. naptd passes it on unchanged; the kernel reassembles it and
- * delivers it to the router's socket. local-service ports are not among them: a firewall
- * that guards a service on the WAN interface would not see what comes through the TUN. */
-static bool routers_own_port(const struct napt *n, uint8_t proto, uint16_t port)
-{
-	const struct napt_config *c = &n->cfg;
-
-	return c->daemon.external_interface[0] && (proto == IPPROTO_TCP || proto == IPPROTO_UDP) &&
-	       ((port >= c->local_ports_lo && port <= c->local_ports_hi) ||
-		(proto == IPPROTO_UDP && port == NAPT_DHCP_CLIENT_PORT));
-}
-
 static int found_mapping(struct nat_table *t, uint32_t idx, void *ctx)
 {
 	(void)t;
@@ -715,16 +700,13 @@ static int found_mapping(struct nat_table *t, uint32_t idx, void *ctx)
 
 /* What inbound_session() below lets through on (proto, ext, port), the DMZ and the answers
  * to unsolicited SYNs aside: a session lies on a mapping of its endpoint, and a mapping or a
- * forward is what takes the rest; on Easy IP's W also the router's own ports, whose first
- * fragments translate_valid() passes to the kernel. */
+ * forward is what takes the rest. */
 bool napt_port_open(struct napt *n, uint8_t proto, unsigned ext, uint16_t port)
 {
 	bool mapped = false;
 
 	if (ext >= n->cfg.n_external)
 		return false;
-	if (ext == 0 && routers_own_port(n, proto, port))
-		return true;
 	if (proto != IPPROTO_ICMP && !(n->det_externals >> ext & 1) &&
 	    forward_rules_lookup(&n->fwd, forward_bit(proto), port))
 		return true;
@@ -1339,10 +1321,7 @@ static struct napt_result translate_valid(struct napt *n, struct napt_packet *pk
 	if (v->frag_offset)
 		return later_fragment(n, pkt, v, dir, ext, now);
 	first_key = fragment_key(v);
-	if (dir == NAPT_DIR_IN && v->more_frags && ext == 0 &&
-	    routers_own_port(n, v->proto, v->dport))
-		r = forwarded(n, v->proto, dir); /* unchanged, to the router (routers_own_port) */
-	else if (dir == NAPT_DIR_OUT)
+	if (dir == NAPT_DIR_OUT)
 		r = translate_out(n, pkt, v, now);
 	else if (dir == NAPT_DIR_IN)
 		r = translate_in(n, pkt, v, (unsigned)ext, true, now);

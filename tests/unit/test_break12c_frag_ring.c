@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* test_break12c_frag_ring.c - XFAIL (break12c): under Easy IP a WAN host's unsolicited first
- * fragment to any port of local-ports is passed on to the router (43e7b54) and remembered in
- * the fragment ring that the LAN's datagrams share. Spoofed sources (each within its share of
- * 64) turn the whole ring over: a LAN host's datagram whose first fragment went out loses
- * its later fragments (held until they time out). The same flood to a port nothing takes
- * (port-range, no mapping) makes no state and costs the LAN nothing (the control). */
+/* test_break12c_frag_ring.c - review break12c: when naptd passed a WAN host's unsolicited
+ * first fragment to any port of local-ports on to the router (43e7b54, since taken back), it
+ * was remembered in the fragment ring that the LAN's datagrams share, and spoofed sources
+ * (each within its share of 64) turned the whole ring over: a LAN host's datagram whose
+ * first fragment went out lost its later fragments. A first fragment to local-ports must
+ * make no state, as one to a port nothing takes (port-range, no mapping) makes none. */
 #include <check.h>
 #include <netinet/in.h>
 #include <stdio.h>

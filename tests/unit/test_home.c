@@ -371,45 +371,30 @@ static struct napt_result frag_in(uint8_t proto, const char *src, uint16_t dport
 	return r;
 }
 
-/* Only a first fragment (MF, offset 0) of UDP or TCP to local-ports, or of UDP to 68, is
- * passed on unchanged, and then its later fragments; not ICMP, not a whole datagram (the
- * kernel keeps those before the TUN), not a local-service port (its firewall is on wan0), not
- * TCP 68, not port-range; with a DMZ host the router's ports stay the router's. The TUN
- * filter's view (napt_port_open) says the same. */
+/* Easy IP: a first fragment (MF, offset 0) to the router's own ports (local-ports, UDP 68)
+ * is not passed on to the kernel and the TUN filter does not count those ports open: ip
+ * rules see no port in a fragment, so every WAN fragment to W enters the TUN, and passing
+ * these let a flood of spoofed first fragments to local-ports past the filter (review
+ * break12c: the LAN kept 0.00-0.03 of its rate, against 0.46-0.50 filtered) and through the
+ * fragment ring the LAN shares (test_break12c_frag_ring). The router's fragmented answers
+ * need conntrack's reassembly before routing (home-router.md Limits). */
 START_TEST(easy_ip_router_fragments)
 {
 	bool same;
 
 	start("external interface wan0\nlocal-service udp 5000\n");
-	ck_assert_int_eq(frag_in(IPPROTO_UDP, REM, 40000, 0x2000, &same).verdict, NAPT_FORWARD);
-	ck_assert(same);
-	ck_assert_int_eq(frag_in(IPPROTO_UDP, REM, 1, 0x0009, &same).verdict, NAPT_FORWARD);
-	ck_assert(same);
-	frag_in(IPPROTO_TCP, "198.51.100.9", 32768, 0x2000, &same);
-	ck_assert(same);
-	frag_in(IPPROTO_UDP, "198.51.100.10", 68, 0x2000, &same);
-	ck_assert(same);
-	ck_assert_int_eq(frag_in(IPPROTO_TCP, "198.51.100.11", 68, 0x2000, &same).reason,
+	ck_assert_int_eq(frag_in(IPPROTO_UDP, REM, 40000, 0x2000, &same).reason,
 			 NAPT_DROP_NO_MAPPING);
-	ck_assert_int_eq(frag_in(IPPROTO_UDP, "198.51.100.12", 40000, 0, &same).reason,
+	ck_assert_int_eq(frag_in(IPPROTO_UDP, "198.51.100.10", 68, 0x2000, &same).reason,
 			 NAPT_DROP_NO_MAPPING);
-	ck_assert_int_eq(frag_in(IPPROTO_UDP, "198.51.100.13", 5000, 0x2000, &same).reason,
-			 NAPT_DROP_NO_MAPPING);
-	ck_assert_int_eq(frag_in(IPPROTO_UDP, "198.51.100.14", 50000, 0x2000, &same).reason,
-			 NAPT_DROP_NO_MAPPING);
-	ck_assert_int_ne(frag_in(IPPROTO_ICMP, "198.51.100.15", 0, 0x2000, &same).verdict,
-			 NAPT_FORWARD);
-	ck_assert(napt_port_open(n, IPPROTO_UDP, 0, 49151));
-	ck_assert(napt_port_open(n, IPPROTO_UDP, 0, 68));
-	ck_assert(!napt_port_open(n, IPPROTO_TCP, 0, 68));
+	ck_assert(!napt_port_open(n, IPPROTO_UDP, 0, 49151));
+	ck_assert(!napt_port_open(n, IPPROTO_UDP, 0, 68));
 	ck_assert(!napt_port_open(n, IPPROTO_UDP, 0, 5000));
-	ck_assert(!napt_port_open(n, IPPROTO_UDP, 0, 49152));
+	/* With a DMZ host the first fragment to a port nothing holds is the DMZ host's. */
 	ck_assert_int_eq(napt_dmz_set(n, pb_addr(HOST), err, sizeof(err)), 0);
-	frag_in(IPPROTO_UDP, "198.51.100.16", 40000, 0x2000, &same);
-	ck_assert(same);
 	ck_assert_int_eq(frag_in(IPPROTO_UDP, "198.51.100.17", 50000, 0x2000, &same).verdict,
 			 NAPT_FORWARD);
-	ck_assert(!same); /* the DMZ host's */
+	ck_assert(!same);
 }
 END_TEST
 
