@@ -153,15 +153,29 @@ running() {
 	[ "${stat%% *}" != Z ]
 }
 
+# ours PID: PID is a child of this shell. Bash reaps a background child as soon as it exits,
+# so a PID kept in a list may since have been given to another test's process (pid_max is
+# 32768 here and a CI run wraps it): a stray SIGTERM once stopped another test's naptd.
+ours() {
+	local stat
+	{ read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 1
+	stat=${stat##*) }
+	stat=${stat#* }
+	stat=${stat%% *}
+	[ "$stat" = "$$" ] || [ "$stat" = "$BASHPID" ]
+}
+
 # kill_wait PID SECONDS: SIGTERM, wait up to SECONDS, then SIGKILL. Returns PID's status.
+# Only a child of this shell is signalled (ours).
 kill_wait() {
 	local pid=$1 i
+	ours "$pid" || return 0
 	kill -TERM "$pid" 2>/dev/null || return 0
 	for ((i = 0; i < $2 * 10; i++)); do
 		running "$pid" || break
 		sleep 0.1
 	done
-	kill -KILL "$pid" 2>/dev/null || true
+	ours "$pid" && kill -KILL "$pid" 2>/dev/null
 	wait "$pid"
 }
 
@@ -182,7 +196,9 @@ ns_del() {
 			[ -n "$pid" ] || break
 			sleep 0.1
 		done
-		kill -KILL $pids 2>/dev/null || true
+		# Only what is still in NS: an exited PID may be another test's by now.
+		pids=$(ip netns pids "$1" 2>/dev/null) || true
+		[ -z "$pids" ] || kill -KILL $pids 2>/dev/null || true
 	fi
 	ino=$(stat -L -c %i "/run/netns/$1" 2>/dev/null) && rm -f "/run/naptd/sysctls.$ino"
 	ip netns del "$1" 2>/dev/null || true
