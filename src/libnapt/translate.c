@@ -714,22 +714,13 @@ bool napt_port_open(struct napt *n, uint8_t proto, unsigned ext, uint16_t port)
 	return mapped;
 }
 
-/* RFC 6887 section 13.3: a forward with filters (PCP FILTER) opens sessions only for the
- * remotes they hold. One read of the forward table, for packets that would open a session. */
-static bool peer_admitted(const struct napt *n, const struct nat_key *flow)
-{
-	const struct napt_forward *f =
-	    forward_rules_lookup(&n->fwd, forward_bit(flow->proto), flow->port);
-
-	return !f || napt_forward_admits(f, flow->rem_addr, flow->rem_port);
-}
-
 static enum napt_drop_reason inbound_session(struct napt *n, const struct ipv4_view *v,
 					     unsigned ext, uint32_t now, uint32_t *sidx)
 {
 	struct nat_key flow = flow_key(v, false);
 	struct nat_key mkey = {.addr = flow.addr, .port = flow.port, .proto = flow.proto};
 	enum napt_drop_reason why = NAPT_DROP_NONE;
+	const struct napt_forward *fwd = NULL;
 	uint32_t m;
 
 	*sidx = 0;
@@ -750,23 +741,19 @@ static enum napt_drop_reason inbound_session(struct napt *n, const struct ipv4_v
 	if (m && (echo_request_to_query(v, nat_mapping_at(n->table, m)->origin) ||
 		  !filter_admits(n, nat_mapping_at(n->table, m), flow.rem_addr, now)))
 		return NAPT_DROP_FILTERED;
-	if (!m) {
-		/* Decide first whether anything would take it: no state for the unsolicited. A
-		 * deterministic address's ports are its hosts' (RFC 7422): neither a forward nor
-		 * the DMZ may answer there for another host, whom the reverse formula would not
-		 * name. */
-		if (n->det_externals >> ext & 1)
-			return NAPT_DROP_NO_MAPPING;
-		if (v->proto != IPPROTO_ICMP &&
-		    !forward_rules_lookup(&n->fwd, forward_bit(v->proto), flow.port) &&
-		    !n->cfg.has_dmz)
-			return NAPT_DROP_NO_MAPPING;
-		if (v->proto == IPPROTO_ICMP && !n->cfg.has_dmz)
-			return NAPT_DROP_NO_MAPPING;
-	}
+	/* Decide first whether anything would take it: no state for the unsolicited. A
+	 * deterministic address's ports are its hosts' (RFC 7422): neither a forward nor the
+	 * DMZ may answer there for another host, whom the reverse formula would not name. */
+	if (!m && n->det_externals >> ext & 1)
+		return NAPT_DROP_NO_MAPPING;
+	/* One read of the forward table for the two questions: does a forward take it, and do
+	 * its filters (PCP FILTER, RFC 6887 section 13.3) admit the remote. */
 	if (v->proto != IPPROTO_ICMP &&
-	    (!m || nat_mapping_at(n->table, m)->origin == NAPT_ORIGIN_FORWARD) &&
-	    !peer_admitted(n, &flow))
+	    (!m || nat_mapping_at(n->table, m)->origin == NAPT_ORIGIN_FORWARD))
+		fwd = forward_rules_lookup(&n->fwd, forward_bit(v->proto), flow.port);
+	if (!m && !fwd && !n->cfg.has_dmz)
+		return NAPT_DROP_NO_MAPPING;
+	if (fwd && !napt_forward_admits(fwd, flow.rem_addr, flow.rem_port))
 		return NAPT_DROP_PEER_FILTERED;
 	if (v->proto == IPPROTO_TCP && !is_bare_syn(v))
 		return NAPT_DROP_TCP_NO_SESSION;
