@@ -410,9 +410,14 @@ static void set_nonce(struct runtime_lease *l, const uint8_t *nonce)
 		memset(l->nonce, 0, RUNTIME_NONCE_LEN);
 }
 
-static bool same_filter(const struct napt_peer_filter *a, const struct napt_peer_filter *b)
+/* Whether f is one of the n filters of set (a copy is the same filter: it counts once). */
+static bool holds_filter(const struct napt_peer_filter *set, unsigned n,
+			 const struct napt_peer_filter *f)
 {
-	return a->addr == b->addr && a->port == b->port && a->len == b->len;
+	for (unsigned i = 0; i < n; i++)
+		if (set[i].addr == f->addr && set[i].port == f->port && set[i].len == f->len)
+			return true;
+	return false;
 }
 
 /* RFC 6887 section 13.3: a renewal's FILTER options are added to the lease's, after a prefix
@@ -422,13 +427,11 @@ static bool same_filter(const struct napt_peer_filter *a, const struct napt_peer
 static bool refilter(struct pcp_server *s, struct napt_forward *f, const struct map_request *q)
 {
 	struct napt_peer_filter set[NAPT_FWD_MAX_FILTERS] = {{0}};
-	unsigned n = q->clear_filters ? 0 : f->n_filters, j;
+	unsigned n = q->clear_filters ? 0 : f->n_filters;
 
 	memcpy(set, f->filters, n * sizeof(set[0]));
 	for (unsigned i = 0; i < q->n_filters; i++) {
-		for (j = 0; j < n && !same_filter(&set[j], &q->filters[i]); j++)
-			;
-		if (j < n)
+		if (holds_filter(set, n, &q->filters[i]))
 			continue;
 		if (n == NAPT_FWD_MAX_FILTERS)
 			return false;
@@ -686,10 +689,8 @@ static uint8_t pcp_filter(const uint8_t *p, struct pcp_opts *o)
 	f = (struct napt_peer_filter){.addr = plen ? addr & htonl(0xffffffffu << (32 - plen)) : 0,
 				      .port = get16(p + 6),
 				      .len = plen};
-	/* A copy of a filter already read is the same filter: it counts once (refilter). */
-	for (unsigned i = 0; i < o->n_filters; i++)
-		if (same_filter(&o->filters[i], &f))
-			return PCP_SUCCESS;
+	if (holds_filter(o->filters, o->n_filters, &f))
+		return PCP_SUCCESS;
 	if (o->n_filters == NAPT_FWD_MAX_FILTERS)
 		o->excessive = true;
 	else
