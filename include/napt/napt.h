@@ -41,7 +41,8 @@ enum napt_dir {
  * docs/behaviour.md: truncated, bad-version, bad-ihl, bad-total-length, bad-ip-checksum,
  * bad-l4, bad-icmp-checksum, bad-icmp-quote, unsupported, not-nat, spoofed, no-mapping,
  * filtered, no-session-icmp, tcp-no-session, table-full, ports-exhausted, fragment-no-first,
- * fragment-full, first-fragment-short, host-session-limit, host-port-limit, pool-exhausted. */
+ * fragment-full, first-fragment-short, host-session-limit, host-port-limit, pool-exhausted,
+ * peer-filtered. */
 enum napt_drop_reason {
 	NAPT_DROP_NONE = 0,
 	NAPT_DROP_TRUNCATED,        /* shorter than the IPv4 header or its total length */
@@ -67,6 +68,7 @@ enum napt_drop_reason {
 	NAPT_DROP_HOST_SESSIONS,    /* the inside host is at max-sessions-per-host */
 	NAPT_DROP_HOST_PORTS,       /* the inside host is at ports-per-host */
 	NAPT_DROP_POOL_EXHAUSTED,   /* mode dynamic: no address of the pool is free */
+	NAPT_DROP_PEER_FILTERED,    /* a forward's filters (PCP FILTER) do not admit the remote */
 	NAPT_DROP_REASONS
 };
 
@@ -174,6 +176,14 @@ int napt_forward_add(struct napt *n, const struct napt_forward *fwd, char *err, 
 /* protos is NAPT_FWD_TCP/UDP (or both); ext_port is any port of the rule's range. Returns
  * 0, or -1 when no rule holds that port. */
 int napt_forward_del(struct napt *n, uint8_t protos, uint16_t ext_port);
+/* PCP's FILTER option (RFC 6887 section 13.3): the remote peers the forward holding
+ * (protos, ext_port) admits become f[0..count): count 0 admits every remote, at most
+ * NAPT_FWD_MAX_FILTERS. A packet from a remote no filter holds opens no session through the
+ * forward (dropped, counted peer-filtered); sessions already open from such remotes end now.
+ * Checked only where a packet from outside would open a session: established sessions'
+ * packets never look. Returns 0, or -1 when no forward holds the port or count is too big. */
+int napt_forward_filter(struct napt *n, uint8_t protos, uint16_t ext_port,
+			const struct napt_peer_filter *f, unsigned count);
 /* Refused (-1, err says why) with mode dynamic, as in the config file; so is
  * napt_forward_add. */
 int napt_dmz_set(struct napt *n, uint32_t addr, char *err, size_t errlen);
@@ -185,6 +195,23 @@ int napt_external_replace(struct napt *n, uint32_t old_addr, uint32_t new_addr);
 void napt_dmz_clear(struct napt *n);
 int napt_timeout_set(struct napt *n, enum napt_timeout_class c, uint32_t seconds);
 void napt_flush(struct napt *n);
+
+/* Whether an unsolicited inbound packet of proto (IPPROTO_TCP or IPPROTO_UDP) to port of
+ * external address number ext has something to take it, the DMZ aside: a mapping on that
+ * endpoint (outbound, forward, DMZ, PCP PEER, deterministic, port block), or a forward on a
+ * non-deterministic address. A packet to a port that is not open is refused (no-mapping)
+ * unless the DMZ takes it, or it is a bare SYN that unsolicited-syn answers. */
+bool napt_port_open(struct napt *n, uint8_t proto, unsigned ext, uint16_t port);
+/* Call fn(ctx, proto, ext, port, open) after each change that may have changed
+ * napt_port_open() for that endpoint (any protocol: filter what you need), with its answer
+ * after the change: a mapping made or ended (a flush ends them all), a forward added or
+ * deleted (each of its ports on each address). NULL stops it. Nothing is called for the
+ * state already there: read it with napt_port_open(). naptd's TUN filter keeps its port map
+ * with it (no I/O here: fn must not call back into the instance, napt_port_open aside). */
+typedef void (*napt_port_watch_fn)(void *ctx, uint8_t proto, unsigned ext, uint16_t port,
+				   bool open);
+void napt_port_watch(struct napt *n, napt_port_watch_fn fn, void *ctx);
+
 /* The config as the engine now applies it (run-time changes included). */
 const struct napt_config *napt_get_config(const struct napt *n);
 

@@ -70,6 +70,16 @@ struct napt_prefix {
 	uint8_t len;
 };
 
+/* Remote peers a forward admits (PCP's FILTER option, RFC 6887 section 13.3): a packet from
+ * outside opens a session through the forward only when its source is in addr/len and, unless
+ * port is 0, comes from port. A forward with no filter admits every remote. */
+#define NAPT_FWD_MAX_FILTERS 4
+struct napt_peer_filter {
+	uint32_t addr; /* network order, masked to len */
+	uint16_t port; /* the remote's port; 0: any */
+	uint8_t len;   /* prefix length 0-32; 0: any address */
+};
+
 /* A static DNAT rule: external ports ext_lo..ext_hi (on every external address) go to
  * in_addr, ports in_lo..in_lo+(ext_hi-ext_lo). */
 struct napt_forward {
@@ -77,6 +87,8 @@ struct napt_forward {
 	uint16_t ext_lo, ext_hi;
 	uint32_t in_addr; /* network order */
 	uint16_t in_lo;
+	uint8_t n_filters; /* run-time leases only (PCP MAP); 0 for config lines */
+	struct napt_peer_filter filters[NAPT_FWD_MAX_FILTERS];
 };
 
 /* Easy IP: ports of the WAN address that stay the router's own, "local-service tcp|udp
@@ -231,6 +243,14 @@ int napt_forward_format(const struct napt_forward *fwd, char *buf, size_t len);
  * forward or a lease there would never see a packet. */
 bool napt_config_hides_local(const struct napt_config *cfg, uint8_t protos, uint16_t lo,
 			     uint16_t hi, char *err, size_t errlen);
+/* Whether f admits a session from rem_addr (network order):rem_port: it has no filter, or one
+ * holds the remote. */
+bool napt_forward_admits(const struct napt_forward *f, uint32_t rem_addr, uint16_t rem_port);
+/* "ADDR/LEN:PORT" (PORT 0: any), as the state file and "show forwards" write a filter. Parse
+ * refuses bits set past LEN, LEN over 32 and trailing text. */
+int napt_peer_filter_format(const struct napt_peer_filter *f, char *buf, size_t len);
+int napt_peer_filter_parse(struct napt_peer_filter *f, const char *text, char *err, size_t errlen);
+
 /* Whether two forwards claim a common (protocol, external port). */
 bool napt_forward_overlaps(const struct napt_forward *a, const struct napt_forward *b);
 

@@ -85,3 +85,19 @@ const uint64_t *forward_rules_claimed(const struct forward_rules *fr, uint8_t pr
 {
 	return fr->claimed[slot(proto_bit)];
 }
+
+struct napt_forward *forward_rules_set_filters(struct forward_rules *fr, uint8_t protos,
+					       uint16_t port, const struct napt_peer_filter *f,
+					       unsigned count)
+{
+	uint16_t i = fr->by_port[slot(protos & NAPT_FWD_TCP ? NAPT_FWD_TCP : NAPT_FWD_UDP)][port];
+	struct napt_forward *r = i ? &fr->rules[i - 1] : NULL;
+
+	if (!r || count > NAPT_FWD_MAX_FILTERS)
+		return NULL;
+	memset(r->filters, 0, sizeof(r->filters));
+	if (count)
+		memcpy(r->filters, f, count * sizeof(*f));
+	r->n_filters = (uint8_t)count;
+	return r;
+}

@@ -28,6 +28,11 @@ int forward_rules_del(struct forward_rules *fr, uint8_t protos, uint16_t port,
 /* proto_bit is NAPT_FWD_TCP or NAPT_FWD_UDP. */
 const struct napt_forward *forward_rules_lookup(const struct forward_rules *fr, uint8_t proto_bit,
 						uint16_t port);
+/* PCP FILTER: the rule holding (protos, port) gets f[0..count) as its filters. Returns it, or
+ * NULL when none holds the port or count is over NAPT_FWD_MAX_FILTERS. */
+struct napt_forward *forward_rules_set_filters(struct forward_rules *fr, uint8_t protos,
+					       uint16_t port, const struct napt_peer_filter *f,
+					       unsigned count);
 const uint64_t *forward_rules_claimed(const struct forward_rules *fr, uint8_t proto_bit);
 
 #endif

@@ -201,6 +201,37 @@ static void remove_mappings(struct napt *n, struct mapping_filter f)
 							  remove_if_matches, &f);
 }
 
+/* ---- the open ports (napt_port_watch) ---- */
+
+static void tell_port(struct napt *n, uint8_t proto, unsigned ext, uint16_t port)
+{
+	n->port_watch(n->port_watch_ctx, proto, ext, port, napt_port_open(n, proto, ext, port));
+}
+
+static void watch_mapping(void *ctx, const struct nat_mapping *m)
+{
+	tell_port(ctx, m->proto, m->ext_index, m->ext_port);
+}
+
+/* A forward is looked up on every external address (a deterministic one aside, which
+ * napt_port_open() answers for). */
+static void watch_forward(struct napt *n, const struct napt_forward *f)
+{
+	static const uint8_t protos[2] = {IPPROTO_TCP, IPPROTO_UDP};
+
+	for (unsigned p = 0; n->port_watch && p < 2; p++)
+		for (unsigned e = 0; proto_in(protos[p], f->protos) && e < n->cfg.n_external; e++)
+			for (uint32_t port = f->ext_lo; port <= f->ext_hi; port++)
+				tell_port(n, protos[p], e, (uint16_t)port);
+}
+
+void napt_port_watch(struct napt *n, napt_port_watch_fn fn, void *ctx)
+{
+	n->port_watch = fn;
+	n->port_watch_ctx = ctx;
+	nat_table_watch_ports(n->table, fn ? watch_mapping : NULL, n);
+}
+
 /* ---- rules ---- */
 
 /* Field by field: the structs have padding that parsers need not clear. */
@@ -249,6 +280,7 @@ int napt_forward_add(struct napt *n, const struct napt_forward *fwd, char *err, 
 						   .port_lo = fwd->ext_lo,
 						   .port_hi = fwd->ext_hi,
 						   .any_origin_but_forward = true});
+	watch_forward(n, fwd);
 	return 0;
 }
 
@@ -272,6 +304,47 @@ int napt_forward_del(struct napt *n, uint8_t protos, uint16_t ext_port)
 						   .protos = gone.protos,
 						   .port_lo = gone.ext_lo,
 						   .port_hi = gone.ext_hi});
+	watch_forward(n, &gone);
+	return 0;
+}
+
+/* A forward's session from a remote its filters no longer admit ends (the forward's own
+ * mapping only: a lease's port holds no other). */
+static int end_refused_sessions(struct nat_table *t, uint32_t idx, void *ctx)
+{
+	const struct napt_forward *f = ctx;
+	uint32_t i = nat_mapping_at(t, idx)->sessions;
+
+	if (nat_mapping_at(t, idx)->origin != NAPT_ORIGIN_FORWARD)
+		return 0;
+	while (i) {
+		const struct nat_session *s = nat_session_at(t, i);
+		uint32_t next = s->sib_next; /* removing the last one removes the mapping */
+
+		if (!napt_forward_admits(f, s->rem_addr, s->rem_port))
+			nat_session_remove(t, i, false);
+		i = next;
+	}
+	return 0;
+}
+
+int napt_forward_filter(struct napt *n, uint8_t protos, uint16_t ext_port,
+			const struct napt_peer_filter *f, unsigned count)
+{
+	static const uint8_t proto_of[] = {IPPROTO_TCP, IPPROTO_UDP};
+	struct napt_forward *r = forward_rules_set_filters(&n->fwd, protos, ext_port, f, count);
+	struct napt_config *c = &n->cfg;
+
+	if (!r)
+		return -1;
+	for (unsigned i = 0; i < c->n_forwards; i++)
+		if (forward_equal(&c->forwards[i], r))
+			c->forwards[i] = *r;
+	for (unsigned b = 0; b < 2; b++)
+		for (unsigned e = 0; (r->protos >> b & 1) && e < c->n_external; e++)
+			for (uint32_t p = r->ext_lo; p <= r->ext_hi; p++)
+				nat_table_each_mapping_on(n->table, proto_of[b], e, (uint16_t)p,
+							  end_refused_sessions, r);
 	return 0;
 }
 
@@ -608,6 +681,7 @@ const char *napt_drop_reason_name(enum napt_drop_reason r)
 	    [NAPT_DROP_HOST_SESSIONS] = "host-session-limit",
 	    [NAPT_DROP_HOST_PORTS] = "host-port-limit",
 	    [NAPT_DROP_POOL_EXHAUSTED] = "pool-exhausted",
+	    [NAPT_DROP_PEER_FILTERED] = "peer-filtered",
 	};
 	return (unsigned)r < NAPT_DROP_REASONS ? names[r] : "?";
 }

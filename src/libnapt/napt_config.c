@@ -338,6 +338,43 @@ bool napt_forward_overlaps(const struct napt_forward *a, const struct napt_forwa
 	return (a->protos & b->protos) && a->ext_lo <= b->ext_hi && b->ext_lo <= a->ext_hi;
 }
 
+bool napt_forward_admits(const struct napt_forward *f, uint32_t rem_addr, uint16_t rem_port)
+{
+	for (unsigned i = 0; i < f->n_filters; i++) {
+		const struct napt_peer_filter *p = &f->filters[i];
+
+		if ((rem_addr & prefix_mask(p->len)) == p->addr &&
+		    (!p->port || p->port == rem_port))
+			return true;
+	}
+	return f->n_filters == 0;
+}
+
+int napt_peer_filter_format(const struct napt_peer_filter *f, char *buf, size_t len)
+{
+	char addr[INET_ADDRSTRLEN];
+	int n = snprintf(buf, len, "%s/%u:%u", addr_text(f->addr, addr), f->len, f->port);
+
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+int napt_peer_filter_parse(struct napt_peer_filter *f, const char *text, char *err, size_t errlen)
+{
+	char buf[64];
+	char *colon;
+	struct napt_prefix p;
+	uint32_t port;
+
+	if (strlen(text) >= sizeof(buf) || !(colon = strrchr(strcpy(buf, text), ':')))
+		return fail(err, errlen, "a filter is ADDR/LEN:PORT, not '%s'", text);
+	*colon = '\0';
+	if (parse_prefix("filter", buf, &p, err, errlen) < 0 ||
+	    parse_number("filter port", colon + 1, 0, 65535, &port, err, errlen) < 0)
+		return -1;
+	*f = (struct napt_peer_filter){.addr = p.addr, .port = (uint16_t)port, .len = p.len};
+	return 0;
+}
+
 /* ---- lines ----------------------------------------------------------------------------- */
 
 #define FORWARD_USAGE "'tcp|udp|both EXT[-EXT] ADDR:PORT[-PORT]'"

@@ -54,6 +54,8 @@ struct napt {
 	struct addr_pool pool;
 	/* Answers to unsolicited SYNs waiting their 6 s (RFC 5382 REQ-4). */
 	struct syn_answers answers;
+	napt_port_watch_fn port_watch; /* napt_port_watch(); NULL: none */
+	void *port_watch_ctx;
 };
 
 #define EXT_OCTET_SHARED 0xff

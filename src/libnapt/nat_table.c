@@ -52,7 +52,9 @@ struct nat_table {
 	struct host_limits *hosts;  /* per-host counts, when a limit is configured */
 	struct port_blocks *blocks; /* port-block-size */
 	struct nat_events *events;  /* NULL: nothing recorded */
-	uint64_t core_cache_bytes;  /* L2 size: see nat_table_worth_prefetching() */
+	nat_port_watch port_watch;  /* NULL: nobody watches (nat_table_watch_ports) */
+	void *port_watch_ctx;
+	uint64_t core_cache_bytes; /* L2 size: see nat_table_worth_prefetching() */
 	/* When reap_known, no session expires before reap_after, so the reap that runs with
 	 * every packet costs one comparison while nothing is due. */
 	uint32_t reap_after;
@@ -307,6 +309,18 @@ static void release_port(struct nat_table *t, const struct nat_mapping *m)
 				  !(m->flags & MAPF_DET));
 }
 
+static void watch_port(const struct nat_table *t, const struct nat_mapping *m)
+{
+	if (t->port_watch)
+		t->port_watch(t->port_watch_ctx, m);
+}
+
+void nat_table_watch_ports(struct nat_table *t, nat_port_watch fn, void *ctx)
+{
+	t->port_watch = fn;
+	t->port_watch_ctx = ctx;
+}
+
 /* Everything goes back to the free lists: used at start and by "flush sessions". */
 void nat_table_flush(struct nat_table *t)
 {
@@ -332,6 +346,8 @@ void nat_table_flush(struct nat_table *t)
 		/* The flushed mappings' ports were tied to their hosts a moment ago: they rest
 		 * as after any other end. */
 		release_port(t, &t->mappings[i]);
+		if (t->mappings[i].proto)
+			watch_port(t, &t->mappings[i]);
 		t->mappings[i] = (struct nat_mapping){.where_in = t->free_mappings};
 		t->free_mappings = i;
 	}
@@ -798,6 +814,7 @@ uint32_t nat_mapping_new(struct nat_table *t, const struct nat_mapping *m,
 	e->where_out = index_put(t, MAP_OUT, new_key_place(t, &out), idx);
 	if (e->flags & MAPF_POOL_PORT)
 		port_pool_take(&t->ports, proto_index(e->proto), e->ext_index, e->ext_port);
+	watch_port(t, e);
 	if (t->hosts && counts_as_host_port(e))
 		host_limits_add(t->hosts, e->in_addr, 0, 1);
 	if (e->flags & MAPF_BLOCK)
@@ -825,6 +842,7 @@ static void mapping_remove(struct nat_table *t, uint32_t idx, bool expired)
 		index_drop(t, MAP_IN, m->where_in, idx);
 	index_drop(t, MAP_OUT, m->where_out, idx);
 	release_port(t, m);
+	watch_port(t, m);
 	nat_event_mapping(t->events, NAPT_EV_MAPPING_END, m, t->external[m->ext_index], expired);
 	if (m->flags & MAPF_BLOCK)
 		block_release(t, m, expired); /* after the mapping's own end, in the log too */

@@ -221,4 +221,11 @@ void nat_table_count_hosts(struct nat_table *t, struct host_limits *hl);
 struct nat_events;
 void nat_table_set_events(struct nat_table *t, struct nat_events *ev);
 
+/* Call fn(ctx, m) whenever mapping m starts or stops holding its external endpoint (NULL:
+ * stop): after it is linked in, after it is unlinked (m still readable, no longer found),
+ * and for each mapping a flush ends, once the chains are empty. napt_port_watch() (napt.h)
+ * is built on it. */
+typedef void (*nat_port_watch)(void *ctx, const struct nat_mapping *m);
+void nat_table_watch_ports(struct nat_table *t, nat_port_watch fn, void *ctx);
+
 #endif

@@ -185,7 +185,8 @@ static uint32_t outbound_mapping(struct napt *n, const struct napt_saved_session
 }
 
 /* Whether the forward or the DMZ of this config still takes the session in to the same
- * inside endpoint. */
+ * inside endpoint, the forward's filters (PCP FILTER, RFC 6887 section 13.3) admitting its
+ * remote. */
 static bool inbound_rule_holds(const struct napt *n, const struct napt_saved_session *s)
 {
 	const struct napt_forward *f =
@@ -193,7 +194,8 @@ static bool inbound_rule_holds(const struct napt *n, const struct napt_saved_ses
 
 	if (s->origin == NAPT_ORIGIN_FORWARD)
 		return f && f->in_addr == s->in_addr &&
-		       s->in_port == (uint16_t)(f->in_lo + (s->ext_port - f->ext_lo));
+		       s->in_port == (uint16_t)(f->in_lo + (s->ext_port - f->ext_lo)) &&
+		       napt_forward_admits(f, s->rem_addr, s->rem_port);
 	return !f && n->cfg.has_dmz && n->cfg.dmz == s->in_addr && s->in_port == s->ext_port;
 }
 

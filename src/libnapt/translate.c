@@ -690,12 +690,37 @@ static bool routers_echo_reply(const struct napt *n, const struct ipv4_view *v)
 	       (v->dport < n->cfg.port_lo || v->dport > n->cfg.port_hi);
 }
 
+static int found_mapping(struct nat_table *t, uint32_t idx, void *ctx)
+{
+	(void)t;
+	(void)idx;
+	*(bool *)ctx = true;
+	return 1;
+}
+
+/* What inbound_session() below lets through on (proto, ext, port), the DMZ and the answers
+ * to unsolicited SYNs aside: a session lies on a mapping of its endpoint, and a mapping or a
+ * forward is what takes the rest. */
+bool napt_port_open(struct napt *n, uint8_t proto, unsigned ext, uint16_t port)
+{
+	bool mapped = false;
+
+	if (ext >= n->cfg.n_external)
+		return false;
+	if (proto != IPPROTO_ICMP && !(n->det_externals >> ext & 1) &&
+	    forward_rules_lookup(&n->fwd, forward_bit(proto), port))
+		return true;
+	nat_table_each_mapping_on(n->table, proto, ext, port, found_mapping, &mapped);
+	return mapped;
+}
+
 static enum napt_drop_reason inbound_session(struct napt *n, const struct ipv4_view *v,
 					     unsigned ext, uint32_t now, uint32_t *sidx)
 {
 	struct nat_key flow = flow_key(v, false);
 	struct nat_key mkey = {.addr = flow.addr, .port = flow.port, .proto = flow.proto};
 	enum napt_drop_reason why = NAPT_DROP_NONE;
+	const struct napt_forward *fwd = NULL;
 	uint32_t m;
 
 	*sidx = 0;
@@ -716,20 +741,20 @@ static enum napt_drop_reason inbound_session(struct napt *n, const struct ipv4_v
 	if (m && (echo_request_to_query(v, nat_mapping_at(n->table, m)->origin) ||
 		  !filter_admits(n, nat_mapping_at(n->table, m), flow.rem_addr, now)))
 		return NAPT_DROP_FILTERED;
-	if (!m) {
-		/* Decide first whether anything would take it: no state for the unsolicited. A
-		 * deterministic address's ports are its hosts' (RFC 7422): neither a forward nor
-		 * the DMZ may answer there for another host, whom the reverse formula would not
-		 * name. */
-		if (n->det_externals >> ext & 1)
-			return NAPT_DROP_NO_MAPPING;
-		if (v->proto != IPPROTO_ICMP &&
-		    !forward_rules_lookup(&n->fwd, forward_bit(v->proto), flow.port) &&
-		    !n->cfg.has_dmz)
-			return NAPT_DROP_NO_MAPPING;
-		if (v->proto == IPPROTO_ICMP && !n->cfg.has_dmz)
-			return NAPT_DROP_NO_MAPPING;
-	}
+	/* Decide first whether anything would take it: no state for the unsolicited. A
+	 * deterministic address's ports are its hosts' (RFC 7422): neither a forward nor the
+	 * DMZ may answer there for another host, whom the reverse formula would not name. */
+	if (!m && n->det_externals >> ext & 1)
+		return NAPT_DROP_NO_MAPPING;
+	/* One read of the forward table for the two questions: does a forward take it, and do
+	 * its filters (PCP FILTER, RFC 6887 section 13.3) admit the remote. */
+	if (v->proto != IPPROTO_ICMP &&
+	    (!m || nat_mapping_at(n->table, m)->origin == NAPT_ORIGIN_FORWARD))
+		fwd = forward_rules_lookup(&n->fwd, forward_bit(v->proto), flow.port);
+	if (!m && !fwd && !n->cfg.has_dmz)
+		return NAPT_DROP_NO_MAPPING;
+	if (fwd && !napt_forward_admits(fwd, flow.rem_addr, flow.rem_port))
+		return NAPT_DROP_PEER_FILTERED;
 	if (v->proto == IPPROTO_TCP && !is_bare_syn(v))
 		return NAPT_DROP_TCP_NO_SESSION;
 	if (!m)

@@ -412,6 +412,34 @@ static long long forward_lifetime(const struct naptd *d, const struct napt_forwa
 	return l && left < 0 ? 0 : left;
 }
 
+/* The remote peers a PCP lease admits (FILTER, RFC 6887 section 13.3): " from A/L:P,..." or
+ * JSON's ", \"filters\": [...]"; nothing for a forward open to all. */
+static void show_filters(struct command_ctx *c, const struct napt_forward *f)
+{
+	for (unsigned i = 0; i < f->n_filters; i++) {
+		char text[64];
+
+		napt_peer_filter_format(&f->filters[i], text, sizeof(text));
+		control_answer_printf(c->a, c->json ? "%s\"%s\"" : "%s%s",
+				      i         ? ","
+				      : c->json ? ", \"filters\": ["
+						: " from ",
+				      text);
+	}
+	if (c->json && f->n_filters)
+		control_answer_printf(c->a, "]");
+}
+
+/* A UPnP lease's description (runtime_desc_set: no character to escape), quoted. */
+static void show_desc(struct command_ctx *c, const struct napt_forward *f)
+{
+	const struct runtime_lease *l = lease_of(c->d, f);
+
+	if (l && l->desc[0])
+		control_answer_printf(c->a, c->json ? ", \"description\": \"%s\"" : " \"%s\"",
+				      l->desc);
+}
+
 static void show_forward(struct command_ctx *c, const struct napt_forward *f, bool first)
 {
 	char text[FWD_LEN], proto[8] = "", ext[16] = "", in[40] = "";
@@ -424,6 +452,8 @@ static void show_forward(struct command_ctx *c, const struct napt_forward *f, bo
 				      forward_origin(c->d, f));
 		if (left >= 0)
 			control_answer_printf(c->a, " %llds left", left);
+		show_filters(c, f);
+		show_desc(c, f);
 		control_answer_printf(c->a, "\n");
 		return;
 	}
@@ -433,6 +463,8 @@ static void show_forward(struct command_ctx *c, const struct napt_forward *f, bo
 			      first ? "" : ",", proto, ext, in, forward_origin(c->d, f), text);
 	if (left >= 0)
 		control_answer_printf(c->a, ", \"expires_in\": %lld", left);
+	show_filters(c, f);
+	show_desc(c, f);
 	control_answer_printf(c->a, "}");
 }
 
@@ -507,6 +539,9 @@ static int cmd_show_stats(struct command_ctx *c)
 	stat_line(c, "memory-bytes", napt_memory_bytes(c->d->nat), &first);
 	stat_line(c, "tun-write-errors", c->d->tun_write_errors, &first);
 	stat_line(c, "tun-frames-refused", c->d->tun.frames_refused, &first);
+	/* Easy IP: 1 while the flood filter runs (tun_filter.h), and what it dropped. */
+	stat_line(c, "tun-filter-on", c->d->filter.map != NULL, &first);
+	stat_line(c, "tun-filter-dropped", tun_filter_dropped(&c->d->filter), &first);
 	stat_line(c, "loop-longest-us", c->d->loop.longest_us, &first);
 	stat_line(c, "loop-longest-5s-us", loop_times_recent(&c->d->loop, naptd_now_ms() / 1000),
 		  &first);

@@ -284,6 +284,7 @@ static int dispatch(struct naptd *d, struct event_loop *ev, const struct epoll_e
 		metrics_http_dispatch(d->metrics);
 		break;
 	}
+	upnp_igd_leases_changed(d->upnp); /* requests, expiry, forward del, a reload */
 	return 0;
 }
 
@@ -327,6 +328,10 @@ static int loop_wait(struct naptd *d, struct event_loop *ev, char *err, size_t e
 	for (int i = 0; i < n && !ev->stop; i++)
 		if (dispatch(d, ev, &events[i], err, errlen) != 0)
 			return -1;
+	/* A DMZ, unsolicited-syn or WAN address the iteration changed, in the TUN filter
+	 * before the next packet is read (the ports follow the engine as they change). */
+	if (d->filter.map)
+		tun_filter_sync(d->filter.map, napt_get_config(d->nat));
 	/* The iteration's events go out with it (their cost counts in its time). */
 	ev->wait_ms = event_pump_run(d);
 	note_iteration(&d->loop, began);

@@ -237,6 +237,11 @@ static int set_up(struct naptd *d, char *err, size_t errlen)
 		return -1;
 	if (ds->external_interface[0] && !(d->wan = wan_address_open(d, err, errlen)))
 		return -1;
+	/* Easy IP: the flood filter before the TUN's queue, with CAP_BPF still held. */
+	if (d->wan && tun_filter_open(&d->filter, &d->tun)) {
+		tun_filter_follow(d->filter.map, d->nat);
+		tun_filter_sync(d->filter.map, napt_get_config(d->nat));
+	}
 	if (pcp_server_open(d, &d->pcp, err, errlen) != 0)
 		return -1;
 	if (ds->metrics_listen.addr && !(d->metrics = metrics_http_open(d, err, errlen)))
@@ -261,6 +266,9 @@ static void take_down(struct naptd *d)
 	d->control = NULL;
 	route_setup_close(d->routes);
 	d->routes = NULL;
+	if (d->nat)
+		napt_port_watch(d->nat, NULL, NULL);
+	tun_filter_close(&d->filter, &d->tun);
 	tun_device_close(&d->tun);
 	event_pump_close(d);
 	napt_destroy(d->nat);
@@ -318,6 +326,12 @@ static int run_daemon(struct naptd *d, const struct naptd_options *o, char *err,
 	daemon_log_init(o->foreground);
 	if (!d->routes)
 		daemon_log(LOG_NOTICE, "manage-routes no: routing is left to the administrator");
+	if (d->wan && !d->filter.map)
+		daemon_log(
+		    LOG_WARNING,
+		    "tun filter off (%s): a flood to unnamed ports of the WAN address enters "
+		    "the TUN's queue and can starve the LAN's traffic (docs/security.md)",
+		    d->filter.why_off);
 	rc = event_loop_run(d, err, errlen);
 	service_notify_stopping();
 	if (rc == 0)

@@ -111,6 +111,10 @@ static void daemon_side(struct control_answer *a, const struct naptd *d)
 	single(a, "tun_frames_refused_total", "counter",
 	       "Frames read from the TUN with a layout the engine cannot take.",
 	       d->tun.frames_refused);
+	single(a, "tun_filter_dropped_total", "counter",
+	       "Easy IP: TCP/UDP packets for the WAN address that nothing takes, dropped before "
+	       "the TUN's queue.",
+	       tun_filter_dropped(&d->filter));
 	family(a, "loop_longest_iteration_seconds", "gauge",
 	       "The event loop's longest iteration since start.");
 	control_answer_printf(a, "napt_loop_longest_iteration_seconds %.6f\n",

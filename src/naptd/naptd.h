@@ -12,6 +12,7 @@
 #include "runtime_state.h"
 #include "session_file.h"
 #include "tun_device.h"
+#include "tun_filter.h"
 
 struct route_setup;
 struct control_server;
@@ -33,14 +34,15 @@ struct loop_times {
 };
 
 struct naptd {
-	struct napt *nat;             /* the engine */
-	const char *config_path;      /* -c */
-	struct napt_config file_cfg;  /* as read from config_path; daemon keys as in force */
-	struct runtime_state runtime; /* run-time changes, mirrored in the state file */
-	bool foreground;              /* -f: log to stderr */
-	uint64_t started_ms;          /* naptd_now_ms() at start */
-	struct tun_device tun;        /* fd -1 when closed */
-	struct route_setup *routes;   /* NULL with manage-routes no */
+	struct napt *nat;               /* the engine */
+	const char *config_path;        /* -c */
+	struct napt_config file_cfg;    /* as read from config_path; daemon keys as in force */
+	struct runtime_state runtime;   /* run-time changes, mirrored in the state file */
+	bool foreground;                /* -f: log to stderr */
+	uint64_t started_ms;            /* naptd_now_ms() at start */
+	struct tun_device tun;          /* fd -1 when closed */
+	struct tun_flood_filter filter; /* Easy IP: map NULL when off (tun_filter.h) */
+	struct route_setup *routes;     /* NULL with manage-routes no */
 	struct control_server *control;
 	struct wan_address *wan;         /* NULL without "external interface" */
 	struct pcp_server *pcp;          /* NULL without "pcp-allow" */

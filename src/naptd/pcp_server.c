@@ -77,6 +77,7 @@ enum pcp_result {
 	PCP_USER_EX_QUOTA = 10,
 	PCP_CANNOT_PROVIDE_EXTERNAL = 11,
 	PCP_ADDRESS_MISMATCH = 12,
+	PCP_EXCESSIVE_REMOTE_PEERS = 13,
 };
 
 enum pcp_opcode { PCP_OP_ANNOUNCE = 0, PCP_OP_MAP = 1, PCP_OP_PEER = 2 };
@@ -296,20 +297,38 @@ static bool port_in_use(const struct pcp_server *s, uint8_t protos, uint16_t por
 				port);
 }
 
-/* Add the forward ext_port -> host:in_port if the rules allow it and the port is free. */
-static bool try_port(struct pcp_server *s, const struct map_request *q, uint16_t port)
+/* The request's filters (RFC 6887 section 13.3), none for NAT-PMP and UPnP, into f. */
+static void copy_filters(struct napt_forward *f, const struct map_request *q)
 {
-	const struct napt_config *c = napt_get_config(s->d->nat);
+	memset(f->filters, 0, sizeof(f->filters));
+	if (q->n_filters)
+		memcpy(f->filters, q->filters, q->n_filters * sizeof(f->filters[0]));
+	f->n_filters = (uint8_t)q->n_filters;
+}
+
+/* The forward a request asks for on port, with its filters. */
+static struct napt_forward lease_forward(const struct map_request *q, uint16_t port)
+{
 	struct napt_forward f = {.protos = q->protos,
 				 .ext_lo = port,
 				 .ext_hi = port,
 				 .in_addr = q->client,
 				 .in_lo = q->in_port};
+
+	copy_filters(&f, q);
+	return f;
+}
+
+/* Add the forward ext_port -> host:in_port if the rules allow it and the port is free. */
+static bool try_port(struct pcp_server *s, const struct map_request *q, uint16_t port)
+{
+	struct napt_forward f = lease_forward(q, port);
 	char err[256];
 
-	/* Only the port range is steered to naptd on an Easy IP address (route_setup.c). */
-	if (port < c->port_lo || port > c->port_hi || !allowed(s, q->client, port) ||
-	    port_in_use(s, q->protos, port))
+	/* Any port the pcp-allow rules give, in or out of port-range: every port of the external
+	 * address reaches naptd (Easy IP steers them all, route_setup.c); the engine refuses
+	 * the router's own (local-service, local-ports, the DHCP client's). */
+	if (!port || !allowed(s, q->client, port) || port_in_use(s, q->protos, port))
 		return false;
 	return napt_forward_add(s->d->nat, &f, err, sizeof(err)) == 0;
 }
@@ -391,8 +410,44 @@ static void set_nonce(struct runtime_lease *l, const uint8_t *nonce)
 		memset(l->nonce, 0, RUNTIME_NONCE_LEN);
 }
 
+/* Whether f is one of the n filters of set (a copy is the same filter: it counts once). */
+static bool holds_filter(const struct napt_peer_filter *set, unsigned n,
+			 const struct napt_peer_filter *f)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (set[i].addr == f->addr && set[i].port == f->port && set[i].len == f->len)
+			return true;
+	return false;
+}
+
+/* RFC 6887 section 13.3: a renewal's FILTER options are added to the lease's, after a prefix
+ * length 0 option has removed them all ("There is no mechanism to remove a specific
+ * filter"), in the engine too, which ends the sessions of remotes the new set refuses. False,
+ * nothing changed, when the set would not fit (7.4: EXCESSIVE_REMOTE_PEERS). */
+static bool refilter(struct pcp_server *s, struct napt_forward *f, const struct map_request *q)
+{
+	struct napt_peer_filter set[NAPT_FWD_MAX_FILTERS] = {{0}};
+	unsigned n = q->clear_filters ? 0 : f->n_filters;
+
+	memcpy(set, f->filters, n * sizeof(set[0]));
+	for (unsigned i = 0; i < q->n_filters; i++) {
+		if (holds_filter(set, n, &q->filters[i]))
+			continue;
+		if (n == NAPT_FWD_MAX_FILTERS)
+			return false;
+		set[n++] = q->filters[i];
+	}
+	if (!q->n_filters && !q->clear_filters)
+		return true; /* nothing asked: the engine's copy stands */
+	memcpy(f->filters, set, sizeof(set));
+	f->n_filters = (uint8_t)n;
+	napt_forward_filter(s->d->nat, f->protos, f->ext_lo, f->filters, f->n_filters);
+	return true;
+}
+
 /* A new lease, or the renewal of the host's lease of the same internal port (RFC 6886
- * section 3.3: the existing mapping is returned with the new lifetime). */
+ * section 3.3: the existing mapping is returned with the new lifetime; RFC 6887 section 13.3:
+ * with the request's filters). */
 static enum map_outcome map_add(struct pcp_server *s, const struct map_request *q,
 				struct map_grant *g)
 {
@@ -404,6 +459,13 @@ static enum map_outcome map_add(struct pcp_server *s, const struct map_request *
 		return MAP_DENIED;
 	if (i >= 0 && !nonce_matches(&st->leases[i], q->nonce))
 		return MAP_NONCE_MISMATCH;
+	if (i >= 0 && !allowed(s, q->client, st->leases[i].fwd.ext_lo)) {
+		/* A reload's rules no longer give the lease's port: it ends here, and the
+		 * renewal is a new request, else renewals would keep it past the rules. */
+		lease_remove(s, (unsigned)i);
+		save_leases(s);
+		i = -1;
+	}
 	if (i < 0) {
 		enum map_outcome o = st->n_leases == RUNTIME_MAX_LEASES ||
 					     host_leases(st, q->client) >= HOST_MAX_LEASES
@@ -412,17 +474,17 @@ static enum map_outcome map_add(struct pcp_server *s, const struct map_request *
 		if (o != MAP_OK)
 			return o;
 		i = (int)st->n_leases++;
-		st->leases[i].fwd = (struct napt_forward){.protos = q->protos,
-							  .ext_lo = port,
-							  .ext_hi = port,
-							  .in_addr = q->client,
-							  .in_lo = q->in_port};
+		st->leases[i] = (struct runtime_lease){.fwd = lease_forward(q, port)};
+	} else if (!refilter(s, &st->leases[i].fwd, q)) {
+		return MAP_EXCESSIVE;
 	}
 	g->lifetime = granted_lifetime(q->lifetime);
 	g->ext_port = st->leases[i].fwd.ext_lo;
 	st->leases[i].expires = wall_now() + g->lifetime;
 	set_nonce(&st->leases[i], q->nonce);
 	st->leases[i].upnp = q->upnp;
+	if (q->desc)
+		runtime_desc_set(st->leases[i].desc, q->desc);
 	save_leases(s);
 	return MAP_OK;
 }
@@ -519,6 +581,8 @@ static const struct outcome_codes {
      * not do. */
     [MAP_MALFORMED] = {NATPMP_REFUSED, PCP_MALFORMED_REQUEST},
     [MAP_LIMITED] = {NATPMP_NO_RESOURCES, PCP_NO_RESOURCES},
+    /* FILTER is PCP's alone: NAT-PMP never gets here. */
+    [MAP_EXCESSIVE] = {NATPMP_NO_RESOURCES, PCP_EXCESSIVE_REMOTE_PEERS},
 };
 
 /* NAT-PMP mapping request (RFC 6886 section 3.3): opcode 1 UDP, 2 TCP. */
@@ -573,6 +637,11 @@ struct pcp_opts {
 	uint8_t opcode;
 	uint32_t client; /* the request's source */
 	bool third_party, prefer_failure;
+	/* FILTER (section 13.3): the remote peers the mapping is to admit, in order */
+	struct napt_peer_filter filters[NAPT_FWD_MAX_FILTERS];
+	unsigned n_filters;
+	bool excessive;     /* more than NAPT_FWD_MAX_FILTERS: EXCESSIVE_REMOTE_PEERS (7.4) */
+	bool clear_filters; /* a prefix length 0 option: the lease's filters go first */
 };
 
 /* The option's length (section 13: THIRD_PARTY 16, PREFER_FAILURE 0, FILTER 20) and that it
@@ -596,6 +665,39 @@ static uint8_t pcp_option_form(const uint8_t *p, size_t olen, const struct pcp_o
 	return form[p[0]].opcodes >> o->opcode & 1 ? PCP_SUCCESS : PCP_MALFORMED_REQUEST;
 }
 
+/* FILTER (RFC 6887 section 13.3, figure 15): reserved, prefix length, remote peer port (0:
+ * all ports), remote peer address. Prefix length 0 is "no filter" and removes the filters
+ * before it, in the request and in the lease (section 13.3, with erratum 3891). An IPv4 remote is
+ * IPv4-mapped, its prefix length 96-128 (the 96 bits of the mapped prefix, then the IPv4 prefix);
+ * anything else, or an IPv6 remote (never a peer of this IPv4 NAT), is MALFORMED_OPTION. Host bits
+ * past the prefix are ignored. */
+static uint8_t pcp_filter(const uint8_t *p, struct pcp_opts *o)
+{
+	uint8_t plen = p[5];
+	struct napt_peer_filter f;
+	uint32_t addr;
+
+	if (plen == 0) {
+		o->n_filters = 0;
+		o->excessive = false;
+		o->clear_filters = true;
+		return PCP_SUCCESS;
+	}
+	if (!get_mapped(p + 8, &addr) || plen < 96 || plen > 128)
+		return PCP_MALFORMED_OPTION;
+	plen -= 96;
+	f = (struct napt_peer_filter){.addr = plen ? addr & htonl(0xffffffffu << (32 - plen)) : 0,
+				      .port = get16(p + 6),
+				      .len = plen};
+	if (holds_filter(o->filters, o->n_filters, &f))
+		return PCP_SUCCESS;
+	if (o->n_filters == NAPT_FWD_MAX_FILTERS)
+		o->excessive = true;
+	else
+		o->filters[o->n_filters++] = f;
+	return PCP_SUCCESS;
+}
+
 /* One option the server knows (codes 1-3), well formed. */
 static uint8_t pcp_option(const uint8_t *p, size_t olen, struct pcp_opts *o)
 {
@@ -616,9 +718,7 @@ static uint8_t pcp_option(const uint8_t *p, size_t olen, struct pcp_opts *o)
 		o->prefer_failure = true;
 		return PCP_SUCCESS;
 	default:
-		/* FILTER: naptd cannot restrict a mapping to some remote peers; refused rather
-		 * than a mapping open to all the client did not ask for. */
-		return PCP_UNSUPP_OPTION;
+		return pcp_filter(p, o);
 	}
 }
 
@@ -671,6 +771,13 @@ static void pcp_map(struct pcp_server *s, uint32_t client, uint8_t *r, size_t le
 	struct map_grant g = {0};
 
 	m.prefer_failure = o.prefer_failure;
+	m.filters = o.filters;
+	m.n_filters = o.n_filters;
+	m.clear_filters = o.clear_filters;
+	/* 7.4: the filters cannot all be had; nothing is mapped or changed (long lifetime). A
+	 * delete (lifetime 0) makes no filter: it deletes whatever the options. */
+	if (result == PCP_SUCCESS && o.excessive && m.lifetime)
+		result = PCP_EXCESSIVE_REMOTE_PEERS;
 
 	if (result == PCP_SUCCESS && proto != IPPROTO_TCP && proto != IPPROTO_UDP)
 		result = PCP_UNSUPP_PROTOCOL; /* protocol 0 ("all") included */

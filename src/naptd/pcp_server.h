@@ -12,7 +12,9 @@
  * first line whose prefix holds the host and whose range holds the port decides, none
  * refuses; a host no pcp-allow line names is refused outright. A reload applies new rules at
  * once. A host maps only to itself (RFC 6887 section 8.1: the client address
- * must be the request's source; THIRD_PARTY is not supported, nor FILTER: both refused).
+ * must be the request's source; THIRD_PARTY is not supported: refused). PCP FILTER options
+ * (RFC 6887 section 13.3, at most NAPT_FWD_MAX_FILTERS a mapping) are kept with the lease and
+ * enforced by the engine (napt_forward_filter): only the remotes they name open sessions.
  * Only datagrams that came in on lan-interface (IP_PKTINFO) from an inside address are
  * answered: Linux takes a datagram for the LAN address on any interface. A host gets 10
  * mapping requests a second; each costs a few hash lookups whatever the table's size, and
@@ -43,6 +45,7 @@ enum map_outcome {
 	MAP_CANNOT_PROVIDE, /* PREFER_FAILURE and the suggested port is not free */
 	MAP_MALFORMED,      /* internal port 0 with a lifetime: only a deletion names port 0 */
 	MAP_LIMITED,        /* over the host's HOST_MAPS_PER_S */
+	MAP_EXCESSIVE,      /* a renewal's FILTER options would make more than the lease holds */
 };
 
 /* One mapping request, from any of the protocols. */
@@ -54,6 +57,14 @@ struct map_request {
 	const uint8_t *nonce; /* PCP; NULL for NAT-PMP and UPnP */
 	bool prefer_failure;  /* want_port or nothing (PCP's option; UPnP's AddPortMapping) */
 	bool upnp;            /* a new lease is shown with origin "upnp" */
+	/* PCP's FILTER options (RFC 6887 section 13.3): remote peers the lease is to admit (all
+	 * while it has none). A renewal's are added to the lease's ("There is no mechanism to
+	 * remove a specific filter"); a prefix length 0 option ("remove all existing filters")
+	 * sets clear_filters. NAT-PMP and UPnP carry none and keep the lease's. */
+	const struct napt_peer_filter *filters;
+	unsigned n_filters;
+	bool clear_filters;
+	const char *desc; /* UPnP's description (runtime_desc_set); NULL keeps the lease's */
 };
 
 struct map_grant {

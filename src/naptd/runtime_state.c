@@ -21,8 +21,9 @@
 
 #include "regular_file.h"
 
-/* Room for one line of the state file (a forward is at most ~50 characters). */
-#define STATE_LINE_MAX 128
+/* Room for one line of the state file (a forward is at most ~50 characters, a lease's
+ * lifetime, four filters, nonce, origin and description about 270 more). */
+#define STATE_LINE_MAX 400
 
 /* The longest line read, newline included, plus its NUL: what naptd writes is under 200
  * bytes, an administrator's comment line may be longer. */
@@ -97,6 +98,43 @@ static int load_nonce(char *arg, uint8_t nonce[RUNTIME_NONCE_LEN], char *err, si
 	return ok ? 0 : -1;
 }
 
+void runtime_desc_set(char dst[RUNTIME_DESC_MAX + 1], const char *src)
+{
+	size_t n = 0, start = 0;
+
+	while (src && src[n] && n < RUNTIME_DESC_MAX) {
+		unsigned char c = (unsigned char)src[n];
+
+		dst[n++] =
+		    c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '#' ? '?' : (char)c;
+	}
+	while (n && dst[n - 1] == ' ')
+		n--;
+	while (start < n && dst[start] == ' ')
+		start++;
+	memmove(dst, dst + start, n - start);
+	dst[n - start] = '\0';
+}
+
+/* "... desc TEXT" at the end of a lease line: cuts it off and keeps TEXT, which must be as
+ * runtime_desc_set leaves it. */
+static int load_desc(char *at, char desc[RUNTIME_DESC_MAX + 1], char *err, size_t errlen)
+{
+	char *p = strstr(at, " desc ");
+
+	desc[0] = '\0';
+	if (!p)
+		return 0;
+	*p = '\0';
+	p += strlen(" desc ");
+	runtime_desc_set(desc, p);
+	if (strcmp(desc, p) == 0 && desc[0])
+		return 0;
+	snprintf(err, errlen, "bad description '%.80s' (at most %d printable characters)", p,
+		 RUNTIME_DESC_MAX);
+	return -1;
+}
+
 /* "... upnp" at the end of a lease line: cuts it off; whether it was there. */
 static bool load_upnp(char *arg)
 {
@@ -108,10 +146,41 @@ static bool load_upnp(char *arg)
 	return true;
 }
 
-/* "forward ... expires UNIX_TIME [nonce HEX] [upnp]": a NAT-PMP, PCP or UPnP mapping. */
+/* "... filter ADDR/LEN:PORT ..." after the lifetime (PCP FILTER, RFC 6887 section 13.3): cuts
+ * them off and fills f (at most NAPT_FWD_MAX_FILTERS, nothing else among them). */
+static int load_filters(char *at, struct napt_peer_filter *f, unsigned *n, char *err, size_t errlen)
+{
+	char *p = strstr(at, " filter "), *save = NULL, *word;
+
+	*n = 0;
+	if (!p)
+		return 0;
+	*p++ = '\0';
+	for (word = strtok_r(p, " ", &save); word; word = strtok_r(NULL, " ", &save)) {
+		char *value = strtok_r(NULL, " ", &save);
+
+		if (strcmp(word, "filter") != 0 || !value) {
+			snprintf(err, errlen,
+				 "'%s' among the filters (each is 'filter ADDR/LEN:PORT')", word);
+			return -1;
+		}
+		if (*n == NAPT_FWD_MAX_FILTERS) {
+			snprintf(err, errlen, "more than %d filters", NAPT_FWD_MAX_FILTERS);
+			return -1;
+		}
+		if (napt_peer_filter_parse(&f[(*n)++], value, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* "forward ... expires UNIX_TIME [filter F ...] [nonce HEX] [upnp] [desc TEXT]": a NAT-PMP,
+ * PCP or UPnP mapping. */
 static int load_lease(struct runtime_state *st, char *arg, char *at, char *err, size_t errlen)
 {
 	struct runtime_lease *l = &st->leases[st->n_leases];
+	struct napt_peer_filter filters[NAPT_FWD_MAX_FILTERS];
+	unsigned n_filters;
 	long long expires;
 	char end;
 
@@ -119,8 +188,11 @@ static int load_lease(struct runtime_state *st, char *arg, char *at, char *err, 
 		snprintf(err, errlen, "more than %d forwards with a lifetime", RUNTIME_MAX_LEASES);
 		return -1;
 	}
+	if (load_desc(at, l->desc, err, errlen) < 0)
+		return -1;
 	l->upnp = load_upnp(at);
-	if (load_nonce(at, l->nonce, err, errlen) < 0)
+	if (load_nonce(at, l->nonce, err, errlen) < 0 ||
+	    load_filters(at, filters, &n_filters, err, errlen) < 0)
 		return -1;
 	if (sscanf(at, " expires %lld%c", &expires, &end) != 1 || expires <= 0) {
 		snprintf(err, errlen, "bad lifetime '%s'", at);
@@ -129,6 +201,8 @@ static int load_lease(struct runtime_state *st, char *arg, char *at, char *err, 
 	*at = '\0';
 	if (napt_forward_parse(&l->fwd, arg, err, errlen) < 0)
 		return -1;
+	memcpy(l->fwd.filters, filters, n_filters * sizeof(filters[0]));
+	l->fwd.n_filters = (uint8_t)n_filters;
 	l->expires = expires;
 	/* A lease that ended while naptd was down is gone (RFC 6886 section 3.6: mappings
 	 * live for their lifetime only); its line is still checked. */
@@ -322,6 +396,12 @@ static size_t format_lease(const struct runtime_lease *l, char *buf, size_t cap)
 
 	napt_forward_format(&l->fwd, fwd, sizeof(fwd));
 	n = (size_t)snprintf(buf, cap, "forward %s expires %lld", fwd, (long long)l->expires);
+	for (unsigned i = 0; i < l->fwd.n_filters; i++) {
+		char f[64];
+
+		napt_peer_filter_format(&l->fwd.filters[i], f, sizeof(f));
+		n += (size_t)snprintf(buf + n, cap - n, " filter %s", f);
+	}
 	if (memcmp(l->nonce, zero, sizeof(zero)) != 0) {
 		n += (size_t)snprintf(buf + n, cap - n, " nonce ");
 		for (unsigned i = 0; i < RUNTIME_NONCE_LEN; i++)
@@ -329,6 +409,8 @@ static size_t format_lease(const struct runtime_lease *l, char *buf, size_t cap)
 	}
 	if (l->upnp)
 		n += (size_t)snprintf(buf + n, cap - n, " upnp");
+	if (l->desc[0])
+		n += (size_t)snprintf(buf + n, cap - n, " desc %s", l->desc);
 	return n + (size_t)snprintf(buf + n, cap - n, "\n");
 }
 

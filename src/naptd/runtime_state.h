@@ -6,8 +6,10 @@
  * (temporary file, fsync, rename, fsync of the directory) before the command answers ok, so
  * no change is lost on restart, crash or kill -9. The config file itself is never rewritten.
  * Forwards made through NAT-PMP or PCP (pcp_server.h) carry their end of life and nonce:
- * "forward tcp 50000 192.168.1.10:80 expires UNIX_TIME [nonce HEX] [upnp]" ("upnp": made
- * through UPnP IGD, upnp_igd.h), and "pcp-epoch
+ * "forward tcp 50000 192.168.1.10:80 expires UNIX_TIME [filter ADDR/LEN:PORT ...] [nonce HEX]
+ * [upnp] [desc TEXT]" ("filter": the remote peers a PCP MAP's FILTER options admit, at most
+ * NAPT_FWD_MAX_FILTERS; "upnp": made through UPnP IGD, upnp_igd.h; "desc": the rest of the
+ * line, its UPnP description, as runtime_desc_set leaves it), and "pcp-epoch
  * UNIX_TIME" says since when that mapping state exists; files without them stay readable.
  * Those reach the file a little later (the lease writer below): their clients renew them.
  * At start, a line that cannot be loaded is set aside in STATE.rejected, never a reason
@@ -24,6 +26,7 @@
 
 #define RUNTIME_MAX_LEASES 256
 #define RUNTIME_NONCE_LEN  12
+#define RUNTIME_DESC_MAX   64 /* UPnP's NewPortMappingDescription, as kept */
 
 /* A forward with a lifetime, made through NAT-PMP (RFC 6886) or PCP MAP (RFC 6887). */
 struct runtime_lease {
@@ -31,6 +34,7 @@ struct runtime_lease {
 	int64_t expires; /* UNIX time, seconds: the wall clock still means it after a restart */
 	uint8_t nonce[RUNTIME_NONCE_LEN]; /* PCP's mapping nonce; all zero for NAT-PMP */
 	bool upnp;                        /* made through UPnP IGD (upnp_igd.h) */
+	char desc[RUNTIME_DESC_MAX + 1];  /* its description (runtime_desc_set), "" for none */
 };
 
 enum runtime_dmz { RUNTIME_DMZ_FROM_CONFIG = 0, RUNTIME_DMZ_SET, RUNTIME_DMZ_CLEARED };
@@ -85,6 +89,12 @@ int runtime_state_writer_status(struct runtime_state_writer *w, uint64_t *writes
 /* Writes the text still pending, ends the thread, frees w; returns the outcome not yet told
  * (runtime_state_writer_status). */
 int runtime_state_writer_stop(struct runtime_state_writer *w, char *err, size_t errlen);
+
+/* A UPnP client's NewPortMappingDescription as a lease keeps it: at most RUNTIME_DESC_MAX
+ * bytes, each byte that is not printable ASCII (or is '"' or '\\', which JSON would have to
+ * escape, or '#', which starts a comment in the state file) replaced by '?', spaces at either
+ * end dropped. */
+void runtime_desc_set(char dst[RUNTIME_DESC_MAX + 1], const char *src);
 
 /* Removes st->leases[i] (i < n_leases), keeping the others in order; the engine and the file
  * are the caller's. */

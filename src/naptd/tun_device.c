@@ -32,6 +32,7 @@
 static int tun_attach(struct tun_device *tun, const char *name, char *err, size_t errlen)
 {
 	struct ifreq ifr;
+	int no_filter = -1;
 
 	tun->fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (tun->fd < 0) {
@@ -50,6 +51,11 @@ static int tun_attach(struct tun_device *tun, const char *name, char *err, size_
 		return -1;
 	}
 	snprintf(tun->name, sizeof(tun->name), "%s", ifr.ifr_name);
+	/* A device made persistent ("ip tuntap add") outlives a naptd killed before it could
+	 * detach its eBPF filter, whose frozen port map would drop the replies of every new
+	 * flow: none until this naptd attaches its own (tun_filter.c). An error (a kernel
+	 * without TUNSETFILTEREBPF) means there is none. */
+	(void)ioctl(tun->fd, TUNSETFILTEREBPF, &no_filter);
 	return 0;
 }
 

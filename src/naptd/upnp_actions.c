@@ -150,6 +150,7 @@ static enum upnp_error parse_add(upnp_arg_fn *arg, void *ctx, struct upnp_call *
 		e = UPNP_ERR_WILDCARD_EXT_PORT;
 	/* IGD:1's 0 ("infinite") gets the longest lifetime pcp_server grants, as any long ask. */
 	c->lifetime = lifetime ? lifetime : UINT32_MAX;
+	runtime_desc_set(c->desc, arg(ctx, "NewPortMappingDescription"));
 	return e;
 }
 
@@ -208,6 +209,7 @@ static void describe_lease(const struct runtime_lease *l, struct upnp_answer *a)
 	a->in_addr = l->fwd.in_addr;
 	a->in_port = l->fwd.in_lo;
 	a->lifetime = left > 0 ? (uint32_t)left : 0;
+	memcpy(a->desc, l->desc, sizeof(a->desc));
 }
 
 static enum upnp_error outcome_error(enum map_outcome o)
@@ -220,6 +222,7 @@ static enum upnp_error outcome_error(enum map_outcome o)
 	    [MAP_CANNOT_PROVIDE] = UPNP_ERR_CONFLICT,
 	    [MAP_MALFORMED] = UPNP_ERR_INVALID_ARGS,
 	    [MAP_LIMITED] = UPNP_ERR_ACTION_FAILED,
+	    [MAP_EXCESSIVE] = UPNP_ERR_ACTION_FAILED, /* never: UPnP carries no filters */
 	};
 	return errors[o];
 }
@@ -236,7 +239,8 @@ static enum upnp_error run_add(struct naptd *d, const struct upnp_call *c, struc
 				.want_port = c->ext_port,
 				.lifetime = c->lifetime,
 				.prefer_failure = c->action == UPNP_ADD,
-				.upnp = true};
+				.upnp = true,
+				.desc = c->desc};
 	struct map_grant g;
 	enum map_outcome o;
 
@@ -342,7 +346,9 @@ static void answer_value(const char *name, const struct upnp_answer *a, char *va
 		snprintf(val, cap, "1");
 	else if (strcmp(name, "NewLeaseDuration") == 0)
 		snprintf(val, cap, "%u", a->lifetime);
-	else /* NewRemoteHost: the wildcard; NewPortMappingDescription: not kept */
+	else if (strcmp(name, "NewPortMappingDescription") == 0)
+		snprintf(val, cap, "%s", a->desc);
+	else /* NewRemoteHost: the wildcard */
 		val[0] = '\0';
 }
 

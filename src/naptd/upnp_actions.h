@@ -8,13 +8,17 @@
  * must be the requester, else 606 "Action not authorized"); NewRemoteHost must be empty
  * (726: forwards do not filter by peer); NewLeaseDuration 0 (IGD:1's "infinite") and any
  * duration above a day are granted a day, as PCP's lifetimes are (RFC 6887 section 15):
- * clients renew. The pcp-allow/pcp-deny rules and the per-host rate of pcp_server.c apply.
+ * clients renew. NewPortMappingDescription is kept with the lease (runtime_desc_set: at
+ * most 64 printable characters) and answered by the Get*PortMappingEntry actions. The
+ * pcp-allow/pcp-deny rules and the per-host rate of pcp_server.c apply.
  */
 #ifndef UPNP_ACTIONS_H
 #define UPNP_ACTIONS_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "runtime_state.h"
 
 struct naptd;
 
@@ -50,8 +54,9 @@ struct upnp_call {
 	uint32_t client; /* network order: the requester */
 	uint8_t protos;  /* NAPT_FWD_TCP or NAPT_FWD_UDP */
 	uint16_t ext_port, in_port;
-	uint32_t lifetime; /* seconds, 0 never (IGD:1's 0 is granted the maximum) */
-	uint32_t index;    /* GetGenericPortMappingEntry */
+	uint32_t lifetime;               /* seconds, 0 never (IGD:1's 0 is granted the maximum) */
+	uint32_t index;                  /* GetGenericPortMappingEntry */
+	char desc[RUNTIME_DESC_MAX + 1]; /* NewPortMappingDescription, as a lease keeps it */
 };
 
 /* Its answer's values. */
@@ -62,6 +67,7 @@ struct upnp_answer {
 	uint16_t ext_port, in_port;
 	uint32_t lifetime; /* seconds left */
 	uint64_t uptime_s;
+	char desc[RUNTIME_DESC_MAX + 1];
 };
 
 /* An argument's text by name, NULL when the request has none. */

@@ -69,8 +69,10 @@ struct upnp_igd {
 	unsigned queued;
 	bool closing;
 	char ext_ip[INET_ADDRSTRLEN]; /* for new subscribers (GENA's initial event) */
-	/* The GENA events of address changes are sent by a thread of the library's kind: a
-	 * thread the library makes from the loop's would hold its capabilities. */
+	unsigned entries;             /* PortMappingNumberOfEntries, as last evented */
+	/* The GENA events (address and lease count changes) are sent by a thread of the
+	 * library's kind: a thread the library makes from the loop's would hold its
+	 * capabilities. */
 	sem_t notify;
 	pthread_t notifier;
 	bool notifier_running;
@@ -455,7 +457,7 @@ static void answer_values(UpnpActionRequest *req, const struct upnp_job *job)
 {
 	const char *action = UpnpActionRequest_get_ActionName_cstr(req);
 	IXML_Document *resp = UpnpMakeActionResponse(action, SERVICE_TYPE, 0, NULL);
-	char val[64];
+	char val[RUNTIME_DESC_MAX + 16];
 	const char *name;
 
 	for (unsigned i = 0;
@@ -508,20 +510,37 @@ static bool host_served(void *cookie, uint32_t host)
 	return job.answer.error == UPNP_ERR_NONE;
 }
 
-/* GENA (UDA 1.1 section 4.1.2): a new subscriber hears the evented variable at once. */
+/* WANIPConnection:2's evented variables (section 2.2, sendEvents yes) and their values now;
+ * each event carries both (UDA 1.1 section 4.3: one or more variables a message). */
+#define EVENTED 2
+static const char *evented_names[EVENTED] = {"ExternalIPAddress", "PortMappingNumberOfEntries"};
+struct evented {
+	char ip[INET_ADDRSTRLEN], entries[12];
+	const char *values[EVENTED];
+	bool closing;
+};
+
+static void evented_now(struct upnp_igd *u, struct evented *e)
+{
+	pthread_mutex_lock(&u->mu);
+	memcpy(e->ip, u->ext_ip, sizeof(e->ip));
+	snprintf(e->entries, sizeof(e->entries), "%u", u->entries);
+	e->closing = u->closing;
+	pthread_mutex_unlock(&u->mu);
+	e->values[0] = e->ip;
+	e->values[1] = e->entries;
+}
+
+/* GENA (UDA 1.1 section 4.1.2): a new subscriber hears the evented variables at once. */
 static void on_subscribe(struct upnp_igd *u, const UpnpSubscriptionRequest *req)
 {
-	const char *names[] = {"ExternalIPAddress"};
-	char ip[INET_ADDRSTRLEN];
-	const char *values[] = {ip};
-
 	const char *service = UpnpSubscriptionRequest_get_ServiceId_cstr(req);
+	struct evented e;
 
-	pthread_mutex_lock(&u->mu);
-	memcpy(ip, u->ext_ip, sizeof(ip));
-	pthread_mutex_unlock(&u->mu);
-	UpnpAcceptSubscription(u->handle, UpnpSubscriptionRequest_get_UDN_cstr(req), service, names,
-			       values, strcmp(service, SERVICE_ID) == 0,
+	evented_now(u, &e);
+	UpnpAcceptSubscription(u->handle, UpnpSubscriptionRequest_get_UDN_cstr(req), service,
+			       evented_names, e.values,
+			       strcmp(service, SERVICE_ID) == 0 ? EVENTED : 0,
 			       UpnpSubscriptionRequest_get_SID_cstr(req));
 }
 
@@ -585,28 +604,23 @@ static int start_library(struct upnp_igd *u, char *err, size_t errlen)
 	return 0;
 }
 
-/* Sends ExternalIPAddress to the subscribers each time the loop posts u->notify (UDA 1.1
- * section 4.3: the library sends the NOTIFYs from its own threads). */
+/* Sends the evented variables to the subscribers each time the loop posts u->notify (UDA
+ * 1.1 section 4.3: the library sends the NOTIFYs from its own threads). */
 static void *notifier_main(void *arg)
 {
 	struct upnp_igd *u = arg;
-	const char *names[] = {"ExternalIPAddress"};
-	char ip[INET_ADDRSTRLEN];
-	const char *values[] = {ip};
+	struct evented e;
 
 	for (;;) {
 		while (sem_wait(&u->notify) != 0 && errno == EINTR)
 			;
-		pthread_mutex_lock(&u->mu);
-		bool closing = u->closing;
-		memcpy(ip, u->ext_ip, sizeof(ip));
-		pthread_mutex_unlock(&u->mu);
-		if (closing)
+		evented_now(u, &e);
+		if (e.closing)
 			return NULL;
-		if (UpnpNotify(u->handle, u->service_udn, SERVICE_ID, names, values, 1) !=
-		    UPNP_E_SUCCESS)
-			daemon_log(LOG_WARNING, "upnp: cannot event the new external address %s",
-				   ip);
+		if (UpnpNotify(u->handle, u->service_udn, SERVICE_ID, evented_names, e.values,
+			       EVENTED) != UPNP_E_SUCCESS)
+			daemon_log(LOG_WARNING, "upnp: cannot event address %s, %s mappings", e.ip,
+				   e.entries);
 	}
 }
 
@@ -673,6 +687,7 @@ int upnp_igd_open(struct naptd *d, struct upnp_igd **out, char *err, size_t errl
 	make_udn(u->udn, sizeof(u->udn));
 	snprintf(u->service_udn, sizeof(u->service_udn), "%s-2", u->udn);
 	note_external(u);
+	u->entries = d->runtime.n_leases;
 	u->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (u->efd < 0 || start_apart(u, err, errlen) != 0) {
 		if (u->efd < 0)
@@ -695,6 +710,21 @@ void upnp_igd_address_changed(struct upnp_igd *u)
 		return;
 	note_external(u);
 	sem_post(&u->notify);
+}
+
+void upnp_igd_leases_changed(struct upnp_igd *u)
+{
+	unsigned n;
+
+	if (!u)
+		return;
+	n = u->d->runtime.n_leases;
+	pthread_mutex_lock(&u->mu);
+	bool same = n == u->entries;
+	u->entries = n;
+	pthread_mutex_unlock(&u->mu);
+	if (!same)
+		sem_post(&u->notify);
 }
 
 void upnp_igd_close(struct upnp_igd *u)

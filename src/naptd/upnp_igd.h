@@ -39,6 +39,10 @@ void upnp_igd_dispatch(struct upnp_igd *u);
 /* The external address changed (wan_address.h): a GENA event on ExternalIPAddress to the
  * subscribers. u may be NULL. */
 void upnp_igd_address_changed(struct upnp_igd *u);
+/* Called after whatever may add or end a lease (NAT-PMP, PCP, UPnP, naptctl, a reload): when
+ * their number changed, a GENA event on PortMappingNumberOfEntries (IGD:2 events it) to the
+ * subscribers. One comparison otherwise. u may be NULL. */
+void upnp_igd_leases_changed(struct upnp_igd *u);
 /* Says goodbye (ssdp:byebye), stops the library's threads. u may be NULL. */
 void upnp_igd_close(struct upnp_igd *u);
 

@@ -76,8 +76,11 @@ static void check_lease(unsigned i)
 {
 	const struct napt_config *c = napt_get_config(d.nat);
 	const struct napt_forward *f = &d.runtime.leases[i].fwd;
-	if (!f->in_lo || f->ext_lo != f->ext_hi || f->ext_lo < c->port_lo || f->ext_lo > c->port_hi)
-		fuzz_die("lease", "port 0, a range, or a port outside the port range");
+	char err[256];
+	/* Any port the rules give, in or out of port-range, but never the router's own. */
+	if (!f->in_lo || !f->ext_lo || f->ext_lo != f->ext_hi ||
+	    napt_config_hides_local(c, f->protos, f->ext_lo, f->ext_hi, err, sizeof(err)))
+		fuzz_die("lease", "port 0, a range, or one of the router's own ports");
 	if (!napt_config_inside(c, f->in_addr) || !allowed(&srv, f->in_addr, f->ext_lo))
 		fuzz_die("lease", "to a host outside, or on a port the rules refuse");
 	if (!engine_runs(f))

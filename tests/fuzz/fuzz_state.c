@@ -38,10 +38,23 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+/* Field by field: the structs have padding. */
+static bool same_filters(const struct napt_forward *a, const struct napt_forward *b)
+{
+	if (a->n_filters != b->n_filters)
+		return false;
+	for (unsigned i = 0; i < a->n_filters; i++)
+		if (a->filters[i].addr != b->filters[i].addr ||
+		    a->filters[i].port != b->filters[i].port ||
+		    a->filters[i].len != b->filters[i].len)
+			return false;
+	return true;
+}
+
 static bool same_forward(const struct napt_forward *a, const struct napt_forward *b)
 {
 	return a->protos == b->protos && a->ext_lo == b->ext_lo && a->ext_hi == b->ext_hi &&
-	       a->in_addr == b->in_addr && a->in_lo == b->in_lo;
+	       a->in_addr == b->in_addr && a->in_lo == b->in_lo && same_filters(a, b);
 }
 
 static bool same_state(const struct runtime_state *a, const struct runtime_state *b)
@@ -55,7 +68,8 @@ static bool same_state(const struct runtime_state *a, const struct runtime_state
 	for (unsigned i = 0; i < a->n_leases; i++)
 		if (!same_forward(&a->leases[i].fwd, &b->leases[i].fwd) ||
 		    a->leases[i].expires != b->leases[i].expires ||
-		    memcmp(a->leases[i].nonce, b->leases[i].nonce, RUNTIME_NONCE_LEN) != 0)
+		    memcmp(a->leases[i].nonce, b->leases[i].nonce, RUNTIME_NONCE_LEN) != 0 ||
+		    strcmp(a->leases[i].desc, b->leases[i].desc) != 0)
 			return false;
 	return true;
 }

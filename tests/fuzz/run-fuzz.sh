@@ -95,6 +95,13 @@ seeds = {
     "pcp-third-party": rec(10, pcp_map(6, 22, 2222, 600, opt(1, mapped(20)))) +
                        rec(10, pcp_map(6, 22, 2222, 600, opt(1, mapped(10)))),
     "pcp-filter": rec(10, pcp_map(17, 5000, 5000, 600, opt(3, struct.pack("!xBH", 128, 3478) + mapped(7, 198, 51, 100)))),
+    # FILTER (RFC 6887 section 13.3): a prefix, the renewal without, prefix 0, too many, malformed
+    "pcp-filter-renew": rec(10, pcp_map(17, 5000, 5000, 600, opt(3, struct.pack("!xBH", 120, 0) + mapped(0, 198, 51, 100)))) +
+                        rec(10, pcp_map(17, 5000, 5000, 600)) +
+                        rec(10, pcp_map(17, 5000, 5000, 600, opt(3, struct.pack("!xBH", 128, 0) + mapped(7, 198, 51, 100)) + opt(3, struct.pack("!xBH", 0, 0) + bytes(16)))),
+    "pcp-filter-many": rec(10, pcp_map(6, 80, 8081, 600, b"".join(opt(3, struct.pack("!xBH", 128, i) + mapped(i, 192, 0, 2)) for i in range(1, 6)))),
+    "pcp-filter-bad": rec(10, pcp_map(6, 80, 8081, 600, opt(3, struct.pack("!xBH", 95, 0) + mapped(7, 198, 51, 100)))) +
+                      rec(10, pcp_map(6, 80, 8081, 600, opt(3, struct.pack("!xBH", 128, 0) + b"\x20" + bytes(15)))),
     "pcp-options": rec(10, pcp_map(6, 80, 8081, 600, opt(2) + opt(2) + opt(99, b"abc") + opt(200, b"x"))),
 }
 for name, data in seeds.items():
@@ -107,6 +114,11 @@ seed_state() { # state files: forwards, leases, the epoch, the DMZ, and lines to
 	printf 'forward udp 50000 192.168.1.20:5000 expires 4000000000 nonce 00112233445566778899aaff\npcp-epoch 1700000000\ndmz none\n' >"$1/lease"
 	printf 'forward tcp 6000 192.168.1.2:0 expires 4000000000\nbogus\nforward tcp 8080 192.168.1.10:80\nforward tcp 8080 192.168.1.11:80\n' >"$1/bad"
 	{ head -c 1500 /dev/zero | tr '\0' x; printf '\ndmz 192.168.1.50\n'; } >"$1/long-line"
+	# UPnP descriptions, kept and refused; PCP FILTER: a lease's remote peers, and filters a
+	# strict load refuses
+	printf 'forward tcp 50082 192.168.1.10:80 expires 4000000000 upnp desc napt test #1\nforward tcp 50083 192.168.1.10:81 expires 4000000000 desc a"b\n' >"$1/desc"
+	printf 'forward udp 50000 192.168.1.20:5000 expires 4000000000 filter 198.51.100.7/32:0 filter 192.0.2.0/24:3478 nonce 00112233445566778899aaff upnp\n' >"$1/lease-filters"
+	printf 'forward udp 50000 192.168.1.20:5000 expires 4000000000 filter 198.51.100.7/24:0\nforward udp 50001 192.168.1.20:5001 expires 4000000000 filter 1.1.1.1/32:0 filter 1.1.1.2/32:0 filter 1.1.1.3/32:0 filter 1.1.1.4/32:0 filter 1.1.1.5/32:0\nforward udp 50002 192.168.1.20:5002 expires 4000000000 filter x\n' >"$1/bad-filters"
 }
 
 seed_upnp() { # UPnP actions as fuzz_upnp.c reads them: requester and action, then Name=Value

@@ -143,26 +143,63 @@ wait_for() {
 	return 1
 }
 
+# running PID: PID exists and has not exited. kill -0 also finds a zombie: an orphan that
+# exited stays one until PID 1 reaps it, which some machines' PID 1 is slow to do.
+running() {
+	local stat
+	kill -0 "$1" 2>/dev/null || return 1
+	read -r stat <"/proc/$1/stat" 2>/dev/null || return 1
+	stat=${stat##*) }
+	[ "${stat%% *}" != Z ]
+}
+
+# ours PID: PID is a child of this shell. Bash reaps a background child as soon as it exits,
+# so a PID kept in a list may since have been given to another test's process (pid_max is
+# 32768 here and a CI run wraps it): a stray SIGTERM once stopped another test's naptd.
+ours() {
+	local stat
+	{ read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 1
+	stat=${stat##*) }
+	stat=${stat#* }
+	stat=${stat%% *}
+	[ "$stat" = "$$" ] || [ "$stat" = "$BASHPID" ]
+}
+
 # kill_wait PID SECONDS: SIGTERM, wait up to SECONDS, then SIGKILL. Returns PID's status.
+# Only a child of this shell is signalled (ours).
 kill_wait() {
 	local pid=$1 i
+	ours "$pid" || return 0
 	kill -TERM "$pid" 2>/dev/null || return 0
 	for ((i = 0; i < $2 * 10; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
+		running "$pid" || break
 		sleep 0.1
 	done
-	kill -KILL "$pid" 2>/dev/null || true
+	ours "$pid" && kill -KILL "$pid" 2>/dev/null
 	wait "$pid"
 }
 
 # ns_del NS: stop what still runs in NS (a forked server, a client that outlived its test: a
 # process keeps a deleted namespace and its links alive), then delete NS, and the record of
 # sysctls a naptd killed in NS left (sysctl_record.h: named for the namespace's inode).
+# SIGTERM to all at once, then up to 2 s for all of them together, then SIGKILL.
 ns_del() {
-	local pid ino
-	for pid in $(ip netns pids "$1" 2>/dev/null); do
-		kill_wait "$pid" 2 >/dev/null 2>&1 || true
-	done
+	local pid ino i pids
+	pids=$(ip netns pids "$1" 2>/dev/null) || true
+	if [ -n "$pids" ]; then
+		kill -TERM $pids 2>/dev/null || true
+		for ((i = 0; i < 20; i++)); do
+			for pid in $pids; do
+				running "$pid" && break
+				pid=
+			done
+			[ -n "$pid" ] || break
+			sleep 0.1
+		done
+		# Only what is still in NS: an exited PID may be another test's by now.
+		pids=$(ip netns pids "$1" 2>/dev/null) || true
+		[ -z "$pids" ] || kill -KILL $pids 2>/dev/null || true
+	fi
 	ino=$(stat -L -c %i "/run/netns/$1" 2>/dev/null) && rm -f "/run/naptd/sysctls.$ino"
 	ip netns del "$1" 2>/dev/null || true
 }

@@ -89,6 +89,44 @@ Server((sys.argv[1], int(sys.argv[2])), handler).serve_forever()
 	wait_listen "$1" tcp "$2:$3"
 }
 
+# pcp_lan_up TAG: naptd with "pcp-allow $INSIDE 1024-65535", waiting for its PCP socket; PCP
+# is then pcp_client.py asked from the LAN host. A UDP socket of the LAN host on port 5000
+# appends each datagram it gets to $TOPO_DIR/got.txt as "DATA SOURCE:PORT", for 40 s at
+# most (in the background).
+pcp_lan_up() {
+	naptd_config "# $1" "pcp-allow $INSIDE 1024-65535" >"$TOPO_DIR/naptd.conf"
+	start_naptd "$TOPO_DIR/naptd.conf" || fail "naptd did not start"
+	wait_listen "$NS_RTR" udp "$RTR_LAN_IP:5351"
+	PCP=("$PY" "$(dirname "${BASH_SOURCE[0]}")/pcp_client.py" "$RTR_LAN_IP" "$LAN_IP")
+	in_lan "$PY" -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 5000))
+s.settimeout(0.5)
+end = time.time() + 40
+while time.time() < end:
+    try:
+        data, peer = s.recvfrom(100)
+    except socket.timeout:
+        continue
+    with open(sys.argv[2], "a") as f:
+        f.write("%s %s:%d\n" % (data.decode(), peer[0], peer[1]))
+' "$LAN_IP" "$TOPO_DIR/got.txt" &
+	TOPO_PIDS+=($!)
+	wait_listen "$NS_LAN" udp "$LAN_IP:5000"
+}
+
+# udp_from NS-FUNCTION ADDR WORD PORT: one datagram WORD from ADDR:3478 (in_wan, in_far) to
+# the external address's PORT.
+udp_from() {
+	"$1" "$PY" -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 3478))
+s.sendto(sys.argv[2].encode(), (sys.argv[3], int(sys.argv[4])))
+' "$2" "$3" "$EXT_IP" "$4"
+}
+
 # ctl ARGS...: naptctl in rtr on the socket naptd_config names.
 ctl() {
 	in_rtr "$NAPTCTL" -s "$TOPO_DIR/naptd.sock" "$@"

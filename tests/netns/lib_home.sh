@@ -36,6 +36,18 @@ banner() {
 	ip netns exec "$1" timeout 10 socat -T 5 - "TCP:$2:$3,connect-timeout=5" </dev/null
 }
 
+# udp_ask NS ADDR PORT WANT: a datagram to ADDR:PORT from NS; prints the answer, up to three
+# tries until it is WANT (a datagram may be lost). -t 5: socat stops 0.5 s after its stdin
+# ends by default, too soon for a forked echo on a loaded machine.
+udp_ask() {
+	local got
+	for _ in 1 2 3; do
+		got=$(echo ping | ip netns exec "$1" timeout 10 socat -T 5 -t 5 - "UDP:$2:$3") || got=
+		[ "$got" = "$4" ] && break
+	done
+	echo "$got"
+}
+
 # easyip_snapshot: routing_snapshot and the sysctls naptd changes under Easy IP.
 easyip_snapshot() {
 	routing_snapshot
@@ -55,4 +67,50 @@ gena_renumber() {
 	wait_until 10 grep -q "event ExternalIPAddress $RTR_WAN_IP" "$TOPO_DIR/gena.log" || return 1
 	in_rtr ip addr del "$RTR_WAN_IP/24" dev wan0
 	in_rtr ip addr add "$2/24" dev wan0
+}
+
+# The capabilities the packaged unit bounds naptd to (docs/naptd.service.in).
+# shellcheck disable=SC2034 # used by the tests that source this file
+UNIT_CAPS=$(sed -n 's/^CapabilityBoundingSet=//p' \
+	"$(dirname "${BASH_SOURCE[0]}")/../../docs/naptd.service.in")
+# capped CAP...: NAPTD becomes naptd under the bounding set CAP... (CAP_NET_ADMIN ...).
+capped() {
+	local set
+	: "${REAL_NAPTD:=$NAPTD}"
+	set=$(printf '%s\n' "$@" | sed 's/^CAP_/+/' | tr '[:upper:]' '[:lower:]' | paste -sd, -)
+	printf '#!/bin/sh\nexec setpriv --bounding-set=-all,%s --inh-caps=-all %s "$@"\n' \
+		"$set" "$REAL_NAPTD" >"$TOPO_DIR/naptd-capped"
+	chmod 0755 "$TOPO_DIR/naptd-capped"
+	NAPTD=$TOPO_DIR/naptd-capped
+}
+
+# expect_banner NS ADDR PORT TEXT WHAT: the TCP service at ADDR:PORT, seen from NS, says
+# TEXT; prints "ok: WHAT".
+expect_banner() {
+	local got
+	got=$(banner "$1" "$2" "$3") || fail "$5: no answer from $2:$3"
+	[ "$got" = "$4" ] || fail "$5: $2:$3 said '$got', not '$4'"
+	echo "ok: $5"
+}
+
+# filter_drops NS ADDR PORT: 20 datagrams from NS to ADDR:PORT all end in naptd's TUN
+# filter (tun-filter-dropped +20 within 3 s) and none reaches the engine (dropped-no-mapping
+# unchanged); says which failed.
+filter_drops() {
+	local f0 n0
+	f0=$(stat_value tun-filter-dropped) n0=$(stat_value dropped-no-mapping)
+	ip netns exec "$1" "$PY" -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for _ in range(20):
+    s.sendto(b"flood", (sys.argv[1], int(sys.argv[2])))' "$2" "$3"
+	# shellcheck disable=SC2317 # called through wait_until
+	plus20() { [ $(($(stat_value tun-filter-dropped) - f0)) -ge 20 ]; }
+	if ! wait_until 3 plus20; then
+		echo "tun-filter-dropped went from $f0 to $(stat_value tun-filter-dropped), not 20 more"
+		return 1
+	fi
+	[ "$(stat_value dropped-no-mapping)" = "$n0" ] && return 0
+	echo "dropped-no-mapping moved ($n0 -> $(stat_value dropped-no-mapping)): the engine saw them"
+	return 1
 }

@@ -7,10 +7,12 @@
   pcp_client.py SERVER CLIENT peer tcp|udp INTERNAL-PORT REMOTE-ADDR REMOTE-PORT LIFETIME
                 [suggest PORT] [OPTION...]
 
-OPTION (section 13): prefer-failure; third-party ADDR; filter ADDR/LEN:PORT; raw CODE
+OPTION (section 13): prefer-failure; third-party ADDR; filter ADDR/LEN:PORT; filter-none;
+raw CODE
 (an option of that code, no data).
 SERVER is the PCP server's address (port 5351), CLIENT this host's address (it goes in the
-request header). Prints one line: "result=N lifetime=N epoch=N" and, for MAP and PEER,
+request header). The mapping nonce is random, or PCP_NONCE (24 hex digits) from the
+environment: a client renews its mapping under the nonce it made it with (section 11.1). Prints one line: "result=N lifetime=N epoch=N" and, for MAP and PEER,
 "port=N external=A.B.C.D nonce-ok=yes|no" (PEER: also "remote-ok=yes|no", the remote peer
 echoed). Exit 0 when an answer came, 2 on timeout.
 """
@@ -58,6 +60,10 @@ def options(words):
             addr, plen = prefix.split("/")
             out += option(OPT_FILTER, struct.pack("!xBH", 96 + int(plen), int(port)) +
                           mapped(addr))
+        elif w == "filter-none":
+            # Section 13.3: prefix length 0 removes all existing filters (erratum 3891: the
+            # port and address are zero).
+            out += option(OPT_FILTER, bytes(20))
         elif w == "raw":
             i += 1
             out += option(int(words[i]))
@@ -100,7 +106,7 @@ def exchange(server, msg):
 
 def main():
     server, client, op = sys.argv[1:4]
-    nonce = os.urandom(12)
+    nonce = bytes.fromhex(os.environ["PCP_NONCE"]) if "PCP_NONCE" in os.environ else os.urandom(12)
     if op == "announce":
         msg = header(OP_ANNOUNCE, 0, client) + options(sys.argv[4:])
     elif op == "map":

@@ -2,14 +2,18 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # test_upnp.sh - naptd's UPnP IGD ("upnp yes", issue 13) with Debian's miniupnpc and a peer
 # written from the UPnP Device Architecture (upnp_peer.py), on the Easy IP router:
-# Mappings take ports of the Easy IP port-range (49152-65534), as NAT-PMP and PCP ones do.
+# Mappings take the ports asked for when the pcp-allow rules give them (in or out of the Easy IP
+# port-range, 49152-65534), else ports of port-range, as NAT-PMP and PCP ones do.
 # - upnpc discovers the IGD and reads the external address; "upnpc -a" adds a mapping that
 #   shows in "naptctl show forwards" with origin upnp and a lifetime of a day (upnpc asks 0,
 #   IGD:1's "infinite"), the WAN host reaches the LAN service through it, "upnpc -l" lists
-#   it, "upnpc -d" deletes it and the WAN host no longer gets through;
+#   it with its description (NewPortMappingDescription, kept: show forwards has it too),
+#   "upnpc -d" deletes it and the WAN host no longer gets through; AddAnyPortMapping
+#   ("upnpc -n") gets the port asked for when it is free and another when it is taken;
 # - a host may not map another host (NewInternalClient not its own: 606), a host that no
 #   pcp-allow line names is refused even GetExternalIPAddress (606); a lease survives a
-#   restart (state file, "upnp" kept) and "naptctl forward del" ends it (origin upnp);
+#   restart (state file, "upnp" and its description kept) and "naptctl forward del" ends it
+#   (origin upnp);
 # - from the WAN side: an SSDP M-SEARCH to the router's WAN address and, with a route to
 #   the inside prefix, to its LAN address gets no answer, and a SOAP AddPortMapping to the
 #   LAN address's HTTP server does not connect: nothing opens (the LAN host's M-SEARCH is
@@ -17,8 +21,9 @@
 # - a SOAP request whose Host header is another name (DNS rebinding) is answered 403 and
 #   maps nothing (the same request with the router's address:port maps), a SUBSCRIBE whose
 #   CALLBACK is another host is refused (403); both counted in upnp-requests-refused;
-# - a SUBSCRIBE listener in the LAN (GENA) hears the ExternalIPAddress at once, then the new
-#   one after wan0 is renumbered;
+# - a SUBSCRIBE listener in the LAN (GENA) hears PortMappingNumberOfEntries at once, one more
+#   after an AddPortMapping and one less after its DeletePortMapping; one hears the
+#   ExternalIPAddress at once, then the new one after wan0 is renumbered;
 # - a LAN host sends 1,000 SOAP requests a second for 5 s: loop-longest-5s-us stays under
 #   10 ms (up to 3 attempts on this shared machine);
 # - the library's threads hold no capability and run at niceness 10.
@@ -69,15 +74,35 @@ out=$(upnpc_lan -s)
 grep -q "ExternalIPAddress = $RTR_WAN_IP" <<<"$out" || fail "upnpc -s: $out"
 echo "ok: upnpc discovers the IGD and reads the external address $RTR_WAN_IP"
 
-out=$(upnpc_lan -a "$LAN_IP" 80 50080 tcp)
+out=$(upnpc_lan -e "napt test 1" -a "$LAN_IP" 80 50080 tcp)
 grep -q "external $RTR_WAN_IP:50080 TCP is redirected to internal $LAN_IP:80" <<<"$out" ||
 	fail "upnpc -a: $out"
 expect_lease tcp 50080 "$LAN_IP:80" upnp 86000 86400 # a day: upnpc asked 0
 [ "$(reach "$RTR_WAN_IP" 50080)" = lan-80 ] || fail "the WAN host does not reach the LAN service"
 echo "ok: the WAN host reaches the LAN service through the UPnP mapping"
 out=$(upnpc_lan -l)
-grep -q "TCP 50080->$LAN_IP:80 " <<<"$out" || fail "upnpc -l: $out"
-echo "ok: upnpc -l lists it"
+grep -q "TCP 50080->$LAN_IP:80 *'napt test 1' " <<<"$out" || fail "upnpc -l: $out"
+ctl show forwards | grep -q '^tcp *50080 .* "napt test 1"$' ||
+	fail "show forwards: $(ctl show forwards)"
+echo "ok: upnpc -l lists it with its description, as show forwards does"
+
+# AddAnyPortMapping (IGD:2, upnpc -n): the port asked for when free, another when it is
+# taken (here by the mapping above, of another internal port).
+out=$(upnpc_lan -n "$LAN_IP" 81 50090 tcp 600)
+grep -q "external $RTR_WAN_IP:50090 TCP is redirected to internal $LAN_IP:81 " <<<"$out" ||
+	fail "upnpc -n of a free port: $out"
+expect_lease tcp 50090 "$LAN_IP:81" upnp 590 600
+out=$(upnpc_lan -n "$LAN_IP" 82 50080 tcp 600)
+[[ "$out" =~ external\ $RTR_WAN_IP:([0-9]+)\ TCP\ is\ redirected\ to\ internal\ $LAN_IP:82\  ]] ||
+	fail "upnpc -n of a taken port: $out"
+any=${BASH_REMATCH[1]}
+[ "$any" != 50080 ] || fail "AddAnyPortMapping gave the taken port 50080"
+expect_lease tcp "$any" "$LAN_IP:82" upnp 590 600
+ctl show forwards | grep -q "^tcp *50080 *$LAN_IP:80 " || fail "the first mapping changed"
+for p in 50090 "$any"; do
+	upnpc_lan -d "$p" tcp | grep -q "returned : 0" || fail "upnpc -d $p"
+done
+echo "ok: AddAnyPortMapping (upnpc -n): 50090 when free; $any when 50080 is taken"
 
 out=$(upnpc_lan -a 192.168.77.9 81 50081 tcp)
 grep -q "606" <<<"$out" || fail "a mapping to another host: $out"
@@ -98,10 +123,13 @@ echo "ok: upnpc -d deletes it; the WAN host no longer gets through"
 
 upnpc_lan -e test -a "$LAN_IP" 80 50082 tcp 600 >/dev/null
 stop_naptd || fail "naptd exited with status $?"
-grep -q "^forward tcp 50082 $LAN_IP:80 expires [0-9]* upnp$" "$TOPO_DIR/naptd.state" ||
+grep -q "^forward tcp 50082 $LAN_IP:80 expires [0-9]* upnp desc test$" "$TOPO_DIR/naptd.state" ||
 	fail "state file: $(cat "$TOPO_DIR/naptd.state")"
 start_naptd "$TOPO_DIR/naptd.conf" || fail "naptd did not restart"
-ctl show forwards | grep -q "^tcp *50082 .*upnp" || fail "the lease did not survive a restart"
+ctl show forwards | grep -q '^tcp *50082 .*upnp .* "test"$' ||
+	fail "the lease did not survive a restart: $(ctl show forwards)"
+out=$(upnpc_lan -l)
+grep -q "TCP 50082->$LAN_IP:80 *'test' " <<<"$out" || fail "upnpc -l after the restart: $out"
 out=$(ctl forward del tcp 50082) || fail "forward del: $out"
 [[ "$out" == *"origin upnp"* ]] || fail "forward del does not name the origin upnp: $out"
 echo "ok: a UPnP lease survives a restart and naptctl forward del ends it: $out"
@@ -141,6 +169,20 @@ refused=$(stat_value upnp-requests-refused)
 echo "ok: a CALLBACK to another host is refused (403); upnp-requests-refused $refused"
 
 # ---- GENA ----
+# PortMappingNumberOfEntries (evented in IGD:2): the count at subscription, one more after
+# an AddPortMapping, one less after its DeletePortMapping.
+n0=$(ctl show forwards | grep -c "s left")
+in_lan "$PY" "$(dirname "$0")/upnp_peer.py" gena "$LAN_IP" 5998 "http://$HOST/evt/IPConn" 20 \
+	"entries=$n0" "entries=$((n0 + 1))" "entries=$n0" >"$TOPO_DIR/gena-entries.log" 2>&1 &
+ENTRIES_PID=$!
+TOPO_PIDS+=("$ENTRIES_PID")
+heard() { grep -q "event PortMappingNumberOfEntries $1$" "$TOPO_DIR/gena-entries.log"; }
+wait_until 10 heard "$n0" || fail "no initial count $n0: $(cat "$TOPO_DIR/gena-entries.log")"
+upnpc_lan -a "$LAN_IP" 85 50085 tcp 600 | grep -q "is redirected" || fail "upnpc -a 50085"
+wait_until 10 heard "$((n0 + 1))" || fail "no event of $((n0 + 1)) mappings: $(cat "$TOPO_DIR/gena-entries.log")"
+upnpc_lan -d 50085 tcp | grep -q "returned : 0" || fail "upnpc -d 50085"
+wait "$ENTRIES_PID" || fail "no event of $n0 mappings again: $(cat "$TOPO_DIR/gena-entries.log")"
+echo "ok: the subscriber hears PortMappingNumberOfEntries $n0, $((n0 + 1)) after an add, $n0 after the delete"
 gena_renumber "$HOST" "$NEW_WAN_IP" || fail "no initial event: $(cat "$TOPO_DIR/gena.log")"
 wait "$GENA_PID" || fail "no event of $NEW_WAN_IP: $(cat "$TOPO_DIR/gena.log")"
 echo "ok: the subscriber hears ExternalIPAddress $RTR_WAN_IP, then $NEW_WAN_IP after the renumbering"

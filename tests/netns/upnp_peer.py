@@ -11,8 +11,10 @@
                                   status and the body
   gena LISTEN_IP PORT EVENT_URL SECONDS EXPECT...
                                   listen on LISTEN_IP:PORT, SUBSCRIBE to EVENT_URL with a
-                                  CALLBACK there, print each ExternalIPAddress NOTIFYed;
-                                  exit 0 once all EXPECT were seen in order, 1 after SECONDS
+                                  CALLBACK there, print each ExternalIPAddress and
+                                  PortMappingNumberOfEntries NOTIFYed (IGD:2 events both);
+                                  exit 0 once all EXPECT (an address, or entries=N) were
+                                  seen in order, 1 after SECONDS
   subscribe EVENT_URL CALLBACK    SUBSCRIBE with that CALLBACK; print the HTTP status
   burst URL HOST RATE SECONDS     GetExternalIPAddress at RATE a second over 8 connections
                                   at a time; print "ok N failed M"
@@ -105,9 +107,10 @@ def gena(listen_ip, port, url, seconds, *expect):
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_NOTIFY(self):
             body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
-            for ip in re.findall(r"<ExternalIPAddress>([^<]*)</ExternalIPAddress>", body):
-                print(f"event ExternalIPAddress {ip}", flush=True)
-                seen.append(ip)
+            for name, value in re.findall(
+                    r"<(ExternalIPAddress|PortMappingNumberOfEntries)>([^<]*)</\1>", body):
+                print(f"event {name} {value}", flush=True)
+                seen.append(value if name == "ExternalIPAddress" else f"entries={value}")
             self.send_response(200)
             self.end_headers()
             it = iter(seen)

@@ -11,9 +11,14 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import replay_pcap  # noqa: E402
 
-from scapy.all import IP, conf  # noqa: E402
 
-conf.verb = 0
+def dissect(data):
+    """scapy's IP dissection of data, for the report of a mismatch only: importing scapy
+    took most of this script's time in every replay case, which mostly passes."""
+    from scapy.all import IP, conf
+
+    conf.verb = 0
+    return IP(data)
 
 
 # Headers compared field by field; what follows them (payloads, which scapy may dissect as
@@ -33,7 +38,7 @@ def layers(pkt):
 
 
 def first_difference(want, got):
-    fw, fg = layers(IP(want)), layers(IP(got))
+    fw, fg = layers(dissect(want)), layers(dissect(got))
     for (lw, nw, vw), (lg, ng, vg) in zip(fw, fg):
         if (lw, nw) != (lg, ng):
             return "layer %s.%s expected, got %s.%s" % (lw, nw, lg, ng)
@@ -47,7 +52,7 @@ def first_difference(want, got):
 
 def summary(data):
     """One line: addresses, ports or ICMP type, length."""
-    p = IP(data)
+    p = dissect(data)
     ends = "%s > %s" % (p.src, p.dst)
     l4 = p.payload
     if l4.name in ("TCP", "UDP") and not p.frag:

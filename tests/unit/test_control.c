@@ -186,6 +186,62 @@ START_TEST(show_forwards_marks_origin)
 }
 END_TEST
 
+/* A UPnP lease of udp 5000 to 192.168.1.10 with description desc (runtime_desc_set) whose
+ * filters, as a PCP renewal would set them, admit 198.51.100.7 only. */
+static void filtered_lease(const char *desc)
+{
+	struct runtime_lease *l = &d.runtime.leases[d.runtime.n_leases++];
+	struct napt_peer_filter f = {.addr = ip("198.51.100.7"), .len = 32};
+	char err[256];
+
+	*l = (struct runtime_lease){.fwd = {.protos = NAPT_FWD_UDP,
+					    .ext_lo = 5000,
+					    .ext_hi = 5000,
+					    .in_addr = ip("192.168.1.10"),
+					    .in_lo = 5000},
+				    .expires = 4000000000,
+				    .upnp = true};
+	runtime_desc_set(l->desc, desc);
+	ck_assert_msg(napt_forward_add(d.nat, &l->fwd, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(napt_forward_filter(d.nat, NAPT_FWD_UDP, 5000, &f, 1), 0);
+}
+
+/* A description a LAN host chose to break the listing (terminal escape, a newline and a
+ * forged line, quotes, a backslash) and the lease's filters: the text listing stays one line
+ * per forward without control characters, the JSON one valid JSON. */
+START_TEST(show_forwards_hostile_description)
+{
+	filtered_lease("\x1b[2J\"},{\"x\\\nudp 1 1.2.3.4:1 config\r");
+	ok("show forwards");
+	for (const char *p = ans.text; *p; p++)
+		ck_assert_msg(*p == '\n' || (*p >= 0x20 && *p < 0x7f), "byte %02x in:\n%s",
+			      (unsigned char)*p, ans.text);
+	ck_assert_ptr_null(strstr(ans.text, "\nudp 1 "));
+	answer_has(" from 198.51.100.7/32:0 \"");
+	ok("json show forwards");
+	body_is_json();
+	answer_has("\"filters\": [\"198.51.100.7/32:0\"]");
+}
+END_TEST
+
+/* naptctl over a filtered lease's port: refused while the lease holds it; after "forward
+ * del" ends the lease, a forward added there is open to all (it does not inherit the lease's
+ * filters). */
+START_TEST(forward_over_filtered_lease)
+{
+	filtered_lease("game");
+	fails("forward add udp 5000 192.168.1.20:5000");
+	ok("json show forwards");
+	answer_has("\"filters\": [\"198.51.100.7/32:0\"]");
+	ok("forward del udp 5000");
+	ck_assert_uint_eq(d.runtime.n_leases, 0);
+	ok("forward add udp 5000 192.168.1.20:5000");
+	ok("json show forwards");
+	ck_assert_ptr_null(strstr(ans.text, "filters"));
+	ck_assert_ptr_null(strstr(ans.text, "game"));
+}
+END_TEST
+
 START_TEST(forward_overlapping_config_refused)
 {
 	fails("forward add tcp 8080 192.168.1.20:80");
@@ -657,6 +713,8 @@ int main(void)
 	tcase_add_test(tc, help_lists_commands);
 	tcase_add_test(tc, forward_add_saves_then_applies);
 	tcase_add_test(tc, show_forwards_marks_origin);
+	tcase_add_test(tc, show_forwards_hostile_description);
+	tcase_add_test(tc, forward_over_filtered_lease);
 	tcase_add_test(tc, forward_overlapping_config_refused);
 	tcase_add_test(tc, forward_bad_ones_refused);
 	tcase_add_test(tc, forward_del_runtime_only);

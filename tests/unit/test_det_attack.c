@@ -112,34 +112,40 @@ static void check_bijection(const char *text)
 	for (uint64_t k = 0; k < d.in_count; k++) {
 		uint32_t in = htonl(d.in_base + (uint32_t)k), j;
 
-		ck_assert_msg(det_forward(&d, in, &r), "%s: host %llu has no range", text,
-			      (unsigned long long)k);
+		ck_assert_loop(det_forward(&d, in, &r), "%s: host %llu has no range", text,
+			       (unsigned long long)k);
 		j = ntohl(r.ext_addr) - d.ext_base;
-		ck_assert_uint_lt(j, d.ext_count);
-		ck_assert_uint_ge(r.lo, cfg.port_lo);
-		ck_assert_uint_le(r.hi, cfg.port_hi);
-		ck_assert_uint_eq((uint32_t)r.hi - r.lo + 1, d.ports);
+		ck_assert_loop(j < d.ext_count, "%s: host %llu: address %u of %u", text,
+			       (unsigned long long)k, j, d.ext_count);
+		ck_assert_loop(r.lo >= cfg.port_lo && r.hi <= cfg.port_hi &&
+				   (uint32_t)r.hi - r.lo + 1 == d.ports,
+			       "%s: host %llu: ports %u-%u, port-range %u-%u, %u ports a host",
+			       text, (unsigned long long)k, r.lo, r.hi, cfg.port_lo, cfg.port_hi,
+			       d.ports);
 		for (uint32_t p = r.lo; p <= r.hi; p++) {
-			ck_assert_msg(!(owner_set[j][p / 8] >> (p % 8) & 1),
-				      "%s: port %u of address %u given twice", text, p, j);
+			ck_assert_loop(!(owner_set[j][p / 8] >> (p % 8) & 1),
+				       "%s: port %u of address %u given twice", text, p, j);
 			owner_set[j][p / 8] |= (uint8_t)(1u << (p % 8));
 			held++;
 		}
-		ck_assert_uint_eq(det_port(&r, 0), r.lo);
-		ck_assert_uint_eq(det_port(&r, 65535), r.lo + 65535 % d.ports);
+		ck_assert_loop(
+		    det_port(&r, 0) == r.lo && det_port(&r, 65535) == r.lo + 65535 % d.ports,
+		    "%s: host %llu: inside ports 0 and 65535 on %u and %u, range %u-%u", text,
+		    (unsigned long long)k, det_port(&r, 0), det_port(&r, 65535), r.lo, r.hi);
 	}
 	for (uint32_t j = 0; j < d.ext_count; j++)
 		for (uint32_t p = 0; p < 65536; p++) {
 			bool owned = owner_set[j][p / 8] >> (p % 8) & 1;
 			bool found = det_reverse(&d, htonl(d.ext_base + j), (uint16_t)p, &back);
 
-			ck_assert_msg(owned == found, "%s: address %u port %u reverse %d, held %d",
-				      text, j, p, found, owned);
+			ck_assert_loop(owned == found, "%s: address %u port %u reverse %d, held %d",
+				       text, j, p, found, owned);
 			if (!found)
 				continue;
-			ck_assert_uint_ge(p, back.lo);
-			ck_assert_uint_le(p, back.hi);
-			ck_assert_uint_eq(ntohl(back.ext_addr) - d.ext_base, j);
+			ck_assert_loop(
+			    p >= back.lo && p <= back.hi && ntohl(back.ext_addr) - d.ext_base == j,
+			    "%s: address %u port %u reverses to address %u ports %u-%u", text, j, p,
+			    ntohl(back.ext_addr) - d.ext_base, back.lo, back.hi);
 		}
 	ck_assert_uint_eq(held, d.in_count * d.ports);
 }

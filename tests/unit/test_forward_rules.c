@@ -20,7 +20,11 @@ static void setup(void)
 static struct napt_forward rule(uint8_t protos, uint16_t lo, uint16_t hi, uint8_t host,
 				uint16_t in_lo)
 {
-	return (struct napt_forward){protos, lo, hi, htonl(0xc0a80100u | host), in_lo};
+	return (struct napt_forward){.protos = protos,
+				     .ext_lo = lo,
+				     .ext_hi = hi,
+				     .in_addr = htonl(0xc0a80100u | host),
+				     .in_lo = in_lo};
 }
 
 static void add(struct napt_forward f)

@@ -177,7 +177,11 @@ static enum napt_verdict in_tcp(uint16_t rport, uint16_t ext_port, uint8_t flags
 
 START_TEST(peer_forgotten_on_every_free_path)
 {
-	struct napt_forward fwd = {NAPT_FWD_TCP, 8080, 8080, pb_addr(HOST1), 80};
+	struct napt_forward fwd = {.protos = NAPT_FWD_TCP,
+				   .ext_lo = 8080,
+				   .ext_hi = 8080,
+				   .in_addr = pb_addr(HOST1),
+				   .in_lo = 80};
 	struct pb_spec s;
 	uint16_t port;
 	char err[256];
@@ -209,7 +213,11 @@ START_TEST(peer_forgotten_on_every_free_path)
 	assert_forgotten(EXT);
 	/* A new forward takes the ports of dynamic mappings. */
 	port = out_flow(IPPROTO_TCP, 40001, 443);
-	fwd = (struct napt_forward){NAPT_FWD_TCP, port, port, pb_addr(HOST1), 80};
+	fwd = (struct napt_forward){.protos = NAPT_FWD_TCP,
+				    .ext_lo = port,
+				    .ext_hi = port,
+				    .in_addr = pb_addr(HOST1),
+				    .in_lo = 80};
 	ck_assert_int_eq(napt_forward_add(n, &fwd, err, sizeof(err)), 0);
 	assert_forgotten(EXT);
 	ck_assert_int_eq(napt_forward_del(n, NAPT_FWD_TCP, port), 0);

@@ -15,6 +15,13 @@
  * each external address is held exactly when that pair holds a session (where only the count
  * decides). Last, the share limit a WAN host meets when it forges the address of remotes that
  * hold sessions (the rule admits them): the figures docs/security.md gives.
+ *
+ * The same walk keeps the open ports naptd's TUN filter follows (napt_port_watch(), Easy
+ * IP's flood filter, src/naptd/tun_filter.c) in a model of its own, from the watch's calls
+ * alone: after each step they must be exactly the endpoints a brute-force pass over the
+ * mapping slots and the forwards finds, and every inbound TCP or UDP packet the engine
+ * translates (the DMZ aside, which the filter passes whole) must have found its port open
+ * before it came: a port missing from the filter's map would lose that packet.
  */
 #include <check.h>
 #include <inttypes.h>
@@ -111,6 +118,54 @@ static uint16_t ext_ports[N_PORTS]; /* external ports seen on outbound packets *
 static uint32_t remotes[N_REMOTES];
 static uint32_t ext_orig[NAPT_MAX_EXTERNAL]; /* the configured external addresses */
 
+/* ---- the open ports, as napt_port_watch() tells them ---- */
+
+static uint64_t watched[NAPT_PROTOS][NAPT_MAX_EXTERNAL][65536 / 64];
+static uint32_t watched_count;
+
+static int pidx(uint8_t proto)
+{
+	return proto == IPPROTO_TCP ? 0 : proto == IPPROTO_UDP ? 1 : 2;
+}
+
+static bool watched_open(uint8_t proto, unsigned ext, uint16_t port)
+{
+	return watched[pidx(proto)][ext][port / 64] >> (port % 64) & 1;
+}
+
+static void watch_fn(void *ctx, uint8_t proto, unsigned ext, uint16_t port, bool open)
+{
+	uint64_t *w = &watched[pidx(proto)][ext][port / 64], bit = 1ull << (port % 64);
+
+	(void)ctx;
+	watched_count += open && !(*w & bit);
+	watched_count -= !open && (*w & bit);
+	*w = open ? *w | bit : *w & ~bit;
+}
+
+/* The state at the start, then the watch. */
+static void watch_start(void)
+{
+	static const uint8_t all[] = {IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP};
+
+	memset(watched, 0, sizeof(watched));
+	watched_count = 0;
+	for (unsigned p = 0; p < 3; p++)
+		for (unsigned e = 0; e < n->cfg.n_external; e++)
+			for (uint32_t port = 0; port <= 65535; port++)
+				if (napt_port_open(n, all[p], e, (uint16_t)port))
+					watch_fn(NULL, all[p], e, (uint16_t)port, true);
+	napt_port_watch(n, watch_fn, NULL);
+}
+
+static int external_number(uint32_t addr)
+{
+	for (unsigned e = 0; e < n->cfg.n_external; e++)
+		if (nat_table_ext_addr(n->table, e) == addr)
+			return (int)e;
+	return -1;
+}
+
 static uint32_t host(unsigned i)
 {
 	return htonl(0xc0a8010au + i); /* 192.168.1.10 + i */
@@ -127,9 +182,17 @@ static void send_spec(struct pb_spec *s)
 	struct napt_packet p = {.data = buf};
 	struct napt_result r;
 
+	int ext = external_number(s->dst);
+	bool was_open = ext >= 0 && watched_open(s->proto, (unsigned)ext, s->dport);
+	bool dmz = n->cfg.has_dmz;
+
 	s->ip_id = ++next_id;
 	p.len = pb_build(buf, s);
 	r = napt_translate(n, &p, now);
+	if (r.verdict == NAPT_FORWARD && r.dir == NAPT_DIR_IN && s->proto != IPPROTO_ICMP && !dmz &&
+	    !was_open)
+		ck_abort_msg("proto %u to external %d port %u translated in, its port not open",
+			     s->proto, ext, s->dport);
 	if (r.verdict == NAPT_FORWARD && r.dir == NAPT_DIR_OUT && s->proto != IPPROTO_ICMP)
 		ext_ports[rnd(&rs, N_PORTS)] = (uint16_t)(buf[20] << 8 | buf[21]);
 	while (napt_next_released(n, buf, sizeof(buf)))
@@ -180,8 +243,11 @@ static void step_in(void)
 static void step_forward(void)
 {
 	uint16_t port = (uint16_t)(8080 + rnd(&rs, 2));
-	struct napt_forward f = {NAPT_FWD_TCP | NAPT_FWD_UDP, port, port, host(rnd(&rs, N_HOSTS)),
-				 80};
+	struct napt_forward f = {.protos = NAPT_FWD_TCP | NAPT_FWD_UDP,
+				 .ext_lo = port,
+				 .ext_hi = port,
+				 .in_addr = host(rnd(&rs, N_HOSTS)),
+				 .in_lo = 80};
 
 	if (napt_forward_del(n, NAPT_FWD_TCP | NAPT_FWD_UDP, port) < 0) {
 		char err[256];
@@ -300,6 +366,58 @@ static void check_fragment(unsigned e, uint32_t rem, bool known, unsigned stepno
 			     napt_drop_reason_name(r.reason));
 }
 
+/* The open ports the watch told against the mapping slots and the forwards. */
+struct endpoint {
+	uint8_t proto, ext;
+	uint16_t port;
+};
+
+static bool listed(const struct endpoint *l, unsigned k, struct endpoint e)
+{
+	for (unsigned i = 0; i < k; i++)
+		if (l[i].proto == e.proto && l[i].ext == e.ext && l[i].port == e.port)
+			return true;
+	return false;
+}
+
+/* A forward's ports on every address but a deterministic one, added to l. */
+static unsigned list_forward(struct endpoint *l, unsigned k, const struct napt_forward *f)
+{
+	for (unsigned x = 0; x < n->cfg.n_external; x++)
+		for (uint32_t port = f->ext_lo; !(n->det_externals >> x & 1) && port <= f->ext_hi;
+		     port++)
+			for (uint8_t b = NAPT_FWD_TCP; b <= NAPT_FWD_UDP; b <<= 1) {
+				struct endpoint e = {b == NAPT_FWD_TCP ? IPPROTO_TCP : IPPROTO_UDP,
+						     (uint8_t)x, (uint16_t)port};
+
+				if ((f->protos & b) && !listed(l, k, e))
+					l[k++] = e;
+			}
+	return k;
+}
+
+static void check_ports(unsigned stepno)
+{
+	struct endpoint l[256];
+	unsigned k = 0;
+
+	for (uint32_t i = 1; i <= n->cfg.max_sessions; i++) {
+		const struct nat_mapping *m = nat_mapping_at(n->table, i);
+		struct endpoint e = {m->proto, m->ext_index, m->ext_port};
+
+		if (m->proto && !listed(l, k, e))
+			l[k++] = e;
+	}
+	for (unsigned f = 0; f < n->fwd.n; f++)
+		k = list_forward(l, k, &n->fwd.rules[f]);
+	for (unsigned i = 0; i < k; i++)
+		if (!watched_open(l[i].proto, l[i].ext, l[i].port))
+			ck_abort_msg("step %u: proto %u ext %u port %u is held, not open", stepno,
+				     l[i].proto, l[i].ext, l[i].port);
+	if (watched_count != k)
+		ck_abort_msg("step %u: %u ports open, %u held", stepno, watched_count, k);
+}
+
 /* The table against the brute-force count. The fragments' turn first reaps what has expired:
  * a packet's translation may reap a few expired sessions before it looks (naptd reaps every
  * second), so an expired session counts until it is gone. */
@@ -310,6 +428,7 @@ static void check_model(unsigned stepno, bool fragments)
 	if (fragments)
 		napt_expire(n, now);
 	pairs = brute_pairs();
+	check_ports(stepno);
 
 	if (nat_table_peer_pairs(n->table) != pairs)
 		ck_abort_msg("step %u: %u pairs counted, %u live", stepno,
@@ -347,6 +466,7 @@ static void model_run(const char *conf_text, uint32_t seed, unsigned steps)
 		ext_ports[i] = (uint16_t)(1000 + i % 6);
 	for (unsigned i = 0; i < N_REMOTES; i++)
 		remotes[i] = htonl(0xc0000201u + i); /* 192.0.2.1 + i */
+	watch_start();
 	for (unsigned i = 0; i < steps; i++) {
 		step();
 		check_model(i, false);

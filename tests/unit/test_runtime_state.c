@@ -320,6 +320,105 @@ START_TEST(expired_lease_dropped_at_load)
 }
 END_TEST
 
+/* PCP FILTER: "filter ADDR/LEN:PORT" words after the lifetime, before the nonce and origin,
+ * come back in order. */
+START_TEST(round_trip_lease_filters)
+{
+	int64_t later = (int64_t)time(NULL) + 3600;
+	struct runtime_lease *l = add_lease(&st, NAPT_FWD_UDP, 50000, "192.168.1.20", 5000, later);
+	char want[200];
+
+	l->fwd.n_filters = 2;
+	l->fwd.filters[0] = (struct napt_peer_filter){.addr = ip("198.51.100.7"), .len = 32};
+	l->fwd.filters[1] =
+	    (struct napt_peer_filter){.addr = ip("192.0.2.0"), .port = 3478, .len = 24};
+	l->nonce[0] = 0xab;
+	ck_assert_msg(runtime_state_save(path, &st, err, sizeof(err)) == 0, "%s", err);
+	snprintf(want, sizeof(want),
+		 "\nforward udp 50000 192.168.1.20:5000 expires %lld filter 198.51.100.7/32:0 "
+		 "filter 192.0.2.0/24:3478 nonce ab0000000000000000000000\n",
+		 (long long)later);
+	ck_assert_msg(strstr(read_file(path), want) != NULL, "%s", read_file(path));
+	ck_assert_msg(runtime_state_load(path, &back, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(back.n_leases, 1);
+	ck_assert_uint_eq(back.leases[0].fwd.n_filters, 2);
+	ck_assert_mem_eq(back.leases[0].fwd.filters, l->fwd.filters, 2 * sizeof(l->fwd.filters[0]));
+	ck_assert_uint_eq(back.leases[0].nonce[0], 0xab);
+}
+END_TEST
+
+/* Strict: a bad filter names file:line and why. */
+START_TEST(bad_lease_filters)
+{
+	static const char *const head = "forward udp 50000 192.168.1.20:5000 expires 4000000000";
+	static const struct {
+		const char *tail, *why;
+	} bad[] = {
+	    {" filter 198.51.100.7/24:0", "host bits"},
+	    {" filter 198.51.100.7/33:0", "prefix length"},
+	    {" filter 198.51.100.7/32", "ADDR/LEN:PORT"},
+	    {" filter 198.51.100.7/32:70000", "port"},
+	    {" filter", "lifetime"},
+	    {" filter 198.51.100.7/32:0 extra", "'extra' among the filters"},
+	    {" filter 198.51.100.7/32:0 filter", "'filter' among the filters"},
+	    {" filter 1.1.1.1/32:0 filter 1.1.1.2/32:0 filter 1.1.1.3/32:0 filter 1.1.1.4/32:0 "
+	     "filter 1.1.1.5/32:0",
+	     "more than 4 filters"},
+	};
+	char text[400];
+
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "# c\n%s%s\n", head, bad[i].tail);
+		load_fails(text, 2, bad[i].why);
+	}
+}
+END_TEST
+
+/* UPnP descriptions: printable ASCII without '"', '\\' and '#', at most 64 bytes, no spaces at the
+ * ends; "desc TEXT" ends the lease's line and comes back as it was. */
+START_TEST(lease_descriptions)
+{
+	static const struct {
+		const char *in, *kept;
+	} cases[] = {
+	    {"libminiupnpc", "libminiupnpc"},
+	    {"  Skype UDP at 192.168.1.5:1234 (1234)  ", "Skype UDP at 192.168.1.5:1234 (1234)"},
+	    {"a\"b\\c\td\x01\xc3\xa9", "a?b?c?d???"},
+	    {"# not a comment", "? not a comment"},
+	    {"", ""},
+	    {"0123456789012345678901234567890123456789012345678901234567890123456789",
+	     "0123456789012345678901234567890123456789012345678901234567890123"},
+	};
+	int64_t later = (int64_t)time(NULL) + 3600;
+	char kept[RUNTIME_DESC_MAX + 1], want[200];
+
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		runtime_desc_set(kept, cases[i].in);
+		ck_assert_str_eq(kept, cases[i].kept);
+	}
+	runtime_desc_set(kept, NULL);
+	ck_assert_str_eq(kept, "");
+	struct runtime_lease *l = add_lease(&st, NAPT_FWD_TCP, 50002, "192.168.1.22", 3074, later);
+	l->upnp = true;
+	runtime_desc_set(l->desc, "Xbox  desc upnp nonce 1 x ");
+	ck_assert_msg(runtime_state_save(path, &st, err, sizeof(err)) == 0, "%s", err);
+	snprintf(want, sizeof(want),
+		 "\nforward tcp 50002 192.168.1.22:3074 expires %lld upnp desc Xbox  desc upnp "
+		 "nonce 1 x\n",
+		 (long long)later);
+	ck_assert_msg(strstr(read_file(path), want) != NULL, "%s", read_file(path));
+	ck_assert_msg(runtime_state_load(path, &back, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(back.n_leases, 1);
+	ck_assert_str_eq(back.leases[0].desc, "Xbox  desc upnp nonce 1 x");
+	ck_assert(back.leases[0].upnp);
+	load_fails("forward tcp 50000 192.168.1.10:80 expires 4000000000 desc a\"b\n", 1,
+		   "bad description");
+	load_fails("forward tcp 50000 192.168.1.10:80 expires 4000000000 desc "
+		   "01234567890123456789012345678901234567890123456789012345678901234\n",
+		   1, "bad description");
+}
+END_TEST
+
 START_TEST(bad_lease_lines)
 {
 	load_fails("forward tcp 50000 192.168.1.10:80 expires soon\n", 1, "lifetime");
@@ -448,6 +547,38 @@ START_TEST(salvage_sets_bad_lines_aside)
 	/* The state file loads whole now. */
 	ck_assert_msg(runtime_state_load(path, &back, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_uint_eq(back.n_leases, 1);
+}
+END_TEST
+
+/* break12c: leases outside port-range (e9eac90) saved, then the config makes their ports the
+ * router's (Easy IP's local-ports 32768-49151, the DHCP client's UDP 68, a local-service):
+ * the start sets those aside with the reason and keeps the rest (a lease on TCP 68 or below
+ * local-ports). */
+START_TEST(salvage_sets_aside_leases_on_router_ports)
+{
+	char text[600];
+	long long later = (long long)time(NULL) + 600;
+
+	parse_cfg("inside 192.168.1.0/24\nexternal interface wan0\nexternal 203.0.113.10\n"
+		  "local-service tcp 8443\n");
+	snprintf(text, sizeof(text),
+		 "forward udp 40000 192.168.1.10:5000 expires %lld\n"
+		 "forward udp 68 192.168.1.10:68 expires %lld\n"
+		 "forward tcp 68 192.168.1.10:68 expires %lld\n"
+		 "forward tcp 8443 192.168.1.10:443 expires %lld\n"
+		 "forward udp 5000 192.168.1.10:5000 expires %lld\n",
+		 later, later, later, later, later);
+	write_file(path, text);
+	n_told = 0;
+	ck_assert_int_eq(runtime_state_salvage(path, &back, &cfg, note_reject, err, sizeof(err)),
+			 3);
+	ck_assert_uint_eq(n_told, 3);
+	ck_assert_msg(strstr(told[0], "local-ports") != NULL, "got '%s'", told[0]);
+	ck_assert_msg(strstr(told[1], "DHCP") != NULL, "got '%s'", told[1]);
+	ck_assert_uint_eq(back.n_leases, 2);
+	ck_assert_uint_eq(back.leases[0].fwd.ext_lo, 68);
+	ck_assert_uint_eq(back.leases[0].fwd.protos, NAPT_FWD_TCP);
+	ck_assert_uint_eq(back.leases[1].fwd.ext_lo, 5000);
 }
 END_TEST
 
@@ -660,12 +791,16 @@ int main(void)
 	tcase_add_test(tc, round_trip_leases);
 	tcase_add_test(tc, expired_lease_dropped_at_load);
 	tcase_add_test(tc, bad_lease_lines);
+	tcase_add_test(tc, round_trip_lease_filters);
+	tcase_add_test(tc, bad_lease_filters);
+	tcase_add_test(tc, lease_descriptions);
 	tcase_add_test(tc, comments_and_blank_lines);
 	tcase_add_test(tc, apply_merges_over_config);
 	tcase_add_test(tc, apply_refuses_overlap_with_config);
 	tcase_add_test(tc, apply_refuses_dmz_outside);
 	tcase_add_test(tc, dir_fsync_failure_after_rename_is_not_a_failure);
 	tcase_add_test(tc, salvage_sets_bad_lines_aside);
+	tcase_add_test(tc, salvage_sets_aside_leases_on_router_ports);
 	tcase_add_test(tc, salvage_sets_aside_many_lines);
 	tcase_add_test(tc, salvage_keeps_what_it_cannot_set_aside);
 	tcase_add_test(tc, salvage_sets_aside_what_the_config_refuses);

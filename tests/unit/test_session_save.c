@@ -251,6 +251,27 @@ START_TEST(forward_session)
 }
 END_TEST
 
+/* A lease's filters (PCP FILTER, RFC 6887 section 13.3) in the new instance refuse the saved
+ * session's remote (the state file edited while naptd was down): the session is not restored,
+ * as the engine would not have opened it; a filter that admits the remote restores it. */
+START_TEST(forward_session_refused_by_filters)
+{
+	struct pb_spec syn = pb_flow(IPPROTO_TCP, REM, 40000, EXT, 8080);
+	struct napt_peer_filter f = {.addr = pb_addr("192.0.2.1"), .len = 32};
+
+	a = make("forward tcp 8080 192.168.1.20:80\n");
+	syn.tcp_flags = TCP_SYN;
+	ck_assert_int_eq(send_to(a, &syn, T_OLD).dir, NAPT_DIR_IN);
+	save(T_OLD);
+	b = make("forward tcp 8080 192.168.1.20:80\n");
+	ck_assert_int_eq(napt_forward_filter(b, NAPT_FWD_TCP, 8080, &f, 1), 0);
+	expect_restore(0, 0, NAPT_RESTORE_CONFLICT);
+	f.addr = pb_addr(REM);
+	ck_assert_int_eq(napt_forward_filter(b, NAPT_FWD_TCP, 8080, &f, 1), 0);
+	expect_restore(0, 0, NAPT_RESTORED);
+}
+END_TEST
+
 /* A flow touched again within the second its session last moved in the expiry list stays
  * where it was (nat_session_touch): the save gives it ahead of a younger one, and the
  * restore takes both (only records out of order by more than that are refused). */
@@ -283,6 +304,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, expiry_kept);
 	tcase_add_test(tc, skipped_with_reason);
 	tcase_add_test(tc, forward_session);
+	tcase_add_test(tc, forward_session_refused_by_filters);
 	tcase_add_test(tc, lazy_touch_order_kept);
 	suite_add_tcase(s, tc);
 	return s;
