@@ -91,8 +91,7 @@ bench)
 	if command -v systemctl >/dev/null; then systemctl disable -q --now nginx 2>/dev/null || true; fi
 	build build
 	make -C build -s bench
-	make -C build -s bench-e2e BENCH_E2E_ARGS=on
-	make -C build -s bench-e2e BENCH_E2E_ARGS=off
+	make -C build -s bench-side-by-side
 	;;
 *)
 	echo "usage: $0 demo|test|build|bench" >&2
