@@ -170,8 +170,8 @@ struct nat_table *nat_table_create(uint32_t max_sessions, const struct siphash_k
 		return NULL;
 	t->max = max_sessions + 1;
 	/* Filled to 12 slots of 15 at most: a key's home has room for it most of the time and
-	 * its alternative when not, so hardly a key finds both full, even while flows come and
-	 * go (at 14 of 15, a third of the keys had overflowed after that churn: design.md). */
+	 * its alternative when not, and where both are full a move makes room (make_room()),
+	 * so hardly a key overflows, even while flows come and go (design.md). */
 	t->buckets = max_sessions / 12 + 1;
 	t->index_mask = (uint32_t)((2ull << (31 - __builtin_clz(max_sessions))) - 1);
 	t->key = *key;
@@ -580,11 +580,76 @@ static bool put_in(struct nat_bucket *b, uint32_t slot_value)
 	return free != 0;
 }
 
+static struct nat_key session_in_key(const struct nat_session *s)
+{
+	return (struct nat_key){s->in_addr, s->rem_addr, s->in_port, s->rem_port, s->proto};
+}
+
+static struct nat_key session_out_key(const struct nat_table *t, const struct nat_session *s)
+{
+	return (struct nat_key){t->external[s->ext_index], s->rem_addr, s->ext_port, s->rem_port,
+				s->proto};
+}
+
+static struct nat_key mapping_out_key(const struct nat_table *t, const struct nat_mapping *m)
+{
+	return (struct nat_key){t->external[m->ext_index], 0, m->ext_port, 0, m->proto};
+}
+
+/* The key entry idx has in the index, and where the entry keeps its place there. */
+static struct nat_key entry_key(const struct nat_table *t, enum index_kind kind, uint32_t idx,
+				uint32_t **where)
+{
+	struct nat_session *s = &t->sessions[idx];
+	struct nat_mapping *m = &t->mappings[idx];
+
+	switch (kind) {
+	case SESS_IN:
+		*where = &s->where_in;
+		return session_in_key(s);
+	case SESS_OUT:
+		*where = &s->where_out;
+		return session_out_key(t, s);
+	case MAP_IN:
+		*where = &m->where_in;
+		return (struct nat_key){m->in_addr, m->rem_addr, m->in_port, m->rem_port, m->proto};
+	default:
+		*where = &m->where_out;
+		return mapping_out_key(t, m);
+	}
+}
+
+/* A free slot in full bucket b, made by moving one of its entries to the other of its
+ * own two buckets where that has room (a cuckoo move one step deep, as DPDK's rte_hash
+ * makes): an entry in its alternative goes back home, one at home to its alternative.
+ * Entries that overflowed into b stay. Each entry tried costs a hash of its key; this
+ * runs only when a new key finds both its buckets full. Without it, a table full to its
+ * last entry whose flows were replaced kept overflow counts in a quarter of its buckets
+ * (3 % of the keys past both their buckets), and every lookup that misses there walks. */
+static bool make_room(struct nat_table *t, enum index_kind kind, uint32_t b)
+{
+	struct nat_bucket *ix = index_of(t, kind);
+
+	for (unsigned i = 0; i < NAT_BUCKET_SLOTS; i++) {
+		uint32_t *where, v = ix[b].slot[i];
+		struct nat_key k = entry_key(t, kind, v & t->index_mask, &where);
+		struct place q = key_place(t, &k);
+		uint32_t other = q.home == b ? q.alt : q.home;
+
+		if ((q.home == b || q.alt == b) && other != b && put_in(&ix[other], v)) {
+			ix[b].slot[i] = 0;
+			*where = other;
+			return true;
+		}
+	}
+	return false;
+}
+
 /* Entry idx into its key's home bucket while it has room (a lookup reads the home first
- * and, finding the key there, no other line), else into its alternative, or, both full,
- * into the first free slot after the home, counting an overflow in each full bucket
- * passed. Each index holds at most max-sessions keys, fewer than its slots, so a free
- * slot exists. */
+ * and, finding the key there, no other line), else into its alternative; both full, into
+ * the room a move makes in the home, else in the alternative (make_room()); else into the
+ * first free slot after the home, counting an overflow in each full bucket passed. Each
+ * index holds at most max-sessions keys, fewer than its slots, so a free slot exists. */
 static uint32_t index_put(struct nat_table *t, enum index_kind kind, struct place p, uint32_t idx)
 {
 	struct nat_bucket *ix = index_of(t, kind);
@@ -593,6 +658,10 @@ static uint32_t index_put(struct nat_table *t, enum index_kind kind, struct plac
 	if (put_in(&ix[p.home], v))
 		return p.home;
 	if (put_in(&ix[p.alt], v))
+		return p.alt;
+	if (make_room(t, kind, p.home) && put_in(&ix[p.home], v))
+		return p.home;
+	if (make_room(t, kind, p.alt) && put_in(&ix[p.alt], v))
 		return p.alt;
 	for (uint32_t b = p.home;; b = next_bucket(t, b)) {
 		if (b != p.home && put_in(&ix[b], v))
@@ -626,22 +695,6 @@ static void index_drop(struct nat_table *t, enum index_kind kind, uint32_t where
 			return;
 		ix[b].overflow--;
 	}
-}
-
-static struct nat_key session_in_key(const struct nat_session *s)
-{
-	return (struct nat_key){s->in_addr, s->rem_addr, s->in_port, s->rem_port, s->proto};
-}
-
-static struct nat_key session_out_key(const struct nat_table *t, const struct nat_session *s)
-{
-	return (struct nat_key){t->external[s->ext_index], s->rem_addr, s->ext_port, s->rem_port,
-				s->proto};
-}
-
-static struct nat_key mapping_out_key(const struct nat_table *t, const struct nat_mapping *m)
-{
-	return (struct nat_key){t->external[m->ext_index], 0, m->ext_port, 0, m->proto};
 }
 
 bool nat_table_peer_known(const struct nat_table *t, unsigned ext_index, uint32_t rem_addr)

@@ -1459,10 +1459,11 @@ struct burst_slot {
 
 /* Four stages in flight, BURST_STEP packets apart so that each stage finds the line the
  * previous one asked for in the cache: packet i's header checked, its key hashed and its
- * bucket fetched; packet i - STEP's session fetched; packet i - 2 STEP's LRU neighbours
- * or next bucket; packet i - 3 STEP translated. The first stage is the short path's own
- * beginning, so a burst does no work a packet alone would not. While the table fits the
- * core's cache nothing misses, and the packets go one by one, without the ring. */
+ * buckets fetched; packet i - STEP's session fetched; packet i - 2 STEP's LRU neighbours
+ * (when its session is due to move); packet i - 3 STEP translated. The first stage is the
+ * short path's own beginning, so a burst does no work a packet alone would not. While the
+ * table fits the core's cache nothing misses, and the packets go one by one, without the
+ * ring. */
 #define BURST_STEP  3
 #define BURST_DEPTH (3 * BURST_STEP)
 #define BURST_RING  16 /* a power of two above BURST_DEPTH */
