@@ -14,6 +14,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+/* The sizes the layout comments of nat_table.h and the memory figures of docs/design.md
+ * count on. */
+_Static_assert(sizeof(struct nat_session) == 40, "a session is 40 bytes");
+_Static_assert(sizeof(struct nat_mapping) == 24, "a mapping is 24 bytes");
+
 struct lru_list {
 	uint32_t head, tail; /* head: least recently used */
 };
@@ -43,7 +48,7 @@ struct nat_table {
 	struct nat_bucket *map_in, *map_out;
 	struct peer_counts *peers; /* sessions per (external address, remote address) */
 	struct missed_key missed_session, missed_mapping;
-	uint32_t free_sessions, free_mappings; /* free lists, linked through lru_next/where_in */
+	uint32_t free_sessions, free_mappings; /* free lists, linked through lru_next/sessions */
 	struct lru_list lru[NAPT_TIMEOUT_CLASSES];
 	uint32_t timeout_ms[NAPT_TIMEOUT_CLASSES];
 	struct port_pool ports;
@@ -348,7 +353,7 @@ void nat_table_flush(struct nat_table *t)
 		release_port(t, &t->mappings[i]);
 		if (t->mappings[i].proto)
 			watch_port(t, &t->mappings[i]);
-		t->mappings[i] = (struct nat_mapping){.where_in = t->free_mappings};
+		t->mappings[i] = (struct nat_mapping){.sessions = t->free_mappings};
 		t->free_mappings = i;
 	}
 	t->counters->sessions_removed += t->counters->sessions_current;
@@ -567,10 +572,6 @@ index_find(const struct nat_table *t, enum index_kind kind, struct place p, cons
 	return idx;
 }
 
-/* Where an entry's key sits, as the entry keeps it for its removal: the bucket holding it,
- * or, tagged with OVERFLOWED, the home it overflowed from. */
-#define OVERFLOWED 0x80000000u /* buckets stay below it: S/12 + 1 with S <= 2^24 */
-
 static bool put_in(struct nat_bucket *b, uint32_t slot_value)
 {
 	unsigned free = free_slots(b);
@@ -583,20 +584,18 @@ static bool put_in(struct nat_bucket *b, uint32_t slot_value)
 /* Entry idx into its key's home bucket while it has room (a lookup reads the home first
  * and, finding the key there, no other line), else into its alternative, or, both full,
  * into the first free slot after the home, counting an overflow in each full bucket
- * passed. Each index holds at most max-sessions keys, fewer than its slots, so a free
- * slot exists. */
-static uint32_t index_put(struct nat_table *t, enum index_kind kind, struct place p, uint32_t idx)
+ * passed: never into its home or alternative then, which index_drop() relies on. Each
+ * index holds at most max-sessions keys, fewer than its slots, so a free slot exists. */
+static void index_put(struct nat_table *t, enum index_kind kind, struct place p, uint32_t idx)
 {
 	struct nat_bucket *ix = index_of(t, kind);
 	uint32_t v = p.tag | idx;
 
-	if (put_in(&ix[p.home], v))
-		return p.home;
-	if (put_in(&ix[p.alt], v))
-		return p.alt;
+	if (put_in(&ix[p.home], v) || put_in(&ix[p.alt], v))
+		return;
 	for (uint32_t b = p.home;; b = next_bucket(t, b)) {
 		if (b != p.home && put_in(&ix[b], v))
-			return OVERFLOWED | p.home;
+			return;
 		ix[b].overflow++;
 	}
 }
@@ -610,19 +609,22 @@ static bool drop_from(struct nat_table *t, struct nat_bucket *b, uint32_t idx)
 	return hits != 0;
 }
 
-/* Entry idx out of the index, where it keeps its key (index_put()): no hash. An entry that
- * overflowed is looked for from its home on, taking one overflow count off each bucket
- * passed (those it was counted in). The entry's index is unique in the index. */
-static void index_drop(struct nat_table *t, enum index_kind kind, uint32_t where, uint32_t idx)
+/* Entry idx, of key k, out of the index. The entry does not keep where its key sits (it
+ * would cost 4 bytes an index): the key is hashed again. Its slot is found by the entry's
+ * index, unique in the index, not by the tag, which other keys of the bucket may share.
+ * Not in its home or its alternative, it overflowed (index_put()): it is looked for from
+ * its home on, taking one overflow count off each bucket passed (those it was counted
+ * in). */
+static void index_drop(struct nat_table *t, enum index_kind kind, const struct nat_key *k,
+		       uint32_t idx)
 {
 	struct nat_bucket *ix = index_of(t, kind);
+	struct place p = key_place(t, k);
 
-	if (!(where & OVERFLOWED)) {
-		drop_from(t, &ix[where], idx);
+	if (drop_from(t, &ix[p.home], idx) || drop_from(t, &ix[p.alt], idx))
 		return;
-	}
-	for (uint32_t b = where & ~OVERFLOWED;; b = next_bucket(t, b)) {
-		if (b != (where & ~OVERFLOWED) && drop_from(t, &ix[b], idx))
+	for (uint32_t b = p.home;; b = next_bucket(t, b)) {
+		if (b != p.home && drop_from(t, &ix[b], idx))
 			return;
 		ix[b].overflow--;
 	}
@@ -637,6 +639,11 @@ static struct nat_key session_out_key(const struct nat_table *t, const struct na
 {
 	return (struct nat_key){t->external[s->ext_index], s->rem_addr, s->ext_port, s->rem_port,
 				s->proto};
+}
+
+static struct nat_key mapping_in_key(const struct nat_mapping *m)
+{
+	return (struct nat_key){m->in_addr, m->rem_addr, m->in_port, m->rem_port, m->proto};
 }
 
 static struct nat_key mapping_out_key(const struct nat_table *t, const struct nat_mapping *m)
@@ -798,20 +805,24 @@ uint32_t nat_mapping_new(struct nat_table *t, const struct nat_mapping *m,
 {
 	uint32_t idx = t->free_mappings;
 	struct nat_mapping *e;
-	struct nat_key out = mapping_out_key(t, m);
+	struct nat_key k;
 
 	if (!idx)
 		return 0;
 	e = &t->mappings[idx];
-	t->free_mappings = e->where_in;
+	t->free_mappings = e->sessions;
 	*e = *m;
 	e->sessions = 0;
 	if (e->flags & MAPF_IN_INDEXED) {
+		/* Keyed as the entry reads, the key its removal hashes again: in_key gives
+		 * the remote part, the rest is the mapping's own. */
 		e->rem_addr = in_key->rem_addr;
 		e->rem_port = in_key->rem_port;
-		e->where_in = index_put(t, MAP_IN, new_key_place(t, in_key), idx);
+		k = mapping_in_key(e);
+		index_put(t, MAP_IN, new_key_place(t, &k), idx);
 	}
-	e->where_out = index_put(t, MAP_OUT, new_key_place(t, &out), idx);
+	k = mapping_out_key(t, e);
+	index_put(t, MAP_OUT, new_key_place(t, &k), idx);
 	if (e->flags & MAPF_POOL_PORT)
 		port_pool_take(&t->ports, proto_index(e->proto), e->ext_index, e->ext_port);
 	watch_port(t, e);
@@ -829,6 +840,7 @@ uint32_t nat_mapping_new(struct nat_table *t, const struct nat_mapping *m,
 static void mapping_remove(struct nat_table *t, uint32_t idx, bool expired)
 {
 	struct nat_mapping *m = &t->mappings[idx];
+	struct nat_key k;
 
 	/* Removing the last session removes the mapping: stop once it is gone. */
 	while (m->sessions) {
@@ -838,9 +850,12 @@ static void mapping_remove(struct nat_table *t, uint32_t idx, bool expired)
 		if (last)
 			return;
 	}
-	if (m->flags & MAPF_IN_INDEXED)
-		index_drop(t, MAP_IN, m->where_in, idx);
-	index_drop(t, MAP_OUT, m->where_out, idx);
+	if (m->flags & MAPF_IN_INDEXED) {
+		k = mapping_in_key(m);
+		index_drop(t, MAP_IN, &k, idx);
+	}
+	k = mapping_out_key(t, m);
+	index_drop(t, MAP_OUT, &k, idx);
 	release_port(t, m);
 	watch_port(t, m);
 	nat_event_mapping(t->events, NAPT_EV_MAPPING_END, m, t->external[m->ext_index], expired);
@@ -849,7 +864,7 @@ static void mapping_remove(struct nat_table *t, uint32_t idx, bool expired)
 	if (t->hosts && counts_as_host_port(m))
 		host_limits_add(t->hosts, m->in_addr, 0, -1);
 	t->counters->mappings_proto[proto_index(m->proto)]--;
-	*m = (struct nat_mapping){.where_in = t->free_mappings};
+	*m = (struct nat_mapping){.sessions = t->free_mappings};
 	t->free_mappings = idx;
 	t->counters->mappings_current--;
 }
@@ -890,9 +905,9 @@ uint32_t nat_session_new(struct nat_table *t, uint32_t mapping, uint32_t rem_add
 		t->sessions[m->sessions].sib_prev = idx;
 	m->sessions = idx;
 	k = session_in_key(s);
-	s->where_in = index_put(t, SESS_IN, new_key_place(t, &k), idx);
+	index_put(t, SESS_IN, new_key_place(t, &k), idx);
 	k = session_out_key(t, s);
-	s->where_out = index_put(t, SESS_OUT, new_key_place(t, &k), idx);
+	index_put(t, SESS_OUT, new_key_place(t, &k), idx);
 	peer_counts_add(t->peers, s->ext_index, s->rem_addr, true);
 	lru_append(t, idx);
 	if (t->hosts)
@@ -940,10 +955,12 @@ static uint32_t sibling_unlink(struct nat_table *t, const struct nat_session *s)
 void nat_session_remove(struct nat_table *t, uint32_t idx, bool expired)
 {
 	struct nat_session *s = &t->sessions[idx];
+	struct nat_key k = session_in_key(s);
 	uint32_t emptied;
 
-	index_drop(t, SESS_IN, s->where_in, idx);
-	index_drop(t, SESS_OUT, s->where_out, idx);
+	index_drop(t, SESS_IN, &k, idx);
+	k = session_out_key(t, s);
+	index_drop(t, SESS_OUT, &k, idx);
 	peer_counts_add(t->peers, s->ext_index, s->rem_addr, false);
 	lru_unlink(t, idx);
 	if (t->hosts)
@@ -1020,8 +1037,8 @@ static uint32_t lookup_candidate(const struct nat_table *t, const struct nat_loo
 	return hits ? b->slot[__builtin_ctz(hits)] & t->index_mask : 0;
 }
 
-/* Half of the 48-byte entries straddle two cache lines: fetch both ends, for writing (the
- * packet refreshes last_ms, a move rewrites the links). */
+/* Half of the 40-byte entries straddle two cache lines (those at offsets 32-56 of a line):
+ * fetch both ends, for writing (the packet refreshes last_ms, a move rewrites the links). */
 static void prefetch_entry(const struct nat_table *t, uint32_t idx)
 {
 	__builtin_prefetch(&t->sessions[idx], 1);
