@@ -1022,12 +1022,12 @@ static struct place lookup_place(const struct nat_lookup *l)
  * alternative, without comparing keys (the prefetch stages guess; the lookup checks). */
 static uint32_t lookup_candidate(const struct nat_table *t, const struct nat_lookup *l)
 {
-	const struct nat_bucket *ix = index_of(t, l->out ? SESS_OUT : SESS_IN);
-	const struct nat_bucket *b;
+	const struct nat_bucket *ix, *b;
 	unsigned hits;
 
-	if (l->bucket == NAT_LOOKUP_NONE)
+	if (l->bucket == NAT_LOOKUP_NONE) /* l->out may be unset then (translate.c) */
 		return 0;
+	ix = index_of(t, l->out ? SESS_OUT : SESS_IN);
 	b = &ix[l->bucket];
 	hits = tag_hits(t, b, l->tag);
 	if (!hits) {
