@@ -609,17 +609,28 @@ static bool drop_from(struct nat_table *t, struct nat_bucket *b, uint32_t idx)
 	return hits != 0;
 }
 
-/* Entry idx, of key k, out of the index. The entry does not keep where its key sits (it
- * would cost 4 bytes an index): the key is hashed again. Its slot is found by the entry's
+/* The place of an entry's key, for its removal: an entry does not keep where its keys sit
+ * (it would cost 4 bytes an index), so the key is hashed again. Its home is fetched at
+ * once: the line comes in while the removal hashes the entry's other key and does its
+ * other work, as it did when the entry named its buckets (at 1M the removal's hashes cost
+ * new flows more time than their instructions: performance.md, issue 18 third round). */
+static struct place drop_place(const struct nat_table *t, enum index_kind kind,
+			       const struct nat_key *k)
+{
+	struct place p = key_place(t, k);
+
+	__builtin_prefetch(&index_of(t, kind)[p.home], 1);
+	return p;
+}
+
+/* Entry idx, its key placed at p, out of the index. Its slot is found by the entry's
  * index, unique in the index, not by the tag, which other keys of the bucket may share.
  * Not in its home or its alternative, it overflowed (index_put()): it is looked for from
  * its home on, taking one overflow count off each bucket passed (those it was counted
  * in). */
-static void index_drop(struct nat_table *t, enum index_kind kind, const struct nat_key *k,
-		       uint32_t idx)
+static void index_drop(struct nat_table *t, enum index_kind kind, struct place p, uint32_t idx)
 {
 	struct nat_bucket *ix = index_of(t, kind);
-	struct place p = key_place(t, k);
 
 	if (drop_from(t, &ix[p.home], idx) || drop_from(t, &ix[p.alt], idx))
 		return;
@@ -840,6 +851,7 @@ uint32_t nat_mapping_new(struct nat_table *t, const struct nat_mapping *m,
 static void mapping_remove(struct nat_table *t, uint32_t idx, bool expired)
 {
 	struct nat_mapping *m = &t->mappings[idx];
+	struct place in = {0, 0, 0}, out;
 	struct nat_key k;
 
 	/* Removing the last session removes the mapping: stop once it is gone. */
@@ -852,11 +864,14 @@ static void mapping_remove(struct nat_table *t, uint32_t idx, bool expired)
 	}
 	if (m->flags & MAPF_IN_INDEXED) {
 		k = mapping_in_key(m);
-		index_drop(t, MAP_IN, &k, idx);
+		in = drop_place(t, MAP_IN, &k);
 	}
 	k = mapping_out_key(t, m);
-	index_drop(t, MAP_OUT, &k, idx);
+	out = drop_place(t, MAP_OUT, &k);
 	release_port(t, m);
+	if (m->flags & MAPF_IN_INDEXED)
+		index_drop(t, MAP_IN, in, idx);
+	index_drop(t, MAP_OUT, out, idx);
 	watch_port(t, m);
 	nat_event_mapping(t->events, NAPT_EV_MAPPING_END, m, t->external[m->ext_index], expired);
 	if (m->flags & MAPF_BLOCK)
@@ -955,17 +970,17 @@ static uint32_t sibling_unlink(struct nat_table *t, const struct nat_session *s)
 void nat_session_remove(struct nat_table *t, uint32_t idx, bool expired)
 {
 	struct nat_session *s = &t->sessions[idx];
-	struct nat_key k = session_in_key(s);
+	struct nat_key kin = session_in_key(s), kout = session_out_key(t, s);
+	struct place in = drop_place(t, SESS_IN, &kin), out = drop_place(t, SESS_OUT, &kout);
 	uint32_t emptied;
 
-	index_drop(t, SESS_IN, &k, idx);
-	k = session_out_key(t, s);
-	index_drop(t, SESS_OUT, &k, idx);
 	peer_counts_add(t->peers, s->ext_index, s->rem_addr, false);
 	lru_unlink(t, idx);
 	if (t->hosts)
 		host_limits_add(t->hosts, s->in_addr, -1, 0);
 	emptied = sibling_unlink(t, s);
+	index_drop(t, SESS_IN, in, idx);
+	index_drop(t, SESS_OUT, out, idx);
 	nat_event_session(t->events, NAPT_EV_SESSION_END, s, t->external[s->ext_index], expired);
 	t->counters->sessions_proto[proto_index(s->proto)]--;
 	*s = (struct nat_session){.lru_next = t->free_sessions};
