@@ -174,10 +174,12 @@ struct nat_table *nat_table_create(uint32_t max_sessions, const struct siphash_k
 	if (!t)
 		return NULL;
 	t->max = max_sessions + 1;
-	/* Filled to 12 slots of 15 at most: a key's home has room for it most of the time and
-	 * its alternative when not, so hardly a key finds both full, even while flows come and
-	 * go (at 14 of 15, a third of the keys had overflowed after that churn: design.md). */
-	t->buckets = max_sessions / 12 + 1;
+	/* Filled to 14 slots of 15 at most: a key's home has room for it most of the time, its
+	 * alternative when not, and when both are full a key of one moves to its own other
+	 * bucket to make room (index_put()), so hardly a key overflows, even in a full table
+	 * whose flows come and go (without the move, a third of the keys had overflowed after
+	 * that churn at 14 of 15: design.md). */
+	t->buckets = max_sessions / 14 + 1;
 	t->index_mask = (uint32_t)((2ull << (31 - __builtin_clz(max_sessions))) - 1);
 	t->key = *key;
 	t->counters = counters;
@@ -572,6 +574,42 @@ index_find(const struct nat_table *t, enum index_kind kind, struct place p, cons
 	return idx;
 }
 
+static struct nat_key session_in_key(const struct nat_session *s)
+{
+	return (struct nat_key){s->in_addr, s->rem_addr, s->in_port, s->rem_port, s->proto};
+}
+
+static struct nat_key session_out_key(const struct nat_table *t, const struct nat_session *s)
+{
+	return (struct nat_key){t->external[s->ext_index], s->rem_addr, s->ext_port, s->rem_port,
+				s->proto};
+}
+
+static struct nat_key mapping_in_key(const struct nat_mapping *m)
+{
+	return (struct nat_key){m->in_addr, m->rem_addr, m->in_port, m->rem_port, m->proto};
+}
+
+static struct nat_key mapping_out_key(const struct nat_table *t, const struct nat_mapping *m)
+{
+	return (struct nat_key){t->external[m->ext_index], 0, m->ext_port, 0, m->proto};
+}
+
+/* The key by which entry idx is in the index. */
+static struct nat_key entry_key(const struct nat_table *t, enum index_kind kind, uint32_t idx)
+{
+	switch (kind) {
+	case SESS_IN:
+		return session_in_key(&t->sessions[idx]);
+	case SESS_OUT:
+		return session_out_key(t, &t->sessions[idx]);
+	case MAP_IN:
+		return mapping_in_key(&t->mappings[idx]);
+	default:
+		return mapping_out_key(t, &t->mappings[idx]);
+	}
+}
+
 static bool put_in(struct nat_bucket *b, uint32_t slot_value)
 {
 	unsigned free = free_slots(b);
@@ -581,10 +619,33 @@ static bool put_in(struct nat_bucket *b, uint32_t slot_value)
 	return free != 0;
 }
 
+/* Room in the full bucket b, made by moving the first of its keys whose other bucket (its
+ * alternative, or its home when b is its alternative) has a free slot there, as
+ * rte_hash's displacement does, one step deep. A slot does not say which of its key's
+ * buckets b is: each key looked at is read and hashed again (a new flow's cost, when
+ * both its buckets are full). A key that overflowed into b stays. */
+static bool make_room(struct nat_table *t, enum index_kind kind, uint32_t b)
+{
+	struct nat_bucket *ix = index_of(t, kind);
+
+	for (unsigned j = 0; j < NAT_BUCKET_SLOTS; j++) {
+		struct nat_key k = entry_key(t, kind, ix[b].slot[j] & t->index_mask);
+		struct place q = key_place(t, &k);
+		uint32_t other = q.home == b ? q.alt : q.alt == b ? q.home : b;
+
+		if (other != b && put_in(&ix[other], ix[b].slot[j])) {
+			ix[b].slot[j] = 0;
+			return true;
+		}
+	}
+	return false;
+}
+
 /* Entry idx into its key's home bucket while it has room (a lookup reads the home first
- * and, finding the key there, no other line), else into its alternative, or, both full,
- * into the first free slot after the home, counting an overflow in each full bucket
- * passed: never into its home or alternative then, which index_drop() relies on. Each
+ * and, finding the key there, no other line), else into its alternative, else into room
+ * made in either (make_room()), or, none made, into the first free slot after the home,
+ * counting an overflow in each full bucket passed: never into its home or alternative
+ * then, which index_drop() relies on (a move keeps every key in its two buckets). Each
  * index holds at most max-sessions keys, fewer than its slots, so a free slot exists. */
 static void index_put(struct nat_table *t, enum index_kind kind, struct place p, uint32_t idx)
 {
@@ -592,6 +653,9 @@ static void index_put(struct nat_table *t, enum index_kind kind, struct place p,
 	uint32_t v = p.tag | idx;
 
 	if (put_in(&ix[p.home], v) || put_in(&ix[p.alt], v))
+		return;
+	if ((make_room(t, kind, p.home) && put_in(&ix[p.home], v)) ||
+	    (p.alt != p.home && make_room(t, kind, p.alt) && put_in(&ix[p.alt], v)))
 		return;
 	for (uint32_t b = p.home;; b = next_bucket(t, b)) {
 		if (b != p.home && put_in(&ix[b], v))
@@ -639,27 +703,6 @@ static void index_drop(struct nat_table *t, enum index_kind kind, struct place p
 			return;
 		ix[b].overflow--;
 	}
-}
-
-static struct nat_key session_in_key(const struct nat_session *s)
-{
-	return (struct nat_key){s->in_addr, s->rem_addr, s->in_port, s->rem_port, s->proto};
-}
-
-static struct nat_key session_out_key(const struct nat_table *t, const struct nat_session *s)
-{
-	return (struct nat_key){t->external[s->ext_index], s->rem_addr, s->ext_port, s->rem_port,
-				s->proto};
-}
-
-static struct nat_key mapping_in_key(const struct nat_mapping *m)
-{
-	return (struct nat_key){m->in_addr, m->rem_addr, m->in_port, m->rem_port, m->proto};
-}
-
-static struct nat_key mapping_out_key(const struct nat_table *t, const struct nat_mapping *m)
-{
-	return (struct nat_key){t->external[m->ext_index], 0, m->ext_port, 0, m->proto};
 }
 
 bool nat_table_peer_known(const struct nat_table *t, unsigned ext_index, uint32_t rem_addr)

@@ -338,6 +338,32 @@ START_TEST(overflowed_flow_removed_from_a_later_bucket)
 }
 END_TEST
 
+START_TEST(full_table_churn_keeps_keys_in_their_buckets)
+{
+	/* A table full to its last slot whose flows are all replaced three times over, each
+	 * new flow taking the place of the oldest. A key whose two buckets are both full makes
+	 * room by moving a key of one to its other bucket, so hardly a key overflows: without
+	 * the move a quarter of the buckets held overflow counts after such churn at 12 of 15,
+	 * nearly all at 14 of 15 (docs/design.md). The flows are all still found. */
+	enum { N = 10000, TURNS = 3 };
+	static uint32_t s[N * (TURNS + 1)];
+
+	teardown();
+	make_table(N);
+	for (uint32_t i = 0; i < N * (TURNS + 1); i++) {
+		if (i >= N)
+			nat_session_remove(t, s[i - N], false);
+		s[i] = add_flow(i, 0);
+	}
+	ck_assert_uint_eq(ctr.sessions_current, N);
+	ck_assert_uint_le(overflow_total(), N / 1000);
+	for (uint32_t i = N * TURNS; i < N * (TURNS + 1); i++) {
+		ck_assert_uint_eq(find_in(i, 0), s[i]);
+		ck_assert_uint_eq(find_out(i, 0), s[i]);
+	}
+}
+END_TEST
+
 /* Removes every mapping it visits, and counts them. */
 static int remove_visited(struct nat_table *tab, uint32_t idx, void *ctx)
 {
@@ -721,6 +747,7 @@ int main(void)
 	tcase_add_test(tc, full_bucket_overflows_and_drains);
 	tcase_add_test(tc, removal_takes_its_own_slot_among_equal_tags);
 	tcase_add_test(tc, overflowed_flow_removed_from_a_later_bucket);
+	tcase_add_test(tc, full_table_churn_keeps_keys_in_their_buckets);
 	tcase_add_test(tc, removal_during_endpoint_walk);
 	tcase_add_test(tc, max_sessions_fill_every_index);
 	tcase_add_test(tc, lru_expiry_oldest_first);
