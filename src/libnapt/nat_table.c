@@ -14,6 +14,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+/* The sizes the layout comments of nat_table.h and the memory figures of docs/design.md
+ * count on. */
+_Static_assert(sizeof(struct nat_session) == 40, "a session is 40 bytes");
+_Static_assert(sizeof(struct nat_mapping) == 24, "a mapping is 24 bytes");
+
 struct lru_list {
 	uint32_t head, tail; /* head: least recently used */
 };
@@ -43,7 +48,7 @@ struct nat_table {
 	struct nat_bucket *map_in, *map_out;
 	struct peer_counts *peers; /* sessions per (external address, remote address) */
 	struct missed_key missed_session, missed_mapping;
-	uint32_t free_sessions, free_mappings; /* free lists, linked through lru_next/where_in */
+	uint32_t free_sessions, free_mappings; /* free lists, linked through lru_next/sessions */
 	struct lru_list lru[NAPT_TIMEOUT_CLASSES];
 	uint32_t timeout_ms[NAPT_TIMEOUT_CLASSES];
 	struct port_pool ports;
@@ -169,10 +174,12 @@ struct nat_table *nat_table_create(uint32_t max_sessions, const struct siphash_k
 	if (!t)
 		return NULL;
 	t->max = max_sessions + 1;
-	/* Filled to 12 slots of 15 at most: a key's home has room for it most of the time and
-	 * its alternative when not, and where both are full a move makes room (make_room()),
-	 * so hardly a key overflows, even while flows come and go (design.md). */
-	t->buckets = max_sessions / 12 + 1;
+	/* Filled to 14 slots of 15 at most: a key's home has room for it most of the time, its
+	 * alternative when not, and when both are full a key of one moves to its own other
+	 * bucket to make room (index_put()), so hardly a key overflows, even in a full table
+	 * whose flows come and go (without the move, a third of the keys had overflowed after
+	 * that churn at 14 of 15: design.md). */
+	t->buckets = max_sessions / 14 + 1;
 	t->index_mask = (uint32_t)((2ull << (31 - __builtin_clz(max_sessions))) - 1);
 	t->key = *key;
 	t->counters = counters;
@@ -348,7 +355,7 @@ void nat_table_flush(struct nat_table *t)
 		release_port(t, &t->mappings[i]);
 		if (t->mappings[i].proto)
 			watch_port(t, &t->mappings[i]);
-		t->mappings[i] = (struct nat_mapping){.where_in = t->free_mappings};
+		t->mappings[i] = (struct nat_mapping){.sessions = t->free_mappings};
 		t->free_mappings = i;
 	}
 	t->counters->sessions_removed += t->counters->sessions_current;
@@ -567,19 +574,6 @@ index_find(const struct nat_table *t, enum index_kind kind, struct place p, cons
 	return idx;
 }
 
-/* Where an entry's key sits, as the entry keeps it for its removal: the bucket holding it,
- * or, tagged with OVERFLOWED, the home it overflowed from. */
-#define OVERFLOWED 0x80000000u /* buckets stay below it: S/12 + 1 with S <= 2^24 */
-
-static bool put_in(struct nat_bucket *b, uint32_t slot_value)
-{
-	unsigned free = free_slots(b);
-
-	if (free)
-		b->slot[__builtin_ctz(free)] = slot_value;
-	return free != 0;
-}
-
 static struct nat_key session_in_key(const struct nat_session *s)
 {
 	return (struct nat_key){s->in_addr, s->rem_addr, s->in_port, s->rem_port, s->proto};
@@ -591,54 +585,56 @@ static struct nat_key session_out_key(const struct nat_table *t, const struct na
 				s->proto};
 }
 
+static struct nat_key mapping_in_key(const struct nat_mapping *m)
+{
+	return (struct nat_key){m->in_addr, m->rem_addr, m->in_port, m->rem_port, m->proto};
+}
+
 static struct nat_key mapping_out_key(const struct nat_table *t, const struct nat_mapping *m)
 {
 	return (struct nat_key){t->external[m->ext_index], 0, m->ext_port, 0, m->proto};
 }
 
-/* The key entry idx has in the index, and where the entry keeps its place there. */
-static struct nat_key entry_key(const struct nat_table *t, enum index_kind kind, uint32_t idx,
-				uint32_t **where)
+/* The key by which entry idx is in the index. */
+static struct nat_key entry_key(const struct nat_table *t, enum index_kind kind, uint32_t idx)
 {
-	struct nat_session *s = &t->sessions[idx];
-	struct nat_mapping *m = &t->mappings[idx];
-
 	switch (kind) {
 	case SESS_IN:
-		*where = &s->where_in;
-		return session_in_key(s);
+		return session_in_key(&t->sessions[idx]);
 	case SESS_OUT:
-		*where = &s->where_out;
-		return session_out_key(t, s);
+		return session_out_key(t, &t->sessions[idx]);
 	case MAP_IN:
-		*where = &m->where_in;
-		return (struct nat_key){m->in_addr, m->rem_addr, m->in_port, m->rem_port, m->proto};
+		return mapping_in_key(&t->mappings[idx]);
 	default:
-		*where = &m->where_out;
-		return mapping_out_key(t, m);
+		return mapping_out_key(t, &t->mappings[idx]);
 	}
 }
 
-/* A free slot in full bucket b, made by moving one of its entries to the other of its
- * own two buckets where that has room (a cuckoo move one step deep, as DPDK's rte_hash
- * makes): an entry in its alternative goes back home, one at home to its alternative.
- * Entries that overflowed into b stay. Each entry tried costs a hash of its key; this
- * runs only when a new key finds both its buckets full. Without it, a table full to its
- * last entry whose flows were replaced kept overflow counts in a quarter of its buckets
- * (3 % of the keys past both their buckets), and every lookup that misses there walks. */
+static bool put_in(struct nat_bucket *b, uint32_t slot_value)
+{
+	unsigned free = free_slots(b);
+
+	if (free)
+		b->slot[__builtin_ctz(free)] = slot_value;
+	return free != 0;
+}
+
+/* Room in the full bucket b, made by moving the first of its keys whose other bucket (its
+ * alternative, or its home when b is its alternative) has a free slot there, as
+ * rte_hash's displacement does, one step deep. A slot does not say which of its key's
+ * buckets b is: each key looked at is read and hashed again (a new flow's cost, when
+ * both its buckets are full). A key that overflowed into b stays. */
 static bool make_room(struct nat_table *t, enum index_kind kind, uint32_t b)
 {
 	struct nat_bucket *ix = index_of(t, kind);
 
-	for (unsigned i = 0; i < NAT_BUCKET_SLOTS; i++) {
-		uint32_t *where, v = ix[b].slot[i];
-		struct nat_key k = entry_key(t, kind, v & t->index_mask, &where);
+	for (unsigned j = 0; j < NAT_BUCKET_SLOTS; j++) {
+		struct nat_key k = entry_key(t, kind, ix[b].slot[j] & t->index_mask);
 		struct place q = key_place(t, &k);
-		uint32_t other = q.home == b ? q.alt : q.home;
+		uint32_t other = q.home == b ? q.alt : q.alt == b ? q.home : b;
 
-		if ((q.home == b || q.alt == b) && other != b && put_in(&ix[other], v)) {
-			ix[b].slot[i] = 0;
-			*where = other;
+		if (other != b && put_in(&ix[other], ix[b].slot[j])) {
+			ix[b].slot[j] = 0;
 			return true;
 		}
 	}
@@ -646,26 +642,24 @@ static bool make_room(struct nat_table *t, enum index_kind kind, uint32_t b)
 }
 
 /* Entry idx into its key's home bucket while it has room (a lookup reads the home first
- * and, finding the key there, no other line), else into its alternative; both full, into
- * the room a move makes in the home, else in the alternative (make_room()); else into the
- * first free slot after the home, counting an overflow in each full bucket passed. Each
+ * and, finding the key there, no other line), else into its alternative, else into room
+ * made in either (make_room()), or, none made, into the first free slot after the home,
+ * counting an overflow in each full bucket passed: never into its home or alternative
+ * then, which index_drop() relies on (a move keeps every key in its two buckets). Each
  * index holds at most max-sessions keys, fewer than its slots, so a free slot exists. */
-static uint32_t index_put(struct nat_table *t, enum index_kind kind, struct place p, uint32_t idx)
+static void index_put(struct nat_table *t, enum index_kind kind, struct place p, uint32_t idx)
 {
 	struct nat_bucket *ix = index_of(t, kind);
 	uint32_t v = p.tag | idx;
 
-	if (put_in(&ix[p.home], v))
-		return p.home;
-	if (put_in(&ix[p.alt], v))
-		return p.alt;
-	if (make_room(t, kind, p.home) && put_in(&ix[p.home], v))
-		return p.home;
-	if (make_room(t, kind, p.alt) && put_in(&ix[p.alt], v))
-		return p.alt;
+	if (put_in(&ix[p.home], v) || put_in(&ix[p.alt], v))
+		return;
+	if ((make_room(t, kind, p.home) && put_in(&ix[p.home], v)) ||
+	    (p.alt != p.home && make_room(t, kind, p.alt) && put_in(&ix[p.alt], v)))
+		return;
 	for (uint32_t b = p.home;; b = next_bucket(t, b)) {
 		if (b != p.home && put_in(&ix[b], v))
-			return OVERFLOWED | p.home;
+			return;
 		ix[b].overflow++;
 	}
 }
@@ -679,19 +673,33 @@ static bool drop_from(struct nat_table *t, struct nat_bucket *b, uint32_t idx)
 	return hits != 0;
 }
 
-/* Entry idx out of the index, where it keeps its key (index_put()): no hash. An entry that
- * overflowed is looked for from its home on, taking one overflow count off each bucket
- * passed (those it was counted in). The entry's index is unique in the index. */
-static void index_drop(struct nat_table *t, enum index_kind kind, uint32_t where, uint32_t idx)
+/* The place of an entry's key, for its removal: an entry does not keep where its keys sit
+ * (it would cost 4 bytes an index), so the key is hashed again. Its home is fetched at
+ * once: the line comes in while the removal hashes the entry's other key and does its
+ * other work, as it did when the entry named its buckets (at 1M the removal's hashes cost
+ * new flows more time than their instructions: performance.md, issue 18 third round). */
+static struct place drop_place(const struct nat_table *t, enum index_kind kind,
+			       const struct nat_key *k)
+{
+	struct place p = key_place(t, k);
+
+	__builtin_prefetch(&index_of(t, kind)[p.home], 1);
+	return p;
+}
+
+/* Entry idx, its key placed at p, out of the index. Its slot is found by the entry's
+ * index, unique in the index, not by the tag, which other keys of the bucket may share.
+ * Not in its home or its alternative, it overflowed (index_put()): it is looked for from
+ * its home on, taking one overflow count off each bucket passed (those it was counted
+ * in). */
+static void index_drop(struct nat_table *t, enum index_kind kind, struct place p, uint32_t idx)
 {
 	struct nat_bucket *ix = index_of(t, kind);
 
-	if (!(where & OVERFLOWED)) {
-		drop_from(t, &ix[where], idx);
+	if (drop_from(t, &ix[p.home], idx) || drop_from(t, &ix[p.alt], idx))
 		return;
-	}
-	for (uint32_t b = where & ~OVERFLOWED;; b = next_bucket(t, b)) {
-		if (b != (where & ~OVERFLOWED) && drop_from(t, &ix[b], idx))
+	for (uint32_t b = p.home;; b = next_bucket(t, b)) {
+		if (b != p.home && drop_from(t, &ix[b], idx))
 			return;
 		ix[b].overflow--;
 	}
@@ -851,20 +859,24 @@ uint32_t nat_mapping_new(struct nat_table *t, const struct nat_mapping *m,
 {
 	uint32_t idx = t->free_mappings;
 	struct nat_mapping *e;
-	struct nat_key out = mapping_out_key(t, m);
+	struct nat_key k;
 
 	if (!idx)
 		return 0;
 	e = &t->mappings[idx];
-	t->free_mappings = e->where_in;
+	t->free_mappings = e->sessions;
 	*e = *m;
 	e->sessions = 0;
 	if (e->flags & MAPF_IN_INDEXED) {
+		/* Keyed as the entry reads, the key its removal hashes again: in_key gives
+		 * the remote part, the rest is the mapping's own. */
 		e->rem_addr = in_key->rem_addr;
 		e->rem_port = in_key->rem_port;
-		e->where_in = index_put(t, MAP_IN, new_key_place(t, in_key), idx);
+		k = mapping_in_key(e);
+		index_put(t, MAP_IN, new_key_place(t, &k), idx);
 	}
-	e->where_out = index_put(t, MAP_OUT, new_key_place(t, &out), idx);
+	k = mapping_out_key(t, e);
+	index_put(t, MAP_OUT, new_key_place(t, &k), idx);
 	if (e->flags & MAPF_POOL_PORT)
 		port_pool_take(&t->ports, proto_index(e->proto), e->ext_index, e->ext_port);
 	watch_port(t, e);
@@ -882,6 +894,8 @@ uint32_t nat_mapping_new(struct nat_table *t, const struct nat_mapping *m,
 static void mapping_remove(struct nat_table *t, uint32_t idx, bool expired)
 {
 	struct nat_mapping *m = &t->mappings[idx];
+	struct place in = {0, 0, 0}, out;
+	struct nat_key k;
 
 	/* Removing the last session removes the mapping: stop once it is gone. */
 	while (m->sessions) {
@@ -891,10 +905,16 @@ static void mapping_remove(struct nat_table *t, uint32_t idx, bool expired)
 		if (last)
 			return;
 	}
-	if (m->flags & MAPF_IN_INDEXED)
-		index_drop(t, MAP_IN, m->where_in, idx);
-	index_drop(t, MAP_OUT, m->where_out, idx);
+	if (m->flags & MAPF_IN_INDEXED) {
+		k = mapping_in_key(m);
+		in = drop_place(t, MAP_IN, &k);
+	}
+	k = mapping_out_key(t, m);
+	out = drop_place(t, MAP_OUT, &k);
 	release_port(t, m);
+	if (m->flags & MAPF_IN_INDEXED)
+		index_drop(t, MAP_IN, in, idx);
+	index_drop(t, MAP_OUT, out, idx);
 	watch_port(t, m);
 	nat_event_mapping(t->events, NAPT_EV_MAPPING_END, m, t->external[m->ext_index], expired);
 	if (m->flags & MAPF_BLOCK)
@@ -902,7 +922,7 @@ static void mapping_remove(struct nat_table *t, uint32_t idx, bool expired)
 	if (t->hosts && counts_as_host_port(m))
 		host_limits_add(t->hosts, m->in_addr, 0, -1);
 	t->counters->mappings_proto[proto_index(m->proto)]--;
-	*m = (struct nat_mapping){.where_in = t->free_mappings};
+	*m = (struct nat_mapping){.sessions = t->free_mappings};
 	t->free_mappings = idx;
 	t->counters->mappings_current--;
 }
@@ -943,9 +963,9 @@ uint32_t nat_session_new(struct nat_table *t, uint32_t mapping, uint32_t rem_add
 		t->sessions[m->sessions].sib_prev = idx;
 	m->sessions = idx;
 	k = session_in_key(s);
-	s->where_in = index_put(t, SESS_IN, new_key_place(t, &k), idx);
+	index_put(t, SESS_IN, new_key_place(t, &k), idx);
 	k = session_out_key(t, s);
-	s->where_out = index_put(t, SESS_OUT, new_key_place(t, &k), idx);
+	index_put(t, SESS_OUT, new_key_place(t, &k), idx);
 	peer_counts_add(t->peers, s->ext_index, s->rem_addr, true);
 	lru_append(t, idx);
 	if (t->hosts)
@@ -993,15 +1013,17 @@ static uint32_t sibling_unlink(struct nat_table *t, const struct nat_session *s)
 void nat_session_remove(struct nat_table *t, uint32_t idx, bool expired)
 {
 	struct nat_session *s = &t->sessions[idx];
+	struct nat_key kin = session_in_key(s), kout = session_out_key(t, s);
+	struct place in = drop_place(t, SESS_IN, &kin), out = drop_place(t, SESS_OUT, &kout);
 	uint32_t emptied;
 
-	index_drop(t, SESS_IN, s->where_in, idx);
-	index_drop(t, SESS_OUT, s->where_out, idx);
 	peer_counts_add(t->peers, s->ext_index, s->rem_addr, false);
 	lru_unlink(t, idx);
 	if (t->hosts)
 		host_limits_add(t->hosts, s->in_addr, -1, 0);
 	emptied = sibling_unlink(t, s);
+	index_drop(t, SESS_IN, in, idx);
+	index_drop(t, SESS_OUT, out, idx);
 	nat_event_session(t->events, NAPT_EV_SESSION_END, s, t->external[s->ext_index], expired);
 	t->counters->sessions_proto[proto_index(s->proto)]--;
 	*s = (struct nat_session){.lru_next = t->free_sessions};
@@ -1061,8 +1083,7 @@ static uint32_t lookup_candidate(const struct nat_table *t, const struct nat_loo
 	const struct nat_bucket *ix, *b;
 	unsigned hits;
 
-	/* A burst slot the full path takes has no direction set: ask nothing else of it. */
-	if (l->bucket == NAT_LOOKUP_NONE)
+	if (l->bucket == NAT_LOOKUP_NONE) /* l->out may be unset then (translate.c) */
 		return 0;
 	ix = index_of(t, l->out ? SESS_OUT : SESS_IN);
 	b = &ix[l->bucket];
@@ -1074,8 +1095,8 @@ static uint32_t lookup_candidate(const struct nat_table *t, const struct nat_loo
 	return hits ? b->slot[__builtin_ctz(hits)] & t->index_mask : 0;
 }
 
-/* Half of the 48-byte entries straddle two cache lines: fetch both ends, for writing (the
- * packet refreshes last_ms, a move rewrites the links). */
+/* Half of the 40-byte entries straddle two cache lines (those at offsets 32-56 of a line):
+ * fetch both ends, for writing (the packet refreshes last_ms, a move rewrites the links). */
 static void prefetch_entry(const struct nat_table *t, uint32_t idx)
 {
 	__builtin_prefetch(&t->sessions[idx], 1);

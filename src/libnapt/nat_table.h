@@ -5,10 +5,11 @@
  * index (0 means none) so links cost 4 bytes. Each session is found through two indexes
  * (from the inside and from the outside), each mapping through one or two; an index is an
  * array of one-cache-line buckets of short hash tags and entry indexes (docs/design.md),
- * a key in one of its two buckets, and an entry keeps where each of its keys sits, so that
- * removing it hashes nothing. Each session is also in one LRU list per timeout class: every entry
- * of a class has the same timeout, so the least recently used entry is also the first to expire,
- * and expiry reads only the cold ends of the lists (no scans).
+ * a key in one of its two buckets. An entry does not keep where its keys sit (8 bytes an
+ * entry): removing it hashes its keys again. Each session is also in one LRU list per
+ * timeout class: every entry of a class has the same timeout, so the least recently used
+ * entry is also the first to expire, and expiry reads only the cold ends of the lists (no
+ * scans).
  */
 #ifndef NAT_TABLE_H
 #define NAT_TABLE_H
@@ -34,30 +35,33 @@ struct nat_key {
 #define MAPF_DET        0x04 /* a deterministic port (det_nat.h): no rest on release */
 #define MAPF_BLOCK      0x08 /* its port is in a port block of its inside host */
 
-/* 32 bytes. The external address is kept as an index into the configured addresses
+/* 24 bytes. The external address is kept as an index into the configured addresses
  * (which cannot change at run time), to keep entries small (docs/design.md). */
 struct nat_mapping {
 	uint32_t in_addr, rem_addr; /* rem_addr, rem_port: key part under ADM/APDM */
 	uint16_t in_port, ext_port, rem_port;
 	uint8_t proto, origin, flags, ext_index;
-	uint32_t where_in, where_out; /* where its keys sit (nat_table.c); where_in: free list */
-	uint32_t sessions;            /* head of this mapping's session list, newest first */
+	uint32_t sessions; /* head of this mapping's session list, newest first; free: free list */
 };
 
-/* 48 bytes: one cache line holds a session and the start of the next. The owning mapping
- * is stored once per mapping, in the sibling link of the newest session (SIB_MAPPING). */
+/* 40 bytes. The owning mapping is stored once per mapping, in the sibling link of the
+ * newest session (SIB_MAPPING). What a packet reads and writes comes first: the fields a
+ * lookup compares (both keys: bytes 0-15), then the refresh's (bytes 16-23). A 40-byte
+ * entry starts at offsets 0, 40, 16, 56, 32, 8, 48, 24 of a cache line, one position in
+ * eight each: at 56 the compare reads two lines (the addresses in one, the ports, proto
+ * and ext_index in the next); at 48 it reads one and the refresh writes the next; at the
+ * other six both are in one line. */
 struct nat_session {
 	uint32_t in_addr, rem_addr;
 	uint16_t in_port, ext_port, rem_port;
-	uint16_t moved_s; /* (clock >> 10) when last moved to its LRU tail */
 	uint8_t proto;
+	uint8_t ext_index;
+	uint16_t moved_s;   /* (clock >> 10) when last moved to its LRU tail */
 	uint8_t tcp_seen;   /* TCPF_* bits (tcp_state.h) */
 	uint8_t tclass : 4; /* enum napt_timeout_class */
 	uint8_t origin : 4; /* enum napt_origin */
-	uint8_t ext_index;
-	uint32_t last_ms; /* clock at the last packet, wrapping */
+	uint32_t last_ms;   /* clock at the last packet, wrapping */
 	uint32_t lru_prev, lru_next;
-	uint32_t where_in, where_out; /* where its keys sit (nat_table.c) */
 	/* The owner's session list. The head's sib_prev holds its mapping's index, tagged
 	 * with SIB_MAPPING: removing a session finds its mapping without a lookup. */
 	uint32_t sib_prev, sib_next;
@@ -129,9 +133,9 @@ bool nat_table_peer_known(const struct nat_table *t, unsigned ext_index, uint32_
 uint32_t nat_table_peer_pairs(const struct nat_table *t);
 
 /* New entries; 0 when the table is full. A mapping with MAPF_POOL_PORT takes its port in
- * the pool; one with MAPF_IN_INDEXED is keyed by `in_key` (rem fields as the mapping
- * behaviour requires). A mapping without sessions is removed when its last session goes,
- * so create a session for it at once. */
+ * the pool; one with MAPF_IN_INDEXED is keyed by its inside endpoint and the rem fields
+ * of `in_key` (as much of the remote as the mapping behaviour requires). A mapping without
+ * sessions is removed when its last session goes, so create a session for it at once. */
 uint32_t nat_mapping_new(struct nat_table *t, const struct nat_mapping *m,
 			 const struct nat_key *in_key);
 uint32_t nat_session_new(struct nat_table *t, uint32_t mapping, uint32_t rem_addr,
