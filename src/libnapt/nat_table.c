@@ -721,10 +721,38 @@ bool nat_session_expired(const struct nat_table *t, const struct nat_session *s,
 }
 
 /* The session of key k placed at p; an expired one is removed, not returned. */
+/* index_find() for a session index, taking a key found in its alternative home when its
+ * home has a free slot. A slot freed in a home cannot call back the keys sitting in their
+ * alternative (it does not say whose home it is, and finding out costs a hash per key), so
+ * after a full table's flows had come and gone a third of the keys sat in their
+ * alternative and an established lookup read 1.34 lines (review break18b); the lookup
+ * knows both buckets and the tag, so the move costs two stores. Session indexes only: no
+ * walk goes through them, which a move under a walk would upset (each_mapping_on). */
+__attribute__((always_inline)) static inline uint32_t session_index_find(struct nat_table *t,
+									 enum index_kind kind,
+									 struct place p,
+									 const struct nat_key *k)
+{
+	struct nat_bucket *ix = index_of(t, kind);
+	uint32_t idx = bucket_find(t, kind, &ix[p.home], p.tag, k);
+
+	if (idx)
+		return idx;
+	idx = bucket_find(t, kind, &ix[p.alt], p.tag, k);
+	if (idx && p.alt != p.home && free_slots(&ix[p.home])) {
+		drop_from(t, &ix[p.alt], idx);
+		put_in(&ix[p.home], p.tag | idx);
+	}
+	if (!idx && ix[p.home].overflow)
+		idx = index_find_overflow(t, kind, p, k);
+	return idx;
+}
+
 static uint32_t find_session(struct nat_table *t, const struct nat_key *k, struct place p, bool out,
 			     uint32_t now)
 {
-	uint32_t i = out ? index_find(t, SESS_OUT, p, k) : index_find(t, SESS_IN, p, k);
+	uint32_t i =
+	    out ? session_index_find(t, SESS_OUT, p, k) : session_index_find(t, SESS_IN, p, k);
 
 	if (i && nat_session_expired(t, &t->sessions[i], now)) {
 		nat_session_remove(t, i, true);
