@@ -557,23 +557,6 @@ bucket_find(const struct nat_table *t, enum index_kind kind, const struct nat_bu
 	return 0;
 }
 
-/* The entry of key k (placed at p), 0 if none: its home, where keys go while there is
- * room (index_put()), so that an established lookup reads one bucket line; the
- * alternative only when the home does not hold it; the overflow walk only where the home
- * counts keys that overflowed. */
-__attribute__((always_inline)) static inline uint32_t
-index_find(const struct nat_table *t, enum index_kind kind, struct place p, const struct nat_key *k)
-{
-	const struct nat_bucket *ix = index_of(t, kind);
-	uint32_t idx = bucket_find(t, kind, &ix[p.home], p.tag, k);
-
-	if (!idx)
-		idx = bucket_find(t, kind, &ix[p.alt], p.tag, k);
-	if (!idx && ix[p.home].overflow)
-		idx = index_find_overflow(t, kind, p, k);
-	return idx;
-}
-
 static struct nat_key session_in_key(const struct nat_session *s)
 {
 	return (struct nat_key){s->in_addr, s->rem_addr, s->in_port, s->rem_port, s->proto};
@@ -720,18 +703,18 @@ bool nat_session_expired(const struct nat_table *t, const struct nat_session *s,
 	return (uint32_t)(now - s->last_ms) > t->timeout_ms[s->tclass];
 }
 
-/* The session of key k placed at p; an expired one is removed, not returned. */
-/* index_find() for a session index, taking a key found in its alternative home when its
- * home has a free slot. A slot freed in a home cannot call back the keys sitting in their
+/* The entry of key k (placed at p), 0 if none: its home, where keys go while there is
+ * room (index_put()), so that an established lookup reads one bucket line; the
+ * alternative only when the home does not hold it; the overflow walk only where the home
+ * counts keys that overflowed. A session found in its alternative goes home when the home
+ * has a free slot: a slot freed in a home cannot call back the keys sitting in their
  * alternative (it does not say whose home it is, and finding out costs a hash per key), so
  * after a full table's flows had come and gone a third of the keys sat in their
  * alternative and an established lookup read 1.34 lines (review break18b); the lookup
  * knows both buckets and the tag, so the move costs two stores. Session indexes only: no
  * walk goes through them, which a move under a walk would upset (each_mapping_on). */
-__attribute__((always_inline)) static inline uint32_t session_index_find(struct nat_table *t,
-									 enum index_kind kind,
-									 struct place p,
-									 const struct nat_key *k)
+__attribute__((always_inline)) static inline uint32_t
+index_find(struct nat_table *t, enum index_kind kind, struct place p, const struct nat_key *k)
 {
 	struct nat_bucket *ix = index_of(t, kind);
 	uint32_t idx = bucket_find(t, kind, &ix[p.home], p.tag, k);
@@ -739,7 +722,8 @@ __attribute__((always_inline)) static inline uint32_t session_index_find(struct 
 	if (idx)
 		return idx;
 	idx = bucket_find(t, kind, &ix[p.alt], p.tag, k);
-	if (idx && p.alt != p.home && free_slots(&ix[p.home])) {
+	if (idx && (kind == SESS_IN || kind == SESS_OUT) && p.alt != p.home &&
+	    free_slots(&ix[p.home])) {
 		drop_from(t, &ix[p.alt], idx);
 		put_in(&ix[p.home], p.tag | idx);
 	}
@@ -748,11 +732,11 @@ __attribute__((always_inline)) static inline uint32_t session_index_find(struct 
 	return idx;
 }
 
+/* The session of key k placed at p; an expired one is removed, not returned. */
 static uint32_t find_session(struct nat_table *t, const struct nat_key *k, struct place p, bool out,
 			     uint32_t now)
 {
-	uint32_t i =
-	    out ? session_index_find(t, SESS_OUT, p, k) : session_index_find(t, SESS_IN, p, k);
+	uint32_t i = out ? index_find(t, SESS_OUT, p, k) : index_find(t, SESS_IN, p, k);
 
 	if (i && nat_session_expired(t, &t->sessions[i], now)) {
 		nat_session_remove(t, i, true);

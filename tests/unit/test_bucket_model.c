@@ -703,7 +703,7 @@ static void churn(uint32_t max, unsigned turns, bool oldest)
 	ck_assert_uint_le(longest_walk, 3);
 	ck_assert_uint_le(most, nat_table_buckets(t) / 100);
 	/* Where the churn left keys away from homes that have room again, a lookup takes them
-	 * back (nat_table.c, session_index_find). */
+	 * back (nat_table.c, index_find). */
 	if (churned_home < filled_home)
 		ck_assert_uint_gt(in_home, churned_home);
 	nat_table_destroy(t);
